@@ -1,0 +1,1 @@
+//! Transcript → cell assignment, nearest-cell within a radius, counts per cell and gene.

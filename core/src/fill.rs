@@ -1,0 +1,1 @@
+//! Hole filling with `scipy.ndimage.binary_fill_holes` semantics.

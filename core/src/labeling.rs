@@ -1,0 +1,1 @@
+//! Connected-component labeling with `scipy.ndimage.label` numbering.

@@ -1,0 +1,52 @@
+//! # cellmap-core
+//!
+//! The allocation-free engine of cellmap: it turns a cell-segmentation mask
+//! and per-pixel gene expression into per-cell gene maps, with exactly the
+//! numbers scipy gives (`ndimage.binary_fill_holes`, `ndimage.label`,
+//! zero/NaN-skipping per-cell means).
+//!
+//! ## Should I use this crate?
+//!
+//! Use it if you embed cellmap in firmware, instrument software, or another
+//! library and want to own every buffer: it is `#![no_std]`, never allocates,
+//! never panics on caller data, and every kernel writes into slices you pass
+//! in. If you want to read files, use `cellmap-io`; for a command-line batch
+//! job, the `cellmap` binary (`cellmap-cli`); in a browser, the
+//! `cellmap-wasm` package and the viewer in `web/`.
+//!
+//! ## Conventions
+//!
+//! * Images are row-major slices wrapped once in a [`Grid`], which checks
+//!   `len == width * height`.
+//! * Foreground is any nonzero mask value ([`MaskValue`]); labels are
+//!   `0` for background and `1..=N` for cells ([`Label`]).
+//! * Every kernel returns `Result<_, Error>`; buffer sizes are checked
+//!   before anything is written, and `const fn` helpers tell how large
+//!   each scratch buffer must be.
+//!
+//! # Crate features
+//!
+//! * `serde` — derives `Serialize`/`Deserialize` for configuration types
+//!   (no default features of serde; still `no_std`).
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod assign;
+pub mod color;
+pub mod error;
+pub mod fill;
+pub mod grid;
+pub mod labeling;
+pub mod regions;
+pub mod sim;
+pub mod sparse;
+pub mod stats;
+pub mod tile;
+
+pub use error::Error;
+pub use grid::{Grid, Label, MaskValue};

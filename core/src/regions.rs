@@ -1,0 +1,1 @@
+//! Region properties per label: area, centroid, bounding box.

@@ -1,0 +1,1 @@
+//! Deterministic simulator of tissue masks and spatial expression.

@@ -1,0 +1,1 @@
+//! Per-cell × gene statistics from CSR matrices; CSR → gene-major transpose.

@@ -1,0 +1,1 @@
+//! Per-cell statistics of a dense per-pixel value image.

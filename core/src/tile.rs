@@ -1,0 +1,1 @@
+//! Fixed-size tiles whose buffers are arrays (for `static`s on microcontrollers).

@@ -1,0 +1,1 @@
+//! File formats for cellmap (work in progress on its own branch).

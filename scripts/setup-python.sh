@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned Python peers (numpy, scipy, matplotlib, OpenCV)
+# used by the fixture generators, the npz round-trip tests and bench/compare.py.
+# Idempotent: does nothing when .venv already satisfies tests/requirements.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+req=tests/requirements.txt
+stamp=.venv/.requirements.sha256
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+echo "$want" > "$stamp"

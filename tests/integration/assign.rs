@@ -1,0 +1,1 @@
+//! Parity tests: assign (being written).

@@ -1,0 +1,1 @@
+//! Parity tests: color (being written).

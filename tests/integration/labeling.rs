@@ -1,0 +1,1 @@
+//! Parity tests: labeling (being written).

@@ -1,0 +1,10 @@
+//! Cross-crate integration tests, one module per topic. Fixtures under
+//! `tests/fixtures/<topic>/` are written by `tests/generators/<topic>.py`
+//! with real numpy/scipy/matplotlib.
+mod assign;
+mod color;
+mod labeling;
+mod regions;
+mod sim;
+mod sparse;
+mod stats;

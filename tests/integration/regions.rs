@@ -1,0 +1,1 @@
+//! Parity tests: regions (being written).

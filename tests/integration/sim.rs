@@ -1,0 +1,1 @@
+//! Parity tests: sim (being written).

@@ -1,0 +1,1 @@
+//! Parity tests: sparse (being written).

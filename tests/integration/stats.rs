@@ -1,0 +1,1 @@
+//! Parity tests: stats (being written).

@@ -1,0 +1,2 @@
+//! Shared helpers for the integration tests: fixture loading.
+pub mod npy;

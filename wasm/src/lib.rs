@@ -1,0 +1,1 @@
+//! WebAssembly bindings (work in progress on its own branch).
