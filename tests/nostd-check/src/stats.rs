@@ -1,0 +1,3 @@
+pub(crate) fn check(_mask: &[u8; 64]) -> u32 {
+    0 // stats: calls are added with the kernels
+}
