@@ -7,13 +7,15 @@ masks (target/bench-data/mask_<N>x<N>_s0.npy, from `bash bench/make-data.sh`):
           1-px padded copy (4-connectivity), connectedComponents
           (4-connectivity, CV_32S, cv2.setNumThreads(1)), both.
 
-Prints median milliseconds as a table, or JSON with --json. Before timing it
+Prints median milliseconds as a table, or JSON with --json. `--clock cpu`
+times thread CPU time instead of wall time (steadier on a shared, loaded
+machine; compare it with CPU-time figures of cellmap). Before timing it
 checks that the OpenCV fill equals scipy's and that both find the same
 number of components. Run it back to back with
 `cargo bench -p cellmap-tests --bench labeling` (the machines are noisy).
 
 bench/compare.py imports `measure(data_dir, sizes, repeats)`, which returns
-a list of {"size", "peer", "operation", "median_ms", "runs"} rows.
+a list of {"size", "peer", "operation", "median_ms", "runs", "clock"} rows.
 """
 
 from __future__ import annotations
@@ -54,13 +56,17 @@ def opencv_fill_label(mask: np.ndarray) -> int:
     return opencv_label(opencv_fill(mask))
 
 
-def median_ms(fn, arg, repeats: int) -> float:
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+
+
+def median_ms(fn, arg, repeats: int, clock: str = "wall") -> float:
+    now = CLOCKS[clock]
     fn(arg)  # warm-up
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = now()
         fn(arg)
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((now() - t0) / 1e6)
     return statistics.median(times)
 
 
@@ -79,7 +85,8 @@ def check(mask: np.ndarray) -> None:
     assert ndi.label(mask)[1] == opencv_label(mask), "OpenCV and scipy count different components"
 
 
-def measure(data_dir: str = DEFAULT_DATA, sizes=(1024, 4096), repeats: int | None = None) -> list[dict]:
+def measure(data_dir: str = DEFAULT_DATA, sizes=(1024, 4096), repeats: int | None = None,
+            clock: str = "wall") -> list[dict]:
     cv2.setNumThreads(1)
     rows = []
     for size in sizes:
@@ -96,7 +103,7 @@ def measure(data_dir: str = DEFAULT_DATA, sizes=(1024, 4096), repeats: int | Non
         ]
         for peer, op, fn in ops:
             rows.append({"size": size, "peer": peer, "operation": op,
-                         "median_ms": median_ms(fn, mask, runs), "runs": runs})
+                         "median_ms": median_ms(fn, mask, runs, clock), "runs": runs, "clock": clock})
     return rows
 
 
@@ -105,14 +112,15 @@ def main() -> None:
     ap.add_argument("--data", default=DEFAULT_DATA, help="directory of mask_<N>x<N>_s0.npy")
     ap.add_argument("--sizes", default="1024,4096", help="comma list of mask sizes")
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per operation")
+    ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall time or thread CPU time")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    rows = measure(args.data, sizes, args.repeats)
+    rows = measure(args.data, sizes, args.repeats, args.clock)
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'size':>6} {'peer':<7} {'operation':<13} {'median ms':>10}")
+    print(f"{'size':>6} {'peer':<7} {'operation':<13} {'median ms':>10}  ({args.clock} clock)")
     for r in rows:
         print(f"{r['size']:>6} {r['peer']:<7} {r['operation']:<13} {r['median_ms']:>10.2f}")
 

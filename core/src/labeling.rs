@@ -363,20 +363,22 @@ impl<'a> RunTable<'a> {
         if row == 0 {
             return;
         }
-        let above = (row - 1) * self.stride;
-        let above_end = above + self.counts[row - 1] as usize;
-        let current = row * self.stride;
-        let mut next_above = above;
-        for slot in current..current + self.counts[row] as usize {
-            let (start, end) = (self.starts[slot], self.ends[slot]);
-            while next_above < above_end && self.ends[next_above] + reach <= start {
+        let (above, current) = ((row - 1) * self.stride, row * self.stride);
+        let above_runs = above..above + self.counts[row - 1] as usize;
+        let current_runs = current..current + self.counts[row] as usize;
+        let (above_starts, above_ends) = (&self.starts[above_runs.clone()], &self.ends[above_runs]);
+        let runs = self.starts[current_runs.clone()].iter().zip(&self.ends[current_runs]);
+        let parents = &mut *self.parents;
+        let mut next_above = 0usize;
+        for (slot, (&start, &end)) in (current as u32..).zip(runs) {
+            while above_ends.get(next_above).is_some_and(|&above_end| above_end + reach <= start) {
                 next_above += 1;
             }
-            let mut root = slot as u32;
+            let mut root = slot;
             let mut touching = next_above;
-            while touching < above_end && self.starts[touching] < end + reach {
-                let other = find(self.parents, touching as u32);
-                root = link(self.parents, root, other);
+            while above_starts.get(touching).is_some_and(|&above_start| above_start < end + reach) {
+                let other = find(parents, (above + touching) as u32);
+                root = link(parents, root, other);
                 touching += 1;
             }
             // The last run touched may reach on under the next run too.
@@ -392,17 +394,18 @@ impl<'a> RunTable<'a> {
         for row in 0..height {
             self.scan_row::<M, true>(row, mask.row(row));
             self.join_with_row_above(row, 0);
-            let border_row = row == 0 || row + 1 == height;
             let base = row * self.stride;
-            for slot in base..base + self.counts[row] as usize {
-                if border_row || self.starts[slot] == 0 || self.ends[slot] as usize == width {
-                    match self.first_border_run {
-                        Some(first) => {
-                            let (a, b) = (find(self.parents, slot as u32), find(self.parents, first));
-                            link(self.parents, a, b);
-                        }
-                        None => self.first_border_run = Some(slot as u32),
-                    }
+            let runs = base..base + self.counts[row] as usize;
+            if row == 0 || row + 1 == height {
+                runs.for_each(|slot| self.join_with_border(slot));
+            } else if !runs.is_empty() {
+                // Only a row's first and last runs can reach its ends.
+                let (first, last) = (runs.start, runs.end - 1);
+                if self.starts[first] == 0 {
+                    self.join_with_border(first);
+                }
+                if self.ends[last] as usize == width {
+                    self.join_with_border(last);
                 }
             }
         }
@@ -419,6 +422,18 @@ impl<'a> RunTable<'a> {
                     HOLE
                 };
             }
+        }
+    }
+
+    /// Puts background run `slot`, which touches the image border, in the
+    /// set of all such runs.
+    fn join_with_border(&mut self, slot: usize) {
+        match self.first_border_run {
+            Some(first) => {
+                let (a, b) = (find(self.parents, slot as u32), find(self.parents, first));
+                link(self.parents, a, b);
+            }
+            None => self.first_border_run = Some(slot as u32),
         }
     }
 
