@@ -180,9 +180,19 @@ mod tests {
         assert_eq!(filled, [false; 9]);
     }
 
+    #[test]
+    fn elements_past_the_image_are_left_alone() {
+        let mask = [0u8, 1, 0, 1, 0, 1, 0, 1, 0];
+        let mut filled = [false; 60];
+        let mut scratch = [0u32; fill_holes_scratch_len(3, 3)];
+        assert_eq!(fill_holes(Grid::new(3, 3, &mask).unwrap(), &mut filled, &mut scratch), Ok(1));
+        assert_eq!(filled[..9], [false, true, false, true, true, true, false, true, false]);
+        assert!(filled[9..].iter().all(|&f| !f));
+    }
+
     proptest! {
         #[test]
-        fn fill_matches_flood_fill((w, h, mask) in masks(70, 12)) {
+        fn fill_matches_flood_fill((w, h, mask) in masks(140, 10)) {
             let mut filled = vec![false; w * h];
             let mut scratch = vec![0u32; fill_holes_scratch_len(w, h)];
             let n = fill_holes(Grid::new(w, h, &mask).unwrap(), &mut filled, &mut scratch).unwrap();

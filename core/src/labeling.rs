@@ -739,6 +739,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn elements_past_the_image_are_left_alone() {
+        // Outputs are painted in blocks; none may spill past `width * height`.
+        let (w, h, mask) = picture(&["#..#.##", "##....#", "...##.."]);
+        let grid = Grid::new(w, h, &mask).unwrap();
+        let mut scratch = vec![0u32; label_scratch_len(w, h)];
+        let mut labels = vec![9u16; w * h + 40];
+        assert_eq!(label(grid, Connectivity::Four, &mut labels, &mut scratch), Ok(4));
+        assert!(labels[w * h..].iter().all(|&l| l == 9));
+        assert_eq!(fill_holes_and_label(grid, Connectivity::Eight, &mut labels, &mut scratch), Ok(4));
+        assert!(labels[w * h..].iter().all(|&l| l == 9));
+    }
+
+    #[test]
     fn too_many_labels_for_u8() {
         // A 32×32 checkerboard has 512 components under 4-connectivity.
         let mask: Vec<u8> = (0..32 * 32).map(|i| u8::from((i / 32 + i % 32) % 2 == 0)).collect();
@@ -833,7 +846,7 @@ pub(crate) mod tests {
 
     proptest! {
         #[test]
-        fn label_matches_flood_fill((w, h, mask) in masks(70, 12), eight in any::<bool>()) {
+        fn label_matches_flood_fill((w, h, mask) in masks(140, 10), eight in any::<bool>()) {
             let connectivity = if eight { Connectivity::Eight } else { Connectivity::Four };
             let mut labels = vec![0i32; w * h];
             let mut scratch = vec![0u32; label_scratch_len(w, h)];
@@ -844,7 +857,7 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn fused_matches_flood_fills((w, h, mask) in masks(70, 12), eight in any::<bool>()) {
+        fn fused_matches_flood_fills((w, h, mask) in masks(140, 10), eight in any::<bool>()) {
             let connectivity = if eight { Connectivity::Eight } else { Connectivity::Four };
             let mut labels = vec![0u32; w * h];
             let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(w, h)];
