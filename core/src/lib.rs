@@ -50,3 +50,6 @@ pub mod tile;
 
 pub use error::Error;
 pub use grid::{Grid, Label, MaskValue};
+pub use regions::{BoundingBox, Region};
+pub use sparse::{Csr, GeneMajor};
+pub use stats::{CellStats, Options, Zeros};
