@@ -48,5 +48,6 @@ pub mod sparse;
 pub mod stats;
 pub mod tile;
 
+pub use color::Colormap;
 pub use error::Error;
 pub use grid::{Grid, Label, MaskValue};
