@@ -380,28 +380,30 @@ fn row_pass(
     }
 }
 
-/// Adds one to `counts[(cell − 1) · n_genes + gene]` for every pair
-/// `(cells[i], genes[i])` with a cell in `1..=n_cells`; pairs whose cell is
-/// [`BACKGROUND`] or [`OUT_OF_IMAGE`] are skipped. Returns the number of
-/// pairs counted.
+/// Adds one to `counts[cell · n_genes + gene]` for every pair
+/// `(cells[i], genes[i])`; pairs whose cell is [`OUT_OF_IMAGE`] are
+/// skipped. Returns the number of pairs counted in cells (not background).
 ///
-/// `counts` is the cell × gene table, row-major, row `c − 1` for cell `c`.
-/// It is **added to** (counts saturate at `u32::MAX`), so a large transcript
-/// table can be counted in chunks; zero it for a fresh table.
+/// `counts` is the `(n_cells + 1) × n_genes` table indexed by label, as the
+/// `stats` kernels lay out theirs: row `c` for cell `c`, and row 0 counts
+/// the transcripts on background. It is **added to** (counts saturate at
+/// `u32::MAX`), so a large transcript table can be counted in chunks; zero
+/// it for a fresh table.
 ///
 /// Errors, all before anything is written: `cells`/`genes` of different
 /// lengths ([`Error::ShapeMismatch`]), `counts` shorter than
-/// `n_cells · n_genes` ([`Error::BufferTooSmall`]), a cell above `n_cells`
-/// ([`Error::LabelOutOfRange`]), a gene `≥ n_genes`
+/// `(n_cells + 1) · n_genes` ([`Error::BufferTooSmall`]), a cell above
+/// `n_cells` ([`Error::LabelOutOfRange`]), a gene `≥ n_genes`
 /// ([`Error::InvalidArgument`]).
 ///
 /// ```
 /// use cellmap_core::assign::{count_cell_genes, OUT_OF_IMAGE};
 /// let cells = [1u32, 2, 1, 0, OUT_OF_IMAGE, 1];
 /// let genes = [0u32, 2, 0, 1, 1,            2];
-/// let mut counts = [0u32; 2 * 3]; // 2 cells × 3 genes
+/// let mut counts = [0u32; 3 * 3]; // background + 2 cells, 3 genes
 /// assert_eq!(count_cell_genes(&cells, &genes, 2, 3, &mut counts)?, 4);
 /// assert_eq!(counts, [
+///     0, 1, 0, // background
 ///     2, 0, 1, // cell 1
 ///     0, 0, 1, // cell 2
 /// ]);
@@ -417,8 +419,10 @@ pub fn count_cell_genes(
     if cells.len() != genes.len() {
         return Err(Error::ShapeMismatch { expected: cells.len(), got: genes.len() });
     }
-    let needed =
-        n_cells.checked_mul(n_genes).ok_or(Error::DimensionsTooLarge { width: n_genes, height: n_cells })?;
+    let needed = n_cells
+        .checked_add(1)
+        .and_then(|rows| rows.checked_mul(n_genes))
+        .ok_or(Error::DimensionsTooLarge { width: n_genes, height: n_cells })?;
     ensure_len("counts", counts, needed)?;
     for (&cell, &gene) in cells.iter().zip(genes) {
         if cell != OUT_OF_IMAGE && cell as usize > n_cells {
@@ -428,15 +432,15 @@ pub fn count_cell_genes(
             return Err(Error::InvalidArgument("gene index >= n_genes"));
         }
     }
-    let mut counted = 0;
+    let mut in_cells = 0;
     for (&cell, &gene) in cells.iter().zip(genes) {
-        if cell != BACKGROUND && cell != OUT_OF_IMAGE {
-            let slot = &mut counts[(cell as usize - 1) * n_genes + gene as usize];
+        if cell != OUT_OF_IMAGE {
+            let slot = &mut counts[cell as usize * n_genes + gene as usize];
             *slot = slot.saturating_add(1);
-            counted += 1;
+            in_cells += usize::from(cell != BACKGROUND);
         }
     }
-    Ok(counted)
+    Ok(in_cells)
 }
 
 #[cfg(test)]
@@ -614,19 +618,19 @@ mod tests {
     fn counts_validate_every_pair_before_adding() {
         let mut counts = [1u32; 4];
         assert_eq!(
-            count_cell_genes(&[1, 3], &[0, 0], 2, 2, &mut counts),
-            Err(Error::LabelOutOfRange { label: 3, max: 2 })
+            count_cell_genes(&[1, 2], &[0, 0], 1, 2, &mut counts),
+            Err(Error::LabelOutOfRange { label: 2, max: 1 })
         );
         assert!(matches!(
-            count_cell_genes(&[1, 2], &[0, 2], 2, 2, &mut counts),
+            count_cell_genes(&[1, 0], &[0, 2], 1, 2, &mut counts),
             Err(Error::InvalidArgument(_))
         ));
         assert!(matches!(
-            count_cell_genes(&[1], &[0, 2], 2, 2, &mut counts),
+            count_cell_genes(&[1], &[0, 2], 1, 2, &mut counts),
             Err(Error::ShapeMismatch { .. })
         ));
         assert!(matches!(
-            count_cell_genes(&[], &[], 3, 2, &mut counts),
+            count_cell_genes(&[], &[], 2, 2, &mut counts),
             Err(Error::BufferTooSmall { buffer: "counts", needed: 6, got: 4 })
         ));
         assert!(matches!(
@@ -634,9 +638,9 @@ mod tests {
             Err(Error::DimensionsTooLarge { .. })
         ));
         assert_eq!(counts, [1; 4]);
-        let mut full = [u32::MAX];
-        assert_eq!(count_cell_genes(&[1], &[0], 1, 1, &mut full), Ok(1));
-        assert_eq!(full, [u32::MAX]);
+        let mut full = [0, u32::MAX];
+        assert_eq!(count_cell_genes(&[1, 0], &[0, 0], 1, 1, &mut full), Ok(1));
+        assert_eq!(full, [1, u32::MAX]);
     }
 
     fn label_image() -> impl Strategy<Value = (usize, usize, Vec<u32>)> {

@@ -10,6 +10,11 @@
 //! 3. [`paint`] indexes that table with the label image into your pixel
 //!    buffer, optionally drawing cell outlines.
 //!
+//! Values and levels are slices over the cells only (entry `i` = cell
+//! `i + 1`); with a table indexed by label, as the `stats` kernels write
+//! (entry 0 = background), pass `&table[1..]`. The colour table is indexed
+//! by label again (entry 0 = background), ready for [`paint`].
+//!
 //! ```
 //! use cellmap_core::{Grid, color::{self, Colormap, Normalization}};
 //! let labels = Grid::new(4, 2, &[

@@ -91,9 +91,9 @@ def main() -> None:
     cells = rng.integers(0, n_cells + 1, 5000).astype(np.uint32)
     cells[rng.choice(5000, 100, replace=False)] = OUT
     genes = rng.integers(0, n_genes, 5000).astype(np.uint32)
-    counts = np.zeros((n_cells, n_genes), np.uint32)
-    keep = (cells != 0) & (cells != OUT)
-    np.add.at(counts, (cells[keep].astype(np.int64) - 1, genes[keep]), 1)
+    counts = np.zeros((n_cells + 1, n_genes), np.uint32)  # row = label, row 0 = background
+    keep = cells != OUT
+    np.add.at(counts, (cells[keep].astype(np.int64), genes[keep]), 1)
     np.save(FIX / "pairs.npy", np.column_stack([cells, genes]))
     np.save(FIX / "counts.npy", counts)
 

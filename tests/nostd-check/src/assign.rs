@@ -22,7 +22,7 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     }
 
     let genes = [0u32, 1, 1, 0];
-    let mut counts = [0u32; 256 * 2];
+    let mut counts = [0u32; 256 * 2]; // labels 0..=255, 2 genes
     let counted = count_cell_genes(&cells, &genes, 255, 2, &mut counts).unwrap_or(0) as u32;
     in_cells + reassigned + counted + counts.iter().sum::<u32>()
 }
