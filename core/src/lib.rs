@@ -48,6 +48,7 @@ pub mod sparse;
 pub mod stats;
 pub mod tile;
 
+pub use color::Colormap;
 pub use error::Error;
 pub use fill::{fill_holes, fill_holes_scratch_len};
 pub use grid::{Grid, Label, MaskValue};
