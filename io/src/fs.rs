@@ -135,12 +135,7 @@ pub fn write_atomic<T>(
     let mut writer = BufWriter::with_capacity(1 << 20, file);
     let value = write(&mut writer)?;
     let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
-    }
-    drop(file);
+    set_output_permissions(&file).map_err(io)?;
     temp_path.persist(path).map_err(|e| io(e.error))?;
     Ok(value)
 }
@@ -156,4 +151,18 @@ pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(limit).read_to_end(&mut bytes).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
     Ok(bytes)
+}
+
+/// Temporary files are created `0600`; outputs get the usual `0644`.
+fn set_output_permissions(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
 }
