@@ -364,7 +364,12 @@ pub fn read_data<R: Read>(
     if expected > limits.max_array_bytes {
         return Err(Error::new(
             source,
-            ErrorKind::LimitExceeded { what: "array", needed: expected, limit: limits.max_array_bytes },
+            ErrorKind::LimitExceeded {
+                what: "array",
+                needed: expected,
+                unit: "bytes",
+                limit: limits.max_array_bytes,
+            },
         ));
     }
     let big = header.big_endian;
