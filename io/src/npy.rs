@@ -440,11 +440,13 @@ fn read_elements<T: Swap, R: Read>(
     Ok(out)
 }
 
-/// Maps a read error: the zip crate reports bad CRCs and deflate streams
-/// as `io::Error`s of kind `InvalidData` / `Other`.
-fn io_or_zip(source: &str, e: std::io::Error) -> Error {
+/// Maps a read error: the zip crate and flate2 report bad CRCs and deflate
+/// streams as `io::Error`s of kind `InvalidData`, `InvalidInput`,
+/// `UnexpectedEof` or `Other`.
+pub(crate) fn io_or_zip(source: &str, e: std::io::Error) -> Error {
+    use std::io::ErrorKind as Kind;
     match e.kind() {
-        std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other => {
+        Kind::InvalidData | Kind::InvalidInput | Kind::UnexpectedEof | Kind::Other => {
             Error::new(source, ErrorKind::Zip(format!("corrupt compressed data: {e}")))
         }
         _ => Error::new(source, ErrorKind::Io(e)),
