@@ -50,3 +50,4 @@ pub mod tile;
 
 pub use error::Error;
 pub use grid::{Grid, Label, MaskValue};
+pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
