@@ -11,6 +11,12 @@
 //! `wasm/README.md`. Build with `scripts/build-wasm.sh` (wasm-pack,
 //! `--target web`).
 
+mod decode;
+mod expression;
+mod text;
+mod tile;
+
+pub use tile::Tile;
 use wasm_bindgen::prelude::*;
 
 /// Colour maps: 256-entry LUTs equal to matplotlib's.
@@ -55,4 +61,27 @@ pub enum Connectivity {
     Four,
     /// Edge and corner neighbours.
     Eight,
+}
+
+impl From<Connectivity> for cellmap_core::labeling::Connectivity {
+    fn from(c: Connectivity) -> Self {
+        match c {
+            Connectivity::Four => Self::Four,
+            Connectivity::Eight => Self::Eight,
+        }
+    }
+}
+
+impl From<Colormap> for cellmap_core::color::Colormap {
+    fn from(c: Colormap) -> Self {
+        match c {
+            Colormap::Viridis => Self::Viridis,
+            Colormap::Magma => Self::Magma,
+            Colormap::Inferno => Self::Inferno,
+            Colormap::Plasma => Self::Plasma,
+            Colormap::Cividis => Self::Cividis,
+            Colormap::Turbo => Self::Turbo,
+            Colormap::Gray => Self::Gray,
+        }
+    }
 }
