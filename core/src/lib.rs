@@ -55,7 +55,7 @@ pub use grid::{Grid, Label, MaskValue};
 pub use labeling::{
     Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
 };
-pub use tile::Tile;
 pub use regions::{BoundingBox, Region};
 pub use sparse::{Csr, GeneMajor};
 pub use stats::{CellStats, Options, Zeros};
+pub use tile::Tile;
