@@ -2,16 +2,18 @@
 // and a swatch of the colour used for cells with no value.
 import { formatValue } from './format.js';
 
-/** Colour wasm paints cells whose value is NaN with (kept in step with cellmap-wasm's `paint`). */
-export const NO_VALUE_RGB = [128, 128, 128];
-
 export class Legend {
   constructor(elements) {
     this.bar = elements.bar;
     this.min = elements.min;
     this.max = elements.max;
     this.caption = elements.caption;
-    elements.noValueSwatch.style.background = `rgb(${NO_VALUE_RGB.join(',')})`;
+    this.noValueSwatch = elements.noValueSwatch;
+  }
+
+  /** `rgba` is the colour wasm paints cells without a value with (`Tile.noValueColor()`). */
+  setNoValueColour([red, green, blue, alpha]) {
+    this.noValueSwatch.style.background = `rgba(${red}, ${green}, ${blue}, ${alpha / 255})`;
   }
 
   /** `lut` is the Uint8Array(256 * 4) RGBA table; `low`/`high` the range mapped to its ends. */

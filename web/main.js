@@ -129,7 +129,7 @@ function paint(started = performance.now()) {
   const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
   mapView.draw(new ImageData(pixels, tile.width, tile.height));
   const elapsed = performance.now() - started;
-  legend.show(tile.colormapLut(colormap), low, high, legendCaption());
+  legend.show(Tile.colormapLut(colormap), low, high, legendCaption());
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   setStatus(`${formatCount(tile.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
@@ -242,9 +242,11 @@ async function loadFiles(fileList) {
 }
 
 function onMaskOptionsChange() {
+  const started = performance.now();
+  // wasm recomputes the per-cell values of the shown genes for the new labels
   const count = tile.setMaskOptions(...maskOptions());
   controls.cellCount.textContent = formatCount(count);
-  computeAndPaint();
+  paint(started);
 }
 
 // ---- wiring ------------------------------------------------------------------------------------
@@ -303,6 +305,7 @@ async function start() {
   wireControls();
   try {
     wasm = await init();
+    legend.setNoValueColour(Tile.noValueColor());
     showDemo();
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);

@@ -65,11 +65,11 @@ export function canvasPixels(page) {
 export function checkCellColours(page, colormapName, range = null) {
   return page.evaluate(
     async ({ colormapName, range }) => {
-      const { Colormap } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      const { NO_VALUE_RGB } = await import(new URL('legend.js', location.href));
+      const { Colormap, Tile } = await import(new URL('pkg/cellmap_wasm.js', location.href));
       const { tile } = window.cellmapViewer;
+      const noValue = Array.from(Tile.noValueColor());
       const [low, high] = range ?? Array.from(tile.valueRange());
-      const lut = tile.colormapLut(Colormap[colormapName]);
+      const lut = Tile.colormapLut(Colormap[colormapName]);
       const canvas = document.getElementById('map');
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       const values = new Map();
@@ -81,13 +81,13 @@ export function checkCellColours(page, colormapName, range = null) {
           if (!values.has(label)) values.set(label, tile.cellValue(label));
           const value = values.get(label);
           const at = (row * canvas.width + col) * 4;
-          const rgb = [data[at], data[at + 1], data[at + 2]];
+          const rgb = [data[at], data[at + 1], data[at + 2], data[at + 3]];
           counts.cellPixels += 1;
           counts.colours.add(rgb.join(','));
           let ok;
           if (Number.isNaN(value)) {
             counts.noValuePixels += 1;
-            ok = rgb.every((channel, i) => channel === NO_VALUE_RGB[i]);
+            ok = rgb.every((channel, i) => channel === noValue[i]);
           } else {
             const scaled = high === low ? 0 : (255 * (value - low)) / (high - low);
             const index = Math.min(255, Math.max(0, Math.round(scaled)));
