@@ -273,9 +273,9 @@ pub(crate) struct RunTable<'a> {
 impl<'a> RunTable<'a> {
     /// Splits a caller's scratch (of [`run_scratch_len`]) into a table.
     pub(crate) fn from_scratch(width: usize, height: usize, scratch: &'a mut [u32]) -> Result<Self, Error> {
-        let needed = run_scratch_len(width, height);
-        crate::error::ensure_len("scratch", scratch, needed)?;
         let stride = slots_per_row(width);
+        check_dimensions(width, height, stride)?;
+        crate::error::ensure_len("scratch", scratch, run_scratch_len(width, height))?;
         let slots = if width == 0 { 0 } else { height * stride };
         let (starts, rest) = scratch.split_at_mut(slots);
         let (ends, rest) = rest.split_at_mut(slots);
@@ -294,15 +294,7 @@ impl<'a> RunTable<'a> {
         counts: &'a mut [u32],
         stride: usize,
     ) -> Result<Self, Error> {
-        let height = counts.len();
-        if width > 0 && height > 0 {
-            // Slot indices and columns must stay below the two marker values.
-            let fits = u32::try_from(width).is_ok()
-                && height.checked_mul(stride).is_some_and(|slots| slots < HOLE as usize);
-            if !fits {
-                return Err(Error::DimensionsTooLarge { width, height });
-            }
-        }
+        check_dimensions(width, counts.len(), stride)?;
         Ok(Self { starts, ends, parents, counts, stride, first_border_run: None })
     }
 
@@ -314,29 +306,31 @@ impl<'a> RunTable<'a> {
         let starts = &mut self.starts[base..base + self.stride];
         let ends = &mut self.ends[base..base + self.stride];
         let flip = if BACKGROUND { u64::MAX } else { 0 };
-        let mut count = 0usize;
-        let mut inside = false;
-        let mut carry = 0u64; // the previous pixel's bit
-        let mut column = 0u32;
-        let mut emit = |bits: u64, valid: u64, column: u32, carry: u64| {
-            let mut edges = (bits ^ ((bits << 1) | carry)) & valid;
-            while edges != 0 {
-                let at = column + edges.trailing_zeros();
-                if inside {
-                    ends[count] = at;
-                    count += 1;
-                } else {
-                    starts[count] = at;
-                }
-                inside = !inside;
-                edges &= edges - 1;
+        let (mut opened, mut closed) = (0usize, 0usize);
+        // Writes the runs that open and close in one word of pixels;
+        // `carry` is the bit of the pixel before the word.
+        let mut edges = |bits: u64, valid: u64, column: u32, carry: u64| {
+            let before = (bits << 1) | carry;
+            let mut rises = bits & !before;
+            let mut falls = !bits & before & valid;
+            while rises != 0 {
+                starts[opened] = column + rises.trailing_zeros();
+                opened += 1;
+                rises &= rises - 1;
+            }
+            while falls != 0 {
+                ends[closed] = column + falls.trailing_zeros();
+                closed += 1;
+                falls &= falls - 1;
             }
         };
+        let mut carry = 0u64;
+        let mut column = 0u32;
         let mut chunks = pixels.chunks_exact(64);
         for chunk in &mut chunks {
             let Ok(chunk) = <&[M; 64]>::try_from(chunk) else { continue };
             let bits = pack_foreground_word(chunk) ^ flip;
-            emit(bits, u64::MAX, column, carry);
+            edges(bits, u64::MAX, column, carry);
             carry = bits >> 63;
             column += 64;
         }
@@ -344,12 +338,12 @@ impl<'a> RunTable<'a> {
         if !rest.is_empty() {
             let valid = (1u64 << rest.len()) - 1;
             let bits = (pack_foreground(rest) ^ flip) & valid;
-            emit(bits, valid, column, carry);
+            edges(bits, valid, column, carry);
         }
-        if inside {
-            ends[count] = pixels.len() as u32;
-            count += 1;
+        if opened > closed {
+            ends[closed] = pixels.len() as u32; // the last run reaches the row's end
         }
+        let count = opened;
         for (k, parent) in self.parents[base..base + count].iter_mut().enumerate() {
             *parent = (base + k) as u32;
         }
@@ -546,6 +540,15 @@ pub(crate) fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
         }
         at += PAINT_BLOCK;
     }
+}
+
+/// Rejects images whose columns (plus one, for diagonal reach) or run
+/// slots (`height × stride`) would reach the marker values in `u32`.
+fn check_dimensions(width: usize, height: usize, stride: usize) -> Result<(), Error> {
+    let fits = width == 0
+        || height == 0
+        || (width < HOLE as usize && height.checked_mul(stride).is_some_and(|slots| slots < HOLE as usize));
+    if fits { Ok(()) } else { Err(Error::DimensionsTooLarge { width, height }) }
 }
 
 /// Packs 64 pixels into a word, bit `k` set for a foreground pixel `k`.
@@ -749,6 +752,37 @@ pub(crate) mod tests {
         assert!(labels[w * h..].iter().all(|&l| l == 9));
         assert_eq!(fill_holes_and_label(grid, Connectivity::Eight, &mut labels, &mut scratch), Ok(4));
         assert!(labels[w * h..].iter().all(|&l| l == 9));
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn images_beyond_the_u32_run_table_are_rejected_up_front() {
+        // Zero-sized pixels: a 2³² × 2 image that takes no memory.
+        #[derive(Clone, Copy)]
+        struct Nothing;
+        impl MaskValue for Nothing {
+            fn is_foreground(self) -> bool {
+                true
+            }
+        }
+        let (width, height) = (1usize << 32, 2);
+        let mask = [Nothing; 1 << 33];
+        let grid = Grid::new(width, height, &mask[..]).unwrap();
+        let mut labels: Vec<u8> = vec![0; 4];
+        assert_eq!(
+            label(grid, Connectivity::Four, &mut labels, &mut []),
+            Err(Error::BufferTooSmall { buffer: "labels", needed: width * height, got: 4 })
+        );
+        let mut filled = vec![false; 0];
+        assert_eq!(
+            crate::fill::fill_holes(grid, &mut filled, &mut []),
+            Err(Error::BufferTooSmall { buffer: "filled", needed: width * height, got: 0 })
+        );
+        let mut scratch = [0u32; 4];
+        assert_eq!(
+            RunTable::from_scratch(width, height, &mut scratch).err(),
+            Some(Error::DimensionsTooLarge { width, height })
+        );
     }
 
     #[test]
