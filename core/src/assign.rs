@@ -178,6 +178,11 @@ pub const fn nearest_cell_scratch_len(width: usize, height: usize) -> usize {
     width.saturating_mul(height).saturating_add(width.saturating_mul(3))
 }
 
+/// The largest width or height [`nearest_cell_map`] accepts, 2²⁶: squared
+/// distances then stay below 2⁵³, so the integer arithmetic cannot overflow
+/// and the comparison with `radius²` in `f64` is exact.
+pub const MAX_NEAREST_SIDE: usize = 1 << 26;
+
 /// "No foreground pixel in this column" in the vertical pass.
 const FAR: u32 = u32::MAX;
 
@@ -197,6 +202,7 @@ const FAR: u32 = u32::MAX;
 /// `scratch.len() ≥` [`nearest_cell_scratch_len`]. Errors
 /// ([`Error::BufferTooSmall`], [`Error::ShapeMismatch`],
 /// [`Error::InvalidArgument`] for a NaN or negative radius,
+/// [`Error::DimensionsTooLarge`] for a side above [`MAX_NEAREST_SIDE`],
 /// [`Error::LabelOutOfRange`] for a negative label or one above
 /// [`MAX_CELL`]) are returned before anything is written.
 ///
@@ -231,6 +237,9 @@ pub fn nearest_cell_map<L: Label>(
     let (width, height, pixels) = (labels.width(), labels.height(), labels.as_slice());
     if nearest.len() != pixels.len() {
         return Err(Error::ShapeMismatch { expected: pixels.len(), got: nearest.len() });
+    }
+    if width > MAX_NEAREST_SIDE || height > MAX_NEAREST_SIDE {
+        return Err(Error::DimensionsTooLarge { width, height });
     }
     ensure_len("scratch", scratch, nearest_cell_scratch_len(width, height))?;
     if radius.is_nan() || radius < 0.0 {
@@ -578,6 +587,11 @@ mod tests {
             Err(Error::ShapeMismatch { .. })
         ));
         assert_eq!(map, [5, 5]);
+        let wide = Grid::new(MAX_NEAREST_SIDE + 1, 0, &[0u8; 0][..]).unwrap();
+        assert!(matches!(
+            nearest_cell_map(wide, 1.0, &mut [], &mut []),
+            Err(Error::DimensionsTooLarge { .. })
+        ));
         let too_big = [u32::MAX, 0];
         let g = Grid::new(2, 1, &too_big[..]).unwrap();
         assert_eq!(
