@@ -31,9 +31,27 @@
 use crate::{Error, Grid, Label, error::ensure_len, grid::max_label};
 
 /// Cell id of a point on a background pixel (label 0).
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, BACKGROUND}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [9u32];
+/// assign_points(labels, &[0.5f32], &[0.5f32], 1.0, &mut cells)?;
+/// assert_eq!(cells, [BACKGROUND]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const BACKGROUND: u32 = 0;
 
 /// Cell id of a point outside the image (or with a NaN/infinite coordinate).
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, OUT_OF_IMAGE}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [0u32; 3];
+/// assign_points(labels, &[2.0f64, -0.1, f64::NAN], &[0.0f64, 0.0, 0.0], 1.0, &mut cells)?;
+/// assert_eq!(cells, [OUT_OF_IMAGE; 3]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const OUT_OF_IMAGE: u32 = u32::MAX;
 
 /// The largest cell label the assignment kernels accept (`u32::MAX` is
@@ -91,6 +109,15 @@ coordinate!(f32, f64);
 
 /// How many points [`assign_points`] put in cells, on background, and outside
 /// the image.
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, AssignSummary}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [0u32; 3];
+/// let summary = assign_points(labels, &[0.5f32, 1.5, 9.0], &[0.5f32; 3], 1.0, &mut cells)?;
+/// assert_eq!(summary, AssignSummary { in_cells: 1, background: 1, out_of_image: 1 });
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AssignSummary {
@@ -181,6 +208,16 @@ pub const fn nearest_cell_scratch_len(width: usize, height: usize) -> usize {
 /// The largest width or height [`nearest_cell_map`] accepts, 2²⁶: squared
 /// distances then stay below 2⁵³, so the integer arithmetic cannot overflow
 /// and the comparison with `radius²` in `f64` is exact.
+///
+/// ```
+/// use cellmap_core::{Error, Grid, assign::{nearest_cell_map, MAX_NEAREST_SIDE}};
+/// let too_wide = Grid::new(MAX_NEAREST_SIDE + 1, 0, &[0u8; 0][..])?;
+/// assert!(matches!(
+///     nearest_cell_map(too_wide, 1.0, &mut [], &mut []),
+///     Err(Error::DimensionsTooLarge { .. })
+/// ));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const MAX_NEAREST_SIDE: usize = 1 << 26;
 
 /// "No foreground pixel in this column" in the vertical pass.

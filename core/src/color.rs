@@ -149,6 +149,20 @@ impl FromStr for Colormap {
 }
 
 /// Where the normalisation range `lo..=hi` comes from.
+///
+/// For the research scripts' pixel-level range (min and max over all
+/// pixels of the masked gene image), compute it with the `stats` kernels
+/// and pass it as [`Range::Fixed`].
+///
+/// ```
+/// use cellmap_core::color::{value_range, Normalization, Range};
+/// let v = [0.0, 1.0, 2.0, 3.0, 100.0];
+/// let range = |range| value_range(&v, &Normalization { range, log1p: false }, &mut [0.0; 5]);
+/// assert_eq!(range(Range::MinMax)?, Some((0.0, 100.0)));
+/// assert_eq!(range(Range::Fixed { vmin: 1.0, vmax: 2.0 })?, Some((1.0, 2.0)));
+/// assert_eq!(range(Range::Percentile { low: 25.0, high: 75.0 })?, Some((1.0, 3.0)));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Range {
@@ -412,6 +426,9 @@ pub fn normalize(
 ///   are R, G, B, A on every target — the order of the browser's
 ///   `ImageData` (on little-endian targets such as wasm the value is
 ///   `r | g << 8 | b << 16 | a << 24`).
+///
+/// A `[[u8; 4]]` image is a flat RGBA byte buffer via `as_flattened()`
+/// (e.g. for a PNG encoder).
 ///
 /// ```
 /// use cellmap_core::color::Pixel;
