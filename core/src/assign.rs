@@ -134,7 +134,9 @@ pub struct AssignSummary {
 ///
 /// `scale` is the points' unit per pixel (µm per pixel for Xenium, 1.0 for
 /// pixel coordinates). To give background points the nearest cell within a
-/// radius, pass the map from [`nearest_cell_map`] as `labels`.
+/// radius, pass the map from [`nearest_cell_map`] as `labels`: distances are
+/// then measured from the centre of the point's pixel, and the radius is in
+/// pixels (µm / `scale`).
 ///
 /// Errors: `xs`/`ys` of different lengths ([`Error::ShapeMismatch`]),
 /// `cells` shorter than the points ([`Error::BufferTooSmall`]), a scale that
