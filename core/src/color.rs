@@ -528,9 +528,11 @@ pub fn paint<L: Label, P: Copy>(
         return Err(Error::ShapeMismatch { expected: pixels.len(), got: out.len() });
     }
     ensure_len("cell_colors", cell_colors, 1)?;
-    let top = largest_index(pixels);
-    if top >= cell_colors.len() {
-        return Err(Error::LabelOutOfRange { label: top, max: cell_colors.len() - 1 });
+    let colors = cell_colors.len();
+    if pixels.iter().fold(false, |bad, &l| bad | (l.index() >= colors)) {
+        // Only on error: find the first offending label to report.
+        let label = pixels.iter().map(|l| l.index()).find(|&i| i >= colors).unwrap_or(usize::MAX);
+        return Err(Error::LabelOutOfRange { label, max: colors - 1 });
     }
     for (o, &l) in out.iter_mut().zip(pixels) {
         *o = cell_colors[l.index()];
@@ -544,12 +546,6 @@ pub fn paint<L: Label, P: Copy>(
         }
     }
     Ok(())
-}
-
-/// The largest [`Label::index`] in `pixels` (`usize::MAX` for a negative
-/// label), 0 for none: a branch-free fold the compiler vectorises.
-fn largest_index<L: Label>(pixels: &[L]) -> usize {
-    pixels.iter().fold(0, |top, &l| top.max(l.index()))
 }
 
 /// Overwrites with `edge` the cell pixels of row `r` that have a 4-neighbour

@@ -3,14 +3,14 @@
 //! issue 3): normalise + colour table + paint ≤ 2 ms, one thread.
 //!
 //! Input: `target/bench-data/mask_1024x1024_s0.npy` (run `bash bench/make-data.sh`),
-//! labelled here by a small 4-connected flood fill; per-cell values are
-//! synthetic (skewed, 5 % NaN).
+//! hole-filled and labelled (4-connectivity) by the core, as scipy would;
+//! per-cell values are synthetic (skewed, 5 % NaN).
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use cellmap_core::Grid;
 use cellmap_core::color::{Colormap, Normalization, Range, cell_colors, normalize, paint};
+use cellmap_core::{Connectivity, Grid, fill_holes_and_label, fill_holes_and_label_scratch_len};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// `target/bench-data`, from `CARGO_TARGET_DIR` or the workspace's `target/`.
@@ -21,38 +21,6 @@ fn bench_data() -> PathBuf {
     target.join("bench-data")
 }
 
-/// The mask as 4-connected labels in raster order of first pixels (what
-/// `scipy.ndimage.label` numbers), and the number of cells.
-fn labels_of_mask(width: usize, height: usize, mask: &[bool]) -> (Vec<i32>, usize) {
-    let mut labels = vec![0i32; mask.len()];
-    let mut stack = Vec::new();
-    let mut n = 0;
-    for start in 0..mask.len() {
-        if !mask[start] || labels[start] != 0 {
-            continue;
-        }
-        n += 1;
-        labels[start] = n as i32;
-        stack.push(start);
-        while let Some(p) = stack.pop() {
-            let (r, c) = (p / width, p % width);
-            let neighbours = [
-                (r > 0).then(|| p - width),
-                (r + 1 < height).then(|| p + width),
-                (c > 0).then(|| p - 1),
-                (c + 1 < width).then(|| p + 1),
-            ];
-            for q in neighbours.into_iter().flatten() {
-                if mask[q] && labels[q] == 0 {
-                    labels[q] = n as i32;
-                    stack.push(q);
-                }
-            }
-        }
-    }
-    (labels, n)
-}
-
 fn load_tile() -> Option<(usize, usize, Vec<i32>, usize)> {
     let path = bench_data().join("mask_1024x1024_s0.npy");
     let Ok(bytes) = std::fs::read(&path) else {
@@ -61,8 +29,11 @@ fn load_tile() -> Option<(usize, usize, Vec<i32>, usize)> {
     };
     let mask = cellmap_tests::npy::parse(&bytes).expect("bench mask is a valid .npy");
     let (height, width) = (mask.shape[0], mask.shape[1]);
-    let fg: Vec<bool> = mask.values.iter().map(|&v| v != 0.0).collect();
-    let (labels, n) = labels_of_mask(width, height, &fg);
+    let mask: Vec<u8> = mask.to();
+    let grid = Grid::new(width, height, &mask[..]).expect("mask is height × width");
+    let mut labels = vec![0i32; width * height];
+    let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(width, height)];
+    let n = fill_holes_and_label(grid, Connectivity::Four, &mut labels, &mut scratch).expect("mask labels");
     Some((width, height, labels, n))
 }
 
