@@ -717,6 +717,27 @@ mod tests {
         }
 
         #[test]
+        fn nearest_assignment_of_points_equals_brute_force(
+            (w, h, data) in label_image(),
+            points in proptest::collection::vec((-2.0f64..14.0, -2.0f64..14.0), 0..30),
+            radius in prop_oneof![Just(f64::INFINITY), 0.0f64..5.0],
+        ) {
+            let mut map = vec![0u32; w * h];
+            let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+            nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
+            let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+            let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+            let mut cells = vec![0u32; points.len()];
+            assign_points(Grid::new(w, h, &map[..]).unwrap(), &xs, &ys, 1.0, &mut cells).unwrap();
+            let reference = brute_nearest(w, h, &data, radius);
+            for (i, &(x, y)) in points.iter().enumerate() {
+                let inside = x >= 0.0 && y >= 0.0 && (x as usize) < w && (y as usize) < h;
+                let expected = if inside { reference[y as usize * w + x as usize] } else { OUT_OF_IMAGE };
+                prop_assert_eq!(cells[i], expected, "point ({}, {})", x, y);
+            }
+        }
+
+        #[test]
         fn lookup_equals_truncated_indexing(
             (w, h, data) in label_image(),
             points in proptest::collection::vec((-3.0f64..15.0, -3.0f64..15.0), 0..40),
