@@ -83,7 +83,7 @@ impl SparseValue for f64 {
 /// // row 0    .      2.5
 /// // row 1   1.0      .
 /// let x = Csr::new(2, &[0i32, 1, 2], &[1, 0], &[2.5f32, 1.0])?;
-/// assert_eq!((x.rows(), x.cols(), x.nnz()), (2, 2, 2));
+/// assert_eq!((x.rows(), x.cols(), x.nnz(), x.is_canonical()), (2, 2, 2, true));
 /// assert_eq!(Csr::new(2, &[0i32, 2, 1], &[1, 0], &[2.5f32, 1.0]).unwrap_err(),
 ///            Error::InvalidSparse("indptr decreases"));
 /// assert_eq!(Csr::new(1, &[0i64, 1], &[3], &[1.0f64]).unwrap_err(),
@@ -96,6 +96,7 @@ pub struct Csr<'a, I, V> {
     indptr: &'a [I],
     indices: &'a [I],
     data: &'a [V],
+    canonical: bool,
 }
 
 impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
@@ -122,13 +123,27 @@ impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
         if previous != indices.len() {
             return Err(Error::InvalidSparse("indptr's last offset differs from the number of entries"));
         }
-        for &j in indices {
-            match j.to_index() {
-                Some(j) if j < n_cols => {}
-                _ => return Err(Error::InvalidSparse("column index out of range 0..n_cols")),
+        // One pass over the indices: range check, and whether every row is strictly increasing.
+        let mut canonical = true;
+        for offsets in indptr.windows(2) {
+            let mut previous: Option<usize> = None;
+            for &j in &indices[offsets[0].as_index()..offsets[1].as_index()] {
+                let j = match j.to_index() {
+                    Some(j) if j < n_cols => j,
+                    _ => return Err(Error::InvalidSparse("column index out of range 0..n_cols")),
+                };
+                canonical &= previous.is_none_or(|p| p < j);
+                previous = Some(j);
             }
         }
-        Ok(Csr { n_cols, indptr, indices, data })
+        Ok(Csr { n_cols, indptr, indices, data, canonical })
+    }
+
+    /// True if every row's column indices are strictly increasing (scipy's
+    /// `has_canonical_format`: sorted, no duplicates). The kernels then skip
+    /// the per-row check.
+    pub fn is_canonical(&self) -> bool {
+        self.canonical
     }
 
     /// Number of rows (`indptr.len() - 1`).
@@ -239,12 +254,10 @@ impl Sink for MeansSink<'_> {
 /// they are counted from the pixel totals), NaN only in Keep mode.
 #[inline(always)]
 fn emit<S: Sink>(sink: &mut S, slot: usize, v: f64, zeros: Zeros) {
-    if v.is_nan() {
-        if zeros == Zeros::Keep {
-            sink.nan(slot);
-        }
-    } else if v != 0.0 {
-        sink.value(slot, v);
+    if v.abs() > 0.0 {
+        sink.value(slot, v); // neither 0 nor NaN: one comparison on the common path
+    } else if v.is_nan() && zeros == Zeros::Keep {
+        sink.nan(slot);
     }
 }
 
@@ -299,7 +312,7 @@ fn accumulate_cell<I: SparseIndex, V: SparseValue, S: Sink>(
         let (start, end) = (x.indptr[p].as_index(), x.indptr[p + 1].as_index());
         let cols = &x.indices[start..end];
         let vals = &x.data[start..end];
-        if cols.windows(2).all(|pair| pair[0] < pair[1]) {
+        if x.canonical || cols.windows(2).all(|pair| pair[0] < pair[1]) {
             // Canonical row: no duplicates, every entry is a per-pixel value.
             for (&j, &v) in cols.iter().zip(vals) {
                 emit(sink, j.as_index(), v.to_f64(), zeros);
@@ -454,11 +467,13 @@ pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
         sums.fill(0.0);
         counts.fill(0);
         accumulate_cell(x, pixels, &mut MeansSink { sums, counts, keep_zeros }, row_sums, options.zeros);
-        for (sum, count) in sums.iter_mut().zip(counts.iter_mut()) {
-            if keep_zeros {
-                *count = count.wrapping_add(pixels.len() as u32);
-            }
-            *sum = if *count == 0 { f64::NAN } else { *sum / f64::from(*count) };
+        if keep_zeros {
+            counts.iter_mut().for_each(|count| *count = count.wrapping_add(pixels.len() as u32));
+        }
+        // A zero count has a zero sum (NaN is never summed), and 0 / 0 is the NaN
+        // an empty entry needs: no branch, so this loop vectorises.
+        for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
+            *sum /= f64::from(count);
         }
     }
     Ok(())
