@@ -470,10 +470,10 @@ pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
         if keep_zeros {
             counts.iter_mut().for_each(|count| *count = count.wrapping_add(pixels.len() as u32));
         }
-        // A zero count has a zero sum (NaN is never summed), and 0 / 0 is the NaN
-        // an empty entry needs: no branch, so this loop vectorises.
+        // Divide unconditionally, then select (no branch: this loop vectorises).
         for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
-            *sum /= f64::from(count);
+            let mean = *sum / f64::from(count);
+            *sum = if count == 0 { f64::NAN } else { mean };
         }
     }
     Ok(())
