@@ -532,7 +532,8 @@ impl<'a, V: SparseValue> GeneMajor<'a, V> {
             return Err(Error::InvalidSparse("gene_ptr's last offset differs from the number of entries"));
         }
         for pair in gene_ptr.windows(2) {
-            if pair[1] < pair[0] {
+            // An offset above the last one means a decrease further on.
+            if pair[1] < pair[0] || pair[1] > pixels.len() {
                 return Err(Error::InvalidSparse("gene_ptr decreases"));
             }
             let gene = &pixels[pair[0]..pair[1]];
@@ -915,6 +916,12 @@ mod tests {
             assert!(matches!(Csr::new(2, indptr, indices, &data), Err(Error::InvalidSparse(_))));
         }
         assert!(matches!(Csr::new(2, &[0i32, 1], &[-1], &[1.0f32]), Err(Error::InvalidSparse(_))));
+        let bad_ptrs: [&[usize]; 4] = [&[], &[1, 3], &[0, 10, 3], &[0, 2, 1, 3]];
+        for gene_ptr in bad_ptrs {
+            let err = GeneMajor::new(4, gene_ptr, &[0, 1, 2], &[1.0f32; 3]).unwrap_err();
+            assert!(matches!(err, Error::InvalidSparse(_)), "{gene_ptr:?}: {err:?}");
+        }
+        assert!(GeneMajor::new(2, &[0, 3], &[0, 1, 2], &[1.0f32; 3]).is_err(), "pixel out of range");
         let (mut ptr, mut pix, mut val) = ([0usize; 2], [0u32; 2], [0f32; 2]);
         assert_eq!(
             csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap_err(),

@@ -5,8 +5,7 @@
 //! `ndimage.mean`, the indicator product `A @ X`, `X.tocsc()`).
 //!
 //! Labels come from the 1024² mask, filled and labelled (4-connectivity,
-//! scipy numbering) by a small flood fill below — a stand-in until
-//! `cellmap_core::labeling` lands. The dense value image is
+//! scipy numbering) by `cellmap_core::labeling`. The dense value image is
 //! `(p · 2654435761 mod 1000) / 100` for pixel `p`, as in the peer script.
 //!
 //! Times are **CPU time of the benchmark thread** (`/proc/thread-self/schedstat`,
@@ -19,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cellmap_core::Grid;
+use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
 use cellmap_core::regions::{Region, region_props};
 use cellmap_core::sparse::{
     Csr, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major, gene_cell_stats,
@@ -90,49 +90,14 @@ fn cast<T: Copy, const N: usize>(raw: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
     raw.chunks_exact(N).map(|c| from(c.try_into().unwrap())).collect()
 }
 
-/// scipy's `binary_fill_holes` then `ndimage.label` (4-connectivity), by flood fill.
+/// scipy's `binary_fill_holes` then `ndimage.label` (4-connectivity).
 fn fill_and_label(mask: &[u8], w: usize, h: usize) -> (Vec<i32>, usize) {
-    let neighbours = |p: usize| {
-        let (r, c) = (p / w, p % w);
-        [
-            (r > 0).then(|| p - w),
-            (r + 1 < h).then(|| p + w),
-            (c > 0).then(|| p - 1),
-            (c + 1 < w).then(|| p + 1),
-        ]
-    };
-    let mut outside = vec![false; w * h];
-    let mut stack: Vec<usize> = (0..w * h)
-        .filter(|&p| (p / w == 0 || p / w == h - 1 || p % w == 0 || p % w == w - 1) && mask[p] == 0)
-        .collect();
-    stack.iter().for_each(|&p| outside[p] = true);
-    while let Some(p) = stack.pop() {
-        for q in neighbours(p).into_iter().flatten() {
-            if mask[q] == 0 && !outside[q] {
-                outside[q] = true;
-                stack.push(q);
-            }
-        }
-    }
     let mut labels = vec![0i32; w * h];
-    let mut n = 0;
-    for start in 0..w * h {
-        if outside[start] || labels[start] != 0 {
-            continue;
-        }
-        n += 1;
-        labels[start] = n;
-        stack.push(start);
-        while let Some(p) = stack.pop() {
-            for q in neighbours(p).into_iter().flatten() {
-                if !outside[q] && labels[q] == 0 {
-                    labels[q] = n;
-                    stack.push(q);
-                }
-            }
-        }
-    }
-    (labels, n as usize)
+    let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(w, h)];
+    let n =
+        fill_holes_and_label(Grid::new(w, h, mask).unwrap(), Connectivity::Four, &mut labels, &mut scratch)
+            .unwrap();
+    (labels, n)
 }
 
 struct CsrData {
