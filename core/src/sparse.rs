@@ -1011,6 +1011,39 @@ mod tests {
         }
 
         #[test]
+        fn garbage_inputs_give_errors_not_panics(
+            w in 0usize..4, h in 0usize..4, cols in 0usize..4, n in 0usize..3,
+            indptr in proptest::collection::vec(-2i64..8, 0..10),
+            indices in proptest::collection::vec(-2i64..6, 0..10),
+            labels in proptest::collection::vec(-2i32..5, 16),
+            gene_ptr in proptest::collection::vec(0usize..12, 0..6),
+            pixels in proptest::collection::vec(0u32..20, 0..10),
+            out_len in 0usize..30, order_len in 0usize..30, keep in proptest::bool::ANY,
+        ) {
+            let data = vec![1.5f32; indices.len()];
+            let lg = Grid::new(w, h, &labels[..w * h]).unwrap();
+            let opts = if keep { Options::new().keep_zeros() } else { Options::new() };
+            if let Ok(x) = Csr::new(cols, &indptr, &indices, &data) {
+                let mut out = vec![CellStats::EMPTY; out_len];
+                let (mut counts, mut means) = (vec![0u32; out_len], vec![0.0; out_len]);
+                let (mut row_sums, mut order) = (vec![0.0; cols], vec![0u32; order_len]);
+                let _ = csr_cell_stats(lg, &x, n, opts, &mut out, &mut row_sums, &mut order);
+                let _ = csr_cell_means(lg, &x, n, opts, &mut counts, &mut means, &mut row_sums, &mut order);
+                let (mut ptr, mut pix, mut val) = (vec![0; cols + 1], vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
+                let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
+                let mut scratch = vec![0usize; order_len];
+                let _ = gene_cell_stats(lg, &gm, &[0, cols, 1], n, opts, &mut out, &mut scratch);
+            }
+            let values = vec![2.0f32; pixels.len()];
+            if let Ok(gm) = GeneMajor::new(w * h, &gene_ptr, &pixels, &values) {
+                let genes: Vec<usize> = (0..gm.genes()).collect();
+                let mut out = vec![CellStats::EMPTY; out_len];
+                let mut scratch = vec![0usize; order_len];
+                let _ = gene_cell_stats(lg, &gm, &genes, n, opts, &mut out, &mut scratch);
+            }
+        }
+
+        #[test]
         fn dense_to_csr_round_trip_is_identical(
             w in 0usize..7, h in 0usize..7, n in 0usize..4,
             seed in proptest::collection::vec(0u32..1000, 49), keep in proptest::bool::ANY,
