@@ -35,7 +35,7 @@
 use super::mask::SimCell;
 use super::patterns::Scenario;
 use super::rng::Xoshiro256StarStar;
-use super::samplers::{gamma_unchecked, poisson_unchecked};
+use super::samplers::{MAX_POISSON_MEAN, gamma_unchecked, poisson_unchecked};
 use crate::grid::pixel_count;
 use crate::{Error, Grid};
 
@@ -378,6 +378,9 @@ impl ExpressionModel {
     }
 
     fn cell_spot(&self, width: usize, height: usize, cell: &SimCell) -> Option<usize> {
+        if width == 0 || height == 0 {
+            return None;
+        }
         let row = libm::round(cell.row).clamp(0.0, height as f64 - 1.0) as usize;
         let col = libm::round(cell.col).clamp(0.0, width as f64 - 1.0) as usize;
         self.spot_of(width, height, row, col)
@@ -389,17 +392,22 @@ impl ExpressionModel {
     }
 
     /// Draws each cell's per-pixel Poisson rates into `rates`
-    /// (`cells.len() × genes`, row-major by cell): `G / area` with
-    /// `G ~ gamma(r, Λ/r)`, or 0 after dropout; 0 for cells without pixels.
+    /// (`cells.len() × genes`, row-major by cell) as **running sums** over
+    /// the genes: gene `j` of cell `c` has rate
+    /// `rates[c·J + j] − rates[c·J + j − 1]` (see [`ExpressionModel::gene_rate`]),
+    /// equal to `G / area` with `G ~ gamma(r, Λ/r)`, or 0 after dropout; 0 for
+    /// cells without pixels. (Running sums let every pixel draw its total
+    /// count once and split it over the genes: see [`ExpressionModel::csr_size`].)
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams, SimCell};
+    /// use cellmap_core::sim::{CellKind, ExpressionModel, ModalityParams, NsfParams, SimCell};
     /// let modality = ModalityParams { mixed_genes: 2, ..Default::default() };
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
-    /// let cells = [SimCell::EMPTY; 3]; // no pixels: all rates 0
-    /// let mut rates = [1.0f32; 6];
+    /// let cells = [SimCell::EMPTY, SimCell::new(CellKind::Plain, 0.0, 0.0, 10)];
+    /// let mut rates = [1.0f64; 4];
     /// m.cell_rates(10, 10, &cells, &mut rates)?;
-    /// assert_eq!(rates, [0.0; 6]);
+    /// assert_eq!(&rates[..2], &[0.0, 0.0]); // no pixels: no molecules
+    /// assert!(m.gene_rate(&rates, 1, 0)? > 0.0 && rates[3] >= rates[2]);
     /// # Ok::<(), cellmap_core::Error>(())
     /// ```
     pub fn cell_rates(
@@ -407,7 +415,7 @@ impl ExpressionModel {
         width: usize,
         height: usize,
         cells: &[SimCell],
-        rates: &mut [f32],
+        rates: &mut [f64],
     ) -> Result<(), Error> {
         let genes = self.genes();
         crate::error::ensure_len("rates", rates, self.rates_len(cells.len()))?;
@@ -423,34 +431,78 @@ impl ExpressionModel {
             };
             let tag = TAG_CELL_RATES + u64::from(self.modality_index);
             let mut rng = Xoshiro256StarStar::stream(self.seed, tag, index as u64);
-            for (gene, rate) in out.iter_mut().enumerate() {
+            let mut running = 0.0;
+            for (gene, slot) in out.iter_mut().enumerate() {
                 let dropped = rng.next_f64() < self.modality.dropout;
                 let g = gamma_unchecked(&mut rng, shape);
                 let lambda = self.lambda_with(spot, &self.loading(gene)?);
-                *rate = if dropped { 0.0 } else { (g * (lambda / shape) / f64::from(cell.area)) as f32 };
+                if !dropped {
+                    running += g * (lambda / shape) / f64::from(cell.area);
+                }
+                *slot = running;
             }
         }
         Ok(())
     }
 
-    /// Checks the owner image against `rates` and returns `(pixels, genes)`.
-    fn check_inputs(&self, owner: &Grid<'_, u32>, rates: &[f32]) -> Result<usize, Error> {
+    /// The per-pixel rate of `gene` in cell index `cell` (0-based; owner id
+    /// minus one) from a `rates` buffer of [`ExpressionModel::cell_rates`].
+    pub fn gene_rate(&self, rates: &[f64], cell: usize, gene: usize) -> Result<f64, Error> {
         let genes = self.genes();
-        let cells = rates.len().checked_div(genes).unwrap_or(0);
+        if gene >= genes {
+            return Err(Error::InvalidArgument("gene index out of range"));
+        }
+        let at = cell.checked_mul(genes).and_then(|i| i.checked_add(gene));
+        let Some(&here) = at.and_then(|i| rates.get(i)) else {
+            return Err(Error::InvalidArgument("cell index out of range"));
+        };
+        Ok(if gene == 0 { here } else { here - rates[cell * genes + gene - 1] })
+    }
+
+    /// Checks the owner image and `rates` (finite, non-decreasing running
+    /// sums whose totals a Poisson draw accepts); returns the gene count.
+    fn check_inputs(&self, owner: &Grid<'_, u32>, rates: &[f64]) -> Result<usize, Error> {
+        let genes = self.genes();
+        // Without genes there is nothing to read: any owner id is fine.
+        let cells = rates.len().checked_div(genes).unwrap_or(usize::MAX);
         if let Some(&bad) = owner.as_slice().iter().find(|&&o| o as usize > cells) {
             return Err(Error::LabelOutOfRange { label: bad as usize, max: cells });
+        }
+        if genes > 0 {
+            for cell in rates.chunks_exact(genes) {
+                let mut previous = 0.0;
+                for &r in cell {
+                    if !(r >= previous && r <= MAX_POISSON_MEAN) {
+                        return Err(Error::InvalidArgument(
+                            "rates must be non-decreasing running sums in [0, 1e15] per cell",
+                        ));
+                    }
+                    previous = r;
+                }
+            }
         }
         Ok(genes)
     }
 
-    /// Visits every molecule count in pixel-major, gene-minor order.
+    /// Visits every molecule count in pixel-major, gene-ascending order.
+    ///
+    /// Each pixel draws its total `N ~ Poisson(R)` (R = the cell's summed
+    /// rate) and splits it multinomially over the genes by the rates: by
+    /// Poisson splitting this is exactly an independent `Poisson(rate_j)` per
+    /// gene, at O(N log J) instead of O(J) per pixel. The N category draws
+    /// are taken at ascending uniform order statistics
+    /// (`u ← u + (1 − u)(1 − V^{1/m})`, m molecules left), so the genes come
+    /// out sorted and are counted in runs without any buffer.
     fn for_each_count(
         &self,
         owner: &Grid<'_, u32>,
-        rates: &[f32],
+        rates: &[f64],
         mut visit: impl FnMut(usize, u32, u64) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let genes = self.genes();
+        if genes == 0 {
+            return Ok(());
+        }
         let width = owner.width();
         for row in 0..owner.height() {
             let tag = TAG_PIXELS + u64::from(self.modality_index);
@@ -459,14 +511,28 @@ impl ExpressionModel {
                 if o == 0 {
                     continue;
                 }
-                let cell_rates = &rates[(o as usize - 1) * genes..o as usize * genes];
-                for (gene, &rate) in cell_rates.iter().enumerate() {
-                    if rate > 0.0 {
-                        let count = poisson_unchecked(&mut rng, f64::from(rate));
-                        if count > 0 {
-                            visit(row * width + col, gene as u32, count)?;
-                        }
+                let running = &rates[(o as usize - 1) * genes..o as usize * genes];
+                let total = running[genes - 1];
+                if total <= 0.0 {
+                    continue;
+                }
+                let molecules = poisson_unchecked(&mut rng, total);
+                let pixel = row * width + col;
+                let (mut u, mut gene, mut run) = (0.0f64, 0usize, 0u64);
+                for left in (1..=molecules).rev() {
+                    let v = rng.next_f64_open();
+                    let step = if left == 1 { v } else { libm::pow(v, 1.0 / left as f64) };
+                    u += (1.0 - u) * (1.0 - step);
+                    let picked = pick_gene(running, gene, u * total);
+                    if picked != gene && run > 0 {
+                        visit(pixel, gene as u32, run)?;
+                        run = 0;
                     }
+                    gene = picked;
+                    run += 1;
+                }
+                if run > 0 {
+                    visit(pixel, gene as u32, run)?;
                 }
             }
         }
@@ -476,7 +542,7 @@ impl ExpressionModel {
     /// Pass 1 of the CSR: the number of nonzeros and molecules
     /// [`ExpressionModel::fill_csr`] will write for this owner image and
     /// `rates` (from [`ExpressionModel::cell_rates`]).
-    pub fn csr_size(&self, owner: &Grid<'_, u32>, rates: &[f32]) -> Result<CsrSize, Error> {
+    pub fn csr_size(&self, owner: &Grid<'_, u32>, rates: &[f64]) -> Result<CsrSize, Error> {
         self.check_inputs(owner, rates)?;
         let mut size = CsrSize::default();
         self.for_each_count(owner, rates, |_, _, count| {
@@ -499,7 +565,7 @@ impl ExpressionModel {
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 0, ..Default::default() };
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
     /// let owner = [0u32, 1, 1, 0]; // one 2-pixel cell in a 2×2 tile
-    /// let rates = [30.0f32]; // 30 molecules per pixel expected
+    /// let rates = [30.0f64]; // 30 molecules per pixel expected
     /// let grid = Grid::new(2, 2, &owner)?;
     /// let size = m.csr_size(&grid, &rates)?;
     /// let (mut indptr, mut indices, mut data) = ([0u32; 5], [0u32; 2], [0f32; 2]);
@@ -511,7 +577,7 @@ impl ExpressionModel {
     pub fn fill_csr(
         &self,
         owner: &Grid<'_, u32>,
-        rates: &[f32],
+        rates: &[f64],
         indptr: &mut [u32],
         indices: &mut [u32],
         data: &mut [f32],
@@ -560,7 +626,7 @@ impl ExpressionModel {
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
     /// let owner = [0u32, 1];
     /// let grid = Grid::new(2, 1, &owner)?;
-    /// let rates = [3.0f32];
+    /// let rates = [3.0f64];
     /// let n = m.csr_size(&grid, &rates)?.molecules as usize;
     /// let mut out = [Transcript::default(); 64];
     /// assert_eq!(m.transcripts(&grid, &rates, &mut out)?, n);
@@ -570,7 +636,7 @@ impl ExpressionModel {
     pub fn transcripts(
         &self,
         owner: &Grid<'_, u32>,
-        rates: &[f32],
+        rates: &[f64],
         out: &mut [Transcript],
     ) -> Result<usize, Error> {
         self.check_inputs(owner, rates)?;
@@ -580,7 +646,7 @@ impl ExpressionModel {
         let mut jitter =
             Xoshiro256StarStar::stream(self.seed, TAG_JITTER + u64::from(self.modality_index), 0);
         self.for_each_count(owner, rates, |pixel, gene, count| {
-            let needed = written.saturating_add(count as usize);
+            let needed = written.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
             if needed > out.len() {
                 return Err(Error::BufferTooSmall { buffer: "out", needed, got: out.len() });
             }
@@ -644,6 +710,22 @@ impl ExpressionModel {
     }
 }
 
+/// First gene `j >= from` with `running[j] > x` (so genes with a zero
+/// rate are never picked); if rounding puts `x` at or past the total, the
+/// last gene with a positive rate.
+fn pick_gene(running: &[f64], from: usize, x: f64) -> usize {
+    let tail = &running[from..];
+    let found = from + tail.partition_point(|&r| r <= x);
+    if found < running.len() {
+        return found;
+    }
+    let mut last = running.len() - 1;
+    while last > 0 && running[last - 1] >= running[last] {
+        last -= 1;
+    }
+    last
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,7 +782,7 @@ mod tests {
         let m = ExpressionModel::new(8, &nsf, &modality, 0).unwrap();
         let cells_n = 20_000usize;
         let cells = vec![SimCell::new(CellKind::Plain, 0.0, 0.0, 4); cells_n];
-        let mut rates = vec![0f32; cells_n];
+        let mut rates = vec![0f64; cells_n];
         m.cell_rates(1, 1, &cells, &mut rates).unwrap();
         let owner: Vec<u32> = (0..cells_n as u32 * 4).map(|p| p / 4 + 1).collect();
         let grid = Grid::new(4, cells_n, &owner).unwrap();
@@ -732,9 +814,12 @@ mod tests {
         let modality = ModalityParams { mixed_genes: 50, dropout: 0.3, ..Default::default() };
         let m = ExpressionModel::new(9, &NsfParams::default(), &modality, 0).unwrap();
         let cells = vec![SimCell::new(CellKind::Plain, 0.0, 0.0, 1); 2000];
-        let mut rates = vec![0f32; 2000 * 50];
+        let mut rates = vec![0f64; 2000 * 50];
         m.cell_rates(36, 36, &cells, &mut rates).unwrap();
-        let zeros = rates.iter().filter(|&&r| r == 0.0).count() as f64;
+        let zeros = (0..2000)
+            .flat_map(|c| (0..50).map(move |g| (c, g)))
+            .filter(|&(c, g)| m.gene_rate(&rates, c, g).unwrap() == 0.0)
+            .count() as f64;
         let n = rates.len() as f64;
         // Λ >= 0.2 > 0 so a zero rate is a dropout (gamma draws are > 0).
         assert!((zeros - 0.3 * n).abs() < 5.0 * (0.3 * 0.7 * n).sqrt(), "{zeros} of {n}");
@@ -752,6 +837,9 @@ mod tests {
         let owner = [3u32];
         let grid = Grid::new(1, 1, &owner).unwrap();
         assert_eq!(m.csr_size(&grid, &[0.0; 4]), Err(Error::LabelOutOfRange { label: 3, max: 2 }));
+        let one = Grid::new(1, 1, &[1u32][..]).unwrap();
+        assert!(m.csr_size(&one, &[2.0, 1.0]).is_err()); // not running sums
+        assert!(m.csr_size(&one, &[f64::NAN, 1.0]).is_err());
         let mut out = [Transcript::default(); 1];
         assert!(m.transcripts(&grid, &[0.0; 4], &mut out).is_err());
     }
@@ -767,7 +855,7 @@ mod tests {
         .unwrap();
         let owner = [1u32; 4];
         let grid = Grid::new(2, 2, &owner).unwrap();
-        let rates = [50.0f32];
+        let rates = [50.0f64];
         let (mut indptr, mut indices, mut data) = ([0u32; 5], [0u32; 1], [0f32; 1]);
         assert!(matches!(
             m.fill_csr(&grid, &rates, &mut indptr, &mut indices, &mut data),
