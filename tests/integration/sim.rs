@@ -2,6 +2,8 @@
 //! documented merges, output is deterministic (golden digests), and the
 //! CSR, transcripts and factor images agree with each other.
 use cellmap_core::Grid;
+use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
+use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
 use cellmap_core::sim::{
     CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, SimCell, demo_cell_capacity, demo_tile,
     digest_tile, generate_mask, reference_digest,
@@ -214,11 +216,19 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
         [(1, 300, 260, rich), (2, 257, 199, rich), (3, 200, 220, dense), (4, 64, 48, rich)]
     {
         let (mask, owner, _, cells) = simulate(seed, w, h, &params);
-        let filled = brute_fill(&mask, w, h);
-        let both: [(&'static [(isize, isize)], &str); 2] =
-            [(&FOUR, "4-connectivity"), (&EIGHT, "8-connectivity")];
-        for (offsets, name) in both {
-            let labels = brute_label(&filled, w, h, offsets);
+        let grid = Grid::new(w, h, &mask).unwrap();
+        let mut filled = vec![false; w * h];
+        let mut scratch =
+            vec![0u32; fill_holes_scratch_len(w, h).max(fill_holes_and_label_scratch_len(w, h))];
+        fill_holes(grid, &mut filled, &mut scratch).unwrap();
+        assert_eq!(filled, brute_fill(&mask, w, h), "fill_holes differs from the reference");
+        let both: [(Connectivity, &'static [(isize, isize)], &str); 2] =
+            [(Connectivity::Four, &FOUR, "4-connectivity"), (Connectivity::Eight, &EIGHT, "8-connectivity")];
+        for (connectivity, offsets, name) in both {
+            let mut labels = vec![0u32; w * h];
+            fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap();
+            // Raster-order numbering: the reference BFS numbers the same way.
+            assert_eq!(labels, brute_label(&filled, w, h, offsets), "labels differ from the reference");
             let mut groups = expected_groups(&owner, &filled, w, h, offsets, cells);
             assert_partition_recovered(
                 &owner,
