@@ -26,15 +26,13 @@ fn le_bytes<T: Copy>(values: &[T], to: impl Fn(T) -> [u8; 4]) -> Vec<u8> {
     values.iter().flat_map(|&v| to(v)).collect()
 }
 
+/// Neighbour offsets `(row, col)` of a connectivity.
+type Offsets = &'static [(isize, isize)];
+
 const FOUR: [(isize, isize); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
 const EIGHT: [(isize, isize); 8] = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)];
 
-fn neighbours(
-    w: usize,
-    h: usize,
-    p: usize,
-    offsets: &'static [(isize, isize)],
-) -> impl Iterator<Item = usize> {
+fn neighbours(w: usize, h: usize, p: usize, offsets: Offsets) -> impl Iterator<Item = usize> {
     let (r, c) = ((p / w) as isize, (p % w) as isize);
     offsets.iter().filter_map(move |&(dr, dc)| {
         let (rr, cc) = (r + dr, c + dc);
@@ -66,7 +64,7 @@ fn brute_fill(mask: &[u8], w: usize, h: usize) -> Vec<bool> {
 }
 
 /// Reference labeling: components of `fg` under `offsets` (ids arbitrary).
-fn brute_label(fg: &[bool], w: usize, h: usize, offsets: &'static [(isize, isize)]) -> Vec<u32> {
+fn brute_label(fg: &[bool], w: usize, h: usize, offsets: Offsets) -> Vec<u32> {
     let mut label = vec![0u32; w * h];
     let mut next = 0;
     for start in 0..w * h {
@@ -111,7 +109,7 @@ fn expected_groups(
     filled: &[bool],
     w: usize,
     h: usize,
-    offsets: &'static [(isize, isize)],
+    offsets: Offsets,
     cells: usize,
 ) -> UnionFind {
     let mut uf = UnionFind((0..=cells).collect());
@@ -222,7 +220,7 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
             vec![0u32; fill_holes_scratch_len(w, h).max(fill_holes_and_label_scratch_len(w, h))];
         fill_holes(grid, &mut filled, &mut scratch).unwrap();
         assert_eq!(filled, brute_fill(&mask, w, h), "fill_holes differs from the reference");
-        let both: [(Connectivity, &'static [(isize, isize)], &str); 2] =
+        let both: [(Connectivity, Offsets, &str); 2] =
             [(Connectivity::Four, &FOUR, "4-connectivity"), (Connectivity::Eight, &EIGHT, "8-connectivity")];
         for (connectivity, offsets, name) in both {
             let mut labels = vec![0u32; w * h];
