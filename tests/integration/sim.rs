@@ -4,9 +4,10 @@
 use cellmap_core::Grid;
 use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
 use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_core::sim::spec::SimSpec;
 use cellmap_core::sim::{
-    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, SimCell, demo_cell_capacity, demo_tile,
-    digest_tile, generate_mask, reference_digest,
+    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
+    demo_tile, digest_tile, generate_mask, reference_digest,
 };
 use std::collections::VecDeque;
 
@@ -367,3 +368,30 @@ fn output_is_deterministic_golden_digest() {
 }
 
 const GOLDEN_256X192_SEED42: u64 = 0x4d56_473e_db10_b213;
+
+#[test]
+fn multi_modal_spec_deserialises_from_the_documented_json() {
+    let json = r#"{
+        "seed": 7, "scenario": "ggblocks", "nside": 36, "Lns": 2,
+        "modalities": [
+            { "name": "RNA",
+              "params": { "Jsp": 200, "Jmix": 200, "Jns": 200, "expr_mean": 20.0, "nb_shape": 10.0, "dropout_rate": 0.5 },
+              "active_factors": [0, 1] },
+            { "name": "protein", "params": { "Jsp": 50, "Jmix": 50, "Jns": 0, "nb_shape": 20.0 }, "active_factors": [2] }
+        ]
+    }"#;
+    let spec: SimSpec = serde_json::from_str(json).unwrap();
+    assert_eq!((spec.seed, spec.scenario, spec.lns, spec.bkg_mean), (7, Scenario::GgBlocks, 2, 0.2));
+    assert_eq!(spec.modalities[0].name.as_str(), "RNA");
+    let rna = spec.model(0).unwrap();
+    let protein = spec.model(1).unwrap();
+    assert_eq!((rna.genes(), protein.genes()), (600, 100));
+    assert_eq!((rna.modality().dropout, rna.modality().active_factors), (0.5, 0b11));
+    assert_eq!((protein.modality().nb_shape, protein.modality().expr_mean), (20.0, 20.0));
+    assert!((0..100).all(|g| protein.loading(g).unwrap().spatial_factor == Some(2)));
+    // Fixed capacities are enforced by the deserialiser, not by a panic.
+    let too_long = r#"{ "modalities": [ { "name": "a name far too long for sixteen bytes" } ] }"#;
+    assert!(serde_json::from_str::<SimSpec>(too_long).is_err());
+    let round_trip: SimSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(round_trip, spec);
+}
