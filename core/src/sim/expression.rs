@@ -46,8 +46,20 @@ const TAG_PIXELS: u64 = 0x4E53_4600_0004;
 const TAG_JITTER: u64 = 0x4E53_4600_0005;
 
 /// Most non-spatial factors a model can have.
+///
+/// ```
+/// use cellmap_core::sim::{NsfParams, expression::MAX_NONSPATIAL_FACTORS};
+/// let p = NsfParams { nonspatial_factors: MAX_NONSPATIAL_FACTORS + 1, ..NsfParams::default() };
+/// assert!(p.validate().is_err());
+/// ```
 pub const MAX_NONSPATIAL_FACTORS: u32 = 16;
 /// Largest `nside` accepted.
+///
+/// ```
+/// use cellmap_core::sim::{NsfParams, Scenario, expression::MAX_NSIDE};
+/// let p = NsfParams { scenario: Scenario::GgBlocks, nside: MAX_NSIDE + 6, ..NsfParams::default() };
+/// assert!(p.validate().is_err());
+/// ```
 pub const MAX_NSIDE: u32 = 4096;
 
 /// Spot-level parameters shared by all modalities (the NSF `sim()` arguments).
@@ -88,6 +100,12 @@ impl Default for NsfParams {
 
 impl NsfParams {
     /// Checks every parameter's domain.
+    ///
+    /// ```
+    /// use cellmap_core::sim::NsfParams;
+    /// assert!(NsfParams { nside: 30, ..NsfParams::default() }.validate().is_err()); // quilt needs a multiple of 12
+    /// assert!(NsfParams { nonspatial_probability: 1.5, ..NsfParams::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), Error> {
         if self.nside > MAX_NSIDE {
             return Err(Error::InvalidArgument("nside must be <= 4096"));
@@ -153,6 +171,12 @@ impl Default for ModalityParams {
 
 impl ModalityParams {
     /// Total genes `J = J_sp + J_mix + J_ns` (saturating).
+    ///
+    /// ```
+    /// use cellmap_core::sim::ModalityParams;
+    /// let p = ModalityParams { spatial_genes: 7, mixed_genes: 2, nonspatial_genes: 1, ..Default::default() };
+    /// assert_eq!(p.genes(), 10);
+    /// ```
     pub const fn genes(&self) -> usize {
         (self.spatial_genes as usize)
             .saturating_add(self.mixed_genes as usize)
@@ -160,6 +184,13 @@ impl ModalityParams {
     }
 
     /// Checks every parameter's domain.
+    ///
+    /// ```
+    /// use cellmap_core::sim::ModalityParams;
+    /// assert!(ModalityParams::default().validate().is_ok());
+    /// assert!(ModalityParams { nb_shape: 0.0, ..Default::default() }.validate().is_err());
+    /// assert!(ModalityParams { dropout: f64::NAN, ..Default::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), Error> {
         if !(self.expr_mean >= 0.0 && self.expr_mean <= 1e6) {
             return Err(Error::InvalidArgument("expr_mean must be in [0, 1e6]"));
@@ -179,6 +210,15 @@ impl ModalityParams {
 
 /// A gene's loadings: its spatial and non-spatial factor and their weights
 /// (a row of `W` and of `V`, which are indicator matrices times a weight).
+///
+/// ```
+/// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+/// let m = ExpressionModel::new(2, &NsfParams::default(), &ModalityParams::default(), 0)?;
+/// let l = m.loading(0)?; // a mixed gene: 55 % spatial, 45 % non-spatial
+/// assert!(l.spatial_factor.unwrap() < 4 && l.nonspatial_factor.unwrap() < 3);
+/// assert!((l.spatial_weight - 11.0).abs() < 1e-12 && (l.nonspatial_weight - 9.0).abs() < 1e-12);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeneLoading {
     /// Spatial factor index, or `None` when the modality has no active factor.
@@ -192,6 +232,12 @@ pub struct GeneLoading {
 }
 
 /// Which factor to paint with [`ExpressionModel::factor_image`].
+///
+/// ```
+/// use cellmap_core::sim::Factor;
+/// let shown = [Factor::Spatial(0), Factor::NonSpatial(2)];
+/// assert_ne!(shown[0], shown[1]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Factor {
     /// Spatial factor `F[:, l]`.
@@ -201,6 +247,12 @@ pub enum Factor {
 }
 
 /// Sizes of a simulated expression matrix.
+///
+/// ```
+/// use cellmap_core::sim::CsrSize;
+/// let s = CsrSize::default();
+/// assert_eq!((s.nnz, s.molecules), (0, 0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CsrSize {
     /// Stored entries (pixel, gene) with a nonzero count.
@@ -211,6 +263,13 @@ pub struct CsrSize {
 
 /// One simulated molecule: position in pixels (x = column, y = row, uniform
 /// inside its pixel), gene and true cell.
+///
+/// ```
+/// use cellmap_core::sim::Transcript;
+/// let t = Transcript { x: 3.5, y: 1.25, gene: 4, cell: 9 };
+/// // assignment by pixel: row trunc(y), column trunc(x)
+/// assert_eq!((t.y as usize, t.x as usize), (1, 3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Transcript {
     /// Column coordinate in pixels.
@@ -245,6 +304,12 @@ pub struct ExpressionModel {
 impl ExpressionModel {
     /// Validates the parameters. `modality_index` separates the random
     /// streams of modalities that share one seed (and one `U`).
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let bad = ModalityParams { mix_frac_spatial: 2.0, ..Default::default() };
+    /// assert!(ExpressionModel::new(0, &NsfParams::default(), &bad, 0).is_err());
+    /// ```
     pub fn new(
         seed: u64,
         nsf: &NsfParams,
@@ -257,26 +322,64 @@ impl ExpressionModel {
     }
 
     /// Number of genes `J`.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 3, ..Default::default() }, 0)?;
+    /// assert_eq!(m.genes(), 3);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn genes(&self) -> usize {
         self.modality.genes()
     }
 
     /// Number of spots `nside²`.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams { nside: 12, ..NsfParams::default() }, &ModalityParams::default(), 0)?;
+    /// assert_eq!(m.spots(), 144);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn spots(&self) -> usize {
         (self.nsf.nside as usize) * (self.nsf.nside as usize)
     }
 
     /// The spot-level parameters.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
+    /// assert_eq!(m.nsf().background_mean, 0.2);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn nsf(&self) -> &NsfParams {
         &self.nsf
     }
 
     /// The modality parameters.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
+    /// assert_eq!(m.modality().nb_shape, 10.0);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn modality(&self) -> &ModalityParams {
         &self.modality
     }
 
     /// Spatial factor `F[spot, l]` (0 or 1; 0 out of range).
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
+    /// // quilt factor 2 (scotland) on 36×36 spots: the diagonal blocks are 3×3.
+    /// assert_eq!(m.spatial_factor(0, 2), 1.0);
+    /// assert_eq!(m.spatial_factor(3 * 36 + 3, 2), 1.0);
+    /// assert_eq!(m.spatial_factor(3, 2), 0.0);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn spatial_factor(&self, spot: usize, l: usize) -> f64 {
         let n = self.nsf.nside as usize;
         if spot >= self.spots() {
@@ -287,6 +390,15 @@ impl ExpressionModel {
 
     /// Non-spatial factor `U[spot, k]` (0 or 1; 0 out of range): one
     /// Bernoulli draw from its own stream, shared by all modalities.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
+    /// let ones = (0..m.spots()).filter(|&s| m.nonspatial_factor(s, 0) == 1.0).count();
+    /// assert!(ones > 200 && ones < 320); // 1296 × 0.2 = 259, sd 14
+    /// assert_eq!(m.nonspatial_factor(0, 3), 0.0); // only 3 factors
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn nonspatial_factor(&self, spot: usize, k: usize) -> f64 {
         if spot >= self.spots() || k >= self.nsf.nonspatial_factors as usize {
             return 0.0;
@@ -343,6 +455,16 @@ impl ExpressionModel {
     }
 
     /// Expected expression `Λ[spot, gene]`.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 0, ..Default::default() };
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &modality, 0)?;
+    /// let l = m.loading(0)?.spatial_factor.unwrap() as usize;
+    /// let spot = (0..m.spots()).find(|&s| m.spatial_factor(s, l) == 1.0).unwrap();
+    /// assert_eq!(m.lambda(spot, 0)?, 20.2); // signal: bkg + expr_mean
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn lambda(&self, spot: usize, gene: usize) -> Result<f64, Error> {
         if spot >= self.spots() {
             return Err(Error::InvalidArgument("spot index out of range"));
@@ -387,6 +509,13 @@ impl ExpressionModel {
     }
 
     /// Length of the `rates` buffer for `cells` cells.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
+    /// assert_eq!(m.rates_len(10), 10 * 500);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn rates_len(&self, cells: usize) -> usize {
         cells.saturating_mul(self.genes())
     }
@@ -447,6 +576,15 @@ impl ExpressionModel {
 
     /// The per-pixel rate of `gene` in cell index `cell` (0-based; owner id
     /// minus one) from a `rates` buffer of [`ExpressionModel::cell_rates`].
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 3, ..Default::default() }, 0)?;
+    /// let rates = [0.5, 0.5, 2.0]; // one cell: gene rates 0.5, 0, 1.5
+    /// assert_eq!([m.gene_rate(&rates, 0, 0)?, m.gene_rate(&rates, 0, 1)?, m.gene_rate(&rates, 0, 2)?], [0.5, 0.0, 1.5]);
+    /// assert!(m.gene_rate(&rates, 1, 0).is_err());
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn gene_rate(&self, rates: &[f64], cell: usize, gene: usize) -> Result<f64, Error> {
         let genes = self.genes();
         if gene >= genes {
@@ -542,6 +680,16 @@ impl ExpressionModel {
     /// Pass 1 of the CSR: the number of nonzeros and molecules
     /// [`ExpressionModel::fill_csr`] will write for this owner image and
     /// `rates` (from [`ExpressionModel::cell_rates`]).
+    ///
+    /// ```
+    /// use cellmap_core::Grid;
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 2, ..Default::default() }, 0)?;
+    /// let owner = [1u32, 0, 1];
+    /// let size = m.csr_size(&Grid::new(3, 1, &owner)?, &[0.0, 0.0])?; // a cell with zero rates
+    /// assert_eq!((size.nnz, size.molecules), (0, 0));
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn csr_size(&self, owner: &Grid<'_, u32>, rates: &[f64]) -> Result<CsrSize, Error> {
         self.check_inputs(owner, rates)?;
         let mut size = CsrSize::default();

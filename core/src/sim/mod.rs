@@ -48,20 +48,40 @@ pub use rng::{SplitMix64, Xoshiro256StarStar};
 use crate::{Error, Grid};
 
 /// Genes of the demo model: 8 spatial, 8 mixed, 4 non-spatial.
+///
+/// ```
+/// use cellmap_core::sim::{demo_modality_params, DEMO_GENES};
+/// assert_eq!(demo_modality_params().genes(), DEMO_GENES);
+/// ```
 pub const DEMO_GENES: usize = 20;
 
 /// The demo's mask parameters (the defaults).
+///
+/// ```
+/// use cellmap_core::sim::{demo_cell_capacity, demo_mask_params};
+/// assert_eq!(demo_mask_params().cell_capacity(300, 200), demo_cell_capacity(300, 200));
+/// ```
 pub fn demo_mask_params() -> MaskParams {
     MaskParams::default()
 }
 
 /// The demo's spot-level parameters: quilt patterns on 36×36 spots.
+///
+/// ```
+/// use cellmap_core::sim::{demo_nsf_params, Scenario};
+/// assert_eq!((demo_nsf_params().scenario, demo_nsf_params().nside), (Scenario::Quilt, 36));
+/// ```
 pub fn demo_nsf_params() -> NsfParams {
     NsfParams::default()
 }
 
 /// The demo's genes: 8 spatial, 8 mixed and 4 non-spatial, NB shape 10,
 /// no dropout.
+///
+/// ```
+/// let p = cellmap_core::sim::demo_modality_params();
+/// assert_eq!((p.spatial_genes, p.mixed_genes, p.nonspatial_genes, p.dropout), (8, 8, 4, 0.0));
+/// ```
 pub fn demo_modality_params() -> ModalityParams {
     ModalityParams { spatial_genes: 8, mixed_genes: 8, nonspatial_genes: 4, ..ModalityParams::default() }
 }
@@ -77,6 +97,16 @@ pub const fn demo_cell_capacity(width: usize, height: usize) -> usize {
 }
 
 /// What [`demo_tile`] made.
+///
+/// ```
+/// use cellmap_core::sim::{demo_cell_capacity, demo_tile, SimCell, DEMO_GENES};
+/// let (mut mask, mut owner) = ([0u8; 32 * 32], [0u32; 32 * 32]);
+/// let mut cells = [SimCell::EMPTY; demo_cell_capacity(32, 32)];
+/// let mut rates = [0f64; demo_cell_capacity(32, 32) * DEMO_GENES];
+/// let demo = demo_tile(5, 32, 32, &mut mask, &mut owner, &mut cells, &mut rates)?;
+/// assert_eq!((demo.mask.width, demo.model.genes()), (32, DEMO_GENES));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemoTile {
     /// The mask summary.
@@ -89,6 +119,13 @@ pub struct DemoTile {
 /// the per-cell rates into `rates` (`cells.len() · DEMO_GENES`), and returns
 /// the model to produce the CSR ([`ExpressionModel::csr_size`] then
 /// [`ExpressionModel::fill_csr`]) or transcripts. See the module example.
+///
+/// ```
+/// use cellmap_core::sim::{demo_tile, SimCell};
+/// let (mut mask, mut owner) = ([0u8; 16], [0u32; 16]);
+/// let mut cells = [SimCell::EMPTY; 1]; // too small
+/// assert!(demo_tile(0, 4, 4, &mut mask, &mut owner, &mut cells, &mut [0.0; 0]).is_err());
+/// ```
 pub fn demo_tile(
     seed: u64,
     width: usize,
@@ -126,11 +163,21 @@ impl Default for Fnv1a {
 
 impl Fnv1a {
     /// The offset basis.
+    ///
+    /// ```
+    /// assert_eq!(cellmap_core::sim::Fnv1a::new().finish(), 0xCBF2_9CE4_8422_2325);
+    /// ```
     pub const fn new() -> Self {
         Self(0xCBF2_9CE4_8422_2325)
     }
 
     /// Hashes `bytes`.
+    ///
+    /// ```
+    /// let mut h = cellmap_core::sim::Fnv1a::new();
+    /// h.write(b"foobar");
+    /// assert_eq!(h.finish(), 0x85944171F73967E8); // published FNV-1a 64 test vector
+    /// ```
     pub fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
@@ -138,6 +185,14 @@ impl Fnv1a {
     }
 
     /// Hashes each value's little-endian bytes.
+    ///
+    /// ```
+    /// use cellmap_core::sim::Fnv1a;
+    /// let (mut a, mut b) = (Fnv1a::new(), Fnv1a::new());
+    /// a.write_u32s(&[1]);
+    /// b.write(&[1, 0, 0, 0]);
+    /// assert_eq!(a, b);
+    /// ```
     pub fn write_u32s(&mut self, values: &[u32]) {
         for v in values {
             self.write(&v.to_le_bytes());
@@ -145,6 +200,14 @@ impl Fnv1a {
     }
 
     /// Hashes each value's little-endian IEEE bits.
+    ///
+    /// ```
+    /// use cellmap_core::sim::Fnv1a;
+    /// let (mut a, mut b) = (Fnv1a::new(), Fnv1a::new());
+    /// a.write_f32s(&[1.0]);
+    /// b.write_u32s(&[0x3F80_0000]);
+    /// assert_eq!(a, b);
+    /// ```
     pub fn write_f32s(&mut self, values: &[f32]) {
         for v in values {
             self.write(&v.to_bits().to_le_bytes());
@@ -152,6 +215,12 @@ impl Fnv1a {
     }
 
     /// The hash so far.
+    ///
+    /// ```
+    /// let mut h = cellmap_core::sim::Fnv1a::default();
+    /// h.write(b"");
+    /// assert_eq!(h.finish(), 0xCBF2_9CE4_8422_2325);
+    /// ```
     pub const fn finish(&self) -> u64 {
         self.0
     }
@@ -175,10 +244,23 @@ pub fn digest_tile(mask: &[u8], owner: &[u32], indptr: &[u32], indices: &[u32], 
 }
 
 /// Seed of the reference tile of [`reference_digest`].
+///
+/// ```
+/// use cellmap_core::sim::{REFERENCE_HEIGHT, REFERENCE_SEED, REFERENCE_WIDTH};
+/// assert_eq!((REFERENCE_SEED, REFERENCE_WIDTH, REFERENCE_HEIGHT), (2024, 48, 40));
+/// ```
 pub const REFERENCE_SEED: u64 = 2024;
 /// Width of the reference tile.
+///
+/// ```
+/// assert_eq!(cellmap_core::sim::REFERENCE_WIDTH, 48);
+/// ```
 pub const REFERENCE_WIDTH: usize = 48;
 /// Height of the reference tile.
+///
+/// ```
+/// assert_eq!(cellmap_core::sim::REFERENCE_HEIGHT, 40);
+/// ```
 pub const REFERENCE_HEIGHT: usize = 40;
 /// Largest CSR the reference tile may produce.
 const REFERENCE_NNZ: usize = 8192;
@@ -196,6 +278,12 @@ const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, R
 
 /// The digest every target must reproduce from [`reference_digest`]
 /// (checked on the host by the tests and in wasm32 by the wasm tests).
+///
+/// ```
+/// use cellmap_core::sim::{reference_digest, REFERENCE_DIGEST};
+/// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const REFERENCE_DIGEST: u64 = 0x49A1_A4C6_83E5_F21B;
 
 /// Simulates the fixed reference tile (48×40, seed 2024, spacing 12, the
