@@ -367,7 +367,7 @@ fn output_is_deterministic_golden_digest() {
     assert_eq!(reference, REFERENCE_DIGEST, "got {reference:#x}");
 }
 
-const GOLDEN_256X192_SEED42: u64 = 0x4d56_473e_db10_b213;
+const GOLDEN_256X192_SEED42: u64 = 0xc630_52c8_7a38_a423;
 
 #[test]
 fn multi_modal_spec_deserialises_from_the_documented_json() {

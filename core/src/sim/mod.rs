@@ -284,7 +284,7 @@ const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, R
 /// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub const REFERENCE_DIGEST: u64 = 0x49A1_A4C6_83E5_F21B;
+pub const REFERENCE_DIGEST: u64 = 0x708D_E7E9_3AD5_EEAF;
 
 /// Simulates the fixed reference tile (48×40, seed 2024, spacing 12, the
 /// demo genes) in stack buffers (≈90 KB) and returns [`digest_tile`] of
