@@ -284,12 +284,15 @@ const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, R
 /// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub const REFERENCE_DIGEST: u64 = 0x708D_E7E9_3AD5_EEAF;
+pub const REFERENCE_DIGEST: u64 = 0x475F_EC2B_C1A5_0D46;
 
-/// Simulates the fixed reference tile (48×40, seed 2024, spacing 12, the
-/// demo genes) in stack buffers (≈90 KB) and returns [`digest_tile`] of
-/// its mask, owner image and CSR. Equal to [`REFERENCE_DIGEST`] on every
-/// target: the cross-target determinism check.
+/// The cross-target determinism check: simulates the fixed reference tile
+/// (48×40, seed 2024, spacing 12, the demo genes) in stack buffers
+/// (≈100 KB), takes [`digest_tile`] of its mask, owner image and CSR, and
+/// continues the FNV-1a hash over a sweep that reaches every sampler branch
+/// the tile may miss (normal, gamma with shape < 1 and ≥ 1, Poisson by
+/// inversion and by PTRS, negative binomial, and a pixel with more than 64
+/// molecules). Equal to [`REFERENCE_DIGEST`] on every target.
 ///
 /// ```
 /// use cellmap_core::sim::{reference_digest, REFERENCE_DIGEST};
@@ -312,5 +315,27 @@ pub fn reference_digest() -> Result<u64, Error> {
     let grid = Grid::new(w, h, &owner[..])?;
     let size =
         model.fill_csr(&grid, &rates[..info.cells * DEMO_GENES], &mut indptr, &mut indices, &mut data)?;
-    Ok(digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]))
+    let tile = digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]);
+
+    let mut h = Fnv1a(tile);
+    let mut rng = Xoshiro256StarStar::seed_from_u64(REFERENCE_SEED);
+    for _ in 0..64 {
+        h.write(&samplers::standard_normal(&mut rng).to_bits().to_le_bytes());
+        h.write(&samplers::gamma(&mut rng, 0.3, 1.0)?.to_bits().to_le_bytes());
+        h.write(&samplers::gamma(&mut rng, 7.5, 2.0)?.to_bits().to_le_bytes());
+        h.write(&samplers::poisson(&mut rng, 3.3)?.to_le_bytes());
+        h.write(&samplers::poisson(&mut rng, 250.0)?.to_le_bytes());
+        h.write(&samplers::negative_binomial(&mut rng, 20.2, 10.0)?.to_le_bytes());
+    }
+    let busy = ExpressionModel::new(REFERENCE_SEED, &demo_nsf_params(), &demo_modality_params(), 1)?;
+    let mut running = [0f64; DEMO_GENES];
+    for (gene, r) in running.iter_mut().enumerate() {
+        *r = 10.0 * (gene + 1) as f64; // running sums: 200 molecules expected per pixel
+    }
+    let pixels = [1u32; 4];
+    let size =
+        busy.fill_csr(&Grid::new(4, 1, &pixels[..])?, &running, &mut indptr, &mut indices, &mut data)?;
+    h.write_u32s(&indices[..size.nnz]);
+    h.write_f32s(&data[..size.nnz]);
+    Ok(h.finish())
 }
