@@ -211,10 +211,13 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
         ..MaskParams::default()
     };
     let dense = MaskParams { cell_spacing: 9, gap_probabilities: [0.5, 0.3, 0.2], ..rich };
+    // Drawn cells, then components under 4- and 8-connectivity, summed.
+    let mut totals = [0usize; 3];
     for (seed, w, h, params) in
         [(1, 300, 260, rich), (2, 257, 199, rich), (3, 200, 220, dense), (4, 64, 48, rich)]
     {
-        let (mask, owner, _, cells) = simulate(seed, w, h, &params);
+        let (mask, owner, sim_cells, cells) = simulate(seed, w, h, &params);
+        totals[0] += sim_cells.iter().filter(|c| c.area > 0).count();
         let grid = Grid::new(w, h, &mask).unwrap();
         let mut filled = vec![false; w * h];
         let mut scratch =
@@ -225,7 +228,8 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
             [(Connectivity::Four, &FOUR, "4-connectivity"), (Connectivity::Eight, &EIGHT, "8-connectivity")];
         for (connectivity, offsets, name) in both {
             let mut labels = vec![0u32; w * h];
-            fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap();
+            let n = fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap();
+            totals[if connectivity == Connectivity::Four { 1 } else { 2 }] += n;
             // Raster-order numbering: the reference BFS numbers the same way.
             assert_eq!(labels, brute_label(&filled, w, h, offsets), "labels differ from the reference");
             let mut groups = expected_groups(&owner, &filled, w, h, offsets, cells);
@@ -238,6 +242,9 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
             );
         }
     }
+    // The merges are not hypothetical: touching cells merge under
+    // 4-connectivity, and diagonal contacts add more under 8.
+    assert!(totals[2] < totals[1] && totals[1] < totals[0], "cells, 4-, 8-components: {totals:?}");
 }
 
 #[test]
