@@ -458,6 +458,44 @@ impl ExpressionModel {
         })
     }
 
+    /// A short display name for `gene` saying what drives it: `sp3_F1`
+    /// (pure spatial gene 3, spatial factor 1), `mix0_F2_U1` (mixed gene 0)
+    /// or `ns2_U0` (pure non-spatial gene 2); the index counts within the
+    /// gene's group.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 1, nonspatial_genes: 1, ..Default::default() };
+    /// let m = ExpressionModel::new(3, &NsfParams::default(), &modality, 0)?;
+    /// assert!(m.gene_name(0)?.starts_with("sp0_F"));
+    /// assert!(m.gene_name(1)?.starts_with("mix0_F") && m.gene_name(1)?.contains("_U"));
+    /// assert!(m.gene_name(2)?.starts_with("ns0_U"));
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
+    pub fn gene_name(&self, gene: usize) -> Result<heapless::String<32>, Error> {
+        use core::fmt::Write;
+        let loading = self.loading(gene)?;
+        let m = &self.modality;
+        let (sp, mix) = (m.spatial_genes as usize, m.spatial_genes as usize + m.mixed_genes as usize);
+        let (group, index) = if gene < sp {
+            ("sp", gene)
+        } else if gene < mix {
+            ("mix", gene - sp)
+        } else {
+            ("ns", gene - mix)
+        };
+        let mut name = heapless::String::new();
+        // At most 3 + 20 + 2 × 4 = 31 bytes: always fits.
+        let _ = write!(name, "{group}{index}");
+        if let (Some(l), true) = (loading.spatial_factor, loading.spatial_weight > 0.0) {
+            let _ = write!(name, "_F{l}");
+        }
+        if let (Some(k), true) = (loading.nonspatial_factor, loading.nonspatial_weight > 0.0) {
+            let _ = write!(name, "_U{k}");
+        }
+        Ok(name)
+    }
+
     /// Expected expression `Λ[spot, gene]`.
     ///
     /// ```

@@ -51,6 +51,7 @@ pub(crate) fn check(input: &[u8; 64]) -> u32 {
     acc ^=
         model.lambda(0, 0).map_or(1, |l| l.to_bits() as u32) ^ model.spot_of(W, H, 1, 1).unwrap_or(0) as u32;
     acc ^= model.loading(0).map_or(1, |l| l.spatial_weight.to_bits() as u32);
+    acc ^= model.gene_name(0).map_or(1, |n| n.len() as u32);
     acc ^= model.nonspatial_factor(0, 0).to_bits() as u32 ^ model.spatial_factor(0, 0).to_bits() as u32;
     acc ^= (model.rates_len(2) + model.genes() + model.spots()) as u32;
     let mut other = [0f64; 2];
