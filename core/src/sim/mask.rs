@@ -99,7 +99,8 @@ pub struct MaskParams {
     pub hole_fraction: f64,
     /// Fraction of seeds that become large cells with a nested ring in their hole.
     pub nested_fraction: f64,
-    /// Number of cells moved onto the border with a hole open to the outside.
+    /// Number of cells moved onto the border with a hole open to the outside
+    /// (at most: a cell too crowded for a 2 px rim around its hole keeps none).
     pub border_holes: u32,
     /// How many of each small feature kind to place.
     pub small_features: u32,
