@@ -146,13 +146,12 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
         D::I64(v) => ArrayData::I64(v),
         D::F32(v) => ArrayData::F32(v),
         D::F64(v) => ArrayData::F64(v),
-        other => {
+        _ => {
             return Err(Error::new(
                 source,
-                ErrorKind::Image(format!(
-                    "unsupported TIFF sample type {:?}",
-                    std::mem::discriminant(&other)
-                )),
+                ErrorKind::Image(
+                    "unsupported TIFF sample type (16-bit float); use integer or 32/64-bit float".into(),
+                ),
             ));
         }
     };

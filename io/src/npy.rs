@@ -782,7 +782,7 @@ pub fn write<W: Write + ?Sized, T: Element>(
     T::write_le(data, writer).map_err(io)
 }
 
-/// [`write`] into a new `Vec<u8>`.
+/// [`write()`] into a new `Vec<u8>`.
 ///
 /// ```
 /// let bytes = cellmap_io::npy::encode(&[2, 2], &[1i32, 2, 3, 4])?;
