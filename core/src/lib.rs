@@ -48,5 +48,15 @@ pub mod sparse;
 pub mod stats;
 pub mod tile;
 
+pub use color::Colormap;
 pub use error::Error;
+pub use fill::{fill_holes, fill_holes_scratch_len};
 pub use grid::{Grid, Label, MaskValue};
+pub use labeling::{
+    Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
+};
+pub use regions::{BoundingBox, Region};
+pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
+pub use sparse::{Csr, GeneMajor};
+pub use stats::{CellStats, Options, Zeros};
+pub use tile::Tile;

@@ -1,1 +1,577 @@
-//! Per-cell statistics of a dense per-pixel value image.
+//! Per-cell statistics of a dense per-pixel value image (one gene, one
+//! channel): sum, count, mean, min, max and variance per label, in one pass.
+//!
+//! Outputs are indexed **by label**: `out[0]` accumulates the background
+//! (label 0) and `out[c]` cell `c`, so every output holds
+//! [`table_len(n_cells)`](table_len) `= n_cells + 1` entries.
+//!
+//! Which pixels count is set by [`Options`]:
+//!
+//! * values that are NaN never count; values that are `0` (or `-0.0`) are
+//!   skipped by default (the research scripts' convention), kept with
+//!   [`Zeros::Keep`];
+//! * [`Options::within`] restricts the statistics to the foreground of a
+//!   second mask (usually the original, unfilled mask: that is what the
+//!   research scripts computed when they multiplied expression by the mask
+//!   before averaging).
+//!
+//! An empty cell (no counted pixel) has count 0, sum 0, and NaN mean, min,
+//! max and variance.
+
+use crate::{Error, Grid, Label, MaskValue};
+
+/// Number of entries of a per-label table for `n_cells` cells: one per label
+/// `0..=n_cells` (index 0 is the background). Saturates at `usize::MAX`
+/// (kernels reject such an `n_cells`).
+///
+/// ```
+/// assert_eq!(cellmap_core::stats::table_len(3), 4); // labels 0, 1, 2, 3
+/// ```
+pub const fn table_len(n_cells: usize) -> usize {
+    n_cells.saturating_add(1)
+}
+
+/// Whether pixels whose value is `0` count. NaN never counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Zeros {
+    /// Skip `0` and `-0.0` (default; "no value" in expression images).
+    #[default]
+    Skip,
+    /// Count zeros like any other value.
+    Keep,
+}
+
+/// Which pixels of a label image contribute to a statistic.
+///
+/// Implemented by [`AllPixels`] (every pixel) and by a mask [`Grid`] of any
+/// [`MaskValue`] (only its foreground pixels, e.g. the unfilled mask).
+pub trait Within {
+    /// Checks that the filter fits a `width × height` label image.
+    fn check_shape(&self, width: usize, height: usize) -> Result<(), Error>;
+    /// True if pixel `index` (row-major) counts. Only called with
+    /// `index < width * height` after [`Within::check_shape`] passed.
+    fn contains(&self, index: usize) -> bool;
+}
+
+/// Every pixel counts (no restricting mask).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllPixels;
+
+impl Within for AllPixels {
+    #[inline(always)]
+    fn check_shape(&self, _width: usize, _height: usize) -> Result<(), Error> {
+        Ok(())
+    }
+    #[inline(always)]
+    fn contains(&self, _index: usize) -> bool {
+        true
+    }
+}
+
+impl<M: MaskValue> Within for Grid<'_, M> {
+    fn check_shape(&self, width: usize, height: usize) -> Result<(), Error> {
+        if self.width() != width || self.height() != height {
+            return Err(Error::ShapeMismatch { expected: width.saturating_mul(height), got: self.len() });
+        }
+        Ok(())
+    }
+    #[inline(always)]
+    fn contains(&self, index: usize) -> bool {
+        self.as_slice().get(index).is_some_and(|m| m.is_foreground())
+    }
+}
+
+/// Options of the per-cell statistics: which values and which pixels count.
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{Options, Zeros}};
+/// let unfilled = Grid::new(2, 1, &[255u8, 0])?;
+/// let opts = Options::new().keep_zeros().within(unfilled);
+/// assert_eq!(opts.zeros, Zeros::Keep);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Options<W = AllPixels> {
+    /// Whether zero values count (NaN never does).
+    pub zeros: Zeros,
+    /// Which pixels count.
+    pub within: W,
+}
+
+impl Options<AllPixels> {
+    /// Default options: skip zeros and NaN, every pixel of each label.
+    pub const fn new() -> Self {
+        Options { zeros: Zeros::Skip, within: AllPixels }
+    }
+}
+
+impl Default for Options<AllPixels> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<W: Within> Options<W> {
+    /// The same options, but zeros count.
+    pub fn keep_zeros(self) -> Self {
+        Options { zeros: Zeros::Keep, ..self }
+    }
+
+    /// The same options, restricted to the foreground of `mask`.
+    pub fn within<M: MaskValue>(self, mask: Grid<'_, M>) -> Options<Grid<'_, M>> {
+        Options { zeros: self.zeros, within: mask }
+    }
+}
+
+/// Running statistics of one cell: count, sum, sum of squares, min, max,
+/// accumulated in `f64`.
+///
+/// The variance is computed from the sum of squares (`Σv²/n − mean²`,
+/// clamped at 0): one multiply-add per pixel, exact enough for expression
+/// values (relative error about `n · 2⁻⁵³ · mean² / variance`), not for
+/// data whose mean dwarfs its spread.
+///
+/// ```
+/// use cellmap_core::stats::CellStats;
+/// let mut s = CellStats::EMPTY;
+/// assert!(s.mean().is_nan() && s.min().is_nan());
+/// for v in [2.0, 4.0, 9.0] { s.push(v); }
+/// assert_eq!((s.count(), s.sum(), s.mean()), (3, 15.0, 5.0));
+/// assert_eq!((s.min(), s.max()), (2.0, 9.0));
+/// assert!((s.variance() - 26.0 / 3.0).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CellStats {
+    count: u64,
+    sum: f64,
+    sum_sq: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for CellStats {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl CellStats {
+    /// No value yet: count 0, sum 0, NaN mean/min/max.
+    pub const EMPTY: Self =
+        CellStats { count: 0, sum: 0.0, sum_sq: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY };
+
+    /// Adds one value (NaN is the caller's business: it poisons the sums).
+    #[inline(always)]
+    pub fn push(&mut self, v: f64) {
+        self.count = self.count.wrapping_add(1);
+        self.sum += v;
+        self.sum_sq += v * v;
+        self.min = if v < self.min { v } else { self.min };
+        self.max = if v > self.max { v } else { self.max };
+    }
+
+    /// Adds all values counted by `other`.
+    #[inline(always)]
+    pub fn merge(&mut self, other: &CellStats) {
+        self.count = self.count.wrapping_add(other.count);
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+        self.min = if other.min < self.min { other.min } else { self.min };
+        self.max = if other.max > self.max { other.max } else { self.max };
+    }
+
+    /// Number of values counted.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Sum of the values (0 when empty).
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    /// Mean, NaN when empty.
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
+    }
+
+    /// Smallest value, NaN when empty.
+    pub fn min(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.min }
+    }
+
+    /// Largest value, NaN when empty.
+    pub fn max(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.max }
+    }
+
+    /// Population variance (`ddof = 0`, like `np.var`), NaN when empty.
+    pub fn variance(&self) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        let n = self.count as f64;
+        let mean = self.sum / n;
+        let var = self.sum_sq / n - mean * mean;
+        if var > 0.0 { var } else { 0.0 }
+    }
+
+    /// Sparse inputs in [`Zeros::Keep`] mode: the pass counted nonzero
+    /// values in the low 32 bits of `count` and NaN entries in the high 32
+    /// bits (see [`CellStats::push_nan_marker`]); `pixels` is the number of
+    /// pixels of the cell. Implicit zeros are the pixels left over: they
+    /// count, and pull min/max towards 0.
+    pub(crate) fn finish_keep_zeros(&mut self, pixels: u64) {
+        let nan = self.count >> 32;
+        let nonzero = self.count & 0xFFFF_FFFF;
+        let total = pixels.saturating_sub(nan);
+        if total > nonzero {
+            self.min = if 0.0 < self.min { 0.0 } else { self.min };
+            self.max = if 0.0 > self.max { 0.0 } else { self.max };
+        }
+        self.count = total;
+    }
+
+    /// Records a NaN entry of a sparse input in [`Zeros::Keep`] mode (see
+    /// [`CellStats::finish_keep_zeros`]).
+    #[inline(always)]
+    pub(crate) fn push_nan_marker(&mut self) {
+        self.count = self.count.wrapping_add(1 << 32);
+    }
+}
+
+/// True if `v` counts under `zeros` (never NaN).
+#[inline(always)]
+pub(crate) fn is_counted(v: f32, zeros: Zeros) -> bool {
+    match zeros {
+        Zeros::Skip => v != 0.0 && !v.is_nan(),
+        Zeros::Keep => !v.is_nan(),
+    }
+}
+
+/// Checks `n_cells` and returns the table length `n_cells + 1`.
+pub(crate) fn checked_table_len(n_cells: usize) -> Result<usize, Error> {
+    n_cells.checked_add(1).ok_or(Error::InvalidArgument("n_cells is too large (n_cells + 1 overflows)"))
+}
+
+/// Rejects images with more pixels than a `u32` count can hold (never
+/// true on 32-bit targets, hence the comparison in `u64`).
+pub(crate) fn check_countable(pixels: usize) -> Result<(), Error> {
+    if pixels as u64 > u64::from(u32::MAX) {
+        return Err(Error::InvalidArgument("more than 2^32 - 1 pixels: per-cell counts would overflow u32"));
+    }
+    Ok(())
+}
+
+/// The label index of `label`, or [`Error::LabelOutOfRange`] if it is
+/// negative or above `n_cells`.
+#[inline(always)]
+pub(crate) fn label_index<L: Label>(label: L, n_cells: usize) -> Result<usize, Error> {
+    let i = label.index();
+    if i > n_cells { Err(Error::LabelOutOfRange { label: i, max: n_cells }) } else { Ok(i) }
+}
+
+/// Calls `f(label_index, start, end)` for each run of equal labels within a
+/// row (pixels `start..end`, row-major), checking every label once per run.
+#[inline(always)]
+fn for_each_run<L: Label>(
+    labels: Grid<'_, L>,
+    n_cells: usize,
+    mut f: impl FnMut(usize, usize, usize),
+) -> Result<(), Error> {
+    let width = labels.width();
+    for (row_index, row) in labels.as_slice().chunks_exact(width.max(1)).enumerate() {
+        let row_start = row_index * width;
+        let mut start = 0;
+        while let Some(&label) = row.get(start) {
+            let mut end = start + 1;
+            while row.get(end) == Some(&label) {
+                end += 1;
+            }
+            f(label_index(label, n_cells)?, row_start + start, row_start + end);
+            start = end;
+        }
+    }
+    Ok(())
+}
+
+/// Per-cell statistics of `values` over the cells of `labels`, one pass.
+///
+/// `out[c]` receives the statistics of label `c` (`out[0]`: background);
+/// it must hold at least [`table_len(n_cells)`](table_len) entries and is
+/// overwritten. Labels must be in `0..=n_cells`: on
+/// [`Error::LabelOutOfRange`] `out` is reset to [`CellStats::EMPTY`].
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{cell_stats, CellStats, Options}};
+/// // labels        values
+/// // 1 1 . 2       2 4 9 0
+/// // 1 . . 2       0 7 7 NaN
+/// let labels = Grid::new(4, 2, &[1u8, 1, 0, 2, 1, 0, 0, 2])?;
+/// let values = Grid::new(4, 2, &[2.0f32, 4.0, 9.0, 0.0, 0.0, 7.0, 7.0, f32::NAN])?;
+/// let mut out = [CellStats::EMPTY; 3];
+/// cell_stats(labels, values, 2, Options::new(), &mut out)?;
+/// assert_eq!((out[1].count(), out[1].mean(), out[1].max()), (2, 3.0, 4.0)); // 0 skipped
+/// assert_eq!((out[0].count(), out[0].sum()), (3, 23.0)); // background
+/// assert!(out[2].mean().is_nan()); // only 0 and NaN: no value
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn cell_stats<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    values: Grid<'_, f32>,
+    n_cells: usize,
+    options: Options<W>,
+    out: &mut [CellStats],
+) -> Result<(), Error> {
+    labels.ensure_same_shape(&values)?;
+    options.within.check_shape(labels.width(), labels.height())?;
+    let len = checked_table_len(n_cells)?;
+    crate::error::ensure_len("out", out, len)?;
+    let out = &mut out[..len];
+    out.fill(CellStats::EMPTY);
+    let values = values.as_slice();
+    let zeros = options.zeros;
+    let within = &options.within;
+    let result = for_each_run(labels, n_cells, |cell, start, end| {
+        let mut acc = CellStats::EMPTY;
+        for (offset, &v) in values[start..end].iter().enumerate() {
+            if is_counted(v, zeros) && within.contains(start + offset) {
+                acc.push(f64::from(v));
+            }
+        }
+        out[cell].merge(&acc);
+    });
+    if result.is_err() {
+        out.fill(CellStats::EMPTY);
+    }
+    result
+}
+
+/// Per-cell mean and count only — the cheap path for a gene map: one pass,
+/// one add and one increment per counted pixel.
+///
+/// `means[c]` receives the mean of label `c` (NaN when no pixel counts) and
+/// `counts[c]` the number of counted pixels; both must hold
+/// [`table_len(n_cells)`](table_len) entries. Same semantics and error
+/// behaviour as [`cell_stats`] (outputs zeroed, means NaN, on error).
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{cell_means, Options}};
+/// // labels   values    unfilled mask
+/// // 1 1 1    1 2 6     # . #
+/// let labels = Grid::new(3, 1, &[1u16, 1, 1])?;
+/// let values = Grid::new(3, 1, &[1.0f32, 2.0, 6.0])?;
+/// let unfilled = Grid::new(3, 1, &[255u8, 0, 255])?;
+/// let (mut counts, mut means) = ([0u32; 2], [0f64; 2]);
+/// cell_means(labels, values, 1, Options::new(), &mut counts, &mut means)?;
+/// assert_eq!((counts[1], means[1]), (3, 3.0));
+/// cell_means(labels, values, 1, Options::new().within(unfilled), &mut counts, &mut means)?;
+/// assert_eq!((counts[1], means[1]), (2, 3.5));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn cell_means<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    values: Grid<'_, f32>,
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    labels.ensure_same_shape(&values)?;
+    options.within.check_shape(labels.width(), labels.height())?;
+    check_countable(labels.len())?;
+    let len = checked_table_len(n_cells)?;
+    crate::error::ensure_len("counts", counts, len)?;
+    crate::error::ensure_len("means", means, len)?;
+    let (counts, sums) = (&mut counts[..len], &mut means[..len]);
+    counts.fill(0);
+    sums.fill(0.0);
+    let values = values.as_slice();
+    let zeros = options.zeros;
+    let within = &options.within;
+    let result = for_each_run(labels, n_cells, |cell, start, end| {
+        let (mut sum, mut count) = (0.0f64, 0u32);
+        for (offset, &v) in values[start..end].iter().enumerate() {
+            if is_counted(v, zeros) && within.contains(start + offset) {
+                sum += f64::from(v);
+                count += 1;
+            }
+        }
+        sums[cell] += sum;
+        counts[cell] = counts[cell].wrapping_add(count);
+    });
+    if result.is_err() {
+        counts.fill(0);
+        sums.fill(f64::NAN);
+        return result;
+    }
+    for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
+        *sum = if count == 0 { f64::NAN } else { *sum / f64::from(count) };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Labels from an ASCII picture: digits are labels, `.` is 0.
+    fn picture(rows: &[&str]) -> (usize, usize, Vec<u32>) {
+        let width = rows.first().map_or(0, |r| r.len());
+        let labels = rows
+            .iter()
+            .flat_map(|r| r.bytes().map(|b| if b == b'.' { 0 } else { u32::from(b - b'0') }))
+            .collect();
+        (width, rows.len(), labels)
+    }
+
+    /// Brute force: every pixel on its own, straight from the definition.
+    fn brute(labels: &[u32], values: &[f32], mask: Option<&[u8]>, n: usize, zeros: Zeros) -> Vec<CellStats> {
+        let mut out = vec![CellStats::EMPTY; n + 1];
+        for (i, (&l, &v)) in labels.iter().zip(values).enumerate() {
+            let inside = mask.is_none_or(|m| m[i] != 0);
+            let ok = !v.is_nan() && (zeros == Zeros::Keep || v != 0.0);
+            if inside && ok {
+                out[l as usize].push(f64::from(v));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn picture_cells_with_negative_zero_nan_and_empty_cell() {
+        let (w, h, labels) = picture(&["11.22", "1.332", "..33."]);
+        #[rustfmt::skip]
+        let values = [
+            -1.0f32, 3.0, 5.0, -0.0, 0.0,
+            f32::NAN, 9.0, 2.0, 2.0, f32::NAN,
+            8.0, 8.0, 4.0, 0.0, 1.0,
+        ];
+        let labels = Grid::new(w, h, &labels).unwrap();
+        let values_grid = Grid::new(w, h, &values).unwrap();
+        let mut out = [CellStats::EMPTY; 4];
+        cell_stats(labels, values_grid, 3, Options::new(), &mut out).unwrap();
+        assert_eq!((out[1].count(), out[1].sum(), out[1].min(), out[1].max()), (2, 2.0, -1.0, 3.0));
+        assert_eq!(out[2].count(), 0, "cell 2 has only -0.0, 0.0 and NaN");
+        assert!(out[2].mean().is_nan() && out[2].min().is_nan() && out[2].max().is_nan());
+        assert_eq!(out[2].sum(), 0.0);
+        assert_eq!((out[3].count(), out[3].mean()), (3, 8.0 / 3.0));
+        cell_stats(labels, values_grid, 3, Options::new().keep_zeros(), &mut out).unwrap();
+        assert_eq!((out[2].count(), out[2].mean(), out[2].min()), (2, 0.0, 0.0));
+        assert_eq!((out[3].count(), out[3].min()), (4, 0.0));
+    }
+
+    #[test]
+    fn within_mask_restricts_pixels() {
+        let (w, h, labels) = picture(&["111", "111"]);
+        let values = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let unfilled = [1u8, 1, 1, 1, 0, 1]; // the hole at (1, 1) was filled
+        let labels = Grid::new(w, h, &labels).unwrap();
+        let values = Grid::new(w, h, &values).unwrap();
+        let mut out = [CellStats::EMPTY; 2];
+        let opts = Options::new().within(Grid::new(w, h, &unfilled).unwrap());
+        cell_stats(labels, values, 1, opts, &mut out).unwrap();
+        assert_eq!((out[1].count(), out[1].sum()), (5, 16.0));
+    }
+
+    #[test]
+    fn errors_carry_numbers_and_reset_outputs() {
+        let labels = Grid::new(2, 1, &[1i32, -4]).unwrap();
+        let values = Grid::new(2, 1, &[1.0f32, 1.0]).unwrap();
+        let mut out = [CellStats::EMPTY; 2];
+        assert_eq!(
+            cell_stats(labels, values, 1, Options::new(), &mut out),
+            Err(Error::LabelOutOfRange { label: usize::MAX, max: 1 })
+        );
+        assert_eq!(out, [CellStats::EMPTY; 2]);
+        let labels = Grid::new(2, 1, &[1i32, 5]).unwrap();
+        let (mut counts, mut means) = ([7u32; 2], [0.0; 2]);
+        assert_eq!(
+            cell_means(labels, values, 4, Options::new(), &mut counts, &mut means),
+            Err(Error::BufferTooSmall { buffer: "counts", needed: 5, got: 2 })
+        );
+        assert_eq!(counts, [7, 7], "untouched on a size error");
+        assert_eq!(
+            cell_means(labels, values, 1, Options::new(), &mut counts, &mut means),
+            Err(Error::LabelOutOfRange { label: 5, max: 1 })
+        );
+        let other = Grid::new(1, 2, &[1.0f32, 1.0]).unwrap();
+        assert_eq!(
+            cell_stats(labels, other, 5, Options::new(), &mut out),
+            Err(Error::ShapeMismatch { expected: 2, got: 2 })
+        );
+        let mask = Grid::new(1, 1, &[1u8]).unwrap();
+        assert_eq!(
+            cell_stats(labels, values, 5, Options::new().within(mask), &mut [CellStats::EMPTY; 6]),
+            Err(Error::ShapeMismatch { expected: 2, got: 1 })
+        );
+        assert!(matches!(
+            cell_stats(labels, values, usize::MAX, Options::new(), &mut out),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn empty_images() {
+        for (w, h) in [(0, 0), (0, 5), (5, 0)] {
+            let labels = Grid::<u8>::new(w, h, &[]).unwrap();
+            let values = Grid::<f32>::new(w, h, &[]).unwrap();
+            let mut out = [CellStats::EMPTY; 3];
+            cell_stats(labels, values, 2, Options::new(), &mut out).unwrap();
+            assert_eq!(out, [CellStats::EMPTY; 3]);
+        }
+    }
+
+    #[test]
+    fn variance_matches_two_pass() {
+        let mut s = CellStats::EMPTY;
+        let xs = [1.5, -2.0, 7.25, 3.0, 3.0];
+        xs.iter().for_each(|&x| s.push(x));
+        let mean = xs.iter().sum::<f64>() / 5.0;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 5.0;
+        assert!((s.variance() - var).abs() < 1e-12 * var);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_brute_force(
+            w in 0usize..9, h in 0usize..9, n in 0usize..5, seed in proptest::collection::vec(0u32..1000, 81),
+            keep in proptest::bool::ANY, use_mask in proptest::bool::ANY,
+        ) {
+            let len = w * h;
+            let labels: Vec<u32> = seed[..len].iter().map(|s| s % (n as u32 + 1)).collect();
+            let values: Vec<f32> = seed[..len].iter().map(|s| match s % 7 {
+                0 => 0.0, 1 => f32::NAN, 2 => -0.0, k => (*s as f32 - 500.0) / (k as f32),
+            }).collect();
+            let mask: Vec<u8> = seed[..len].iter().map(|s| (s / 7 % 2) as u8).collect();
+            let zeros = if keep { Zeros::Keep } else { Zeros::Skip };
+            let expected = brute(&labels, &values, use_mask.then_some(&mask[..]), n, zeros);
+            let lg = Grid::new(w, h, &labels).unwrap();
+            let vg = Grid::new(w, h, &values).unwrap();
+            let mg = Grid::new(w, h, &mask).unwrap();
+            let mut out = vec![CellStats::EMPTY; n + 1];
+            let (mut counts, mut means) = (vec![0u32; n + 1], vec![0f64; n + 1]);
+            let opts = Options { zeros, within: AllPixels };
+            if use_mask {
+                cell_stats(lg, vg, n, opts.within(mg), &mut out).unwrap();
+                cell_means(lg, vg, n, opts.within(mg), &mut counts, &mut means).unwrap();
+            } else {
+                cell_stats(lg, vg, n, opts, &mut out).unwrap();
+                cell_means(lg, vg, n, opts, &mut counts, &mut means).unwrap();
+            }
+            for c in 0..=n {
+                let (e, g) = (&expected[c], &out[c]);
+                proptest::prop_assert_eq!(e.count(), g.count());
+                proptest::prop_assert_eq!(u64::from(counts[c]), e.count());
+                let close = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+                proptest::prop_assert!(close(e.mean(), g.mean()) && close(e.mean(), means[c]));
+                proptest::prop_assert!(close(e.sum(), g.sum()));
+                proptest::prop_assert!(close(e.min(), g.min()) && close(e.max(), g.max()));
+            }
+        }
+    }
+}

@@ -1,3 +1,23 @@
-pub(crate) fn check(_mask: &[u8; 64]) -> u32 {
-    0 // stats: calls are added with the kernels
+use cellmap_core::Grid;
+use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
+
+/// Dense per-cell statistics on the 8×8 mask used as labels 0/1 and as values.
+pub(crate) fn check(mask: &[u8; 64]) -> u32 {
+    let mut labels = [0u8; 64];
+    let mut values = [0f32; 64];
+    for (i, &m) in mask.iter().enumerate() {
+        labels[i] = u8::from(m != 0);
+        values[i] = f32::from(m) + i as f32;
+    }
+    let (Ok(labels), Ok(values), Ok(unfilled)) =
+        (Grid::new(8, 8, &labels[..]), Grid::new(8, 8, &values[..]), Grid::new(8, 8, &mask[..]))
+    else {
+        return 1;
+    };
+    let mut out = [CellStats::EMPTY; 2];
+    let mut counts = [0u32; 2];
+    let mut means = [0f64; 2];
+    let a = cell_stats(labels, values, 1, Options::new().within(unfilled), &mut out).is_ok();
+    let b = cell_means(labels, values, 1, Options::new().keep_zeros(), &mut counts, &mut means).is_ok();
+    u32::from(a) + u32::from(b) + out[1].count() as u32 + counts[1] + out[1].variance() as u32
 }
