@@ -45,8 +45,10 @@ pub enum ErrorKind {
     LimitExceeded {
         /// What was limited.
         what: &'static str,
-        /// Bytes (or records) needed.
+        /// Amount needed.
         needed: u64,
+        /// Unit of `needed` and `limit` (`"bytes"`, `"records"`).
+        unit: &'static str,
         /// The configured limit.
         limit: u64,
     },
@@ -131,8 +133,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Shape(why) | ErrorKind::Sparse(why) | ErrorKind::Zip(why) | ErrorKind::Image(why) => {
                 f.write_str(why)
             }
-            ErrorKind::LimitExceeded { what, needed, limit } => {
-                write!(f, "{what} needs {needed} bytes, above the limit of {limit} (raise it in Limits)")
+            ErrorKind::LimitExceeded { what, needed, unit, limit } => {
+                write!(f, "{what} needs {needed} {unit}, above the limit of {limit} (raise it in Limits)")
             }
             ErrorKind::MissingMember { name, present } => {
                 write!(f, "missing member {name} (members: {})", present.join(", "))

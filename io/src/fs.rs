@@ -73,6 +73,7 @@ pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
                     ErrorKind::LimitExceeded {
                         what: "image file",
                         needed: len,
+                        unit: "bytes",
                         limit: limits.max_array_bytes,
                     },
                 ));
@@ -91,15 +92,7 @@ pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
 pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn std::io::BufRead>, Error> {
     let source = source_name(path);
     let (file, _) = open(path)?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let gzip = std::io::BufRead::fill_buf(&mut reader)
-        .map(|b| b.starts_with(&[0x1f, 0x8b]))
-        .map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
-    Ok(if gzip {
-        Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(reader)))
-    } else {
-        Box::new(reader)
-    })
+    crate::transcripts::maybe_gunzip(BufReader::with_capacity(1 << 16, file), &source)
 }
 
 /// Writes `path` atomically: `write` fills a temporary file in the same
@@ -146,7 +139,10 @@ pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
     let source = source_name(path);
     let (file, len) = open(path)?;
     if len > limit {
-        return Err(Error::new(source, ErrorKind::LimitExceeded { what: "file", needed: len, limit }));
+        return Err(Error::new(
+            source,
+            ErrorKind::LimitExceeded { what: "file", needed: len, unit: "bytes", limit },
+        ));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(limit).read_to_end(&mut bytes).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;

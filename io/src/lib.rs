@@ -32,6 +32,7 @@ pub mod image;
 pub mod limits;
 pub mod npy;
 pub mod npz;
+pub mod transcripts;
 
 pub use error::{Error, ErrorKind};
 pub use limits::Limits;

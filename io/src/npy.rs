@@ -293,7 +293,7 @@ pub fn read_with_limits(bytes: &[u8], source: &str, limits: &Limits) -> Result<A
 pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Error> {
     let header_error = |why: String| Error::new(source, ErrorKind::Header(why));
     let mut preamble = [0u8; 8];
-    let got = read_full(reader, &mut preamble).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let got = read_full(reader, &mut preamble).map_err(|e| io_or_zip(source, e))?;
     if got < preamble.len() || &preamble[..6] != MAGIC {
         return Err(header_error("not an .npy file (missing the \\x93NUMPY magic)".into()));
     }
@@ -305,8 +305,7 @@ pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Erro
         _ => return Err(header_error(format!("unsupported .npy format version {major}.{}", preamble[7]))),
     };
     let mut len_buf = [0u8; 4];
-    let got =
-        read_full(reader, &mut len_buf[..len_bytes]).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let got = read_full(reader, &mut len_buf[..len_bytes]).map_err(|e| io_or_zip(source, e))?;
     if got < len_bytes {
         return Err(header_error("file ends inside the header length".into()));
     }
@@ -315,7 +314,7 @@ pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Erro
         return Err(header_error(format!("header of {header_len} bytes is implausibly long")));
     }
     let mut text = vec![0u8; header_len];
-    let got = read_full(reader, &mut text).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let got = read_full(reader, &mut text).map_err(|e| io_or_zip(source, e))?;
     if got < header_len {
         return Err(Error::new(
             source,
@@ -364,7 +363,12 @@ pub fn read_data<R: Read>(
     if expected > limits.max_array_bytes {
         return Err(Error::new(
             source,
-            ErrorKind::LimitExceeded { what: "array", needed: expected, limit: limits.max_array_bytes },
+            ErrorKind::LimitExceeded {
+                what: "array",
+                needed: expected,
+                unit: "bytes",
+                limit: limits.max_array_bytes,
+            },
         ));
     }
     let big = header.big_endian;
@@ -436,11 +440,13 @@ fn read_elements<T: Swap, R: Read>(
     Ok(out)
 }
 
-/// Maps a read error: the zip crate reports bad CRCs and deflate streams
-/// as `io::Error`s of kind `InvalidData` / `Other`.
-fn io_or_zip(source: &str, e: std::io::Error) -> Error {
+/// Maps a read error: the zip crate and flate2 report bad CRCs and deflate
+/// streams as `io::Error`s of kind `InvalidData`, `InvalidInput`,
+/// `UnexpectedEof` or `Other`.
+pub(crate) fn io_or_zip(source: &str, e: std::io::Error) -> Error {
+    use std::io::ErrorKind as Kind;
     match e.kind() {
-        std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other => {
+        Kind::InvalidData | Kind::InvalidInput | Kind::UnexpectedEof | Kind::Other => {
             Error::new(source, ErrorKind::Zip(format!("corrupt compressed data: {e}")))
         }
         _ => Error::new(source, ErrorKind::Io(e)),
@@ -789,7 +795,7 @@ pub fn encode<T: Element>(shape: &[usize], data: &[T]) -> Result<Vec<u8>, Error>
 
 /// The magic, version, length and dict, padded with spaces and a final
 /// `\n` to a multiple of 64 bytes (as numpy does).
-fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
+pub(crate) fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
     let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}", shape_string(shape));
     let unpadded_v1 = 10 + dict.len() + 1;
     let (version, prefix) =

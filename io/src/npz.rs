@@ -447,6 +447,30 @@ impl<W: Write + Seek> NpzWriter<W> {
         npy::write(&mut self.zip, shape, data, &self.dest).map_err(|e| e.in_member(member))
     }
 
+    /// Adds a 0-d byte-string array (`|S<n>`), as scipy writes `format`.
+    ///
+    /// ```
+    /// use cellmap_io::npz::{Npz, NpzWriter};
+    /// use cellmap_io::npy::ArrayData;
+    /// let mut w = NpzWriter::new(std::io::Cursor::new(Vec::new()), "m.npz");
+    /// w.add_bytes_string("format", b"csr")?;
+    /// let bytes = w.finish()?.into_inner();
+    /// let format = Npz::from_bytes(&bytes, "m.npz")?.array("format")?;
+    /// assert_eq!(format.data(), &ArrayData::Str(vec!["csr".into()]));
+    /// # Ok::<(), cellmap_io::Error>(())
+    /// ```
+    pub fn add_bytes_string(&mut self, name: &str, value: &[u8]) -> Result<(), Error> {
+        let member = format!("{name}.npy");
+        let options = zip::write::SimpleFileOptions::default().compression_method(self.method);
+        self.zip
+            .start_file(member.as_str(), options)
+            .map_err(|e| zip_error(&self.dest, e).in_member(&member))?;
+        let io = |e| Error::new(self.dest.as_str(), ErrorKind::Io(e)).in_member(member.as_str());
+        let descr = format!("|S{}", value.len().max(1));
+        self.zip.write_all(&npy::header_bytes(&descr, &[])).map_err(io)?;
+        self.zip.write_all(if value.is_empty() { b"\0" } else { value }).map_err(io)
+    }
+
     /// Writes the central directory and returns the inner writer.
     pub fn finish(self) -> Result<W, Error> {
         self.zip.finish().map_err(|e| zip_error(&self.dest, e))
