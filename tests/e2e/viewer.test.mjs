@@ -24,7 +24,7 @@ before(async () => {
   await access(path.join(ROOT, 'web/pkg/cellmap_wasm.js')).catch(() => {
     throw new Error('web/pkg is missing: build it first with scripts/build-wasm.sh');
   });
-  server = await startServer({ '/': path.join(ROOT, 'web') });
+  server = await startServer({ '/': path.join(ROOT, 'web'), '/fixtures/': FIXTURES });
   browser = await launchChromium();
 });
 
@@ -230,6 +230,25 @@ describe('fixture files', () => {
     await page.close();
   });
 
+  test('files dropped on the page load like picked ones', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    await afterRender(page, () => page.evaluate(async (names) => {
+      const transfer = new DataTransfer();
+      for (const name of names) {
+        transfer.items.add(new File([await (await fetch(`/fixtures/${name}`)).blob()], name));
+      }
+      const viewport = document.getElementById('viewport');
+      viewport.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, ['expression.npz', 'mask.npy']));
+    const filled4 = setting(true, 4);
+    assert.match(await page.textContent('#source'), /^mask\.npy \(56×40\) \+ expression\.npz/);
+    assert.equal(await page.textContent('#cell-count'), String(filled4.cellCount));
+    assert.equal(await page.textContent('#gene-shown'), 'gene 0', 'default gene names without a name list');
+    await checkTooltips(page, filled4.cells, 0, 'mean');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a malformed file and a mismatched expression show an in-page error; the page keeps working', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     await page.setInputFiles('#file-input', [fixture('malformed.npy')]);
@@ -273,6 +292,7 @@ describe('fixture files', () => {
       await page.$$eval('#gene-list option', (options) => options.map((option) => option.textContent)),
       ['CD3E', 'ACTB', 'PECAM1'],
     );
+    assert.equal(await page.isVisible('#gene-selection'), false, 'no sum chips in one-gene mode');
     await page.keyboard.press('ArrowDown'); // into the list, on the shown gene
     assert.equal(await page.evaluate(() => document.activeElement.id), 'gene-list');
     await afterRender(page, () => page.keyboard.press('ArrowDown'));
@@ -284,6 +304,7 @@ describe('fixture files', () => {
     await page.keyboard.press('ArrowUp');
     await afterRender(page, () => page.keyboard.press('Enter'));
     assert.equal(await page.textContent('#gene-shown'), 'PECAM1 + ACTB');
+    assert.equal(await page.isVisible('#gene-selection'), true);
     await afterRender(page, () => page.click('button[aria-label="Remove PECAM1 from the sum"]'));
     assert.equal(await page.textContent('#gene-shown'), 'ACTB');
     assertNoProblems(problems);
