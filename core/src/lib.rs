@@ -55,7 +55,8 @@ pub use grid::{Grid, Label, MaskValue};
 pub use labeling::{
     Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
 };
-pub use tile::Tile;
 pub use regions::{BoundingBox, Region};
+pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
 pub use sparse::{Csr, GeneMajor};
 pub use stats::{CellStats, Options, Zeros};
+pub use tile::Tile;
