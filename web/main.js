@@ -171,18 +171,18 @@ function showGenes(genes) {
   computeAndPaint();
 }
 
-/** Makes `next` the shown tile (freeing the previous one) and fits it in the view. */
-function adoptTile(next, source) {
+/** Makes `next` the shown tile (freeing the previous one), fits it in the view, shows `gene`. */
+function adoptTile(next, source, gene = 0) {
   if (tile && tile !== next) tile.free();
   tile = next;
   controls.source.textContent = source;
   controls.cellCount.textContent = formatCount(tile.cellCount);
   mapView.setImageSize(tile.width, tile.height);
-  adoptGenes();
+  adoptGenes(gene);
 }
 
-function adoptGenes() {
-  shownGenes = tile.geneCount > 0 ? [0] : [];
+function adoptGenes(gene = 0) {
+  shownGenes = tile.geneCount > gene ? [gene] : [];
   genePicker.setGenes(tile.geneCount > 0 ? tile.geneNames() : [], shownGenes);
   computeAndPaint();
 }
@@ -190,7 +190,10 @@ function adoptGenes() {
 function showDemo() {
   const demo = Tile.demo(DEMO.seed, DEMO.width, DEMO.height);
   demo.setMaskOptions(...maskOptions());
-  adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`);
+  // open on a gene with a spatial pattern (the demo's names say each gene's true factors)
+  const spatial = demo.geneNames().findIndex((name) => /spatial factor/.test(name));
+  adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`,
+    Math.max(0, spatial));
 }
 
 /**
