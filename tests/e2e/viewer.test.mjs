@@ -249,6 +249,22 @@ describe('fixture files', () => {
     await page.close();
   });
 
+  test('a mask alone shows cells with no value; an expression picked next goes onto it', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    await afterRender(page, () => page.setInputFiles('#file-input', [fixture('mask.npy')]));
+    assert.equal(await page.textContent('#cell-count'), String(setting(true, 4).cellCount));
+    assert.match(await page.textContent('#legend-caption'), /no expression loaded/);
+    const colours = await checkCellColours(page, 'Viridis');
+    assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
+    assert.equal(colours.noValuePixels, colours.cellPixels);
+    await screenshot(page, 'fixture-mask-only.png');
+    await afterRender(page, () => page.setInputFiles('#file-input', [fixture('expression.npz')]));
+    assert.match(await page.textContent('#source'), /^mask\.npy \(56×40\) \+ expression\.npz \(5 genes\)$/);
+    await checkTooltips(page, setting(true, 4).cells, 0, 'mean');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a malformed file and a mismatched expression show an in-page error; the page keeps working', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     await page.setInputFiles('#file-input', [fixture('malformed.npy')]);
