@@ -190,6 +190,9 @@ function adoptGenes(gene = 0) {
 function showDemo() {
   const demo = Tile.demo(DEMO.seed, DEMO.width, DEMO.height);
   demo.setMaskOptions(...maskOptions());
+  // the demo's expression is transcript counts: the sum per cell shows the pattern (the mean of
+  // a cell's nonzero counts is mostly 1)
+  controls.stat.value = 'Sum';
   // open on a gene with a spatial pattern (the demo's names say each gene's true factors)
   const spatial = demo.geneNames().findIndex((name) => /spatial factor/.test(name));
   adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`,
@@ -225,6 +228,8 @@ async function loadFiles(fileList) {
     throw error;
   }
   clearError();
+  // new expression data opens on the research scripts' statistic (the demo opens on sums)
+  if (files.expression) controls.stat.value = 'Mean';
   if (created) {
     const parts = [`${files.mask.name} (${created.width}×${created.height})`];
     if (files.expression) parts.push(`${files.expression.name} (${formatCount(created.geneCount)} genes)`);
