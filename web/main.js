@@ -144,8 +144,7 @@ function parseBound(input, fallback) {
 
 function legendCaption() {
   if (tile.geneCount === 0) return 'no expression loaded: every cell has no value';
-  const names = tile.geneNames();
-  const genes = shownGenes.map((index) => names[index]).join(' + ');
+  const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = controls.stat.selectedOptions[0].textContent.split(' (')[0];
   return `${stat} of ${genes} per cell`;
 }
