@@ -38,7 +38,7 @@ let shownGenes = [];
 let renderCount = 0;
 
 const mapView = new MapView(
-  { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip') },
+  { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip'), announcer: byId('announcer') },
   describePixel,
 );
 const legend = new Legend({

@@ -115,8 +115,9 @@ describe('demo', () => {
     assert.notEqual(await transform(), dragged);
     await page.keyboard.press('+');
     await page.keyboard.press('+');
-    // keyboard exploration describes the cell at the centre of the view
+    // keyboard exploration describes the cell at the centre of the view, also for screen readers
     assert.equal(await page.isVisible('#tooltip'), true);
+    assert.equal(await page.textContent('#announcer'), (await page.textContent('#tooltip')).replaceAll('\n', ', '));
     await screenshot(page, 'demo-zoomed.png');
     await page.keyboard.press('0');
     assert.equal(await transform(), start);
