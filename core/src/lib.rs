@@ -56,6 +56,7 @@ pub use labeling::{
     Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
 };
 pub use regions::{BoundingBox, Region};
+pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
 pub use sparse::{Csr, GeneMajor};
 pub use stats::{CellStats, Options, Zeros};
 pub use tile::Tile;

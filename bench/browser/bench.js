@@ -1,0 +1,137 @@
+// Times the viewer's work in this browser: decoding, fill + label, per-cell stats, painting, and
+// switching the shown gene (computeValues + paint + putImageData), on the 1024² bench tile.
+// Results go to the table and to window.benchResults; body[data-done] is set at the end.
+import init, { Tile, Colormap, Stat, Connectivity } from '/web/pkg/cellmap_wasm.js';
+
+const params = new URLSearchParams(location.search);
+const maskUrl = params.get('mask') ?? '/data/mask_1024x1024_s0.npy';
+const expressionUrl = params.get('expression') ?? '/data/st_1024x1024_s0_g5100_d0.01.npz';
+const switches = Number(params.get('switches') ?? 200);
+
+const results = [];
+const facts = {};
+
+function record(step, samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const row = { step, runs: samples.length, median: pick(0.5), p95: pick(0.95), min: sorted[0] };
+  results.push(row);
+  const cells = [row.step, row.runs, row.median.toFixed(2), row.p95.toFixed(2), row.min.toFixed(2)];
+  const tr = document.createElement('tr');
+  for (const cell of cells) tr.append(Object.assign(document.createElement('td'), { textContent: cell }));
+  document.getElementById('results').append(tr);
+}
+
+function time(action) {
+  const started = performance.now();
+  action();
+  return performance.now() - started;
+}
+
+function repeat(runs, action) {
+  return Array.from({ length: runs }, (_, run) => time(() => action(run)));
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** A seeded generator of gene indices, so every run switches through the same genes. */
+function geneSequence(count, geneCount) {
+  let state = 12345;
+  return Array.from({ length: count }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % geneCount;
+  });
+}
+
+async function run() {
+  const wasm = await init();
+  let tile;
+  if (expressionUrl === 'demo') {
+    record('Tile.demo 1024² (simulate tissue + genes)', [time(() => { tile = Tile.demo(0, 1024, 1024); })]);
+  } else {
+    const maskBytes = await fetchBytes(maskUrl);
+    const expressionBytes = await fetchBytes(expressionUrl);
+    facts.expressionMB = +(expressionBytes.length / 2 ** 20).toFixed(1);
+    record('Tile.fromMask (.npy decode + fill + label)', [time(() => { tile = Tile.fromMask(maskBytes, maskUrl); })]);
+    record('attachExpression (.npz inflate + CSR → gene-major)',
+      [time(() => tile.attachExpression(expressionBytes, expressionUrl))]);
+  }
+  facts.width = tile.width;
+  facts.height = tile.height;
+  facts.genes = tile.geneCount;
+  record('setMaskOptions fill + label, 4-conn', repeat(20, () => tile.setMaskOptions(true, Connectivity.Four)));
+  record('setMaskOptions label only, 4-conn', repeat(20, () => tile.setMaskOptions(false, Connectivity.Four)));
+  record('setMaskOptions fill + label, 8-conn', repeat(20, () => tile.setMaskOptions(true, Connectivity.Eight)));
+  facts.cells = tile.setMaskOptions(true, Connectivity.Four);
+
+  const genes = geneSequence(switches, tile.geneCount);
+  const one = new Uint32Array(1);
+  record('computeValues mean, one gene', repeat(switches, (run) => {
+    one[0] = genes[run];
+    tile.computeValues(one, Stat.Mean);
+  }));
+  record('computeValues max, one gene', repeat(switches, (run) => {
+    one[0] = genes[run];
+    tile.computeValues(one, Stat.Max);
+  }));
+  const ten = Uint32Array.from(genes.slice(0, 10));
+  record('computeValues mean, sum of 10 genes', repeat(20, () => tile.computeValues(ten, Stat.Mean)));
+  record('paint (normalise + colour, auto range)', repeat(switches, () => tile.paint(Colormap.Viridis, NaN, NaN, false)));
+  record('paint with outlines', repeat(50, () => tile.paint(Colormap.Viridis, NaN, NaN, true)));
+
+  const canvas = document.getElementById('map');
+  canvas.width = tile.width;
+  canvas.height = tile.height;
+  const context = canvas.getContext('2d');
+  const draw = () => {
+    const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
+    context.putImageData(new ImageData(pixels, tile.width, tile.height), 0, 0);
+  };
+  record('putImageData from wasm memory', repeat(50, draw));
+
+  // the viewer's gene switch, end to end on the main thread
+  const switchSamples = repeat(switches, (run) => {
+    one[0] = genes[run];
+    tile.computeValues(one, Stat.Mean);
+    tile.paint(Colormap.Viridis, NaN, NaN, false);
+    draw();
+  });
+  record('gene switch: computeValues + paint + putImageData', switchSamples);
+  // with the frame actually presented: time from the switch to the next animation frame
+  const frameSamples = [];
+  for (let run = 0; run < Math.min(60, switches); run += 1) {
+    const started = performance.now();
+    one[0] = genes[run];
+    tile.computeValues(one, Stat.Mean);
+    tile.paint(Colormap.Viridis, NaN, NaN, false);
+    draw();
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    frameSamples.push(performance.now() - started);
+  }
+  record('gene switch to next animation frame', frameSamples);
+  record('cellAt × 10,000', repeat(20, () => {
+    for (let i = 0; i < 10_000; i += 1) tile.cellAt((i * 7) % tile.height, (i * 13) % tile.width);
+  }));
+  record('cellInfo', repeat(200, (run) => tile.cellInfo(1 + (run % tile.cellCount))));
+  facts.wasmMemoryMB = +(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1);
+  facts.userAgent = navigator.userAgent;
+  tile.free();
+}
+
+run()
+  .then(() => {
+    document.getElementById('status').textContent = 'done';
+  })
+  .catch((error) => {
+    facts.error = error instanceof Error ? error.message : String(error);
+    document.getElementById('status').textContent = `failed: ${facts.error}`;
+  })
+  .finally(() => {
+    document.getElementById('facts').textContent = JSON.stringify(facts);
+    window.benchResults = { results, facts };
+    document.body.dataset.done = 'true';
+  });

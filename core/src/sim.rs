@@ -1,1 +1,0 @@
-//! Deterministic simulator of tissue masks and spatial expression.

@@ -1,0 +1,228 @@
+//! Deterministic simulator of tissue masks and spatial expression, for
+//! demos, tests and benchmarks: data with a known truth, identical for the
+//! same seed on every target (x86, wasm32, thumbv7em).
+//!
+//! * [`rng`] — xoshiro256\*\* seeded by SplitMix64; [`samplers`] — uniform,
+//!   normal, gamma, Poisson, negative binomial, Bernoulli.
+//! * [`mask`] — a tissue tile (touching and separated cells, gaps, holes,
+//!   nested and border-open holes, 1-pixel cells, diagonal contacts, a
+//!   cell-free corner) and its **true partition**.
+//! * [`patterns`] — the NSF paper's quilt and ggblocks spatial factors.
+//! * [`expression`] — Λ = bkg + F·Wᵀ + U·Vᵀ, negative-binomial counts with
+//!   dropout, spread over each cell's pixels as a pixels × genes CSR or as
+//!   transcripts.
+//! * [`spec`] — a multi-modal specification (RNA, protein, ...), serde-ready.
+//!
+//! The quickest start is [`demo_tile`]:
+//!
+//! ```
+//! use cellmap_core::Grid;
+//! use cellmap_core::sim::{demo_cell_capacity, demo_tile, SimCell, DEMO_GENES};
+//! let (w, h) = (64, 48);
+//! let mut mask = vec![0u8; w * h];
+//! let mut owner = vec![0u32; w * h];
+//! let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
+//! let mut rates = vec![0f32; cells.len() * DEMO_GENES];
+//! let demo = demo_tile(1, w, h, &mut mask, &mut owner, &mut cells, &mut rates)?;
+//! let grid = Grid::new(w, h, &owner)?;
+//! let size = demo.model.csr_size(&grid, &rates)?;
+//! let mut indptr = vec![0u32; w * h + 1];
+//! let (mut indices, mut data) = (vec![0u32; size.nnz], vec![0f32; size.nnz]);
+//! demo.model.fill_csr(&grid, &rates, &mut indptr, &mut indices, &mut data)?;
+//! assert_eq!(indptr[w * h] as usize, size.nnz);
+//! # Ok::<(), cellmap_core::Error>(())
+//! ```
+
+pub mod expression;
+pub mod mask;
+pub mod patterns;
+pub mod rng;
+pub mod samplers;
+pub mod spec;
+
+pub use expression::{CsrSize, ExpressionModel, Factor, GeneLoading, ModalityParams, NsfParams, Transcript};
+pub use mask::{CellKind, MaskInfo, MaskParams, SimCell, generate_mask};
+pub use patterns::Scenario;
+pub use rng::{SplitMix64, Xoshiro256StarStar};
+
+use crate::{Error, Grid};
+
+/// Genes of the demo model: 8 spatial, 8 mixed, 4 non-spatial.
+pub const DEMO_GENES: usize = 20;
+
+/// The demo's mask parameters (the defaults).
+pub fn demo_mask_params() -> MaskParams {
+    MaskParams::default()
+}
+
+/// The demo's spot-level parameters: quilt patterns on 36×36 spots.
+pub fn demo_nsf_params() -> NsfParams {
+    NsfParams::default()
+}
+
+/// The demo's genes: 8 spatial, 8 mixed and 4 non-spatial, NB shape 10,
+/// no dropout.
+pub fn demo_modality_params() -> ModalityParams {
+    ModalityParams { spatial_genes: 8, mixed_genes: 8, nonspatial_genes: 4, ..ModalityParams::default() }
+}
+
+/// Length of the `cells` buffer [`demo_tile`] needs.
+///
+/// ```
+/// assert!(cellmap_core::sim::demo_cell_capacity(512, 512) > 900);
+/// ```
+pub const fn demo_cell_capacity(width: usize, height: usize) -> usize {
+    // Must agree with `demo_mask_params()`: spacing 17, 4 small features.
+    mask::cell_capacity(width, height, 17, 4)
+}
+
+/// What [`demo_tile`] made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemoTile {
+    /// The mask summary.
+    pub mask: MaskInfo,
+    /// The expression model (use it for the CSR, transcripts and factor images).
+    pub model: ExpressionModel,
+}
+
+/// One call for a demo: draws the tissue into `mask`/`owner`/`cells` and
+/// the per-cell rates into `rates` (`cells.len() · DEMO_GENES`), and returns
+/// the model to produce the CSR ([`ExpressionModel::csr_size`] then
+/// [`ExpressionModel::fill_csr`]) or transcripts. See the module example.
+pub fn demo_tile(
+    seed: u64,
+    width: usize,
+    height: usize,
+    mask: &mut [u8],
+    owner: &mut [u32],
+    cells: &mut [SimCell],
+    rates: &mut [f32],
+) -> Result<DemoTile, Error> {
+    let model = ExpressionModel::new(seed, &demo_nsf_params(), &demo_modality_params(), 0)?;
+    let capacity = demo_cell_capacity(width, height);
+    crate::error::ensure_len("rates", rates, model.rates_len(capacity))?;
+    let info = generate_mask(seed, width, height, &demo_mask_params(), mask, owner, cells)?;
+    model.cell_rates(width, height, &cells[..info.cells], rates)?;
+    Ok(DemoTile { mask: info, model })
+}
+
+/// 64-bit FNV-1a over bytes, for determinism checks across targets.
+///
+/// ```
+/// use cellmap_core::sim::Fnv1a;
+/// let mut h = Fnv1a::new();
+/// h.write(b"a");
+/// assert_eq!(h.finish(), 0xAF63_DC4C_8601_EC8C); // the published FNV-1a test vector
+/// assert_eq!(Fnv1a::new().finish(), 0xCBF2_9CE4_8422_2325);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fnv1a {
+    /// The offset basis.
+    pub const fn new() -> Self {
+        Self(0xCBF2_9CE4_8422_2325)
+    }
+
+    /// Hashes `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+
+    /// Hashes each value's little-endian bytes.
+    pub fn write_u32s(&mut self, values: &[u32]) {
+        for v in values {
+            self.write(&v.to_le_bytes());
+        }
+    }
+
+    /// Hashes each value's little-endian IEEE bits.
+    pub fn write_f32s(&mut self, values: &[f32]) {
+        for v in values {
+            self.write(&v.to_bits().to_le_bytes());
+        }
+    }
+
+    /// The hash so far.
+    pub const fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// FNV-1a of a simulated tile: mask bytes, then owner, indptr, indices
+/// (little-endian `u32`) and data (little-endian `f32` bits).
+///
+/// ```
+/// let h = cellmap_core::sim::digest_tile(&[255], &[1], &[0, 0], &[], &[]);
+/// assert_ne!(h, cellmap_core::sim::digest_tile(&[0], &[0], &[0, 0], &[], &[]));
+/// ```
+pub fn digest_tile(mask: &[u8], owner: &[u32], indptr: &[u32], indices: &[u32], data: &[f32]) -> u64 {
+    let mut h = Fnv1a::new();
+    h.write(mask);
+    h.write_u32s(owner);
+    h.write_u32s(indptr);
+    h.write_u32s(indices);
+    h.write_f32s(data);
+    h.finish()
+}
+
+/// Seed of the reference tile of [`reference_digest`].
+pub const REFERENCE_SEED: u64 = 2024;
+/// Width of the reference tile.
+pub const REFERENCE_WIDTH: usize = 48;
+/// Height of the reference tile.
+pub const REFERENCE_HEIGHT: usize = 40;
+/// Largest CSR the reference tile may produce.
+const REFERENCE_NNZ: usize = 8192;
+const REFERENCE_PARAMS: MaskParams = MaskParams {
+    cell_spacing: 12,
+    absent_fraction: 0.08,
+    empty_fraction: 0.10,
+    gap_probabilities: [0.15, 0.45, 0.40],
+    hole_fraction: 0.2,
+    nested_fraction: 0.0,
+    border_holes: 2,
+    small_features: 1,
+};
+const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, REFERENCE_HEIGHT);
+
+/// The digest every target must reproduce from [`reference_digest`]
+/// (checked on the host by the tests and in wasm32 by the wasm tests).
+pub const REFERENCE_DIGEST: u64 = 0x7487_E56F_F4D2_3B15;
+
+/// Simulates the fixed reference tile (48×40, seed 2024, spacing 12, the
+/// demo genes) in stack buffers (≈90 KB) and returns [`digest_tile`] of
+/// its mask, owner image and CSR. Equal to [`REFERENCE_DIGEST`] on every
+/// target: the cross-target determinism check.
+///
+/// ```
+/// use cellmap_core::sim::{reference_digest, REFERENCE_DIGEST};
+/// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn reference_digest() -> Result<u64, Error> {
+    const N: usize = REFERENCE_WIDTH * REFERENCE_HEIGHT;
+    let mut mask = [0u8; N];
+    let mut owner = [0u32; N];
+    let mut cells = [SimCell::EMPTY; REFERENCE_CELLS];
+    let mut rates = [0f32; REFERENCE_CELLS * DEMO_GENES];
+    let mut indptr = [0u32; N + 1];
+    let mut indices = [0u32; REFERENCE_NNZ];
+    let mut data = [0f32; REFERENCE_NNZ];
+    let model = ExpressionModel::new(REFERENCE_SEED, &demo_nsf_params(), &demo_modality_params(), 0)?;
+    let (w, h) = (REFERENCE_WIDTH, REFERENCE_HEIGHT);
+    let info = generate_mask(REFERENCE_SEED, w, h, &REFERENCE_PARAMS, &mut mask, &mut owner, &mut cells)?;
+    model.cell_rates(w, h, &cells[..info.cells], &mut rates)?;
+    let grid = Grid::new(w, h, &owner[..])?;
+    let size =
+        model.fill_csr(&grid, &rates[..info.cells * DEMO_GENES], &mut indptr, &mut indices, &mut data)?;
+    Ok(digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]))
+}

@@ -1,0 +1,170 @@
+//! The one error type of `cellmap-io`: it always names the file (or the
+//! caller-given source name for in-memory bytes) and says what is wrong.
+
+use std::fmt;
+
+/// A file that could not be read or written.
+///
+/// [`Display`](fmt::Display) gives `"<source>: <what is wrong>"`, or
+/// `"<source>: member <name>: <what is wrong>"` for an archive member, e.g.
+/// `st.npz: member indptr.npy: truncated data (expected 4194308 bytes, got 1000)`.
+///
+/// ```
+/// use cellmap_io::{Error, ErrorKind};
+/// let e = Error::new("mask.npy", ErrorKind::Shape("expected a 2-D mask, got shape (3, 1024, 1024)".into()));
+/// assert_eq!(e.to_string(), "mask.npy: expected a 2-D mask, got shape (3, 1024, 1024)");
+/// assert_eq!(e.source_name(), "mask.npy");
+/// ```
+#[derive(Debug)]
+pub struct Error {
+    source_name: String,
+    member: Option<String>,
+    kind: ErrorKind,
+}
+
+/// What is wrong, without the file name.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The operating system refused a read or write.
+    Io(std::io::Error),
+    /// The data ends before the header says it should.
+    Truncated {
+        /// Bytes the header declares.
+        expected: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// A malformed or unsupported header (npy header, PNG/TIFF header, CSV header).
+    Header(String),
+    /// A dtype the reader cannot turn into plain numbers (object arrays, complex, ...).
+    UnsupportedDtype(String),
+    /// An array or image of the wrong dimensionality or shape.
+    Shape(String),
+    /// A decompressed size above the configured [`Limits`](crate::Limits).
+    LimitExceeded {
+        /// What was limited.
+        what: &'static str,
+        /// Amount needed.
+        needed: u64,
+        /// Unit of `needed` and `limit` (`"bytes"`, `"records"`).
+        unit: &'static str,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The zip container is malformed, or a member fails its CRC or deflate stream.
+    Zip(String),
+    /// A required archive member is absent.
+    MissingMember {
+        /// The member's name (e.g. `indptr.npy`).
+        name: String,
+        /// The members that are present.
+        present: Vec<String>,
+    },
+    /// A scipy sparse matrix whose arrays disagree in length or shape.
+    Sparse(String),
+    /// A table column named in the options is not in the header.
+    MissingColumn {
+        /// The column asked for.
+        name: String,
+        /// The header's columns.
+        available: Vec<String>,
+    },
+    /// A bad table record (not UTF-8, wrong field count, unparsable number).
+    Record {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A PNG or TIFF decoder error, or an unsupported pixel format.
+    Image(String),
+    /// A core kernel rejected the data (see [`cellmap_core::Error`]).
+    Core(cellmap_core::Error),
+}
+
+impl Error {
+    /// An error about `source_name` (a path or a caller-given name for bytes).
+    pub fn new(source_name: impl Into<String>, kind: ErrorKind) -> Self {
+        Self { source_name: source_name.into(), member: None, kind }
+    }
+
+    /// The same error, located in archive member `member`.
+    pub fn in_member(mut self, member: impl Into<String>) -> Self {
+        self.member = Some(member.into());
+        self
+    }
+
+    /// The file (or source name) the error is about.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// The archive member, if the error is inside one.
+    pub fn member(&self) -> Option<&str> {
+        self.member.as_deref()
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.source_name)?;
+        if let Some(member) = &self.member {
+            write!(f, "member {member}: ")?;
+        }
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Io(e) => write!(f, "{e}"),
+            ErrorKind::Truncated { expected, got } => {
+                write!(f, "truncated data (expected {expected} bytes, got {got})")
+            }
+            ErrorKind::Header(why) => write!(f, "bad header: {why}"),
+            ErrorKind::UnsupportedDtype(why) => write!(f, "unsupported dtype: {why}"),
+            ErrorKind::Shape(why) | ErrorKind::Sparse(why) | ErrorKind::Zip(why) | ErrorKind::Image(why) => {
+                f.write_str(why)
+            }
+            ErrorKind::LimitExceeded { what, needed, unit, limit } => {
+                write!(f, "{what} needs {needed} {unit}, above the limit of {limit} (raise it in Limits)")
+            }
+            ErrorKind::MissingMember { name, present } => {
+                write!(f, "missing member {name} (members: {})", present.join(", "))
+            }
+            ErrorKind::MissingColumn { name, available } => {
+                write!(f, "missing column `{name}` (columns: {})", available.join(", "))
+            }
+            ErrorKind::Record { line, message } => write!(f, "line {line}: {message}"),
+            ErrorKind::Core(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io(e) => Some(e),
+            ErrorKind::Core(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// `(3, 1024, 1024)` — a shape written as numpy prints it.
+pub(crate) fn shape_string(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("({n},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Path-based readers (streaming from the file, no whole-file copy where it
+//! matters) and atomic output writes. Feature `std-fs` (default).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read};
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind};
+use crate::image::{self, MaskFormat};
+use crate::limits::Limits;
+use crate::npy::{self, Array};
+use crate::npz::{Csr, Npz};
+
+/// How a path is named in error messages.
+pub fn source_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn open(path: &Path) -> Result<(File, u64), Error> {
+    let io = |e| Error::new(source_name(path), ErrorKind::Io(e));
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    Ok((file, len))
+}
+
+/// Reads an `.npy` file straight into its typed `Vec` (the header's size is
+/// checked against the file length before allocating).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("labels.npy");
+/// cellmap_io::fs::write_atomic(&path, |w| cellmap_io::npy::write(w, &[2], &[1i32, 2], "labels.npy"))?;
+/// let labels = cellmap_io::fs::read_npy(&path, &Default::default())?;
+/// assert_eq!(labels.shape(), &[2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_npy(path: &Path, limits: &Limits) -> Result<Array, Error> {
+    let source = source_name(path);
+    let (file, len) = open(path)?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let header = npy::read_header(&mut reader, &source)?;
+    let available = len.saturating_sub(header.data_offset as u64);
+    npy::read_data(&mut reader, &header, available, &source, limits)
+}
+
+/// Opens an `.npz` archive (members are read on demand).
+pub fn open_npz(path: &Path, limits: &Limits) -> Result<Npz<BufReader<File>>, Error> {
+    let (file, _) = open(path)?;
+    Npz::new(BufReader::with_capacity(1 << 18, file), &source_name(path), *limits)
+}
+
+/// Reads a scipy `save_npz` CSR matrix (see [`Npz::csr`]).
+pub fn read_csr(path: &Path, limits: &Limits) -> Result<Csr, Error> {
+    open_npz(path, limits)?.csr()
+}
+
+/// Reads a mask or label image (`.npy`, PNG or TIFF, detected from the
+/// first bytes) and checks that it is 2-D.
+pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
+    let source = source_name(path);
+    let (file, len) = open(path)?;
+    let mut magic = [0u8; 8];
+    let got =
+        npy::read_full(&mut &file, &mut magic).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
+    let array = match MaskFormat::sniff(&magic[..got]) {
+        Some(MaskFormat::Npy) => read_npy(path, limits)?,
+        Some(_) => {
+            // Compressed images: the decoders need the file in memory (and
+            // bound their own output by `limits`).
+            if len > limits.max_array_bytes {
+                return Err(Error::new(
+                    source,
+                    ErrorKind::LimitExceeded {
+                        what: "image file",
+                        needed: len,
+                        unit: "bytes",
+                        limit: limits.max_array_bytes,
+                    },
+                ));
+            }
+            let bytes = std::fs::read(path).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
+            image::read_mask_with_limits(&bytes, &source, limits)?
+        }
+        None => return Err(Error::new(source, ErrorKind::Header("not a .npy, PNG or TIFF file".into()))),
+    };
+    array.dims_2d(&source_name(path), "mask")?;
+    Ok(array)
+}
+
+/// Opens a file for streaming, transparently decompressing gzip (detected
+/// by its magic bytes, whatever the file name).
+pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn std::io::BufRead>, Error> {
+    let source = source_name(path);
+    let (file, _) = open(path)?;
+    crate::transcripts::maybe_gunzip(BufReader::with_capacity(1 << 16, file), &source)
+}
+
+/// Writes `path` atomically: `write` fills a temporary file in the same
+/// directory, which is renamed over `path` only if `write` succeeds. On any
+/// error the temporary file is removed, so no half-written output is left.
+/// (No `fsync`: atomic against crashes of this process, not power loss.)
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out.npy");
+/// let failed = cellmap_io::fs::write_atomic(&path, |w| cellmap_io::npy::write(w, &[3], &[1u8], "out.npy"));
+/// assert!(failed.is_err());
+/// assert!(!path.exists());
+/// assert_eq!(std::fs::read_dir(dir.path())?.count(), 0); // no temporary file left
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let io = |e| Error::new(source_name(path), ErrorKind::Io(e));
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    let (file, temp_path) = temp.into_parts();
+    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    let value = write(&mut writer)?;
+    let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
+    set_output_permissions(&file).map_err(io)?;
+    temp_path.persist(path).map_err(|e| io(e.error))?;
+    Ok(value)
+}
+
+/// Reads a whole small file (e.g. for the readers that take bytes), refusing
+/// files above `limit` bytes.
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let source = source_name(path);
+    let (file, len) = open(path)?;
+    if len > limit {
+        return Err(Error::new(
+            source,
+            ErrorKind::LimitExceeded { what: "file", needed: len, unit: "bytes", limit },
+        ));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit).read_to_end(&mut bytes).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    Ok(bytes)
+}
+
+/// Temporary files are created `0600`; outputs get the usual `0644`.
+fn set_output_permissions(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
+}

@@ -1,0 +1,382 @@
+//! Transcript tables (one row per detected molecule): CSV or gzip-compressed
+//! CSV with a header, streamed record by record (the text is never held in
+//! memory as a whole), and the GeneSegNet-style `cell_id,spotX,spotY,gene`
+//! mapping CSV.
+//!
+//! Presets: [`Options::xenium`] (`transcripts.csv.gz` of 10x Xenium:
+//! `x_location`, `y_location`, `feature_name`, `qv`, in µm at 0.2125 µm/px,
+//! keeping `qv >= 20` and dropping control probes) and
+//! [`Options::genesegnet`] (GeneSegNet spot CSVs: x, y, gene in the first
+//! three columns, in pixels, as its scripts read them).
+
+use std::collections::HashMap;
+use std::io::{BufRead, Read, Write};
+
+use crate::error::{Error, ErrorKind};
+use crate::limits::Limits;
+
+/// Which column of the table to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// The column with this header name.
+    Name(String),
+    /// The column at this 0-based position (the header names are ignored).
+    Index(usize),
+}
+
+impl Column {
+    /// A column by header name.
+    pub fn name(name: &str) -> Self {
+        Column::Name(name.to_string())
+    }
+}
+
+/// How to read a transcript table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// x coordinate (image column direction).
+    pub x: Column,
+    /// y coordinate (image row direction).
+    pub y: Column,
+    /// Gene (feature) name.
+    pub gene: Column,
+    /// Quality value column, read only when `min_qv` is set.
+    pub qv: Option<Column>,
+    /// Keep only records with `qv >= min_qv`.
+    pub min_qv: Option<f64>,
+    /// Drop records whose gene name starts with one of these (control probes).
+    pub exclude_gene_prefixes: Vec<String>,
+    /// Coordinate units per pixel (e.g. 0.2125 µm/px for Xenium, 1 for pixels).
+    pub units_per_pixel: f64,
+    /// Field delimiter (`b','`, or `b'\t'` for TSV).
+    pub delimiter: u8,
+    /// Record and size limits.
+    pub limits: Limits,
+}
+
+/// Xenium control-probe name prefixes, dropped by [`Options::xenium`].
+pub const XENIUM_CONTROL_PREFIXES: [&str; 5] =
+    ["NegControl", "Deprecated", "Unassigned", "Intergenic", "BLANK"];
+
+impl Options {
+    /// Pixel coordinates in columns `x`, `y`, `gene`; no filters.
+    pub fn pixels(x: &str, y: &str, gene: &str) -> Self {
+        Self {
+            x: Column::name(x),
+            y: Column::name(y),
+            gene: Column::name(gene),
+            qv: None,
+            min_qv: None,
+            exclude_gene_prefixes: Vec::new(),
+            units_per_pixel: 1.0,
+            delimiter: b',',
+            limits: Limits::default(),
+        }
+    }
+
+    /// 10x Xenium `transcripts.csv(.gz)`: `x_location`, `y_location`,
+    /// `feature_name`, µm at 0.2125 µm/px; keeps `qv >= 20` and drops names
+    /// starting with [`XENIUM_CONTROL_PREFIXES`] (set `min_qv = None` or
+    /// clear `exclude_gene_prefixes` to keep them).
+    pub fn xenium() -> Self {
+        Self {
+            qv: Some(Column::name("qv")),
+            min_qv: Some(20.0),
+            exclude_gene_prefixes: XENIUM_CONTROL_PREFIXES.iter().map(|p| p.to_string()).collect(),
+            units_per_pixel: 0.2125,
+            ..Self::pixels("x_location", "y_location", "feature_name")
+        }
+    }
+
+    /// GeneSegNet spot CSVs (`spotX,spotY,gene`): x, y and gene are the
+    /// first three columns whatever the header says (as GeneSegNet's own
+    /// scripts read them), in pixels.
+    pub fn genesegnet() -> Self {
+        Self { x: Column::Index(0), y: Column::Index(1), gene: Column::Index(2), ..Self::pixels("", "", "") }
+    }
+}
+
+/// Transcripts read from a table: coordinates as in the file, gene ids
+/// into `gene_names` (numbered in order of first appearance).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transcripts {
+    /// x of each kept transcript, in file units.
+    pub x: Vec<f64>,
+    /// y of each kept transcript, in file units.
+    pub y: Vec<f64>,
+    /// Gene id of each kept transcript (index into `gene_names`).
+    pub gene: Vec<u32>,
+    /// Gene names by id.
+    pub gene_names: Vec<String>,
+    /// File units per pixel (from the options).
+    pub units_per_pixel: f64,
+    /// Records dropped by the `qv` filter.
+    pub dropped_low_qv: u64,
+    /// Records dropped as control probes.
+    pub dropped_controls: u64,
+}
+
+impl Transcripts {
+    /// Number of kept transcripts.
+    pub fn len(&self) -> usize {
+        self.gene.len()
+    }
+
+    /// `true` when no transcript was kept.
+    pub fn is_empty(&self) -> bool {
+        self.gene.is_empty()
+    }
+}
+
+/// Wraps `reader` in a gzip decoder if its first bytes are the gzip magic
+/// (`1f 8b`), whatever the file name says.
+pub fn maybe_gunzip<'a, R: BufRead + 'a>(
+    mut reader: R,
+    source: &str,
+) -> Result<Box<dyn BufRead + 'a>, Error> {
+    let gzip = reader
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    Ok(if gzip {
+        Box::new(std::io::BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(reader)))
+    } else {
+        Box::new(reader)
+    })
+}
+
+/// Reads a transcript table from in-memory bytes (CSV or gzip-compressed CSV).
+///
+/// ```
+/// use cellmap_io::transcripts::{self, Options};
+/// let csv = "transcript_id,cell_id,overlaps_nucleus,feature_name,x_location,y_location,z_location,qv\n\
+///            1,UNASSIGNED,0,ACTB,2.125,4.25,1.0,40.0\n\
+///            2,UNASSIGNED,0,NegControlProbe_00042,1.0,1.0,1.0,40.0\n\
+///            3,UNASSIGNED,0,CD3E,0.5,0.5,1.0,12.5\n\
+///            4,UNASSIGNED,0,ACTB,0.0,0.0,1.0,20.0\n";
+/// let t = transcripts::read_bytes(csv.as_bytes(), "transcripts.csv", &Options::xenium())?;
+/// assert_eq!(t.x, vec![2.125, 0.0]);
+/// assert_eq!(t.gene, vec![0, 0]);
+/// assert_eq!(t.gene_names, vec!["ACTB".to_string()]);
+/// assert_eq!((t.dropped_controls, t.dropped_low_qv), (1, 1));
+///
+/// let err = transcripts::read_bytes(b"x,y\n1,2\n", "spots.csv", &Options::xenium()).unwrap_err();
+/// assert_eq!(err.to_string(), "spots.csv: missing column `x_location` (columns: x, y)");
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn read_bytes(bytes: &[u8], source: &str, options: &Options) -> Result<Transcripts, Error> {
+    read(maybe_gunzip(bytes, source)?, source, options)
+}
+
+/// Reads a transcript table from a (decompressed) stream, one record at a
+/// time. Use [`maybe_gunzip`] or `fs::open_maybe_gzip` for `.gz` input.
+pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Transcripts, Error> {
+    if !(options.units_per_pixel.is_finite() && options.units_per_pixel > 0.0) {
+        return Err(Error::new(
+            source,
+            ErrorKind::Core(cellmap_core::Error::InvalidArgument(
+                "units per pixel must be finite and positive",
+            )),
+        ));
+    }
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(reader);
+    let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?.clone();
+    let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    if headers.iter().any(|h| std::str::from_utf8(h).is_err()) {
+        return Err(Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into())));
+    }
+    let find = |column: &Column| -> Result<(usize, String), Error> {
+        match column {
+            Column::Index(i) => Ok((*i, format!("column {}", i + 1))),
+            Column::Name(name) => {
+                names.iter().position(|n| n == name).map(|i| (i, format!("`{name}`"))).ok_or_else(|| {
+                    Error::new(
+                        source,
+                        ErrorKind::MissingColumn { name: name.clone(), available: names.clone() },
+                    )
+                })
+            }
+        }
+    };
+    let x_col = find(&options.x)?;
+    let y_col = find(&options.y)?;
+    let gene_col = find(&options.gene)?;
+    let qv_col = match (&options.qv, options.min_qv) {
+        (Some(column), Some(_)) => Some(find(column)?),
+        _ => None,
+    };
+
+    let mut out = Transcripts { units_per_pixel: options.units_per_pixel, ..Transcripts::default() };
+    let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut record = csv::ByteRecord::new();
+    let mut records = 0u64;
+    while csv.read_byte_record(&mut record).map_err(|e| csv_error(source, e))? {
+        records += 1;
+        if records > options.limits.max_records {
+            return Err(Error::new(
+                source,
+                ErrorKind::LimitExceeded {
+                    what: "transcript table",
+                    needed: records,
+                    unit: "records",
+                    limit: options.limits.max_records,
+                },
+            ));
+        }
+        let line = record.position().map_or(records + 1, |p| p.line());
+        let field = |(index, label): &(usize, String)| -> Result<&[u8], Error> {
+            record.get(*index).ok_or_else(|| {
+                Error::new(
+                    source,
+                    ErrorKind::Record { line, message: format!("has {} fields, no {label}", record.len()) },
+                )
+            })
+        };
+        let number = |column: &(usize, String)| -> Result<f64, Error> {
+            let raw = field(column)?;
+            std::str::from_utf8(raw).ok().and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(|| {
+                Error::new(
+                    source,
+                    ErrorKind::Record {
+                        line,
+                        message: format!("{} is not a number: {:?}", column.1, String::from_utf8_lossy(raw)),
+                    },
+                )
+            })
+        };
+        let gene = field(&gene_col)?;
+        let gene_text = std::str::from_utf8(gene).map_err(|_| {
+            Error::new(
+                source,
+                ErrorKind::Record { line, message: format!("{} is not valid UTF-8", gene_col.1) },
+            )
+        })?;
+        if options.exclude_gene_prefixes.iter().any(|p| gene_text.starts_with(p.as_str())) {
+            out.dropped_controls += 1;
+            continue;
+        }
+        if let (Some(column), Some(min)) = (&qv_col, options.min_qv) {
+            if number(column)? < min {
+                out.dropped_low_qv += 1;
+                continue;
+            }
+        }
+        let (x, y) = (number(&x_col)?, number(&y_col)?);
+        let id = match ids.get(gene) {
+            Some(&id) => id,
+            None => {
+                let id = out.gene_names.len() as u32;
+                ids.insert(gene.to_vec(), id);
+                out.gene_names.push(gene_text.to_string());
+                id
+            }
+        };
+        out.x.push(x);
+        out.y.push(y);
+        out.gene.push(id);
+    }
+    Ok(out)
+}
+
+fn csv_error(source: &str, e: csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => match io.kind() {
+            std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::UnexpectedEof => {
+                Error::new(source, ErrorKind::Zip(format!("corrupt gzip stream: {io}")))
+            }
+            _ => Error::new(source, ErrorKind::Io(io)),
+        },
+        other => Error::new(source, ErrorKind::Record { line, message: format!("{other:?}") }),
+    }
+}
+
+/// Writes the GeneSegNet-style mapping CSV `cell_id,spotX,spotY,gene`:
+/// one row per transcript, grouped by cell id in ascending order (0 =
+/// background first) and in table order within a cell, as GeneSegNet's
+/// `generate_MappingRelationships.py` writes it (with integer cell ids).
+///
+/// ```
+/// use cellmap_io::transcripts::{self, Options};
+/// let t = transcripts::read_bytes(b"spotX,spotY,gene\n3,4,Gad1\n1.5,2,Pvalb\n7,8,Gad1\n", "s.csv", &Options::genesegnet())?;
+/// let mut out = Vec::new();
+/// transcripts::write_mapping_csv(&mut out, "map.csv", &t, &[2, 0, 1])?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "cell_id,spotX,spotY,gene\n0,1.5,2,Pvalb\n1,7,8,Gad1\n2,3,4,Gad1\n");
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn write_mapping_csv<W: Write>(
+    writer: W,
+    dest: &str,
+    transcripts: &Transcripts,
+    cell_ids: &[u32],
+) -> Result<(), Error> {
+    if cell_ids.len() != transcripts.len() {
+        return Err(Error::new(
+            dest,
+            ErrorKind::Shape(format!("{} cell ids for {} transcripts", cell_ids.len(), transcripts.len())),
+        ));
+    }
+    let mut order: Vec<usize> = (0..cell_ids.len()).collect();
+    order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell
+    let mut csv = csv::WriterBuilder::new().from_writer(writer);
+    let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
+    csv.write_record(["cell_id", "spotX", "spotY", "gene"]).map_err(write_error)?;
+    for i in order {
+        let gene = &transcripts.gene_names[transcripts.gene[i] as usize];
+        csv.write_record([
+            cell_ids[i].to_string(),
+            transcripts.x[i].to_string(),
+            transcripts.y[i].to_string(),
+            gene.clone(),
+        ])
+        .map_err(write_error)?;
+    }
+    csv.flush().map_err(|e| Error::new(dest, ErrorKind::Io(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_detected_by_magic_bytes() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"a,b,g\n1,2,X\n3,4,Y\n5,6,X\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        let t = read_bytes(&bytes, "spots.csv", &Options::pixels("a", "b", "g")).unwrap();
+        assert_eq!(t.x, vec![1.0, 3.0, 5.0]);
+        assert_eq!(t.y, vec![2.0, 4.0, 6.0]);
+        assert_eq!(t.gene, vec![0, 1, 0]);
+        assert_eq!(t.gene_names, vec!["X", "Y"]);
+        let err = read_bytes(&bytes[..bytes.len() / 2], "spots.csv.gz", &Options::pixels("a", "b", "g"));
+        assert!(err.unwrap_err().to_string().starts_with("spots.csv.gz: "));
+    }
+
+    #[test]
+    fn bad_records_name_the_line_and_column() {
+        let o = Options::pixels("x", "y", "gene");
+        let err = read_bytes(b"x,y,gene\n1,2,A\n1,oops,B\n", "t.csv", &o).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: line 3: `y` is not a number: \"oops\"");
+        let err = read_bytes(b"x,y,gene\n1,2\n", "t.csv", &o).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: line 2: has 2 fields, no `gene`");
+        let err = read_bytes(b"x,y,gene\n1,2,\xff\xfe\n", "t.csv", &o).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: line 2: `gene` is not valid UTF-8");
+        let err = read_bytes(b"x,\xff,gene\n", "t.csv", &o).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: bad header: the header line is not valid UTF-8");
+    }
+
+    #[test]
+    fn record_limit_stops_reading() {
+        let mut o = Options::pixels("x", "y", "g");
+        o.limits.max_records = 2;
+        let err = read_bytes(b"x,y,g\n1,1,a\n2,2,a\n3,3,a\n", "t.csv", &o).unwrap_err().to_string();
+        assert_eq!(err, "t.csv: transcript table needs 3 records, above the limit of 2 (raise it in Limits)");
+    }
+}

@@ -1,0 +1,292 @@
+// Real-browser tests of the viewer (web/) in headless Chromium: the demo, loading the scipy
+// fixtures through the file input, the controls, errors. Needs web/pkg (scripts/build-wasm.sh).
+import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { formatValue } from '../../web/format.js';
+import { launchChromium } from './browser.mjs';
+import {
+  FIXTURES, ROOT, afterRender, assertNoProblems, canvasPixels, checkCellColours, hoverPixel,
+  openViewer, renderCount, screenshot,
+} from './page.mjs';
+import { startServer } from './server.mjs';
+
+const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8'));
+const setting = (fillHoles, connectivity) =>
+  expected.settings.find((s) => s.fillHoles === fillHoles && s.connectivity === connectivity);
+const fixture = (name) => path.join(FIXTURES, name);
+
+let server;
+let browser;
+
+before(async () => {
+  await access(path.join(ROOT, 'web/pkg/cellmap_wasm.js')).catch(() => {
+    throw new Error('web/pkg is missing: build it first with scripts/build-wasm.sh');
+  });
+  server = await startServer({ '/': path.join(ROOT, 'web') });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Loads the fixture mask + CSR expression + gene names through the file input. */
+async function loadFixture(page) {
+  await afterRender(page, () =>
+    page.setInputFiles('#file-input', [fixture('mask.npy'), fixture('expression.npz'), fixture('genes.txt')]));
+  await page.waitForFunction(() => document.getElementById('gene-shown').textContent === 'ACTB');
+}
+
+/** Hovers each cell's first pixel and checks the tooltip against scipy's numbers for `gene`. */
+async function checkTooltips(page, cells, gene, stat) {
+  for (const cell of cells) {
+    const lines = await hoverPixel(page, ...cell.firstPixel);
+    const want = cell[stat][gene] ?? NaN;
+    assert.deepEqual(lines, [
+      `cell ${cell.label}`,
+      `area ${cell.area} px`,
+      `centroid row ${cell.centroid[0].toFixed(1)}, col ${cell.centroid[1].toFixed(1)}`,
+      `${stat} ${formatValue(want)}`,
+    ]);
+  }
+  // and the exact numbers behind the tooltip
+  const values = await page.evaluate(
+    (labels) => labels.map((label) => window.cellmapViewer.tile.cellValue(label)),
+    cells.map((cell) => cell.label),
+  );
+  cells.forEach((cell, i) => {
+    const want = cell[stat][gene];
+    if (want === null) assert.ok(Number.isNaN(values[i]), `cell ${cell.label}: want NaN, got ${values[i]}`);
+    else assert.ok(Math.abs(values[i] - want) <= 1e-12 * Math.abs(want), `cell ${cell.label} ${stat}: ${values[i]} vs scipy ${want}`);
+  });
+}
+
+async function chooseGene(page, name) {
+  await afterRender(page, async () => {
+    await page.fill('#gene-search', name);
+    await page.press('#gene-search', 'Enter');
+  });
+}
+
+describe('demo', () => {
+  test('opens straight into the demo with cells in the colormap colours and no errors', async () => {
+    const { page, problems, wasmResponse } = await openViewer(browser, server.url);
+    assert.equal(wasmResponse.headers()['content-type'], 'application/wasm');
+    assert.match(await page.textContent('#source'), /^Demo/);
+    const cellCount = Number((await page.textContent('#cell-count')).replaceAll(',', ''));
+    assert.ok(cellCount > 50, `demo has ${cellCount} cells`);
+    const colours = await checkCellColours(page, 'Viridis');
+    assert.equal(colours.wrong, 0, `pixels not in the LUT colour: ${JSON.stringify(colours.firstWrong)}`);
+    assert.ok(colours.cellPixels > 10_000 && colours.colours > 20, JSON.stringify(colours));
+    const legend = await page.evaluate(() => Array.from(
+      document.getElementById('legend-bar').getContext('2d').getImageData(0, 0, 256, 1).data));
+    const lut = await page.evaluate(async () => {
+      const { Colormap, Tile } = await import(new URL('pkg/cellmap_wasm.js', location.href));
+      return Array.from(Tile.colormapLut(Colormap.Viridis));
+    });
+    assert.deepEqual(legend, lut, 'the legend bar is the LUT');
+    const [low, high] = await page.evaluate(() => Array.from(window.cellmapViewer.tile.valueRange()));
+    assert.equal(await page.textContent('#legend-min'), formatValue(low));
+    assert.equal(await page.textContent('#legend-max'), formatValue(high));
+    await screenshot(page, 'demo.png');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('zoom and pan by wheel, drag and keyboard; hover shows the cell', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const transform = () => page.$eval('#map', (canvas) => canvas.style.transform);
+    const box = await page.locator('#viewport').boundingBox();
+    const start = await transform();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -600);
+    const zoomed = await transform();
+    assert.notEqual(zoomed, start);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 40, { steps: 4 });
+    await page.mouse.up();
+    const dragged = await transform();
+    assert.notEqual(dragged, zoomed);
+    await page.focus('#viewport');
+    await page.keyboard.press('ArrowLeft');
+    assert.notEqual(await transform(), dragged);
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    // keyboard exploration describes the cell at the centre of the view
+    assert.equal(await page.isVisible('#tooltip'), true);
+    await screenshot(page, 'demo-zoomed.png');
+    await page.keyboard.press('0');
+    assert.equal(await transform(), start);
+    // hovering a cell pixel shows its id, area, centroid and value
+    const cell = await page.evaluate(() => {
+      const { tile } = window.cellmapViewer;
+      const info = tile.cellInfo(Math.ceil(tile.cellCount / 2));
+      return { info, row: Math.round(info.centroidRow), col: Math.round(info.centroidCol) };
+    });
+    const label = await page.evaluate(({ row, col }) => window.cellmapViewer.tile.cellAt(row, col), cell);
+    assert.ok(label > 0, 'the centroid of a round demo cell lies in the cell');
+    const lines = await hoverPixel(page, cell.row, cell.col);
+    assert.equal(lines[0], `cell ${label}`);
+    assert.match(lines[1], /^area [\d,]+ px$/);
+    assert.match(lines[3], /^mean /);
+    assertNoProblems(problems);
+    await page.close();
+  });
+});
+
+describe('fixture files', () => {
+  test('mask .npy + scipy CSR .npz + gene names: hovered values equal scipy', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    await loadFixture(page);
+    const filled4 = setting(true, 4);
+    assert.equal(await page.textContent('#cell-count'), String(filled4.cellCount));
+    assert.match(await page.textContent('#source'), /mask\.npy \(56×40\) \+ expression\.npz \(5 genes\)/);
+    assert.deepEqual(
+      await page.$$eval('#gene-list option', (options) => options.map((option) => option.textContent)),
+      expected.genes,
+    );
+    await checkTooltips(page, filled4.cells, 0, 'mean');
+    const colours = await checkCellColours(page, 'Viridis');
+    assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
+    assert.ok(colours.noValuePixels > 0, 'a cell without gene 0 is drawn in the no-value colour');
+    await screenshot(page, 'fixture-gene0.png');
+
+    await chooseGene(page, 'CD3');
+    assert.equal(await page.textContent('#gene-shown'), 'CD3E');
+    await checkTooltips(page, filled4.cells, 1, 'mean');
+    await afterRender(page, () => page.selectOption('#stat', 'Sum'));
+    await checkTooltips(page, filled4.cells, 1, 'sum');
+    await afterRender(page, () => page.selectOption('#stat', 'Max'));
+    await checkTooltips(page, filled4.cells, 1, 'max');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('gene, colormap, fill, connectivity, outlines and range change the canvas as expected', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    await loadFixture(page);
+    const gene0 = await canvasPixels(page);
+
+    await chooseGene(page, 'KRT19');
+    assert.notDeepEqual(await canvasPixels(page), gene0, 'another gene, other colours');
+    assert.equal((await checkCellColours(page, 'Viridis')).wrong, 0);
+
+    await afterRender(page, () => page.selectOption('#colormap', 'Magma'));
+    const magma = await checkCellColours(page, 'Magma');
+    assert.equal(magma.wrong, 0, JSON.stringify(magma.firstWrong));
+
+    // the ring's hole carries CD3E expression: filled, it counts for the ring cell
+    await chooseGene(page, 'CD3E');
+    const ring = setting(true, 4).cells.find((cell) => cell.firstPixel.join() === '3,20');
+    const holePixel = [8, 25];
+    assert.equal((await hoverPixel(page, ...holePixel))[0], `cell ${ring.label}`);
+    await afterRender(page, () => page.uncheck('#fill-holes'));
+    const unfilled = setting(false, 4);
+    assert.equal(await page.textContent('#cell-count'), String(unfilled.cellCount));
+    assert.equal((await hoverPixel(page, ...holePixel))[0], 'background');
+    await checkTooltips(page, unfilled.cells, 1, 'mean');
+    assert.equal((await checkCellColours(page, 'Magma')).wrong, 0);
+    await afterRender(page, () => page.check('#fill-holes'));
+
+    // two squares touching at a corner: one cell with 8-connectivity
+    const eight = setting(true, 8);
+    await afterRender(page, () => page.selectOption('#connectivity', '8'));
+    assert.equal(await page.textContent('#cell-count'), String(eight.cellCount));
+    const [upper, lower] = await page.evaluate(
+      () => [window.cellmapViewer.tile.cellAt(20, 4), window.cellmapViewer.tile.cellAt(25, 9)]);
+    assert.equal(upper, lower);
+    await checkTooltips(page, eight.cells, 1, 'mean');
+    await screenshot(page, 'fixture-connectivity8-magma.png');
+
+    // outlines change the border pixels only
+    const plain = await canvasPixels(page);
+    await afterRender(page, () => page.check('#outlines'));
+    const outlined = await canvasPixels(page);
+    assert.notDeepEqual(outlined, plain);
+    await screenshot(page, 'fixture-outlines.png');
+    await afterRender(page, () => page.uncheck('#outlines'));
+
+    // manual range: the colours follow vmin/vmax and the legend shows them
+    await afterRender(page, () => page.uncheck('#auto-range'));
+    await afterRender(page, () => page.fill('#vmin', '2').then(() => page.press('#vmin', 'Tab')));
+    await afterRender(page, () => page.fill('#vmax', '4').then(() => page.press('#vmax', 'Tab')));
+    assert.equal(await page.textContent('#legend-min'), '2');
+    assert.equal(await page.textContent('#legend-max'), '4');
+    const manual = await checkCellColours(page, 'Magma', [2, 4]);
+    assert.equal(manual.wrong, 0, JSON.stringify(manual.firstWrong));
+
+    // sum of two genes
+    await page.check('#mode-sum');
+    await afterRender(page, async () => {
+      await page.fill('#gene-search', 'ACTB');
+      await page.press('#gene-search', 'Enter');
+    });
+    assert.equal(await page.textContent('#gene-shown'), 'CD3E + ACTB');
+    assert.match(await page.textContent('#legend-caption'), /CD3E \+ ACTB/);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('a malformed file and a mismatched expression show an in-page error; the page keeps working', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    await page.setInputFiles('#file-input', [fixture('malformed.npy')]);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text'), /malformed\.npy/);
+    await screenshot(page, 'error-malformed.png');
+    assert.match(await page.textContent('#source'), /^Demo/, 'the demo is still shown');
+    await afterRender(page, () => page.selectOption('#colormap', 'Turbo'));
+    assert.equal((await checkCellColours(page, 'Turbo')).wrong, 0);
+
+    // the fixture expression has 40·56 rows, the demo tile is larger
+    await page.click('#error-dismiss');
+    await page.setInputFiles('#file-input', [fixture('expression.npz')]);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text'), /2,?240/);
+    await screenshot(page, 'error-mismatch.png');
+
+    // a good load afterwards works and clears the error
+    const before = await renderCount(page);
+    await loadFixture(page);
+    assert.ok((await renderCount(page)) > before);
+    assert.equal(await page.isVisible('#error'), false);
+    assert.equal(await page.textContent('#cell-count'), String(setting(true, 4).cellCount));
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('every control has a label and the gene list works from the keyboard', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button, [tabindex]')]
+        .filter((element) => !element.closest('[hidden]'))
+        .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.textContent.trim()))
+        .map((element) => element.outerHTML));
+    assert.deepEqual(unlabelled, []);
+    await loadFixture(page);
+    await page.focus('#gene-search');
+    await page.keyboard.type('c');
+    // names starting with the query come first, then names containing it
+    assert.deepEqual(
+      await page.$$eval('#gene-list option', (options) => options.map((option) => option.textContent)),
+      ['CD3E', 'ACTB', 'PECAM1'],
+    );
+    await page.keyboard.press('ArrowDown'); // into the list, on the shown gene
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'gene-list');
+    await afterRender(page, () => page.keyboard.press('ArrowDown'));
+    assert.equal(await page.textContent('#gene-shown'), 'PECAM1');
+    // sum mode from the keyboard: Enter adds the highlighted gene
+    await page.focus('#mode-sum');
+    await page.keyboard.press('Space');
+    await page.focus('#gene-list');
+    await page.keyboard.press('ArrowUp');
+    await afterRender(page, () => page.keyboard.press('Enter'));
+    assert.equal(await page.textContent('#gene-shown'), 'PECAM1 + ACTB');
+    await afterRender(page, () => page.click('button[aria-label="Remove PECAM1 from the sum"]'));
+    assert.equal(await page.textContent('#gene-shown'), 'ACTB');
+    assertNoProblems(problems);
+    await page.close();
+  });
+});

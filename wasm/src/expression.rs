@@ -1,0 +1,157 @@
+//! The expression matrix of a tile, stored gene-major once so that
+//! switching the shown gene touches only that gene's entries.
+
+use cellmap_core::sparse::{self, Csr, GeneMajor, SparseIndex, SparseValue};
+use cellmap_core::stats::{CellStats, Options};
+use cellmap_core::{Error, Grid};
+
+/// Gene-major (CSC) expression in the input's precision, as
+/// [`sparse::csr_to_gene_major`] lays it out: for gene `g`, entries
+/// `gene_ptr[g]..gene_ptr[g + 1]` of `pixels` (ascending) and `values`.
+#[derive(Debug)]
+pub(crate) struct Expression {
+    n_pixels: usize,
+    gene_ptr: Vec<usize>,
+    pixels: Vec<u32>,
+    values: Values,
+    names: Vec<String>,
+}
+
+/// Stored values: `float32` or `float64`, as in the file.
+#[derive(Debug)]
+pub(crate) enum Values {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// A value type the expression can hold.
+pub(crate) trait Value: SparseValue + Default {
+    fn wrap(values: Vec<Self>) -> Values;
+}
+
+impl Value for f32 {
+    fn wrap(values: Vec<Self>) -> Values {
+        Values::F32(values)
+    }
+}
+
+impl Value for f64 {
+    fn wrap(values: Vec<Self>) -> Values {
+        Values::F64(values)
+    }
+}
+
+impl Expression {
+    /// Converts a pixel-major CSR matrix (one row per pixel) to gene-major.
+    pub(crate) fn from_csr<I: SparseIndex, V: Value>(x: &Csr<'_, I, V>) -> Result<Self, Error> {
+        let mut gene_ptr = vec![0usize; sparse::gene_ptr_len(x.cols())];
+        let mut pixels = vec![0u32; x.nnz()];
+        let mut values = vec![V::default(); x.nnz()];
+        sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values)?;
+        Ok(Expression {
+            n_pixels: x.rows(),
+            gene_ptr,
+            pixels,
+            values: V::wrap(values),
+            names: default_names(x.cols()),
+        })
+    }
+
+    /// A dense pixel-major image with `genes` values per pixel (`(H, W)`
+    /// or `(H, W, G)` in C order); zeros are not stored.
+    pub(crate) fn from_dense<V: Value + PartialEq>(genes: usize, data: &[V]) -> Result<Self, Error> {
+        let zero = V::default();
+        let rows = data.chunks_exact(genes.max(1));
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let (mut indices, mut stored) = (Vec::new(), Vec::new());
+        indptr.push(0usize);
+        for row in rows {
+            for (g, &v) in row.iter().enumerate() {
+                if v != zero {
+                    indices.push(g);
+                    stored.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Expression::from_csr(&Csr::new(genes, &indptr, &indices, &stored)?)
+    }
+
+    pub(crate) fn gene_count(&self) -> usize {
+        self.gene_ptr.len().saturating_sub(1)
+    }
+
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Replaces the names; there must be one per gene.
+    pub(crate) fn set_names(&mut self, names: Vec<String>) -> Result<(), String> {
+        if names.len() != self.gene_count() {
+            return Err(format!(
+                "setGeneNames: {} names given but the expression has {} genes (one name per gene, in column order)",
+                names.len(),
+                self.gene_count()
+            ));
+        }
+        self.names = names;
+        Ok(())
+    }
+
+    /// Per-cell statistics of one gene or of the per-pixel sum of `genes`
+    /// (all `< gene_count()`), see [`sparse::gene_cell_stats`].
+    pub(crate) fn cell_stats(
+        &self,
+        labels: Grid<'_, u32>,
+        genes: &[usize],
+        n_cells: usize,
+        options: Options,
+        out: &mut [CellStats],
+        scratch: &mut [usize],
+    ) -> Result<(), Error> {
+        match &self.values {
+            Values::F32(values) => self.selected_stats(values, labels, genes, n_cells, options, out, scratch),
+            Values::F64(values) => self.selected_stats(values, labels, genes, n_cells, options, out, scratch),
+        }
+    }
+
+    /// Validating a gene-major view costs a pass over its entries, so the
+    /// view covers only the selected genes: one gene is a slice of the
+    /// buffers; several are copied side by side (cost of the same order as
+    /// the statistics pass).
+    #[allow(clippy::too_many_arguments)] // cell_stats' arguments plus the typed values
+    fn selected_stats<V: SparseValue + Default>(
+        &self,
+        values: &[V],
+        labels: Grid<'_, u32>,
+        genes: &[usize],
+        n_cells: usize,
+        options: Options,
+        out: &mut [CellStats],
+        scratch: &mut [usize],
+    ) -> Result<(), Error> {
+        let range = |g: usize| self.gene_ptr[g]..self.gene_ptr[g + 1];
+        if let [g] = genes {
+            let entries = range(*g);
+            let ptr = [0, entries.len()];
+            let view = GeneMajor::new(self.n_pixels, &ptr, &self.pixels[entries.clone()], &values[entries])?;
+            return sparse::gene_cell_stats(labels, &view, &[0], n_cells, options, out, scratch);
+        }
+        let total: usize = genes.iter().map(|&g| range(g).len()).sum();
+        let mut ptr = Vec::with_capacity(genes.len() + 1);
+        let (mut pixels, mut picked) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        ptr.push(0);
+        for &g in genes {
+            pixels.extend_from_slice(&self.pixels[range(g)]);
+            picked.extend_from_slice(&values[range(g)]);
+            ptr.push(pixels.len());
+        }
+        let view = GeneMajor::new(self.n_pixels, &ptr, &pixels, &picked)?;
+        let selected: Vec<usize> = (0..genes.len()).collect();
+        sparse::gene_cell_stats(labels, &view, &selected, n_cells, options, out, scratch)
+    }
+}
+
+fn default_names(genes: usize) -> Vec<String> {
+    (0..genes).map(|g| format!("gene {g}")).collect()
+}

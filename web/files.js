@@ -1,0 +1,53 @@
+// Sorting dropped or picked files into mask, expression and gene names, and reading them.
+
+const MASK_IMAGE = /\.(png|tiff?)$/i;
+const EXPRESSION = /\.npz$/i;
+const NAMES = /\.(txt|tsv|csv)$/i;
+const NPY = /\.npy$/i;
+const MASK_WORD = /mask|label|seg/i;
+
+/**
+ * Decides what each file is. PNG/TIFF are masks, `.npz` is expression, text is gene names.
+ * `.npy` files: one whose name says mask/label/seg is the mask; otherwise, when no mask is among
+ * the files yet, the smallest `.npy` is the mask (a uint8 mask is smaller than a float32 gene
+ * image of the same size) and another `.npy` is dense expression.
+ * Returns `{ mask, expression, names }` (each a File or null) or throws a message naming the files.
+ */
+export function classifyFiles(files) {
+  const result = { mask: null, expression: null, names: null };
+  const claim = (role, file) => {
+    if (result[role]) throw new Error(`two ${roleName(role)} files: ${result[role].name} and ${file.name}`);
+    result[role] = file;
+  };
+  const npys = [];
+  for (const file of files) {
+    if (MASK_IMAGE.test(file.name)) claim('mask', file);
+    else if (EXPRESSION.test(file.name)) claim('expression', file);
+    else if (NAMES.test(file.name)) claim('names', file);
+    else if (NPY.test(file.name)) npys.push(file);
+    else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff or a .txt gene list)`);
+  }
+  const namedMask = npys.filter((file) => MASK_WORD.test(file.name));
+  if (namedMask.length === 1 && !result.mask) {
+    claim('mask', namedMask[0]);
+    npys.splice(npys.indexOf(namedMask[0]), 1);
+  }
+  npys.sort((a, b) => a.size - b.size);
+  for (const file of npys) claim(result.mask ? 'expression' : 'mask', file);
+  return result;
+}
+
+function roleName(role) {
+  return { mask: 'mask', expression: 'expression', names: 'gene-name' }[role];
+}
+
+export async function readBytes(file) {
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+/** Gene names from text: one per line; blank lines at the end are ignored. */
+export async function readGeneNames(file) {
+  const lines = (await file.text()).split(/\r?\n/).map((line) => line.trim());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}

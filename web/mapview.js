@@ -1,0 +1,174 @@
+// The map canvas inside its viewport: zoom and pan by wheel, drag and keyboard; hover reports the
+// image pixel under the pointer. The canvas holds the tile at 1 canvas pixel per image pixel; zoom
+// and pan are a CSS transform, so they never repaint the tile.
+
+const MIN_SCALE = 0.05;
+const MAX_SCALE = 64;
+const KEY_PAN_PX = 48;
+const KEY_ZOOM = 1.25;
+
+export class MapView {
+  /**
+   * `describePixel(row, col)` returns the tooltip text for an image pixel, or null to hide it.
+   */
+  constructor({ viewport, canvas, tooltip }, describePixel) {
+    this.viewport = viewport;
+    this.canvas = canvas;
+    this.context = canvas.getContext('2d');
+    this.tooltip = tooltip;
+    this.describePixel = describePixel;
+    this.scale = 1;
+    this.offsetX = 0;
+    this.offsetY = 0;
+    this.drag = null;
+    this.lastPointer = null;
+    viewport.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
+    viewport.addEventListener('pointerdown', (event) => this.onPointerDown(event));
+    viewport.addEventListener('pointermove', (event) => this.onPointerMove(event));
+    viewport.addEventListener('pointerup', (event) => this.onPointerUp(event));
+    viewport.addEventListener('pointercancel', (event) => this.onPointerUp(event));
+    viewport.addEventListener('pointerleave', () => this.hideTooltip());
+    viewport.addEventListener('keydown', (event) => this.onKey(event));
+    viewport.addEventListener('blur', () => this.hideTooltip());
+    new ResizeObserver(() => this.applyTransform()).observe(viewport);
+  }
+
+  /** Sets the image size (a new tile) and fits it in the viewport. */
+  setImageSize(width, height) {
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    this.fit();
+  }
+
+  /** Draws an ImageData of the image size (a view on wasm memory: no copy on the JS side). */
+  draw(imageData) {
+    this.context.putImageData(imageData, 0, 0);
+    this.refreshTooltip();
+  }
+
+  fit() {
+    const { clientWidth, clientHeight } = this.viewport;
+    const scale = Math.min(clientWidth / this.canvas.width, clientHeight / this.canvas.height);
+    this.scale = clamp(Number.isFinite(scale) && scale > 0 ? scale : 1, MIN_SCALE, MAX_SCALE);
+    this.offsetX = (clientWidth - this.canvas.width * this.scale) / 2;
+    this.offsetY = (clientHeight - this.canvas.height * this.scale) / 2;
+    this.applyTransform();
+  }
+
+  /** Multiplies the zoom by `factor`, keeping viewport point (x, y) fixed. */
+  zoomAt(factor, x, y) {
+    const scale = clamp(this.scale * factor, MIN_SCALE, MAX_SCALE);
+    const applied = scale / this.scale;
+    this.offsetX = x - (x - this.offsetX) * applied;
+    this.offsetY = y - (y - this.offsetY) * applied;
+    this.scale = scale;
+    this.applyTransform();
+  }
+
+  panBy(dx, dy) {
+    this.offsetX += dx;
+    this.offsetY += dy;
+    this.applyTransform();
+  }
+
+  applyTransform() {
+    this.canvas.style.transform = `translate(${this.offsetX}px, ${this.offsetY}px) scale(${this.scale})`;
+  }
+
+  /** Image pixel (row, col) under viewport point (x, y), or null outside the image. */
+  pixelAt(x, y) {
+    const col = Math.floor((x - this.offsetX) / this.scale);
+    const row = Math.floor((y - this.offsetY) / this.scale);
+    if (row < 0 || col < 0 || row >= this.canvas.height || col >= this.canvas.width) return null;
+    return { row, col };
+  }
+
+  onWheel(event) {
+    event.preventDefault();
+    const { x, y } = this.localPoint(event);
+    const steps = event.deltaMode === WheelEvent.DOM_DELTA_LINE ? event.deltaY * 16 : event.deltaY;
+    this.zoomAt(Math.exp(-steps * 0.0015), x, y);
+    this.showTooltipAt(x, y);
+  }
+
+  onPointerDown(event) {
+    if (event.button !== 0) return;
+    this.viewport.setPointerCapture(event.pointerId);
+    this.drag = { x: event.clientX, y: event.clientY };
+    this.viewport.classList.add('dragging');
+  }
+
+  onPointerMove(event) {
+    const { x, y } = this.localPoint(event);
+    if (this.drag) {
+      this.panBy(event.clientX - this.drag.x, event.clientY - this.drag.y);
+      this.drag = { x: event.clientX, y: event.clientY };
+    }
+    this.showTooltipAt(x, y);
+  }
+
+  onPointerUp(event) {
+    if (!this.drag) return;
+    this.drag = null;
+    this.viewport.classList.remove('dragging');
+    if (this.viewport.hasPointerCapture(event.pointerId)) this.viewport.releasePointerCapture(event.pointerId);
+  }
+
+  onKey(event) {
+    const centreX = this.viewport.clientWidth / 2;
+    const centreY = this.viewport.clientHeight / 2;
+    const actions = {
+      ArrowLeft: () => this.panBy(KEY_PAN_PX, 0),
+      ArrowRight: () => this.panBy(-KEY_PAN_PX, 0),
+      ArrowUp: () => this.panBy(0, KEY_PAN_PX),
+      ArrowDown: () => this.panBy(0, -KEY_PAN_PX),
+      '+': () => this.zoomAt(KEY_ZOOM, centreX, centreY),
+      '=': () => this.zoomAt(KEY_ZOOM, centreX, centreY),
+      '-': () => this.zoomAt(1 / KEY_ZOOM, centreX, centreY),
+      0: () => this.fit(),
+    };
+    const action = actions[event.key];
+    if (!action || event.ctrlKey || event.metaKey || event.altKey) return;
+    event.preventDefault();
+    action();
+    // keyboard users explore through the cell under the viewport centre
+    this.showTooltipAt(centreX, centreY);
+  }
+
+  localPoint(event) {
+    const box = this.viewport.getBoundingClientRect();
+    return { x: event.clientX - box.left, y: event.clientY - box.top };
+  }
+
+  showTooltipAt(x, y) {
+    this.lastPointer = { x, y };
+    const pixel = this.pixelAt(x, y);
+    const text = pixel && this.describePixel(pixel.row, pixel.col);
+    if (!text) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    this.tooltip.textContent = text;
+    this.tooltip.hidden = false;
+    const right = x + 16 + this.tooltip.offsetWidth > this.viewport.clientWidth;
+    const below = y + 16 + this.tooltip.offsetHeight > this.viewport.clientHeight;
+    this.tooltip.style.left = `${right ? x - 12 - this.tooltip.offsetWidth : x + 16}px`;
+    this.tooltip.style.top = `${below ? y - 12 - this.tooltip.offsetHeight : y + 16}px`;
+  }
+
+  /** Re-describes the pixel under the last pointer position (the values may have changed). */
+  refreshTooltip() {
+    if (this.lastPointer && !this.tooltip.hidden) this.showTooltipAt(this.lastPointer.x, this.lastPointer.y);
+  }
+
+  hideTooltip() {
+    this.lastPointer = null;
+    this.tooltip.hidden = true;
+  }
+}
+
+function clamp(value, low, high) {
+  return Math.min(high, Math.max(low, value));
+}
