@@ -20,8 +20,8 @@ expression (st_1024x1024_s0_g5100_d0.01.npz: 5,100 genes, 26 M nonzeros):
                        extrapolated linearly to 100 and 5,100 genes)             to end incl. I/O
 
 cellmap's kernel figures come from `cellmap bench --json --data DIR` run by this script; the peer
-figures are medians over --repeats runs. Peer timing functions of bench/peers/labeling.py and
-bench/peers/stats.py are reused when those modules exist. Ratios are peer time / cellmap time
+figures are medians over --repeats runs. The OpenCV peer functions of bench/peers/labeling.py
+(opencv_fill, opencv_label, scipy_fill_label, opencv_fill_label) are reused when that module exists. Ratios are peer time / cellmap time
 (> 1 means cellmap is faster). The machines are shared and noisy: quote ratios from one run.
 """
 
@@ -94,14 +94,13 @@ def cv2_fill(mask_u8):
     flood = padded.copy()
     ff_mask = np.zeros((h + 4, w + 4), np.uint8)
     cv2.floodFill(flood, ff_mask, (0, 0), 255, flags=4)
-    return (padded | cv2.bitwise_not(flood))[1:-1, 1:-1] != 0
+    return ((padded | cv2.bitwise_not(flood))[1:-1, 1:-1] != 0).astype(np.uint8) * 255
 
 
-def cv2_label(filled):
+def cv2_label(mask_u8):
     import cv2
 
-    cv2.setNumThreads(1)
-    return cv2.connectedComponents(filled.astype(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    return cv2.connectedComponents(mask_u8, connectivity=4, ltype=cv2.CV_32S)[0] - 1
 
 
 def indicator(labels, n, within=None):
@@ -152,16 +151,19 @@ def main() -> int:
         return 1
 
     labeling = load_peer_module("labeling")
-    stats = load_peer_module("stats")
-    scipy_fill = peer_fn(labeling, ["scipy_fill_holes", "scipy_fill"], ndimage.binary_fill_holes)
-    opencv_fill = peer_fn(labeling, ["opencv_fill_holes", "cv2_fill_holes", "opencv_fill"], cv2_fill)
-    scipy_label = peer_fn(labeling, ["scipy_label"], ndimage.label)
-    opencv_label = peer_fn(labeling, ["opencv_label", "cv2_label"], cv2_label)
+    opencv_fill = peer_fn(labeling, ["opencv_fill"], cv2_fill)
+    opencv_label = peer_fn(labeling, ["opencv_label"], cv2_label)
+    scipy_fill_label = peer_fn(labeling, ["scipy_fill_label"], lambda m: ndimage.label(ndimage.binary_fill_holes(m)))
+    opencv_fill_label = peer_fn(labeling, ["opencv_fill_label"], lambda m: opencv_label(opencv_fill(m)))
+    import cv2
+
+    cv2.setNumThreads(1)
 
     mask = np.load(mask_path)
     h, w = mask.shape
     r = args.repeats
     filled = ndimage.binary_fill_holes(mask)
+    filled_u8 = filled.astype(np.uint8) * 255
     labels, n = ndimage.label(filled)
     gene = sp.load_npz(st100_path).tocsc()[:, 10].toarray().reshape(h, w).astype(np.float32)
     idx = np.arange(1, n + 1)
@@ -179,18 +181,16 @@ def main() -> int:
         g = np.where(gene != 0, gene, np.nan)
         return ndimage.mean(np.nan_to_num(g), labels, idx)
 
-    bincount_fn = peer_fn(stats, ["bincount_mean", "numpy_bincount_mean"], None)
-    ndimage_fn = peer_fn(stats, ["ndimage_mean", "scipy_ndimage_mean"], None)
 
     peers = {}
-    peers["fill_scipy"] = median_ms(lambda: scipy_fill(mask), r)
+    peers["fill_scipy"] = median_ms(lambda: ndimage.binary_fill_holes(mask), r)
     peers["fill_opencv"] = median_ms(lambda: opencv_fill(mask), r)
-    peers["label_scipy"] = median_ms(lambda: scipy_label(filled), r)
-    peers["label_opencv"] = median_ms(lambda: opencv_label(filled), r)
-    peers["fill_label_scipy"] = median_ms(lambda: ndimage.label(ndimage.binary_fill_holes(mask)), r)
-    peers["fill_label_opencv"] = median_ms(lambda: opencv_label(opencv_fill(mask)), r)
-    peers["mean_ndimage"] = median_ms((lambda: ndimage_fn(labels, gene)) if ndimage_fn else ndimage_mean, r)
-    peers["mean_bincount"] = median_ms((lambda: bincount_fn(labels, gene)) if bincount_fn else bincount_mean, r)
+    peers["label_scipy"] = median_ms(lambda: ndimage.label(filled), r)
+    peers["label_opencv"] = median_ms(lambda: opencv_label(filled_u8), r)
+    peers["fill_label_scipy"] = median_ms(lambda: scipy_fill_label(mask), r)
+    peers["fill_label_opencv"] = median_ms(lambda: opencv_fill_label(mask), r)
+    peers["mean_ndimage"] = median_ms(ndimage_mean, r)
+    peers["mean_bincount"] = median_ms(bincount_mean, r)
 
     t0 = time.perf_counter()
     st = sp.load_npz(st_path)

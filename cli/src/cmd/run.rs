@@ -149,32 +149,45 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
     // The research semantics: only pixels of the original (unfilled) mask, zeros and NaN skipped.
     let selection = Selection { within: Some(&mask), keep_zeros: false };
     let table = csr_stat(&seg.labels, cells, &csr, selection, args.stat)?;
-    drop(csr);
+    // Freeing the ~200 MB matrix takes a while: do it off the critical path.
+    rayon::spawn(move || drop(csr));
     let regions = region_props(&seg.labels, cells)?;
 
     let out = StagedDir::new(&args.output.join(&tile.name))?;
     let labels = &seg.labels;
-    let shape = [labels.height, labels.width];
-    out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, &labels.data, "labels.npy")?))?;
-    out.file("regions.csv", |w| write_regions(w, &regions))?;
-    let stat = format!("{:?}", args.stat).to_lowercase();
-    out.file("table.npz", |w| write_table_npz(w, &table, &stat, cells, genes))?;
-    if args.csv {
-        out.file("table.csv", |w| write_table_csv(w, &table, cells, genes))?;
-    }
+    let write_tables = || -> Result<()> {
+        let shape = [labels.height, labels.width];
+        out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, &labels.data, "labels.npy")?))?;
+        out.file("regions.csv", |w| write_regions(w, &regions))?;
+        let stat = format!("{:?}", args.stat).to_lowercase();
+        out.file("table.npz", |w| write_table_npz(w, &table, &stat, cells, genes))?;
+        if args.csv {
+            out.file("table.csv", |w| write_table_csv(w, &table, cells, genes))?;
+        }
+        Ok(())
+    };
     let fixed = args.vmin.zip(args.vmax);
     let colormap = args.colormap.into();
     let chosen = &args.genes.0;
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.column(g, genes)).collect();
-    let maps = columns.len() + 1;
-    (0..maps).into_par_iter().try_for_each(|k| -> Result<()> {
-        let (name, values) = match columns.get(k) {
-            Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values.clone()),
-            None => ("maps/sum.png".to_string(), nan_skipping_sum(&columns, cells)),
-        };
-        let rgba = paint_map(labels, &values, colormap, fixed)?;
-        out.file(&name, |w| write_rgba_png(w, labels.width, labels.height, &rgba))
-    })?;
+    let write_maps = || {
+        (0..=columns.len()).into_par_iter().try_for_each(|k| -> Result<()> {
+            let sum;
+            let (name, values) = match columns.get(k) {
+                Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values),
+                None => {
+                    sum = nan_skipping_sum(&columns, cells);
+                    ("maps/sum.png".to_string(), &sum)
+                }
+            };
+            let rgba = paint_map(labels, values, colormap, fixed)?;
+            out.file(&name, |w| write_rgba_png(w, labels.width, labels.height, &rgba))
+        })
+    };
+    // The tables are mostly I/O, the maps mostly CPU: overlap them.
+    let (tables, maps) = rayon::join(write_tables, write_maps);
+    tables?;
+    maps?;
     out.commit()?;
     Ok(Done { cells, genes, nnz })
 }
