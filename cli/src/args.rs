@@ -248,8 +248,9 @@ pub fn parse_genes(text: &str) -> Result<GeneList, String> {
     cellmap bench\n  \
     cellmap bench --size 2048 --repeats 9 --json\n  \
     cellmap bench --data target/bench-data --json      # inputs of bash bench/make-data.sh\n\n\
-    Reports the median wall time of each kernel over the repeats, with Mpx/s (pixels) or \
-    Mnnz/s (sparse nonzeros). Single-threaded kernels; file reading is timed separately.")]
+    Reports the median wall time of each kernel over the repeats, with Mpx/s (pixels), Mnnz/s \
+    (sparse nonzeros) or Mpoints/s (transcripts). Single-threaded kernels; with --data the file \
+    reading is timed once.")]
 pub struct BenchArgs {
     /// Side of the synthetic square tile.
     #[arg(long, default_value_t = 1024)]

@@ -49,7 +49,10 @@ pub fn segment(mask: &Image<bool>, options: SegmentationArgs, keep_filled: bool)
     let (width, height) = (mask.width, mask.height);
     let connectivity = Connectivity::from(options.connectivity);
     let mut labels = vec![0i32; mask.data.len()];
-    let mut scratch = vec![0u32; labeling::fill_holes_and_label_scratch_len(width, height)];
+    let scratch_len = labeling::fill_holes_and_label_scratch_len(width, height)
+        .max(labeling::label_scratch_len(width, height))
+        .max(fill::fill_holes_scratch_len(width, height));
+    let mut scratch = vec![0u32; scratch_len];
     let (cells, filled) = if options.no_fill_holes {
         (labeling::label(mask.grid(), connectivity, &mut labels, &mut scratch)?, None)
     } else if keep_filled {

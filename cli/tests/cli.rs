@@ -415,7 +415,9 @@ fn bench_reports_every_kernel_as_json() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kernels: Vec<&str> =
         report["results"].as_array().unwrap().iter().map(|r| r["kernel"].as_str().unwrap()).collect();
-    for k in ["fill_holes", "label4", "fill_label", "mean_dense", "csr_mean", "regions", "paint"] {
+    let every =
+        ["fill_holes", "label4", "label8", "fill_label", "mean_dense", "csr_mean", "regions", "paint"];
+    for k in every.into_iter().chain(["transpose", "assign", "nearest_map"]) {
         assert!(kernels.contains(&k), "{k} missing from {kernels:?}");
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
+use cellmap_core::assign;
 use cellmap_core::color::{self, Colormap, Normalization};
 use cellmap_core::labeling::{self, Connectivity};
 use cellmap_core::regions::{self, Region};
@@ -28,6 +29,8 @@ struct Timing {
     mpx_per_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mnnz_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mpoints_per_s: Option<f64>,
 }
 
 /// Median wall time of `repeats` runs of `f` (after one warm-up run), in ms.
@@ -53,11 +56,11 @@ struct Report {
 impl Report {
     fn pixels(&mut self, kernel: &'static str, ms: f64) {
         let mpx_per_s = Some(self.pixels / ms / 1e3);
-        self.rows.push(Timing { kernel, ms, mpx_per_s, mnnz_per_s: None });
+        self.rows.push(Timing { kernel, ms, mpx_per_s, mnnz_per_s: None, mpoints_per_s: None });
     }
     fn nonzeros(&mut self, kernel: &'static str, ms: f64) {
         let mnnz_per_s = Some(self.nnz / ms / 1e3);
-        self.rows.push(Timing { kernel, ms, mpx_per_s: None, mnnz_per_s });
+        self.rows.push(Timing { kernel, ms, mpx_per_s: None, mnnz_per_s, mpoints_per_s: None });
     }
 }
 
@@ -178,20 +181,53 @@ pub fn run(args: BenchArgs) -> Result<()> {
     })?;
     report.pixels("paint", ms);
 
+    // Gene-major transposition (the viewer's per-gene layout), then one gene's per-cell mean from it.
+    struct Transpose {
+        repeats: usize,
+    }
+    impl CsrFn<f64> for Transpose {
+        fn call<I: SparseIndex, V: SparseValue>(self, x: &sparse::Csr<'_, I, V>) -> Result<f64> {
+            let mut gene_ptr = vec![0usize; sparse::gene_ptr_len(x.cols())];
+            let (mut pixels, mut values) = (vec![0u32; x.nnz()], vec![x.data()[0]; x.nnz()]);
+            median_ms(self.repeats, || {
+                sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values)?;
+                Ok(())
+            })
+        }
+    }
+    if nnz > 0 {
+        let ms = csr.view(Transpose { repeats: repeats.min(5) })?;
+        report.nonzeros("transpose", ms);
+    }
+
+    // Transcripts: one point per 4 pixels on a jittered lattice, looked up in the labels.
+    let points = n / 4;
+    let xs: Vec<f64> = (0..points).map(|i| ((i * 7919) % width) as f64 + 0.37).collect();
+    let ys: Vec<f64> = (0..points).map(|i| ((i * 104_729) % height) as f64 + 0.61).collect();
+    let mut assigned = vec![0u32; points];
+    let ms =
+        median_ms(repeats, || Ok(assign::assign_points(labels, &xs, &ys, 1.0, &mut assigned).map(|_| ())?))?;
+    report.rows.push(Timing {
+        kernel: "assign",
+        ms,
+        mpx_per_s: None,
+        mnnz_per_s: None,
+        mpoints_per_s: Some(points as f64 / ms / 1e3),
+    });
+    let mut nearest = vec![0u32; n];
+    let mut scratch = vec![0u32; assign::nearest_cell_scratch_len(width, height)];
+    let ms = median_ms(repeats, || Ok(assign::nearest_cell_map(labels, 3.0, &mut nearest, &mut scratch)?))?;
+    report.pixels("nearest_map", ms);
+
     let mut text = format!(
         "{source}: {height}×{width} px, {cells} cells, {} genes, {nnz} nonzeros; median of {repeats} (ms)\n",
         csr.genes()
     );
-    text += &format!("{:<12} {:>10} {:>10} {:>10}\n", "kernel", "ms", "Mpx/s", "Mnnz/s");
+    text += &format!("{:<12} {:>10} {:>10} {:>10} {:>10}\n", "kernel", "ms", "Mpx/s", "Mnnz/s", "Mpoints/s");
     for t in &report.rows {
         let rate = |r: Option<f64>| r.map_or(String::from("-"), |r| format!("{r:.1}"));
-        text += &format!(
-            "{:<12} {:>10.3} {:>10} {:>10}\n",
-            t.kernel,
-            t.ms,
-            rate(t.mpx_per_s),
-            rate(t.mnnz_per_s)
-        );
+        let (px, nz, pts) = (rate(t.mpx_per_s), rate(t.mnnz_per_s), rate(t.mpoints_per_s));
+        text += &format!("{:<12} {:>10.3} {px:>10} {nz:>10} {pts:>10}\n", t.kernel, t.ms);
     }
     let summary = json!({
         "source": source,
