@@ -215,6 +215,53 @@ fn assign_genesegnet_spots_by_pixel_lookup() {
     assert_eq!(got, want);
 }
 
+#[test]
+fn assign_max_distance_gives_background_spots_the_nearest_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let labels_path = fixture("labels.npy");
+    let args = ["assign", s(labels_path), s(fixture("spots.csv")), "-o", s(&out_dir), "--max-distance", "2"];
+    assert_ok(&cellmap(&args));
+    // Brute force: the cell pixel nearest to the spot's pixel (centre distance <= 2, ties to the
+    // smallest label), for spots on background inside the image.
+    let labels = load(labels_path);
+    let (h, w) = (labels.shape[0] as i64, labels.shape[1] as i64);
+    let label_at = |r: i64, c: i64| labels.values[(r * w + c) as usize] as i64;
+    let nearest = |x: f64, y: f64| -> i64 {
+        if !(x >= 0.0 && y >= 0.0 && (x as i64) < w && (y as i64) < h) {
+            return 0;
+        }
+        let (r0, c0) = (y as i64, x as i64);
+        let mut best: Option<(i64, i64)> = None;
+        for r in 0..h {
+            for c in 0..w {
+                let l = label_at(r, c);
+                let d2 = (r - r0).pow(2) + (c - c0).pow(2);
+                if l > 0 && d2 <= 4 && best.is_none_or(|b| (d2, l) < b) {
+                    best = Some((d2, l));
+                }
+            }
+        }
+        best.map_or(0, |(_, l)| l)
+    };
+    let spots = std::fs::read_to_string(fixture("spots.csv")).unwrap();
+    let mut want: Vec<(i64, String)> = spots
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let mut f = line.split(',');
+            let x: f64 = f.next().unwrap().parse().unwrap();
+            let y: f64 = f.next().unwrap().parse().unwrap();
+            (nearest(x, y), spot(line))
+        })
+        .collect();
+    want.sort();
+    let got = mapping(&out_dir.join("assignments.csv"));
+    assert_eq!(got, want);
+    let without_radius = load(fixture("spots_cells.npy")).values.iter().filter(|&&c| c > 0.0).count();
+    assert!(got.iter().filter(|(c, _)| *c > 0).count() > without_radius, "the radius assigns more spots");
+}
+
 /// `"x,y,gene"` with the coordinates re-printed from their parsed values (`18` = `18.0`).
 fn spot(text: &str) -> String {
     let mut fields = text.splitn(3, ',');
