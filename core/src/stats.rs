@@ -256,13 +256,10 @@ pub(crate) fn checked_table_len(n_cells: usize) -> Result<usize, Error> {
     n_cells.checked_add(1).ok_or(Error::InvalidArgument("n_cells is too large (n_cells + 1 overflows)"))
 }
 
-/// Largest image (in pixels) whose per-cell counts fit the `u32` count
-/// outputs.
-pub(crate) const MAX_COUNTED_PIXELS: usize = u32::MAX as usize;
-
-/// Rejects images with more pixels than a `u32` count can hold.
+/// Rejects images with more pixels than a `u32` count can hold (never
+/// true on 32-bit targets, hence the comparison in `u64`).
 pub(crate) fn check_countable(pixels: usize) -> Result<(), Error> {
-    if pixels > MAX_COUNTED_PIXELS {
+    if pixels as u64 > u64::from(u32::MAX) {
         return Err(Error::InvalidArgument("more than 2^32 - 1 pixels: per-cell counts would overflow u32"));
     }
     Ok(())
