@@ -104,6 +104,14 @@ fn label_matches_scipy_fill_and_label() {
 }
 
 #[test]
+fn label_reads_png_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.npy");
+    assert_ok(&cellmap(&["label", s(fixture("mask.png")), "-o", s(&labels)]));
+    assert_same(&load(&labels), &load(fixture("labels.npy")));
+}
+
+#[test]
 fn label_connectivity_and_no_fill_options() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("l8.npy");

@@ -6,6 +6,7 @@ Writes tests/fixtures/cli/ (deterministic; commit the output):
 
   mask.npy            uint8 0/255 cell mask, 24x32: touching cells, a hole, a ring inside a
                       hole, a hole open to the border, 1-px cells, diagonal-only contacts
+  mask.png            the same mask as an 8-bit greyscale PNG (OpenCV imwrite)
   filled.npy          bool, scipy.ndimage.binary_fill_holes(mask)
   labels.npy          int32, scipy.ndimage.label(filled) (4-connectivity)
   labels8.npy         int32, scipy.ndimage.label(filled, 8-connectivity structure)
@@ -126,6 +127,9 @@ def main() -> None:
     mask = np.array([[255 if c == "#" else 0 for c in row] for row in MASK], dtype=np.uint8)
     h, w = mask.shape
     save("mask.npy", mask)
+    import cv2  # opencv-python-headless, pinned in tests/requirements.txt
+
+    cv2.imwrite(os.path.join(OUT, "mask.png"), mask)
     filled = ndimage.binary_fill_holes(mask)
     save("filled.npy", filled)
     labels, n = ndimage.label(filled)
