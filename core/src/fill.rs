@@ -82,9 +82,8 @@ pub(crate) fn fill_holes_with<M: MaskValue + 'static>(
     let mut holes = 0usize;
     let mut done = 0usize;
     for row in 0..height {
-        runs.mark_row(row, outside_root);
         let first_pixel = row * width;
-        for (start, end, outside) in runs.background_runs(row) {
+        runs.mark_row(row, outside_root, |start, end, outside| {
             if outside {
                 let (start, end) = (first_pixel + start, first_pixel + end);
                 paint(out, done, start, true);
@@ -93,7 +92,7 @@ pub(crate) fn fill_holes_with<M: MaskValue + 'static>(
             } else {
                 holes += end - start;
             }
-        }
+        });
     }
     paint(out, done, out.len(), true);
     Ok(holes)

@@ -223,7 +223,7 @@ pub(crate) fn fill_holes_and_label_with<M: MaskValue + 'static, L: Label>(
     // All rows first: filling a row in place overwrites the marks that
     // later rows' marks are read from.
     for row in 0..height {
-        runs.mark_row(row, outside_root);
+        runs.mark_row(row, outside_root, |_, _, _| {});
     }
     for row in 0..height {
         runs.fill_row_in_place(row, width);
@@ -418,19 +418,27 @@ impl<'a> RunTable<'a> {
     }
 
     /// Replaces the parents of the background runs of `row` with
-    /// [`OUTSIDE`] or [`HOLE`]. Rows must be marked in order: a run's
-    /// parent is an earlier run, already marked.
-    pub(crate) fn mark_row(&mut self, row: usize, outside_root: Option<u32>) {
+    /// [`OUTSIDE`] or [`HOLE`], and hands each run to `each` as
+    /// `(start, end, outside)` columns. Rows must be marked in order: a
+    /// run's parent is an earlier run, already marked.
+    pub(crate) fn mark_row(
+        &mut self,
+        row: usize,
+        outside_root: Option<u32>,
+        mut each: impl FnMut(usize, usize, bool),
+    ) {
         let base = row * self.stride;
         for slot in base..base + self.counts[row] as usize {
             let parent = self.parents[slot];
-            self.parents[slot] = if parent as usize != slot {
+            let mark = if parent as usize != slot {
                 self.parents[parent as usize]
             } else if outside_root == Some(parent) {
                 OUTSIDE
             } else {
                 HOLE
             };
+            self.parents[slot] = mark;
+            each(self.starts[slot] as usize, self.ends[slot] as usize, mark == OUTSIDE);
         }
     }
 
@@ -518,15 +526,6 @@ impl<'a> RunTable<'a> {
             }
         }
         paint(out, done, total, L::default());
-    }
-
-    /// The background runs of `row` and whether each is [`OUTSIDE`] (after
-    /// [`RunTable::mark_row`]), as `(start, end, outside)` columns.
-    pub(crate) fn background_runs(&self, row: usize) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
-        let base = row * self.stride;
-        (base..base + self.counts[row] as usize).map(move |slot| {
-            (self.starts[slot] as usize, self.ends[slot] as usize, self.parents[slot] == OUTSIDE)
-        })
     }
 }
 
