@@ -314,6 +314,7 @@ impl<'a> RunTable<'a> {
         let base = row * self.stride;
         let starts = &mut self.starts[base..base + self.stride];
         let ends = &mut self.ends[base..base + self.stride];
+        let parents = &mut self.parents[base..base + self.stride];
         let flip = if BACKGROUND { u64::MAX } else { 0 };
         let (mut opened, mut closed) = (0usize, 0usize);
         // Writes the runs that open and close in one word of pixels;
@@ -324,6 +325,7 @@ impl<'a> RunTable<'a> {
             let mut falls = !bits & before & valid;
             while rises != 0 {
                 starts[opened] = column + rises.trailing_zeros();
+                parents[opened] = (base + opened) as u32; // its own root
                 opened += 1;
                 rises &= rises - 1;
             }
@@ -352,11 +354,7 @@ impl<'a> RunTable<'a> {
         if opened > closed {
             ends[closed] = pixels.len() as u32; // the last run reaches the row's end
         }
-        let count = opened;
-        for (k, parent) in self.parents[base..base + count].iter_mut().enumerate() {
-            *parent = (base + k) as u32;
-        }
-        self.counts[row] = count as u32;
+        self.counts[row] = opened as u32;
     }
 
     /// Joins the runs of `row` with the runs of the row above that they
