@@ -13,7 +13,11 @@
 //! restricts the pixels.
 //!
 //! Outputs are row-major `(n_cells + 1) × n_genes` tables indexed by label
-//! (row 0 is the background): entry `label * n_genes + gene`.
+//! (row 0 is the background): entry `label * n_genes + gene`. To leave the
+//! background out (as scipy's indicator product `A @ X` does), pass the
+//! label image itself as the mask: `Options::new().within(labels)` (row 0
+//! then stays empty). That is also faster: background pixels are scattered
+//! over the whole matrix.
 
 use crate::error::ensure_len;
 use crate::stats::{CellStats, Options, Within, Zeros, check_countable, checked_table_len, label_index};

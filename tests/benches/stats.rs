@@ -162,6 +162,15 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
                     .unwrap()
             })
         });
+        // Cells only, like the peer's indicator product (row 0, the background, stays
+        // empty): the labels themselves are the `within` mask.
+        group.bench_function("csr_cell_means_cells_only", |b| {
+            b.iter(|| {
+                let cells_only = Options::new().within(lg);
+                csr_cell_means(lg, &x, n, cells_only, &mut counts, &mut means, &mut row_sums, &mut order)
+                    .unwrap()
+            })
+        });
     }
     let mut ptr = vec![0usize; gene_ptr_len(g)];
     let (mut pixels, mut gene_values) = (vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
