@@ -24,6 +24,10 @@
 //!   to the border**, which hole filling must not fill). Holes are shrunk (or
 //!   dropped) so that at least 2 px of cell surround them inside the cell's
 //!   region: a hole never splits its cell.
+//! * Finally every cell keeps only the pixels joined to its seed pixel by a
+//!   4-connected path through the cell (its hole included): the digitised
+//!   outline, gap and hole can leave thin fragments on small cells, and a
+//!   cell is never allowed to fall apart.
 //! * In free background: `small_features` of each of **1-pixel cells**, pairs
 //!   of 2×2 blocks touching only at a corner, **diagonal staircases** of 3–8
 //!   1-pixel cells, and 4-pixel **diamonds** (one cell around a 1-pixel hole).
