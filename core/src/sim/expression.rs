@@ -788,6 +788,13 @@ impl ExpressionModel {
     /// data's `scipy.sparse` matrices. `indices`/`data` must hold
     /// [`ExpressionModel::csr_size`]'s `nnz`; `nnz` must fit an `i32`.
     ///
+    /// # Errors
+    ///
+    /// Bad owner ids or rates, and a short `indptr`, are reported before
+    /// anything is written. Shorter `indices`/`data` than pass 1 asked for
+    /// give [`Error::BufferTooSmall`] when the first entry does not fit:
+    /// nothing is ever written past the buffers, but a prefix is.
+    ///
     /// ```
     /// use cellmap_core::Grid;
     /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
@@ -846,7 +853,8 @@ impl ExpressionModel {
     /// Writes the molecules as transcripts (pixel-major, gene-minor order,
     /// each uniform inside its pixel); `out` must hold
     /// [`ExpressionModel::csr_size`]'s `molecules`. Returns how many were
-    /// written.
+    /// written; a shorter `out` gives [`Error::BufferTooSmall`] (with a
+    /// prefix written, never past the end).
     ///
     /// ```
     /// use cellmap_core::Grid;
