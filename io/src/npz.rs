@@ -237,9 +237,10 @@ fn value_array(array: Array, source: &str) -> Result<ValueArray, Error> {
 
 /// Row pointers or column indices of a CSR matrix, in the file's dtype.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum IndexArray {
+    /// `int32` (what scipy writes while `nnz` and the shape fit).
     I32(Vec<i32>),
+    /// `int64`
     I64(Vec<i64>),
 }
 
@@ -268,9 +269,10 @@ impl IndexArray {
 
 /// The stored values of a CSR matrix.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum ValueArray {
+    /// `float32` data.
     F32(Vec<f32>),
+    /// `float64` data (also integer and bool data, widened).
     F64(Vec<f64>),
 }
 
