@@ -150,22 +150,6 @@ pub fn write_atomic<T>(
     Ok(value)
 }
 
-/// Reads a whole small file (e.g. for the readers that take bytes), refusing
-/// files above `limit` bytes.
-pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
-    let source = source_name(path);
-    let (file, len) = open(path)?;
-    if len > limit {
-        return Err(Error::new(
-            source,
-            ErrorKind::LimitExceeded { what: "file", needed: len, unit: "bytes", limit },
-        ));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(limit).read_to_end(&mut bytes).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
-    Ok(bytes)
-}
-
 /// Temporary files are created `0600`; outputs get the usual `0644`.
 fn set_output_permissions(file: &File) -> std::io::Result<()> {
     #[cfg(unix)]
