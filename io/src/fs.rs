@@ -2,7 +2,7 @@
 //! matters) and atomic output writes. Feature `std-fs` (default).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
