@@ -169,7 +169,7 @@ impl Tile {
     /// The 256 colours of `colormap` as RGBA bytes (`Uint8Array` of 1024),
     /// for a colour-bar legend.
     #[wasm_bindgen(js_name = colormapLut)]
-    pub fn colormap_lut(&self, colormap: Colormap) -> Vec<u8> {
+    pub fn colormap_lut(colormap: Colormap) -> Vec<u8> {
         let core: color::Colormap = colormap.into();
         core.lut().iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
     }
