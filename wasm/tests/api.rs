@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 const MASK_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.npy");
 const MASK_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.png");
+const MASK_TIF: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.tif");
+const LABELS_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/labels_u16.png");
 const EXPRESSION_NPZ: &[u8] = include_bytes!("../../tests/fixtures/wasm/expression.npz");
 const DENSE_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/dense.npy");
 const EXPECTED_JSON: &str = include_str!("../../tests/fixtures/wasm/expected.json");
@@ -135,13 +137,15 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 }
 
 #[wasm_bindgen_test]
-fn png_mask_gives_the_same_labels_as_npy() {
+fn png_tiff_and_label_images_give_the_same_labels_as_npy() {
     let npy = Tile::from_mask(MASK_NPY, "mask.npy").unwrap();
-    let png = Tile::from_mask(MASK_PNG, "mask.png").unwrap();
-    assert_eq!((png.width(), png.height(), png.cell_count()), (16, 12, npy.cell_count()));
-    for row in 0..12 {
-        for col in 0..16 {
-            assert_eq!(png.cell_at(row, col), npy.cell_at(row, col));
+    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif"), (LABELS_PNG, "labels_u16.png")] {
+        let tile = Tile::from_mask(bytes, name).unwrap();
+        assert_eq!((tile.width(), tile.height(), tile.cell_count()), (16, 12, npy.cell_count()), "{name}");
+        for row in 0..12 {
+            for col in 0..16 {
+                assert_eq!(tile.cell_at(row, col), npy.cell_at(row, col), "{name} ({row}, {col})");
+            }
         }
     }
 }
