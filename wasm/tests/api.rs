@@ -345,6 +345,9 @@ fn errors_name_the_file_and_say_what_is_wrong() {
     assert_eq!(tile.gene_names(), ["A", "B", "C"]);
     let cell = message(tile.cell_info(0).unwrap_err());
     assert!(cell.contains("no cell 0"), "{cell}");
+
+    let huge = message(Tile::demo(1, 70_000, 70_000).unwrap_err());
+    assert!(huge.contains("70000×70000"), "{huge}");
 }
 
 #[wasm_bindgen_test]
