@@ -75,7 +75,7 @@ impl Tile {
         let mut owner = filled(pixels, 0u32, "the cell owners").map_err(js)?;
         let mut cells =
             filled(sim::demo_cell_capacity(width, height), SimCell::EMPTY, "the cells").map_err(js)?;
-        let mut rates = filled(cells.len().saturating_mul(sim::DEMO_GENES), 0f32, "the rates").map_err(js)?;
+        let mut rates = filled(cells.len().saturating_mul(sim::DEMO_GENES), 0f64, "the rates").map_err(js)?;
         let demo =
             sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
                 .map_err(&sim_error)?;
