@@ -46,7 +46,7 @@ pub struct LabelArgs {
     #[arg(short, long, value_name = "LABELS.npy")]
     pub output: PathBuf,
     /// Also write the hole-filled mask (.npy, bool).
-    #[arg(long, value_name = "FILLED.npy")]
+    #[arg(long, value_name = "FILLED.npy", conflicts_with = "no_fill_holes")]
     pub filled: Option<PathBuf>,
     #[command(flatten)]
     pub segmentation: SegmentationArgs,
