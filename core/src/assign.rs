@@ -31,9 +31,27 @@
 use crate::{Error, Grid, Label, error::ensure_len, grid::max_label};
 
 /// Cell id of a point on a background pixel (label 0).
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, BACKGROUND}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [9u32];
+/// assign_points(labels, &[0.5f32], &[0.5f32], 1.0, &mut cells)?;
+/// assert_eq!(cells, [BACKGROUND]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const BACKGROUND: u32 = 0;
 
 /// Cell id of a point outside the image (or with a NaN/infinite coordinate).
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, OUT_OF_IMAGE}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [0u32; 3];
+/// assign_points(labels, &[2.0f64, -0.1, f64::NAN], &[0.0f64, 0.0, 0.0], 1.0, &mut cells)?;
+/// assert_eq!(cells, [OUT_OF_IMAGE; 3]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub const OUT_OF_IMAGE: u32 = u32::MAX;
 
 /// The largest cell label the assignment kernels accept (`u32::MAX` is
@@ -91,6 +109,15 @@ coordinate!(f32, f64);
 
 /// How many points [`assign_points`] put in cells, on background, and outside
 /// the image.
+///
+/// ```
+/// use cellmap_core::{Grid, assign::{assign_points, AssignSummary}};
+/// let labels = Grid::new(2, 1, &[0u8, 1][..])?;
+/// let mut cells = [0u32; 3];
+/// let summary = assign_points(labels, &[0.5f32, 1.5, 9.0], &[0.5f32; 3], 1.0, &mut cells)?;
+/// assert_eq!(summary, AssignSummary { in_cells: 1, background: 1, out_of_image: 1 });
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AssignSummary {
@@ -107,7 +134,9 @@ pub struct AssignSummary {
 ///
 /// `scale` is the points' unit per pixel (µm per pixel for Xenium, 1.0 for
 /// pixel coordinates). To give background points the nearest cell within a
-/// radius, pass the map from [`nearest_cell_map`] as `labels`.
+/// radius, pass the map from [`nearest_cell_map`] as `labels`: distances are
+/// then measured from the centre of the point's pixel, and the radius is in
+/// pixels (µm / `scale`).
 ///
 /// Errors: `xs`/`ys` of different lengths ([`Error::ShapeMismatch`]),
 /// `cells` shorter than the points ([`Error::BufferTooSmall`]), a scale that
@@ -178,6 +207,21 @@ pub const fn nearest_cell_scratch_len(width: usize, height: usize) -> usize {
     width.saturating_mul(height).saturating_add(width.saturating_mul(3))
 }
 
+/// The largest width or height [`nearest_cell_map`] accepts, 2²⁶: squared
+/// distances then stay below 2⁵³, so the integer arithmetic cannot overflow
+/// and the comparison with `radius²` in `f64` is exact.
+///
+/// ```
+/// use cellmap_core::{Error, Grid, assign::{nearest_cell_map, MAX_NEAREST_SIDE}};
+/// let too_wide = Grid::new(MAX_NEAREST_SIDE + 1, 0, &[0u8; 0][..])?;
+/// assert!(matches!(
+///     nearest_cell_map(too_wide, 1.0, &mut [], &mut []),
+///     Err(Error::DimensionsTooLarge { .. })
+/// ));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub const MAX_NEAREST_SIDE: usize = 1 << 26;
+
 /// "No foreground pixel in this column" in the vertical pass.
 const FAR: u32 = u32::MAX;
 
@@ -197,6 +241,7 @@ const FAR: u32 = u32::MAX;
 /// `scratch.len() ≥` [`nearest_cell_scratch_len`]. Errors
 /// ([`Error::BufferTooSmall`], [`Error::ShapeMismatch`],
 /// [`Error::InvalidArgument`] for a NaN or negative radius,
+/// [`Error::DimensionsTooLarge`] for a side above [`MAX_NEAREST_SIDE`],
 /// [`Error::LabelOutOfRange`] for a negative label or one above
 /// [`MAX_CELL`]) are returned before anything is written.
 ///
@@ -231,6 +276,9 @@ pub fn nearest_cell_map<L: Label>(
     let (width, height, pixels) = (labels.width(), labels.height(), labels.as_slice());
     if nearest.len() != pixels.len() {
         return Err(Error::ShapeMismatch { expected: pixels.len(), got: nearest.len() });
+    }
+    if width > MAX_NEAREST_SIDE || height > MAX_NEAREST_SIDE {
+        return Err(Error::DimensionsTooLarge { width, height });
     }
     ensure_len("scratch", scratch, nearest_cell_scratch_len(width, height))?;
     if radius.is_nan() || radius < 0.0 {
@@ -578,6 +626,11 @@ mod tests {
             Err(Error::ShapeMismatch { .. })
         ));
         assert_eq!(map, [5, 5]);
+        let wide = Grid::new(MAX_NEAREST_SIDE + 1, 0, &[0u8; 0][..]).unwrap();
+        assert!(matches!(
+            nearest_cell_map(wide, 1.0, &mut [], &mut []),
+            Err(Error::DimensionsTooLarge { .. })
+        ));
         let too_big = [u32::MAX, 0];
         let g = Grid::new(2, 1, &too_big[..]).unwrap();
         assert_eq!(
@@ -661,6 +714,27 @@ mod tests {
             let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
             nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
             prop_assert_eq!(map, brute_nearest(w, h, &data, radius));
+        }
+
+        #[test]
+        fn nearest_assignment_of_points_equals_brute_force(
+            (w, h, data) in label_image(),
+            points in proptest::collection::vec((-2.0f64..14.0, -2.0f64..14.0), 0..30),
+            radius in prop_oneof![Just(f64::INFINITY), 0.0f64..5.0],
+        ) {
+            let mut map = vec![0u32; w * h];
+            let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+            nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
+            let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+            let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+            let mut cells = vec![0u32; points.len()];
+            assign_points(Grid::new(w, h, &map[..]).unwrap(), &xs, &ys, 1.0, &mut cells).unwrap();
+            let reference = brute_nearest(w, h, &data, radius);
+            for (i, &(x, y)) in points.iter().enumerate() {
+                let inside = x >= 0.0 && y >= 0.0 && (x as usize) < w && (y as usize) < h;
+                let expected = if inside { reference[y as usize * w + x as usize] } else { OUT_OF_IMAGE };
+                prop_assert_eq!(cells[i], expected, "point ({}, {})", x, y);
+            }
         }
 
         #[test]

@@ -43,7 +43,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::{Error, Grid, Label, error::ensure_len, grid::max_label};
+use crate::{Error, Grid, Label, error::ensure_len};
 
 #[rustfmt::skip]
 mod luts;
@@ -149,6 +149,20 @@ impl FromStr for Colormap {
 }
 
 /// Where the normalisation range `lo..=hi` comes from.
+///
+/// For the research scripts' pixel-level range (min and max over all
+/// pixels of the masked gene image), compute it with the `stats` kernels
+/// and pass it as [`Range::Fixed`].
+///
+/// ```
+/// use cellmap_core::color::{value_range, Normalization, Range};
+/// let v = [0.0, 1.0, 2.0, 3.0, 100.0];
+/// let range = |range| value_range(&v, &Normalization { range, log1p: false }, &mut [0.0; 5]);
+/// assert_eq!(range(Range::MinMax)?, Some((0.0, 100.0)));
+/// assert_eq!(range(Range::Fixed { vmin: 1.0, vmax: 2.0 })?, Some((1.0, 2.0)));
+/// assert_eq!(range(Range::Percentile { low: 25.0, high: 75.0 })?, Some((1.0, 3.0)));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Range {
@@ -413,6 +427,9 @@ pub fn normalize(
 ///   `ImageData` (on little-endian targets such as wasm the value is
 ///   `r | g << 8 | b << 16 | a << 24`).
 ///
+/// A `[[u8; 4]]` image is a flat RGBA byte buffer via `as_flattened()`
+/// (e.g. for a PNG encoder).
+///
 /// ```
 /// use cellmap_core::color::Pixel;
 /// assert_eq!(<[u8; 4]>::from_rgba([1, 2, 3, 4]), [1, 2, 3, 4]);
@@ -511,35 +528,56 @@ pub fn paint<L: Label, P: Copy>(
         return Err(Error::ShapeMismatch { expected: pixels.len(), got: out.len() });
     }
     ensure_len("cell_colors", cell_colors, 1)?;
-    max_label(pixels, cell_colors.len() - 1)?;
-    match outline {
-        None => {
-            for (o, &l) in out.iter_mut().zip(pixels) {
-                *o = cell_colors[l.index()];
+    let colors = cell_colors.len();
+    if pixels.iter().fold(false, |bad, &l| bad | (l.index() >= colors)) {
+        // Only on error: find the first offending label to report.
+        let label = pixels.iter().map(|l| l.index()).find(|&i| i >= colors).unwrap_or(usize::MAX);
+        return Err(Error::LabelOutOfRange { label, max: colors - 1 });
+    }
+    for (o, &l) in out.iter_mut().zip(pixels) {
+        *o = cell_colors[l.index()];
+    }
+    if let Some(edge) = outline {
+        let width = labels.width();
+        if width > 0 {
+            for (r, out_row) in out.chunks_exact_mut(width).enumerate() {
+                outline_row(labels, r, edge, out_row);
             }
         }
-        Some(edge) => paint_outlined(labels, cell_colors, edge, out),
     }
     Ok(())
 }
 
-/// [`paint`] with outlines; labels are validated. A missing neighbour (the
-/// image border) is replaced by the pixel itself, which never differs.
-fn paint_outlined<L: Label, P: Copy>(labels: Grid<'_, L>, cell_colors: &[P], edge: P, out: &mut [P]) {
-    let (width, height) = (labels.width(), labels.height());
-    if width == 0 {
+/// Overwrites with `edge` the cell pixels of row `r` that have a 4-neighbour
+/// with another label. A missing neighbour (outside the image) is replaced
+/// by the pixel itself, which never differs. Compare-and-select only, so
+/// the interior loop vectorises.
+fn outline_row<L: Label, P: Copy>(labels: Grid<'_, L>, r: usize, edge: P, out: &mut [P]) {
+    let row = labels.row(r);
+    let above = if r > 0 { labels.row(r - 1) } else { row };
+    let below = if r + 1 < labels.height() { labels.row(r + 1) } else { row };
+    let background = L::default();
+    let width = row.len();
+    if width < 3 {
+        for c in 0..width {
+            let (l, left, right) = (row[c], row[c.saturating_sub(1)], row[(c + 1).min(width - 1)]);
+            if l != background && (left != l || right != l || above[c] != l || below[c] != l) {
+                out[c] = edge;
+            }
+        }
         return;
     }
-    for (r, out_row) in out.chunks_exact_mut(width).enumerate() {
-        let row = labels.row(r);
-        let above = if r > 0 { labels.row(r - 1) } else { row };
-        let below = if r + 1 < height { labels.row(r + 1) } else { row };
-        for c in 0..width {
-            let l = row[c];
-            let left = row[c.saturating_sub(1)];
-            let right = row[if c + 1 < width { c + 1 } else { c }];
-            let boundary = (left != l) | (right != l) | (above[c] != l) | (below[c] != l);
-            out_row[c] = if boundary && l != L::default() { edge } else { cell_colors[l.index()] };
+    let interior = row.windows(3).zip(&above[1..]).zip(&below[1..]).zip(&mut out[1..width - 1]);
+    for (((three, &up), &down), o) in interior {
+        let l = three[1];
+        let boundary = (three[0] != l) | (three[2] != l) | (up != l) | (down != l);
+        // An unconditional store (a select), so the loop vectorises.
+        *o = if boundary & (l != background) { edge } else { *o };
+    }
+    for (c, side) in [(0, 1), (width - 1, width - 2)] {
+        let l = row[c];
+        if l != background && (row[side] != l || above[c] != l || below[c] != l) {
+            out[c] = edge;
         }
     }
 }
@@ -642,13 +680,15 @@ mod tests {
 
     #[test]
     fn paint_rejects_labels_without_a_colour() {
-        let labels = [0i32, 3, -1];
-        let g = Grid::new(3, 1, &labels[..]).unwrap();
         let mut image = [0u32; 3];
+        let labels = [0i32, 3, 1];
+        let g = Grid::new(3, 1, &labels[..]).unwrap();
         assert_eq!(
             paint(g, &[1u32, 2, 3], None, &mut image),
             Err(Error::LabelOutOfRange { label: 3, max: 2 })
         );
+        let labels = [0i32, 3, -1];
+        let g = Grid::new(3, 1, &labels[..]).unwrap();
         assert!(matches!(paint(g, &[0u32; 0], None, &mut image), Err(Error::BufferTooSmall { .. })));
         assert!(matches!(paint(g, &[0u32; 4], None, &mut image[..2]), Err(Error::ShapeMismatch { .. })));
         assert_eq!(

@@ -12,7 +12,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..3 {
             let start = Instant::now();
             let what = match path.extension().and_then(|e| e.to_str()) {
-                Some("npy") => format!("{:?}", cellmap_io::fs::read_npy(path, &limits)?.shape()),
+                Some("npy") => {
+                    let shape = cellmap_io::fs::read_npy(path, &limits)?.shape().to_vec();
+                    let from_file = start.elapsed();
+                    // In memory: decoding vs a plain copy of the same bytes.
+                    let bytes = std::fs::read(path)?;
+                    let decode = Instant::now();
+                    let array = cellmap_io::npy::read(&bytes, &arg)?;
+                    let decode = decode.elapsed();
+                    let copy = Instant::now();
+                    let copied = bytes.to_vec();
+                    let copy = copy.elapsed();
+                    assert_eq!(copied.len(), bytes.len());
+                    format!(
+                        "{shape:?} (from file {:.1} ms; from bytes {:.1} ms vs memcpy {:.1} ms; {} elements)",
+                        from_file.as_secs_f64() * 1e3,
+                        decode.as_secs_f64() * 1e3,
+                        copy.as_secs_f64() * 1e3,
+                        array.data().len()
+                    )
+                }
                 Some("npz") => format!("nnz {}", cellmap_io::fs::read_csr(path, &limits)?.nnz()),
                 _ => {
                     let reader = cellmap_io::fs::open_maybe_gzip(path)?;

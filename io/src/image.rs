@@ -102,6 +102,9 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
     let size = reader.output_buffer_size().ok_or_else(|| {
         Error::new(source, ErrorKind::Image(format!("PNG of {width}×{height} pixels is too large")))
     })?;
+    // Never trust the header's dimensions alone: the pixels must fit in what
+    // the compressed data can inflate to (zlib expands at most 1032:1).
+    check_decoded_size(size as u64, bytes.len() as u64 * MAX_ZLIB_RATIO, source, limits)?;
     let mut buffer = vec![0u8; size];
     let frame = reader.next_frame(&mut buffer).map_err(image_error)?;
     buffer.truncate(frame.buffer_size());
@@ -120,7 +123,10 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
 /// into a `(height, width)` array.
 pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Error> {
     let image_error = |e: tiff::TiffError| Error::new(source, ErrorKind::Image(format!("bad TIFF: {e}")));
-    let byte_limit = usize::try_from(limits.max_array_bytes).unwrap_or(usize::MAX);
+    // TIFF codecs (LZW, Deflate, PackBits) expand at most ~4096:1, so a
+    // small file cannot make the decoder allocate a huge buffer.
+    let physical = (bytes.len() as u64).saturating_mul(MAX_TIFF_RATIO);
+    let byte_limit = usize::try_from(limits.max_array_bytes.min(physical)).unwrap_or(usize::MAX);
     let mut tiff_limits = tiff::decoder::Limits::default();
     tiff_limits.decoding_buffer_size = byte_limit;
     tiff_limits.intermediate_buffer_size = byte_limit;
@@ -146,13 +152,12 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
         D::I64(v) => ArrayData::I64(v),
         D::F32(v) => ArrayData::F32(v),
         D::F64(v) => ArrayData::F64(v),
-        other => {
+        _ => {
             return Err(Error::new(
                 source,
-                ErrorKind::Image(format!(
-                    "unsupported TIFF sample type {:?}",
-                    std::mem::discriminant(&other)
-                )),
+                ErrorKind::Image(
+                    "unsupported TIFF sample type (16-bit float); use integer or 32/64-bit float".into(),
+                ),
             ));
         }
     };
@@ -165,6 +170,35 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
             )),
         )
     })
+}
+
+/// The most a zlib stream can expand.
+const MAX_ZLIB_RATIO: u64 = 1032;
+/// A generous bound on TIFF codec expansion (LZW codes of up to 4096 bytes).
+const MAX_TIFF_RATIO: u64 = 4096;
+
+fn check_decoded_size(size: u64, physical: u64, source: &str, limits: &Limits) -> Result<(), Error> {
+    if size > physical {
+        return Err(Error::new(
+            source,
+            ErrorKind::Image(format!(
+                "the header declares {size} bytes of pixels, more than the file's {} compressed bytes can hold",
+                physical / MAX_ZLIB_RATIO
+            )),
+        ));
+    }
+    if size > limits.max_array_bytes {
+        return Err(Error::new(
+            source,
+            ErrorKind::LimitExceeded {
+                what: "image",
+                needed: size,
+                unit: "bytes",
+                limit: limits.max_array_bytes,
+            },
+        ));
+    }
+    Ok(())
 }
 
 fn write_png(

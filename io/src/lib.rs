@@ -21,8 +21,10 @@
 //!
 //! # Crate features
 //!
-//! * `std-fs` (default) — path-based readers and [`write_atomic`]
+//! * `std-fs` (default) — path-based readers and `fs::write_atomic`
 //!   (write to a temporary file in the same directory, then rename).
+//! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
+//!   second thread; for single-tile use (the CLI parallelises across tiles).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]

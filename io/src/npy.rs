@@ -648,9 +648,11 @@ fn parse_descr(descr: &str) -> Result<(Dtype, bool), ErrorKind> {
         Some(b'|' | b'=') => (cfg!(target_endian = "big"), &descr[1..]),
         _ => (cfg!(target_endian = "big"), descr),
     };
-    let (kind, size) = rest.split_at(rest.len().min(1));
-    let size: Option<usize> = size.parse().ok();
-    let dtype = match (kind, size) {
+    let mut chars = rest.chars();
+    let kind = chars.next().map(String::from).unwrap_or_default();
+    let size: Option<usize> = chars.as_str().parse().ok();
+    let dtype = match (kind.as_str(), size) {
+        ("S" | "U", Some(0)) => return unsupported(format!("zero-width strings '{descr}'")),
         ("b", Some(1)) | ("?", None) => Dtype::Bool,
         ("i", Some(1)) => Dtype::I8,
         ("u", Some(1)) | ("B", None) => Dtype::U8,
@@ -780,7 +782,7 @@ pub fn write<W: Write + ?Sized, T: Element>(
     T::write_le(data, writer).map_err(io)
 }
 
-/// [`write`] into a new `Vec<u8>`.
+/// [`write()`] into a new `Vec<u8>`.
 ///
 /// ```
 /// let bytes = cellmap_io::npy::encode(&[2, 2], &[1i32, 2, 3, 4])?;

@@ -124,6 +124,16 @@ impl<R: Read + Seek> Npz<R> {
     /// # Ok::<(), cellmap_io::Error>(())
     /// ```
     pub fn csr(&mut self) -> Result<Csr, Error> {
+        self.csr_with_data(|npz| npz.array("data"))
+    }
+
+    /// [`csr`](Self::csr), taking the `data` member from `read_data` (called
+    /// after `format` and `shape` are checked), so a caller can inflate it
+    /// elsewhere, e.g. on another thread.
+    pub(crate) fn csr_with_data(
+        &mut self,
+        read_data: impl FnOnce(&mut Self) -> Result<Array, Error>,
+    ) -> Result<Csr, Error> {
         let source = self.source.clone();
         let sparse = |why: String| Error::new(source.as_str(), ErrorKind::Sparse(why));
         let format = self.array("format")?;
@@ -166,7 +176,7 @@ impl<R: Read + Seek> Npz<R> {
         };
         let indptr = index_array(self.array("indptr")?, "indptr", &source)?;
         let indices = index_array(self.array("indices")?, "indices", &source)?;
-        let data = value_array(self.array("data")?, &source)?;
+        let data = value_array(read_data(self)?, &source)?;
         let csr = Csr { source, shape: (rows, cols), indptr, indices, data };
         csr.check_lengths()?;
         Ok(csr)

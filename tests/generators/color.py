@@ -77,7 +77,7 @@ def normalisation_fixtures(rng: np.random.Generator) -> None:
     v[rng.choice(v.size, 2, replace=False)] = -np.inf
     v[rng.choice(v.size, 30, replace=False)] = -rng.random(30) * 0.5
     v[rng.choice(v.size, 50, replace=False)] = 2.0  # ties
-    # Exact half-way points for the rounding rule: lo = 0, hi = 255 -> 255*v/255.
+    # Exact half-way points for the rounding rule under the fixed range 0..255.
     v[:6] = [0.0, 255.0, 0.5, 1.5, 2.5, 254.5]
     np.save(FIX / "values.npy", v)
 
@@ -89,7 +89,7 @@ def normalisation_fixtures(rng: np.random.Generator) -> None:
         lo, hi = finite.min(), finite.max()
         cases.append((0, log1p, np.nan, np.nan, lo, hi, levels(w, lo, hi)))
         # vmin/vmax are in data units; with log1p they are transformed too.
-        for vmin, vmax in ((0.5, 7.0), (-0.5, 300.0), (3.0, 3.0)):
+        for vmin, vmax in ((0.5, 7.0), (-0.5, 300.0), (3.0, 3.0), (0.0, 255.0)):
             lo, hi = (np.log1p(vmin), np.log1p(vmax)) if log1p else (vmin, vmax)
             cases.append((1, log1p, vmin, vmax, lo, hi, levels(w, lo, hi)))
         for p_low, p_high in ((2.0, 98.0), (0.0, 100.0), (1.0, 99.5), (33.3, 66.7), (50.0, 50.0)):

@@ -2,9 +2,12 @@
 //! documented merges, output is deterministic (golden digests), and the
 //! CSR, transcripts and factor images agree with each other.
 use cellmap_core::Grid;
+use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
+use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_core::sim::spec::SimSpec;
 use cellmap_core::sim::{
-    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, SimCell, demo_cell_capacity, demo_tile,
-    digest_tile, generate_mask, reference_digest,
+    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
+    demo_tile, digest_tile, generate_mask, reference_digest,
 };
 use std::collections::VecDeque;
 
@@ -24,15 +27,13 @@ fn le_bytes<T: Copy>(values: &[T], to: impl Fn(T) -> [u8; 4]) -> Vec<u8> {
     values.iter().flat_map(|&v| to(v)).collect()
 }
 
+/// Neighbour offsets `(row, col)` of a connectivity.
+type Offsets = &'static [(isize, isize)];
+
 const FOUR: [(isize, isize); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
 const EIGHT: [(isize, isize); 8] = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)];
 
-fn neighbours(
-    w: usize,
-    h: usize,
-    p: usize,
-    offsets: &'static [(isize, isize)],
-) -> impl Iterator<Item = usize> {
+fn neighbours(w: usize, h: usize, p: usize, offsets: Offsets) -> impl Iterator<Item = usize> {
     let (r, c) = ((p / w) as isize, (p % w) as isize);
     offsets.iter().filter_map(move |&(dr, dc)| {
         let (rr, cc) = (r + dr, c + dc);
@@ -64,7 +65,7 @@ fn brute_fill(mask: &[u8], w: usize, h: usize) -> Vec<bool> {
 }
 
 /// Reference labeling: components of `fg` under `offsets` (ids arbitrary).
-fn brute_label(fg: &[bool], w: usize, h: usize, offsets: &'static [(isize, isize)]) -> Vec<u32> {
+fn brute_label(fg: &[bool], w: usize, h: usize, offsets: Offsets) -> Vec<u32> {
     let mut label = vec![0u32; w * h];
     let mut next = 0;
     for start in 0..w * h {
@@ -109,7 +110,7 @@ fn expected_groups(
     filled: &[bool],
     w: usize,
     h: usize,
-    offsets: &'static [(isize, isize)],
+    offsets: Offsets,
     cells: usize,
 ) -> UnionFind {
     let mut uf = UnionFind((0..=cells).collect());
@@ -210,15 +211,27 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
         ..MaskParams::default()
     };
     let dense = MaskParams { cell_spacing: 9, gap_probabilities: [0.5, 0.3, 0.2], ..rich };
+    // Drawn cells, then components under 4- and 8-connectivity, summed.
+    let mut totals = [0usize; 3];
     for (seed, w, h, params) in
         [(1, 300, 260, rich), (2, 257, 199, rich), (3, 200, 220, dense), (4, 64, 48, rich)]
     {
-        let (mask, owner, _, cells) = simulate(seed, w, h, &params);
-        let filled = brute_fill(&mask, w, h);
-        let both: [(&'static [(isize, isize)], &str); 2] =
-            [(&FOUR, "4-connectivity"), (&EIGHT, "8-connectivity")];
-        for (offsets, name) in both {
-            let labels = brute_label(&filled, w, h, offsets);
+        let (mask, owner, sim_cells, cells) = simulate(seed, w, h, &params);
+        totals[0] += sim_cells.iter().filter(|c| c.area > 0).count();
+        let grid = Grid::new(w, h, &mask).unwrap();
+        let mut filled = vec![false; w * h];
+        let mut scratch =
+            vec![0u32; fill_holes_scratch_len(w, h).max(fill_holes_and_label_scratch_len(w, h))];
+        fill_holes(grid, &mut filled, &mut scratch).unwrap();
+        assert_eq!(filled, brute_fill(&mask, w, h), "fill_holes differs from the reference");
+        let both: [(Connectivity, Offsets, &str); 2] =
+            [(Connectivity::Four, &FOUR, "4-connectivity"), (Connectivity::Eight, &EIGHT, "8-connectivity")];
+        for (connectivity, offsets, name) in both {
+            let mut labels = vec![0u32; w * h];
+            let n = fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap();
+            totals[if connectivity == Connectivity::Four { 1 } else { 2 }] += n;
+            // Raster-order numbering: the reference BFS numbers the same way.
+            assert_eq!(labels, brute_label(&filled, w, h, offsets), "labels differ from the reference");
             let mut groups = expected_groups(&owner, &filled, w, h, offsets, cells);
             assert_partition_recovered(
                 &owner,
@@ -229,6 +242,9 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
             );
         }
     }
+    // The merges are not hypothetical: touching cells merge under
+    // 4-connectivity, and diagonal contacts add more under 8.
+    assert!(totals[2] < totals[1] && totals[1] < totals[0], "cells, 4-, 8-components: {totals:?}");
 }
 
 #[test]
@@ -274,11 +290,11 @@ fn demo(
     seed: u64,
     w: usize,
     h: usize,
-) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f32>, cellmap_core::DemoTile) {
+) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_core::DemoTile) {
     let mut mask = vec![0u8; w * h];
     let mut owner = vec![0u32; w * h];
     let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
-    let mut rates = vec![0f32; cells.len() * DEMO_GENES];
+    let mut rates = vec![0f64; cells.len() * DEMO_GENES];
     let tile = demo_tile(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
     (mask, owner, cells, rates, tile)
 }
@@ -358,4 +374,31 @@ fn output_is_deterministic_golden_digest() {
     assert_eq!(reference, REFERENCE_DIGEST, "got {reference:#x}");
 }
 
-const GOLDEN_256X192_SEED42: u64 = 0x104b_1b87_663c_a5fc;
+const GOLDEN_256X192_SEED42: u64 = 0xc630_52c8_7a38_a423;
+
+#[test]
+fn multi_modal_spec_deserialises_from_the_documented_json() {
+    let json = r#"{
+        "seed": 7, "scenario": "ggblocks", "nside": 36, "Lns": 2,
+        "modalities": [
+            { "name": "RNA",
+              "params": { "Jsp": 200, "Jmix": 200, "Jns": 200, "expr_mean": 20.0, "nb_shape": 10.0, "dropout_rate": 0.5 },
+              "active_factors": [0, 1] },
+            { "name": "protein", "params": { "Jsp": 50, "Jmix": 50, "Jns": 0, "nb_shape": 20.0 }, "active_factors": [2] }
+        ]
+    }"#;
+    let spec: SimSpec = serde_json::from_str(json).unwrap();
+    assert_eq!((spec.seed, spec.scenario, spec.lns, spec.bkg_mean), (7, Scenario::GgBlocks, 2, 0.2));
+    assert_eq!(spec.modalities[0].name.as_str(), "RNA");
+    let rna = spec.model(0).unwrap();
+    let protein = spec.model(1).unwrap();
+    assert_eq!((rna.genes(), protein.genes()), (600, 100));
+    assert_eq!((rna.modality().dropout, rna.modality().active_factors), (0.5, 0b11));
+    assert_eq!((protein.modality().nb_shape, protein.modality().expr_mean), (20.0, 20.0));
+    assert!((0..100).all(|g| protein.loading(g).unwrap().spatial_factor == Some(2)));
+    // Fixed capacities are enforced by the deserialiser, not by a panic.
+    let too_long = r#"{ "modalities": [ { "name": "a name far too long for sixteen bytes" } ] }"#;
+    assert!(serde_json::from_str::<SimSpec>(too_long).is_err());
+    let round_trip: SimSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(round_trip, spec);
+}

@@ -3,6 +3,8 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
+use cellmap_core::sim::{self, GeneLoading, SimCell};
+use cellmap_core::sparse::Csr;
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_core::{Grid, labeling, sparse};
 use wasm_bindgen::prelude::*;
@@ -57,6 +59,40 @@ impl Tile {
     pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Tile, JsError> {
         let mask = decode::mask(bytes, file_name).map_err(|e| JsError::new(&e))?;
         Tile::from_foreground(mask.width, mask.height, mask.foreground)
+    }
+
+    /// A synthetic tissue tile with expression, made by the core simulator
+    /// (the same output for the same arguments on every target): touching
+    /// and separate cells, holes, gaps, and 20 genes whose names say their
+    /// true factors (`gene 3 · spatial factor 2`, `gene 9 · spatial 1 +
+    /// non-spatial 0`, `gene 17 · non-spatial 2`).
+    pub fn demo(seed: u32, width: u32, height: u32) -> Result<Tile, JsError> {
+        let (width, height) = (width as usize, height as usize);
+        let sim_error = core_error("demo");
+        let pixels = cellmap_core::grid::pixel_count(width, height).map_err(&sim_error)?;
+        let mut mask = vec![0u8; pixels];
+        let mut owner = vec![0u32; pixels];
+        let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
+        let mut rates = vec![0f32; cells.len() * sim::DEMO_GENES];
+        let demo =
+            sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+                .map_err(&sim_error)?;
+        let rates = &rates[..demo.mask.cells * sim::DEMO_GENES];
+        let owner = Grid::new(width, height, &owner[..]).map_err(&sim_error)?;
+        let nnz = demo.model.csr_size(&owner, rates).map_err(&sim_error)?.nnz;
+        let mut indptr = vec![0u32; pixels + 1];
+        let (mut indices, mut data) = (vec![0u32; nnz], vec![0f32; nnz]);
+        demo.model.fill_csr(&owner, rates, &mut indptr, &mut indices, &mut data).map_err(&sim_error)?;
+        let csr = Csr::new(sim::DEMO_GENES, &indptr, &indices, &data).map_err(&sim_error)?;
+        let mut expression = Expression::from_csr(&csr).map_err(&sim_error)?;
+        let names = (0..sim::DEMO_GENES)
+            .map(|g| demo.model.loading(g).map(|loading| demo_gene_name(g, &loading)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sim_error)?;
+        expression.set_names(names).map_err(|e| JsError::new(&e))?;
+        let mut tile = Tile::from_foreground(width, height, mask)?;
+        tile.expression = Some(expression);
+        Ok(tile)
     }
 
     /// A tile from mask pixels already in memory: `mask` holds
@@ -133,7 +169,7 @@ impl Tile {
     /// The 256 colours of `colormap` as RGBA bytes (`Uint8Array` of 1024),
     /// for a colour-bar legend.
     #[wasm_bindgen(js_name = colormapLut)]
-    pub fn colormap_lut(colormap: Colormap) -> Vec<u8> {
+    pub fn colormap_lut(&self, colormap: Colormap) -> Vec<u8> {
         let core: color::Colormap = colormap.into();
         core.lut().iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
     }
@@ -391,6 +427,18 @@ impl Tile {
             self.compute(&genes, stat)?;
         }
         Ok(())
+    }
+}
+
+/// `gene 9 · spatial 1 + non-spatial 0`: the gene's true factors.
+fn demo_gene_name(gene: usize, loading: &GeneLoading) -> String {
+    let spatial = loading.spatial_factor.filter(|_| loading.spatial_weight > 0.0);
+    let nonspatial = loading.nonspatial_factor.filter(|_| loading.nonspatial_weight > 0.0);
+    match (spatial, nonspatial) {
+        (Some(l), None) => format!("gene {gene} · spatial factor {l}"),
+        (Some(l), Some(k)) => format!("gene {gene} · spatial {l} + non-spatial {k}"),
+        (None, Some(k)) => format!("gene {gene} · non-spatial {k}"),
+        (None, None) => format!("gene {gene} · background only"),
     }
 }
 

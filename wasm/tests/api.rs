@@ -4,7 +4,7 @@
 //! They run in node (`cargo test -p cellmap-wasm --target
 //! wasm32-unknown-unknown --tests`) and, with `WASM_BINDGEN_USE_BROWSER=1`,
 //! in headless Chromium; on the host they count as 0 tests.
-use cellmap_wasm::{Colormap, Connectivity, Stat, Tile};
+use cellmap_wasm::{Colormap, Connectivity, Stat, Tile, reference_digest};
 use js_sys::{JSON, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -242,7 +242,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 
     for colormap in [Colormap::Viridis, Colormap::Turbo, Colormap::Gray] {
         tile.paint(colormap, f64::NAN, f64::NAN, false).unwrap();
-        let lut = Tile::colormap_lut(colormap);
+        let lut = tile.colormap_lut(colormap);
         assert_eq!(lut.len(), 256 * 4);
         let pixels = tile_pixels(&tile);
         let mut no_value = None;
@@ -273,7 +273,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
     let mut tile = tile_with_expression();
     tile.compute_values(&[2], Stat::Sum).unwrap();
-    let lut = Tile::colormap_lut(Colormap::Magma);
+    let lut = tile.colormap_lut(Colormap::Magma);
     tile.paint(Colormap::Magma, -1000.0, -999.0, false).unwrap();
     let above = tile_pixels(&tile);
     let bar = (8 * 16 + 8) * 4; // inside the bar, which has a positive sum
@@ -341,4 +341,37 @@ fn errors_name_the_file_and_say_what_is_wrong() {
     assert_eq!(tile.gene_names(), ["A", "B", "C"]);
     let cell = message(tile.cell_info(0).unwrap_err());
     assert!(cell.contains("no cell 0"), "{cell}");
+}
+
+#[wasm_bindgen_test]
+fn simulator_output_is_bit_identical_to_the_host() {
+    // The same constant the host test of cellmap-core checks.
+    assert_eq!(cellmap_core::sim::reference_digest(), Ok(cellmap_core::sim::REFERENCE_DIGEST));
+    assert_eq!(reference_digest().unwrap(), format!("{:016x}", cellmap_core::sim::REFERENCE_DIGEST));
+}
+
+#[wasm_bindgen_test]
+fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
+    let mut a = Tile::demo(7, 96, 80).unwrap();
+    let mut b = Tile::demo(7, 96, 80).unwrap();
+    assert_eq!((a.width(), a.height()), (96, 80));
+    assert!(a.cell_count() > 5, "{} cells", a.cell_count());
+    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 20));
+    let names = a.gene_names();
+    assert_eq!(names[0].split(" · ").next(), Some("gene 0"));
+    assert!(
+        names.iter().any(|n| n.contains("spatial factor")) && names.iter().any(|n| n.contains("non-spatial"))
+    );
+    a.compute_values(&[0], Stat::Mean).unwrap();
+    b.compute_values(&[0], Stat::Mean).unwrap();
+    assert_eq!(a.cell_values().len(), a.cell_count() as usize + 1);
+    for label in 1..=a.cell_count() {
+        assert!(same(a.cell_value(label), b.cell_value(label)));
+    }
+    assert!(a.value_range()[1] > 0.0, "the demo expresses gene 0");
+    let mut other = Tile::demo(8, 96, 80).unwrap();
+    other.compute_values(&[0], Stat::Mean).unwrap();
+    assert!(
+        (1..=a.cell_count().min(other.cell_count())).any(|l| !same(a.cell_value(l), other.cell_value(l)))
+    );
 }

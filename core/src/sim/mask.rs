@@ -65,6 +65,12 @@ const SMALL_SLOTS: usize = 1 + 2 + STAIR_MAX + 1;
 /// Attempts to place one small feature before giving up.
 const SMALL_TRIES: u32 = 200;
 /// Smallest accepted `cell_spacing`.
+///
+/// ```
+/// use cellmap_core::sim::{MaskParams, mask::MIN_CELL_SPACING};
+/// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING, ..MaskParams::default() }.validate().is_ok());
+/// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING - 1, ..MaskParams::default() }.validate().is_err());
+/// ```
 pub const MIN_CELL_SPACING: u32 = 4;
 
 /// Parameters of the synthetic tissue. [`MaskParams::default`] gives
@@ -93,7 +99,8 @@ pub struct MaskParams {
     pub hole_fraction: f64,
     /// Fraction of seeds that become large cells with a nested ring in their hole.
     pub nested_fraction: f64,
-    /// Number of cells moved onto the border with a hole open to the outside.
+    /// Number of cells moved onto the border with a hole open to the outside
+    /// (at most: a cell too crowded for a 2 px rim around its hole keeps none).
     pub border_holes: u32,
     /// How many of each small feature kind to place.
     pub small_features: u32,
@@ -116,6 +123,12 @@ impl Default for MaskParams {
 
 impl MaskParams {
     /// Checks every parameter's domain.
+    ///
+    /// ```
+    /// use cellmap_core::sim::MaskParams;
+    /// assert!(MaskParams::default().validate().is_ok());
+    /// assert!(MaskParams { gap_probabilities: [0.0; 3], ..MaskParams::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), Error> {
         let unit = |p: f64| (0.0..=1.0).contains(&p);
         if self.cell_spacing < MIN_CELL_SPACING {
@@ -135,6 +148,12 @@ impl MaskParams {
     }
 
     /// Length of the `cells` buffer [`generate_mask`] needs for a tile.
+    ///
+    /// ```
+    /// use cellmap_core::sim::MaskParams;
+    /// let p = MaskParams { cell_spacing: 10, small_features: 0, ..MaskParams::default() };
+    /// assert_eq!(p.cell_capacity(95, 40), 10 * 4);
+    /// ```
     pub const fn cell_capacity(&self, width: usize, height: usize) -> usize {
         cell_capacity(width, height, self.cell_spacing, self.small_features)
     }
@@ -156,6 +175,17 @@ pub const fn cell_capacity(width: usize, height: usize, cell_spacing: u32, small
 }
 
 /// What a slot of the `cells` buffer holds.
+///
+/// ```
+/// use cellmap_core::sim::{generate_mask, CellKind, MaskParams, SimCell};
+/// let p = MaskParams { small_features: 1, ..MaskParams::default() };
+/// let (mut mask, mut owner) = ([0u8; 40 * 40], [0u32; 40 * 40]);
+/// let mut cells = [SimCell::EMPTY; 21];
+/// let info = generate_mask(1, 40, 40, &p, &mut mask, &mut owner, &mut cells)?;
+/// // the small features follow the grid cells
+/// assert!(cells[..info.cells].iter().any(|c| c.kind == CellKind::SinglePixel && c.area == 1));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CellKind {
     /// No cell (a removed seed, or an unused slot).
@@ -211,6 +241,12 @@ pub struct SimCell {
 
 impl SimCell {
     /// An empty slot (what to initialise a `cells` buffer with).
+    ///
+    /// ```
+    /// use cellmap_core::sim::SimCell;
+    /// let cells = [SimCell::EMPTY; 8]; // a stack buffer for generate_mask
+    /// assert!(cells.iter().all(|c| c.area == 0));
+    /// ```
     pub const EMPTY: SimCell = SimCell {
         kind: CellKind::Absent,
         row: 0.0,
@@ -284,6 +320,15 @@ impl SimCell {
 }
 
 /// Summary of a generated tile.
+///
+/// ```
+/// use cellmap_core::sim::{generate_mask, MaskParams, SimCell};
+/// let (mut mask, mut owner, mut cells) = ([0u8; 0], [0u32; 0], [SimCell::EMPTY; 0]);
+/// let p = MaskParams { small_features: 0, ..MaskParams::default() };
+/// let info = generate_mask(1, 0, 0, &p, &mut mask, &mut owner, &mut cells)?; // an empty tile
+/// assert_eq!((info.cells, info.drawn, info.foreground), (0, 0, 0));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaskInfo {
     /// Columns.

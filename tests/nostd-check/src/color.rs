@@ -10,6 +10,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let Ok(labels) = Grid::new(8, 8, &labels[..]) else { return 1 };
     let values = [f64::from(mask[0]), 2.0, f64::NAN, 4.0];
     let mut scratch = [0.0f64; 4];
+    let pct_scratch =
+        Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true }.scratch_len(4);
     let mut out = [None; 4];
     let pct = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
     let p50 = percentile(&values, 50.0, &mut scratch).ok().flatten().unwrap_or(0.0);
@@ -26,5 +28,12 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let mut image_bytes = [[0u8; 4]; 64];
     let _ = paint(labels, &table, Some(u32::MAX), &mut image);
     let _ = paint(labels, &bytes, None, &mut image_bytes);
-    image.iter().fold(p50 as u32, |a, &p| a ^ p) ^ u32::from(image_bytes[9][0]) ^ colormap.name().len() as u32
+    let [r, ..] = colormap.rgb(mask[1]);
+    let lut_sum: u32 = colormap.lut().iter().map(|rgb| u32::from(rgb[1])).sum();
+    image.iter().fold(p50 as u32, |a, &p| a ^ p)
+        ^ u32::from(image_bytes[9][0])
+        ^ colormap.name().len() as u32
+        ^ u32::from(r)
+        ^ lut_sum
+        ^ pct_scratch as u32
 }
