@@ -189,7 +189,8 @@ pub fn csr_stat(
         fn call<W: Within>(self, options: Options<W>) -> Result<Table> {
             let (cells, genes) = (self.job.cells, self.x.cols());
             let len = stats::table_len(cells) * genes;
-            let mut scratch = vec![0.0f64; sparse::csr_scratch_len(cells, genes)];
+            let mut row_sums = vec![0.0f64; sparse::csr_row_sums_len(genes)];
+            let mut order = vec![0u32; sparse::csr_order_len(self.job.labels.len(), cells)];
             if self.job.stat == StatArg::Mean {
                 let (mut counts, mut means) = (vec![0u32; len], vec![0.0f64; len]);
                 sparse::csr_cell_means(
@@ -199,13 +200,22 @@ pub fn csr_stat(
                     options,
                     &mut counts,
                     &mut means,
-                    &mut scratch,
+                    &mut row_sums,
+                    &mut order,
                 )?;
                 means.drain(..genes);
                 return Ok(Table::F64(means));
             }
             let mut out = vec![CellStats::EMPTY; len];
-            sparse::csr_cell_stats(self.job.labels, self.x, cells, options, &mut out, &mut scratch)?;
+            sparse::csr_cell_stats(
+                self.job.labels,
+                self.x,
+                cells,
+                options,
+                &mut out,
+                &mut row_sums,
+                &mut order,
+            )?;
             Ok(from_stats(self.job.stat, &out, genes))
         }
     }

@@ -34,7 +34,7 @@ pub fn tile(seed: u64, size: usize, genes: usize) -> Result<SynthTile> {
     let mut owner = vec![0u32; n];
     let mut cells = vec![SimCell::EMPTY; params.cell_capacity(width, height)];
     let info = sim::generate_mask(seed, width, height, &params, &mut mask, &mut owner, &mut cells)?;
-    let mut rates = vec![0f32; model.rates_len(info.cells)];
+    let mut rates = vec![0f64; model.rates_len(info.cells)];
     model.cell_rates(width, height, &cells[..info.cells], &mut rates)?;
     let owner = Grid::new(width, height, &owner[..])?;
     let size = model.csr_size(&owner, &rates)?;

@@ -148,7 +148,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
             let (cells, genes) = (self.cells, x.cols());
             let len = stats::table_len(cells) * genes;
             let (mut counts, mut means) = (vec![0u32; len], vec![0f64; len]);
-            let mut scratch = vec![0f64; sparse::csr_scratch_len(cells, genes)];
+            let mut row_sums = vec![0f64; sparse::csr_row_sums_len(genes)];
+            let mut order = vec![0u32; sparse::csr_order_len(self.labels.len(), cells)];
             median_ms(self.repeats, || {
                 let options = Options::new().within(self.within);
                 Ok(sparse::csr_cell_means(
@@ -158,7 +159,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     options,
                     &mut counts,
                     &mut means,
-                    &mut scratch,
+                    &mut row_sums,
+                    &mut order,
                 )?)
             })
         }
