@@ -90,6 +90,6 @@ pub fn run(args: AssignArgs) -> Result<()> {
         "genes": genes,
         "output": args.output,
     });
-    emit(args.json, report, &text);
+    emit(args.json, report, &text)?;
     Ok(())
 }

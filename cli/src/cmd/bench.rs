@@ -242,7 +242,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "threads": 1,
         "results": report.rows,
     });
-    emit(args.json, summary, text.trim_end());
+    emit(args.json, summary, text.trim_end())?;
     Ok(())
 }
 
