@@ -73,7 +73,7 @@ impl Tile {
         let mut mask = vec![0u8; pixels];
         let mut owner = vec![0u32; pixels];
         let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
-        let mut rates = vec![0f32; cells.len() * sim::DEMO_GENES];
+        let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
         let demo =
             sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
                 .map_err(&sim_error)?;
