@@ -444,7 +444,29 @@ fn npz_written_by_cellmap_loads_in_numpy() {
         s(&out_dir.join("good/table.npz")),
         s(fixture("st_means_within.npy"))
     );
-    let done = Command::new(py).args(["-c", &code]).output().unwrap();
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+
+    // The demo's CSR (scipy save_npz layout) and the assign counts load in scipy / numpy.
+    let demo = dir.path().join("demo");
+    assert_ok(&cellmap(&["demo", "-o", s(&demo), "--size", "48", "--genes", "6", "--tiles", "1"]));
+    let assigned = dir.path().join("assigned");
+    assert_ok(&cellmap(&["assign", s(fixture("labels.npy")), s(fixture("spots.csv")), "-o", s(&assigned)]));
+    let code = format!(
+        "import numpy as np, scipy.sparse as sp\n\
+         m = sp.load_npz({:?})\n\
+         assert m.format == 'csr' and m.shape == (48 * 48, 6) and m.nnz > 0, (m.format, m.shape, m.nnz)\n\
+         mask = np.load({:?})\n\
+         assert mask.shape == (48, 48) and set(np.unique(mask)) <= {{0, 255}}\n\
+         c = np.load({:?})\n\
+         assert c['counts'].dtype == np.int64 and c['counts'].shape == (17, 4)\n\
+         assert c['counts'].sum() == (np.load({:?}) > 0).sum()\n",
+        s(&demo.join("demo_0_ST_1024.npz")),
+        s(&demo.join("demo_0.npy")),
+        s(&assigned.join("counts.npz")),
+        s(fixture("spots_cells.npy"))
+    );
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));
 }
 
