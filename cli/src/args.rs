@@ -46,7 +46,7 @@ pub struct LabelArgs {
     #[arg(short, long, value_name = "LABELS.npy")]
     pub output: PathBuf,
     /// Also write the hole-filled mask (.npy, bool).
-    #[arg(long, value_name = "FILLED.npy")]
+    #[arg(long, value_name = "FILLED.npy", conflicts_with = "no_fill_holes")]
     pub filled: Option<PathBuf>,
     #[command(flatten)]
     pub segmentation: SegmentationArgs,
@@ -264,9 +264,21 @@ pub struct BenchArgs {
     /// Timed repeats per kernel (the median is reported).
     #[arg(long, default_value_t = 7)]
     pub repeats: usize,
+    /// Wall time, or the CPU time of the timing thread (steadier on a busy machine).
+    #[arg(long, value_enum, default_value_t = ClockArg::Wall)]
+    pub clock: ClockArg,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `cellmap bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockArg {
+    /// Elapsed wall-clock time.
+    Wall,
+    /// CPU time of the (single) timing thread.
+    Cpu,
 }
 
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.

@@ -189,7 +189,7 @@ pub fn csr_stat(
         fn call<W: Within>(self, options: Options<W>) -> Result<Table> {
             let (cells, genes) = (self.job.cells, self.x.cols());
             let len = stats::table_len(cells) * genes;
-            let mut row_sums = vec![0f64; sparse::csr_row_sums_len(genes)];
+            let mut row_sums = vec![0.0f64; sparse::csr_row_sums_len(genes)];
             let mut order = vec![0u32; sparse::csr_order_len(self.job.labels.len(), cells)];
             if self.job.stat == StatArg::Mean {
                 let (mut counts, mut means) = (vec![0u32; len], vec![0.0f64; len]);

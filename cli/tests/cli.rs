@@ -75,8 +75,12 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// The project venv's python (`<repo>/.venv/bin/python`), if set up.
+/// `$CELLMAP_PYTHON` (CI sets it, so the check cannot be skipped there),
+/// else the project venv's python (`<repo>/.venv/bin/python`) if set up.
 fn venv_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CELLMAP_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     if p.exists() {
         Some(p)
@@ -444,7 +448,29 @@ fn npz_written_by_cellmap_loads_in_numpy() {
         s(&out_dir.join("good/table.npz")),
         s(fixture("st_means_within.npy"))
     );
-    let done = Command::new(py).args(["-c", &code]).output().unwrap();
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+
+    // The demo's CSR (scipy save_npz layout) and the assign counts load in scipy / numpy.
+    let demo = dir.path().join("demo");
+    assert_ok(&cellmap(&["demo", "-o", s(&demo), "--size", "48", "--genes", "6", "--tiles", "1"]));
+    let assigned = dir.path().join("assigned");
+    assert_ok(&cellmap(&["assign", s(fixture("labels.npy")), s(fixture("spots.csv")), "-o", s(&assigned)]));
+    let code = format!(
+        "import numpy as np, scipy.sparse as sp\n\
+         m = sp.load_npz({:?})\n\
+         assert m.format == 'csr' and m.shape == (48 * 48, 6) and m.nnz > 0, (m.format, m.shape, m.nnz)\n\
+         mask = np.load({:?})\n\
+         assert mask.shape == (48, 48) and set(np.unique(mask)) <= {{0, 255}}\n\
+         c = np.load({:?})\n\
+         assert c['counts'].dtype == np.int64 and c['counts'].shape == (17, 4)\n\
+         assert c['counts'].sum() == (np.load({:?}) > 0).sum()\n",
+        s(&demo.join("demo_0_ST_1024.npz")),
+        s(&demo.join("demo_0.npy")),
+        s(&assigned.join("counts.npz")),
+        s(fixture("spots_cells.npy"))
+    );
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));
 }
 

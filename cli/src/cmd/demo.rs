@@ -49,6 +49,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
         args.json,
         json!({ "tiles": names, "output": args.output, "size": args.size, "genes": args.genes }),
         &text,
-    );
+    )?;
     Ok(())
 }

@@ -122,7 +122,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         "seconds": seconds,
         "output": args.output,
     });
-    emit(args.json, summary, &text);
+    emit(args.json, summary, &text)?;
     if failed > 0 {
         bail!("{failed} of {} tiles failed (see above); their outputs were not written", reports.len());
     }
