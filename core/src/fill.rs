@@ -12,7 +12,7 @@
 //! [`crate::labeling::fill_holes_and_label`]: it gives the same labels
 //! without writing the filled mask, faster than the two calls in a row.
 
-use crate::labeling::{RunTable, paint, run_scratch_len};
+use crate::labeling::{RunTable, run_scratch_len};
 use crate::{Error, Grid, MaskValue};
 
 /// Number of `u32` scratch elements [`fill_holes`] needs for a
@@ -73,28 +73,25 @@ pub(crate) fn fill_holes_with<M: MaskValue + 'static>(
     filled: &mut [bool],
     mut runs: RunTable<'_>,
 ) -> Result<usize, Error> {
-    let (width, height) = (mask.width(), mask.height());
     if mask.is_empty() {
         return Ok(0);
     }
     let outside_root = runs.join_background(mask);
+    // The mask itself, then its holes: far fewer writes than painting
+    // every background and foreground segment.
     let out = &mut filled[..mask.len()];
+    for (pixel, &value) in out.iter_mut().zip(mask.as_slice()) {
+        *pixel = value.is_foreground();
+    }
     let mut holes = 0usize;
-    let mut done = 0usize;
-    for row in 0..height {
-        let first_pixel = row * width;
+    for (row, out_row) in out.chunks_exact_mut(mask.width()).enumerate() {
         runs.mark_row(row, outside_root, |start, end, outside| {
-            if outside {
-                let (start, end) = (first_pixel + start, first_pixel + end);
-                paint(out, done, start, true);
-                paint(out, start, end, false);
-                done = end;
-            } else {
+            if !outside {
+                out_row[start..end].fill(true);
                 holes += end - start;
             }
         });
     }
-    paint(out, done, out.len(), true);
     Ok(holes)
 }
 

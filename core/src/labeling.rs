@@ -537,7 +537,7 @@ const PAINT_BLOCK: usize = 32;
 /// least one block) overwrites the overshoot; near the end of `out` it
 /// falls back to an exact fill.
 #[inline(always)]
-pub(crate) fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
+fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
     let block = [value; PAINT_BLOCK];
     let mut at = from;
     while at < to {
