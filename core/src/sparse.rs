@@ -245,19 +245,19 @@ impl Sink for StatsSink<'_> {
     }
 }
 
-/// Sums into `sums`; counts nonzero values (Skip), or NaN values as a
-/// wrapping decrement to which the cell's pixel count is added later (Keep).
-struct MeansSink<'a> {
+/// Sums into `sums`; counts nonzero values (`KEEP_ZEROS == false`), or NaN
+/// values as a wrapping decrement to which the cell's pixel count is added
+/// later (`KEEP_ZEROS == true`; a compile-time switch off the hot path).
+struct MeansSink<'a, const KEEP_ZEROS: bool> {
     sums: &'a mut [f64],
     counts: &'a mut [u32],
-    keep_zeros: bool,
 }
 
-impl Sink for MeansSink<'_> {
+impl<const KEEP_ZEROS: bool> Sink for MeansSink<'_, KEEP_ZEROS> {
     #[inline(always)]
     fn value(&mut self, slot: usize, v: f64) {
         self.sums[slot] += v;
-        if !self.keep_zeros {
+        if !KEEP_ZEROS {
             self.counts[slot] = self.counts[slot].wrapping_add(1);
         }
     }
@@ -483,9 +483,11 @@ pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
         let (sums, counts) = (&mut means[rows.clone()], &mut counts[rows]);
         sums.fill(0.0);
         counts.fill(0);
-        accumulate_cell(x, pixels, &mut MeansSink { sums, counts, keep_zeros }, row_sums, options.zeros);
         if keep_zeros {
+            accumulate_cell(x, pixels, &mut MeansSink::<true> { sums, counts }, row_sums, options.zeros);
             counts.iter_mut().for_each(|count| *count = count.wrapping_add(pixels.len() as u32));
+        } else {
+            accumulate_cell(x, pixels, &mut MeansSink::<false> { sums, counts }, row_sums, options.zeros);
         }
         // Divide unconditionally, then select (no branch: this loop vectorises).
         for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
