@@ -20,8 +20,8 @@ export class Legend {
   show(lut, low, high, description) {
     const context = this.bar.getContext('2d');
     context.putImageData(new ImageData(new Uint8ClampedArray(lut), 256, 1), 0, 0);
-    this.min.textContent = formatValue(low);
-    this.max.textContent = formatValue(high);
+    this.min.textContent = Number.isNaN(low) ? '–' : formatValue(low);
+    this.max.textContent = Number.isNaN(high) ? '–' : formatValue(high);
     this.caption.textContent = description;
   }
 }

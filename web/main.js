@@ -38,7 +38,7 @@ let shownGenes = [];
 let renderCount = 0;
 
 const mapView = new MapView(
-  { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip') },
+  { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip'), announcer: byId('announcer') },
   describePixel,
 );
 const legend = new Legend({
@@ -129,7 +129,7 @@ function paint(started = performance.now()) {
   const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
   mapView.draw(new ImageData(pixels, tile.width, tile.height));
   const elapsed = performance.now() - started;
-  legend.show(Tile.colormapLut(colormap), low, high, legendCaption());
+  legend.show(tile.colormapLut(colormap), low, high, legendCaption());
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   setStatus(`${formatCount(tile.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
@@ -144,8 +144,7 @@ function parseBound(input, fallback) {
 
 function legendCaption() {
   if (tile.geneCount === 0) return 'no expression loaded: every cell has no value';
-  const names = tile.geneNames();
-  const genes = shownGenes.map((index) => names[index]).join(' + ');
+  const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = controls.stat.selectedOptions[0].textContent.split(' (')[0];
   return `${stat} of ${genes} per cell`;
 }
@@ -171,18 +170,18 @@ function showGenes(genes) {
   computeAndPaint();
 }
 
-/** Makes `next` the shown tile (freeing the previous one) and fits it in the view. */
-function adoptTile(next, source) {
+/** Makes `next` the shown tile (freeing the previous one), fits it in the view, shows `gene`. */
+function adoptTile(next, source, gene = 0) {
   if (tile && tile !== next) tile.free();
   tile = next;
   controls.source.textContent = source;
   controls.cellCount.textContent = formatCount(tile.cellCount);
   mapView.setImageSize(tile.width, tile.height);
-  adoptGenes();
+  adoptGenes(gene);
 }
 
-function adoptGenes() {
-  shownGenes = tile.geneCount > 0 ? [0] : [];
+function adoptGenes(gene = 0) {
+  shownGenes = tile.geneCount > gene ? [gene] : [];
   genePicker.setGenes(tile.geneCount > 0 ? tile.geneNames() : [], shownGenes);
   computeAndPaint();
 }
@@ -190,7 +189,13 @@ function adoptGenes() {
 function showDemo() {
   const demo = Tile.demo(DEMO.seed, DEMO.width, DEMO.height);
   demo.setMaskOptions(...maskOptions());
-  adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`);
+  // the demo's expression is transcript counts: the sum per cell shows the pattern (the mean of
+  // a cell's nonzero counts is mostly 1)
+  controls.stat.value = 'Sum';
+  // open on a gene with a spatial pattern (the demo's names say each gene's true factors)
+  const spatial = demo.geneNames().findIndex((name) => /spatial factor/.test(name));
+  adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`,
+    Math.max(0, spatial));
 }
 
 /**
@@ -222,6 +227,8 @@ async function loadFiles(fileList) {
     throw error;
   }
   clearError();
+  // new expression data opens on the research scripts' statistic (the demo opens on sums)
+  if (files.expression) controls.stat.value = 'Mean';
   if (created) {
     const parts = [`${files.mask.name} (${created.width}×${created.height})`];
     if (files.expression) parts.push(`${files.expression.name} (${formatCount(created.geneCount)} genes)`);

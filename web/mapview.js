@@ -11,8 +11,9 @@ export class MapView {
   /**
    * `describePixel(row, col)` returns the tooltip text for an image pixel, or null to hide it.
    */
-  constructor({ viewport, canvas, tooltip }, describePixel) {
+  constructor({ viewport, canvas, tooltip, announcer }, describePixel) {
     this.viewport = viewport;
+    this.announcer = announcer;
     this.canvas = canvas;
     this.context = canvas.getContext('2d');
     this.tooltip = tooltip;
@@ -133,8 +134,9 @@ export class MapView {
     if (!action || event.ctrlKey || event.metaKey || event.altKey) return;
     event.preventDefault();
     action();
-    // keyboard users explore through the cell under the viewport centre
+    // keyboard users explore through the cell under the viewport centre (read out by screen readers)
     this.showTooltipAt(centreX, centreY);
+    this.announcer.textContent = this.tooltip.hidden ? '' : this.tooltip.textContent.replaceAll('\n', ', ');
   }
 
   localPoint(event) {

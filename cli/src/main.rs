@@ -1,1 +1,43 @@
-fn main() {}
+//! `cellmap`: per-cell gene maps from cell masks and spatial transcriptomics, as a batch tool.
+//!
+//! This binary is glue: it turns flags and files into `cellmap-io` reads, `cellmap-core` kernel
+//! calls and atomically written outputs. Exit codes: 0 ok, 1 bad input, 2 usage error.
+
+mod args;
+mod cmd;
+mod compute;
+mod input;
+mod out;
+mod report;
+mod synth;
+mod tiles;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 (clap's convention); `--help`/`--version` with 0.
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs one subcommand; any error is bad input (exit code 1).
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Label(args) => cmd::label::run(args),
+        Command::Reduce(args) => cmd::reduce::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Assign(args) => cmd::assign::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+    }
+}

@@ -12,7 +12,7 @@
 //! [`crate::labeling::fill_holes_and_label`]: it gives the same labels
 //! without writing the filled mask, faster than the two calls in a row.
 
-use crate::labeling::{RunTable, run_scratch_len};
+use crate::labeling::{RunTable, paint, run_scratch_len};
 use crate::{Error, Grid, MaskValue};
 
 /// Number of `u32` scratch elements [`fill_holes`] needs for a
@@ -77,21 +77,25 @@ pub(crate) fn fill_holes_with<M: MaskValue>(
     if mask.is_empty() {
         return Ok(0);
     }
-    runs.find_holes(mask);
+    let outside_root = runs.join_background(mask);
+    let out = &mut filled[..mask.len()];
     let mut holes = 0usize;
-    for (row, out) in filled.chunks_exact_mut(width.max(1)).take(height).enumerate() {
-        let mut done = 0usize;
+    let mut done = 0usize;
+    for row in 0..height {
+        runs.mark_row(row, outside_root);
+        let first_pixel = row * width;
         for (start, end, outside) in runs.background_runs(row) {
             if outside {
-                out[done..start].fill(true);
-                out[start..end].fill(false);
+                let (start, end) = (first_pixel + start, first_pixel + end);
+                paint(out, done, start, true);
+                paint(out, start, end, false);
                 done = end;
             } else {
                 holes += end - start;
             }
         }
-        out[done..].fill(true);
     }
+    paint(out, done, out.len(), true);
     Ok(holes)
 }
 
@@ -177,9 +181,19 @@ mod tests {
         assert_eq!(filled, [false; 9]);
     }
 
+    #[test]
+    fn elements_past_the_image_are_left_alone() {
+        let mask = [0u8, 1, 0, 1, 0, 1, 0, 1, 0];
+        let mut filled = [false; 60];
+        let mut scratch = [0u32; fill_holes_scratch_len(3, 3)];
+        assert_eq!(fill_holes(Grid::new(3, 3, &mask).unwrap(), &mut filled, &mut scratch), Ok(1));
+        assert_eq!(filled[..9], [false, true, false, true, true, true, false, true, false]);
+        assert!(filled[9..].iter().all(|&f| !f));
+    }
+
     proptest! {
         #[test]
-        fn fill_matches_flood_fill((w, h, mask) in masks(70, 12)) {
+        fn fill_matches_flood_fill((w, h, mask) in masks(140, 10)) {
             let mut filled = vec![false; w * h];
             let mut scratch = vec![0u32; fill_holes_scratch_len(w, h)];
             let n = fill_holes(Grid::new(w, h, &mask).unwrap(), &mut filled, &mut scratch).unwrap();

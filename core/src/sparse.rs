@@ -13,13 +13,22 @@
 //! restricts the pixels.
 //!
 //! Outputs are row-major `(n_cells + 1) × n_genes` tables indexed by label
-//! (row 0 is the background): entry `label * n_genes + gene`.
+//! (row 0 is the background): entry `label * n_genes + gene`. To leave the
+//! background out (as scipy's indicator product `A @ X` does), pass the
+//! label image itself as the mask: `Options::new().within(labels)` (row 0
+//! then stays empty). That is also faster: background pixels are scattered
+//! over the whole matrix.
 
 use crate::error::ensure_len;
 use crate::stats::{CellStats, Options, Within, Zeros, check_countable, checked_table_len, label_index};
 use crate::{Error, Grid, Label};
 
 /// An index type of a sparse matrix: scipy writes `int32` or `int64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseIndex;
+/// assert_eq!((7i64.to_index(), (-1i32).to_index()), (Some(7), None));
+/// ```
 pub trait SparseIndex: Copy + PartialOrd {
     /// The index as `usize`, `None` if negative or too large.
     fn to_index(self) -> Option<usize>;
@@ -40,6 +49,14 @@ macro_rules! sparse_index {
 sparse_index!(i32, i64, u32, u64, usize);
 
 /// A value type of a sparse matrix: `f32` or `f64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseValue;
+/// // duplicates are summed in the data's precision, as scipy's toarray() does
+/// let in_f32 = <f32 as SparseValue>::add_in_precision(f64::from(0.1f32), 0.2f32);
+/// assert_eq!(in_f32, f64::from(0.1f32 + 0.2f32));
+/// assert_ne!(in_f32, f64::from(0.1f32) + f64::from(0.2f32));
+/// ```
 pub trait SparseValue: Copy {
     /// The value widened to `f64`.
     fn to_f64(self) -> f64;
@@ -83,7 +100,7 @@ impl SparseValue for f64 {
 /// // row 0    .      2.5
 /// // row 1   1.0      .
 /// let x = Csr::new(2, &[0i32, 1, 2], &[1, 0], &[2.5f32, 1.0])?;
-/// assert_eq!((x.rows(), x.cols(), x.nnz()), (2, 2, 2));
+/// assert_eq!((x.rows(), x.cols(), x.nnz(), x.is_canonical()), (2, 2, 2, true));
 /// assert_eq!(Csr::new(2, &[0i32, 2, 1], &[1, 0], &[2.5f32, 1.0]).unwrap_err(),
 ///            Error::InvalidSparse("indptr decreases"));
 /// assert_eq!(Csr::new(1, &[0i64, 1], &[3], &[1.0f64]).unwrap_err(),
@@ -96,6 +113,7 @@ pub struct Csr<'a, I, V> {
     indptr: &'a [I],
     indices: &'a [I],
     data: &'a [V],
+    canonical: bool,
 }
 
 impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
@@ -122,13 +140,27 @@ impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
         if previous != indices.len() {
             return Err(Error::InvalidSparse("indptr's last offset differs from the number of entries"));
         }
-        for &j in indices {
-            match j.to_index() {
-                Some(j) if j < n_cols => {}
-                _ => return Err(Error::InvalidSparse("column index out of range 0..n_cols")),
+        // One pass over the indices: range check, and whether every row is strictly increasing.
+        let mut canonical = true;
+        for offsets in indptr.windows(2) {
+            let mut previous: Option<usize> = None;
+            for &j in &indices[offsets[0].as_index()..offsets[1].as_index()] {
+                let j = match j.to_index() {
+                    Some(j) if j < n_cols => j,
+                    _ => return Err(Error::InvalidSparse("column index out of range 0..n_cols")),
+                };
+                canonical &= previous.is_none_or(|p| p < j);
+                previous = Some(j);
             }
         }
-        Ok(Csr { n_cols, indptr, indices, data })
+        Ok(Csr { n_cols, indptr, indices, data, canonical })
+    }
+
+    /// True if every row's column indices are strictly increasing (scipy's
+    /// `has_canonical_format`: sorted, no duplicates). The kernels then skip
+    /// the per-row check.
+    pub fn is_canonical(&self) -> bool {
+        self.canonical
     }
 
     /// Number of rows (`indptr.len() - 1`).
@@ -162,15 +194,26 @@ impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
     }
 }
 
-/// Scratch length for [`csr_cell_stats`] and [`csr_cell_means`]: one `f64`
-/// per gene (rows with unsorted or duplicate indices are summed there) plus
-/// one per label (pixel counts for [`Zeros::Keep`]).
+/// Length of the `row_sums` scratch of [`csr_cell_stats`] and
+/// [`csr_cell_means`]: one `f64` per gene (rows with unsorted or duplicate
+/// column indices are summed there).
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::csr_scratch_len(2487, 5100), 5100 + 2488);
+/// assert_eq!(cellmap_core::sparse::csr_row_sums_len(5100), 5100);
 /// ```
-pub const fn csr_scratch_len(n_cells: usize, n_genes: usize) -> usize {
-    n_genes.saturating_add(n_cells).saturating_add(1)
+pub const fn csr_row_sums_len(n_genes: usize) -> usize {
+    n_genes
+}
+
+/// Length of the `order` scratch of [`csr_cell_stats`] and
+/// [`csr_cell_means`]: the pixels grouped by cell (one `u32` per pixel) and
+/// where each cell's group starts (`n_cells + 2` offsets).
+///
+/// ```
+/// assert_eq!(cellmap_core::sparse::csr_order_len(1024 * 1024, 2487), 1024 * 1024 + 2489);
+/// ```
+pub const fn csr_order_len(n_pixels: usize, n_cells: usize) -> usize {
+    n_pixels.saturating_add(n_cells).saturating_add(2)
 }
 
 /// Number of entries of a `(n_cells + 1) × n_genes` table, checked.
@@ -180,11 +223,12 @@ fn checked_cell_gene_len(n_cells: usize, n_genes: usize) -> Result<usize, Error>
         .ok_or(Error::InvalidArgument("(n_cells + 1) × n_genes overflows usize"))
 }
 
-/// Where a pass over the nonzeros sends each per-pixel value.
+/// Where a pass over one cell's nonzeros sends each per-pixel value; slots
+/// are gene indices into the cell's output row.
 trait Sink {
-    /// The nonzero, non-NaN value `v` of the cell × gene entry `slot`.
+    /// The nonzero, non-NaN value `v` of gene `slot`.
     fn value(&mut self, slot: usize, v: f64);
-    /// A NaN value at `slot` (only reported in [`Zeros::Keep`] mode).
+    /// A NaN value of gene `slot` (only reported in [`Zeros::Keep`] mode).
     fn nan(&mut self, slot: usize);
 }
 
@@ -227,47 +271,68 @@ impl Sink for MeansSink<'_> {
 /// they are counted from the pixel totals), NaN only in Keep mode.
 #[inline(always)]
 fn emit<S: Sink>(sink: &mut S, slot: usize, v: f64, zeros: Zeros) {
-    if v.is_nan() {
-        if zeros == Zeros::Keep {
-            sink.nan(slot);
-        }
-    } else if v != 0.0 {
-        sink.value(slot, v);
+    if v.abs() > 0.0 {
+        sink.value(slot, v); // neither 0 nor NaN: one comparison on the common path
+    } else if v.is_nan() && zeros == Zeros::Keep {
+        sink.nan(slot);
     }
 }
 
-/// The one pass over the CSR nonzeros shared by the CSR kernels. Returns
-/// after a label error without cleaning up (callers reset their outputs).
-fn csr_pass<L: Label, I: SparseIndex, V: SparseValue, W: Within, S: Sink>(
+/// Groups the counted pixels by cell (a counting sort): afterwards cell
+/// `c`'s pixels are `sorted[starts[c]..starts[c + 1]]`, ascending. Checks
+/// every label first, so a label error leaves the outputs untouched.
+fn group_pixels_by_cell<L: Label, W: Within>(
     labels: Grid<'_, L>,
-    x: &Csr<'_, I, V>,
     n_cells: usize,
-    options: &Options<W>,
+    within: &W,
+    order: &mut [u32],
+) -> Result<(), Error> {
+    let (sorted, starts) = order.split_at_mut(labels.len());
+    let starts = &mut starts[..n_cells + 2];
+    starts.fill(0);
+    for (p, &label) in labels.as_slice().iter().enumerate() {
+        let cell = label_index(label, n_cells)?;
+        if within.contains(p) {
+            starts[cell + 1] += 1;
+        }
+    }
+    // Prefix sums: starts[c] = first slot of cell c ...
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    // ... used as cell c's cursor, which leaves it at cell c's end.
+    for (p, &label) in labels.as_slice().iter().enumerate() {
+        if within.contains(p) {
+            let cursor = &mut starts[label.index()];
+            sorted[*cursor as usize] = p as u32;
+            *cursor += 1;
+        }
+    }
+    // Now starts[c] = end of c = start of c + 1: shift back.
+    starts.copy_within(0..n_cells + 1, 1);
+    starts[0] = 0;
+    Ok(())
+}
+
+/// Sends every per-pixel value of the CSR rows `pixels` (one cell) to
+/// `sink`, summing duplicate columns of a row first.
+#[inline(always)]
+fn accumulate_cell<I: SparseIndex, V: SparseValue, S: Sink>(
+    x: &Csr<'_, I, V>,
+    pixels: &[u32],
     sink: &mut S,
     row_sums: &mut [f64],
-    pixels: &mut [f64],
-) -> Result<(), Error> {
-    let n_genes = x.cols();
-    let keep = options.zeros == Zeros::Keep;
-    for (r, (&label, offsets)) in labels.as_slice().iter().zip(x.indptr.windows(2)).enumerate() {
-        let cell = label_index(label, n_cells)?;
-        if !options.within.contains(r) {
-            continue;
-        }
-        if keep {
-            pixels[cell] += 1.0;
-        }
-        let (start, end) = (offsets[0].as_index(), offsets[1].as_index());
-        if start == end {
-            continue;
-        }
+    zeros: Zeros,
+) {
+    for &p in pixels {
+        let p = p as usize;
+        let (start, end) = (x.indptr[p].as_index(), x.indptr[p + 1].as_index());
         let cols = &x.indices[start..end];
         let vals = &x.data[start..end];
-        let base = cell * n_genes;
-        if cols.windows(2).all(|pair| pair[0] < pair[1]) {
+        if x.canonical || cols.windows(2).all(|pair| pair[0] < pair[1]) {
             // Canonical row: no duplicates, every entry is a per-pixel value.
             for (&j, &v) in cols.iter().zip(vals) {
-                emit(sink, base + j.as_index(), v.to_f64(), options.zeros);
+                emit(sink, j.as_index(), v.to_f64(), zeros);
             }
         } else {
             // Duplicates possible: sum per column first, then emit each column
@@ -280,21 +345,21 @@ fn csr_pass<L: Label, I: SparseIndex, V: SparseValue, W: Within, S: Sink>(
                 let slot = &mut row_sums[j.as_index()];
                 let v = *slot;
                 *slot = 0.0;
-                emit(sink, base + j.as_index(), v, options.zeros);
+                emit(sink, j.as_index(), v, zeros);
             }
         }
     }
-    Ok(())
 }
 
-/// Checks everything a CSR kernel needs that does not depend on its outputs
-/// and returns the table length `(n_cells + 1) × n_genes`.
+/// Checks everything a CSR kernel needs besides its outputs and returns the
+/// table length `(n_cells + 1) × n_genes`.
 fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     x: &Csr<'_, I, V>,
     n_cells: usize,
     options: &Options<W>,
-    scratch: &[f64],
+    row_sums: &[f64],
+    order: &[u32],
 ) -> Result<usize, Error> {
     if x.rows() != labels.len() {
         return Err(Error::InvalidSparse(
@@ -304,7 +369,8 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
     options.within.check_shape(labels.width(), labels.height())?;
     check_countable(labels.len())?;
     let len = checked_cell_gene_len(n_cells, x.cols())?;
-    ensure_len("scratch", scratch, csr_scratch_len(n_cells, x.cols()))?;
+    ensure_len("row_sums", row_sums, csr_row_sums_len(x.cols()))?;
+    ensure_len("order", order, csr_order_len(labels.len(), n_cells))?;
     Ok(len)
 }
 
@@ -313,17 +379,20 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `out[label * n_genes + gene]` receives the statistics of that cell and
 /// gene (row 0: background); `out` must hold `(n_cells + 1) × n_genes`
-/// entries and is overwritten. `scratch` must hold
-/// [`csr_scratch_len(n_cells, n_genes)`](csr_scratch_len) values (any
-/// content). `x.rows()` must equal the number of pixels
-/// ([`Error::InvalidSparse`] otherwise). On [`Error::LabelOutOfRange`] `out`
-/// is reset to [`CellStats::EMPTY`].
+/// entries and is overwritten. Scratch (any content):
+/// `row_sums` needs [`csr_row_sums_len(n_genes)`](csr_row_sums_len) and
+/// `order` [`csr_order_len(n_pixels, n_cells)`](csr_order_len) entries.
+/// `x.rows()` must equal the number of pixels ([`Error::InvalidSparse`]
+/// otherwise); labels must be in `0..=n_cells` (checked before any output
+/// is written).
 ///
-/// Rows with strictly increasing column indices (scipy's canonical form)
-/// take a direct path; other rows are summed per column in `scratch` first.
+/// The pixels are first grouped by cell, then each cell's rows are read and
+/// its output row finished while it is still in cache. Rows with strictly
+/// increasing column indices (scipy's canonical form) take a direct path;
+/// other rows are summed per column in `row_sums` first.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_stats, csr_scratch_len, Csr}, stats::{CellStats, Options}};
+/// use cellmap_core::{Grid, sparse::{csr_cell_stats, csr_order_len, Csr}, stats::{CellStats, Options}};
 /// // labels      X (pixel × 2 genes; pixel 1 stores gene 0 twice: 1 + 2 = 3)
 /// // 1 1 .       pixel 0: g0 = 5
 /// //             pixel 1: g0 = 1, g1 = 4, g0 = 2
@@ -331,8 +400,8 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// let labels = Grid::new(3, 1, &[1u8, 1, 0])?;
 /// let x = Csr::new(2, &[0i32, 1, 4, 5], &[0, 0, 1, 0, 1], &[5.0f32, 1.0, 4.0, 2.0, 7.0])?;
 /// let mut out = [CellStats::EMPTY; 4]; // (1 cell + background) × 2 genes
-/// let mut scratch = [0.0; csr_scratch_len(1, 2)];
-/// csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut scratch)?;
+/// let (mut row_sums, mut order) = ([0.0; 2], [0u32; csr_order_len(3, 1)]);
+/// csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order)?;
 /// let g0 = out[1 * 2 + 0];
 /// assert_eq!((g0.count(), g0.mean(), g0.min(), g0.max()), (2, 4.0, 3.0, 5.0));
 /// assert_eq!(out[1 * 2 + 1].sum(), 4.0);
@@ -345,24 +414,23 @@ pub fn csr_cell_stats<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
     n_cells: usize,
     options: Options<W>,
     out: &mut [CellStats],
-    scratch: &mut [f64],
+    row_sums: &mut [f64],
+    order: &mut [u32],
 ) -> Result<(), Error> {
-    let len = check_csr_inputs(labels, x, n_cells, &options, scratch)?;
+    let len = check_csr_inputs(labels, x, n_cells, &options, row_sums, order)?;
     ensure_len("out", out, len)?;
-    let out = &mut out[..len];
-    out.fill(CellStats::EMPTY);
-    let (row_sums, pixels) = scratch.split_at_mut(x.cols());
-    let pixels = &mut pixels[..n_cells + 1];
+    group_pixels_by_cell(labels, n_cells, &options.within, order)?;
+    let (sorted, starts) = order.split_at(labels.len());
+    let row_sums = &mut row_sums[..x.cols()];
     row_sums.fill(0.0);
-    pixels.fill(0.0);
-    let result = csr_pass(labels, x, n_cells, &options, &mut StatsSink(out), row_sums, pixels);
-    if result.is_err() {
-        out.fill(CellStats::EMPTY);
-        return result;
-    }
-    if options.zeros == Zeros::Keep && x.cols() > 0 {
-        for (row, &count) in out.chunks_exact_mut(x.cols()).zip(pixels.iter()) {
-            row.iter_mut().for_each(|s| s.finish_keep_zeros(count as u64));
+    let n_genes = x.cols();
+    for cell in 0..=n_cells {
+        let pixels = &sorted[starts[cell] as usize..starts[cell + 1] as usize];
+        let row = &mut out[cell * n_genes..(cell + 1) * n_genes];
+        row.fill(CellStats::EMPTY);
+        accumulate_cell(x, pixels, &mut StatsSink(row), row_sums, options.zeros);
+        if options.zeros == Zeros::Keep {
+            row.iter_mut().for_each(|s| s.finish_keep_zeros(pixels.len() as u64));
         }
     }
     Ok(())
@@ -373,22 +441,23 @@ pub fn csr_cell_stats<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `means[label * n_genes + gene]` receives the mean (NaN when no pixel
 /// counts) and `counts[..]` the number of counted pixels; both must hold
-/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`]
-/// (on a label error counts are zeroed and means NaN).
+/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`].
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_means, csr_scratch_len, Csr}, stats::Options};
+/// use cellmap_core::{Grid, sparse::{csr_cell_means, csr_order_len, Csr}, stats::Options};
 /// // labels: 1 1 2      gene 0 per pixel: 2 . 6  (stored explicitly as 2, 0, 6)
 /// let labels = Grid::new(3, 1, &[1i32, 1, 2])?;
 /// let x = Csr::new(1, &[0i64, 1, 2, 3], &[0, 0, 0], &[2.0f64, 0.0, 6.0])?;
 /// let (mut counts, mut means) = ([0u32; 3], [0.0; 3]);
-/// let mut scratch = [0.0; csr_scratch_len(2, 1)];
-/// csr_cell_means(labels, &x, 2, Options::new(), &mut counts, &mut means, &mut scratch)?;
+/// let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(3, 2)]);
+/// csr_cell_means(labels, &x, 2, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)?;
 /// assert_eq!((counts[1], means[1], means[2]), (1, 2.0, 6.0)); // the zero does not count
-/// csr_cell_means(labels, &x, 2, Options::new().keep_zeros(), &mut counts, &mut means, &mut scratch)?;
+/// let keep = Options::new().keep_zeros();
+/// csr_cell_means(labels, &x, 2, keep, &mut counts, &mut means, &mut row_sums, &mut order)?;
 /// assert_eq!((counts[1], means[1]), (2, 1.0));
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
+#[allow(clippy::too_many_arguments)] // inputs, two outputs, two scratch buffers
 pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     x: &Csr<'_, I, V>,
@@ -396,36 +465,32 @@ pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
     options: Options<W>,
     counts: &mut [u32],
     means: &mut [f64],
-    scratch: &mut [f64],
+    row_sums: &mut [f64],
+    order: &mut [u32],
 ) -> Result<(), Error> {
-    let len = check_csr_inputs(labels, x, n_cells, &options, scratch)?;
+    let len = check_csr_inputs(labels, x, n_cells, &options, row_sums, order)?;
     ensure_len("counts", counts, len)?;
     ensure_len("means", means, len)?;
-    let (counts, sums) = (&mut counts[..len], &mut means[..len]);
-    counts.fill(0);
-    sums.fill(0.0);
-    let (row_sums, pixels) = scratch.split_at_mut(x.cols());
-    let pixels = &mut pixels[..n_cells + 1];
+    group_pixels_by_cell(labels, n_cells, &options.within, order)?;
+    let (sorted, starts) = order.split_at(labels.len());
+    let row_sums = &mut row_sums[..x.cols()];
     row_sums.fill(0.0);
-    pixels.fill(0.0);
+    let n_genes = x.cols();
     let keep_zeros = options.zeros == Zeros::Keep;
-    let mut sink = MeansSink { sums, counts, keep_zeros };
-    let result = csr_pass(labels, x, n_cells, &options, &mut sink, row_sums, pixels);
-    let MeansSink { sums, counts, .. } = sink;
-    if result.is_err() {
+    for cell in 0..=n_cells {
+        let pixels = &sorted[starts[cell] as usize..starts[cell + 1] as usize];
+        let rows = cell * n_genes..(cell + 1) * n_genes;
+        let (sums, counts) = (&mut means[rows.clone()], &mut counts[rows]);
+        sums.fill(0.0);
         counts.fill(0);
-        sums.fill(f64::NAN);
-        return result;
-    }
-    if x.cols() > 0 {
-        let rows = sums.chunks_exact_mut(x.cols()).zip(counts.chunks_exact_mut(x.cols()));
-        for ((sum_row, count_row), &pixel_count) in rows.zip(pixels.iter()) {
-            for (sum, count) in sum_row.iter_mut().zip(count_row.iter_mut()) {
-                if keep_zeros {
-                    *count = count.wrapping_add(pixel_count as u32);
-                }
-                *sum = if *count == 0 { f64::NAN } else { *sum / f64::from(*count) };
-            }
+        accumulate_cell(x, pixels, &mut MeansSink { sums, counts, keep_zeros }, row_sums, options.zeros);
+        if keep_zeros {
+            counts.iter_mut().for_each(|count| *count = count.wrapping_add(pixels.len() as u32));
+        }
+        // Divide unconditionally, then select (no branch: this loop vectorises).
+        for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
+            let mean = *sum / f64::from(count);
+            *sum = if count == 0 { f64::NAN } else { mean };
         }
     }
     Ok(())
@@ -484,7 +549,8 @@ impl<'a, V: SparseValue> GeneMajor<'a, V> {
             return Err(Error::InvalidSparse("gene_ptr's last offset differs from the number of entries"));
         }
         for pair in gene_ptr.windows(2) {
-            if pair[1] < pair[0] {
+            // An offset above the last one means a decrease further on.
+            if pair[1] < pair[0] || pair[1] > pixels.len() {
                 return Err(Error::InvalidSparse("gene_ptr decreases"));
             }
             let gene = &pixels[pair[0]..pair[1]];
@@ -572,14 +638,14 @@ pub fn csr_to_gene_major<'a, I: SparseIndex, V: SparseValue>(
     Ok(GeneMajor { n_pixels: x.rows(), gene_ptr, pixels, values })
 }
 
-/// Scratch length for [`gene_cell_stats`] with `n_selected` genes: one
-/// cursor per selected gene plus one pixel counter per label.
+/// Scratch length for [`gene_cell_stats`] with `n_selected` genes: a cursor
+/// and a heap slot per selected gene plus one pixel counter per label.
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::gene_scratch_len(3, 2487), 3 + 2488);
+/// assert_eq!(cellmap_core::sparse::gene_scratch_len(3, 2487), 2 * 3 + 2488);
 /// ```
 pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
-    n_selected.saturating_add(n_cells).saturating_add(1)
+    n_selected.saturating_mul(2).saturating_add(n_cells).saturating_add(1)
 }
 
 /// Per-cell statistics of one gene, or of the **per-pixel sum** of several
@@ -596,7 +662,8 @@ pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
 ///
 /// `out` needs [`table_len(n_cells)`](crate::stats::table_len) entries,
 /// `scratch` [`gene_scratch_len(genes.len(), n_cells)`](gene_scratch_len).
-/// Cost: O(entries of the selected genes × `genes.len()`). Labels are
+/// Cost: O(entries of the selected genes × log `genes.len()`) (a k-way
+/// merge by pixel). Labels are
 /// checked where read (pixels holding a selected entry; all pixels in Keep
 /// mode); validate the label image once with [`crate::grid::max_label`] to
 /// catch the rest.
@@ -638,14 +705,33 @@ pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     ensure_len("out", out, len)?;
     ensure_len("scratch", scratch, gene_scratch_len(genes.len(), n_cells))?;
     let out = &mut out[..len];
-    let (cursors, pixel_counts) = scratch.split_at_mut(genes.len());
+    let (cursors, rest) = scratch.split_at_mut(genes.len());
+    let (heap, pixel_counts) = rest.split_at_mut(genes.len());
     let pixel_counts = &mut pixel_counts[..len];
     out.fill(CellStats::EMPTY);
-    let result = gene_pass(labels, gm, genes, n_cells, &options, out, cursors, pixel_counts);
+    let result = gene_pass(labels, gm, genes, n_cells, &options, out, [cursors, heap], pixel_counts);
     if result.is_err() {
         out.fill(CellStats::EMPTY);
     }
     result
+}
+
+/// Restores the min-heap property below `heap[i]` for the keys `key(slot)`.
+fn sift_down<K: PartialOrd>(heap: &mut [usize], mut i: usize, key: impl Fn(usize) -> K) {
+    loop {
+        let left = 2 * i + 1;
+        let Some(&l) = heap.get(left) else { return };
+        let child = match heap.get(left + 1) {
+            Some(&r) if key(r) < key(l) => left + 1,
+            _ => left,
+        };
+        if key(heap[child]) < key(heap[i]) {
+            heap.swap(child, i);
+            i = child;
+        } else {
+            return;
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the checked inputs of gene_cell_stats, split for `?`
@@ -656,7 +742,7 @@ fn gene_pass<L: Label, V: SparseValue, W: Within>(
     n_cells: usize,
     options: &Options<W>,
     out: &mut [CellStats],
-    cursors: &mut [usize],
+    [cursors, heap]: [&mut [usize]; 2],
     pixel_counts: &mut [usize],
 ) -> Result<(), Error> {
     let labels = labels.as_slice();
@@ -679,32 +765,39 @@ fn gene_pass<L: Label, V: SparseValue, W: Within>(
             }
         }
     } else {
-        for (cursor, &g) in cursors.iter_mut().zip(genes) {
+        // k-way merge by pixel: a binary min-heap of gene slots keyed by
+        // (next pixel, slot), so equal pixels come out in the order of `genes`.
+        let mut heap_len = 0;
+        for (slot, (cursor, &g)) in cursors.iter_mut().zip(genes).enumerate() {
             *cursor = gm.gene_ptr[g];
+            if gm.gene_ptr[g] < gm.gene_ptr[g + 1] {
+                heap[heap_len] = slot;
+                heap_len += 1;
+            }
         }
-        loop {
-            // The smallest pixel any selected gene has left.
-            let mut next = u32::MAX;
-            let mut any = false;
-            for (&cursor, &g) in cursors.iter().zip(genes) {
-                if cursor < gm.gene_ptr[g + 1] {
-                    next = next.min(gm.pixels[cursor]);
-                    any = true;
-                }
-            }
-            if !any {
-                break;
-            }
+        let key = |cursors: &[usize], slot: usize| (gm.pixels[cursors[slot]], slot);
+        for i in (0..heap_len / 2).rev() {
+            sift_down(&mut heap[..heap_len], i, |slot| key(cursors, slot));
+        }
+        while heap_len > 0 {
+            let pixel = key(cursors, heap[0]).0;
             let mut total = 0.0f64;
-            for (cursor, &g) in cursors.iter_mut().zip(genes) {
+            while heap_len > 0 && key(cursors, heap[0]).0 == pixel {
+                let slot = heap[0];
+                let end = gm.gene_ptr[genes[slot] + 1];
                 let mut gene_sum = 0.0;
-                while *cursor < gm.gene_ptr[g + 1] && gm.pixels[*cursor] == next {
-                    gene_sum = V::add_in_precision(gene_sum, gm.values[*cursor]);
-                    *cursor += 1;
+                while cursors[slot] < end && gm.pixels[cursors[slot]] == pixel {
+                    gene_sum = V::add_in_precision(gene_sum, gm.values[cursors[slot]]);
+                    cursors[slot] += 1;
                 }
                 total += gene_sum;
+                if cursors[slot] == end {
+                    heap_len -= 1;
+                    heap[0] = heap[heap_len];
+                }
+                sift_down(&mut heap[..heap_len], 0, |slot| key(cursors, slot));
             }
-            let p = next as usize;
+            let p = pixel as usize;
             let cell = label_index(labels[p], n_cells)?;
             if options.within.contains(p) {
                 emit(&mut sink, cell, total, options.zeros);
@@ -787,11 +880,12 @@ mod tests {
         let labels = Grid::new(2, 1, &[1u8, 1]).unwrap();
         let x = Csr::new(1, &[0i32, 2, 4], &[0, 0, 0, 0], &[3.0f32, -3.0, f32::NAN, 1.0]).unwrap();
         let mut out = [CellStats::EMPTY; 2];
-        let mut scratch = [0.0; csr_scratch_len(1, 1)];
-        csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut scratch).unwrap();
+        let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(2, 1)]);
+        csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order).unwrap();
         assert_eq!(out[1].count(), 0);
         // keep zeros: pixel 0 is a zero and counts; pixel 1 is NaN and does not
-        csr_cell_stats(labels, &x, 1, Options::new().keep_zeros(), &mut out, &mut scratch).unwrap();
+        let keep = Options::new().keep_zeros();
+        csr_cell_stats(labels, &x, 1, keep, &mut out, &mut row_sums, &mut order).unwrap();
         assert_eq!((out[1].count(), out[1].mean(), out[1].min()), (1, 0.0, 0.0));
     }
 
@@ -800,8 +894,9 @@ mod tests {
         let labels = Grid::new(1, 1, &[1u8]).unwrap();
         let data = [0.1f32, 0.2, 0.3];
         let x = Csr::new(1, &[0i32, 3], &[0, 0, 0], &data).unwrap();
-        let (mut counts, mut means, mut scratch) = ([0u32; 2], [0.0; 2], [0.0; 3]);
-        csr_cell_means(labels, &x, 1, Options::new(), &mut counts, &mut means, &mut scratch).unwrap();
+        let (mut counts, mut means, mut row_sums, mut order) = ([0u32; 2], [0.0; 2], [0.0; 1], [0u32; 4]);
+        csr_cell_means(labels, &x, 1, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)
+            .unwrap();
         assert_eq!(means[1], f64::from(0.1f32 + 0.2f32 + 0.3f32));
     }
 
@@ -810,22 +905,25 @@ mod tests {
         let labels = Grid::new(2, 1, &[1u8, 3]).unwrap();
         let x = Csr::new(2, &[0i32, 1, 2], &[0, 1], &[1.0f32, 2.0]).unwrap();
         let mut out = [CellStats::EMPTY; 4];
-        let mut scratch = [0.0; 8];
+        let (mut row_sums, mut order) = ([0.0; 2], [0u32; 8]);
+        let label_error = csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order);
+        assert_eq!(label_error, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
+        assert_eq!(out, [CellStats::EMPTY; 4], "outputs untouched on a label error");
         assert_eq!(
-            csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut scratch),
-            Err(Error::LabelOutOfRange { label: 3, max: 1 })
-        );
-        assert_eq!(
-            csr_cell_stats(labels, &x, 3, Options::new(), &mut out, &mut scratch),
+            csr_cell_stats(labels, &x, 3, Options::new(), &mut out, &mut row_sums, &mut order),
             Err(Error::BufferTooSmall { buffer: "out", needed: 8, got: 4 })
         );
         assert_eq!(
-            csr_cell_stats(labels, &x, 3, Options::new(), &mut [CellStats::EMPTY; 8], &mut [0.0; 5]),
-            Err(Error::BufferTooSmall { buffer: "scratch", needed: 6, got: 5 })
+            csr_cell_stats(labels, &x, 3, Options::new(), &mut out, &mut [0.0; 1], &mut order),
+            Err(Error::BufferTooSmall { buffer: "row_sums", needed: 2, got: 1 })
+        );
+        assert_eq!(
+            csr_cell_stats(labels, &x, 7, Options::new(), &mut out, &mut row_sums, &mut order),
+            Err(Error::BufferTooSmall { buffer: "order", needed: 11, got: 8 })
         );
         let three_rows = Csr::new(2, &[0i32, 1, 2, 2], &[0, 1], &[1.0f32, 2.0]).unwrap();
         assert!(matches!(
-            csr_cell_stats(labels, &three_rows, 3, Options::new(), &mut out, &mut scratch),
+            csr_cell_stats(labels, &three_rows, 3, Options::new(), &mut out, &mut row_sums, &mut order),
             Err(Error::InvalidSparse(_))
         ));
         for (indptr, indices) in
@@ -835,6 +933,12 @@ mod tests {
             assert!(matches!(Csr::new(2, indptr, indices, &data), Err(Error::InvalidSparse(_))));
         }
         assert!(matches!(Csr::new(2, &[0i32, 1], &[-1], &[1.0f32]), Err(Error::InvalidSparse(_))));
+        let bad_ptrs: [&[usize]; 4] = [&[], &[1, 3], &[0, 10, 3], &[0, 2, 1, 3]];
+        for gene_ptr in bad_ptrs {
+            let err = GeneMajor::new(4, gene_ptr, &[0, 1, 2], &[1.0f32; 3]).unwrap_err();
+            assert!(matches!(err, Error::InvalidSparse(_)), "{gene_ptr:?}: {err:?}");
+        }
+        assert!(GeneMajor::new(2, &[0, 3], &[0, 1, 2], &[1.0f32; 3]).is_err(), "pixel out of range");
         let (mut ptr, mut pix, mut val) = ([0usize; 2], [0u32; 2], [0f32; 2]);
         assert_eq!(
             csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap_err(),
@@ -874,14 +978,16 @@ mod tests {
             let x = Csr::new(cols, &indptr, &indices, &data).unwrap();
             let mut out = vec![CellStats::EMPTY; (n + 1) * cols];
             let (mut counts, mut means) = (vec![0u32; (n + 1) * cols], vec![0.0; (n + 1) * cols]);
-            let mut scratch = vec![0.0; csr_scratch_len(n, cols)];
+            let mut row_sums = vec![0.0; csr_row_sums_len(cols)];
+            let mut order = vec![0u32; csr_order_len(rows, n)];
             let opts = Options { zeros, within: AllPixels };
             if use_mask {
-                csr_cell_stats(lg, &x, n, opts.within(mg), &mut out, &mut scratch).unwrap();
-                csr_cell_means(lg, &x, n, opts.within(mg), &mut counts, &mut means, &mut scratch).unwrap();
+                csr_cell_stats(lg, &x, n, opts.within(mg), &mut out, &mut row_sums, &mut order).unwrap();
+                csr_cell_means(lg, &x, n, opts.within(mg), &mut counts, &mut means, &mut row_sums, &mut order)
+                    .unwrap();
             } else {
-                csr_cell_stats(lg, &x, n, opts, &mut out, &mut scratch).unwrap();
-                csr_cell_means(lg, &x, n, opts, &mut counts, &mut means, &mut scratch).unwrap();
+                csr_cell_stats(lg, &x, n, opts, &mut out, &mut row_sums, &mut order).unwrap();
+                csr_cell_means(lg, &x, n, opts, &mut counts, &mut means, &mut row_sums, &mut order).unwrap();
             }
             for i in 0..expected.len() {
                 proptest::prop_assert!(same(&expected[i], &out[i]), "entry {}: {:?} vs {:?}", i, expected[i], out[i]);
@@ -922,6 +1028,39 @@ mod tests {
         }
 
         #[test]
+        fn garbage_inputs_give_errors_not_panics(
+            w in 0usize..4, h in 0usize..4, cols in 0usize..4, n in 0usize..3,
+            indptr in proptest::collection::vec(-2i64..8, 0..10),
+            indices in proptest::collection::vec(-2i64..6, 0..10),
+            labels in proptest::collection::vec(-2i32..5, 16),
+            gene_ptr in proptest::collection::vec(0usize..12, 0..6),
+            pixels in proptest::collection::vec(0u32..20, 0..10),
+            out_len in 0usize..30, order_len in 0usize..30, keep in proptest::bool::ANY,
+        ) {
+            let data = vec![1.5f32; indices.len()];
+            let lg = Grid::new(w, h, &labels[..w * h]).unwrap();
+            let opts = if keep { Options::new().keep_zeros() } else { Options::new() };
+            if let Ok(x) = Csr::new(cols, &indptr, &indices, &data) {
+                let mut out = vec![CellStats::EMPTY; out_len];
+                let (mut counts, mut means) = (vec![0u32; out_len], vec![0.0; out_len]);
+                let (mut row_sums, mut order) = (vec![0.0; cols], vec![0u32; order_len]);
+                let _ = csr_cell_stats(lg, &x, n, opts, &mut out, &mut row_sums, &mut order);
+                let _ = csr_cell_means(lg, &x, n, opts, &mut counts, &mut means, &mut row_sums, &mut order);
+                let (mut ptr, mut pix, mut val) = (vec![0; cols + 1], vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
+                let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
+                let mut scratch = vec![0usize; order_len];
+                let _ = gene_cell_stats(lg, &gm, &[0, cols, 1], n, opts, &mut out, &mut scratch);
+            }
+            let values = vec![2.0f32; pixels.len()];
+            if let Ok(gm) = GeneMajor::new(w * h, &gene_ptr, &pixels, &values) {
+                let genes: Vec<usize> = (0..gm.genes()).collect();
+                let mut out = vec![CellStats::EMPTY; out_len];
+                let mut scratch = vec![0usize; order_len];
+                let _ = gene_cell_stats(lg, &gm, &genes, n, opts, &mut out, &mut scratch);
+            }
+        }
+
+        #[test]
         fn dense_to_csr_round_trip_is_identical(
             w in 0usize..7, h in 0usize..7, n in 0usize..4,
             seed in proptest::collection::vec(0u32..1000, 49), keep in proptest::bool::ANY,
@@ -944,7 +1083,8 @@ mod tests {
             cell_stats(lg, Grid::new(w, h, &values).unwrap(), n, opts, &mut dense_out).unwrap();
             let x = Csr::new(1, &indptr, &indices, &data).unwrap();
             let mut csr_out = vec![CellStats::EMPTY; n + 1];
-            csr_cell_stats(lg, &x, n, opts, &mut csr_out, &mut vec![0.0; csr_scratch_len(n, 1)]).unwrap();
+            let mut order = vec![0u32; csr_order_len(rows, n)];
+            csr_cell_stats(lg, &x, n, opts, &mut csr_out, &mut [0.0], &mut order).unwrap();
             for c in 0..=n {
                 let (d, s) = (&dense_out[c], &csr_out[c]);
                 proptest::prop_assert_eq!(d.count(), s.count());

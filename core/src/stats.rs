@@ -32,6 +32,19 @@ pub const fn table_len(n_cells: usize) -> usize {
 }
 
 /// Whether pixels whose value is `0` count. NaN never counts.
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{cell_stats, CellStats, Options, Zeros}};
+/// // one cell: values 0 4 NaN
+/// let labels = Grid::new(3, 1, &[1u8, 1, 1])?;
+/// let values = Grid::new(3, 1, &[0.0f32, 4.0, f32::NAN])?;
+/// let mut out = [CellStats::EMPTY; 2];
+/// cell_stats(labels, values, 1, Options { zeros: Zeros::Skip, ..Options::new() }, &mut out)?;
+/// assert_eq!((out[1].count(), out[1].mean()), (1, 4.0));
+/// cell_stats(labels, values, 1, Options { zeros: Zeros::Keep, ..Options::new() }, &mut out)?;
+/// assert_eq!((out[1].count(), out[1].mean()), (2, 2.0));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Zeros {
@@ -46,6 +59,16 @@ pub enum Zeros {
 ///
 /// Implemented by [`AllPixels`] (every pixel) and by a mask [`Grid`] of any
 /// [`MaskValue`] (only its foreground pixels, e.g. the unfilled mask).
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{AllPixels, Within}};
+/// // # . #
+/// let mask = Grid::new(3, 1, &[255u8, 0, 255])?;
+/// assert!(mask.contains(0) && !mask.contains(1));
+/// assert!(AllPixels.contains(1));
+/// assert!(mask.check_shape(3, 1).is_ok() && mask.check_shape(1, 3).is_err());
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub trait Within {
     /// Checks that the filter fits a `width × height` label image.
     fn check_shape(&self, width: usize, height: usize) -> Result<(), Error>;
@@ -54,7 +77,13 @@ pub trait Within {
     fn contains(&self, index: usize) -> bool;
 }
 
-/// Every pixel counts (no restricting mask).
+/// Every pixel counts (no restricting mask); what [`Options::new`] uses.
+///
+/// ```
+/// use cellmap_core::stats::{AllPixels, Options, Within};
+/// let opts = Options::new();
+/// assert!(opts.within.contains(123) && AllPixels.check_shape(4, 4).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllPixels;
 
@@ -273,25 +302,138 @@ pub(crate) fn label_index<L: Label>(label: L, n_cells: usize) -> Result<usize, E
     if i > n_cells { Err(Error::LabelOutOfRange { label: i, max: n_cells }) } else { Ok(i) }
 }
 
-/// Calls `f(label_index, start, end)` for each run of equal labels within a
-/// row (pixels `start..end`, row-major), checking every label once per run.
+/// Lanes of the run accumulators: lane `k` takes the run's pixels `k`,
+/// `k + 8`, ... so that eight independent add chains (and SIMD) hide the
+/// floating-point latency; lanes are combined pairwise when the run ends.
+const LANES: usize = 8;
+
+/// Per-run accumulation, lane-wise.
+trait RunAccumulator: Default {
+    /// Adds eight consecutive pixels of the run; `keep[k]` says which count.
+    fn add_lanes(&mut self, values: &[f32; LANES], keep: [bool; LANES]);
+    /// Adds one pixel (into lane 0) if `keep`.
+    fn add_one(&mut self, value: f32, keep: bool);
+}
+
+/// The pairwise lane sum used by every accumulator (same order, same bits).
 #[inline(always)]
-fn for_each_run<L: Label>(
+fn lane_sum(l: &[f64; LANES]) -> f64 {
+    ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
+}
+
+/// Sum and count of a run.
+#[derive(Default)]
+struct SumLanes {
+    sum: [f64; LANES],
+    count: [u32; LANES],
+}
+
+impl RunAccumulator for SumLanes {
+    #[inline(always)]
+    fn add_lanes(&mut self, values: &[f32; LANES], keep: [bool; LANES]) {
+        for k in 0..LANES {
+            self.sum[k] += if keep[k] { f64::from(values[k]) } else { 0.0 };
+            self.count[k] += u32::from(keep[k]);
+        }
+    }
+    #[inline(always)]
+    fn add_one(&mut self, value: f32, keep: bool) {
+        self.sum[0] += if keep { f64::from(value) } else { 0.0 };
+        self.count[0] += u32::from(keep);
+    }
+}
+
+/// Everything [`CellStats`] holds, for a run.
+struct StatLanes {
+    sum: SumLanes,
+    sum_sq: [f64; LANES],
+    min: [f64; LANES],
+    max: [f64; LANES],
+}
+
+impl Default for StatLanes {
+    fn default() -> Self {
+        StatLanes {
+            sum: SumLanes::default(),
+            sum_sq: [0.0; LANES],
+            min: [f64::INFINITY; LANES],
+            max: [f64::NEG_INFINITY; LANES],
+        }
+    }
+}
+
+impl StatLanes {
+    #[inline(always)]
+    fn add_extremes(&mut self, lane: usize, v: f64, keep: bool) {
+        self.sum_sq[lane] += if keep { v * v } else { 0.0 };
+        self.min[lane] = if keep && v < self.min[lane] { v } else { self.min[lane] };
+        self.max[lane] = if keep && v > self.max[lane] { v } else { self.max[lane] };
+    }
+
+    fn to_stats(&self) -> CellStats {
+        let count = self.sum.count.iter().map(|&c| u64::from(c)).sum();
+        let min = self.min.iter().fold(f64::INFINITY, |a, &b| if b < a { b } else { a });
+        let max = self.max.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+        CellStats { count, sum: lane_sum(&self.sum.sum), sum_sq: lane_sum(&self.sum_sq), min, max }
+    }
+}
+
+impl RunAccumulator for StatLanes {
+    #[inline(always)]
+    fn add_lanes(&mut self, values: &[f32; LANES], keep: [bool; LANES]) {
+        self.sum.add_lanes(values, keep);
+        for k in 0..LANES {
+            self.add_extremes(k, f64::from(values[k]), keep[k]);
+        }
+    }
+    #[inline(always)]
+    fn add_one(&mut self, value: f32, keep: bool) {
+        self.sum.add_one(value, keep);
+        self.add_extremes(0, f64::from(value), keep);
+    }
+}
+
+/// One pass over the runs of equal labels within each row: accumulates the
+/// counted pixels of each run in an `A`, then calls `flush(label, &acc)`.
+/// Checks every label once per run.
+#[inline(always)]
+fn accumulate_runs<L: Label, W: Within, A: RunAccumulator>(
     labels: Grid<'_, L>,
+    values: &[f32],
     n_cells: usize,
-    mut f: impl FnMut(usize, usize, usize),
+    options: &Options<W>,
+    mut flush: impl FnMut(usize, &A),
 ) -> Result<(), Error> {
     let width = labels.width();
-    for (row_index, row) in labels.as_slice().chunks_exact(width.max(1)).enumerate() {
+    let zeros = options.zeros;
+    let within = &options.within;
+    let rows = labels.as_slice().chunks_exact(width.max(1)).zip(values.chunks_exact(width.max(1)));
+    for (row_index, (label_row, value_row)) in rows.enumerate() {
         let row_start = row_index * width;
-        let mut start = 0;
-        while let Some(&label) = row.get(start) {
-            let mut end = start + 1;
-            while row.get(end) == Some(&label) {
-                end += 1;
+        let mut i = 0;
+        while let Some(&current) = label_row.get(i) {
+            let cell = label_index(current, n_cells)?;
+            let mut acc = A::default();
+            while let (Some(label_chunk), Some(value_chunk)) =
+                (label_row[i..].first_chunk::<LANES>(), value_row[i..].first_chunk::<LANES>())
+            {
+                if !label_chunk.iter().fold(true, |same, &l| same & (l == current)) {
+                    break;
+                }
+                let keep = core::array::from_fn(|k| {
+                    is_counted(value_chunk[k], zeros) && within.contains(row_start + i + k)
+                });
+                acc.add_lanes(value_chunk, keep);
+                i += LANES;
             }
-            f(label_index(label, n_cells)?, row_start + start, row_start + end);
-            start = end;
+            while let (Some(&label), Some(&value)) = (label_row.get(i), value_row.get(i)) {
+                if label != current {
+                    break;
+                }
+                acc.add_one(value, is_counted(value, zeros) && within.contains(row_start + i));
+                i += 1;
+            }
+            flush(cell, &acc);
         }
     }
     Ok(())
@@ -303,6 +445,11 @@ fn for_each_run<L: Label>(
 /// it must hold at least [`table_len(n_cells)`](table_len) entries and is
 /// overwritten. Labels must be in `0..=n_cells`: on
 /// [`Error::LabelOutOfRange`] `out` is reset to [`CellStats::EMPTY`].
+/// Images may have up to `u32::MAX` pixels ([`Error::InvalidArgument`]
+/// beyond).
+///
+/// Sums run in eight interleaved lanes per run of equal labels (for speed),
+/// so they can differ from numpy's in the last bits (relative 1e-16).
 ///
 /// ```
 /// use cellmap_core::{Grid, stats::{cell_stats, CellStats, Options}};
@@ -327,21 +474,13 @@ pub fn cell_stats<L: Label, W: Within>(
 ) -> Result<(), Error> {
     labels.ensure_same_shape(&values)?;
     options.within.check_shape(labels.width(), labels.height())?;
+    check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("out", out, len)?;
     let out = &mut out[..len];
     out.fill(CellStats::EMPTY);
-    let values = values.as_slice();
-    let zeros = options.zeros;
-    let within = &options.within;
-    let result = for_each_run(labels, n_cells, |cell, start, end| {
-        let mut acc = CellStats::EMPTY;
-        for (offset, &v) in values[start..end].iter().enumerate() {
-            if is_counted(v, zeros) && within.contains(start + offset) {
-                acc.push(f64::from(v));
-            }
-        }
-        out[cell].merge(&acc);
+    let result = accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &StatLanes| {
+        out[cell].merge(&acc.to_stats());
     });
     if result.is_err() {
         out.fill(CellStats::EMPTY);
@@ -388,19 +527,9 @@ pub fn cell_means<L: Label, W: Within>(
     let (counts, sums) = (&mut counts[..len], &mut means[..len]);
     counts.fill(0);
     sums.fill(0.0);
-    let values = values.as_slice();
-    let zeros = options.zeros;
-    let within = &options.within;
-    let result = for_each_run(labels, n_cells, |cell, start, end| {
-        let (mut sum, mut count) = (0.0f64, 0u32);
-        for (offset, &v) in values[start..end].iter().enumerate() {
-            if is_counted(v, zeros) && within.contains(start + offset) {
-                sum += f64::from(v);
-                count += 1;
-            }
-        }
-        sums[cell] += sum;
-        counts[cell] = counts[cell].wrapping_add(count);
+    let result = accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &SumLanes| {
+        sums[cell] += lane_sum(&acc.sum);
+        counts[cell] = counts[cell].wrapping_add(acc.count.iter().sum::<u32>());
     });
     if result.is_err() {
         counts.fill(0);

@@ -2,9 +2,12 @@
 //! documented merges, output is deterministic (golden digests), and the
 //! CSR, transcripts and factor images agree with each other.
 use cellmap_core::Grid;
+use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
+use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_core::sim::spec::SimSpec;
 use cellmap_core::sim::{
-    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, SimCell, demo_cell_capacity, demo_tile,
-    digest_tile, generate_mask, reference_digest,
+    CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
+    demo_tile, digest_tile, generate_mask, reference_digest,
 };
 use std::collections::VecDeque;
 
@@ -24,15 +27,13 @@ fn le_bytes<T: Copy>(values: &[T], to: impl Fn(T) -> [u8; 4]) -> Vec<u8> {
     values.iter().flat_map(|&v| to(v)).collect()
 }
 
+/// Neighbour offsets `(row, col)` of a connectivity.
+type Offsets = &'static [(isize, isize)];
+
 const FOUR: [(isize, isize); 4] = [(-1, 0), (1, 0), (0, -1), (0, 1)];
 const EIGHT: [(isize, isize); 8] = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)];
 
-fn neighbours(
-    w: usize,
-    h: usize,
-    p: usize,
-    offsets: &'static [(isize, isize)],
-) -> impl Iterator<Item = usize> {
+fn neighbours(w: usize, h: usize, p: usize, offsets: Offsets) -> impl Iterator<Item = usize> {
     let (r, c) = ((p / w) as isize, (p % w) as isize);
     offsets.iter().filter_map(move |&(dr, dc)| {
         let (rr, cc) = (r + dr, c + dc);
@@ -64,7 +65,7 @@ fn brute_fill(mask: &[u8], w: usize, h: usize) -> Vec<bool> {
 }
 
 /// Reference labeling: components of `fg` under `offsets` (ids arbitrary).
-fn brute_label(fg: &[bool], w: usize, h: usize, offsets: &'static [(isize, isize)]) -> Vec<u32> {
+fn brute_label(fg: &[bool], w: usize, h: usize, offsets: Offsets) -> Vec<u32> {
     let mut label = vec![0u32; w * h];
     let mut next = 0;
     for start in 0..w * h {
@@ -109,7 +110,7 @@ fn expected_groups(
     filled: &[bool],
     w: usize,
     h: usize,
-    offsets: &'static [(isize, isize)],
+    offsets: Offsets,
     cells: usize,
 ) -> UnionFind {
     let mut uf = UnionFind((0..=cells).collect());
@@ -210,15 +211,27 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
         ..MaskParams::default()
     };
     let dense = MaskParams { cell_spacing: 9, gap_probabilities: [0.5, 0.3, 0.2], ..rich };
+    // Drawn cells, then components under 4- and 8-connectivity, summed.
+    let mut totals = [0usize; 3];
     for (seed, w, h, params) in
         [(1, 300, 260, rich), (2, 257, 199, rich), (3, 200, 220, dense), (4, 64, 48, rich)]
     {
-        let (mask, owner, _, cells) = simulate(seed, w, h, &params);
-        let filled = brute_fill(&mask, w, h);
-        let both: [(&'static [(isize, isize)], &str); 2] =
-            [(&FOUR, "4-connectivity"), (&EIGHT, "8-connectivity")];
-        for (offsets, name) in both {
-            let labels = brute_label(&filled, w, h, offsets);
+        let (mask, owner, sim_cells, cells) = simulate(seed, w, h, &params);
+        totals[0] += sim_cells.iter().filter(|c| c.area > 0).count();
+        let grid = Grid::new(w, h, &mask).unwrap();
+        let mut filled = vec![false; w * h];
+        let mut scratch =
+            vec![0u32; fill_holes_scratch_len(w, h).max(fill_holes_and_label_scratch_len(w, h))];
+        fill_holes(grid, &mut filled, &mut scratch).unwrap();
+        assert_eq!(filled, brute_fill(&mask, w, h), "fill_holes differs from the reference");
+        let both: [(Connectivity, Offsets, &str); 2] =
+            [(Connectivity::Four, &FOUR, "4-connectivity"), (Connectivity::Eight, &EIGHT, "8-connectivity")];
+        for (connectivity, offsets, name) in both {
+            let mut labels = vec![0u32; w * h];
+            let n = fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap();
+            totals[if connectivity == Connectivity::Four { 1 } else { 2 }] += n;
+            // Raster-order numbering: the reference BFS numbers the same way.
+            assert_eq!(labels, brute_label(&filled, w, h, offsets), "labels differ from the reference");
             let mut groups = expected_groups(&owner, &filled, w, h, offsets, cells);
             assert_partition_recovered(
                 &owner,
@@ -229,6 +242,9 @@ fn fill_and_label_recover_the_true_partition_up_to_documented_merges() {
             );
         }
     }
+    // The merges are not hypothetical: touching cells merge under
+    // 4-connectivity, and diagonal contacts add more under 8.
+    assert!(totals[2] < totals[1] && totals[1] < totals[0], "cells, 4-, 8-components: {totals:?}");
 }
 
 #[test]
@@ -274,11 +290,11 @@ fn demo(
     seed: u64,
     w: usize,
     h: usize,
-) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f32>, cellmap_core::DemoTile) {
+) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_core::DemoTile) {
     let mut mask = vec![0u8; w * h];
     let mut owner = vec![0u32; w * h];
     let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
-    let mut rates = vec![0f32; cells.len() * DEMO_GENES];
+    let mut rates = vec![0f64; cells.len() * DEMO_GENES];
     let tile = demo_tile(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
     (mask, owner, cells, rates, tile)
 }
@@ -358,4 +374,149 @@ fn output_is_deterministic_golden_digest() {
     assert_eq!(reference, REFERENCE_DIGEST, "got {reference:#x}");
 }
 
-const GOLDEN_256X192_SEED42: u64 = 0x104b_1b87_663c_a5fc;
+const GOLDEN_256X192_SEED42: u64 = 0x20ff_c448_7913_cb2b;
+
+#[test]
+fn multi_modal_spec_deserialises_from_the_documented_json() {
+    let json = r#"{
+        "seed": 7, "scenario": "ggblocks", "nside": 36, "Lns": 2,
+        "modalities": [
+            { "name": "RNA",
+              "params": { "Jsp": 200, "Jmix": 200, "Jns": 200, "expr_mean": 20.0, "nb_shape": 10.0, "dropout_rate": 0.5 },
+              "active_factors": [0, 1] },
+            { "name": "protein", "params": { "Jsp": 50, "Jmix": 50, "Jns": 0, "nb_shape": 20.0 }, "active_factors": [2] }
+        ]
+    }"#;
+    let spec: SimSpec = serde_json::from_str(json).unwrap();
+    assert_eq!((spec.seed, spec.scenario, spec.lns, spec.bkg_mean), (7, Scenario::GgBlocks, 2, 0.2));
+    assert_eq!(spec.modalities[0].name.as_str(), "RNA");
+    let rna = spec.model(0).unwrap();
+    let protein = spec.model(1).unwrap();
+    assert_eq!((rna.genes(), protein.genes()), (600, 100));
+    assert_eq!((rna.modality().dropout, rna.modality().active_factors), (0.5, 0b11));
+    assert_eq!((protein.modality().nb_shape, protein.modality().expr_mean), (20.0, 20.0));
+    assert!((0..100).all(|g| protein.loading(g).unwrap().spatial_factor == Some(2)));
+    // Fixed capacities are enforced by the deserialiser, not by a panic.
+    let too_long = r#"{ "modalities": [ { "name": "a name far too long for sixteen bytes" } ] }"#;
+    assert!(serde_json::from_str::<SimSpec>(too_long).is_err());
+    let round_trip: SimSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(round_trip, spec);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params() -> impl Strategy<Value = MaskParams> {
+        (
+            4u32..24,
+            0.0f64..0.5,
+            0.0f64..0.5,
+            [0.0f64..1.0, 0.0f64..1.0, 0.01f64..1.0],
+            0.0f64..1.0,
+            0.0f64..0.3,
+            0u32..6,
+            0u32..4,
+        )
+            .prop_map(
+                |(
+                    cell_spacing,
+                    absent_fraction,
+                    empty_fraction,
+                    gap_probabilities,
+                    hole_fraction,
+                    nested_fraction,
+                    border_holes,
+                    small_features,
+                )| {
+                    MaskParams {
+                        cell_spacing,
+                        absent_fraction,
+                        empty_fraction,
+                        gap_probabilities,
+                        hole_fraction,
+                        nested_fraction,
+                        border_holes,
+                        small_features,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any parameters and shape: no panic, a consistent truth, and fill +
+        /// label recover it up to the documented merges.
+        #[test]
+        fn any_tile_keeps_its_truth(seed in any::<u64>(), w in 0usize..90, h in 0usize..90, params in params()) {
+            let (mask, owner, cells, n) = simulate(seed, w, h, &params);
+            let mut areas = vec![0u32; n + 1];
+            for (&m, &o) in mask.iter().zip(&owner) {
+                prop_assert_eq!(m == 255, o != 0);
+                prop_assert!(o as usize <= n);
+                areas[o as usize] += 1;
+            }
+            prop_assert!(cells[..n].iter().zip(&areas[1..]).all(|(c, &a)| c.area == a));
+            if w * h > 0 {
+                let filled = brute_fill(&mask, w, h);
+                let both: [Offsets; 2] = [&FOUR, &EIGHT];
+                for offsets in both {
+                    let labels = brute_label(&filled, w, h, offsets);
+                    let mut groups = expected_groups(&owner, &filled, w, h, offsets, n);
+                    assert_partition_recovered(&owner, &labels, &mut groups, n, &format!("seed {seed} {w}x{h}"));
+                }
+            }
+        }
+
+        /// Arbitrary owner images and rates: the CSR is well formed and the
+        /// transcripts give it back.
+        #[test]
+        fn csr_and_transcripts_agree_on_any_input(
+            seed in any::<u64>(),
+            w in 0usize..12,
+            h in 0usize..12,
+            genes in 1u32..6,
+            cell_rates in prop::collection::vec(prop::collection::vec(0.0f64..30.0, 6), 3),
+            owner_seed in any::<u64>(),
+        ) {
+            let model = cellmap_core::ExpressionModel::new(
+                seed,
+                &cellmap_core::sim::NsfParams::default(),
+                &cellmap_core::sim::ModalityParams { mixed_genes: genes, ..Default::default() },
+                0,
+            ).unwrap();
+            let g = genes as usize;
+            let rates: Vec<f64> = cell_rates
+                .iter()
+                .flat_map(|r| r[..g].iter().scan(0.0, |acc, x| { *acc += x; Some(*acc) }).collect::<Vec<_>>())
+                .collect();
+            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_core::sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
+            let grid = Grid::new(w, h, &owner).unwrap();
+            let size = model.csr_size(&grid, &rates).unwrap();
+            let mut indptr = vec![0u32; w * h + 1];
+            let (mut indices, mut data) = (vec![0u32; size.nnz], vec![0f32; size.nnz]);
+            prop_assert_eq!(model.fill_csr(&grid, &rates, &mut indptr, &mut indices, &mut data).unwrap(), size);
+            prop_assert_eq!(indptr[w * h] as usize, size.nnz);
+            for p in 0..w * h {
+                let (a, b) = (indptr[p] as usize, indptr[p + 1] as usize);
+                prop_assert!(a <= b && (a == b || owner[p] != 0));
+                prop_assert!(indices[a..b].windows(2).all(|x| x[0] < x[1]));
+                for &gene in &indices[a..b] {
+                    let cell = owner[p] as usize - 1;
+                    prop_assert!(model.gene_rate(&rates, cell, gene as usize).unwrap() > 0.0);
+                }
+            }
+            let mut transcripts = vec![Default::default(); size.molecules as usize];
+            prop_assert_eq!(model.transcripts(&grid, &rates, &mut transcripts).unwrap(), transcripts.len());
+            let mut total = vec![0f32; w * h];
+            for t in &transcripts {
+                total[t.y as usize * w + t.x as usize] += 1.0;
+            }
+            for p in 0..w * h {
+                let want: f32 = data[indptr[p] as usize..indptr[p + 1] as usize].iter().sum();
+                prop_assert_eq!(total[p], want);
+            }
+        }
+    }
+}

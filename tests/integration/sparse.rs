@@ -3,8 +3,8 @@
 //! `tests/generators/sparse.py`).
 use cellmap_core::Grid;
 use cellmap_core::sparse::{
-    Csr, SparseIndex, SparseValue, csr_cell_means, csr_cell_stats, csr_scratch_len, csr_to_gene_major,
-    gene_cell_stats, gene_scratch_len,
+    Csr, SparseIndex, SparseValue, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len,
+    csr_to_gene_major, gene_cell_stats, gene_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_tests::npy::{FromF64, load};
@@ -28,17 +28,18 @@ fn check<I: SparseIndex + FromF64, V: SparseValue + FromF64 + Default>(name: &st
     let mg = Grid::new(w, h, &unfilled[..]).unwrap();
     let x = Csr::new(genes, &indptr, &indices, &data).unwrap();
     let mut out = vec![CellStats::EMPTY; (n + 1) * genes];
-    let mut scratch = vec![0.0; csr_scratch_len(n, genes)];
-    csr_cell_stats(lg, &x, n, Options::new(), &mut out, &mut scratch).unwrap();
+    let mut row_sums = vec![0.0; csr_row_sums_len(genes)];
+    let mut order = vec![0u32; csr_order_len(w * h, n)];
+    csr_cell_stats(lg, &x, n, Options::new(), &mut out, &mut row_sums, &mut order).unwrap();
     assert_matches(name, &out, &format!("sparse/{name}_default"));
     let default = out.clone();
-    csr_cell_stats(lg, &x, n, Options::new().keep_zeros(), &mut out, &mut scratch).unwrap();
+    csr_cell_stats(lg, &x, n, Options::new().keep_zeros(), &mut out, &mut row_sums, &mut order).unwrap();
     assert_matches(name, &out, &format!("sparse/{name}_keep"));
-    csr_cell_stats(lg, &x, n, Options::new().within(mg), &mut out, &mut scratch).unwrap();
+    csr_cell_stats(lg, &x, n, Options::new().within(mg), &mut out, &mut row_sums, &mut order).unwrap();
     assert_matches(name, &out, &format!("sparse/{name}_within"));
 
     let (mut counts, mut means) = (vec![0u32; out.len()], vec![0.0; out.len()]);
-    csr_cell_means(lg, &x, n, Options::new(), &mut counts, &mut means, &mut scratch).unwrap();
+    csr_cell_means(lg, &x, n, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order).unwrap();
     for (i, s) in default.iter().enumerate() {
         assert_eq!((u64::from(counts[i]), means[i].to_bits()), (s.count(), s.mean().to_bits()), "{name} {i}");
     }
@@ -85,7 +86,15 @@ fn mismatched_rows_and_bad_indices_are_rejected() {
     let labels = [0i32; 6];
     let lg = Grid::new(3, 2, &labels[..]).unwrap();
     let five_rows = Csr::new(2, &[0i64, 0, 0, 0, 0, 0], &[], &[] as &[f32]).unwrap();
-    let err = csr_cell_stats(lg, &five_rows, 0, Options::new(), &mut [CellStats::EMPTY; 2], &mut [0.0; 3]);
+    let err = csr_cell_stats(
+        lg,
+        &five_rows,
+        0,
+        Options::new(),
+        &mut [CellStats::EMPTY; 2],
+        &mut [0.0; 2],
+        &mut [0; 8],
+    );
     assert!(matches!(err, Err(cellmap_core::Error::InvalidSparse(_))), "{err:?}");
     assert_eq!(
         Csr::new(2, &[0i32, 1], &[2], &[1.0f32]).unwrap_err(),

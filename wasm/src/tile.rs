@@ -3,12 +3,14 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
+use cellmap_core::sim::{self, GeneLoading, SimCell};
+use cellmap_core::sparse::Csr;
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_core::{Grid, labeling, sparse};
 use wasm_bindgen::prelude::*;
 
 use crate::expression::Expression;
-use crate::text::grouped;
+use crate::text::{filled, grouped};
 use crate::{Colormap, Connectivity, Stat, decode};
 
 /// Colour of background pixels: transparent.
@@ -57,6 +59,43 @@ impl Tile {
     pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Tile, JsError> {
         let mask = decode::mask(bytes, file_name).map_err(|e| JsError::new(&e))?;
         Tile::from_foreground(mask.width, mask.height, mask.foreground)
+    }
+
+    /// A synthetic tissue tile with expression, made by the core simulator
+    /// (the same output for the same arguments on every target): touching
+    /// and separate cells, holes, gaps, and 20 genes whose names say their
+    /// true factors (`gene 3 · spatial factor 2`, `gene 9 · spatial 1 +
+    /// non-spatial 0`, `gene 17 · non-spatial 2`).
+    pub fn demo(seed: u32, width: u32, height: u32) -> Result<Tile, JsError> {
+        let (width, height) = (width as usize, height as usize);
+        let sim_error = core_error("demo");
+        let pixels = cellmap_core::grid::pixel_count(width, height).map_err(&sim_error)?;
+        let js = |e: String| JsError::new(&format!("demo: {e}"));
+        let mut mask = filled(pixels, 0u8, "the mask").map_err(js)?;
+        let mut owner = filled(pixels, 0u32, "the cell owners").map_err(js)?;
+        let mut cells =
+            filled(sim::demo_cell_capacity(width, height), SimCell::EMPTY, "the cells").map_err(js)?;
+        let mut rates = filled(cells.len().saturating_mul(sim::DEMO_GENES), 0f64, "the rates").map_err(js)?;
+        let demo =
+            sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+                .map_err(&sim_error)?;
+        let rates = &rates[..demo.mask.cells * sim::DEMO_GENES];
+        let owner = Grid::new(width, height, &owner[..]).map_err(&sim_error)?;
+        let nnz = demo.model.csr_size(&owner, rates).map_err(&sim_error)?.nnz;
+        let mut indptr = filled(pixels + 1, 0u32, "the CSR row offsets").map_err(js)?;
+        let mut indices = filled(nnz, 0u32, "the CSR gene indices").map_err(js)?;
+        let mut data = filled(nnz, 0f32, "the CSR values").map_err(js)?;
+        demo.model.fill_csr(&owner, rates, &mut indptr, &mut indices, &mut data).map_err(&sim_error)?;
+        let csr = Csr::new(sim::DEMO_GENES, &indptr, &indices, &data).map_err(&sim_error)?;
+        let mut expression = Expression::from_csr(&csr).map_err(js)?;
+        let names = (0..sim::DEMO_GENES)
+            .map(|g| demo.model.loading(g).map(|loading| demo_gene_name(g, &loading)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sim_error)?;
+        expression.set_names(names).map_err(|e| JsError::new(&e))?;
+        let mut tile = Tile::from_foreground(width, height, mask)?;
+        tile.expression = Some(expression);
+        Ok(tile)
     }
 
     /// A tile from mask pixels already in memory: `mask` holds
@@ -307,23 +346,23 @@ impl Tile {
     /// A tile over a `width × height` foreground mask (1 = cell), labelled
     /// with the default options (fill holes, 4-connectivity).
     pub(crate) fn from_foreground(width: usize, height: usize, mask: Vec<u8>) -> Result<Self, JsError> {
-        let pixels = width
-            .checked_mul(height)
-            .filter(|n| n.checked_mul(4).is_some())
-            .ok_or_else(|| JsError::new(&format!("a {height}×{width} tile is too large for wasm memory")))?;
+        let too_large = |e: String| JsError::new(&format!("a {height}×{width} tile does not fit: {e}"));
+        let pixels = width.checked_mul(height).ok_or_else(|| too_large("too many pixels".into()))?;
+        let labels = filled(pixels, 0u32, "the labels").map_err(too_large)?;
+        let rgba = filled(pixels, 0u32, "the RGBA pixels").map_err(too_large)?;
         let mut tile = Tile {
             width,
             height,
             mask,
             fill_holes: true,
             connectivity: Connectivity::Four,
-            labels: vec![0; width * height],
+            labels,
             cell_count: 0,
             regions: Vec::new(),
             expression: None,
             selection: None,
             values: Vec::new(),
-            pixels: vec![0; pixels],
+            pixels: rgba,
         };
         tile.relabel()?;
         Ok(tile)
@@ -372,7 +411,9 @@ impl Tile {
     /// the per-cell values of the current selection.
     fn relabel(&mut self) -> Result<(), JsError> {
         let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
-        let mut scratch = vec![0u32; labeling::label_scratch_len(self.width, self.height)];
+        let mut scratch =
+            filled(labeling::label_scratch_len(self.width, self.height), 0u32, "the labeling scratch")
+                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
         let connectivity = self.connectivity.into();
         let count = if self.fill_holes {
             labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, &mut scratch)
@@ -391,6 +432,18 @@ impl Tile {
             self.compute(&genes, stat)?;
         }
         Ok(())
+    }
+}
+
+/// `gene 9 · spatial 1 + non-spatial 0`: the gene's true factors.
+fn demo_gene_name(gene: usize, loading: &GeneLoading) -> String {
+    let spatial = loading.spatial_factor.filter(|_| loading.spatial_weight > 0.0);
+    let nonspatial = loading.nonspatial_factor.filter(|_| loading.nonspatial_weight > 0.0);
+    match (spatial, nonspatial) {
+        (Some(l), None) => format!("gene {gene} · spatial factor {l}"),
+        (Some(l), Some(k)) => format!("gene {gene} · spatial {l} + non-spatial {k}"),
+        (None, Some(k)) => format!("gene {gene} · non-spatial {k}"),
+        (None, None) => format!("gene {gene} · background only"),
     }
 }
 

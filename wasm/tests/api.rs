@@ -4,13 +4,15 @@
 //! They run in node (`cargo test -p cellmap-wasm --target
 //! wasm32-unknown-unknown --tests`) and, with `WASM_BINDGEN_USE_BROWSER=1`,
 //! in headless Chromium; on the host they count as 0 tests.
-use cellmap_wasm::{Colormap, Connectivity, Stat, Tile};
+use cellmap_wasm::{Colormap, Connectivity, Stat, Tile, reference_digest};
 use js_sys::{JSON, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const MASK_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.npy");
 const MASK_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.png");
+const MASK_TIF: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.tif");
+const LABELS_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/labels_u16.png");
 const EXPRESSION_NPZ: &[u8] = include_bytes!("../../tests/fixtures/wasm/expression.npz");
 const DENSE_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/dense.npy");
 const EXPECTED_JSON: &str = include_str!("../../tests/fixtures/wasm/expected.json");
@@ -135,13 +137,15 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 }
 
 #[wasm_bindgen_test]
-fn png_mask_gives_the_same_labels_as_npy() {
+fn png_tiff_and_label_images_give_the_same_labels_as_npy() {
     let npy = Tile::from_mask(MASK_NPY, "mask.npy").unwrap();
-    let png = Tile::from_mask(MASK_PNG, "mask.png").unwrap();
-    assert_eq!((png.width(), png.height(), png.cell_count()), (16, 12, npy.cell_count()));
-    for row in 0..12 {
-        for col in 0..16 {
-            assert_eq!(png.cell_at(row, col), npy.cell_at(row, col));
+    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif"), (LABELS_PNG, "labels_u16.png")] {
+        let tile = Tile::from_mask(bytes, name).unwrap();
+        assert_eq!((tile.width(), tile.height(), tile.cell_count()), (16, 12, npy.cell_count()), "{name}");
+        for row in 0..12 {
+            for col in 0..16 {
+                assert_eq!(tile.cell_at(row, col), npy.cell_at(row, col), "{name} ({row}, {col})");
+            }
         }
     }
 }
@@ -341,4 +345,40 @@ fn errors_name_the_file_and_say_what_is_wrong() {
     assert_eq!(tile.gene_names(), ["A", "B", "C"]);
     let cell = message(tile.cell_info(0).unwrap_err());
     assert!(cell.contains("no cell 0"), "{cell}");
+
+    let huge = message(Tile::demo(1, 70_000, 70_000).unwrap_err());
+    assert!(huge.contains("70000×70000"), "{huge}");
+}
+
+#[wasm_bindgen_test]
+fn simulator_output_is_bit_identical_to_the_host() {
+    // The same constant the host test of cellmap-core checks.
+    assert_eq!(cellmap_core::sim::reference_digest(), Ok(cellmap_core::sim::REFERENCE_DIGEST));
+    assert_eq!(reference_digest().unwrap(), format!("{:016x}", cellmap_core::sim::REFERENCE_DIGEST));
+}
+
+#[wasm_bindgen_test]
+fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
+    let mut a = Tile::demo(7, 96, 80).unwrap();
+    let mut b = Tile::demo(7, 96, 80).unwrap();
+    assert_eq!((a.width(), a.height()), (96, 80));
+    assert!(a.cell_count() > 5, "{} cells", a.cell_count());
+    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 20));
+    let names = a.gene_names();
+    assert_eq!(names[0].split(" · ").next(), Some("gene 0"));
+    assert!(
+        names.iter().any(|n| n.contains("spatial factor")) && names.iter().any(|n| n.contains("non-spatial"))
+    );
+    a.compute_values(&[0], Stat::Mean).unwrap();
+    b.compute_values(&[0], Stat::Mean).unwrap();
+    assert_eq!(a.cell_values().len(), a.cell_count() as usize + 1);
+    for label in 1..=a.cell_count() {
+        assert!(same(a.cell_value(label), b.cell_value(label)));
+    }
+    assert!(a.value_range()[1] > 0.0, "the demo expresses gene 0");
+    let mut other = Tile::demo(8, 96, 80).unwrap();
+    other.compute_values(&[0], Stat::Mean).unwrap();
+    assert!(
+        (1..=a.cell_count().min(other.cell_count())).any(|l| !same(a.cell_value(l), other.cell_value(l)))
+    );
 }

@@ -24,6 +24,10 @@
 //!   to the border**, which hole filling must not fill). Holes are shrunk (or
 //!   dropped) so that at least 2 px of cell surround them inside the cell's
 //!   region: a hole never splits its cell.
+//! * Finally every cell keeps only the pixels joined to its seed pixel by a
+//!   4-connected path through the cell (its hole included): the digitised
+//!   outline, gap and hole can leave thin fragments on small cells, and a
+//!   cell is never allowed to fall apart.
 //! * In free background: `small_features` of each of **1-pixel cells**, pairs
 //!   of 2×2 blocks touching only at a corner, **diagonal staircases** of 3–8
 //!   1-pixel cells, and 4-pixel **diamonds** (one cell around a 1-pixel hole).
@@ -65,6 +69,12 @@ const SMALL_SLOTS: usize = 1 + 2 + STAIR_MAX + 1;
 /// Attempts to place one small feature before giving up.
 const SMALL_TRIES: u32 = 200;
 /// Smallest accepted `cell_spacing`.
+///
+/// ```
+/// use cellmap_core::sim::{MaskParams, mask::MIN_CELL_SPACING};
+/// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING, ..MaskParams::default() }.validate().is_ok());
+/// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING - 1, ..MaskParams::default() }.validate().is_err());
+/// ```
 pub const MIN_CELL_SPACING: u32 = 4;
 
 /// Parameters of the synthetic tissue. [`MaskParams::default`] gives
@@ -93,7 +103,8 @@ pub struct MaskParams {
     pub hole_fraction: f64,
     /// Fraction of seeds that become large cells with a nested ring in their hole.
     pub nested_fraction: f64,
-    /// Number of cells moved onto the border with a hole open to the outside.
+    /// Number of cells moved onto the border with a hole open to the outside
+    /// (at most: a cell too crowded for a 2 px rim around its hole keeps none).
     pub border_holes: u32,
     /// How many of each small feature kind to place.
     pub small_features: u32,
@@ -116,6 +127,12 @@ impl Default for MaskParams {
 
 impl MaskParams {
     /// Checks every parameter's domain.
+    ///
+    /// ```
+    /// use cellmap_core::sim::MaskParams;
+    /// assert!(MaskParams::default().validate().is_ok());
+    /// assert!(MaskParams { gap_probabilities: [0.0; 3], ..MaskParams::default() }.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), Error> {
         let unit = |p: f64| (0.0..=1.0).contains(&p);
         if self.cell_spacing < MIN_CELL_SPACING {
@@ -135,6 +152,12 @@ impl MaskParams {
     }
 
     /// Length of the `cells` buffer [`generate_mask`] needs for a tile.
+    ///
+    /// ```
+    /// use cellmap_core::sim::MaskParams;
+    /// let p = MaskParams { cell_spacing: 10, small_features: 0, ..MaskParams::default() };
+    /// assert_eq!(p.cell_capacity(95, 40), 10 * 4);
+    /// ```
     pub const fn cell_capacity(&self, width: usize, height: usize) -> usize {
         cell_capacity(width, height, self.cell_spacing, self.small_features)
     }
@@ -156,6 +179,17 @@ pub const fn cell_capacity(width: usize, height: usize, cell_spacing: u32, small
 }
 
 /// What a slot of the `cells` buffer holds.
+///
+/// ```
+/// use cellmap_core::sim::{generate_mask, CellKind, MaskParams, SimCell};
+/// let p = MaskParams { small_features: 1, ..MaskParams::default() };
+/// let (mut mask, mut owner) = ([0u8; 40 * 40], [0u32; 40 * 40]);
+/// let mut cells = [SimCell::EMPTY; 21];
+/// let info = generate_mask(1, 40, 40, &p, &mut mask, &mut owner, &mut cells)?;
+/// // the small features follow the grid cells
+/// assert!(cells[..info.cells].iter().any(|c| c.kind == CellKind::SinglePixel && c.area == 1));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CellKind {
     /// No cell (a removed seed, or an unused slot).
@@ -211,6 +245,12 @@ pub struct SimCell {
 
 impl SimCell {
     /// An empty slot (what to initialise a `cells` buffer with).
+    ///
+    /// ```
+    /// use cellmap_core::sim::SimCell;
+    /// let cells = [SimCell::EMPTY; 8]; // a stack buffer for generate_mask
+    /// assert!(cells.iter().all(|c| c.area == 0));
+    /// ```
     pub const EMPTY: SimCell = SimCell {
         kind: CellKind::Absent,
         row: 0.0,
@@ -263,27 +303,45 @@ impl SimCell {
         1.0 - libm::hypot(h[0], h[1]) - libm::hypot(h[2], h[3]) - libm::hypot(h[4], h[5])
     }
 
-    /// Whether a pixel at offset `(dy, dx)` from the seed is inside the cell
-    /// (ignoring the gap), holes and rings applied.
-    fn contains(&self, dy: f64, dx: f64) -> bool {
+    /// Where a pixel at offset `(dy, dx)` from the seed falls (ignoring the
+    /// gap): outside the outline, in the hole (the nested ring counts as
+    /// cell), or in the cell.
+    fn classify(&self, dy: f64, dx: f64) -> Place {
         let u = (dx * self.cos_t + dy * self.sin_t) / self.a;
         let v = (-dx * self.sin_t + dy * self.cos_t) / self.b;
         let rn = libm::sqrt(u * u + v * v);
         let inside = rn == 0.0 || rn <= self.outline(u / rn, v / rn);
-        if !inside || !self.has_hole() {
-            return inside;
+        if !inside {
+            return Place::Outside;
+        }
+        if !self.has_hole() {
+            return Place::Cell;
         }
         let (hu, hv) = (u - self.hole_u, v - self.hole_v);
         let hr = libm::sqrt(hu * hu + hv * hv);
-        if hr >= self.hole_r {
-            return true;
-        }
-        // Inside the hole: only the nested ring is foreground.
-        matches!(self.kind, CellKind::Nested) && hr > 0.45 * self.hole_r && hr < 0.7 * self.hole_r
+        let in_ring =
+            matches!(self.kind, CellKind::Nested) && hr > 0.45 * self.hole_r && hr < 0.7 * self.hole_r;
+        if hr >= self.hole_r || in_ring { Place::Cell } else { Place::Hole }
     }
 }
 
+/// Where a pixel falls relative to its nearest seed's cell.
+enum Place {
+    Outside,
+    Hole,
+    Cell,
+}
+
 /// Summary of a generated tile.
+///
+/// ```
+/// use cellmap_core::sim::{generate_mask, MaskParams, SimCell};
+/// let (mut mask, mut owner, mut cells) = ([0u8; 0], [0u32; 0], [SimCell::EMPTY; 0]);
+/// let p = MaskParams { small_features: 0, ..MaskParams::default() };
+/// let info = generate_mask(1, 0, 0, &p, &mut mask, &mut owner, &mut cells)?; // an empty tile
+/// assert_eq!((info.cells, info.drawn, info.foreground), (0, 0, 0));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaskInfo {
     /// Columns.
@@ -501,11 +559,13 @@ fn arrange(seed: u64, params: &MaskParams, grid: &Layout, cells: &mut [SimCell])
                 nearest = k;
             }
         }
-        // Only one border may cut the cell, or its ring could fall apart.
+        // Only one border may cut the cell (the nearest, once the seed is
+        // moved onto it), or its ring could fall apart.
         let a = cell.a.max(0.5 * s);
         let reach = a * (2.0 - cell.outline_min()) + 1.0;
         let across = if nearest < 2 { [distances[2], distances[3]] } else { [distances[0], distances[1]] };
-        if across[0] < reach || across[1] < reach {
+        let opposite = distances[nearest ^ 1] + distances[nearest] - 1.5;
+        if across[0] < reach || across[1] < reach || opposite < reach {
             continue;
         }
         match nearest {
@@ -636,11 +696,67 @@ fn rasterise(grid: &Layout, cells: &mut [SimCell], mask: &mut [u8], owner: &mut 
                     continue;
                 }
             }
-            if cell.contains(y - cell.row, x - cell.col) {
-                mask[p] = 255;
-                owner[p] = best as u32 + 1;
-                cells[best].area += 1;
+            match cell.classify(y - cell.row, x - cell.col) {
+                Place::Outside => {}
+                Place::Hole => (mask[p], owner[p]) = (HOLE_MARK, best as u32 + 1),
+                Place::Cell => (mask[p], owner[p]) = (255, best as u32 + 1),
             }
+        }
+    }
+    trim_to_seed_paths(grid, cells, mask, owner);
+    for (m, o) in mask.iter_mut().zip(owner.iter_mut()) {
+        if *m == HOLE_MARK {
+            (*m, *o) = (0, 0);
+        } else if *o != 0 {
+            cells[*o as usize - 1].area += 1;
+        }
+    }
+}
+
+/// Temporary mask value of hole pixels during [`rasterise`]: they belong
+/// to their cell's body for [`trim_to_seed_paths`], and end as background.
+const HOLE_MARK: u8 = 1;
+
+/// Removes every pixel that has no 4-connected path to its cell's seed
+/// pixel through the cell's body (its pixels and hole): each pixel must
+/// keep its *parent* — the neighbour one step toward the seed along the
+/// longer axis — until the seed is reached. This cuts the rare thin
+/// fragments the digitised outline, gap and hole can leave, so a cell is
+/// never split after hole filling (a cell whose seed pixel is not its own
+/// disappears). Alternating raster passes until nothing changes.
+fn trim_to_seed_paths(grid: &Layout, cells: &[SimCell], mask: &mut [u8], owner: &mut [u32]) {
+    let (w, h) = (grid.width, grid.height);
+    let check = |p: usize, mask: &mut [u8], owner: &mut [u32]| -> bool {
+        let o = owner[p];
+        if o == 0 {
+            return false;
+        }
+        let cell = &cells[o as usize - 1];
+        let (r, c) = ((p / w) as isize, (p % w) as isize);
+        let sr = libm::round(cell.row).clamp(0.0, (h - 1) as f64) as isize;
+        let sc = libm::round(cell.col).clamp(0.0, (w - 1) as f64) as isize;
+        let (dr, dc) = (sr - r, sc - c);
+        if dr == 0 && dc == 0 {
+            return false;
+        }
+        let (pr, pc) = if dr.abs() >= dc.abs() { (r + dr.signum(), c) } else { (r, c + dc.signum()) };
+        let parent = pr as usize * w + pc as usize;
+        if owner[parent] == o {
+            return false;
+        }
+        (mask[p], owner[p]) = (0, 0);
+        true
+    };
+    loop {
+        let mut removed = false;
+        for p in 0..w * h {
+            removed |= check(p, mask, owner);
+        }
+        for p in (0..w * h).rev() {
+            removed |= check(p, mask, owner);
+        }
+        if !removed {
+            break;
         }
     }
 }

@@ -22,7 +22,7 @@
 //! let mut mask = vec![0u8; w * h];
 //! let mut owner = vec![0u32; w * h];
 //! let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
-//! let mut rates = vec![0f32; cells.len() * DEMO_GENES];
+//! let mut rates = vec![0f64; cells.len() * DEMO_GENES];
 //! let demo = demo_tile(1, w, h, &mut mask, &mut owner, &mut cells, &mut rates)?;
 //! let grid = Grid::new(w, h, &owner)?;
 //! let size = demo.model.csr_size(&grid, &rates)?;
@@ -48,20 +48,40 @@ pub use rng::{SplitMix64, Xoshiro256StarStar};
 use crate::{Error, Grid};
 
 /// Genes of the demo model: 8 spatial, 8 mixed, 4 non-spatial.
+///
+/// ```
+/// use cellmap_core::sim::{demo_modality_params, DEMO_GENES};
+/// assert_eq!(demo_modality_params().genes(), DEMO_GENES);
+/// ```
 pub const DEMO_GENES: usize = 20;
 
 /// The demo's mask parameters (the defaults).
+///
+/// ```
+/// use cellmap_core::sim::{demo_cell_capacity, demo_mask_params};
+/// assert_eq!(demo_mask_params().cell_capacity(300, 200), demo_cell_capacity(300, 200));
+/// ```
 pub fn demo_mask_params() -> MaskParams {
     MaskParams::default()
 }
 
 /// The demo's spot-level parameters: quilt patterns on 36×36 spots.
+///
+/// ```
+/// use cellmap_core::sim::{demo_nsf_params, Scenario};
+/// assert_eq!((demo_nsf_params().scenario, demo_nsf_params().nside), (Scenario::Quilt, 36));
+/// ```
 pub fn demo_nsf_params() -> NsfParams {
     NsfParams::default()
 }
 
 /// The demo's genes: 8 spatial, 8 mixed and 4 non-spatial, NB shape 10,
 /// no dropout.
+///
+/// ```
+/// let p = cellmap_core::sim::demo_modality_params();
+/// assert_eq!((p.spatial_genes, p.mixed_genes, p.nonspatial_genes, p.dropout), (8, 8, 4, 0.0));
+/// ```
 pub fn demo_modality_params() -> ModalityParams {
     ModalityParams { spatial_genes: 8, mixed_genes: 8, nonspatial_genes: 4, ..ModalityParams::default() }
 }
@@ -77,6 +97,16 @@ pub const fn demo_cell_capacity(width: usize, height: usize) -> usize {
 }
 
 /// What [`demo_tile`] made.
+///
+/// ```
+/// use cellmap_core::sim::{demo_cell_capacity, demo_tile, SimCell, DEMO_GENES};
+/// let (mut mask, mut owner) = ([0u8; 32 * 32], [0u32; 32 * 32]);
+/// let mut cells = [SimCell::EMPTY; demo_cell_capacity(32, 32)];
+/// let mut rates = [0f64; demo_cell_capacity(32, 32) * DEMO_GENES];
+/// let demo = demo_tile(5, 32, 32, &mut mask, &mut owner, &mut cells, &mut rates)?;
+/// assert_eq!((demo.mask.width, demo.model.genes()), (32, DEMO_GENES));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemoTile {
     /// The mask summary.
@@ -89,6 +119,13 @@ pub struct DemoTile {
 /// the per-cell rates into `rates` (`cells.len() · DEMO_GENES`), and returns
 /// the model to produce the CSR ([`ExpressionModel::csr_size`] then
 /// [`ExpressionModel::fill_csr`]) or transcripts. See the module example.
+///
+/// ```
+/// use cellmap_core::sim::{demo_tile, SimCell};
+/// let (mut mask, mut owner) = ([0u8; 16], [0u32; 16]);
+/// let mut cells = [SimCell::EMPTY; 1]; // too small
+/// assert!(demo_tile(0, 4, 4, &mut mask, &mut owner, &mut cells, &mut [0.0; 0]).is_err());
+/// ```
 pub fn demo_tile(
     seed: u64,
     width: usize,
@@ -96,7 +133,7 @@ pub fn demo_tile(
     mask: &mut [u8],
     owner: &mut [u32],
     cells: &mut [SimCell],
-    rates: &mut [f32],
+    rates: &mut [f64],
 ) -> Result<DemoTile, Error> {
     let model = ExpressionModel::new(seed, &demo_nsf_params(), &demo_modality_params(), 0)?;
     let capacity = demo_cell_capacity(width, height);
@@ -126,11 +163,21 @@ impl Default for Fnv1a {
 
 impl Fnv1a {
     /// The offset basis.
+    ///
+    /// ```
+    /// assert_eq!(cellmap_core::sim::Fnv1a::new().finish(), 0xCBF2_9CE4_8422_2325);
+    /// ```
     pub const fn new() -> Self {
         Self(0xCBF2_9CE4_8422_2325)
     }
 
     /// Hashes `bytes`.
+    ///
+    /// ```
+    /// let mut h = cellmap_core::sim::Fnv1a::new();
+    /// h.write(b"foobar");
+    /// assert_eq!(h.finish(), 0x85944171F73967E8); // published FNV-1a 64 test vector
+    /// ```
     pub fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
@@ -138,6 +185,14 @@ impl Fnv1a {
     }
 
     /// Hashes each value's little-endian bytes.
+    ///
+    /// ```
+    /// use cellmap_core::sim::Fnv1a;
+    /// let (mut a, mut b) = (Fnv1a::new(), Fnv1a::new());
+    /// a.write_u32s(&[1]);
+    /// b.write(&[1, 0, 0, 0]);
+    /// assert_eq!(a, b);
+    /// ```
     pub fn write_u32s(&mut self, values: &[u32]) {
         for v in values {
             self.write(&v.to_le_bytes());
@@ -145,6 +200,14 @@ impl Fnv1a {
     }
 
     /// Hashes each value's little-endian IEEE bits.
+    ///
+    /// ```
+    /// use cellmap_core::sim::Fnv1a;
+    /// let (mut a, mut b) = (Fnv1a::new(), Fnv1a::new());
+    /// a.write_f32s(&[1.0]);
+    /// b.write_u32s(&[0x3F80_0000]);
+    /// assert_eq!(a, b);
+    /// ```
     pub fn write_f32s(&mut self, values: &[f32]) {
         for v in values {
             self.write(&v.to_bits().to_le_bytes());
@@ -152,6 +215,12 @@ impl Fnv1a {
     }
 
     /// The hash so far.
+    ///
+    /// ```
+    /// let mut h = cellmap_core::sim::Fnv1a::default();
+    /// h.write(b"");
+    /// assert_eq!(h.finish(), 0xCBF2_9CE4_8422_2325);
+    /// ```
     pub const fn finish(&self) -> u64 {
         self.0
     }
@@ -175,10 +244,23 @@ pub fn digest_tile(mask: &[u8], owner: &[u32], indptr: &[u32], indices: &[u32], 
 }
 
 /// Seed of the reference tile of [`reference_digest`].
+///
+/// ```
+/// use cellmap_core::sim::{REFERENCE_HEIGHT, REFERENCE_SEED, REFERENCE_WIDTH};
+/// assert_eq!((REFERENCE_SEED, REFERENCE_WIDTH, REFERENCE_HEIGHT), (2024, 48, 40));
+/// ```
 pub const REFERENCE_SEED: u64 = 2024;
 /// Width of the reference tile.
+///
+/// ```
+/// assert_eq!(cellmap_core::sim::REFERENCE_WIDTH, 48);
+/// ```
 pub const REFERENCE_WIDTH: usize = 48;
 /// Height of the reference tile.
+///
+/// ```
+/// assert_eq!(cellmap_core::sim::REFERENCE_HEIGHT, 40);
+/// ```
 pub const REFERENCE_HEIGHT: usize = 40;
 /// Largest CSR the reference tile may produce.
 const REFERENCE_NNZ: usize = 8192;
@@ -196,12 +278,21 @@ const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, R
 
 /// The digest every target must reproduce from [`reference_digest`]
 /// (checked on the host by the tests and in wasm32 by the wasm tests).
-pub const REFERENCE_DIGEST: u64 = 0x7487_E56F_F4D2_3B15;
+///
+/// ```
+/// use cellmap_core::sim::{reference_digest, REFERENCE_DIGEST};
+/// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub const REFERENCE_DIGEST: u64 = 0x54D1_555C_1D5C_8598;
 
-/// Simulates the fixed reference tile (48×40, seed 2024, spacing 12, the
-/// demo genes) in stack buffers (≈90 KB) and returns [`digest_tile`] of
-/// its mask, owner image and CSR. Equal to [`REFERENCE_DIGEST`] on every
-/// target: the cross-target determinism check.
+/// The cross-target determinism check: simulates the fixed reference tile
+/// (48×40, seed 2024, spacing 12, the demo genes) in stack buffers
+/// (≈100 KB), takes [`digest_tile`] of its mask, owner image and CSR, and
+/// continues the FNV-1a hash over a sweep that reaches every sampler branch
+/// the tile may miss (normal, gamma with shape < 1 and ≥ 1, Poisson by
+/// inversion and by PTRS, negative binomial, and a pixel with more than 64
+/// molecules). Equal to [`REFERENCE_DIGEST`] on every target.
 ///
 /// ```
 /// use cellmap_core::sim::{reference_digest, REFERENCE_DIGEST};
@@ -213,7 +304,7 @@ pub fn reference_digest() -> Result<u64, Error> {
     let mut mask = [0u8; N];
     let mut owner = [0u32; N];
     let mut cells = [SimCell::EMPTY; REFERENCE_CELLS];
-    let mut rates = [0f32; REFERENCE_CELLS * DEMO_GENES];
+    let mut rates = [0f64; REFERENCE_CELLS * DEMO_GENES];
     let mut indptr = [0u32; N + 1];
     let mut indices = [0u32; REFERENCE_NNZ];
     let mut data = [0f32; REFERENCE_NNZ];
@@ -224,5 +315,27 @@ pub fn reference_digest() -> Result<u64, Error> {
     let grid = Grid::new(w, h, &owner[..])?;
     let size =
         model.fill_csr(&grid, &rates[..info.cells * DEMO_GENES], &mut indptr, &mut indices, &mut data)?;
-    Ok(digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]))
+    let tile = digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]);
+
+    let mut h = Fnv1a(tile);
+    let mut rng = Xoshiro256StarStar::seed_from_u64(REFERENCE_SEED);
+    for _ in 0..64 {
+        h.write(&samplers::standard_normal(&mut rng).to_bits().to_le_bytes());
+        h.write(&samplers::gamma(&mut rng, 0.3, 1.0)?.to_bits().to_le_bytes());
+        h.write(&samplers::gamma(&mut rng, 7.5, 2.0)?.to_bits().to_le_bytes());
+        h.write(&samplers::poisson(&mut rng, 3.3)?.to_le_bytes());
+        h.write(&samplers::poisson(&mut rng, 250.0)?.to_le_bytes());
+        h.write(&samplers::negative_binomial(&mut rng, 20.2, 10.0)?.to_le_bytes());
+    }
+    let busy = ExpressionModel::new(REFERENCE_SEED, &demo_nsf_params(), &demo_modality_params(), 1)?;
+    let mut running = [0f64; DEMO_GENES];
+    for (gene, r) in running.iter_mut().enumerate() {
+        *r = 10.0 * (gene + 1) as f64; // running sums: 200 molecules expected per pixel
+    }
+    let pixels = [1u32; 4];
+    let size =
+        busy.fill_csr(&Grid::new(4, 1, &pixels[..])?, &running, &mut indptr, &mut indices, &mut data)?;
+    h.write_u32s(&indices[..size.nnz]);
+    h.write_f32s(&data[..size.nnz]);
+    Ok(h.finish())
 }

@@ -38,6 +38,10 @@ pub enum Scenario {
 
 impl Scenario {
     /// Number of spatial factors `L`.
+    ///
+    /// ```
+    /// assert_eq!(cellmap_core::sim::Scenario::GgBlocks.factors(), 4);
+    /// ```
     pub const fn factors(self) -> usize {
         match self {
             Scenario::Quilt | Scenario::GgBlocks => 4,
@@ -46,6 +50,10 @@ impl Scenario {
     }
 
     /// Side of the basic block: `nside` must be a multiple of it.
+    ///
+    /// ```
+    /// assert_eq!(cellmap_core::sim::Scenario::Both.unit(), 12);
+    /// ```
     pub const fn unit(self) -> usize {
         match self {
             Scenario::GgBlocks => 6,
@@ -128,6 +136,11 @@ const fn in_square_band(i: usize) -> bool {
 
 /// The published ggblocks definition: flat indices (row · 6 + col) of the
 /// ones of each 6×6 block.
+///
+/// ```
+/// use cellmap_core::sim::patterns::{ggblocks, GGBLOCKS_INDICES};
+/// assert!(GGBLOCKS_INDICES[3].iter().all(|&i| ggblocks(3, i / 6, i % 6)));
+/// ```
 pub const GGBLOCKS_INDICES: [&[usize]; 4] =
     [&[1, 6, 7, 8, 13], &[3, 4, 5, 9, 11, 15, 16, 17], &[18, 24, 25, 30, 31, 32], &[21, 22, 23, 28, 34]];
 

@@ -23,11 +23,22 @@ pub struct SplitMix64 {
 
 impl SplitMix64 {
     /// A generator whose state is `seed`.
+    ///
+    /// ```
+    /// let mut s = cellmap_core::sim::SplitMix64::new(1234567);
+    /// assert_eq!(s.next_u64(), 6457827717110365317); // splitmix64.c reference output
+    /// ```
     pub const fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
     /// The next output; advances the state by the golden-ratio increment.
+    ///
+    /// ```
+    /// let mut s = cellmap_core::sim::SplitMix64::new(0);
+    /// assert_eq!(s.next_u64(), 0xE220_A839_7B1D_CDAF);
+    /// assert_eq!(s.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    /// ```
     pub const fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix64(self.state)
@@ -96,6 +107,13 @@ impl Xoshiro256StarStar {
     /// Seeds the state with four consecutive SplitMix64 outputs from `seed`
     /// (the authors' recommended seeding). Never all-zero: SplitMix64's
     /// outputs are a bijection of distinct states.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{SplitMix64, Xoshiro256StarStar};
+    /// let mut sm = SplitMix64::new(9);
+    /// let state = [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()];
+    /// assert_eq!(Xoshiro256StarStar::seed_from_u64(9), Xoshiro256StarStar::from_state(state).unwrap());
+    /// ```
     pub const fn seed_from_u64(seed: u64) -> Self {
         let mut sm = SplitMix64::new(seed);
         let s = [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()];
@@ -115,6 +133,11 @@ impl Xoshiro256StarStar {
     }
 
     /// The next 64-bit output.
+    ///
+    /// ```
+    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::from_state([1, 2, 3, 4]).unwrap();
+    /// assert_eq!((rng.next_u64(), rng.next_u64(), rng.next_u64()), (11520, 0, 1509978240));
+    /// ```
     #[inline]
     pub const fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
@@ -130,6 +153,11 @@ impl Xoshiro256StarStar {
 
     /// A uniform `f64` in `[0, 1)`: the top 53 bits times 2⁻⁵³ (every
     /// multiple of 2⁻⁵³ equally likely).
+    ///
+    /// ```
+    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::seed_from_u64(0);
+    /// assert!((0..1000).map(|_| rng.next_f64()).all(|u| (0.0..1.0).contains(&u)));
+    /// ```
     #[inline]
     pub const fn next_f64(&mut self) -> f64 {
         unit_from_bits(self.next_u64())
@@ -137,6 +165,11 @@ impl Xoshiro256StarStar {
 
     /// A uniform `f64` in the open interval `(0, 1)`: `(k + 0.5)·2⁻⁵²` for
     /// the top 52 bits `k`, so it is safe to take its logarithm.
+    ///
+    /// ```
+    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::seed_from_u64(0);
+    /// assert!((0..1000).map(|_| rng.next_f64_open()).all(|u| u > 0.0 && u < 1.0));
+    /// ```
     #[inline]
     pub const fn next_f64_open(&mut self) -> f64 {
         open_unit_from_bits(self.next_u64())

@@ -18,6 +18,12 @@ use super::rng::Xoshiro256StarStar;
 use crate::Error;
 
 /// Largest Poisson mean accepted (the count must fit a `u64` comfortably).
+///
+/// ```
+/// use cellmap_core::sim::{samplers::{poisson, MAX_POISSON_MEAN}, Xoshiro256StarStar};
+/// let mut rng = Xoshiro256StarStar::seed_from_u64(0);
+/// assert!(poisson(&mut rng, MAX_POISSON_MEAN * 2.0).is_err());
+/// ```
 pub const MAX_POISSON_MEAN: f64 = 1e15;
 
 /// PTRS is used from this mean on; below it, inversion.

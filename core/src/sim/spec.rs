@@ -20,11 +20,22 @@ use super::patterns::Scenario;
 use crate::Error;
 
 /// Most modalities in a spec.
+///
+/// ```
+/// use cellmap_core::sim::spec::{SimSpec, MAX_MODALITIES};
+/// assert_eq!(SimSpec::default().modalities.capacity(), MAX_MODALITIES);
+/// ```
 pub const MAX_MODALITIES: usize = 4;
 
 /// A modality's feature parameters, named as in the NSF code and the
 /// multi-omics notes (`Jsp`, `Jmix`, `Jns`, `expr_mean`, `mix_frac_spat`,
 /// `nb_shape`, `dropout_rate`).
+///
+/// ```
+/// use cellmap_core::sim::spec::FeatureSpec;
+/// let f = FeatureSpec::default(); // the NSF gen_loadings defaults
+/// assert_eq!((f.jsp, f.jmix, f.jns, f.expr_mean, f.mix_frac_spat), (0, 500, 0, 20.0, 0.55));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -64,6 +75,13 @@ impl Default for FeatureSpec {
 }
 
 /// One modality: a name, its features and the spatial factors it expresses.
+///
+/// ```
+/// use cellmap_core::sim::spec::SimSpec;
+/// let spec = SimSpec::default();
+/// assert_eq!(spec.modalities[1].name.as_str(), "protein");
+/// assert_eq!(spec.modalities[1].active_factors.as_slice(), &[1, 2, 3]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -181,6 +199,11 @@ impl Default for SimSpec {
 
 impl SimSpec {
     /// The shared spot-level parameters.
+    ///
+    /// ```
+    /// use cellmap_core::sim::{spec::SimSpec, NsfParams};
+    /// assert_eq!(SimSpec::default().nsf(), NsfParams::default());
+    /// ```
     pub fn nsf(&self) -> NsfParams {
         NsfParams {
             scenario: self.scenario,
@@ -193,6 +216,13 @@ impl SimSpec {
 
     /// The validated model of modality `index` (its random streams are
     /// separated by `index`; the spots, `F` and `U` are shared).
+    ///
+    /// ```
+    /// use cellmap_core::sim::spec::SimSpec;
+    /// let spec = SimSpec::default();
+    /// assert_eq!(spec.model(0)?.modality().dropout, 0.5);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn model(&self, index: usize) -> Result<ExpressionModel, Error> {
         let m = self.modalities.get(index).ok_or(Error::InvalidArgument("modality index out of range"))?;
         ExpressionModel::new(self.seed, &self.nsf(), &m.params()?, index as u32)

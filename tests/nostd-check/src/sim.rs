@@ -30,7 +30,7 @@ pub(crate) fn check(input: &[u8; 64]) -> u32 {
     let mut m = [0u8; W * H];
     let mut owner = [0u32; W * H];
     let mut cells = [SimCell::EMPTY; CELLS];
-    let mut rates = [0f32; CELLS * DEMO_GENES];
+    let mut rates = [0f64; CELLS * DEMO_GENES];
     let Ok(demo) = demo_tile(seed, W, H, &mut m, &mut owner, &mut cells, &mut rates) else { return u32::MAX };
     let params = MaskParams { small_features: 0, ..MaskParams::default() };
     let mut cells2 = [SimCell::EMPTY; 4];
@@ -51,9 +51,10 @@ pub(crate) fn check(input: &[u8; 64]) -> u32 {
     acc ^=
         model.lambda(0, 0).map_or(1, |l| l.to_bits() as u32) ^ model.spot_of(W, H, 1, 1).unwrap_or(0) as u32;
     acc ^= model.loading(0).map_or(1, |l| l.spatial_weight.to_bits() as u32);
+    acc ^= model.gene_name(0).map_or(1, |n| n.len() as u32);
     acc ^= model.nonspatial_factor(0, 0).to_bits() as u32 ^ model.spatial_factor(0, 0).to_bits() as u32;
     acc ^= (model.rates_len(2) + model.genes() + model.spots()) as u32;
-    let mut other = [0f32; 2];
+    let mut other = [0f64; 2];
     let single = [SimCell::new(CellKind::Plain, 0.0, 0.0, 1)];
     let free = ExpressionModel::new(
         seed,

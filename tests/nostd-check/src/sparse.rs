@@ -1,7 +1,7 @@
 use cellmap_core::Grid;
 use cellmap_core::sparse::{
-    Csr, GeneMajor, csr_cell_means, csr_cell_stats, csr_scratch_len, csr_to_gene_major, gene_cell_stats,
-    gene_scratch_len,
+    Csr, GeneMajor, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major,
+    gene_cell_stats, gene_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options};
 
@@ -29,12 +29,22 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     else {
         return 1;
     };
-    let mut scratch = [0f64; csr_scratch_len(1, 2)];
+    let mut row_sums = [0f64; csr_row_sums_len(2)];
+    let mut order = [0u32; csr_order_len(64, 1)];
     let mut out = [CellStats::EMPTY; 4];
     let (mut counts, mut means) = ([0u32; 4], [0f64; 4]);
-    let a = csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut scratch).is_ok();
-    let b = csr_cell_means(labels, &x, 1, Options::new().keep_zeros(), &mut counts, &mut means, &mut scratch)
-        .is_ok();
+    let a = csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order).is_ok();
+    let b = csr_cell_means(
+        labels,
+        &x,
+        1,
+        Options::new().keep_zeros(),
+        &mut counts,
+        &mut means,
+        &mut row_sums,
+        &mut order,
+    )
+    .is_ok();
     let (mut gene_ptr, mut pixels, mut values) = ([0usize; 3], [0u32; 128], [0f32; 128]);
     let Ok(gm) = csr_to_gene_major(&x, &mut gene_ptr, &mut pixels[..nnz], &mut values[..nnz]) else {
         return 2;

@@ -1,0 +1,95 @@
+//! `cellmap assign`: transcripts to cells, and counts per cell and gene.
+
+use std::io::Write;
+
+use anyhow::Result;
+use cellmap_core::assign::{self, OUT_OF_IMAGE};
+use cellmap_core::{Grid, stats};
+use cellmap_io::transcripts::{self, Options};
+use serde_json::json;
+
+use crate::args::{AssignArgs, PresetArg};
+use crate::input::read_labels;
+use crate::out::StagedDir;
+use crate::report::emit;
+
+pub fn run(args: AssignArgs) -> Result<()> {
+    let (labels, cells) = read_labels(&args.labels)?;
+    let mut options = match args.preset {
+        PresetArg::Xenium => Options::xenium(),
+        PresetArg::Genesegnet => Options::genesegnet(),
+    };
+    if let Some(scale) = args.scale {
+        options.units_per_pixel = scale;
+    }
+    let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
+
+    let mut cell_ids = vec![0u32; table.len()];
+    let summary = match args.max_distance {
+        Some(radius) => {
+            let (width, height) = (labels.width, labels.height);
+            let mut nearest = vec![0u32; labels.data.len()];
+            let mut scratch = vec![0u32; assign::nearest_cell_scratch_len(width, height)];
+            assign::nearest_cell_map(labels.grid(), radius, &mut nearest, &mut scratch)?;
+            let map = Grid::new(width, height, &nearest[..])?;
+            assign::assign_points(map, &table.x, &table.y, options.units_per_pixel, &mut cell_ids)?
+        }
+        None => {
+            assign::assign_points(labels.grid(), &table.x, &table.y, options.units_per_pixel, &mut cell_ids)?
+        }
+    };
+    let genes = table.gene_names.len();
+    let mut counts = vec![0u32; stats::table_len(cells) * genes];
+    assign::count_cell_genes(&cell_ids, &table.gene, cells, genes, &mut counts)?;
+    // In the mapping CSV, cell 0 means "no cell": background or outside the image.
+    for id in &mut cell_ids {
+        if *id == OUT_OF_IMAGE {
+            *id = 0;
+        }
+    }
+
+    let out = StagedDir::new(&args.output)?;
+    out.file("assignments.csv", |w| {
+        Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &cell_ids)?)
+    })?;
+    // Row k-1 = cell k: drop the background row.
+    let counts: Vec<i64> = counts.into_iter().skip(genes).map(i64::from).collect();
+    out.file("counts.npz", |w| {
+        let mut npz = cellmap_io::npz::NpzWriter::new(w, "counts.npz");
+        npz.add("counts", &[cells, genes], &counts)?;
+        let ids: Vec<i32> = (1..=cells).map(|c| c as i32).collect();
+        npz.add("cell_id", &[cells], &ids)?;
+        npz.finish()?;
+        Ok(())
+    })?;
+    out.file("genes.txt", |w| {
+        table.gene_names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
+        Ok(())
+    })?;
+    out.commit()?;
+
+    let text = format!(
+        "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} control \
+         records dropped); {cells} cells × {genes} genes -> {}",
+        table.len(),
+        summary.in_cells,
+        summary.background,
+        summary.out_of_image,
+        table.dropped_low_qv,
+        table.dropped_controls,
+        args.output.display()
+    );
+    let report = json!({
+        "transcripts": table.len(),
+        "in_cells": summary.in_cells,
+        "background": summary.background,
+        "outside": summary.out_of_image,
+        "dropped_low_qv": table.dropped_low_qv,
+        "dropped_controls": table.dropped_controls,
+        "cells": cells,
+        "genes": genes,
+        "output": args.output,
+    });
+    emit(args.json, report, &text)?;
+    Ok(())
+}

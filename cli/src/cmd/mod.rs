@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod assign;
+pub mod bench;
+pub mod demo;
+pub mod label;
+pub mod reduce;
+pub mod run;
