@@ -438,7 +438,7 @@ fn read_elements<T: Swap, R: Read>(
     expected: u64,
     source: &str,
 ) -> Result<Vec<T>, Error> {
-    let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+    let mut out: Vec<T> = crate::pages::zeroed_vec(count);
     let got = read_full(reader, bytemuck::cast_slice_mut(&mut out)).map_err(|e| io_or_zip(source, e))?;
     if (got as u64) < expected {
         return Err(Error::new(source, ErrorKind::Truncated { expected, got: got as u64 }));
