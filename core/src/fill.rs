@@ -77,11 +77,12 @@ pub(crate) fn fill_holes_with<M: MaskValue>(
     if mask.is_empty() {
         return Ok(0);
     }
-    runs.find_holes(mask);
+    let outside_root = runs.join_background(mask);
     let out = &mut filled[..mask.len()];
     let mut holes = 0usize;
     let mut done = 0usize;
     for row in 0..height {
+        runs.mark_row(row, outside_root);
         let first_pixel = row * width;
         for (start, end, outside) in runs.background_runs(row) {
             if outside {

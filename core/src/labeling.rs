@@ -215,7 +215,12 @@ pub(crate) fn fill_holes_and_label_with<M: MaskValue, L: Label>(
     if mask.is_empty() {
         return Ok(0);
     }
-    runs.find_holes(mask);
+    let outside_root = runs.join_background(mask);
+    // All rows first: filling a row in place overwrites the marks that
+    // later rows' marks are read from.
+    for row in 0..height {
+        runs.mark_row(row, outside_root);
+    }
     for row in 0..height {
         runs.fill_row_in_place(row, width);
         runs.join_with_row_above(row, connectivity.reach());
@@ -230,10 +235,10 @@ pub(crate) fn fill_holes_and_label_with<M: MaskValue, L: Label>(
 // ---------------------------------------------------------------------------
 
 /// Marks a background run connected to the image border (after
-/// [`RunTable::find_holes`]).
+/// [`RunTable::mark_row`]).
 pub(crate) const OUTSIDE: u32 = u32::MAX;
 /// Marks a background run enclosed by foreground (after
-/// [`RunTable::find_holes`]).
+/// [`RunTable::mark_row`]).
 pub(crate) const HOLE: u32 = u32::MAX - 1;
 
 /// Run slots per row: a row of `width` pixels holds at most
@@ -381,9 +386,11 @@ impl<'a> RunTable<'a> {
     }
 
     /// Background phase of hole filling: background runs joined through
-    /// edges (scipy's default structure), then every background run
-    /// marked [`OUTSIDE`] or [`HOLE`] in `parents`.
-    pub(crate) fn find_holes<M: MaskValue>(&mut self, mask: Grid<'_, M>) {
+    /// edges (scipy's default structure), and all runs touching the border
+    /// joined into one set, whose root it returns (`None` when no
+    /// background touches the border). Then [`RunTable::mark_row`] tells
+    /// holes from the outside.
+    pub(crate) fn join_background<M: MaskValue>(&mut self, mask: Grid<'_, M>) -> Option<u32> {
         let (width, height) = (mask.width(), mask.height());
         for row in 0..height {
             self.scan_row::<M, true>(row, mask.row(row));
@@ -403,19 +410,23 @@ impl<'a> RunTable<'a> {
                 }
             }
         }
-        let outside_root = self.first_border_run.map(|first| find(self.parents, first));
-        for row in 0..height {
-            let base = row * self.stride;
-            for slot in base..base + self.counts[row] as usize {
-                let parent = self.parents[slot];
-                self.parents[slot] = if parent as usize != slot {
-                    self.parents[parent as usize] // already a marker
-                } else if outside_root == Some(parent) {
-                    OUTSIDE
-                } else {
-                    HOLE
-                };
-            }
+        self.first_border_run.map(|first| find(self.parents, first))
+    }
+
+    /// Replaces the parents of the background runs of `row` with
+    /// [`OUTSIDE`] or [`HOLE`]. Rows must be marked in order: a run's
+    /// parent is an earlier run, already marked.
+    pub(crate) fn mark_row(&mut self, row: usize, outside_root: Option<u32>) {
+        let base = row * self.stride;
+        for slot in base..base + self.counts[row] as usize {
+            let parent = self.parents[slot];
+            self.parents[slot] = if parent as usize != slot {
+                self.parents[parent as usize]
+            } else if outside_root == Some(parent) {
+                OUTSIDE
+            } else {
+                HOLE
+            };
         }
     }
 
@@ -432,7 +443,7 @@ impl<'a> RunTable<'a> {
     }
 
     /// Replaces the background runs of `row` (marked by
-    /// [`RunTable::find_holes`]) with the foreground runs of the filled
+    /// [`RunTable::mark_row`]) with the foreground runs of the filled
     /// mask: the gaps between [`OUTSIDE`] runs. Run `k` of the new row is
     /// written only after old run `k` has been read.
     fn fill_row_in_place(&mut self, row: usize, width: usize) {
@@ -506,7 +517,7 @@ impl<'a> RunTable<'a> {
     }
 
     /// The background runs of `row` and whether each is [`OUTSIDE`] (after
-    /// [`RunTable::find_holes`]), as `(start, end, outside)` columns.
+    /// [`RunTable::mark_row`]), as `(start, end, outside)` columns.
     pub(crate) fn background_runs(&self, row: usize) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
         let base = row * self.stride;
         (base..base + self.counts[row] as usize).map(move |slot| {

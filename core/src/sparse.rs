@@ -13,13 +13,22 @@
 //! restricts the pixels.
 //!
 //! Outputs are row-major `(n_cells + 1) × n_genes` tables indexed by label
-//! (row 0 is the background): entry `label * n_genes + gene`.
+//! (row 0 is the background): entry `label * n_genes + gene`. To leave the
+//! background out (as scipy's indicator product `A @ X` does), pass the
+//! label image itself as the mask: `Options::new().within(labels)` (row 0
+//! then stays empty). That is also faster: background pixels are scattered
+//! over the whole matrix.
 
 use crate::error::ensure_len;
 use crate::stats::{CellStats, Options, Within, Zeros, check_countable, checked_table_len, label_index};
 use crate::{Error, Grid, Label};
 
 /// An index type of a sparse matrix: scipy writes `int32` or `int64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseIndex;
+/// assert_eq!((7i64.to_index(), (-1i32).to_index()), (Some(7), None));
+/// ```
 pub trait SparseIndex: Copy + PartialOrd {
     /// The index as `usize`, `None` if negative or too large.
     fn to_index(self) -> Option<usize>;
@@ -40,6 +49,14 @@ macro_rules! sparse_index {
 sparse_index!(i32, i64, u32, u64, usize);
 
 /// A value type of a sparse matrix: `f32` or `f64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseValue;
+/// // duplicates are summed in the data's precision, as scipy's toarray() does
+/// let in_f32 = <f32 as SparseValue>::add_in_precision(f64::from(0.1f32), 0.2f32);
+/// assert_eq!(in_f32, f64::from(0.1f32 + 0.2f32));
+/// assert_ne!(in_f32, f64::from(0.1f32) + f64::from(0.2f32));
+/// ```
 pub trait SparseValue: Copy {
     /// The value widened to `f64`.
     fn to_f64(self) -> f64;

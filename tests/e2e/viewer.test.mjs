@@ -84,8 +84,8 @@ describe('demo', () => {
     const legend = await page.evaluate(() => Array.from(
       document.getElementById('legend-bar').getContext('2d').getImageData(0, 0, 256, 1).data));
     const lut = await page.evaluate(async () => {
-      const { Colormap, Tile } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      return Array.from(Tile.colormapLut(Colormap.Viridis));
+      const { Colormap } = await import(new URL('pkg/cellmap_wasm.js', location.href));
+      return Array.from(window.cellmapViewer.tile.colormapLut(Colormap.Viridis));
     });
     assert.deepEqual(legend, lut, 'the legend bar is the LUT');
     const [low, high] = await page.evaluate(() => Array.from(window.cellmapViewer.tile.valueRange()));

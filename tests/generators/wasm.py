@@ -6,6 +6,9 @@ Writes into tests/fixtures/wasm/:
                     binary_fill_holes fills, two squares touching only at a
                     corner (2 cells with 4-connectivity, 1 with 8), a bar, a dot.
   mask.png          the same mask as an 8-bit grayscale PNG (cv2.imwrite).
+  mask.tif          the same mask as an 8-bit TIFF (cv2.imwrite, LZW).
+  labels_u16.png    scipy's labels of the filled mask as a 16-bit PNG, like a
+                    Cellpose `*_cp_masks.png`.
   expression.npz    scipy.sparse.save_npz CSR (H*W, 3) float32, row = y*W + x,
                     with unsorted column indices, an explicit zero and a NaN.
   dense.npy         the same expression as float32 (H, W, 3).
@@ -113,6 +116,9 @@ def main():
     mask = make_mask()
     np.save(OUT / "mask.npy", mask)
     cv2.imwrite(str(OUT / "mask.png"), mask)
+    cv2.imwrite(str(OUT / "mask.tif"), mask)
+    labels, _ = ndi.label(ndi.binary_fill_holes(mask > 0))
+    cv2.imwrite(str(OUT / "labels_u16.png"), labels.astype(np.uint16))
     csr, dense = make_expression(mask, rng)
     sp.save_npz(OUT / "expression.npz", csr)
     np.save(OUT / "dense.npy", dense)

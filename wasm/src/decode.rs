@@ -130,8 +130,8 @@ fn from_csr<I: cellmap_core::sparse::SparseIndex, V: crate::expression::Value>(
     indptr: &[I],
     indices: &[I],
     data: &[V],
-) -> Result<Expression, cellmap_core::Error> {
-    Expression::from_csr(&Csr::new(genes, indptr, indices, data)?)
+) -> Result<Expression, String> {
+    Expression::from_csr(&Csr::new(genes, indptr, indices, data).map_err(|e| e.to_string())?)
 }
 
 /// Integer and boolean arrays as `f64`; `None` for strings.

@@ -5,6 +5,8 @@ use cellmap_core::sparse::{self, Csr, GeneMajor, SparseIndex, SparseValue};
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_core::{Error, Grid};
 
+use crate::text::filled;
+
 /// Gene-major (CSC) expression in the input's precision, as
 /// [`sparse::csr_to_gene_major`] lays it out: for gene `g`, entries
 /// `gene_ptr[g]..gene_ptr[g + 1]` of `pixels` (ascending) and `values`.
@@ -43,11 +45,11 @@ impl Value for f64 {
 
 impl Expression {
     /// Converts a pixel-major CSR matrix (one row per pixel) to gene-major.
-    pub(crate) fn from_csr<I: SparseIndex, V: Value>(x: &Csr<'_, I, V>) -> Result<Self, Error> {
-        let mut gene_ptr = vec![0usize; sparse::gene_ptr_len(x.cols())];
-        let mut pixels = vec![0u32; x.nnz()];
-        let mut values = vec![V::default(); x.nnz()];
-        sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values)?;
+    pub(crate) fn from_csr<I: SparseIndex, V: Value>(x: &Csr<'_, I, V>) -> Result<Self, String> {
+        let mut gene_ptr = filled(sparse::gene_ptr_len(x.cols()), 0usize, "the gene offsets")?;
+        let mut pixels = filled(x.nnz(), 0u32, "the gene-major pixel indices")?;
+        let mut values = filled(x.nnz(), V::default(), "the gene-major values")?;
+        sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values).map_err(|e| e.to_string())?;
         Ok(Expression {
             n_pixels: x.rows(),
             gene_ptr,
@@ -59,7 +61,7 @@ impl Expression {
 
     /// A dense pixel-major image with `genes` values per pixel (`(H, W)`
     /// or `(H, W, G)` in C order); zeros are not stored.
-    pub(crate) fn from_dense<V: Value + PartialEq>(genes: usize, data: &[V]) -> Result<Self, Error> {
+    pub(crate) fn from_dense<V: Value + PartialEq>(genes: usize, data: &[V]) -> Result<Self, String> {
         let zero = V::default();
         let rows = data.chunks_exact(genes.max(1));
         let mut indptr = Vec::with_capacity(rows.len() + 1);
@@ -74,7 +76,7 @@ impl Expression {
             }
             indptr.push(indices.len());
         }
-        Expression::from_csr(&Csr::new(genes, &indptr, &indices, &stored)?)
+        Expression::from_csr(&Csr::new(genes, &indptr, &indices, &stored).map_err(|e| e.to_string())?)
     }
 
     pub(crate) fn gene_count(&self) -> usize {

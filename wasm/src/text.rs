@@ -1,4 +1,5 @@
-//! Numbers in error messages, written the way people read them.
+//! Numbers in error messages, written the way people read them, and
+//! allocations that fail with such a message.
 
 /// `1048576` → `"1,048,576"`.
 pub(crate) fn grouped(n: usize) -> String {
@@ -11,6 +12,17 @@ pub(crate) fn grouped(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// `len` copies of `value` in a new `Vec`, or an error that names `what`
+/// when wasm memory cannot hold them (instead of aborting the module).
+pub(crate) fn filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, String> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        format!("not enough memory for {what} ({} elements of {} bytes)", grouped(len), size_of::<T>())
+    })?;
+    v.resize(len, value);
+    Ok(v)
 }
 
 #[cfg(test)]

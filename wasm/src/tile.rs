@@ -10,7 +10,7 @@ use cellmap_core::{Grid, labeling, sparse};
 use wasm_bindgen::prelude::*;
 
 use crate::expression::Expression;
-use crate::text::grouped;
+use crate::text::{filled, grouped};
 use crate::{Colormap, Connectivity, Stat, decode};
 
 /// Colour of background pixels: transparent.
@@ -70,21 +70,24 @@ impl Tile {
         let (width, height) = (width as usize, height as usize);
         let sim_error = core_error("demo");
         let pixels = cellmap_core::grid::pixel_count(width, height).map_err(&sim_error)?;
-        let mut mask = vec![0u8; pixels];
-        let mut owner = vec![0u32; pixels];
-        let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
-        let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
+        let js = |e: String| JsError::new(&format!("demo: {e}"));
+        let mut mask = filled(pixels, 0u8, "the mask").map_err(js)?;
+        let mut owner = filled(pixels, 0u32, "the cell owners").map_err(js)?;
+        let mut cells =
+            filled(sim::demo_cell_capacity(width, height), SimCell::EMPTY, "the cells").map_err(js)?;
+        let mut rates = filled(cells.len().saturating_mul(sim::DEMO_GENES), 0f64, "the rates").map_err(js)?;
         let demo =
             sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
                 .map_err(&sim_error)?;
         let rates = &rates[..demo.mask.cells * sim::DEMO_GENES];
         let owner = Grid::new(width, height, &owner[..]).map_err(&sim_error)?;
         let nnz = demo.model.csr_size(&owner, rates).map_err(&sim_error)?.nnz;
-        let mut indptr = vec![0u32; pixels + 1];
-        let (mut indices, mut data) = (vec![0u32; nnz], vec![0f32; nnz]);
+        let mut indptr = filled(pixels + 1, 0u32, "the CSR row offsets").map_err(js)?;
+        let mut indices = filled(nnz, 0u32, "the CSR gene indices").map_err(js)?;
+        let mut data = filled(nnz, 0f32, "the CSR values").map_err(js)?;
         demo.model.fill_csr(&owner, rates, &mut indptr, &mut indices, &mut data).map_err(&sim_error)?;
         let csr = Csr::new(sim::DEMO_GENES, &indptr, &indices, &data).map_err(&sim_error)?;
-        let mut expression = Expression::from_csr(&csr).map_err(&sim_error)?;
+        let mut expression = Expression::from_csr(&csr).map_err(js)?;
         let names = (0..sim::DEMO_GENES)
             .map(|g| demo.model.loading(g).map(|loading| demo_gene_name(g, &loading)))
             .collect::<Result<Vec<_>, _>>()
@@ -169,7 +172,7 @@ impl Tile {
     /// The 256 colours of `colormap` as RGBA bytes (`Uint8Array` of 1024),
     /// for a colour-bar legend.
     #[wasm_bindgen(js_name = colormapLut)]
-    pub fn colormap_lut(&self, colormap: Colormap) -> Vec<u8> {
+    pub fn colormap_lut(colormap: Colormap) -> Vec<u8> {
         let core: color::Colormap = colormap.into();
         core.lut().iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
     }
@@ -343,23 +346,23 @@ impl Tile {
     /// A tile over a `width × height` foreground mask (1 = cell), labelled
     /// with the default options (fill holes, 4-connectivity).
     pub(crate) fn from_foreground(width: usize, height: usize, mask: Vec<u8>) -> Result<Self, JsError> {
-        let pixels = width
-            .checked_mul(height)
-            .filter(|n| n.checked_mul(4).is_some())
-            .ok_or_else(|| JsError::new(&format!("a {height}×{width} tile is too large for wasm memory")))?;
+        let too_large = |e: String| JsError::new(&format!("a {height}×{width} tile does not fit: {e}"));
+        let pixels = width.checked_mul(height).ok_or_else(|| too_large("too many pixels".into()))?;
+        let labels = filled(pixels, 0u32, "the labels").map_err(too_large)?;
+        let rgba = filled(pixels, 0u32, "the RGBA pixels").map_err(too_large)?;
         let mut tile = Tile {
             width,
             height,
             mask,
             fill_holes: true,
             connectivity: Connectivity::Four,
-            labels: vec![0; width * height],
+            labels,
             cell_count: 0,
             regions: Vec::new(),
             expression: None,
             selection: None,
             values: Vec::new(),
-            pixels: vec![0; pixels],
+            pixels: rgba,
         };
         tile.relabel()?;
         Ok(tile)
@@ -408,7 +411,9 @@ impl Tile {
     /// the per-cell values of the current selection.
     fn relabel(&mut self) -> Result<(), JsError> {
         let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
-        let mut scratch = vec![0u32; labeling::label_scratch_len(self.width, self.height)];
+        let mut scratch =
+            filled(labeling::label_scratch_len(self.width, self.height), 0u32, "the labeling scratch")
+                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
         let connectivity = self.connectivity.into();
         let count = if self.fill_holes {
             labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, &mut scratch)

@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 const MASK_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.npy");
 const MASK_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.png");
+const MASK_TIF: &[u8] = include_bytes!("../../tests/fixtures/wasm/mask.tif");
+const LABELS_PNG: &[u8] = include_bytes!("../../tests/fixtures/wasm/labels_u16.png");
 const EXPRESSION_NPZ: &[u8] = include_bytes!("../../tests/fixtures/wasm/expression.npz");
 const DENSE_NPY: &[u8] = include_bytes!("../../tests/fixtures/wasm/dense.npy");
 const EXPECTED_JSON: &str = include_str!("../../tests/fixtures/wasm/expected.json");
@@ -135,13 +137,15 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 }
 
 #[wasm_bindgen_test]
-fn png_mask_gives_the_same_labels_as_npy() {
+fn png_tiff_and_label_images_give_the_same_labels_as_npy() {
     let npy = Tile::from_mask(MASK_NPY, "mask.npy").unwrap();
-    let png = Tile::from_mask(MASK_PNG, "mask.png").unwrap();
-    assert_eq!((png.width(), png.height(), png.cell_count()), (16, 12, npy.cell_count()));
-    for row in 0..12 {
-        for col in 0..16 {
-            assert_eq!(png.cell_at(row, col), npy.cell_at(row, col));
+    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif"), (LABELS_PNG, "labels_u16.png")] {
+        let tile = Tile::from_mask(bytes, name).unwrap();
+        assert_eq!((tile.width(), tile.height(), tile.cell_count()), (16, 12, npy.cell_count()), "{name}");
+        for row in 0..12 {
+            for col in 0..16 {
+                assert_eq!(tile.cell_at(row, col), npy.cell_at(row, col), "{name} ({row}, {col})");
+            }
         }
     }
 }
@@ -242,7 +246,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 
     for colormap in [Colormap::Viridis, Colormap::Turbo, Colormap::Gray] {
         tile.paint(colormap, f64::NAN, f64::NAN, false).unwrap();
-        let lut = tile.colormap_lut(colormap);
+        let lut = Tile::colormap_lut(colormap);
         assert_eq!(lut.len(), 256 * 4);
         let pixels = tile_pixels(&tile);
         let mut no_value = None;
@@ -273,7 +277,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
     let mut tile = tile_with_expression();
     tile.compute_values(&[2], Stat::Sum).unwrap();
-    let lut = tile.colormap_lut(Colormap::Magma);
+    let lut = Tile::colormap_lut(Colormap::Magma);
     tile.paint(Colormap::Magma, -1000.0, -999.0, false).unwrap();
     let above = tile_pixels(&tile);
     let bar = (8 * 16 + 8) * 4; // inside the bar, which has a positive sum
@@ -341,6 +345,9 @@ fn errors_name_the_file_and_say_what_is_wrong() {
     assert_eq!(tile.gene_names(), ["A", "B", "C"]);
     let cell = message(tile.cell_info(0).unwrap_err());
     assert!(cell.contains("no cell 0"), "{cell}");
+
+    let huge = message(Tile::demo(1, 70_000, 70_000).unwrap_err());
+    assert!(huge.contains("70000×70000"), "{huge}");
 }
 
 #[wasm_bindgen_test]
