@@ -636,3 +636,14 @@ fn csv_missing_columns_is_rejected() {
     let args = ["assign", s(fixture("labels.npy")), s(&input), "-o", s(&o), "--preset", "xenium"];
     assert_bad_input(&args, &input, &bad.out(), "missing column");
 }
+
+#[test]
+fn absurd_label_values_are_rejected_before_allocating() {
+    let bad = Bad::new();
+    let mut labels = vec![0i32; 24 * 32];
+    labels[5] = 2_000_000_000;
+    let input = bad.input("huge.npy", &cellmap_io::npy::encode(&[24, 32], &labels).unwrap());
+    let o = bad.out().join("t.npy");
+    let args = ["reduce", s(&input), s(fixture("dense.npy")), "-o", s(&o)];
+    assert_bad_input(&args, &input, &bad.out(), "relabel");
+}
