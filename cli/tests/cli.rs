@@ -507,6 +507,8 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(cellmap(&["reduce", "a", "b", "-o", "c", "--stat", "median"]).status.code(), Some(2));
     assert_eq!(cellmap(&["run", "d", "-o", "o", "--genes", "x"]).status.code(), Some(2));
     assert_eq!(cellmap(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(cellmap(&["demo", "-o", "d", "--size", "100000"]).status.code(), Some(2));
+    assert_eq!(cellmap(&["bench", "--genes", "0"]).status.code(), Some(2));
     assert_eq!(cellmap(&[]).status.code(), Some(2));
     for sub in ["label", "reduce", "assign", "run", "bench", "demo"] {
         let out = cellmap(&[sub, "--help"]);
