@@ -75,8 +75,12 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// The project venv's python (`<repo>/.venv/bin/python`), if set up.
+/// `$CELLMAP_PYTHON` (CI sets it, so the check cannot be skipped there),
+/// else the project venv's python (`<repo>/.venv/bin/python`) if set up.
 fn venv_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CELLMAP_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     if p.exists() {
         Some(p)
