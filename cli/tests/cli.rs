@@ -432,6 +432,31 @@ fn run_processes_good_tiles_and_reports_bad_ones() {
 }
 
 #[test]
+fn run_options_reach_the_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    std::fs::copy(fixture("mask.npy"), tiles.join("t.npy")).unwrap();
+    std::fs::copy(fixture("st.npz"), tiles.join("t-expression.npz")).unwrap();
+    let out_dir = dir.path().join("out");
+    let args =
+        ["run", s(&tiles), "-o", s(&out_dir), "--genes", "0", "--stat", "count", "--connectivity", "8"];
+    assert_ok(&cellmap(&[&args[..], &["--colormap", "magma", "--vmin", "0", "--vmax", "3"]].concat()));
+    let labels8 = load(fixture("labels8.npy"));
+    assert_same(&load(&out_dir.join("t/labels.npy")), &labels8);
+    let count = cellmap_io::fs::open_npz(&out_dir.join("t/table.npz"), &Default::default())
+        .unwrap()
+        .array("count")
+        .unwrap();
+    let cells = labels8.values.iter().cloned().fold(0.0, f64::max) as usize;
+    assert_eq!(count.shape(), &[cells, 7]);
+    assert!(matches!(count.data(), cellmap_io::npy::ArrayData::I64(_)));
+    assert_eq!(files(&out_dir.join("t/maps")), ["gene_0000.png", "sum.png"]);
+    // --vmin without --vmax is a usage error.
+    assert_eq!(cellmap(&[&args[..], &["--vmin", "0"]].concat()).status.code(), Some(2));
+}
+
+#[test]
 fn npz_written_by_cellmap_loads_in_numpy() {
     let Some(py) = venv_python() else { return };
     let dir = tempfile::tempdir().unwrap();
