@@ -192,6 +192,9 @@ pub struct RunArgs {
     /// Value mapped to the last colour (default: the largest per-cell value of each gene).
     #[arg(long, requires = "vmin")]
     pub vmax: Option<f64>,
+    /// Where each gene map's min-max range comes from (ignored with --vmin/--vmax).
+    #[arg(long, value_enum, default_value_t = RangeArg::Cells, conflicts_with = "vmin")]
+    pub range: RangeArg,
     /// Also write the cell × gene table as CSV (large for thousands of genes).
     #[arg(long)]
     pub csv: bool,
@@ -215,6 +218,16 @@ pub enum ColormapArg {
     Cividis,
     Turbo,
     Gray,
+}
+
+/// The min-max range of a gene map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RangeArg {
+    /// The smallest and largest per-cell value of the gene.
+    Cells,
+    /// min(0, smallest) and largest value over the gene's pixels inside the unfilled mask: the
+    /// research script's pixel normalisation, applied to the per-cell means.
+    Pixels,
 }
 
 /// A sorted, de-duplicated list of gene columns.
