@@ -170,9 +170,10 @@ impl Tile {
     }
 
     /// The 256 colours of `colormap` as RGBA bytes (`Uint8Array` of 1024),
-    /// for a colour-bar legend.
+    /// for a colour-bar legend (a method, as in the JS API the viewer uses,
+    /// though it does not depend on the tile).
     #[wasm_bindgen(js_name = colormapLut)]
-    pub fn colormap_lut(colormap: Colormap) -> Vec<u8> {
+    pub fn colormap_lut(&self, colormap: Colormap) -> Vec<u8> {
         let core: color::Colormap = colormap.into();
         core.lut().iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
     }

@@ -246,7 +246,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 
     for colormap in [Colormap::Viridis, Colormap::Turbo, Colormap::Gray] {
         tile.paint(colormap, f64::NAN, f64::NAN, false).unwrap();
-        let lut = Tile::colormap_lut(colormap);
+        let lut = tile.colormap_lut(colormap);
         assert_eq!(lut.len(), 256 * 4);
         let pixels = tile_pixels(&tile);
         let mut no_value = None;
@@ -277,7 +277,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
 fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
     let mut tile = tile_with_expression();
     tile.compute_values(&[2], Stat::Sum).unwrap();
-    let lut = Tile::colormap_lut(Colormap::Magma);
+    let lut = tile.colormap_lut(Colormap::Magma);
     tile.paint(Colormap::Magma, -1000.0, -999.0, false).unwrap();
     let above = tile_pixels(&tile);
     let bar = (8 * 16 + 8) * 4; // inside the bar, which has a positive sum
