@@ -186,7 +186,7 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
             let (name, values) = match columns.get(k) {
                 Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values),
                 None => {
-                    sum = nan_skipping_sum(&columns, cells);
+                    sum = summed_genes(&columns, cells)?;
                     ("maps/sum.png".to_string(), &sum)
                 }
             };
@@ -203,13 +203,12 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
 }
 
 /// Per-cell sum over several genes' values, NaN skipped (NaN if every value is NaN).
-fn nan_skipping_sum(columns: &[Vec<f64>], cells: usize) -> Vec<f64> {
-    (0..cells)
-        .map(|c| {
-            let finite = columns.iter().map(|col| col[c]).filter(|v| !v.is_nan());
-            finite.fold(None, |acc: Option<f64>, v| Some(acc.unwrap_or(0.0) + v)).unwrap_or(f64::NAN)
-        })
-        .collect()
+fn summed_genes(columns: &[Vec<f64>], cells: usize) -> Result<Vec<f64>> {
+    let mut total = vec![f64::NAN; cells];
+    for column in columns {
+        cellmap_core::stats::add_skipping_nan(&mut total, column)?;
+    }
+    Ok(total)
 }
 
 impl Table {
