@@ -296,10 +296,14 @@ pub enum ClockArg {
 
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  cellmap demo -o demo && cellmap run demo -o demo-out\n\n\
-    Writes DIR/demo_<k>.npy (uint8 0/255 cell mask) and DIR/demo_<k>_ST_1024.npz (scipy CSR \
-    float32, (H*W, genes)) made by the core simulator (synthetic tissue, NSF-style spatial \
-    expression with negative-binomial counts); the same seed gives the same files.")]
+#[command(after_help = "Examples:\n  cellmap demo -o demo && cellmap run demo -o demo-out\n  \
+    cellmap label demo/demo_0.npy -o labels.npy && \
+    cellmap assign labels.npy demo/demo_0_transcripts.csv.gz -o assigned\n\n\
+    Writes DIR/demo_<k>.npy (uint8 0/255 cell mask), DIR/demo_<k>_ST_1024.npz (scipy CSR \
+    float32, (H*W, genes)) and DIR/demo_<k>_transcripts.csv.gz (the same molecules as points: \
+    columns x,y,gene in pixels, genes named gene_<index>) made by the core simulator (synthetic \
+    tissue, NSF-style spatial expression with negative-binomial counts); the same seed gives the \
+    same files.")]
 pub struct DemoArgs {
     /// Output folder (created if missing).
     #[arg(short, long, value_name = "DIR")]

@@ -553,13 +553,51 @@ fn demo_folder_runs() {
     let demo = dir.path().join("demo");
     let out = cellmap(&["demo", "-o", s(&demo), "--size", "64", "--genes", "12", "--tiles", "2"]);
     assert_ok(&out);
-    assert_eq!(files(&demo), ["demo_0.npy", "demo_0_ST_1024.npz", "demo_1.npy", "demo_1_ST_1024.npz"]);
+    let tile_files = ["demo_0.npy", "demo_0_ST_1024.npz", "demo_0_transcripts.csv.gz"];
+    let expected: Vec<String> =
+        (0..2).flat_map(|k| tile_files.map(|f| f.replace("_0", &format!("_{k}")))).collect();
+    assert_eq!(files(&demo), expected);
     let out_dir = dir.path().join("out");
     let out = cellmap(&["run", s(&demo), "-o", s(&out_dir), "--genes", "0..3", "--json"]);
     assert_ok(&out);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["ok"].as_u64(), Some(2));
     assert!(files(&out_dir).contains(&"demo_1/maps/gene_0002.png".to_string()));
+
+    // The transcripts are the CSR's molecules: assigning them to the labelled cells counts, per
+    // cell and gene, exactly the CSR's per-cell sums.
+    let labels = dir.path().join("labels.npy");
+    assert_ok(&cellmap(&["label", s(&demo.join("demo_1.npy")), "-o", s(&labels)]));
+    let sums = dir.path().join("sums.npy");
+    let csr = demo.join("demo_1_ST_1024.npz");
+    assert_ok(&cellmap(&["reduce", s(&labels), s(&csr), "-o", s(&sums), "--stat", "sum"]));
+    let assigned = dir.path().join("assigned");
+    let transcripts = demo.join("demo_1_transcripts.csv.gz");
+    assert_ok(&cellmap(&["assign", s(&labels), s(&transcripts), "-o", s(&assigned)]));
+    let sums = load(&sums);
+    let (cells, genes) = (sums.shape[0], sums.shape[1]);
+    let counts = read_npz_member(&assigned.join("counts.npz"), "counts");
+    let names = std::fs::read_to_string(assigned.join("genes.txt")).unwrap();
+    let columns: Vec<usize> =
+        names.lines().map(|n| n.strip_prefix("gene_").unwrap().parse().unwrap()).collect();
+    assert_eq!(counts.shape, [cells, columns.len()]);
+    let mut regrouped = vec![0.0; cells * genes];
+    for c in 0..cells {
+        for (k, &g) in columns.iter().enumerate() {
+            regrouped[c * genes + g] = counts.values[c * columns.len() + k];
+        }
+    }
+    assert!(sums.values.iter().sum::<f64>() > 0.0);
+    assert_same(&Array { values: regrouped, ..sums.clone() }, &sums);
+}
+
+/// One int64 member of an `.npz` written by cellmap, as the test reader's array.
+fn read_npz_member(path: &Path, name: &str) -> Array {
+    let mut npz = cellmap_io::fs::open_npz(path, &Default::default()).unwrap();
+    let array = npz.array(name).unwrap();
+    let cellmap_io::npy::ArrayData::I64(values) = array.data() else { panic!("{name}: not int64") };
+    let values = values.iter().map(|&v| v as f64).collect();
+    Array { shape: array.shape().to_vec(), dtype: "<i8".into(), values }
 }
 
 #[test]
