@@ -38,7 +38,9 @@ pub enum Command {
     cellmap label cells_cp_masks.png -o labels.npy --filled filled.npy --connectivity 8\n\n\
     MASK is a .npy (any integer, bool or float dtype), .png (8/16-bit grey) or .tif/.tiff; \
     any nonzero pixel is a cell pixel. The labels are int32 (0 = background, 1..N in raster \
-    order of each cell's first pixel, as scipy.ndimage.label).")]
+    order of each cell's first pixel, as scipy.ndimage.label). An already-labelled mask \
+    (an integer image with several distinct nonzero values, e.g. Cellpose *_cp_masks.png) is \
+    only validated and copied: see --mask-kind.")]
 pub struct LabelArgs {
     /// Cell mask (.npy, .png, .tif).
     pub mask: PathBuf,
@@ -64,6 +66,22 @@ pub struct SegmentationArgs {
     /// Do not fill holes before labeling (scipy.ndimage.binary_fill_holes is on by default).
     #[arg(long)]
     pub no_fill_holes: bool,
+    /// What the mask holds: auto = a label image if it is an integer image with more than one
+    /// distinct nonzero value (Cellpose *_cp_masks, uint32 label TIFFs), else a binary mask.
+    /// A label image is used as is (not filled or relabelled, so touching cells stay apart).
+    #[arg(long, value_enum, default_value_t = MaskKindArg::Auto)]
+    pub mask_kind: MaskKindArg,
+}
+
+/// Whether a mask file is a binary cell mask or an already-labelled image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaskKindArg {
+    /// Labels if an integer image has several distinct nonzero values, else binary.
+    Auto,
+    /// Any nonzero pixel is a cell pixel: fill holes and label.
+    Binary,
+    /// Each nonzero value is a cell id (0 = background): used as is.
+    Labels,
 }
 
 /// Which neighbours join pixels into one cell.

@@ -3,11 +3,14 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use cellmap_core::{Grid, MaskValue};
+use anyhow::{Context, Result, anyhow, bail};
+use cellmap_core::grid::max_label;
+use cellmap_core::{Error, Grid, MaskValue};
 use cellmap_io::Limits;
 use cellmap_io::npy::{Array, ArrayData};
 use cellmap_io::npz::Csr;
+
+use crate::args::MaskKindArg;
 
 /// A row-major image owned by the CLI.
 #[derive(Debug, Clone)]
@@ -58,7 +61,10 @@ fn foreground<T: MaskValue>(values: &[T]) -> Vec<bool> {
 
 /// Reads a cell mask (`.npy` of any numeric or bool dtype, `.png`, `.tif`): `true` = cell pixel.
 pub fn read_mask(path: &Path) -> Result<Image<bool>> {
-    let array = read_image(path)?;
+    mask_from_array(path, read_image(path)?)
+}
+
+fn mask_from_array(path: &Path, array: Array) -> Result<Image<bool>> {
     let shape = dims(path, &array, "mask")?;
     let data = match array.into_parts().1 {
         ArrayData::Bool(v) => v,
@@ -83,13 +89,83 @@ pub fn read_mask(path: &Path) -> Result<Image<bool>> {
 /// background) as int32 and returns it with its number of cells (the largest label).
 pub fn read_labels(path: &Path) -> Result<(Image<i32>, usize)> {
     let array = read_image(path)?;
-    let shape = dims(path, &array, "label image")?;
+    let labels = labels_from_array(path, array, "label image")?;
+    Ok((labels.labels, labels.cells))
+}
+
+/// A label image used as is: int32 labels and the number of cells (the largest label; ids
+/// with no pixel are empty cells).
+#[derive(Debug)]
+pub struct LabelImage {
+    pub labels: Image<i32>,
+    pub cells: usize,
+}
+
+impl LabelImage {
+    /// The cell pixels (nonzero labels).
+    pub fn foreground(&self) -> Image<bool> {
+        let data = self.labels.data.iter().map(|&l| l != 0).collect();
+        Image { width: self.labels.width, height: self.labels.height, data }
+    }
+}
+
+/// A mask file as `label` and `run` use it.
+#[derive(Debug)]
+pub enum MaskInput {
+    /// A binary cell mask, to fill and label.
+    Binary(Image<bool>),
+    /// An already-labelled image (Cellpose, Xenium Ranger), used as is.
+    Labels(LabelImage),
+}
+
+/// Reads a mask (`.npy`, `.png`, `.tif`) as a binary mask or a label image, per `kind` (`auto`:
+/// an integer image with more than one distinct nonzero value is a label image).
+pub fn read_mask_input(path: &Path, kind: MaskKindArg) -> Result<MaskInput> {
+    let array = read_image(path)?;
+    let labelled = match kind {
+        MaskKindArg::Binary => false,
+        MaskKindArg::Labels => true,
+        MaskKindArg::Auto => has_several_labels(array.data()),
+    };
+    if labelled {
+        Ok(MaskInput::Labels(labels_from_array(path, array, "label image")?))
+    } else {
+        Ok(MaskInput::Binary(mask_from_array(path, array)?))
+    }
+}
+
+/// True for an integer image with at least two distinct nonzero values.
+fn has_several_labels(data: &ArrayData) -> bool {
+    fn several<T: Copy + PartialEq + Default>(values: &[T]) -> bool {
+        let mut nonzero = values.iter().filter(|&&v| v != T::default());
+        match nonzero.next() {
+            Some(&first) => nonzero.any(|&v| v != first),
+            None => false,
+        }
+    }
+    match data {
+        ArrayData::U8(v) => several(v),
+        ArrayData::I8(v) => several(v),
+        ArrayData::U16(v) => several(v),
+        ArrayData::I16(v) => several(v),
+        ArrayData::U32(v) => several(v),
+        ArrayData::I32(v) => several(v),
+        ArrayData::U64(v) => several(v),
+        ArrayData::I64(v) => several(v),
+        _ => false,
+    }
+}
+
+/// Integer (or bool) labels as int32, validated: `0..=pixels` (a larger label would need a
+/// per-cell table bigger than any image can fill).
+fn labels_from_array(path: &Path, array: Array, what: &str) -> Result<LabelImage> {
+    let shape = dims(path, &array, what)?;
     fn narrow<T: Copy + TryInto<i32> + std::fmt::Display>(path: &Path, v: &[T]) -> Result<Vec<i32>> {
         v.iter()
             .map(|&x| {
-                x.try_into().ok().filter(|l: &i32| *l >= 0).with_context(|| {
+                x.try_into().ok().with_context(|| {
                     format!(
-                        "{}: label {x} is outside 0..=2147483647 (labels must be non-negative int32)",
+                        "{}: label {x} does not fit int32 (labels must be 0..=2147483647)",
                         path.display()
                     )
                 })
@@ -97,28 +173,30 @@ pub fn read_labels(path: &Path) -> Result<(Image<i32>, usize)> {
             .collect()
     }
     let data = match array.into_parts().1 {
-        ArrayData::I32(v) => narrow(path, &v)?,
+        ArrayData::I32(v) => v,
         ArrayData::Bool(v) => v.into_iter().map(i32::from).collect(),
         ArrayData::U8(v) => v.into_iter().map(i32::from).collect(),
         ArrayData::U16(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::I8(v) => narrow(path, &v)?,
-        ArrayData::I16(v) => narrow(path, &v)?,
+        ArrayData::I8(v) => v.into_iter().map(i32::from).collect(),
+        ArrayData::I16(v) => v.into_iter().map(i32::from).collect(),
         ArrayData::U32(v) => narrow(path, &v)?,
         ArrayData::I64(v) => narrow(path, &v)?,
         ArrayData::U64(v) => narrow(path, &v)?,
         other => bail!("{}: labels must be integers, got dtype {}", path.display(), other.dtype().name()),
     };
-    let image = Image::from_parts(path, shape, data)?;
-    let cells = image.data.iter().copied().max().unwrap_or(0) as usize;
+    let labels = Image::from_parts(path, shape, data)?;
+    let pixels = labels.data.len();
     // Per-cell tables have one row per label up to the largest: refuse sizes no image can need.
-    if cells > image.data.len() {
-        bail!(
-            "{}: largest label {cells} exceeds the {} pixels of the image; relabel it to 1..N first",
-            path.display(),
-            image.data.len()
-        );
-    }
-    Ok((image, cells))
+    let cells = max_label(&labels.data, pixels).map_err(|e| match e {
+        Error::LabelOutOfRange { label: usize::MAX, .. } => {
+            anyhow!("{}: negative label (labels must be 0..={pixels})", path.display())
+        }
+        _ => anyhow!(
+            "{}: {e}: the largest label exceeds the {pixels} pixels of the image; relabel it to 1..N first",
+            path.display()
+        ),
+    })?;
+    Ok(LabelImage { labels, cells })
 }
 
 /// Per-pixel values: one dense image, or a pixels × genes CSR matrix.

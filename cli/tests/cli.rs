@@ -131,6 +131,53 @@ fn label_connectivity_and_no_fill_options() {
     assert_same(&load(&out_path), &load(fixture("labels_nofill.npy")));
 }
 
+#[test]
+fn label_images_are_used_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.npy");
+    let want = load(fixture("cp_masks.npy"));
+    for mask in ["cp_masks.png", "cp_masks.npy"] {
+        let out = cellmap(&["label", s(fixture(mask)), "-o", s(&labels), "--json"]);
+        assert_ok(&out);
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((summary["cells"].as_u64(), summary["mask_kind"].as_str()), (Some(9), Some("labels")));
+        let got = load(&labels);
+        assert_eq!(got.dtype, "<i4");
+        assert_same(&got, &want);
+    }
+    // Forced binary: filled and relabelled, touching cells merged (what `auto` used to do).
+    let args = ["label", s(fixture("cp_masks.png")), "-o", s(&labels), "--mask-kind", "binary"];
+    assert_ok(&cellmap(&args));
+    assert_same(&load(&labels), &load(fixture("cp_binary_labels.npy")));
+    // A 0/255 mask has one nonzero value: binary under auto; forced labels, 255 is one (large) id.
+    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels)]);
+    assert!(stdout(&out).contains("17 cells"), "{}", stdout(&out));
+    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels), "--mask-kind", "labels"]);
+    assert!(stdout(&out).contains("label image: 255 cells"), "{}", stdout(&out));
+    // No filled mask exists for a label image.
+    let filled = dir.path().join("filled.npy");
+    let out = cellmap(&["label", s(fixture("cp_masks.npy")), "-o", s(&labels), "--filled", s(&filled)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--mask-kind binary") && !filled.exists(), "{}", stderr(&out));
+}
+
+#[test]
+fn run_keeps_the_cells_of_a_label_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    std::fs::copy(fixture("cp_masks.png"), tiles.join("t_cp_masks.png")).unwrap();
+    std::fs::copy(fixture("st.npz"), tiles.join("t_ST_1024.npz")).unwrap();
+    let out_dir = dir.path().join("out");
+    assert_ok(&cellmap(&["run", s(&tiles), "-o", s(&out_dir), "--genes", "0..2"]));
+    assert_same(&load(&out_dir.join("t/labels.npy")), &load(fixture("cp_masks.npy")));
+    let means = read_npz_member(&out_dir.join("t/table.npz"), "mean");
+    assert_close(&means, &load(fixture("cp_means.npy")), 1e-12);
+    assert!(means.values[4 * 7..5 * 7].iter().all(|v| v.is_nan()), "label 5 has no pixel");
+    let regions = std::fs::read_to_string(out_dir.join("t/regions.csv")).unwrap();
+    assert!(regions.lines().nth(5).unwrap().starts_with("5,0,"), "{regions}");
+}
+
 // ------------------------------------------------------------------ reduce
 
 #[test]
@@ -591,13 +638,17 @@ fn demo_folder_runs() {
     assert_same(&Array { values: regrouped, ..sums.clone() }, &sums);
 }
 
-/// One int64 member of an `.npz` written by cellmap, as the test reader's array.
+/// One int64 or float64 member of an `.npz` written by cellmap, as the test reader's array.
 fn read_npz_member(path: &Path, name: &str) -> Array {
+    use cellmap_io::npy::ArrayData;
     let mut npz = cellmap_io::fs::open_npz(path, &Default::default()).unwrap();
     let array = npz.array(name).unwrap();
-    let cellmap_io::npy::ArrayData::I64(values) = array.data() else { panic!("{name}: not int64") };
-    let values = values.iter().map(|&v| v as f64).collect();
-    Array { shape: array.shape().to_vec(), dtype: "<i8".into(), values }
+    let (dtype, values) = match array.data() {
+        ArrayData::I64(v) => ("<i8", v.iter().map(|&v| v as f64).collect()),
+        ArrayData::F64(v) => ("<f8", v.clone()),
+        other => panic!("{name}: dtype {}", other.dtype().name()),
+    };
+    Array { shape: array.shape().to_vec(), dtype: dtype.into(), values }
 }
 
 #[test]

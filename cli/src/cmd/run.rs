@@ -10,8 +10,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
-use crate::compute::{Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment};
-use crate::input::{read_csr, read_mask};
+use crate::compute::{
+    Segmentation, Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment,
+};
+use crate::input::{MaskInput, read_csr, read_mask_input};
 use crate::out::{Output, StagedDir, write_rgba_png};
 use crate::report::emit;
 use crate::tiles::{Tile, discover};
@@ -135,9 +137,17 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
         || -> Result<_> {
-            let mask = read_mask(&tile.mask)?;
-            let seg = segment(&mask, args.segmentation, false)?;
-            Ok((mask, seg))
+            match read_mask_input(&tile.mask, args.segmentation.mask_kind)? {
+                MaskInput::Binary(mask) => {
+                    let seg = segment(&mask, args.segmentation, false)?;
+                    Ok((mask, seg))
+                }
+                // A label image is used as is; its cell pixels play the unfilled mask's part.
+                MaskInput::Labels(image) => {
+                    let mask = image.foreground();
+                    Ok((mask, Segmentation { labels: image.labels, cells: image.cells, filled: None }))
+                }
+            }
         },
         || read_csr(expression),
     );
