@@ -140,11 +140,13 @@ pub enum StatArg {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     cellmap assign labels.npy transcripts.csv.gz -o out --preset xenium\n  \
-    cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n\n\
+    cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n  \
+    cellmap assign labels.npy t.csv -o out --x-col px --y-col py --gene-col target --min-qv 20\n\n\
     Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background), \
-    OUT/counts.npz (scipy CSR, cells × genes, int64; row k-1 = cell k; load with \
-    scipy.sparse.load_npz) and OUT/genes.txt (one gene name per column). A transcript at \
-    (x, y) falls in pixel (trunc(y/scale), trunc(x/scale)).")]
+    OUT/counts.npz (counts: int64 (N, genes), row k-1 = cell k; cell_id: int32 (N,)) and \
+    OUT/genes.txt (one gene name per column). A transcript at (x, y) falls in pixel \
+    (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
+    override the preset's columns (by header name) and quality filter.")]
 pub struct AssignArgs {
     /// Label image (.npy, integer; 0 = background).
     pub labels: PathBuf,
@@ -162,6 +164,21 @@ pub struct AssignArgs {
     /// Give background transcripts to the nearest cell within this many pixels.
     #[arg(long, value_name = "PX")]
     pub max_distance: Option<f64>,
+    /// Header name of the x (column direction) coordinate (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub x_col: Option<String>,
+    /// Header name of the y (row direction) coordinate (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub y_col: Option<String>,
+    /// Header name of the gene (feature) column (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub gene_col: Option<String>,
+    /// Header name of the quality-value column (default: the preset's, else `qv`).
+    #[arg(long, value_name = "NAME", requires = "min_qv")]
+    pub qv_col: Option<String>,
+    /// Keep only transcripts with quality value >= this (default: the preset's, 20 for Xenium).
+    #[arg(long, value_name = "QV", value_parser = finite)]
+    pub min_qv: Option<f64>,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -341,6 +358,14 @@ pub struct DemoArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A finite number.
+fn finite(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err("expected a finite number".to_string()),
+    }
 }
 
 /// A number in `lo..=hi`.

@@ -395,6 +395,49 @@ fn assign_xenium_counts_per_cell_and_gene() {
     }
 }
 
+#[test]
+fn assign_columns_and_quality_filter_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let xenium = s(fixture("xenium.csv.gz"));
+    let labels = s(fixture("labels.npy"));
+    let named = ["--x-col", "x_location", "--y-col", "y_location", "--gene-col", "feature_name"];
+    let run = |name: &str, extra: &[&str]| -> (serde_json::Value, PathBuf) {
+        let out_dir = dir.path().join(name);
+        let out = cellmap(&[&["assign", labels, xenium, "-o", s(&out_dir), "--json"], extra].concat());
+        assert_ok(&out);
+        (serde_json::from_slice(&out.stdout).unwrap(), out_dir)
+    };
+    // The Xenium columns named one by one (GeneSegNet preset otherwise: pixels, no filters).
+    let (summary, out_dir) = run("named", &[&named[..], &["--scale", "0.2125"]].concat());
+    let cells = load(fixture("xenium_cells.npy")).values;
+    let in_cells = cells.iter().filter(|&&c| c > 0.0).count() as u64;
+    assert_eq!((summary["transcripts"].as_u64(), summary["in_cells"].as_u64()), (Some(200), Some(in_cells)));
+    let genes = std::fs::read_to_string(out_dir.join("genes.txt")).unwrap();
+    assert_eq!(genes, std::fs::read_to_string(fixture("xenium_genes.txt")).unwrap());
+    assert_same(&read_npz_member(&out_dir.join("counts.npz"), "counts"), &load(fixture("xenium_counts.npy")));
+    // qv is 30 + (row % 10): --min-qv 35 keeps rows 5..9 of every ten (column `qv` by default).
+    let kept_in_cells = cells.iter().enumerate().filter(|&(i, &c)| i % 10 >= 5 && c > 0.0).count() as u64;
+    for (name, extra) in [("qv", &["--min-qv", "35"][..]), ("qvcol", &["--min-qv", "35", "--qv-col", "qv"])] {
+        let (summary, _) = run(name, &[&named[..], &["--scale", "0.2125"], extra].concat());
+        assert_eq!(summary["dropped_low_qv"].as_u64(), Some(100), "{name}");
+        assert_eq!(summary["in_cells"].as_u64(), Some(kept_in_cells), "{name}");
+    }
+    let (summary, _) = run("xenium35", &["--preset", "xenium", "--min-qv", "35"]);
+    assert_eq!(summary["dropped_low_qv"].as_u64(), Some(100));
+    // A quality column with no threshold is a usage error; a missing column names the file.
+    let out_dir = dir.path().join("bad");
+    let out = cellmap(&["assign", labels, xenium, "-o", s(&out_dir), "--qv-col", "qv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cellmap(&["assign", labels, xenium, "-o", s(&out_dir), "--gene-col", "no_such_column"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("xenium.csv.gz") && stderr(&out).contains("no_such_column"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+}
+
 // ------------------------------------------------------------------ run
 
 /// A tile folder: one good tile (`good`), a tile whose CSR has an out-of-range index
