@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use cellmap_core::Colormap;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Per-cell gene maps from cell masks and spatial transcriptomics, with scipy's numbers.
@@ -218,9 +220,9 @@ pub struct RunArgs {
     /// Per-cell statistic for the table and the maps.
     #[arg(long, value_enum, default_value_t = StatArg::Mean)]
     pub stat: StatArg,
-    /// Colormap of the maps.
-    #[arg(long, value_enum, default_value_t = ColormapArg::Viridis)]
-    pub colormap: ColormapArg,
+    /// Colormap of the maps (matplotlib's LUTs).
+    #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
+    pub colormap: Colormap,
     /// Value mapped to the first colour (default: the smallest per-cell value of each gene).
     #[arg(long, requires = "vmax")]
     pub vmin: Option<f64>,
@@ -243,16 +245,10 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// Colormaps (matplotlib's LUTs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColormapArg {
-    Viridis,
-    Magma,
-    Inferno,
-    Plasma,
-    Cividis,
-    Turbo,
-    Gray,
+/// The core's colormaps by name (the possible values listed in `--help`).
+fn colormap_parser() -> impl TypedValueParser<Value = Colormap> {
+    PossibleValuesParser::new(Colormap::ALL.map(Colormap::name))
+        .try_map(|name| Colormap::from_name(&name).ok_or_else(|| format!("unknown colormap `{name}`")))
 }
 
 /// The min-max range of a gene map.
@@ -398,6 +394,16 @@ mod tests {
         assert!(parse_genes("5..5").is_err());
         assert!(parse_genes("a..3").is_err());
         assert!(parse_genes("-1").is_err());
+    }
+
+    #[test]
+    fn every_core_colormap_parses_by_name() {
+        for colormap in Colormap::ALL {
+            let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", colormap.name()]);
+            let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{}", colormap.name()) };
+            assert_eq!(args.colormap, colormap);
+        }
+        assert!(Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", "jet"]).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use cellmap_core::stats::{self, CellStats, Options, Within};
 use cellmap_core::{Grid, fill};
 use cellmap_io::npz::{Csr as CsrFile, IndexArray, ValueArray};
 
-use crate::args::{ColormapArg, ConnectivityArg, SegmentationArgs, StatArg};
+use crate::args::{ConnectivityArg, SegmentationArgs, StatArg};
 use crate::input::Image;
 
 impl From<ConnectivityArg> for Connectivity {
@@ -18,20 +18,6 @@ impl From<ConnectivityArg> for Connectivity {
         match c {
             ConnectivityArg::Four => Connectivity::Four,
             ConnectivityArg::Eight => Connectivity::Eight,
-        }
-    }
-}
-
-impl From<ColormapArg> for Colormap {
-    fn from(c: ColormapArg) -> Self {
-        match c {
-            ColormapArg::Viridis => Colormap::Viridis,
-            ColormapArg::Magma => Colormap::Magma,
-            ColormapArg::Inferno => Colormap::Inferno,
-            ColormapArg::Plasma => Colormap::Plasma,
-            ColormapArg::Cividis => Colormap::Cividis,
-            ColormapArg::Turbo => Colormap::Turbo,
-            ColormapArg::Gray => Colormap::Gray,
         }
     }
 }

@@ -187,7 +187,7 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
         }
         Ok(())
     };
-    let colormap = args.colormap.into();
+    let colormap = args.colormap;
     let chosen = &args.genes.0;
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.column(g, genes)).collect();
     let write_maps = || {
