@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{BenchArgs, ClockArg};
-use crate::compute::{CsrFn, with_csr};
+use crate::compute::{CsrFn, CsrMeans, with_csr};
 use crate::input::{Image, read_csr, read_mask};
 use crate::report::emit;
 use crate::synth;
@@ -179,23 +179,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     impl CsrFn<f64> for CsrMean<'_> {
         fn call<I: SparseIndex, V: SparseValue>(self, x: &sparse::Csr<'_, I, V>) -> Result<f64> {
-            let (cells, genes) = (self.cells, x.cols());
-            let len = stats::table_len(cells) * genes;
-            let (mut counts, mut means) = (vec![0u32; len], vec![0f64; len]);
-            let mut row_sums = vec![0f64; sparse::csr_row_sums_len(genes)];
-            let mut order = vec![0u32; sparse::csr_order_len(self.labels.len(), cells)];
+            let mut buffers = CsrMeans::new(self.labels.len(), self.cells, x.cols());
             median_ms(self.clock, self.repeats, || {
-                let options = Options::new().within(self.within);
-                Ok(sparse::csr_cell_means(
-                    self.labels,
-                    x,
-                    cells,
-                    options,
-                    &mut counts,
-                    &mut means,
-                    &mut row_sums,
-                    &mut order,
-                )?)
+                buffers.compute(self.labels, x, self.cells, Options::new().within(self.within))
             })
         }
     }
