@@ -23,12 +23,12 @@ pub struct Image<T> {
 impl<T> Image<T> {
     /// The core's validated view.
     pub fn grid(&self) -> Grid<'_, T> {
-        // `data.len() == width * height` holds by construction (see `from_array`).
+        // `data.len() == width * height` holds by construction (see `from_parts`).
         Grid::new(self.width, self.height, &self.data).expect("image dimensions checked on read")
     }
 
     fn from_parts(path: &Path, (height, width): (usize, usize), data: Vec<T>) -> Result<Self> {
-        if data.len() != width * height {
+        if cellmap_core::grid::pixel_count(width, height).ok() != Some(data.len()) {
             bail!("{}: {} values for a {height}×{width} image", path.display(), data.len());
         }
         Ok(Self { width, height, data })

@@ -75,3 +75,28 @@ impl SynthTile {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_side_too_large_to_index_is_an_error_not_a_panic() {
+        let error = tile(0, usize::MAX, 5).unwrap_err();
+        assert!(error.to_string().contains("too large"), "{error}");
+    }
+
+    #[test]
+    fn transcripts_are_the_csr_molecules() {
+        let t = tile(3, 24, 5).unwrap();
+        let transcripts = t.transcripts().unwrap();
+        let molecules: f64 = t.data.iter().map(|&v| f64::from(v)).sum();
+        assert_eq!(transcripts.len() as f64, molecules);
+        for p in &transcripts {
+            let (row, col) = (p.y as usize, p.x as usize);
+            let pixel = row * t.width + col;
+            let span = t.indptr[pixel] as usize..t.indptr[pixel + 1] as usize;
+            assert!(t.indices[span].contains(&p.gene), "gene {} not stored at pixel {pixel}", p.gene);
+        }
+    }
+}

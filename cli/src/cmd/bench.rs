@@ -127,9 +127,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             ("synthetic".to_string(), mask, Matrix::Synthetic(tile))
         }
     };
-    let (width, height) = (mask.width, mask.height);
+    let (width, height, n) = (mask.width, mask.height, mask.data.len());
     let nnz = csr.nnz();
-    let mut report = Report { pixels: (width * height) as f64, nnz: nnz as f64, rows: Vec::new() };
+    let mut report = Report { pixels: n as f64, nnz: nnz as f64, rows: Vec::new() };
     for (kernel, ms) in file_rows {
         match kernel {
             "read_csr" => report.nonzeros(kernel, ms),
@@ -138,7 +138,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
 
     let grid = mask.grid();
-    let n = width * height;
     let mut scratch = vec![0u32; labeling::fill_holes_and_label_scratch_len(width, height)];
     let mut filled = vec![false; n];
     let mut labels = vec![0i32; n];

@@ -33,7 +33,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Ok(v.iter().map(|&x| i32::try_from(x)).collect::<Result<_, _>>()?)
         };
         let (indptr, indices) = (to_i32(&tile.indptr)?, to_i32(&tile.indices)?);
-        let rows = tile.width * tile.height;
+        let rows = tile.mask.len();
         staged.file(&csr_path, |w| {
             write_scipy_csr(w, &csr_dest, (rows, tile.genes), &indptr, &indices, &tile.data)
         })?;
