@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
-use cellmap_core::grid::max_label;
-use cellmap_core::{Error, Grid, MaskValue};
-use cellmap_io::Limits;
+use anyhow::{Result, anyhow, bail};
+use cellmap_core::{Error, Grid};
 use cellmap_io::npy::{Array, ArrayData};
 use cellmap_io::npz::Csr;
+use cellmap_io::{ErrorKind, Limits};
 
 use crate::args::MaskKindArg;
 
@@ -55,10 +54,6 @@ fn dims(path: &Path, array: &Array, what: &str) -> Result<(usize, usize)> {
     Ok(array.dims_2d(&source(path), what)?)
 }
 
-fn foreground<T: MaskValue>(values: &[T]) -> Vec<bool> {
-    values.iter().map(|&v| v.is_foreground()).collect()
-}
-
 /// Reads a cell mask (`.npy` of any numeric or bool dtype, `.png`, `.tif`): `true` = cell pixel.
 pub fn read_mask(path: &Path) -> Result<Image<bool>> {
     mask_from_array(path, read_image(path)?)
@@ -66,21 +61,8 @@ pub fn read_mask(path: &Path) -> Result<Image<bool>> {
 
 fn mask_from_array(path: &Path, array: Array) -> Result<Image<bool>> {
     let shape = dims(path, &array, "mask")?;
-    let data = match array.into_parts().1 {
-        ArrayData::Bool(v) => v,
-        ArrayData::U8(v) => foreground(&v),
-        ArrayData::I8(v) => foreground(&v),
-        ArrayData::U16(v) => foreground(&v),
-        ArrayData::I16(v) => foreground(&v),
-        ArrayData::U32(v) => foreground(&v),
-        ArrayData::I32(v) => foreground(&v),
-        ArrayData::U64(v) => foreground(&v),
-        ArrayData::I64(v) => foreground(&v),
-        ArrayData::F32(v) => foreground(&v),
-        ArrayData::F64(v) => foreground(&v),
-        other => {
-            bail!("{}: a mask must be numeric or bool, got dtype {}", path.display(), other.dtype().name())
-        }
+    let Some(data) = array.data().foreground() else {
+        bail!("{}: a mask must be numeric or bool, got dtype {}", path.display(), array.data().dtype().name())
     };
     Image::from_parts(path, shape, data)
 }
@@ -125,7 +107,7 @@ pub fn read_mask_input(path: &Path, kind: MaskKindArg) -> Result<MaskInput> {
     let labelled = match kind {
         MaskKindArg::Binary => false,
         MaskKindArg::Labels => true,
-        MaskKindArg::Auto => has_several_labels(array.data()),
+        MaskKindArg::Auto => array.data().is_label_image(),
     };
     if labelled {
         Ok(MaskInput::Labels(labels_from_array(path, array, "label image")?))
@@ -134,69 +116,20 @@ pub fn read_mask_input(path: &Path, kind: MaskKindArg) -> Result<MaskInput> {
     }
 }
 
-/// True for an integer image with at least two distinct nonzero values.
-fn has_several_labels(data: &ArrayData) -> bool {
-    fn several<T: Copy + PartialEq + Default>(values: &[T]) -> bool {
-        let mut nonzero = values.iter().filter(|&&v| v != T::default());
-        match nonzero.next() {
-            Some(&first) => nonzero.any(|&v| v != first),
-            None => false,
-        }
-    }
-    match data {
-        ArrayData::U8(v) => several(v),
-        ArrayData::I8(v) => several(v),
-        ArrayData::U16(v) => several(v),
-        ArrayData::I16(v) => several(v),
-        ArrayData::U32(v) => several(v),
-        ArrayData::I32(v) => several(v),
-        ArrayData::U64(v) => several(v),
-        ArrayData::I64(v) => several(v),
-        _ => false,
-    }
-}
-
 /// Integer (or bool) labels as int32, validated: `0..=pixels` (a larger label would need a
 /// per-cell table bigger than any image can fill).
 fn labels_from_array(path: &Path, array: Array, what: &str) -> Result<LabelImage> {
     let shape = dims(path, &array, what)?;
-    fn narrow<T: Copy + TryInto<i32> + std::fmt::Display>(path: &Path, v: &[T]) -> Result<Vec<i32>> {
-        v.iter()
-            .map(|&x| {
-                x.try_into().ok().with_context(|| {
-                    format!(
-                        "{}: label {x} does not fit int32 (labels must be 0..=2147483647)",
-                        path.display()
-                    )
-                })
-            })
-            .collect()
-    }
-    let data = match array.into_parts().1 {
-        ArrayData::I32(v) => v,
-        ArrayData::Bool(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::U8(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::U16(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::I8(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::I16(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::U32(v) => narrow(path, &v)?,
-        ArrayData::I64(v) => narrow(path, &v)?,
-        ArrayData::U64(v) => narrow(path, &v)?,
-        other => bail!("{}: labels must be integers, got dtype {}", path.display(), other.dtype().name()),
-    };
-    let labels = Image::from_parts(path, shape, data)?;
-    let pixels = labels.data.len();
-    // Per-cell tables have one row per label up to the largest: refuse sizes no image can need.
-    let cells = max_label(&labels.data, pixels).map_err(|e| match e {
-        Error::LabelOutOfRange { label: usize::MAX, .. } => {
-            anyhow!("{}: negative label (labels must be 0..={pixels})", path.display())
-        }
-        _ => anyhow!(
-            "{}: {e}: the largest label exceeds the {pixels} pixels of the image; relabel it to 1..N first",
-            path.display()
+    let pixels = array.data().len();
+    let (data, cells) = array.data().to_labels(pixels, &source(path)).map_err(|e| match e.kind() {
+        ErrorKind::Core(Error::LabelOutOfRange { label, .. }) if *label != usize::MAX => anyhow!(
+            "{e}: one table row per label up to the largest, and the image has only {pixels} pixels; \
+             relabel it to 1..N first"
         ),
+        // The message already holds the core error: do not chain it a second time.
+        _ => anyhow!("{e}"),
     })?;
-    Ok(LabelImage { labels, cells })
+    Ok(LabelImage { labels: Image::from_parts(path, shape, data)?, cells })
 }
 
 /// Per-pixel values: one dense image, or a pixels × genes CSR matrix.
