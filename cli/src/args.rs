@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use cellmap_core::Colormap;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Per-cell gene maps from cell masks and spatial transcriptomics, with scipy's numbers.
@@ -38,7 +40,9 @@ pub enum Command {
     cellmap label cells_cp_masks.png -o labels.npy --filled filled.npy --connectivity 8\n\n\
     MASK is a .npy (any integer, bool or float dtype), .png (8/16-bit grey) or .tif/.tiff; \
     any nonzero pixel is a cell pixel. The labels are int32 (0 = background, 1..N in raster \
-    order of each cell's first pixel, as scipy.ndimage.label).")]
+    order of each cell's first pixel, as scipy.ndimage.label). An already-labelled mask \
+    (an integer image with several distinct nonzero values, e.g. Cellpose *_cp_masks.png) is \
+    only validated and copied: see --mask-kind.")]
 pub struct LabelArgs {
     /// Cell mask (.npy, .png, .tif).
     pub mask: PathBuf,
@@ -64,6 +68,22 @@ pub struct SegmentationArgs {
     /// Do not fill holes before labeling (scipy.ndimage.binary_fill_holes is on by default).
     #[arg(long)]
     pub no_fill_holes: bool,
+    /// What the mask holds: auto = a label image if it is an integer image with more than one
+    /// distinct nonzero value (Cellpose *_cp_masks, uint32 label TIFFs), else a binary mask.
+    /// A label image is used as is (not filled or relabelled, so touching cells stay apart).
+    #[arg(long, value_enum, default_value_t = MaskKindArg::Auto)]
+    pub mask_kind: MaskKindArg,
+}
+
+/// Whether a mask file is a binary cell mask or an already-labelled image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaskKindArg {
+    /// Labels if an integer image has several distinct nonzero values, else binary.
+    Auto,
+    /// Any nonzero pixel is a cell pixel: fill holes and label.
+    Binary,
+    /// Each nonzero value is a cell id (0 = background): used as is.
+    Labels,
 }
 
 /// Which neighbours join pixels into one cell.
@@ -122,11 +142,13 @@ pub enum StatArg {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     cellmap assign labels.npy transcripts.csv.gz -o out --preset xenium\n  \
-    cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n\n\
+    cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n  \
+    cellmap assign labels.npy t.csv -o out --x-col px --y-col py --gene-col target --min-qv 20\n\n\
     Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background), \
-    OUT/counts.npz (scipy CSR, cells × genes, int64; row k-1 = cell k; load with \
-    scipy.sparse.load_npz) and OUT/genes.txt (one gene name per column). A transcript at \
-    (x, y) falls in pixel (trunc(y/scale), trunc(x/scale)).")]
+    OUT/counts.npz (counts: int64 (N, genes), row k-1 = cell k; cell_id: int32 (N,)) and \
+    OUT/genes.txt (one gene name per column). A transcript at (x, y) falls in pixel \
+    (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
+    override the preset's columns (by header name) and quality filter.")]
 pub struct AssignArgs {
     /// Label image (.npy, integer; 0 = background).
     pub labels: PathBuf,
@@ -144,6 +166,21 @@ pub struct AssignArgs {
     /// Give background transcripts to the nearest cell within this many pixels.
     #[arg(long, value_name = "PX")]
     pub max_distance: Option<f64>,
+    /// Header name of the x (column direction) coordinate (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub x_col: Option<String>,
+    /// Header name of the y (row direction) coordinate (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub y_col: Option<String>,
+    /// Header name of the gene (feature) column (default: the preset's).
+    #[arg(long, value_name = "NAME")]
+    pub gene_col: Option<String>,
+    /// Header name of the quality-value column (default: the preset's, else `qv`).
+    #[arg(long, value_name = "NAME", requires = "min_qv")]
+    pub qv_col: Option<String>,
+    /// Keep only transcripts with quality value >= this (default: the preset's, 20 for Xenium).
+    #[arg(long, value_name = "QV", value_parser = finite)]
+    pub min_qv: Option<f64>,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -183,9 +220,9 @@ pub struct RunArgs {
     /// Per-cell statistic for the table and the maps.
     #[arg(long, value_enum, default_value_t = StatArg::Mean)]
     pub stat: StatArg,
-    /// Colormap of the maps.
-    #[arg(long, value_enum, default_value_t = ColormapArg::Viridis)]
-    pub colormap: ColormapArg,
+    /// Colormap of the maps (matplotlib's LUTs).
+    #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
+    pub colormap: Colormap,
     /// Value mapped to the first colour (default: the smallest per-cell value of each gene).
     #[arg(long, requires = "vmax")]
     pub vmin: Option<f64>,
@@ -208,16 +245,10 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// Colormaps (matplotlib's LUTs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColormapArg {
-    Viridis,
-    Magma,
-    Inferno,
-    Plasma,
-    Cividis,
-    Turbo,
-    Gray,
+/// The core's colormaps by name (the possible values listed in `--help`).
+fn colormap_parser() -> impl TypedValueParser<Value = Colormap> {
+    PossibleValuesParser::new(Colormap::ALL.map(Colormap::name))
+        .try_map(|name| Colormap::from_name(&name).ok_or_else(|| format!("unknown colormap `{name}`")))
 }
 
 /// The min-max range of a gene map.
@@ -296,10 +327,14 @@ pub enum ClockArg {
 
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  cellmap demo -o demo && cellmap run demo -o demo-out\n\n\
-    Writes DIR/demo_<k>.npy (uint8 0/255 cell mask) and DIR/demo_<k>_ST_1024.npz (scipy CSR \
-    float32, (H*W, genes)) made by the core simulator (synthetic tissue, NSF-style spatial \
-    expression with negative-binomial counts); the same seed gives the same files.")]
+#[command(after_help = "Examples:\n  cellmap demo -o demo && cellmap run demo -o demo-out\n  \
+    cellmap label demo/demo_0.npy -o labels.npy && \
+    cellmap assign labels.npy demo/demo_0_transcripts.csv.gz -o assigned\n\n\
+    Writes DIR/demo_<k>.npy (uint8 0/255 cell mask), DIR/demo_<k>_ST_1024.npz (scipy CSR \
+    float32, (H*W, genes)) and DIR/demo_<k>_transcripts.csv.gz (the same molecules as points: \
+    columns x,y,gene in pixels, genes named gene_<index>) made by the core simulator (synthetic \
+    tissue, NSF-style spatial expression with negative-binomial counts); the same seed gives the \
+    same files.")]
 pub struct DemoArgs {
     /// Output folder (created if missing).
     #[arg(short, long, value_name = "DIR")]
@@ -319,6 +354,14 @@ pub struct DemoArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A finite number.
+fn finite(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err("expected a finite number".to_string()),
+    }
 }
 
 /// A number in `lo..=hi`.
@@ -351,6 +394,16 @@ mod tests {
         assert!(parse_genes("5..5").is_err());
         assert!(parse_genes("a..3").is_err());
         assert!(parse_genes("-1").is_err());
+    }
+
+    #[test]
+    fn every_core_colormap_parses_by_name() {
+        for colormap in Colormap::ALL {
+            let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", colormap.name()]);
+            let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{}", colormap.name()) };
+            assert_eq!(args.colormap, colormap);
+        }
+        assert!(Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", "jet"]).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use cellmap_core::stats::{self, CellStats, Options, Within};
 use cellmap_core::{Grid, fill};
 use cellmap_io::npz::{Csr as CsrFile, IndexArray, ValueArray};
 
-use crate::args::{ColormapArg, ConnectivityArg, SegmentationArgs, StatArg};
+use crate::args::{ConnectivityArg, SegmentationArgs, StatArg};
 use crate::input::Image;
 
 impl From<ConnectivityArg> for Connectivity {
@@ -18,20 +18,6 @@ impl From<ConnectivityArg> for Connectivity {
         match c {
             ConnectivityArg::Four => Connectivity::Four,
             ConnectivityArg::Eight => Connectivity::Eight,
-        }
-    }
-}
-
-impl From<ColormapArg> for Colormap {
-    fn from(c: ColormapArg) -> Self {
-        match c {
-            ColormapArg::Viridis => Colormap::Viridis,
-            ColormapArg::Magma => Colormap::Magma,
-            ColormapArg::Inferno => Colormap::Inferno,
-            ColormapArg::Plasma => Colormap::Plasma,
-            ColormapArg::Cividis => Colormap::Cividis,
-            ColormapArg::Turbo => Colormap::Turbo,
-            ColormapArg::Gray => Colormap::Gray,
         }
     }
 }
@@ -188,24 +174,16 @@ pub fn csr_stat(
     impl<I: SparseIndex, V: SparseValue> WithOptions<Table> for WithMatrix<'_, '_, I, V> {
         fn call<W: Within>(self, options: Options<W>) -> Result<Table> {
             let (cells, genes) = (self.job.cells, self.x.cols());
-            let len = stats::table_len(cells) * genes;
-            let mut row_sums = vec![0.0f64; sparse::csr_row_sums_len(genes)];
-            let mut order = vec![0u32; sparse::csr_order_len(self.job.labels.len(), cells)];
             if self.job.stat == StatArg::Mean {
-                let (mut counts, mut means) = (vec![0u32; len], vec![0.0f64; len]);
-                sparse::csr_cell_means(
-                    self.job.labels,
-                    self.x,
-                    cells,
-                    options,
-                    &mut counts,
-                    &mut means,
-                    &mut row_sums,
-                    &mut order,
-                )?;
+                let mut buffers = CsrMeans::new(self.job.labels.len(), cells, genes);
+                buffers.compute(self.job.labels, self.x, cells, options)?;
+                let mut means = buffers.means;
                 means.drain(..genes);
                 return Ok(Table::F64(means));
             }
+            let len = stats::table_len(cells) * genes;
+            let mut row_sums = vec![0.0f64; sparse::csr_row_sums_len(genes)];
+            let mut order = vec![0u32; sparse::csr_order_len(self.job.labels.len(), cells)];
             let mut out = vec![CellStats::EMPTY; len];
             sparse::csr_cell_stats(
                 self.job.labels,
@@ -237,6 +215,50 @@ pub fn csr_stat(
     }
     let job = Stat { labels: labels.grid(), cells, selection, stat };
     with_csr(csr, job)
+}
+
+/// The outputs and scratch of the CSR per-cell mean over all genes (allocated once, so `cellmap
+/// bench` times the kernel alone).
+pub struct CsrMeans {
+    /// Mean per label and gene, `(cells + 1) × genes` (row 0: background; NaN for no value).
+    pub means: Vec<f64>,
+    counts: Vec<u32>,
+    row_sums: Vec<f64>,
+    order: Vec<u32>,
+}
+
+impl CsrMeans {
+    /// Buffers for a label image of `pixels` pixels with `cells` cells and `genes` genes.
+    pub fn new(pixels: usize, cells: usize, genes: usize) -> Self {
+        let len = stats::table_len(cells) * genes;
+        Self {
+            counts: vec![0; len],
+            means: vec![0.0; len],
+            row_sums: vec![0.0; sparse::csr_row_sums_len(genes)],
+            order: vec![0; sparse::csr_order_len(pixels, cells)],
+        }
+    }
+
+    /// Per-label × gene mean of the pixels × genes matrix `x` (`sparse::csr_cell_means`).
+    pub fn compute<I: SparseIndex, V: SparseValue, W: Within>(
+        &mut self,
+        labels: Grid<'_, i32>,
+        x: &sparse::Csr<'_, I, V>,
+        cells: usize,
+        options: Options<W>,
+    ) -> Result<()> {
+        sparse::csr_cell_means(
+            labels,
+            x,
+            cells,
+            options,
+            &mut self.counts,
+            &mut self.means,
+            &mut self.row_sums,
+            &mut self.order,
+        )?;
+        Ok(())
+    }
 }
 
 /// Area, centroid and bounding box of cells `1..=cells`.

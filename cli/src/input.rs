@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use cellmap_core::{Grid, MaskValue};
-use cellmap_io::Limits;
+use anyhow::{Result, anyhow, bail};
+use cellmap_core::{Error, Grid};
 use cellmap_io::npy::{Array, ArrayData};
 use cellmap_io::npz::Csr;
+use cellmap_io::{ErrorKind, Limits};
+
+use crate::args::MaskKindArg;
 
 /// A row-major image owned by the CLI.
 #[derive(Debug, Clone)]
@@ -20,12 +22,12 @@ pub struct Image<T> {
 impl<T> Image<T> {
     /// The core's validated view.
     pub fn grid(&self) -> Grid<'_, T> {
-        // `data.len() == width * height` holds by construction (see `from_array`).
+        // `data.len() == width * height` holds by construction (see `from_parts`).
         Grid::new(self.width, self.height, &self.data).expect("image dimensions checked on read")
     }
 
     fn from_parts(path: &Path, (height, width): (usize, usize), data: Vec<T>) -> Result<Self> {
-        if data.len() != width * height {
+        if cellmap_core::grid::pixel_count(width, height).ok() != Some(data.len()) {
             bail!("{}: {} values for a {height}×{width} image", path.display(), data.len());
         }
         Ok(Self { width, height, data })
@@ -52,29 +54,15 @@ fn dims(path: &Path, array: &Array, what: &str) -> Result<(usize, usize)> {
     Ok(array.dims_2d(&source(path), what)?)
 }
 
-fn foreground<T: MaskValue>(values: &[T]) -> Vec<bool> {
-    values.iter().map(|&v| v.is_foreground()).collect()
-}
-
 /// Reads a cell mask (`.npy` of any numeric or bool dtype, `.png`, `.tif`): `true` = cell pixel.
 pub fn read_mask(path: &Path) -> Result<Image<bool>> {
-    let array = read_image(path)?;
+    mask_from_array(path, read_image(path)?)
+}
+
+fn mask_from_array(path: &Path, array: Array) -> Result<Image<bool>> {
     let shape = dims(path, &array, "mask")?;
-    let data = match array.into_parts().1 {
-        ArrayData::Bool(v) => v,
-        ArrayData::U8(v) => foreground(&v),
-        ArrayData::I8(v) => foreground(&v),
-        ArrayData::U16(v) => foreground(&v),
-        ArrayData::I16(v) => foreground(&v),
-        ArrayData::U32(v) => foreground(&v),
-        ArrayData::I32(v) => foreground(&v),
-        ArrayData::U64(v) => foreground(&v),
-        ArrayData::I64(v) => foreground(&v),
-        ArrayData::F32(v) => foreground(&v),
-        ArrayData::F64(v) => foreground(&v),
-        other => {
-            bail!("{}: a mask must be numeric or bool, got dtype {}", path.display(), other.dtype().name())
-        }
+    let Some(data) = array.data().foreground() else {
+        bail!("{}: a mask must be numeric or bool, got dtype {}", path.display(), array.data().dtype().name())
     };
     Image::from_parts(path, shape, data)
 }
@@ -83,42 +71,65 @@ pub fn read_mask(path: &Path) -> Result<Image<bool>> {
 /// background) as int32 and returns it with its number of cells (the largest label).
 pub fn read_labels(path: &Path) -> Result<(Image<i32>, usize)> {
     let array = read_image(path)?;
-    let shape = dims(path, &array, "label image")?;
-    fn narrow<T: Copy + TryInto<i32> + std::fmt::Display>(path: &Path, v: &[T]) -> Result<Vec<i32>> {
-        v.iter()
-            .map(|&x| {
-                x.try_into().ok().filter(|l: &i32| *l >= 0).with_context(|| {
-                    format!(
-                        "{}: label {x} is outside 0..=2147483647 (labels must be non-negative int32)",
-                        path.display()
-                    )
-                })
-            })
-            .collect()
+    let labels = labels_from_array(path, array, "label image")?;
+    Ok((labels.labels, labels.cells))
+}
+
+/// A label image used as is: int32 labels and the number of cells (the largest label; ids
+/// with no pixel are empty cells).
+#[derive(Debug)]
+pub struct LabelImage {
+    pub labels: Image<i32>,
+    pub cells: usize,
+}
+
+impl LabelImage {
+    /// The cell pixels (nonzero labels).
+    pub fn foreground(&self) -> Image<bool> {
+        let data = self.labels.data.iter().map(|&l| l != 0).collect();
+        Image { width: self.labels.width, height: self.labels.height, data }
     }
-    let data = match array.into_parts().1 {
-        ArrayData::I32(v) => narrow(path, &v)?,
-        ArrayData::Bool(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::U8(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::U16(v) => v.into_iter().map(i32::from).collect(),
-        ArrayData::I8(v) => narrow(path, &v)?,
-        ArrayData::I16(v) => narrow(path, &v)?,
-        ArrayData::U32(v) => narrow(path, &v)?,
-        ArrayData::I64(v) => narrow(path, &v)?,
-        ArrayData::U64(v) => narrow(path, &v)?,
-        other => bail!("{}: labels must be integers, got dtype {}", path.display(), other.dtype().name()),
+}
+
+/// A mask file as `label` and `run` use it.
+#[derive(Debug)]
+pub enum MaskInput {
+    /// A binary cell mask, to fill and label.
+    Binary(Image<bool>),
+    /// An already-labelled image (Cellpose, Xenium Ranger), used as is.
+    Labels(LabelImage),
+}
+
+/// Reads a mask (`.npy`, `.png`, `.tif`) as a binary mask or a label image, per `kind` (`auto`:
+/// an integer image with more than one distinct nonzero value is a label image).
+pub fn read_mask_input(path: &Path, kind: MaskKindArg) -> Result<MaskInput> {
+    let array = read_image(path)?;
+    let labelled = match kind {
+        MaskKindArg::Binary => false,
+        MaskKindArg::Labels => true,
+        MaskKindArg::Auto => array.data().is_label_image(),
     };
-    let image = Image::from_parts(path, shape, data)?;
-    let cells = image.data.iter().copied().max().unwrap_or(0) as usize;
-    // Per-cell tables have one row per label up to the largest: refuse sizes no image can need.
-    if cells > image.data.len() {
-        bail!(
-            "{}: largest label {cells} exceeds the {} pixels of the image; relabel it to 1..N first",
-            path.display(),
-            image.data.len()
-        );
+    if labelled {
+        Ok(MaskInput::Labels(labels_from_array(path, array, "label image")?))
+    } else {
+        Ok(MaskInput::Binary(mask_from_array(path, array)?))
     }
-    Ok((image, cells))
+}
+
+/// Integer (or bool) labels as int32, validated: `0..=pixels` (a larger label would need a
+/// per-cell table bigger than any image can fill).
+fn labels_from_array(path: &Path, array: Array, what: &str) -> Result<LabelImage> {
+    let shape = dims(path, &array, what)?;
+    let pixels = array.data().len();
+    let (data, cells) = array.data().to_labels(pixels, &source(path)).map_err(|e| match e.kind() {
+        ErrorKind::Core(Error::LabelOutOfRange { label, .. }) if *label != usize::MAX => anyhow!(
+            "{e}: one table row per label up to the largest, and the image has only {pixels} pixels; \
+             relabel it to 1..N first"
+        ),
+        // The message already holds the core error: do not chain it a second time.
+        _ => anyhow!("{e}"),
+    })?;
+    Ok(LabelImage { labels: Image::from_parts(path, shape, data)?, cells })
 }
 
 /// Per-pixel values: one dense image, or a pixels × genes CSR matrix.

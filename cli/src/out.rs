@@ -7,41 +7,33 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use tempfile::{NamedTempFile, TempDir};
+use cellmap_io::fs::PendingFile;
+use tempfile::TempDir;
 
 /// A buffered output file (seekable, as the `.npz` writer needs).
 pub type Output = BufWriter<File>;
 
 /// Outputs written to temporary files, renamed into place together by [`Staged::commit`].
-/// Dropping it without committing deletes the temporaries.
+/// Dropping it without committing deletes the temporaries. Each file is the io crate's
+/// [`PendingFile`] (the first half of `cellmap_io::fs::write_atomic`).
 #[derive(Debug, Default)]
 pub struct Staged {
-    pending: Vec<(NamedTempFile, PathBuf)>,
+    pending: Vec<PendingFile>,
 }
 
 impl Staged {
     /// Writes one output to a temporary file next to `path`.
     pub fn file(&mut self, path: &Path, write: impl FnOnce(&mut Output) -> Result<()>) -> Result<()> {
-        let dir = parent_dir(path);
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .with_context(|| format!("{}: cannot create a file in {}", path.display(), dir.display()))?;
-        set_mode(temp.path(), 0o644).with_context(|| format!("{}: cannot write", path.display()))?;
-        let file = temp.as_file().try_clone().with_context(|| format!("{}: cannot write", path.display()))?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        write(&mut writer).with_context(|| format!("{}: write failed", path.display()))?;
-        writer.flush().with_context(|| format!("{}: write failed", path.display()))?;
-        self.pending.push((temp, path.to_path_buf()));
+        let failed = || format!("{}: write failed", path.display());
+        let ((), pending) = cellmap_io::fs::write_pending(path, |w| write(w).with_context(failed))?;
+        self.pending.push(pending);
         Ok(())
     }
 
     /// Renames every temporary file to its final name.
     pub fn commit(self) -> Result<()> {
-        for (temp, path) in self.pending {
-            temp.persist(&path).with_context(|| format!("{}: cannot rename into place", path.display()))?;
+        for pending in self.pending {
+            pending.persist().context("cannot rename into place")?;
         }
         Ok(())
     }

@@ -131,6 +131,53 @@ fn label_connectivity_and_no_fill_options() {
     assert_same(&load(&out_path), &load(fixture("labels_nofill.npy")));
 }
 
+#[test]
+fn label_images_are_used_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.npy");
+    let want = load(fixture("cp_masks.npy"));
+    for mask in ["cp_masks.png", "cp_masks.npy"] {
+        let out = cellmap(&["label", s(fixture(mask)), "-o", s(&labels), "--json"]);
+        assert_ok(&out);
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((summary["cells"].as_u64(), summary["mask_kind"].as_str()), (Some(9), Some("labels")));
+        let got = load(&labels);
+        assert_eq!(got.dtype, "<i4");
+        assert_same(&got, &want);
+    }
+    // Forced binary: filled and relabelled, touching cells merged (what `auto` used to do).
+    let args = ["label", s(fixture("cp_masks.png")), "-o", s(&labels), "--mask-kind", "binary"];
+    assert_ok(&cellmap(&args));
+    assert_same(&load(&labels), &load(fixture("cp_binary_labels.npy")));
+    // A 0/255 mask has one nonzero value: binary under auto; forced labels, 255 is one (large) id.
+    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels)]);
+    assert!(stdout(&out).contains("17 cells"), "{}", stdout(&out));
+    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels), "--mask-kind", "labels"]);
+    assert!(stdout(&out).contains("label image: 255 cells"), "{}", stdout(&out));
+    // No filled mask exists for a label image.
+    let filled = dir.path().join("filled.npy");
+    let out = cellmap(&["label", s(fixture("cp_masks.npy")), "-o", s(&labels), "--filled", s(&filled)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--mask-kind binary") && !filled.exists(), "{}", stderr(&out));
+}
+
+#[test]
+fn run_keeps_the_cells_of_a_label_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    std::fs::copy(fixture("cp_masks.png"), tiles.join("t_cp_masks.png")).unwrap();
+    std::fs::copy(fixture("st.npz"), tiles.join("t_ST_1024.npz")).unwrap();
+    let out_dir = dir.path().join("out");
+    assert_ok(&cellmap(&["run", s(&tiles), "-o", s(&out_dir), "--genes", "0..2"]));
+    assert_same(&load(&out_dir.join("t/labels.npy")), &load(fixture("cp_masks.npy")));
+    let means = read_npz_member(&out_dir.join("t/table.npz"), "mean");
+    assert_close(&means, &load(fixture("cp_means.npy")), 1e-12);
+    assert!(means.values[4 * 7..5 * 7].iter().all(|v| v.is_nan()), "label 5 has no pixel");
+    let regions = std::fs::read_to_string(out_dir.join("t/regions.csv")).unwrap();
+    assert!(regions.lines().nth(5).unwrap().starts_with("5,0,"), "{regions}");
+}
+
 // ------------------------------------------------------------------ reduce
 
 #[test]
@@ -348,6 +395,49 @@ fn assign_xenium_counts_per_cell_and_gene() {
     }
 }
 
+#[test]
+fn assign_columns_and_quality_filter_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let xenium = s(fixture("xenium.csv.gz"));
+    let labels = s(fixture("labels.npy"));
+    let named = ["--x-col", "x_location", "--y-col", "y_location", "--gene-col", "feature_name"];
+    let run = |name: &str, extra: &[&str]| -> (serde_json::Value, PathBuf) {
+        let out_dir = dir.path().join(name);
+        let out = cellmap(&[&["assign", labels, xenium, "-o", s(&out_dir), "--json"], extra].concat());
+        assert_ok(&out);
+        (serde_json::from_slice(&out.stdout).unwrap(), out_dir)
+    };
+    // The Xenium columns named one by one (GeneSegNet preset otherwise: pixels, no filters).
+    let (summary, out_dir) = run("named", &[&named[..], &["--scale", "0.2125"]].concat());
+    let cells = load(fixture("xenium_cells.npy")).values;
+    let in_cells = cells.iter().filter(|&&c| c > 0.0).count() as u64;
+    assert_eq!((summary["transcripts"].as_u64(), summary["in_cells"].as_u64()), (Some(200), Some(in_cells)));
+    let genes = std::fs::read_to_string(out_dir.join("genes.txt")).unwrap();
+    assert_eq!(genes, std::fs::read_to_string(fixture("xenium_genes.txt")).unwrap());
+    assert_same(&read_npz_member(&out_dir.join("counts.npz"), "counts"), &load(fixture("xenium_counts.npy")));
+    // qv is 30 + (row % 10): --min-qv 35 keeps rows 5..9 of every ten (column `qv` by default).
+    let kept_in_cells = cells.iter().enumerate().filter(|&(i, &c)| i % 10 >= 5 && c > 0.0).count() as u64;
+    for (name, extra) in [("qv", &["--min-qv", "35"][..]), ("qvcol", &["--min-qv", "35", "--qv-col", "qv"])] {
+        let (summary, _) = run(name, &[&named[..], &["--scale", "0.2125"], extra].concat());
+        assert_eq!(summary["dropped_low_qv"].as_u64(), Some(100), "{name}");
+        assert_eq!(summary["in_cells"].as_u64(), Some(kept_in_cells), "{name}");
+    }
+    let (summary, _) = run("xenium35", &["--preset", "xenium", "--min-qv", "35"]);
+    assert_eq!(summary["dropped_low_qv"].as_u64(), Some(100));
+    // A quality column with no threshold is a usage error; a missing column names the file.
+    let out_dir = dir.path().join("bad");
+    let out = cellmap(&["assign", labels, xenium, "-o", s(&out_dir), "--qv-col", "qv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cellmap(&["assign", labels, xenium, "-o", s(&out_dir), "--gene-col", "no_such_column"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("xenium.csv.gz") && stderr(&out).contains("no_such_column"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+}
+
 // ------------------------------------------------------------------ run
 
 /// A tile folder: one good tile (`good`), a tile whose CSR has an out-of-range index
@@ -553,13 +643,55 @@ fn demo_folder_runs() {
     let demo = dir.path().join("demo");
     let out = cellmap(&["demo", "-o", s(&demo), "--size", "64", "--genes", "12", "--tiles", "2"]);
     assert_ok(&out);
-    assert_eq!(files(&demo), ["demo_0.npy", "demo_0_ST_1024.npz", "demo_1.npy", "demo_1_ST_1024.npz"]);
+    let tile_files = ["demo_0.npy", "demo_0_ST_1024.npz", "demo_0_transcripts.csv.gz"];
+    let expected: Vec<String> =
+        (0..2).flat_map(|k| tile_files.map(|f| f.replace("_0", &format!("_{k}")))).collect();
+    assert_eq!(files(&demo), expected);
     let out_dir = dir.path().join("out");
     let out = cellmap(&["run", s(&demo), "-o", s(&out_dir), "--genes", "0..3", "--json"]);
     assert_ok(&out);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["ok"].as_u64(), Some(2));
     assert!(files(&out_dir).contains(&"demo_1/maps/gene_0002.png".to_string()));
+
+    // The transcripts are the CSR's molecules: assigning them to the labelled cells counts, per
+    // cell and gene, exactly the CSR's per-cell sums.
+    let labels = dir.path().join("labels.npy");
+    assert_ok(&cellmap(&["label", s(&demo.join("demo_1.npy")), "-o", s(&labels)]));
+    let sums = dir.path().join("sums.npy");
+    let csr = demo.join("demo_1_ST_1024.npz");
+    assert_ok(&cellmap(&["reduce", s(&labels), s(&csr), "-o", s(&sums), "--stat", "sum"]));
+    let assigned = dir.path().join("assigned");
+    let transcripts = demo.join("demo_1_transcripts.csv.gz");
+    assert_ok(&cellmap(&["assign", s(&labels), s(&transcripts), "-o", s(&assigned)]));
+    let sums = load(&sums);
+    let (cells, genes) = (sums.shape[0], sums.shape[1]);
+    let counts = read_npz_member(&assigned.join("counts.npz"), "counts");
+    let names = std::fs::read_to_string(assigned.join("genes.txt")).unwrap();
+    let columns: Vec<usize> =
+        names.lines().map(|n| n.strip_prefix("gene_").unwrap().parse().unwrap()).collect();
+    assert_eq!(counts.shape, [cells, columns.len()]);
+    let mut regrouped = vec![0.0; cells * genes];
+    for c in 0..cells {
+        for (k, &g) in columns.iter().enumerate() {
+            regrouped[c * genes + g] = counts.values[c * columns.len() + k];
+        }
+    }
+    assert!(sums.values.iter().sum::<f64>() > 0.0);
+    assert_same(&Array { values: regrouped, ..sums.clone() }, &sums);
+}
+
+/// One int64 or float64 member of an `.npz` written by cellmap, as the test reader's array.
+fn read_npz_member(path: &Path, name: &str) -> Array {
+    use cellmap_io::npy::ArrayData;
+    let mut npz = cellmap_io::fs::open_npz(path, &Default::default()).unwrap();
+    let array = npz.array(name).unwrap();
+    let (dtype, values) = match array.data() {
+        ArrayData::I64(v) => ("<i8", v.iter().map(|&v| v as f64).collect()),
+        ArrayData::F64(v) => ("<f8", v.clone()),
+        other => panic!("{name}: dtype {}", other.dtype().name()),
+    };
+    Array { shape: array.shape().to_vec(), dtype: dtype.into(), values }
 }
 
 #[test]

@@ -542,6 +542,44 @@ pub fn cell_means<L: Label, W: Within>(
     Ok(())
 }
 
+/// Adds one layer of per-cell values into a running per-cell total, skipping
+/// NaN terms: the "sum of several genes" map (each gene's per-cell statistic,
+/// layers summed).
+///
+/// Start with `total` filled with NaN and call once per layer. A NaN in
+/// `values` leaves the total unchanged; a number replaces a NaN total or is
+/// added to it. So after all layers, `total[c]` is the sum of cell `c`'s
+/// non-NaN terms, and NaN only where every term was NaN (no layer had a
+/// value for that cell). Errors (before writing anything) if the lengths
+/// differ.
+///
+/// ```
+/// use cellmap_core::stats::add_skipping_nan;
+/// let nan = f64::NAN;
+/// // cells:        1     2    3    4
+/// let gene_a = [ 1.0, nan, 2.0, nan];
+/// let gene_b = [10.0, 5.0, nan, nan];
+/// let mut total = [nan; 4];
+/// add_skipping_nan(&mut total, &gene_a)?;
+/// add_skipping_nan(&mut total, &gene_b)?;
+/// assert_eq!(total[..3], [11.0, 5.0, 2.0]);
+/// assert!(total[3].is_nan()); // no gene has a value for cell 4
+/// assert!(add_skipping_nan(&mut total, &gene_a[..2]).is_err());
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn add_skipping_nan(total: &mut [f64], values: &[f64]) -> Result<(), Error> {
+    if values.len() != total.len() {
+        return Err(Error::ShapeMismatch { expected: total.len(), got: values.len() });
+    }
+    for (t, &v) in total.iter_mut().zip(values) {
+        if v.is_nan() {
+            continue;
+        }
+        *t = if t.is_nan() { v } else { *t + v };
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,5 +740,25 @@ mod tests {
                 proptest::prop_assert!(close(e.min(), g.min()) && close(e.max(), g.max()));
             }
         }
+    }
+
+    #[test]
+    fn add_skipping_nan_is_nan_only_where_every_term_is() {
+        let nan = f64::NAN;
+        let layers = [[nan, 1.0, nan, -0.5], [nan, nan, 3.0, 0.5], [nan, 2.0, nan, nan]];
+        let mut total = [nan; 4];
+        for layer in &layers {
+            add_skipping_nan(&mut total, layer).unwrap();
+        }
+        assert!(total[0].is_nan());
+        assert_eq!(total[1..], [3.0, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn add_skipping_nan_rejects_other_lengths_untouched() {
+        let mut total = [1.0, 2.0];
+        assert_eq!(add_skipping_nan(&mut total, &[5.0]), Err(Error::ShapeMismatch { expected: 2, got: 1 }));
+        assert_eq!(total, [1.0, 2.0]);
+        add_skipping_nan(&mut [], &[]).unwrap();
     }
 }

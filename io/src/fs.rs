@@ -130,6 +130,54 @@ pub fn write_atomic<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    let (value, pending) = write_pending(path, write)?;
+    pending.persist()?;
+    Ok(value)
+}
+
+/// A complete output written under a temporary name next to its
+/// destination, not yet in place: [`PendingFile::persist`] renames it there;
+/// dropping it deletes it. Several of them make an all-or-nothing group of
+/// outputs (persist them only once every one is written).
+#[derive(Debug)]
+pub struct PendingFile {
+    temp: tempfile::TempPath,
+    path: std::path::PathBuf,
+}
+
+impl PendingFile {
+    /// The final destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the temporary file to its destination (replacing any file there).
+    pub fn persist(self) -> Result<(), Error> {
+        let path = self.path;
+        self.temp.persist(&path).map_err(|e| Error::new(source_name(&path), ErrorKind::Io(e.error)))
+    }
+}
+
+/// The first half of [`write_atomic`]: `write` fills a temporary file next
+/// to `path` (removed on any error); the finished file is returned as a
+/// [`PendingFile`], not yet renamed into place. `write`'s error type only
+/// needs to hold this crate's errors (e.g. `anyhow::Error`).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let (a, b) = (dir.path().join("a.npy"), dir.path().join("b.npy"));
+/// let ((), pa) = cellmap_io::fs::write_pending(&a, |w| cellmap_io::npy::write(w, &[1], &[1u8], "a.npy"))?;
+/// let ((), pb) = cellmap_io::fs::write_pending(&b, |w| cellmap_io::npy::write(w, &[1], &[2u8], "b.npy"))?;
+/// assert!(!a.exists() && !b.exists());
+/// pa.persist()?;
+/// pb.persist()?;
+/// assert!(a.exists() && b.exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_pending<T, E: From<Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+) -> Result<(T, PendingFile), E> {
     let io = |e| Error::new(source_name(path), ErrorKind::Io(e));
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -141,13 +189,12 @@ pub fn write_atomic<T>(
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io)?;
-    let (file, temp_path) = temp.into_parts();
+    let (file, temp) = temp.into_parts();
     let mut writer = BufWriter::with_capacity(1 << 20, file);
     let value = write(&mut writer)?;
     let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
     set_output_permissions(&file).map_err(io)?;
-    temp_path.persist(path).map_err(|e| io(e.error))?;
-    Ok(value)
+    Ok((value, PendingFile { temp, path: path.to_path_buf() }))
 }
 
 /// Temporary files are created `0600`; outputs get the usual `0644`.

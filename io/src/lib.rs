@@ -49,7 +49,8 @@
 //! # Crate features
 //!
 //! * `std-fs` (default) — path-based readers and `fs::write_atomic`
-//!   (write to a temporary file in the same directory, then rename).
+//!   (write to a temporary file in the same directory, then rename;
+//!   `fs::write_pending` + `PendingFile::persist` for groups of outputs).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.

@@ -223,25 +223,13 @@ fn value_array(array: Array, source: &str) -> Result<ValueArray, Error> {
         )
         .in_member("data.npy"));
     }
-    fn widen<T: Copy + Into<f64>>(v: Vec<T>) -> ValueArray {
-        ValueArray::F64(v.into_iter().map(Into::into).collect())
-    }
     Ok(match array.into_parts().1 {
         ArrayData::F32(v) => ValueArray::F32(v),
         ArrayData::F64(v) => ValueArray::F64(v),
-        ArrayData::Bool(v) => ValueArray::F64(v.into_iter().map(|b| f64::from(u8::from(b))).collect()),
-        ArrayData::I8(v) => widen(v),
-        ArrayData::U8(v) => widen(v),
-        ArrayData::I16(v) => widen(v),
-        ArrayData::U16(v) => widen(v),
-        ArrayData::I32(v) => widen(v),
-        ArrayData::U32(v) => widen(v),
-        ArrayData::I64(v) => ValueArray::F64(v.into_iter().map(|x| x as f64).collect()),
-        ArrayData::U64(v) => ValueArray::F64(v.into_iter().map(|x| x as f64).collect()),
-        ArrayData::Str(_) => {
-            return Err(Error::new(source, ErrorKind::Sparse("expected numeric data, got strings".into()))
-                .in_member("data.npy"));
-        }
+        other => ValueArray::F64(other.to_f64().ok_or_else(|| {
+            Error::new(source, ErrorKind::Sparse("expected numeric data, got strings".into()))
+                .in_member("data.npy")
+        })?),
     })
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use cellmap_core::assign::{self, OUT_OF_IMAGE};
 use cellmap_core::{Grid, stats};
-use cellmap_io::transcripts::{self, Options};
+use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
 use crate::args::{AssignArgs, PresetArg};
@@ -21,6 +21,21 @@ pub fn run(args: AssignArgs) -> Result<()> {
     };
     if let Some(scale) = args.scale {
         options.units_per_pixel = scale;
+    }
+    let named = |name: &Option<String>, preset: &mut Column| {
+        if let Some(name) = name {
+            *preset = Column::name(name);
+        }
+    };
+    named(&args.x_col, &mut options.x);
+    named(&args.y_col, &mut options.y);
+    named(&args.gene_col, &mut options.gene);
+    if let Some(min_qv) = args.min_qv {
+        options.min_qv = Some(min_qv);
+        match &args.qv_col {
+            Some(name) => options.qv = Some(Column::name(name)),
+            None => _ = options.qv.get_or_insert_with(|| Column::name("qv")),
+        }
     }
     let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
 

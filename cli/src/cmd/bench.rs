@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{BenchArgs, ClockArg};
-use crate::compute::{CsrFn, with_csr};
+use crate::compute::{CsrFn, CsrMeans, with_csr};
 use crate::input::{Image, read_csr, read_mask};
 use crate::report::emit;
 use crate::synth;
@@ -127,9 +127,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             ("synthetic".to_string(), mask, Matrix::Synthetic(tile))
         }
     };
-    let (width, height) = (mask.width, mask.height);
+    let (width, height, n) = (mask.width, mask.height, mask.data.len());
     let nnz = csr.nnz();
-    let mut report = Report { pixels: (width * height) as f64, nnz: nnz as f64, rows: Vec::new() };
+    let mut report = Report { pixels: n as f64, nnz: nnz as f64, rows: Vec::new() };
     for (kernel, ms) in file_rows {
         match kernel {
             "read_csr" => report.nonzeros(kernel, ms),
@@ -138,7 +138,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
 
     let grid = mask.grid();
-    let n = width * height;
     let mut scratch = vec![0u32; labeling::fill_holes_and_label_scratch_len(width, height)];
     let mut filled = vec![false; n];
     let mut labels = vec![0i32; n];
@@ -179,23 +178,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     impl CsrFn<f64> for CsrMean<'_> {
         fn call<I: SparseIndex, V: SparseValue>(self, x: &sparse::Csr<'_, I, V>) -> Result<f64> {
-            let (cells, genes) = (self.cells, x.cols());
-            let len = stats::table_len(cells) * genes;
-            let (mut counts, mut means) = (vec![0u32; len], vec![0f64; len]);
-            let mut row_sums = vec![0f64; sparse::csr_row_sums_len(genes)];
-            let mut order = vec![0u32; sparse::csr_order_len(self.labels.len(), cells)];
+            let mut buffers = CsrMeans::new(self.labels.len(), self.cells, x.cols());
             median_ms(self.clock, self.repeats, || {
-                let options = Options::new().within(self.within);
-                Ok(sparse::csr_cell_means(
-                    self.labels,
-                    x,
-                    cells,
-                    options,
-                    &mut counts,
-                    &mut means,
-                    &mut row_sums,
-                    &mut order,
-                )?)
+                buffers.compute(self.labels, x, self.cells, Options::new().within(self.within))
             })
         }
     }

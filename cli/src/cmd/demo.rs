@@ -1,10 +1,14 @@
 //! `cellmap demo`: a small synthetic tile folder made by the core simulator.
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
+use cellmap_core::sim::Transcript;
+use flate2::write::GzEncoder;
 use serde_json::json;
 
 use crate::args::DemoArgs;
-use crate::out::{Staged, write_scipy_csr};
+use crate::out::{Output, Staged, write_scipy_csr};
 use crate::report::emit;
 use crate::synth;
 
@@ -29,10 +33,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Ok(v.iter().map(|&x| i32::try_from(x)).collect::<Result<_, _>>()?)
         };
         let (indptr, indices) = (to_i32(&tile.indptr)?, to_i32(&tile.indices)?);
-        let rows = tile.width * tile.height;
+        let rows = tile.mask.len();
         staged.file(&csr_path, |w| {
             write_scipy_csr(w, &csr_dest, (rows, tile.genes), &indptr, &indices, &tile.data)
         })?;
+        let transcripts_path = args.output.join(format!("{name}_transcripts.csv.gz"));
+        let transcripts = tile.transcripts()?;
+        staged.file(&transcripts_path, |w| write_transcripts_gz(w, &transcripts))?;
         names.push(name);
     }
     staged.commit()?;
@@ -50,5 +57,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
         json!({ "tiles": names, "output": args.output, "size": args.size, "genes": args.genes }),
         &text,
     )?;
+    Ok(())
+}
+
+/// Writes transcripts as a gzip CSV `x,y,gene` (pixels; gene `gene_<index>`, the column names of
+/// `table.csv`), which `cellmap assign`'s default preset (GeneSegNet: x, y, gene first) reads.
+fn write_transcripts_gz(w: &mut Output, transcripts: &[Transcript]) -> Result<()> {
+    let mut gz = GzEncoder::new(w, flate2::Compression::fast());
+    writeln!(gz, "x,y,gene")?;
+    for t in transcripts {
+        writeln!(gz, "{:?},{:?},gene_{}", t.x, t.y, t.gene)?;
+    }
+    gz.finish()?;
     Ok(())
 }

@@ -10,8 +10,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
-use crate::compute::{Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment};
-use crate::input::{read_csr, read_mask};
+use crate::compute::{
+    Segmentation, Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment,
+};
+use crate::input::{MaskInput, read_csr, read_mask_input};
 use crate::out::{Output, StagedDir, write_rgba_png};
 use crate::report::emit;
 use crate::tiles::{Tile, discover};
@@ -135,9 +137,17 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
         || -> Result<_> {
-            let mask = read_mask(&tile.mask)?;
-            let seg = segment(&mask, args.segmentation, false)?;
-            Ok((mask, seg))
+            match read_mask_input(&tile.mask, args.segmentation.mask_kind)? {
+                MaskInput::Binary(mask) => {
+                    let seg = segment(&mask, args.segmentation, false)?;
+                    Ok((mask, seg))
+                }
+                // A label image is used as is; its cell pixels play the unfilled mask's part.
+                MaskInput::Labels(image) => {
+                    let mask = image.foreground();
+                    Ok((mask, Segmentation { labels: image.labels, cells: image.cells, filled: None }))
+                }
+            }
         },
         || read_csr(expression),
     );
@@ -177,7 +187,7 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
         }
         Ok(())
     };
-    let colormap = args.colormap.into();
+    let colormap = args.colormap;
     let chosen = &args.genes.0;
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.column(g, genes)).collect();
     let write_maps = || {
@@ -186,7 +196,7 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
             let (name, values) = match columns.get(k) {
                 Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values),
                 None => {
-                    sum = nan_skipping_sum(&columns, cells);
+                    sum = summed_genes(&columns, cells)?;
                     ("maps/sum.png".to_string(), &sum)
                 }
             };
@@ -203,13 +213,12 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
 }
 
 /// Per-cell sum over several genes' values, NaN skipped (NaN if every value is NaN).
-fn nan_skipping_sum(columns: &[Vec<f64>], cells: usize) -> Vec<f64> {
-    (0..cells)
-        .map(|c| {
-            let finite = columns.iter().map(|col| col[c]).filter(|v| !v.is_nan());
-            finite.fold(None, |acc: Option<f64>, v| Some(acc.unwrap_or(0.0) + v)).unwrap_or(f64::NAN)
-        })
-        .collect()
+fn summed_genes(columns: &[Vec<f64>], cells: usize) -> Result<Vec<f64>> {
+    let mut total = vec![f64::NAN; cells];
+    for column in columns {
+        cellmap_core::stats::add_skipping_nan(&mut total, column)?;
+    }
+    Ok(total)
 }
 
 impl Table {

@@ -1,5 +1,5 @@
 use cellmap_core::Grid;
-use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
+use cellmap_core::stats::{CellStats, Options, add_skipping_nan, cell_means, cell_stats};
 
 /// Dense per-cell statistics on the 8×8 mask used as labels 0/1 and as values.
 pub(crate) fn check(mask: &[u8; 64]) -> u32 {
@@ -19,5 +19,13 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let mut means = [0f64; 2];
     let a = cell_stats(labels, values, 1, Options::new().within(unfilled), &mut out).is_ok();
     let b = cell_means(labels, values, 1, Options::new().keep_zeros(), &mut counts, &mut means).is_ok();
-    u32::from(a) + u32::from(b) + out[1].count() as u32 + counts[1] + out[1].variance() as u32
+    let mut summed = [f64::NAN; 2];
+    let c = add_skipping_nan(&mut summed, &means).is_ok() && add_skipping_nan(&mut summed, &means).is_ok();
+    u32::from(a)
+        + u32::from(b)
+        + u32::from(c)
+        + out[1].count() as u32
+        + counts[1]
+        + out[1].variance() as u32
+        + summed[1] as u32
 }
