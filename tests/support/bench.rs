@@ -213,3 +213,33 @@ pub fn thread_cpu_time() -> Duration {
     assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_keep_cpu_results_apart_from_wall_results() {
+        assert_eq!(Clock::Wall.group_name("labeling"), "labeling");
+        #[cfg(unix)]
+        assert_eq!(Clock::ThreadCpu.group_name("labeling"), "labeling_cpu");
+    }
+
+    #[test]
+    fn both_clocks_run_the_routine_iters_times_and_measure_it() {
+        let clocks = [
+            Clock::Wall,
+            #[cfg(unix)]
+            Clock::ThreadCpu,
+        ];
+        for clock in clocks {
+            let mut calls = 0u64;
+            let elapsed = clock.time(200, || {
+                calls += 1;
+                (0..10_000u64).map(black_box).sum::<u64>()
+            });
+            assert_eq!(calls, 200, "{clock:?}");
+            assert!(elapsed > Duration::ZERO, "{clock:?}");
+        }
+    }
+}
