@@ -9,39 +9,15 @@
 //! 0.2125 µm per pixel.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
+use cellmap_core::Grid;
 use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len};
-use cellmap_core::{Connectivity, Grid, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_tests::bench;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const SCALE: f32 = 0.2125;
 const POINTS: usize = 1_000_000;
 const GENES: usize = 500;
-
-/// `target/bench-data`, from `CARGO_TARGET_DIR` or the workspace's `target/`.
-fn bench_data() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("bench-data")
-}
-
-fn load_tile() -> Option<(usize, usize, Vec<i32>, usize)> {
-    let path = bench_data().join("mask_1024x1024_s0.npy");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", path.display());
-        return None;
-    };
-    let mask = cellmap_tests::npy::parse(&bytes).expect("bench mask is a valid .npy");
-    let (height, width) = (mask.shape[0], mask.shape[1]);
-    let mask: Vec<u8> = mask.to();
-    let grid = Grid::new(width, height, &mask[..]).expect("mask is height × width");
-    let mut labels = vec![0i32; width * height];
-    let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(width, height)];
-    let n = fill_holes_and_label(grid, Connectivity::Four, &mut labels, &mut scratch).expect("mask labels");
-    Some((width, height, labels, n))
-}
 
 /// A deterministic xorshift stream of uniforms in `[0, 1)`.
 fn uniforms(seed: u64) -> impl Iterator<Item = f32> {
@@ -55,8 +31,8 @@ fn uniforms(seed: u64) -> impl Iterator<Item = f32> {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some((width, height, labels, n)) = load_tile() else { return };
-    let grid = Grid::new(width, height, &labels[..]).expect("labels fit the tile");
+    let Some(tile) = bench::load_tile() else { return };
+    let (width, height, n, grid) = (tile.width, tile.height, tile.cells, tile.grid());
     let (w_um, h_um) = (width as f32 * SCALE, height as f32 * SCALE);
     let mut u = uniforms(0x2545_F491_4F6C_DD1D);
     let mut coordinate = |extent: f32| (u.next().unwrap_or(0.5) * 1.02 - 0.01) * extent;

@@ -7,35 +7,10 @@
 //! per-cell values are synthetic (skewed, 5 % NaN).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use cellmap_core::color::{Colormap, Normalization, Range, cell_colors, normalize, paint};
-use cellmap_core::{Connectivity, Grid, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_tests::bench;
 use criterion::{Criterion, criterion_group, criterion_main};
-
-/// `target/bench-data`, from `CARGO_TARGET_DIR` or the workspace's `target/`.
-fn bench_data() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("bench-data")
-}
-
-fn load_tile() -> Option<(usize, usize, Vec<i32>, usize)> {
-    let path = bench_data().join("mask_1024x1024_s0.npy");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", path.display());
-        return None;
-    };
-    let mask = cellmap_tests::npy::parse(&bytes).expect("bench mask is a valid .npy");
-    let (height, width) = (mask.shape[0], mask.shape[1]);
-    let mask: Vec<u8> = mask.to();
-    let grid = Grid::new(width, height, &mask[..]).expect("mask is height × width");
-    let mut labels = vec![0i32; width * height];
-    let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(width, height)];
-    let n = fill_holes_and_label(grid, Connectivity::Four, &mut labels, &mut scratch).expect("mask labels");
-    Some((width, height, labels, n))
-}
 
 /// Skewed per-cell values with 5 % NaN, deterministic.
 fn cell_values(n: usize) -> Vec<f64> {
@@ -49,8 +24,8 @@ fn cell_values(n: usize) -> Vec<f64> {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some((width, height, labels, n)) = load_tile() else { return };
-    let grid = Grid::new(width, height, &labels[..]).expect("labels fit the tile");
+    let Some(tile) = bench::load_tile() else { return };
+    let (width, height, n, grid) = (tile.width, tile.height, tile.cells, tile.grid());
     let values = cell_values(n);
     let (background, no_value, outline) = ([0, 0, 0, 0], [128, 128, 128, 255], 0xFF_FF_FF_FFu32);
     let minmax = Normalization::default();

@@ -6,30 +6,11 @@
 //! Input: `target/bench-data/` (run `bash bench/make-data.sh`).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use cellmap_io::npz::Npz;
 use cellmap_io::transcripts::{self, Options};
+use cellmap_tests::bench;
 use criterion::{Criterion, criterion_group, criterion_main};
-
-/// `target/bench-data`, from `CARGO_TARGET_DIR` or the workspace's `target/`.
-fn bench_data() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("bench-data")
-}
-
-fn read(name: &str) -> Option<Vec<u8>> {
-    let path = bench_data().join(name);
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => {
-            eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", path.display());
-            None
-        }
-    }
-}
 
 /// 200 k Xenium-style rows (1 in 16 a control probe, qv uniform in 0..40).
 fn xenium_csv() -> Vec<u8> {
@@ -60,13 +41,13 @@ fn xenium_csv() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("io");
     group.sample_size(10);
-    if let Some(bytes) = read("owner_4096x4096_s0.npy") {
+    if let Some(bytes) = bench::read_bytes("owner_4096x4096_s0.npy") {
         group.bench_function("npy_read_64MB_int32", |b| {
             b.iter(|| cellmap_io::npy::read(black_box(&bytes), "owner.npy").expect("valid npy"))
         });
         group.bench_function("memcpy_64MB_peer", |b| b.iter(|| black_box(&bytes).to_vec()));
     }
-    if let Some(bytes) = read("st_1024x1024_s0_g100_d0.01.npz") {
+    if let Some(bytes) = bench::read_bytes("st_1024x1024_s0_g100_d0.01.npz") {
         group.bench_function("npz_csr_g100", |b| {
             b.iter(|| {
                 Npz::from_bytes(black_box(&bytes), "st.npz").and_then(|mut npz| npz.csr()).expect("valid csr")

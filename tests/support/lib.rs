@@ -1,2 +1,4 @@
-//! Shared helpers for the integration tests: fixture loading.
+//! Shared helpers: fixture loading for the integration tests (`npy`), input
+//! loading and clocks for the criterion benches (`bench`).
+pub mod bench;
 pub mod npy;

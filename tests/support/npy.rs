@@ -1,8 +1,10 @@
-//! A tiny `.npy` reader for the fixture tests: little-endian, C order, the
-//! dtypes the fixture generators write. (The full reader is `cellmap-io`;
-//! this one keeps the core's parity tests independent of it.)
+//! Fixture loading for the scipy-parity tests: `.npy` files decoded by
+//! `cellmap-io` and widened to `f64`, so one code path compares every
+//! numeric dtype the generators write.
 
 use std::path::{Path, PathBuf};
+
+use cellmap_io::npy::ArrayData;
 
 /// A loaded fixture array: its shape and its values widened to `f64`
 /// (exact for every dtype the generators write, including int64 < 2^53).
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub struct Array {
     /// numpy shape.
     pub shape: Vec<usize>,
-    /// numpy dtype descriptor, e.g. `<i4`, `|b1`, `<f8`.
+    /// numpy dtype descriptor in little-endian form, e.g. `<i4`, `|b1`, `<f8`.
     pub dtype: String,
     /// Values in C order.
     pub values: Vec<f64>,
@@ -46,59 +48,62 @@ pub fn fixture_path(rel: &str) -> PathBuf {
 pub fn load(rel: &str) -> Array {
     let path = fixture_path(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    decode(&bytes, &path.display().to_string()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Parses `.npy` bytes.
+/// Parses `.npy` bytes (any version, either byte order, C or Fortran order;
+/// numeric dtypes only).
 pub fn parse(bytes: &[u8]) -> Result<Array, String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not an .npy file".into());
-    }
-    let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12),
-        v => return Err(format!("unsupported .npy version {v}")),
+    decode(bytes, ".npy bytes")
+}
+
+/// Decodes with `cellmap-io`, naming `source` in errors, and widens the values.
+fn decode(bytes: &[u8], source: &str) -> Result<Array, String> {
+    let (shape, data) = cellmap_io::npy::read(bytes, source).map_err(|e| e.to_string())?.into_parts();
+    // Descriptors in little-endian form: the values are already in native
+    // order, whatever the file's byte order was.
+    let (dtype, values) = match data {
+        ArrayData::Bool(v) => ("|b1", widen(v)),
+        ArrayData::I8(v) => ("|i1", widen(v)),
+        ArrayData::U8(v) => ("|u1", widen(v)),
+        ArrayData::I16(v) => ("<i2", widen(v)),
+        ArrayData::U16(v) => ("<u2", widen(v)),
+        ArrayData::I32(v) => ("<i4", widen(v)),
+        ArrayData::U32(v) => ("<u4", widen(v)),
+        ArrayData::I64(v) => ("<i8", v.into_iter().map(|x| x as f64).collect()),
+        ArrayData::U64(v) => ("<u8", v.into_iter().map(|x| x as f64).collect()),
+        ArrayData::F32(v) => ("<f4", widen(v)),
+        ArrayData::F64(v) => ("<f8", v),
+        ArrayData::Str(_) => return Err(format!("{source}: string arrays are not numeric fixtures")),
     };
-    let header = std::str::from_utf8(&bytes[start..start + header_len]).map_err(|e| e.to_string())?;
-    let field = |key: &str| -> Result<&str, String> {
-        let at = header.find(key).ok_or(format!("header lacks {key}"))? + key.len();
-        Ok(header[at..].trim_start_matches([' ', ':']))
-    };
-    let descr = field("'descr'")?;
-    let dtype = descr[1..].split('\'').next().unwrap_or_default().to_string();
-    if field("'fortran_order'")?.starts_with("True") {
-        return Err("fortran order not supported by the test reader".into());
+    Ok(Array { shape, dtype: dtype.to_string(), values })
+}
+
+/// Values of a dtype that converts to `f64` exactly.
+fn widen<T: Into<f64>>(values: Vec<T>) -> Vec<f64> {
+    values.into_iter().map(Into::into).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_widens_values_and_names_the_dtype() {
+        let bytes = cellmap_io::npy::encode(&[2, 2], &[-3i16, 0, 7, i16::MAX]).unwrap();
+        let array = parse(&bytes).unwrap();
+        assert_eq!(array.shape, [2, 2]);
+        assert_eq!(array.dtype, "<i2");
+        assert_eq!(array.values, [-3.0, 0.0, 7.0, 32767.0]);
+        assert_eq!(array.to::<i32>(), [-3, 0, 7, 32767]);
+        let bytes = cellmap_io::npy::encode(&[3], &[true, false, true]).unwrap();
+        let array = parse(&bytes).unwrap();
+        assert_eq!((array.dtype.as_str(), array.to::<bool>()), ("|b1", vec![true, false, true]));
     }
-    let shape_txt = field("'shape'")?;
-    let shape_txt = &shape_txt[1..shape_txt.find(')').ok_or("bad shape")?];
-    let shape: Vec<usize> =
-        shape_txt.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-    let data = &bytes[start + header_len..];
-    let n: usize = shape.iter().product();
-    macro_rules! read {
-        ($t:ty) => {{
-            let w = std::mem::size_of::<$t>();
-            if data.len() < n * w {
-                return Err("truncated data".into());
-            }
-            data.chunks_exact(w).take(n).map(|c| <$t>::from_le_bytes(c.try_into().unwrap()) as f64).collect()
-        }};
+
+    #[test]
+    fn parse_rejects_bytes_that_are_not_npy() {
+        let err = parse(b"PK\x03\x04 not an npy file").unwrap_err();
+        assert!(err.starts_with(".npy bytes: "), "{err}");
     }
-    let values: Vec<f64> = match dtype.as_str() {
-        "|b1" | "|u1" => data.iter().take(n).map(|&b| b as f64).collect(),
-        "|i1" => data.iter().take(n).map(|&b| b as i8 as f64).collect(),
-        "<u2" => read!(u16),
-        "<i2" => read!(i16),
-        "<u4" => read!(u32),
-        "<i4" => read!(i32),
-        "<u8" => read!(u64),
-        "<i8" => read!(i64),
-        "<f4" => read!(f32),
-        "<f8" => read!(f64),
-        other => return Err(format!("dtype {other} not supported by the test reader")),
-    };
-    if values.len() != n {
-        return Err("truncated data".into());
-    }
-    Ok(Array { shape, dtype, values })
 }
