@@ -129,7 +129,7 @@ function paint(started = performance.now()) {
   const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
   mapView.draw(new ImageData(pixels, tile.width, tile.height));
   const elapsed = performance.now() - started;
-  legend.show(Tile.colormapLut(colormap), low, high, legendCaption());
+  legend.show(tile.colormapLut(colormap), low, high, legendCaption());
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   setStatus(`${formatCount(tile.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);

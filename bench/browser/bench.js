@@ -11,6 +11,8 @@ const largeMaskUrl = params.get('large');
 
 const results = [];
 const facts = {};
+/** The lines of `cargo run --release -p cellmap-wasm --example native_timing`, measured the same way here. */
+const nativeComparable = [];
 
 function record(step, samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -42,7 +44,7 @@ function repeat(runs, action) {
 
 /**
  * Per-call times of a fast action, from `runs` batches of `batch` calls each: the browser's
- * timer has 0.1 ms resolution without cross-origin isolation.
+ * timer has 0.1 ms steps without cross-origin isolation (5 µs with it).
  */
 function repeatBatched(runs, batch, action) {
   return Array.from({ length: runs }, (_, run) =>
@@ -71,16 +73,18 @@ let wasm;
 async function run() {
   wasm = await init();
   let tile;
+  let maskBytes;
   if (expressionUrl === 'demo') {
     record('Tile.demo 1024² (simulate tissue + genes)', [time(() => { tile = Tile.demo(0, 1024, 1024); })]);
   } else {
-    const maskBytes = await fetchBytes(maskUrl);
+    maskBytes = await fetchBytes(maskUrl);
     const expressionBytes = await fetchBytes(expressionUrl);
     facts.expressionMB = +(expressionBytes.length / 2 ** 20).toFixed(1);
     record('Tile.fromMask (.npy decode + fill + label)', [time(() => { tile = Tile.fromMask(maskBytes, maskUrl); })]);
     record('attachExpression (.npz inflate + CSR → gene-major)',
       [time(() => tile.attachExpression(expressionBytes, expressionUrl))]);
   }
+  if (expressionUrl !== 'demo') timeLikeNative(tile, maskBytes);
   facts.width = tile.width;
   facts.height = tile.height;
   facts.genes = tile.geneCount;
@@ -142,7 +146,39 @@ async function run() {
   tile.free();
   if (largeMaskUrl) await timeLargeTile(largeMaskUrl);
   facts.wasmMemoryMB = +(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1);
+  facts.crossOriginIsolated = window.crossOriginIsolated;
   facts.userAgent = navigator.userAgent;
+}
+
+/** Minimum time over `repeats` runs, as the native peer reports (robust on a busy machine). */
+function minMs(repeats, action) {
+  return Math.min(...repeat(repeats, action));
+}
+
+/**
+ * The native peer's measurements (wasm/examples/native_timing.rs) on the same calls, the same
+ * genes and the same repeat counts, so the two outputs compare line by line.
+ */
+function timeLikeNative(tile, maskBytes) {
+  const line = (text) => nativeComparable.push(text);
+  line(`fromMask (decode + fill + label + regions): ${minMs(10, () => Tile.fromMask(maskBytes, 'mask.npy').free()).toFixed(2)} ms`);
+  line(`setMaskOptions(true, Four): ${minMs(10, () => tile.setMaskOptions(true, Connectivity.Four)).toFixed(2)} ms`);
+  line(`setMaskOptions(false, Eight): ${minMs(10, () => tile.setMaskOptions(false, Connectivity.Eight)).toFixed(2)} ms`);
+  tile.setMaskOptions(true, Connectivity.Four);
+  const genes = tile.geneCount;
+  const step = Math.max(1, Math.floor(genes / 50));
+  let compute = Infinity;
+  let paint = Infinity;
+  for (let gene = 0; gene < genes; gene += step) {
+    const picked = Uint32Array.of(gene);
+    compute = Math.min(compute, minMs(3, () => tile.computeValues(picked, Stat.Mean)));
+    paint = Math.min(paint, minMs(3, () => tile.paint(Colormap.Viridis, NaN, NaN, false)));
+  }
+  const outlined = minMs(10, () => tile.paint(Colormap.Viridis, NaN, NaN, true));
+  const five = Uint32Array.of(3, 4, 5, 6, 7);
+  const sum5 = minMs(10, () => tile.computeValues(five, Stat.Sum));
+  line(`${genes} genes: computeValues(1 gene, Mean) ${compute.toFixed(3)} ms, paint ${paint.toFixed(3)} ms, ` +
+    `paint with outlines ${outlined.toFixed(3)} ms, computeValues(5 genes, Sum) ${sum5.toFixed(3)} ms`);
 }
 
 /** The mask-only work on a large tile (4096²): decode, fill + label, paint, draw. */
@@ -174,6 +210,6 @@ run()
   })
   .finally(() => {
     document.getElementById('facts').textContent = JSON.stringify(facts);
-    window.benchResults = { results, facts };
+    window.benchResults = { results, facts, nativeComparable };
     document.body.dataset.done = 'true';
   });

@@ -43,24 +43,29 @@ try {
   if (existsSync(path.join(options.data, 'mask_4096x4096_s0.npy'))) query.set('large', '/data/mask_4096x4096_s0.npy');
   await page.goto(`${server.url}bench/browser/index.html?${query}`);
   await page.waitForSelector('body[data-done]', { timeout: 600_000 });
-  const { results, facts } = await page.evaluate(() => window.benchResults);
+  const { results, facts, nativeComparable } = await page.evaluate(() => window.benchResults);
   console.log(`tile ${facts.width}×${facts.height}, ${facts.cells} cells, ${facts.genes} genes` +
     (facts.expressionMB ? `, expression file ${facts.expressionMB} MB` : '') +
     (facts.largeTile ? `; large tile ${facts.largeTile}` : '') +
     `; wasm memory ${facts.wasmMemoryMB} MB`);
-  console.log(facts.userAgent);
+  console.log(`${facts.userAgent}; timer ${facts.crossOriginIsolated ? '5 µs (cross-origin isolated)' : '100 µs'} steps`);
   const width = Math.max(...results.map((row) => row.step.length));
   console.log(`${'step'.padEnd(width)}  runs  median ms     p95 ms     min ms`);
   for (const row of results) {
     const cells = [row.median, row.p95, row.min].map((ms) => formatMs(ms).padStart(9));
     console.log(`${row.step.padEnd(width)}  ${String(row.runs).padStart(4)}  ${cells.join('  ')}`);
   }
+  if (nativeComparable.length > 0) {
+    console.log('\nas measured by the native peer (cargo run --release -p cellmap-wasm --example native_timing):');
+    for (const line of nativeComparable) console.log(line);
+  }
   if (facts.error) {
     console.error(`benchmark failed: ${facts.error}`);
     process.exitCode = 1;
   }
   await mkdir(path.join(ROOT, 'target'), { recursive: true });
-  await writeFile(path.join(ROOT, 'target/bench-browser.json'), `${JSON.stringify({ results, facts }, null, 1)}\n`);
+  await writeFile(path.join(ROOT, 'target/bench-browser.json'),
+    `${JSON.stringify({ results, facts, nativeComparable }, null, 1)}\n`);
 } finally {
   await browser.close();
   await server.close();

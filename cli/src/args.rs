@@ -46,7 +46,7 @@ pub struct LabelArgs {
     #[arg(short, long, value_name = "LABELS.npy")]
     pub output: PathBuf,
     /// Also write the hole-filled mask (.npy, bool).
-    #[arg(long, value_name = "FILLED.npy")]
+    #[arg(long, value_name = "FILLED.npy", conflicts_with = "no_fill_holes")]
     pub filled: Option<PathBuf>,
     #[command(flatten)]
     pub segmentation: SegmentationArgs,
@@ -192,6 +192,9 @@ pub struct RunArgs {
     /// Value mapped to the last colour (default: the largest per-cell value of each gene).
     #[arg(long, requires = "vmin")]
     pub vmax: Option<f64>,
+    /// Where each gene map's min-max range comes from (ignored with --vmin/--vmax).
+    #[arg(long, value_enum, default_value_t = RangeArg::Cells, conflicts_with = "vmin")]
+    pub range: RangeArg,
     /// Also write the cell × gene table as CSV (large for thousands of genes).
     #[arg(long)]
     pub csv: bool,
@@ -215,6 +218,16 @@ pub enum ColormapArg {
     Cividis,
     Turbo,
     Gray,
+}
+
+/// The min-max range of a gene map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RangeArg {
+    /// The smallest and largest per-cell value of the gene.
+    Cells,
+    /// min(0, smallest) and largest value over the gene's pixels inside the unfilled mask: the
+    /// research script's pixel normalisation, applied to the per-cell means.
+    Pixels,
 }
 
 /// A sorted, de-duplicated list of gene columns.
@@ -252,11 +265,11 @@ pub fn parse_genes(text: &str) -> Result<GeneList, String> {
     (sparse nonzeros) or Mpoints/s (transcripts). Single-threaded kernels; with --data the file \
     reading is timed once.")]
 pub struct BenchArgs {
-    /// Side of the synthetic square tile.
-    #[arg(long, default_value_t = 1024)]
+    /// Side of the synthetic square tile (1 to 16384).
+    #[arg(long, default_value_t = 1024, value_parser = tile_side)]
     pub size: usize,
-    /// Synthetic genes of the CSR expression.
-    #[arg(long, default_value_t = 500)]
+    /// Synthetic genes of the CSR expression (1 to 100000).
+    #[arg(long, default_value_t = 500, value_parser = gene_count)]
     pub genes: usize,
     /// Read mask_<N>x<N>_s0.npy and st_<N>x<N>_s0_g5100_d0.01.npz from this folder instead.
     #[arg(long, value_name = "DIR")]
@@ -264,9 +277,21 @@ pub struct BenchArgs {
     /// Timed repeats per kernel (the median is reported).
     #[arg(long, default_value_t = 7)]
     pub repeats: usize,
+    /// Wall time, or the CPU time of the timing thread (steadier on a busy machine).
+    #[arg(long, value_enum, default_value_t = ClockArg::Wall)]
+    pub clock: ClockArg,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `cellmap bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockArg {
+    /// Elapsed wall-clock time.
+    Wall,
+    /// CPU time of the (single) timing thread.
+    Cpu,
 }
 
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.
@@ -282,11 +307,11 @@ pub struct DemoArgs {
     /// Number of tiles.
     #[arg(long, default_value_t = 2)]
     pub tiles: usize,
-    /// Side of each square tile in pixels.
-    #[arg(long, default_value_t = 256)]
+    /// Side of each square tile in pixels (1 to 16384).
+    #[arg(long, default_value_t = 256, value_parser = tile_side)]
     pub size: usize,
-    /// Genes per tile.
-    #[arg(long, default_value_t = 40)]
+    /// Genes per tile (1 to 100000).
+    #[arg(long, default_value_t = 40, value_parser = gene_count)]
     pub genes: usize,
     /// Seed of the first tile (tile k uses seed + k).
     #[arg(long, default_value_t = 0)]
@@ -294,6 +319,24 @@ pub struct DemoArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A number in `lo..=hi`.
+fn bounded(text: &str, lo: usize, hi: usize) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {lo} to {hi}")),
+    }
+}
+
+/// Side of a synthetic tile.
+fn tile_side(text: &str) -> Result<usize, String> {
+    bounded(text, 1, 16_384)
+}
+
+/// Number of synthetic genes.
+fn gene_count(text: &str) -> Result<usize, String> {
+    bounded(text, 1, 100_000)
 }
 
 #[cfg(test)]

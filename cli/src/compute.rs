@@ -189,7 +189,7 @@ pub fn csr_stat(
         fn call<W: Within>(self, options: Options<W>) -> Result<Table> {
             let (cells, genes) = (self.job.cells, self.x.cols());
             let len = stats::table_len(cells) * genes;
-            let mut row_sums = vec![0f64; sparse::csr_row_sums_len(genes)];
+            let mut row_sums = vec![0.0f64; sparse::csr_row_sums_len(genes)];
             let mut order = vec![0u32; sparse::csr_order_len(self.job.labels.len(), cells)];
             if self.job.stat == StatArg::Mean {
                 let (mut counts, mut means) = (vec![0u32; len], vec![0.0f64; len]);
@@ -273,4 +273,53 @@ pub fn paint_map(
     let mut rgba = vec![BACKGROUND; labels.data.len()];
     color::paint(labels.grid(), &table, None, &mut rgba)?;
     Ok(rgba)
+}
+
+/// For each gene of `genes`: `(min(0, smallest), max(0, largest))` value of the gene over the
+/// pixels of `within` (duplicates summed; NaN aside) — the min and max the research script took
+/// over its masked gene images, whose pixels outside the mask are 0. Transposes the matrix to
+/// gene-major once.
+pub fn pixel_ranges(
+    labels: &Image<i32>,
+    cells: usize,
+    csr: &CsrFile,
+    within: &Image<bool>,
+    genes: &[usize],
+) -> Result<Vec<(f64, f64)>> {
+    struct Ranges<'a> {
+        labels: Grid<'a, i32>,
+        within: Grid<'a, bool>,
+        cells: usize,
+        genes: &'a [usize],
+    }
+    impl CsrFn<Vec<(f64, f64)>> for Ranges<'_> {
+        fn call<I: SparseIndex, V: SparseValue>(self, x: &sparse::Csr<'_, I, V>) -> Result<Vec<(f64, f64)>> {
+            let mut gene_ptr = vec![0usize; sparse::gene_ptr_len(x.cols())];
+            let mut pixels = vec![0u32; x.nnz()];
+            let mut values = x.data().to_vec();
+            let gm = sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values)?;
+            let mut out = vec![CellStats::EMPTY; stats::table_len(self.cells)];
+            let mut scratch = vec![0usize; sparse::gene_scratch_len(1, self.cells)];
+            let options = Options::new().within(self.within);
+            self.genes
+                .iter()
+                .map(|&g| {
+                    sparse::gene_cell_stats(
+                        self.labels,
+                        &gm,
+                        &[g],
+                        self.cells,
+                        options,
+                        &mut out,
+                        &mut scratch,
+                    )?;
+                    let finite = |v: f64| v.is_finite().then_some(v);
+                    let lo = out.iter().filter_map(|s| finite(s.min())).fold(0.0, f64::min);
+                    let hi = out.iter().filter_map(|s| finite(s.max())).fold(0.0, f64::max);
+                    Ok((lo, hi))
+                })
+                .collect()
+        }
+    }
+    with_csr(csr, Ranges { labels: labels.grid(), within: within.grid(), cells, genes })
 }

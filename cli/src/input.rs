@@ -110,6 +110,14 @@ pub fn read_labels(path: &Path) -> Result<(Image<i32>, usize)> {
     };
     let image = Image::from_parts(path, shape, data)?;
     let cells = image.data.iter().copied().max().unwrap_or(0) as usize;
+    // Per-cell tables have one row per label up to the largest: refuse sizes no image can need.
+    if cells > image.data.len() {
+        bail!(
+            "{}: largest label {cells} exceeds the {} pixels of the image; relabel it to 1..N first",
+            path.display(),
+            image.data.len()
+        );
+    }
     Ok((image, cells))
 }
 

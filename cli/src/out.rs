@@ -142,10 +142,6 @@ pub fn write_rgba_png(out: &mut Output, width: usize, height: usize, rgba: &[[u8
 
 /// Writes a pixels × genes matrix as scipy `save_npz` writes a CSR (members `indices`, `indptr`,
 /// `format`, `shape`, `data`; stored, like `save_npz(compressed=False)`).
-///
-/// `cellmap-io` has a CSR reader and a generic `.npz` writer but no way yet to write the 0-d
-/// byte-string `format` member scipy requires, so the archive is assembled here from
-/// `cellmap_io::npy::encode`d members; this belongs in `cellmap-io` once it grows a CSR writer.
 pub fn write_scipy_csr(
     out: &mut Output,
     dest: &str,
@@ -155,37 +151,14 @@ pub fn write_scipy_csr(
     data: &[f32],
 ) -> Result<()> {
     let shape = [i64::try_from(shape.0)?, i64::try_from(shape.1)?];
-    let members: [(&str, Vec<u8>); 5] = [
-        ("indices.npy", cellmap_io::npy::encode(&[indices.len()], indices)?),
-        ("indptr.npy", cellmap_io::npy::encode(&[indptr.len()], indptr)?),
-        ("format.npy", npy_bytes_scalar(b"csr")),
-        ("shape.npy", cellmap_io::npy::encode(&[2], &shape)?),
-        ("data.npy", cellmap_io::npy::encode(&[data.len()], data)?),
-    ];
-    let mut zip = zip::ZipWriter::new(out);
-    for (name, bytes) in members {
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
-        zip.start_file(name, options).with_context(|| format!("{dest}: member {name}"))?;
-        zip.write_all(&bytes).with_context(|| format!("{dest}: member {name}"))?;
-    }
-    zip.finish().with_context(|| dest.to_string())?;
+    let mut npz = cellmap_io::npz::NpzWriter::new(out, dest);
+    npz.add("indices", &[indices.len()], indices)?;
+    npz.add("indptr", &[indptr.len()], indptr)?;
+    npz.add_bytes_string("format", b"csr")?;
+    npz.add("shape", &[2], &shape)?;
+    npz.add("data", &[data.len()], data)?;
+    npz.finish()?;
     Ok(())
-}
-
-/// A 0-d numpy byte string (`|S<n>`) as `.npy` bytes, header padded to 64 bytes like numpy.
-fn npy_bytes_scalar(value: &[u8]) -> Vec<u8> {
-    let dict = format!("{{'descr': '|S{}', 'fortran_order': False, 'shape': (), }}", value.len());
-    let unpadded = 10 + dict.len() + 1;
-    let header_len = dict.len() + 1 + (64 - unpadded % 64) % 64;
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header_len as u16).to_le_bytes());
-    bytes.extend_from_slice(dict.as_bytes());
-    bytes.resize(10 + header_len - 1, b' ');
-    bytes.push(b'\n');
-    bytes.extend_from_slice(value);
-    bytes
 }
 
 #[cfg(test)]
@@ -207,7 +180,6 @@ mod tests {
         assert_eq!(csr.shape, (3, 2));
         assert_eq!(csr.indptr, cellmap_io::npz::IndexArray::I32(vec![0, 1, 1, 3]));
         assert_eq!(csr.data, cellmap_io::npz::ValueArray::F32(vec![5.0, 6.0, 7.0]));
-        assert_eq!(npy_bytes_scalar(b"csr").len() % 64, 3);
     }
 
     #[test]

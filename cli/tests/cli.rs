@@ -75,8 +75,12 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// The project venv's python (`<repo>/.venv/bin/python`), if set up.
+/// `$CELLMAP_PYTHON` (CI sets it, so the check cannot be skipped there),
+/// else the project venv's python (`<repo>/.venv/bin/python`) if set up.
 fn venv_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CELLMAP_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     if p.exists() {
         Some(p)
@@ -428,6 +432,79 @@ fn run_processes_good_tiles_and_reports_bad_ones() {
 }
 
 #[test]
+fn run_options_reach_the_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    std::fs::copy(fixture("mask.npy"), tiles.join("t.npy")).unwrap();
+    std::fs::copy(fixture("st.npz"), tiles.join("t-expression.npz")).unwrap();
+    let out_dir = dir.path().join("out");
+    let args =
+        ["run", s(&tiles), "-o", s(&out_dir), "--genes", "0", "--stat", "count", "--connectivity", "8"];
+    assert_ok(&cellmap(&[&args[..], &["--colormap", "magma", "--vmin", "0", "--vmax", "3"]].concat()));
+    let labels8 = load(fixture("labels8.npy"));
+    assert_same(&load(&out_dir.join("t/labels.npy")), &labels8);
+    let count = cellmap_io::fs::open_npz(&out_dir.join("t/table.npz"), &Default::default())
+        .unwrap()
+        .array("count")
+        .unwrap();
+    let cells = labels8.values.iter().cloned().fold(0.0, f64::max) as usize;
+    assert_eq!(count.shape(), &[cells, 7]);
+    assert!(matches!(count.data(), cellmap_io::npy::ArrayData::I64(_)));
+    assert_eq!(files(&out_dir.join("t/maps")), ["gene_0000.png", "sum.png"]);
+    // --vmin without --vmax is a usage error.
+    assert_eq!(cellmap(&[&args[..], &["--vmin", "0"]].concat()).status.code(), Some(2));
+}
+
+/// Decodes an 8-bit RGBA PNG.
+fn png_rgba(path: &Path) -> (usize, Vec<[u8; 4]>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Rgba, png::BitDepth::Eight));
+    let pixels = buf[..info.buffer_size()].chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+    (info.width as usize, pixels)
+}
+
+#[test]
+fn pixel_range_maps_reproduce_the_research_normalisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    std::fs::copy(fixture("mask.npy"), tiles.join("t.npy")).unwrap();
+    std::fs::copy(fixture("st.npz"), tiles.join("t_ST_1024.npz")).unwrap();
+    let out_dir = dir.path().join("out");
+    assert_ok(&cellmap(&["run", s(&tiles), "-o", s(&out_dir), "--genes", "2,6", "--range", "pixels"]));
+    let labels = load(fixture("labels.npy"));
+    let means = load(fixture("st_means_within.npy"));
+    let ranges = load(fixture("st_pixel_range_within.npy"));
+    let genes = means.shape[1];
+    for gene in [2usize, 6] {
+        let (width, rgba) = png_rgba(&out_dir.join(format!("t/maps/gene_{gene:04}.png")));
+        assert_eq!(rgba.len(), labels.values.len());
+        assert_eq!(width, labels.shape[1]);
+        let (lo, hi) = (ranges.values[gene * 2], ranges.values[gene * 2 + 1]);
+        for (pixel, &label) in labels.values.iter().enumerate() {
+            let want = if label == 0.0 {
+                [0, 0, 0, 255]
+            } else {
+                let mean = means.values[(label as usize - 1) * genes + gene];
+                if mean.is_nan() {
+                    [96, 96, 96, 255]
+                } else {
+                    // The research script's 255·(v − lo)/(hi − lo), rounded half to even.
+                    let level = (255.0 * (mean - lo) / (hi - lo)).round_ties_even().clamp(0.0, 255.0) as u8;
+                    let [r, g, b] = cellmap_core::color::Colormap::Viridis.rgb(level);
+                    [r, g, b, 255]
+                }
+            };
+            assert_eq!(rgba[pixel], want, "gene {gene}, pixel {pixel} (cell {label})");
+        }
+    }
+}
+
+#[test]
 fn npz_written_by_cellmap_loads_in_numpy() {
     let Some(py) = venv_python() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -444,7 +521,29 @@ fn npz_written_by_cellmap_loads_in_numpy() {
         s(&out_dir.join("good/table.npz")),
         s(fixture("st_means_within.npy"))
     );
-    let done = Command::new(py).args(["-c", &code]).output().unwrap();
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+
+    // The demo's CSR (scipy save_npz layout) and the assign counts load in scipy / numpy.
+    let demo = dir.path().join("demo");
+    assert_ok(&cellmap(&["demo", "-o", s(&demo), "--size", "48", "--genes", "6", "--tiles", "1"]));
+    let assigned = dir.path().join("assigned");
+    assert_ok(&cellmap(&["assign", s(fixture("labels.npy")), s(fixture("spots.csv")), "-o", s(&assigned)]));
+    let code = format!(
+        "import numpy as np, scipy.sparse as sp\n\
+         m = sp.load_npz({:?})\n\
+         assert m.format == 'csr' and m.shape == (48 * 48, 6) and m.nnz > 0, (m.format, m.shape, m.nnz)\n\
+         mask = np.load({:?})\n\
+         assert mask.shape == (48, 48) and set(np.unique(mask)) <= {{0, 255}}\n\
+         c = np.load({:?})\n\
+         assert c['counts'].dtype == np.int64 and c['counts'].shape == (17, 4)\n\
+         assert c['counts'].sum() == (np.load({:?}) > 0).sum()\n",
+        s(&demo.join("demo_0_ST_1024.npz")),
+        s(&demo.join("demo_0.npy")),
+        s(&assigned.join("counts.npz")),
+        s(fixture("spots_cells.npy"))
+    );
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));
 }
 
@@ -485,6 +584,8 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(cellmap(&["reduce", "a", "b", "-o", "c", "--stat", "median"]).status.code(), Some(2));
     assert_eq!(cellmap(&["run", "d", "-o", "o", "--genes", "x"]).status.code(), Some(2));
     assert_eq!(cellmap(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(cellmap(&["demo", "-o", "d", "--size", "100000"]).status.code(), Some(2));
+    assert_eq!(cellmap(&["bench", "--genes", "0"]).status.code(), Some(2));
     assert_eq!(cellmap(&[]).status.code(), Some(2));
     for sub in ["label", "reduce", "assign", "run", "bench", "demo"] {
         let out = cellmap(&[sub, "--help"]);
@@ -613,4 +714,15 @@ fn csv_missing_columns_is_rejected() {
     let o = bad.out().join("assigned");
     let args = ["assign", s(fixture("labels.npy")), s(&input), "-o", s(&o), "--preset", "xenium"];
     assert_bad_input(&args, &input, &bad.out(), "missing column");
+}
+
+#[test]
+fn absurd_label_values_are_rejected_before_allocating() {
+    let bad = Bad::new();
+    let mut labels = vec![0i32; 24 * 32];
+    labels[5] = 2_000_000_000;
+    let input = bad.input("huge.npy", &cellmap_io::npy::encode(&[24, 32], &labels).unwrap());
+    let o = bad.out().join("t.npy");
+    let args = ["reduce", s(&input), s(fixture("dense.npy")), "-o", s(&o)];
+    assert_bad_input(&args, &input, &bad.out(), "relabel");
 }

@@ -12,7 +12,7 @@
 //! [`crate::labeling::fill_holes_and_label`]: it gives the same labels
 //! without writing the filled mask, faster than the two calls in a row.
 
-use crate::labeling::{RunTable, paint, run_scratch_len};
+use crate::labeling::{RunTable, run_scratch_len};
 use crate::{Error, Grid, MaskValue};
 
 /// Number of `u32` scratch elements [`fill_holes`] needs for a
@@ -56,7 +56,7 @@ pub const fn fill_holes_scratch_len(width: usize, height: usize) -> usize {
 /// assert_eq!(shown, ["#####...", "#####.#.", "########", "#####.#.", "#####...", "#.#....."].concat());
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub fn fill_holes<M: MaskValue>(
+pub fn fill_holes<M: MaskValue + 'static>(
     mask: Grid<'_, M>,
     filled: &mut [bool],
     scratch: &mut [u32],
@@ -68,33 +68,30 @@ pub fn fill_holes<M: MaskValue>(
 
 /// [`fill_holes`] on a run table whose size is checked; `filled` is long
 /// enough.
-pub(crate) fn fill_holes_with<M: MaskValue>(
+pub(crate) fn fill_holes_with<M: MaskValue + 'static>(
     mask: Grid<'_, M>,
     filled: &mut [bool],
     mut runs: RunTable<'_>,
 ) -> Result<usize, Error> {
-    let (width, height) = (mask.width(), mask.height());
     if mask.is_empty() {
         return Ok(0);
     }
-    runs.find_holes(mask);
+    let outside_root = runs.join_background(mask);
+    // The mask itself, then its holes: far fewer writes than painting
+    // every background and foreground segment.
     let out = &mut filled[..mask.len()];
+    for (pixel, &value) in out.iter_mut().zip(mask.as_slice()) {
+        *pixel = value.is_foreground();
+    }
     let mut holes = 0usize;
-    let mut done = 0usize;
-    for row in 0..height {
-        let first_pixel = row * width;
-        for (start, end, outside) in runs.background_runs(row) {
-            if outside {
-                let (start, end) = (first_pixel + start, first_pixel + end);
-                paint(out, done, start, true);
-                paint(out, start, end, false);
-                done = end;
-            } else {
+    for (row, out_row) in out.chunks_exact_mut(mask.width()).enumerate() {
+        runs.mark_row(row, outside_root, |start, end, outside| {
+            if !outside {
+                out_row[start..end].fill(true);
                 holes += end - start;
             }
-        }
+        });
     }
-    paint(out, done, out.len(), true);
     Ok(holes)
 }
 

@@ -11,6 +11,18 @@ use crate::{Error, Grid, Label};
 /// Bounding box of a region as half-open pixel ranges, like the slices
 /// `scipy.ndimage.find_objects` returns: rows `row_start..row_end`,
 /// columns `col_start..col_end`.
+///
+/// ```
+/// use cellmap_core::{Grid, regions::{region_props, BoundingBox, Region}};
+/// // . . .
+/// // . 1 1     label 1 spans rows 1..3, columns 1..3
+/// // . 1 .
+/// let labels = Grid::new(3, 3, &[0u8, 0, 0, 0, 1, 1, 0, 1, 0])?;
+/// let mut out = [Region::EMPTY; 2];
+/// region_props(labels, 1, &mut out)?;
+/// assert_eq!(out[1].bounding_box(), Some(BoundingBox { row_start: 1, row_end: 3, col_start: 1, col_end: 3 }));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BoundingBox {

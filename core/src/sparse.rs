@@ -13,13 +13,22 @@
 //! restricts the pixels.
 //!
 //! Outputs are row-major `(n_cells + 1) × n_genes` tables indexed by label
-//! (row 0 is the background): entry `label * n_genes + gene`.
+//! (row 0 is the background): entry `label * n_genes + gene`. To leave the
+//! background out (as scipy's indicator product `A @ X` does), pass the
+//! label image itself as the mask: `Options::new().within(labels)` (row 0
+//! then stays empty). That is also faster: background pixels are scattered
+//! over the whole matrix.
 
 use crate::error::ensure_len;
 use crate::stats::{CellStats, Options, Within, Zeros, check_countable, checked_table_len, label_index};
 use crate::{Error, Grid, Label};
 
 /// An index type of a sparse matrix: scipy writes `int32` or `int64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseIndex;
+/// assert_eq!((7i64.to_index(), (-1i32).to_index()), (Some(7), None));
+/// ```
 pub trait SparseIndex: Copy + PartialOrd {
     /// The index as `usize`, `None` if negative or too large.
     fn to_index(self) -> Option<usize>;
@@ -40,6 +49,14 @@ macro_rules! sparse_index {
 sparse_index!(i32, i64, u32, u64, usize);
 
 /// A value type of a sparse matrix: `f32` or `f64`.
+///
+/// ```
+/// use cellmap_core::sparse::SparseValue;
+/// // duplicates are summed in the data's precision, as scipy's toarray() does
+/// let in_f32 = <f32 as SparseValue>::add_in_precision(f64::from(0.1f32), 0.2f32);
+/// assert_eq!(in_f32, f64::from(0.1f32 + 0.2f32));
+/// assert_ne!(in_f32, f64::from(0.1f32) + f64::from(0.2f32));
+/// ```
 pub trait SparseValue: Copy {
     /// The value widened to `f64`.
     fn to_f64(self) -> f64;
@@ -228,19 +245,19 @@ impl Sink for StatsSink<'_> {
     }
 }
 
-/// Sums into `sums`; counts nonzero values (Skip), or NaN values as a
-/// wrapping decrement to which the cell's pixel count is added later (Keep).
-struct MeansSink<'a> {
+/// Sums into `sums`; counts nonzero values (`KEEP_ZEROS == false`), or NaN
+/// values as a wrapping decrement to which the cell's pixel count is added
+/// later (`KEEP_ZEROS == true`; a compile-time switch off the hot path).
+struct MeansSink<'a, const KEEP_ZEROS: bool> {
     sums: &'a mut [f64],
     counts: &'a mut [u32],
-    keep_zeros: bool,
 }
 
-impl Sink for MeansSink<'_> {
+impl<const KEEP_ZEROS: bool> Sink for MeansSink<'_, KEEP_ZEROS> {
     #[inline(always)]
     fn value(&mut self, slot: usize, v: f64) {
         self.sums[slot] += v;
-        if !self.keep_zeros {
+        if !KEEP_ZEROS {
             self.counts[slot] = self.counts[slot].wrapping_add(1);
         }
     }
@@ -466,9 +483,11 @@ pub fn csr_cell_means<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
         let (sums, counts) = (&mut means[rows.clone()], &mut counts[rows]);
         sums.fill(0.0);
         counts.fill(0);
-        accumulate_cell(x, pixels, &mut MeansSink { sums, counts, keep_zeros }, row_sums, options.zeros);
         if keep_zeros {
+            accumulate_cell(x, pixels, &mut MeansSink::<true> { sums, counts }, row_sums, options.zeros);
             counts.iter_mut().for_each(|count| *count = count.wrapping_add(pixels.len() as u32));
+        } else {
+            accumulate_cell(x, pixels, &mut MeansSink::<false> { sums, counts }, row_sums, options.zeros);
         }
         // Divide unconditionally, then select (no branch: this loop vectorises).
         for (sum, &count) in sums.iter_mut().zip(counts.iter()) {

@@ -32,6 +32,19 @@ pub const fn table_len(n_cells: usize) -> usize {
 }
 
 /// Whether pixels whose value is `0` count. NaN never counts.
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{cell_stats, CellStats, Options, Zeros}};
+/// // one cell: values 0 4 NaN
+/// let labels = Grid::new(3, 1, &[1u8, 1, 1])?;
+/// let values = Grid::new(3, 1, &[0.0f32, 4.0, f32::NAN])?;
+/// let mut out = [CellStats::EMPTY; 2];
+/// cell_stats(labels, values, 1, Options { zeros: Zeros::Skip, ..Options::new() }, &mut out)?;
+/// assert_eq!((out[1].count(), out[1].mean()), (1, 4.0));
+/// cell_stats(labels, values, 1, Options { zeros: Zeros::Keep, ..Options::new() }, &mut out)?;
+/// assert_eq!((out[1].count(), out[1].mean()), (2, 2.0));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Zeros {
@@ -46,6 +59,16 @@ pub enum Zeros {
 ///
 /// Implemented by [`AllPixels`] (every pixel) and by a mask [`Grid`] of any
 /// [`MaskValue`] (only its foreground pixels, e.g. the unfilled mask).
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{AllPixels, Within}};
+/// // # . #
+/// let mask = Grid::new(3, 1, &[255u8, 0, 255])?;
+/// assert!(mask.contains(0) && !mask.contains(1));
+/// assert!(AllPixels.contains(1));
+/// assert!(mask.check_shape(3, 1).is_ok() && mask.check_shape(1, 3).is_err());
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
 pub trait Within {
     /// Checks that the filter fits a `width × height` label image.
     fn check_shape(&self, width: usize, height: usize) -> Result<(), Error>;
@@ -54,7 +77,13 @@ pub trait Within {
     fn contains(&self, index: usize) -> bool;
 }
 
-/// Every pixel counts (no restricting mask).
+/// Every pixel counts (no restricting mask); what [`Options::new`] uses.
+///
+/// ```
+/// use cellmap_core::stats::{AllPixels, Options, Within};
+/// let opts = Options::new();
+/// assert!(opts.within.contains(123) && AllPixels.check_shape(4, 4).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllPixels;
 

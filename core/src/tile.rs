@@ -87,7 +87,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn fill_holes<M: MaskValue>(&mut self, mask: &[[M; W]; H]) -> Result<usize, Error> {
+    pub fn fill_holes<M: MaskValue + 'static>(&mut self, mask: &[[M; W]; H]) -> Result<usize, Error> {
         let grid = Grid::new(W, H, mask.as_flattened())?;
         let (runs, filled, _) = self.buffers()?;
         fill_holes_with(grid, filled, runs)
@@ -110,7 +110,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn label<M: MaskValue>(
+    pub fn label<M: MaskValue + 'static>(
         &mut self,
         mask: &[[M; W]; H],
         connectivity: Connectivity,
@@ -138,7 +138,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn fill_holes_and_label<M: MaskValue>(
+    pub fn fill_holes_and_label<M: MaskValue + 'static>(
         &mut self,
         mask: &[[M; W]; H],
         connectivity: Connectivity,
@@ -149,12 +149,30 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     }
 
     /// The filled mask written by [`Tile::fill_holes`].
+    ///
+    /// ```
+    /// use cellmap_core::tile::Tile;
+    /// let mask = [*b".###.", *b".#.#.", *b".###."].map(|row| row.map(|c| c == b'#'));
+    /// let mut tile = Tile::<5, 3>::new();
+    /// tile.fill_holes(&mask)?;
+    /// assert_eq!(tile.filled(), &[*b".###.", *b".###.", *b".###."].map(|row| row.map(|c| c == b'#')));
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn filled(&self) -> &[[bool; W]; H] {
         &self.filled
     }
 
     /// The label image written by [`Tile::label`] or
     /// [`Tile::fill_holes_and_label`] (`0` = background).
+    ///
+    /// ```
+    /// use cellmap_core::{labeling::Connectivity, tile::Tile};
+    /// let mask = [[0u8, 255, 0, 255], [255, 255, 0, 0]];
+    /// let mut tile = Tile::<4, 2>::new();
+    /// assert_eq!(tile.label(&mask, Connectivity::Four)?, 2);
+    /// assert_eq!(tile.labels(), &[[0, 1, 0, 2], [1, 1, 0, 0]]);
+    /// # Ok::<(), cellmap_core::Error>(())
+    /// ```
     pub fn labels(&self) -> &[[i32; W]; H] {
         &self.labels
     }

@@ -2,7 +2,7 @@
 //! matters) and atomic output writes. Feature `std-fs` (default).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
@@ -148,22 +148,6 @@ pub fn write_atomic<T>(
     set_output_permissions(&file).map_err(io)?;
     temp_path.persist(path).map_err(|e| io(e.error))?;
     Ok(value)
-}
-
-/// Reads a whole small file (e.g. for the readers that take bytes), refusing
-/// files above `limit` bytes.
-pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
-    let source = source_name(path);
-    let (file, len) = open(path)?;
-    if len > limit {
-        return Err(Error::new(
-            source,
-            ErrorKind::LimitExceeded { what: "file", needed: len, unit: "bytes", limit },
-        ));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(limit).read_to_end(&mut bytes).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
-    Ok(bytes)
 }
 
 /// Temporary files are created `0600`; outputs get the usual `0644`.

@@ -118,7 +118,7 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
     Array::new(vec![height, width], data, source)
 }
 
-/// Decodes the first image of a single-channel TIFF (8/16/32/64-bit
+/// Decodes a single-page, single-channel TIFF (8/16/32/64-bit
 /// integers or 32/64-bit floats; uncompressed, LZW, Deflate or PackBits)
 /// into a `(height, width)` array.
 pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Error> {
@@ -138,6 +138,12 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
         return Err(Error::new(
             source,
             ErrorKind::Image(format!("expected a single-channel mask or label TIFF, got {color:?}")),
+        ));
+    }
+    if decoder.more_images() {
+        return Err(Error::new(
+            source,
+            ErrorKind::Shape("expected a 2-D mask, got a multi-page TIFF (a stack); save one page".into()),
         ));
     }
     use tiff::decoder::DecodingResult as D;

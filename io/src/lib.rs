@@ -11,6 +11,33 @@
 //! browser); the `cellmap` CLI and the wasm viewer are built on it. If you
 //! already hold your data in memory as slices, call `cellmap-core` directly.
 //!
+//! ## A tile, from bytes
+//!
+//! ```
+//! use cellmap_io::npy::{self, ArrayData};
+//! use cellmap_io::npz::{Npz, NpzWriter, ValueArray};
+//! use cellmap_io::image;
+//!
+//! // A 2×2 mask and a 4-pixel × 3-gene CSR laid out as scipy.sparse.save_npz writes it.
+//! let mask_bytes = npy::encode(&[2, 2], &[0u8, 255, 255, 0])?;
+//! let mut st = NpzWriter::new(std::io::Cursor::new(Vec::new()), "st.npz").compressed();
+//! st.add("indices", &[2], &[0i32, 2])?;
+//! st.add("indptr", &[5], &[0i32, 1, 2, 2, 2])?;
+//! st.add_bytes_string("format", b"csr")?;
+//! st.add("shape", &[2], &[4i64, 3])?;
+//! st.add("data", &[2], &[1.5f32, 2.0])?;
+//! let st_bytes = st.finish()?.into_inner();
+//!
+//! let mask = image::read_mask(&mask_bytes, "mask.npy")?; // .npy, PNG or TIFF
+//! let (height, width) = mask.dims_2d("mask.npy", "mask")?;
+//! assert_eq!(mask.data(), &ArrayData::U8(vec![0, 255, 255, 0]));
+//! let csr = Npz::from_bytes(&st_bytes, "st.npz")?.csr()?;
+//! csr.check_mask_shape(height, width)?; // one row per pixel
+//! csr.validate()?; // monotone indptr, columns in range
+//! assert_eq!(csr.data, ValueArray::F32(vec![1.5, 2.0]));
+//! # Ok::<(), cellmap_io::Error>(())
+//! ```
+//!
 //! ## Errors
 //!
 //! One [`Error`] type; its message always starts with the file (or the
@@ -25,7 +52,8 @@
 //!   (write to a temporary file in the same directory, then rename).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
-#![forbid(unsafe_code)]
+// One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -34,6 +62,7 @@ pub mod image;
 pub mod limits;
 pub mod npy;
 pub mod npz;
+mod pages;
 pub mod transcripts;
 
 pub use error::{Error, ErrorKind};

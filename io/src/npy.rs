@@ -89,19 +89,28 @@ impl Dtype {
 
 /// The elements of an array, by dtype, in C order.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)] // one variant per dtype, named like it
-#[non_exhaustive]
 pub enum ArrayData {
+    /// `bool` (`|b1`; any nonzero byte is `true`).
     Bool(Vec<bool>),
+    /// `int8`
     I8(Vec<i8>),
+    /// `uint8`
     U8(Vec<u8>),
+    /// `int16`
     I16(Vec<i16>),
+    /// `uint16`
     U16(Vec<u16>),
+    /// `int32`
     I32(Vec<i32>),
+    /// `uint32`
     U32(Vec<u32>),
+    /// `int64`
     I64(Vec<i64>),
+    /// `uint64`
     U64(Vec<u64>),
+    /// `float32`
     F32(Vec<f32>),
+    /// `float64`
     F64(Vec<f64>),
     /// `|S<n>` and `U<n>` arrays, trailing NULs removed.
     Str(Vec<String>),
@@ -429,7 +438,7 @@ fn read_elements<T: Swap, R: Read>(
     expected: u64,
     source: &str,
 ) -> Result<Vec<T>, Error> {
-    let mut out = vec![<T as bytemuck::Zeroable>::zeroed(); count];
+    let mut out: Vec<T> = crate::pages::zeroed_vec(count);
     let got = read_full(reader, bytemuck::cast_slice_mut(&mut out)).map_err(|e| io_or_zip(source, e))?;
     if (got as u64) < expected {
         return Err(Error::new(source, ErrorKind::Truncated { expected, got: got as u64 }));

@@ -174,8 +174,18 @@ impl<R: Read + Seek> Npz<R> {
             (Ok(r), Ok(c)) => (r, c),
             _ => return Err(sparse(format!("shape ({rows}, {cols}) is too large for this platform"))),
         };
-        let indptr = index_array(self.array("indptr")?, "indptr", &source)?;
-        let indices = index_array(self.array("indices")?, "indices", &source)?;
+        let mut indptr = index_array(self.array("indptr")?, "indptr", &source)?;
+        let mut indices = index_array(self.array("indices")?, "indices", &source)?;
+        // One index type for both (scipy writes them alike; widen if not).
+        match (&indptr, &indices) {
+            (IndexArray::I32(p), IndexArray::I64(_)) => {
+                indptr = IndexArray::I64(p.iter().map(|&x| x.into()).collect())
+            }
+            (IndexArray::I64(_), IndexArray::I32(i)) => {
+                indices = IndexArray::I64(i.iter().map(|&x| x.into()).collect())
+            }
+            _ => {}
+        }
         let data = value_array(read_data(self)?, &source)?;
         let csr = Csr { source, shape: (rows, cols), indptr, indices, data };
         csr.check_lengths()?;
@@ -235,11 +245,26 @@ fn value_array(array: Array, source: &str) -> Result<ValueArray, Error> {
     })
 }
 
+/// A [`Csr`] as a validated borrowed view for the core kernels, by
+/// index and value type.
+#[derive(Debug, Clone, Copy)]
+pub enum CsrView<'a> {
+    /// `int32` indices, `float32` data (what `save_npz` of the bench tiles holds).
+    I32F32(cellmap_core::sparse::Csr<'a, i32, f32>),
+    /// `int32` indices, `float64` data.
+    I32F64(cellmap_core::sparse::Csr<'a, i32, f64>),
+    /// `int64` indices, `float32` data.
+    I64F32(cellmap_core::sparse::Csr<'a, i64, f32>),
+    /// `int64` indices, `float64` data.
+    I64F64(cellmap_core::sparse::Csr<'a, i64, f64>),
+}
+
 /// Row pointers or column indices of a CSR matrix, in the file's dtype.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum IndexArray {
+    /// `int32` (what scipy writes while `nnz` and the shape fit).
     I32(Vec<i32>),
+    /// `int64`
     I64(Vec<i64>),
 }
 
@@ -268,9 +293,10 @@ impl IndexArray {
 
 /// The stored values of a CSR matrix.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum ValueArray {
+    /// `float32` data.
     F32(Vec<f32>),
+    /// `float64` data (also integer and bool data, widened).
     F64(Vec<f64>),
 }
 
@@ -385,6 +411,44 @@ impl Csr {
             )));
         }
         Ok(())
+    }
+
+    /// The matrix as a core view, validated by
+    /// [`cellmap_core::sparse::Csr::new`] (errors name the file; for the
+    /// position of a bad entry use [`validate`](Self::validate)).
+    ///
+    /// ```
+    /// use cellmap_io::npz::{Csr, CsrView, IndexArray, ValueArray};
+    /// let csr = Csr {
+    ///     source: "st.npz".into(),
+    ///     shape: (2, 3),
+    ///     indptr: IndexArray::I32(vec![0, 1, 2]),
+    ///     indices: IndexArray::I32(vec![2, 0]),
+    ///     data: ValueArray::F32(vec![1.0, 2.0]),
+    /// };
+    /// let CsrView::I32F32(view) = csr.view()? else { unreachable!() };
+    /// assert_eq!((view.rows(), view.cols(), view.nnz()), (2, 3, 2));
+    /// # Ok::<(), cellmap_io::Error>(())
+    /// ```
+    pub fn view(&self) -> Result<CsrView<'_>, Error> {
+        use cellmap_core::sparse::Csr as Core;
+        let cols = self.shape.1;
+        let core = |e| Error::new(self.source.as_str(), ErrorKind::Core(e));
+        match (&self.indptr, &self.indices, &self.data) {
+            (IndexArray::I32(p), IndexArray::I32(i), ValueArray::F32(d)) => {
+                Core::new(cols, p, i, d).map(CsrView::I32F32).map_err(core)
+            }
+            (IndexArray::I32(p), IndexArray::I32(i), ValueArray::F64(d)) => {
+                Core::new(cols, p, i, d).map(CsrView::I32F64).map_err(core)
+            }
+            (IndexArray::I64(p), IndexArray::I64(i), ValueArray::F32(d)) => {
+                Core::new(cols, p, i, d).map(CsrView::I64F32).map_err(core)
+            }
+            (IndexArray::I64(p), IndexArray::I64(i), ValueArray::F64(d)) => {
+                Core::new(cols, p, i, d).map(CsrView::I64F64).map_err(core)
+            }
+            _ => Err(self.error("indptr and indices have different dtypes (int32 and int64)".into())),
+        }
     }
 
     /// Checks that the matrix has one row per pixel of a `height × width`

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use cellmap_io::npy::{self, Array, ArrayData};
-use cellmap_io::npz::{Csr, IndexArray, Npz, ValueArray};
+use cellmap_io::npz::{Csr, CsrView, IndexArray, Npz, ValueArray};
 use cellmap_io::transcripts::{self, Options};
 use cellmap_io::{Limits, fs, image};
 
@@ -131,6 +131,13 @@ fn scipy_save_npz_csr_stored_deflated_int32_int64_f32_f64() {
                 let name = format!("csr_{data}_{index}_{method}.npz");
                 let csr = Npz::from_bytes(&bytes(&name), &name).unwrap().csr().unwrap();
                 csr.validate().unwrap();
+                let rows = match csr.view().unwrap() {
+                    CsrView::I32F32(v) => (v.rows(), v.cols(), v.nnz()),
+                    CsrView::I32F64(v) => (v.rows(), v.cols(), v.nnz()),
+                    CsrView::I64F32(v) => (v.rows(), v.cols(), v.nnz()),
+                    CsrView::I64F64(v) => (v.rows(), v.cols(), v.nnz()),
+                };
+                assert_eq!(rows, (30, 7, csr.nnz()), "{name}");
                 assert_eq!(csr.shape, (30, 7), "{name}");
                 assert_eq!(matches!(csr.indices, IndexArray::I64(_)), index == "i8", "{name}");
                 assert_eq!(matches!(csr.data, ValueArray::F64(_)), data == "f8", "{name}");

@@ -190,3 +190,14 @@ fn truncated_gzip_csv() {
     assert!(err.starts_with(&format!("{}: ", shown(&path))), "{err}");
     assert!(err.contains("gzip"), "{err}");
 }
+
+#[test]
+fn multi_page_tiff_is_not_a_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "stack.tif", &fixture("img_stack.tif"));
+    let err = fs::read_mask(&path, &Limits::default()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!("{}: expected a 2-D mask, got a multi-page TIFF (a stack); save one page", shown(&path))
+    );
+}

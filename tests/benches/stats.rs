@@ -8,13 +8,12 @@
 //! scipy numbering) by `cellmap_core::labeling`. The dense value image is
 //! `(p · 2654435761 mod 1000) / 100` for pixel `p`, as in the peer script.
 //!
-//! Times are **CPU time of the benchmark thread** (`/proc/thread-self/schedstat`,
+//! Times are **CPU time of the benchmark thread** (`CLOCK_THREAD_CPUTIME_ID`,
 //! which includes memory stalls), not wall-clock: the bench machines are
 //! shared, and wall time there mostly measures the scheduler. The peer
 //! script reports `time.thread_time()` for the same reason. Set
 //! `CELLMAP_BENCH_WALL=1` for wall-clock time.
-use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cellmap_core::Grid;
@@ -25,15 +24,21 @@ use cellmap_core::sparse::{
     gene_ptr_len, gene_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
+use cellmap_io::Limits;
+use cellmap_io::npy::ArrayData;
+use cellmap_io::npz::{IndexArray, ValueArray};
 use criterion::Criterion;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 
-/// CPU time consumed by this thread, in ns (Linux).
+/// CPU time consumed by this thread, in ns: `CLOCK_THREAD_CPUTIME_ID`, the
+/// clock behind Python's `time.thread_time()` (precise, unlike the
+/// tick-granular `/proc/thread-self/schedstat`).
 fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse().ok()))
-        .unwrap_or(0)
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the call only writes it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Criterion measurement: CPU time of the benchmark thread.
@@ -71,25 +76,6 @@ fn data_dir() -> PathBuf {
     target.join("bench-data")
 }
 
-/// `.npy` bytes → (shape, dtype descriptor, raw little-endian data).
-fn npy(bytes: &[u8]) -> (Vec<usize>, String, &[u8]) {
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "not an .npy file");
-    let (len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ => (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + len]).unwrap();
-    let descr = header.split("'descr':").nth(1).unwrap().split('\'').nth(1).unwrap().to_string();
-    let shape = header.split("'shape':").nth(1).unwrap();
-    let shape = &shape[shape.find('(').unwrap() + 1..shape.find(')').unwrap()];
-    let shape = shape.split(',').filter_map(|s| s.trim().parse().ok()).collect();
-    (shape, descr, &bytes[start + len..])
-}
-
-fn cast<T: Copy, const N: usize>(raw: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
-    raw.chunks_exact(N).map(|c| from(c.try_into().unwrap())).collect()
-}
-
 /// scipy's `binary_fill_holes` then `ndimage.label` (4-connectivity).
 fn fill_and_label(mask: &[u8], w: usize, h: usize) -> (Vec<i32>, usize) {
     let mut labels = vec![0i32; w * h];
@@ -107,40 +93,27 @@ struct CsrData {
     data: Vec<f32>,
 }
 
-fn load_csr(path: &PathBuf) -> CsrData {
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut member = |name: &str| {
-        let mut bytes = Vec::new();
-        archive.by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    let (shape_bytes, indptr, indices, data) =
-        (member("shape.npy"), member("indptr.npy"), member("indices.npy"), member("data.npy"));
-    let (_, _, shape) = npy(&shape_bytes);
-    let shape = cast(shape, i64::from_le_bytes);
-    let (_, ptr_type, indptr) = npy(&indptr);
-    let (_, idx_type, indices) = npy(&indices);
-    let (_, val_type, data) = npy(&data);
-    assert_eq!((ptr_type.as_str(), idx_type.as_str(), val_type.as_str()), ("<i4", "<i4", "<f4"));
-    CsrData {
-        genes: shape[1] as usize,
-        indptr: cast(indptr, i32::from_le_bytes),
-        indices: cast(indices, i32::from_le_bytes),
-        data: cast(data, f32::from_le_bytes),
+/// The bench CSR (int32 indices, float32 data, as `bench/gen_masks.py` writes it).
+fn load_csr(path: &Path) -> CsrData {
+    let csr = cellmap_io::fs::read_csr(path, &Limits::default()).unwrap();
+    match (csr.indptr, csr.indices, csr.data) {
+        (IndexArray::I32(indptr), IndexArray::I32(indices), ValueArray::F32(data)) => {
+            CsrData { genes: csr.shape.1, indptr, indices, data }
+        }
+        _ => panic!("{}: expected int32 indices and float32 data", path.display()),
     }
 }
 
 fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
     let dir = data_dir();
     let mask_path = dir.join("mask_1024x1024_s0.npy");
-    let Ok(mask_bytes) = std::fs::read(&mask_path) else {
+    if !mask_path.exists() {
         eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", mask_path.display());
         return;
-    };
-    let (shape, dtype, raw) = npy(&mask_bytes);
-    assert_eq!(dtype, "|u1");
+    }
+    let (shape, data) = cellmap_io::fs::read_npy(&mask_path, &Limits::default()).unwrap().into_parts();
+    let ArrayData::U8(mask) = data else { panic!("{}: expected a uint8 mask", mask_path.display()) };
     let (h, w) = (shape[0], shape[1]);
-    let mask = raw[..w * h].to_vec();
     let (labels, n) = fill_and_label(&mask, w, h);
     let values: Vec<f32> = (0..(w * h) as u64).map(|p| ((p * 2_654_435_761) % 1000) as f32 / 100.0).collect();
     eprintln!("bench tile {w}x{h}: {n} cells");
@@ -186,6 +159,15 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
         group.bench_function("csr_cell_means", |b| {
             b.iter(|| {
                 csr_cell_means(lg, &x, n, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)
+                    .unwrap()
+            })
+        });
+        // Cells only, like the peer's indicator product (row 0, the background, stays
+        // empty): the labels themselves are the `within` mask.
+        group.bench_function("csr_cell_means_cells_only", |b| {
+            b.iter(|| {
+                let cells_only = Options::new().within(lg);
+                csr_cell_means(lg, &x, n, cells_only, &mut counts, &mut means, &mut row_sums, &mut order)
                     .unwrap()
             })
         });

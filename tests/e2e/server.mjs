@@ -35,6 +35,9 @@ export async function startServer(mounts) {
         'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
         'content-length': size,
         'cache-control': 'no-store',
+        // cross-origin isolation: the page's timer then has 5 µs steps instead of 100 µs
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
       });
       createReadStream(file).pipe(response);
     } catch {

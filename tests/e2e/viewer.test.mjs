@@ -84,8 +84,8 @@ describe('demo', () => {
     const legend = await page.evaluate(() => Array.from(
       document.getElementById('legend-bar').getContext('2d').getImageData(0, 0, 256, 1).data));
     const lut = await page.evaluate(async () => {
-      const { Colormap, Tile } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      return Array.from(Tile.colormapLut(Colormap.Viridis));
+      const { Colormap } = await import(new URL('pkg/cellmap_wasm.js', location.href));
+      return Array.from(window.cellmapViewer.tile.colormapLut(Colormap.Viridis));
     });
     assert.deepEqual(legend, lut, 'the legend bar is the LUT');
     const [low, high] = await page.evaluate(() => Array.from(window.cellmapViewer.tile.valueRange()));
@@ -101,10 +101,14 @@ describe('demo', () => {
     const transform = () => page.$eval('#map', (canvas) => canvas.style.transform);
     const box = await page.locator('#viewport').boundingBox();
     const start = await transform();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2 + 0.5, box.y + box.height / 2 + 0.5);
+    const underPointer = await page.textContent('#tooltip');
     await page.mouse.wheel(0, -600);
     const zoomed = await transform();
     assert.notEqual(zoomed, start);
+    // the wheel zooms about the pointer: the same pixel stays under it
+    await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
+    assert.equal(await page.textContent('#tooltip'), underPointer);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 40, { steps: 4 });
     await page.mouse.up();

@@ -17,6 +17,8 @@ Writes tests/fixtures/cli/ (deterministic; commit the output):
   st_means_within.npy float64 (N, 7): the research semantics: toarray() (duplicates summed),
                       multiplied by the unfilled mask, zeros and NaN skipped, per-cell mean
                       over labels.npy (f64 accumulation), NaN for a cell with no value
+  st_pixel_range_within.npy  float64 (7, 2): per gene (min(0, min), max(0, max)) over the
+                      masked gene image (NaN aside): the research script's normalisation range
   st_means.npy        float64 (N, 7): same without the mask restriction
   st_counts.npy       int64 (N, 7): the number of values used by st_means.npy
   dense.npy           float32 (24, 32): one gene image with zeros and NaN
@@ -166,6 +168,10 @@ def main() -> None:
     means_within = np.stack([per_cell(labels, masked[:, g].reshape(h, w), n)[0] for g in range(genes)], 1)
     stats_all = [per_cell(labels, dense_all[:, g].reshape(h, w), n) for g in range(genes)]
     save("st_means_within.npy", means_within)
+    # The research script's normalisation range of each masked gene image (NaN aside).
+    save("st_pixel_range_within.npy", np.stack([
+        [min(0.0, float(np.nanmin(masked[:, g]))), max(0.0, float(np.nanmax(masked[:, g])))] for g in range(genes)
+    ]))
     save("st_means.npy", np.stack([s[0] for s in stats_all], 1))
     save("st_counts.npy", np.stack([s[2] for s in stats_all], 1))
 

@@ -118,6 +118,9 @@ def image_fixtures():
     Image.fromarray(i32).save(os.path.join(OUT, "img_i32_lzw.tif"), compression="tiff_lzw")
     Image.fromarray(u16).save(os.path.join(OUT, "img_u16_deflate.tif"), compression="tiff_adobe_deflate")
     Image.fromarray(np.stack([u8, u8, u8], axis=-1)).save(os.path.join(OUT, "img_rgb.png"))
+    # a two-page TIFF (a 3-D stack): not a 2-D mask
+    pages = [Image.fromarray(u8), Image.fromarray(u8[::-1].copy())]
+    pages[0].save(os.path.join(OUT, "img_stack.tif"), save_all=True, append_images=pages[1:])
 
 
 XENIUM_HEADER = ["transcript_id", "cell_id", "overlaps_nucleus", "feature_name", "x_location", "y_location",

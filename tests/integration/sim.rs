@@ -374,7 +374,7 @@ fn output_is_deterministic_golden_digest() {
     assert_eq!(reference, REFERENCE_DIGEST, "got {reference:#x}");
 }
 
-const GOLDEN_256X192_SEED42: u64 = 0xc630_52c8_7a38_a423;
+const GOLDEN_256X192_SEED42: u64 = 0x20ff_c448_7913_cb2b;
 
 #[test]
 fn multi_modal_spec_deserialises_from_the_documented_json() {
@@ -401,4 +401,122 @@ fn multi_modal_spec_deserialises_from_the_documented_json() {
     assert!(serde_json::from_str::<SimSpec>(too_long).is_err());
     let round_trip: SimSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(round_trip, spec);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params() -> impl Strategy<Value = MaskParams> {
+        (
+            4u32..24,
+            0.0f64..0.5,
+            0.0f64..0.5,
+            [0.0f64..1.0, 0.0f64..1.0, 0.01f64..1.0],
+            0.0f64..1.0,
+            0.0f64..0.3,
+            0u32..6,
+            0u32..4,
+        )
+            .prop_map(
+                |(
+                    cell_spacing,
+                    absent_fraction,
+                    empty_fraction,
+                    gap_probabilities,
+                    hole_fraction,
+                    nested_fraction,
+                    border_holes,
+                    small_features,
+                )| {
+                    MaskParams {
+                        cell_spacing,
+                        absent_fraction,
+                        empty_fraction,
+                        gap_probabilities,
+                        hole_fraction,
+                        nested_fraction,
+                        border_holes,
+                        small_features,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any parameters and shape: no panic, a consistent truth, and fill +
+        /// label recover it up to the documented merges.
+        #[test]
+        fn any_tile_keeps_its_truth(seed in any::<u64>(), w in 0usize..90, h in 0usize..90, params in params()) {
+            let (mask, owner, cells, n) = simulate(seed, w, h, &params);
+            let mut areas = vec![0u32; n + 1];
+            for (&m, &o) in mask.iter().zip(&owner) {
+                prop_assert_eq!(m == 255, o != 0);
+                prop_assert!(o as usize <= n);
+                areas[o as usize] += 1;
+            }
+            prop_assert!(cells[..n].iter().zip(&areas[1..]).all(|(c, &a)| c.area == a));
+            if w * h > 0 {
+                let filled = brute_fill(&mask, w, h);
+                let both: [Offsets; 2] = [&FOUR, &EIGHT];
+                for offsets in both {
+                    let labels = brute_label(&filled, w, h, offsets);
+                    let mut groups = expected_groups(&owner, &filled, w, h, offsets, n);
+                    assert_partition_recovered(&owner, &labels, &mut groups, n, &format!("seed {seed} {w}x{h}"));
+                }
+            }
+        }
+
+        /// Arbitrary owner images and rates: the CSR is well formed and the
+        /// transcripts give it back.
+        #[test]
+        fn csr_and_transcripts_agree_on_any_input(
+            seed in any::<u64>(),
+            w in 0usize..12,
+            h in 0usize..12,
+            genes in 1u32..6,
+            cell_rates in prop::collection::vec(prop::collection::vec(0.0f64..30.0, 6), 3),
+            owner_seed in any::<u64>(),
+        ) {
+            let model = cellmap_core::ExpressionModel::new(
+                seed,
+                &cellmap_core::sim::NsfParams::default(),
+                &cellmap_core::sim::ModalityParams { mixed_genes: genes, ..Default::default() },
+                0,
+            ).unwrap();
+            let g = genes as usize;
+            let rates: Vec<f64> = cell_rates
+                .iter()
+                .flat_map(|r| r[..g].iter().scan(0.0, |acc, x| { *acc += x; Some(*acc) }).collect::<Vec<_>>())
+                .collect();
+            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_core::sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
+            let grid = Grid::new(w, h, &owner).unwrap();
+            let size = model.csr_size(&grid, &rates).unwrap();
+            let mut indptr = vec![0u32; w * h + 1];
+            let (mut indices, mut data) = (vec![0u32; size.nnz], vec![0f32; size.nnz]);
+            prop_assert_eq!(model.fill_csr(&grid, &rates, &mut indptr, &mut indices, &mut data).unwrap(), size);
+            prop_assert_eq!(indptr[w * h] as usize, size.nnz);
+            for p in 0..w * h {
+                let (a, b) = (indptr[p] as usize, indptr[p + 1] as usize);
+                prop_assert!(a <= b && (a == b || owner[p] != 0));
+                prop_assert!(indices[a..b].windows(2).all(|x| x[0] < x[1]));
+                for &gene in &indices[a..b] {
+                    let cell = owner[p] as usize - 1;
+                    prop_assert!(model.gene_rate(&rates, cell, gene as usize).unwrap() > 0.0);
+                }
+            }
+            let mut transcripts = vec![Default::default(); size.molecules as usize];
+            prop_assert_eq!(model.transcripts(&grid, &rates, &mut transcripts).unwrap(), transcripts.len());
+            let mut total = vec![0f32; w * h];
+            for t in &transcripts {
+                total[t.y as usize * w + t.x as usize] += 1.0;
+            }
+            for p in 0..w * h {
+                let want: f32 = data[indptr[p] as usize..indptr[p + 1] as usize].iter().sum();
+                prop_assert_eq!(total[p], want);
+            }
+        }
+    }
 }

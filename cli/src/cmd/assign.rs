@@ -22,9 +22,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
     if let Some(scale) = args.scale {
         options.units_per_pixel = scale;
     }
-    let source = args.transcripts.display().to_string();
-    let reader = cellmap_io::fs::open_maybe_gzip(&args.transcripts)?;
-    let table = transcripts::read(reader, &source, &options)?;
+    let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
 
     let mut cell_ids = vec![0u32; table.len()];
     let summary = match args.max_distance {
@@ -92,6 +90,6 @@ pub fn run(args: AssignArgs) -> Result<()> {
         "genes": genes,
         "output": args.output,
     });
-    emit(args.json, report, &text);
+    emit(args.json, report, &text)?;
     Ok(())
 }

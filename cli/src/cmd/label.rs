@@ -30,6 +30,6 @@ pub fn run(args: LabelArgs) -> Result<()> {
         "labels": args.output,
         "filled": args.filled,
     });
-    emit(args.json, summary, &text);
+    emit(args.json, summary, &text)?;
     Ok(())
 }

@@ -63,6 +63,6 @@ pub fn run(args: ReduceArgs) -> Result<()> {
     staged.commit()?;
     let stat = format!("{:?}", args.stat).to_lowercase();
     let text = format!("{stat} of {cells} cells, shape {shape:?} -> {}", args.output.display());
-    emit(args.json, json!({ "cells": cells, "stat": stat, "shape": shape, "output": args.output }), &text);
+    emit(args.json, json!({ "cells": cells, "stat": stat, "shape": shape, "output": args.output }), &text)?;
     Ok(())
 }

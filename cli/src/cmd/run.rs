@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::RunArgs;
-use crate::compute::{Selection, Table, csr_stat, paint_map, region_props, segment};
+use crate::args::{RangeArg, RunArgs};
+use crate::compute::{Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment};
 use crate::input::{read_csr, read_mask};
 use crate::out::{Output, StagedDir, write_rgba_png};
 use crate::report::emit;
@@ -122,7 +122,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         "seconds": seconds,
         "output": args.output,
     });
-    emit(args.json, summary, &text);
+    emit(args.json, summary, &text)?;
     if failed > 0 {
         bail!("{failed} of {} tiles failed (see above); their outputs were not written", reports.len());
     }
@@ -149,6 +149,17 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
     // The research semantics: only pixels of the original (unfilled) mask, zeros and NaN skipped.
     let selection = Selection { within: Some(&mask), keep_zeros: false };
     let table = csr_stat(&seg.labels, cells, &csr, selection, args.stat)?;
+    // Per-gene map ranges: fixed, the research script's pixel range, or (None) the cells' range.
+    let ranges: Vec<Option<(f64, f64)>> = match (args.vmin.zip(args.vmax), args.range) {
+        (Some(fixed), _) => vec![Some(fixed); args.genes.0.len() + 1],
+        (None, RangeArg::Pixels) => {
+            let mut r: Vec<_> =
+                pixel_ranges(&seg.labels, cells, &csr, &mask, &args.genes.0)?.into_iter().map(Some).collect();
+            r.push(None); // the summed map: the cells' range
+            r
+        }
+        (None, RangeArg::Cells) => vec![None; args.genes.0.len() + 1],
+    };
     // Freeing the ~200 MB matrix takes a while: do it off the critical path.
     rayon::spawn(move || drop(csr));
     let regions = region_props(&seg.labels, cells)?;
@@ -166,7 +177,6 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
         }
         Ok(())
     };
-    let fixed = args.vmin.zip(args.vmax);
     let colormap = args.colormap.into();
     let chosen = &args.genes.0;
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.column(g, genes)).collect();
@@ -180,7 +190,7 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
                     ("maps/sum.png".to_string(), &sum)
                 }
             };
-            let rgba = paint_map(labels, values, colormap, fixed)?;
+            let rgba = paint_map(labels, values, colormap, ranges[k])?;
             out.file(&name, |w| write_rgba_png(w, labels.width, labels.height, &rgba))
         })
     };

@@ -235,6 +235,13 @@ pub struct GeneLoading {
     pub nonspatial_weight: f64,
 }
 
+/// The factor values of one spot (spatial factors are at most 8, see
+/// [`Scenario::factors`]).
+struct SpotFactors {
+    spatial: [f64; 8],
+    nonspatial: [f64; MAX_NONSPATIAL_FACTORS as usize],
+}
+
 /// Which factor to paint with [`ExpressionModel::factor_image`].
 ///
 /// ```
@@ -515,8 +522,25 @@ impl ExpressionModel {
     }
 
     fn lambda_with(&self, spot: usize, loading: &GeneLoading) -> f64 {
-        let f = loading.spatial_factor.map_or(0.0, |l| self.spatial_factor(spot, l as usize));
-        let u = loading.nonspatial_factor.map_or(0.0, |k| self.nonspatial_factor(spot, k as usize));
+        self.lambda_from(&self.spot_factors(spot), loading)
+    }
+
+    /// All factor values at `spot`: `F[spot, 0..8]` and `U[spot, 0..16]`.
+    fn spot_factors(&self, spot: usize) -> SpotFactors {
+        let mut factors =
+            SpotFactors { spatial: [0.0; 8], nonspatial: [0.0; MAX_NONSPATIAL_FACTORS as usize] };
+        for (l, f) in factors.spatial.iter_mut().enumerate().take(self.nsf.scenario.factors()) {
+            *f = self.spatial_factor(spot, l);
+        }
+        for (k, u) in factors.nonspatial.iter_mut().enumerate().take(self.nsf.nonspatial_factors as usize) {
+            *u = self.nonspatial_factor(spot, k);
+        }
+        factors
+    }
+
+    fn lambda_from(&self, factors: &SpotFactors, loading: &GeneLoading) -> f64 {
+        let f = loading.spatial_factor.map_or(0.0, |l| factors.spatial[l as usize]);
+        let u = loading.nonspatial_factor.map_or(0.0, |k| factors.nonspatial[k as usize]);
         self.nsf.background_mean + f * loading.spatial_weight + u * loading.nonspatial_weight
     }
 
@@ -602,11 +626,12 @@ impl ExpressionModel {
             };
             let tag = TAG_CELL_RATES + u64::from(self.modality_index);
             let mut rng = Xoshiro256StarStar::stream(self.seed, tag, index as u64);
+            let factors = self.spot_factors(spot);
             let mut running = 0.0;
             for (gene, slot) in out.iter_mut().enumerate() {
                 let dropped = rng.next_f64() < self.modality.dropout;
                 let g = gamma_unchecked(&mut rng, shape);
-                let lambda = self.lambda_with(spot, &self.loading(gene)?);
+                let lambda = self.lambda_from(&factors, &self.loading(gene)?);
                 if !dropped {
                     running += g * (lambda / shape) / f64::from(cell.area);
                 }
@@ -763,6 +788,13 @@ impl ExpressionModel {
     /// data's `scipy.sparse` matrices. `indices`/`data` must hold
     /// [`ExpressionModel::csr_size`]'s `nnz`; `nnz` must fit an `i32`.
     ///
+    /// # Errors
+    ///
+    /// Bad owner ids or rates, and a short `indptr`, are reported before
+    /// anything is written. Shorter `indices`/`data` than pass 1 asked for
+    /// give [`Error::BufferTooSmall`] when the first entry does not fit:
+    /// nothing is ever written past the buffers, but a prefix is.
+    ///
     /// ```
     /// use cellmap_core::Grid;
     /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
@@ -821,7 +853,8 @@ impl ExpressionModel {
     /// Writes the molecules as transcripts (pixel-major, gene-minor order,
     /// each uniform inside its pixel); `out` must hold
     /// [`ExpressionModel::csr_size`]'s `molecules`. Returns how many were
-    /// written.
+    /// written; a shorter `out` gives [`Error::BufferTooSmall`] (with a
+    /// prefix written, never past the end).
     ///
     /// ```
     /// use cellmap_core::Grid;

@@ -24,6 +24,10 @@
 //!   to the border**, which hole filling must not fill). Holes are shrunk (or
 //!   dropped) so that at least 2 px of cell surround them inside the cell's
 //!   region: a hole never splits its cell.
+//! * Finally every cell keeps only the pixels joined to its seed pixel by a
+//!   4-connected path through the cell (its hole included): the digitised
+//!   outline, gap and hole can leave thin fragments on small cells, and a
+//!   cell is never allowed to fall apart.
 //! * In free background: `small_features` of each of **1-pixel cells**, pairs
 //!   of 2×2 blocks touching only at a corner, **diagonal staircases** of 3–8
 //!   1-pixel cells, and 4-pixel **diamonds** (one cell around a 1-pixel hole).
@@ -299,24 +303,33 @@ impl SimCell {
         1.0 - libm::hypot(h[0], h[1]) - libm::hypot(h[2], h[3]) - libm::hypot(h[4], h[5])
     }
 
-    /// Whether a pixel at offset `(dy, dx)` from the seed is inside the cell
-    /// (ignoring the gap), holes and rings applied.
-    fn contains(&self, dy: f64, dx: f64) -> bool {
+    /// Where a pixel at offset `(dy, dx)` from the seed falls (ignoring the
+    /// gap): outside the outline, in the hole (the nested ring counts as
+    /// cell), or in the cell.
+    fn classify(&self, dy: f64, dx: f64) -> Place {
         let u = (dx * self.cos_t + dy * self.sin_t) / self.a;
         let v = (-dx * self.sin_t + dy * self.cos_t) / self.b;
         let rn = libm::sqrt(u * u + v * v);
         let inside = rn == 0.0 || rn <= self.outline(u / rn, v / rn);
-        if !inside || !self.has_hole() {
-            return inside;
+        if !inside {
+            return Place::Outside;
+        }
+        if !self.has_hole() {
+            return Place::Cell;
         }
         let (hu, hv) = (u - self.hole_u, v - self.hole_v);
         let hr = libm::sqrt(hu * hu + hv * hv);
-        if hr >= self.hole_r {
-            return true;
-        }
-        // Inside the hole: only the nested ring is foreground.
-        matches!(self.kind, CellKind::Nested) && hr > 0.45 * self.hole_r && hr < 0.7 * self.hole_r
+        let in_ring =
+            matches!(self.kind, CellKind::Nested) && hr > 0.45 * self.hole_r && hr < 0.7 * self.hole_r;
+        if hr >= self.hole_r || in_ring { Place::Cell } else { Place::Hole }
     }
+}
+
+/// Where a pixel falls relative to its nearest seed's cell.
+enum Place {
+    Outside,
+    Hole,
+    Cell,
 }
 
 /// Summary of a generated tile.
@@ -546,11 +559,13 @@ fn arrange(seed: u64, params: &MaskParams, grid: &Layout, cells: &mut [SimCell])
                 nearest = k;
             }
         }
-        // Only one border may cut the cell, or its ring could fall apart.
+        // Only one border may cut the cell (the nearest, once the seed is
+        // moved onto it), or its ring could fall apart.
         let a = cell.a.max(0.5 * s);
         let reach = a * (2.0 - cell.outline_min()) + 1.0;
         let across = if nearest < 2 { [distances[2], distances[3]] } else { [distances[0], distances[1]] };
-        if across[0] < reach || across[1] < reach {
+        let opposite = distances[nearest ^ 1] + distances[nearest] - 1.5;
+        if across[0] < reach || across[1] < reach || opposite < reach {
             continue;
         }
         match nearest {
@@ -681,11 +696,67 @@ fn rasterise(grid: &Layout, cells: &mut [SimCell], mask: &mut [u8], owner: &mut 
                     continue;
                 }
             }
-            if cell.contains(y - cell.row, x - cell.col) {
-                mask[p] = 255;
-                owner[p] = best as u32 + 1;
-                cells[best].area += 1;
+            match cell.classify(y - cell.row, x - cell.col) {
+                Place::Outside => {}
+                Place::Hole => (mask[p], owner[p]) = (HOLE_MARK, best as u32 + 1),
+                Place::Cell => (mask[p], owner[p]) = (255, best as u32 + 1),
             }
+        }
+    }
+    trim_to_seed_paths(grid, cells, mask, owner);
+    for (m, o) in mask.iter_mut().zip(owner.iter_mut()) {
+        if *m == HOLE_MARK {
+            (*m, *o) = (0, 0);
+        } else if *o != 0 {
+            cells[*o as usize - 1].area += 1;
+        }
+    }
+}
+
+/// Temporary mask value of hole pixels during [`rasterise`]: they belong
+/// to their cell's body for [`trim_to_seed_paths`], and end as background.
+const HOLE_MARK: u8 = 1;
+
+/// Removes every pixel that has no 4-connected path to its cell's seed
+/// pixel through the cell's body (its pixels and hole): each pixel must
+/// keep its *parent* — the neighbour one step toward the seed along the
+/// longer axis — until the seed is reached. This cuts the rare thin
+/// fragments the digitised outline, gap and hole can leave, so a cell is
+/// never split after hole filling (a cell whose seed pixel is not its own
+/// disappears). Alternating raster passes until nothing changes.
+fn trim_to_seed_paths(grid: &Layout, cells: &[SimCell], mask: &mut [u8], owner: &mut [u32]) {
+    let (w, h) = (grid.width, grid.height);
+    let check = |p: usize, mask: &mut [u8], owner: &mut [u32]| -> bool {
+        let o = owner[p];
+        if o == 0 {
+            return false;
+        }
+        let cell = &cells[o as usize - 1];
+        let (r, c) = ((p / w) as isize, (p % w) as isize);
+        let sr = libm::round(cell.row).clamp(0.0, (h - 1) as f64) as isize;
+        let sc = libm::round(cell.col).clamp(0.0, (w - 1) as f64) as isize;
+        let (dr, dc) = (sr - r, sc - c);
+        if dr == 0 && dc == 0 {
+            return false;
+        }
+        let (pr, pc) = if dr.abs() >= dc.abs() { (r + dr.signum(), c) } else { (r, c + dc.signum()) };
+        let parent = pr as usize * w + pc as usize;
+        if owner[parent] == o {
+            return false;
+        }
+        (mask[p], owner[p]) = (0, 0);
+        true
+    };
+    loop {
+        let mut removed = false;
+        for p in 0..w * h {
+            removed |= check(p, mask, owner);
+        }
+        for p in (0..w * h).rev() {
+            removed |= check(p, mask, owner);
+        }
+        if !removed {
+            break;
         }
     }
 }

@@ -284,7 +284,7 @@ const REFERENCE_CELLS: usize = REFERENCE_PARAMS.cell_capacity(REFERENCE_WIDTH, R
 /// assert_eq!(reference_digest()?, REFERENCE_DIGEST);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub const REFERENCE_DIGEST: u64 = 0x475F_EC2B_C1A5_0D46;
+pub const REFERENCE_DIGEST: u64 = 0x54D1_555C_1D5C_8598;
 
 /// The cross-target determinism check: simulates the fixed reference tile
 /// (48×40, seed 2024, spacing 12, the demo genes) in stack buffers
