@@ -37,6 +37,9 @@ pub struct Tile {
     connectivity: Connectivity,
     /// `scipy.ndimage.label` numbering of the (filled) mask.
     labels: Vec<u32>,
+    /// The labeling kernels' scratch, kept so that `setMaskOptions` does
+    /// not allocate and zero it on every call.
+    label_scratch: Vec<u32>,
     cell_count: usize,
     /// Area, centroid and bounding box by label (`regions[0]`: background).
     regions: Vec<Region>,
@@ -358,6 +361,7 @@ impl Tile {
             fill_holes: true,
             connectivity: Connectivity::Four,
             labels,
+            label_scratch: Vec::new(),
             cell_count: 0,
             regions: Vec::new(),
             expression: None,
@@ -412,14 +416,17 @@ impl Tile {
     /// the per-cell values of the current selection.
     fn relabel(&mut self) -> Result<(), JsError> {
         let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
-        let mut scratch =
-            filled(labeling::label_scratch_len(self.width, self.height), 0u32, "the labeling scratch")
+        let needed = labeling::label_scratch_len(self.width, self.height);
+        if self.label_scratch.len() < needed {
+            self.label_scratch = filled(needed, 0u32, "the labeling scratch")
                 .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
+        }
         let connectivity = self.connectivity.into();
+        let scratch = &mut self.label_scratch[..];
         let count = if self.fill_holes {
-            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, &mut scratch)
+            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, scratch)
         } else {
-            labeling::label(mask, connectivity, &mut self.labels, &mut scratch)
+            labeling::label(mask, connectivity, &mut self.labels, scratch)
         }
         .map_err(core_error("labeling"))?;
         self.cell_count = count;
