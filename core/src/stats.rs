@@ -488,8 +488,10 @@ pub fn cell_stats<L: Label, W: Within>(
     result
 }
 
-/// Per-cell mean and count only — the cheap path for a gene map: one pass,
-/// one add and one increment per counted pixel.
+/// Per-cell mean and count only — the cheap path for a gene map: one add
+/// and one increment per counted pixel. Skipping zeros (the default), it
+/// scans the labels once (to validate them) and then touches only the
+/// nonzero values, summing in raster order as `np.bincount` does.
 ///
 /// `means[c]` receives the mean of label `c` (NaN when no pixel counts) and
 /// `counts[c]` the number of counted pixels; both must hold
@@ -527,10 +529,17 @@ pub fn cell_means<L: Label, W: Within>(
     let (counts, sums) = (&mut counts[..len], &mut means[..len]);
     counts.fill(0);
     sums.fill(0.0);
-    let result = accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &SumLanes| {
-        sums[cell] += lane_sum(&acc.sum);
-        counts[cell] = counts[cell].wrapping_add(acc.count.iter().sum::<u32>());
-    });
+    let result = match options.zeros {
+        // Expression images are mostly zeros: validate the labels in one
+        // vectorisable scan, then touch only the nonzero values.
+        Zeros::Skip => add_nonzero_values(labels, values.as_slice(), n_cells, &options.within, counts, sums),
+        Zeros::Keep => {
+            accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &SumLanes| {
+                sums[cell] += lane_sum(&acc.sum);
+                counts[cell] = counts[cell].wrapping_add(acc.count.iter().sum::<u32>());
+            })
+        }
+    };
     if result.is_err() {
         counts.fill(0);
         sums.fill(f64::NAN);
@@ -538,6 +547,42 @@ pub fn cell_means<L: Label, W: Within>(
     }
     for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
         *sum = if count == 0 { f64::NAN } else { *sum / f64::from(count) };
+    }
+    Ok(())
+}
+
+/// The skip-zeros path of [`cell_means`]: checks every label against
+/// `n_cells` (a max-scan), then adds each value that is neither 0 nor NaN
+/// to its cell, in raster order (as `np.bincount` does).
+fn add_nonzero_values<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    values: &[f32],
+    n_cells: usize,
+    within: &W,
+    counts: &mut [u32],
+    sums: &mut [f64],
+) -> Result<(), Error> {
+    let labels = labels.as_slice();
+    // Negative labels index as usize::MAX, so one max finds every bad label.
+    let top = labels.iter().fold(0usize, |top, &l| top.max(l.index()));
+    if top > n_cells {
+        let bad = labels.iter().map(|l| l.index()).find(|&i| i > n_cells).unwrap_or(top);
+        return Err(Error::LabelOutOfRange { label: bad, max: n_cells });
+    }
+    const CHUNK: usize = 16;
+    for (chunk_index, chunk) in values.chunks(CHUNK).enumerate() {
+        // +0.0 and -0.0 both have all bits but the sign bit clear.
+        if chunk.iter().all(|v| v.to_bits() << 1 == 0) {
+            continue;
+        }
+        for (k, &v) in chunk.iter().enumerate() {
+            let pixel = chunk_index * CHUNK + k;
+            if is_counted(v, Zeros::Skip) && within.contains(pixel) {
+                let cell = labels[pixel].index();
+                sums[cell] += f64::from(v);
+                counts[cell] = counts[cell].wrapping_add(1);
+            }
+        }
     }
     Ok(())
 }
