@@ -146,7 +146,9 @@ function legendCaption() {
   if (tile.geneCount === 0) return 'no expression loaded: every cell has no value';
   const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = controls.stat.selectedOptions[0].textContent.split(' (')[0];
-  return `${stat} of ${genes} per cell`;
+  if (shownGenes.length === 1) return `${stat} of ${genes} per cell`;
+  // several genes: each gene's per-cell statistic, summed over the genes (the layers summed)
+  return `${stat} per cell of each gene, summed: ${genes}`;
 }
 
 function describePixel(row, col) {

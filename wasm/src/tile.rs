@@ -5,7 +5,7 @@ use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
 use cellmap_core::sim::{self, GeneLoading, SimCell};
 use cellmap_core::sparse::Csr;
-use cellmap_core::stats::{CellStats, Options};
+use cellmap_core::stats::{CellStats, Options, add_skipping_nan};
 use cellmap_core::{Grid, labeling, sparse};
 use wasm_bindgen::prelude::*;
 
@@ -132,9 +132,10 @@ impl Tile {
     }
 
     /// Computes the per-cell values of one gene (`geneIndices` of length 1)
-    /// or of the per-pixel sum of several genes, with statistic `stat`
-    /// (mean and max skip zeros and NaN, NaN when a cell has no such
-    /// pixel; sum is 0 and count 0 then). Read them with `cellValue`,
+    /// with statistic `stat` (mean and max skip zeros and NaN, NaN when a
+    /// cell has no such pixel; sum is 0 and count 0 then), or for several
+    /// genes the sum over the genes of each gene's per-cell `stat` (the
+    /// layers summed; NaN terms skipped, NaN only when all are NaN). Read them with `cellValue`,
     /// `valueRange`, `cellValues`; draw them with `paint`.
     #[wasm_bindgen(js_name = computeValues)]
     pub fn compute_values(&mut self, gene_indices: &[u32], stat: Stat) -> Result<(), JsError> {
@@ -373,8 +374,10 @@ impl Tile {
         Ok(tile)
     }
 
-    /// Per-cell values of `genes` (summed per pixel) under `stat`, and
-    /// remembers the selection for `setMaskOptions`.
+    /// Per-cell values under `stat`: of one gene, or for several the sum
+    /// over the genes of each gene's per-cell `stat` (NaN terms skipped, NaN
+    /// only when every gene's is NaN); remembers the selection for
+    /// `setMaskOptions`.
     fn compute(&mut self, gene_indices: &[u32], stat: Stat) -> Result<(), JsError> {
         let expression = self.expression.as_ref().ok_or_else(no_expression)?;
         let gene_count = expression.gene_count();
@@ -388,21 +391,25 @@ impl Tile {
                 grouped(gene_count.saturating_sub(1))
             )));
         }
-        let genes: Vec<usize> = gene_indices.iter().map(|&g| g as usize).collect();
         let labels =
             Grid::new(self.width, self.height, &self.labels[..]).map_err(core_error("computeValues"))?;
         let mut stats = vec![CellStats::EMPTY; self.cell_count + 1];
-        let mut scratch = vec![0usize; sparse::gene_scratch_len(genes.len(), self.cell_count)];
-        expression
-            .cell_stats(labels, &genes, self.cell_count, Options::new(), &mut stats, &mut scratch)
-            .map_err(core_error("computeValues"))?;
-        for (value, s) in self.values.iter_mut().zip(&stats).skip(1) {
-            *value = match stat {
-                Stat::Mean => s.mean(),
-                Stat::Sum => s.sum(),
-                Stat::Count => s.count() as f64,
-                Stat::Max => s.max(),
-            };
+        let mut scratch = vec![0usize; sparse::gene_scratch_len(1, self.cell_count)];
+        let mut term = vec![f64::NAN; self.cell_count + 1];
+        self.values.fill(f64::NAN);
+        for &gene in gene_indices {
+            expression
+                .gene_stats(labels, gene as usize, self.cell_count, Options::new(), &mut stats, &mut scratch)
+                .map_err(core_error("computeValues"))?;
+            for (value, s) in term.iter_mut().zip(&stats).skip(1) {
+                *value = match stat {
+                    Stat::Mean => s.mean(),
+                    Stat::Sum => s.sum(),
+                    Stat::Count => s.count() as f64,
+                    Stat::Max => s.max(),
+                };
+            }
+            add_skipping_nan(&mut self.values, &term).map_err(core_error("computeValues"))?;
         }
         self.selection = Some((gene_indices.to_vec(), stat));
         Ok(())
