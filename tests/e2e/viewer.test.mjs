@@ -96,6 +96,19 @@ describe('demo', () => {
     await page.close();
   });
 
+  test('the true factors of the demo are genes: searching "true spatial" shows factor 0', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const before = await canvasPixels(page);
+    await page.selectOption('#stat', 'Mean');
+    await chooseGene(page, 'true spatial');
+    assert.equal(await page.textContent('#gene-shown'), 'true spatial factor 0');
+    assert.notDeepEqual(await canvasPixels(page), before, 'the canvas shows the factor');
+    const colours = await checkCellColours(page, 'Viridis');
+    assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('zoom and pan by wheel, drag and keyboard; hover shows the cell', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     const transform = () => page.$eval('#map', (canvas) => canvas.style.transform);

@@ -79,6 +79,25 @@ impl Expression {
         Expression::from_csr(&Csr::new(genes, &indptr, &indices, &stored).map_err(|e| e.to_string())?)
     }
 
+    /// Appends a gene column from a dense per-pixel image (`n_pixels`
+    /// values, row-major; zeros are not stored) called `name`.
+    pub(crate) fn push_gene(&mut self, name: String, image: &[f32]) -> Result<(), String> {
+        if image.len() != self.n_pixels {
+            return Err(format!("a gene image needs {} values, got {}", self.n_pixels, image.len()));
+        }
+        let nonzero = image.iter().enumerate().filter(|&(_, &v)| v != 0.0);
+        for (pixel, &v) in nonzero {
+            self.pixels.push(u32::try_from(pixel).map_err(|_| "too many pixels for a gene image")?);
+            match &mut self.values {
+                Values::F32(values) => values.push(v),
+                Values::F64(values) => values.push(f64::from(v)),
+            }
+        }
+        self.gene_ptr.push(self.pixels.len());
+        self.names.push(name);
+        Ok(())
+    }
+
     pub(crate) fn gene_count(&self) -> usize {
         self.gene_ptr.len().saturating_sub(1)
     }

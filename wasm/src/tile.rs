@@ -3,7 +3,7 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
-use cellmap_core::sim::{self, GeneLoading, SimCell};
+use cellmap_core::sim::{self, ExpressionModel, Factor, GeneLoading, SimCell};
 use cellmap_core::sparse::Csr;
 use cellmap_core::stats::{CellStats, Options, add_skipping_nan};
 use cellmap_core::{Grid, labeling, sparse};
@@ -68,7 +68,10 @@ impl Tile {
     /// (the same output for the same arguments on every target): touching
     /// and separate cells, holes, gaps, and 20 genes whose names say their
     /// true factors (`gene 3 · spatial factor 2`, `gene 9 · spatial 1 +
-    /// non-spatial 0`, `gene 17 · non-spatial 2`).
+    /// non-spatial 0`, `gene 17 · non-spatial 2`), followed by the true
+    /// factors themselves as extra "genes" (`true spatial factor 0..3`,
+    /// `true non-spatial factor 0..2`): each cell's pixels hold the factor's
+    /// value at the cell, so a cell's mean shows it.
     pub fn demo(seed: u32, width: u32, height: u32) -> Result<Tile, JsError> {
         let (width, height) = (width as usize, height as usize);
         let sim_error = core_error("demo");
@@ -96,6 +99,12 @@ impl Tile {
             .collect::<Result<Vec<_>, _>>()
             .map_err(&sim_error)?;
         expression.set_names(names).map_err(|e| JsError::new(&e))?;
+        let cells = &cells[..demo.mask.cells];
+        let mut image = filled(pixels, 0f32, "a factor image").map_err(js)?;
+        for (factor, name) in demo_factors(&demo.model) {
+            demo.model.factor_image(&owner, cells, factor, &mut image).map_err(&sim_error)?;
+            expression.push_gene(name, &image).map_err(js)?;
+        }
         let mut tile = Tile::from_foreground(width, height, mask)?;
         tile.expression = Some(expression);
         Ok(tile)
@@ -448,6 +457,16 @@ impl Tile {
         }
         Ok(())
     }
+}
+
+/// The simulator's true factors with their gene names, spatial first:
+/// `true spatial factor 0`, ..., `true non-spatial factor 0`, ...
+fn demo_factors(model: &ExpressionModel) -> impl Iterator<Item = (Factor, String)> {
+    let spatial =
+        (0..model.nsf().scenario.factors()).map(|l| (Factor::Spatial(l), format!("true spatial factor {l}")));
+    let nonspatial = (0..model.nsf().nonspatial_factors as usize)
+        .map(|k| (Factor::NonSpatial(k), format!("true non-spatial factor {k}")));
+    spatial.chain(nonspatial)
 }
 
 /// `gene 9 · spatial 1 + non-spatial 0`: the gene's true factors.

@@ -363,7 +363,7 @@ fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
     let mut b = Tile::demo(7, 96, 80).unwrap();
     assert_eq!((a.width(), a.height()), (96, 80));
     assert!(a.cell_count() > 5, "{} cells", a.cell_count());
-    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 20));
+    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 27), "20 genes and 7 true factors");
     let names = a.gene_names();
     assert_eq!(names[0].split(" · ").next(), Some("gene 0"));
     assert!(
@@ -381,4 +381,81 @@ fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
     assert!(
         (1..=a.cell_count().min(other.cell_count())).any(|l| !same(a.cell_value(l), other.cell_value(l)))
     );
+}
+
+#[wasm_bindgen_test]
+fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
+    use cellmap_core::Grid;
+    use cellmap_core::sim::{self, Factor, SimCell};
+    let (seed, width, height) = (7u32, 96usize, 80usize);
+    let mut tile = Tile::demo(seed, width as u32, height as u32).unwrap();
+    let names = tile.gene_names();
+    let factors = [
+        Factor::Spatial(0),
+        Factor::Spatial(1),
+        Factor::Spatial(2),
+        Factor::Spatial(3),
+        Factor::NonSpatial(0),
+        Factor::NonSpatial(1),
+        Factor::NonSpatial(2),
+    ];
+    let factor_names = [
+        "true spatial factor 0",
+        "true spatial factor 1",
+        "true spatial factor 2",
+        "true spatial factor 3",
+        "true non-spatial factor 0",
+        "true non-spatial factor 1",
+        "true non-spatial factor 2",
+    ];
+    assert_eq!(names[sim::DEMO_GENES..], factor_names);
+
+    // the simulator's own cells and owners for the same tile
+    let mut mask = vec![0u8; width * height];
+    let mut owner = vec![0u32; width * height];
+    let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
+    let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
+    let demo = sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+        .unwrap();
+    let owner = Grid::new(width, height, &owner[..]).unwrap();
+    let cells = &cells[..demo.mask.cells];
+    // the sim cell (owner) of every pixel of each label: Some(o) while all agree
+    let mut owner_of = vec![None::<Option<u32>>; tile.cell_count() as usize + 1];
+    for (pixel, &o) in owner.as_slice().iter().enumerate() {
+        let label = tile.cell_at((pixel / width) as u32, (pixel % width) as u32) as usize;
+        let seen = &mut owner_of[label];
+        *seen = match *seen {
+            None => Some(Some(o)),
+            Some(Some(prev)) if prev == o => Some(Some(o)),
+            Some(_) => Some(None),
+        };
+    }
+    let single_owner: Vec<(u32, usize)> = (1..owner_of.len())
+        .filter_map(|label| match owner_of[label] {
+            Some(Some(o)) if o > 0 => Some((label as u32, owner.as_slice().iter().position(|&p| p == o)?)),
+            _ => None,
+        })
+        .collect();
+    assert!(single_owner.len() > 5, "{} cells hold one simulated cell", single_owner.len());
+
+    let mut image = vec![0f32; width * height];
+    for (offset, factor) in factors.into_iter().enumerate() {
+        demo.model.factor_image(&owner, cells, factor, &mut image).unwrap();
+        tile.compute_values(&[(sim::DEMO_GENES + offset) as u32], Stat::Mean).unwrap();
+        let mut shown = 0;
+        for &(label, pixel) in &single_owner {
+            let want = image[pixel];
+            let got = tile.cell_value(label);
+            if want == 0.0 {
+                assert!(
+                    got.is_nan(),
+                    "{factor:?} cell {label}: factor 0 has no mean (zeros skipped), got {got}"
+                );
+            } else {
+                assert_eq!(got, f64::from(want), "{factor:?} cell {label}");
+                shown += 1;
+            }
+        }
+        assert!(shown > 0, "{factor:?} is nonzero in some cell");
+    }
 }
