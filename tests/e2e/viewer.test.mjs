@@ -283,6 +283,25 @@ describe('fixture files', () => {
     await page.close();
   });
 
+  test('a label image keeps its labels: fill and connectivity are disabled with a note', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const labels = await readFile(path.join(ROOT, 'tests/fixtures/wasm/labels_u16.png'));
+    await afterRender(page, () =>
+      page.setInputFiles('#file-input', [{ name: 'labels_u16.png', mimeType: 'image/png', buffer: labels }]));
+    assert.equal(await page.evaluate(() => window.cellmapViewer.tile.isLabelImage), true);
+    assert.equal(await page.isDisabled('#fill-holes'), true);
+    assert.equal(await page.isDisabled('#connectivity'), true);
+    assert.match(await page.textContent('#label-image-note'), /label image/);
+    assert.equal(await page.isVisible('#label-image-note'), true);
+    // a plain mask brings the options back
+    await afterRender(page, () => page.setInputFiles('#file-input', [fixture('mask.npy')]));
+    assert.equal(await page.isDisabled('#fill-holes'), false);
+    assert.equal(await page.isDisabled('#connectivity'), false);
+    assert.equal(await page.isVisible('#label-image-note'), false);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a malformed file and a mismatched expression show an in-page error; the page keeps working', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     await page.setInputFiles('#file-input', [fixture('malformed.npy')]);

@@ -33,6 +33,9 @@ pub struct Tile {
     height: usize,
     /// The mask as loaded: 1 for foreground, 0 for background.
     mask: Vec<u8>,
+    /// The file was a label image: `labels` are its labels, kept as given
+    /// (no filling, no labeling).
+    label_image: bool,
     fill_holes: bool,
     connectivity: Connectivity,
     /// `scipy.ndimage.label` numbering of the (filled) mask.
@@ -56,12 +59,16 @@ pub struct Tile {
 impl Tile {
     /// A tile from a mask or label image file's bytes (`.npy`, `.png`,
     /// `.tif`/`.tiff`; foreground = nonzero), labelled with the default
-    /// options: holes filled, 4-connectivity. `fileName` picks the decoder
-    /// and names the file in errors.
+    /// options: holes filled, 4-connectivity. An integer image with more
+    /// than one distinct nonzero value (Cellpose `*_cp_masks.png`, 16/32-bit
+    /// label TIFF or `.npy`) is a label image: its labels are used as they
+    /// are (touching cells stay apart; cell count = the largest label, ids
+    /// without pixels have no value), see `isLabelImage`. `fileName` names
+    /// the file in errors.
     #[wasm_bindgen(js_name = fromMask)]
     pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Tile, JsError> {
         let mask = decode::mask(bytes, file_name).map_err(|e| JsError::new(&e))?;
-        Tile::from_foreground(mask.width, mask.height, mask.foreground)
+        Tile::new(mask.width, mask.height, mask.foreground, mask.labels)
     }
 
     /// A synthetic tissue tile with expression, made by the core simulator
@@ -105,7 +112,7 @@ impl Tile {
             demo.model.factor_image(&owner, cells, factor, &mut image).map_err(&sim_error)?;
             expression.push_gene(name, &image).map_err(js)?;
         }
-        let mut tile = Tile::from_foreground(width, height, mask)?;
+        let mut tile = Tile::new(width, height, mask, None)?;
         tile.expression = Some(expression);
         Ok(tile)
     }
@@ -122,7 +129,7 @@ impl Tile {
                 grouped(mask.len())
             )));
         }
-        Tile::from_foreground(width, height, mask.iter().map(|&v| u8::from(v != 0)).collect())
+        Tile::new(width, height, mask.iter().map(|&v| u8::from(v != 0)).collect(), None)
     }
 
     /// Attaches an expression matrix to the tile and returns its gene
@@ -229,13 +236,22 @@ impl Tile {
 
     /// Recomputes hole filling and labeling of the mask and returns the new
     /// cell count. The region properties follow, and so do the per-cell
-    /// values if a gene selection was computed (call `paint` again).
+    /// values if a gene selection was computed (call `paint` again). A
+    /// label image (`isLabelImage`) keeps its labels: the options are
+    /// stored but change nothing.
     #[wasm_bindgen(js_name = setMaskOptions)]
     pub fn set_mask_options(&mut self, fill_holes: bool, connectivity: Connectivity) -> Result<u32, JsError> {
         self.fill_holes = fill_holes;
         self.connectivity = connectivity;
         self.relabel()?;
         Ok(self.cell_count as u32)
+    }
+
+    /// Whether the tile came from a label image whose labels are used as
+    /// they are (`setMaskOptions` does not re-label it).
+    #[wasm_bindgen(getter, js_name = isLabelImage)]
+    pub fn is_label_image(&self) -> bool {
+        self.label_image
     }
 
     /// Which cell covers pixel `(row, col)`: its label, or 0 for background
@@ -358,21 +374,32 @@ impl Tile {
 
 impl Tile {
     /// A tile over a `width × height` foreground mask (1 = cell), labelled
-    /// with the default options (fill holes, 4-connectivity).
-    pub(crate) fn from_foreground(width: usize, height: usize, mask: Vec<u8>) -> Result<Self, JsError> {
+    /// with the default options (fill holes, 4-connectivity), or with
+    /// `given` labels and their largest label kept as they are.
+    fn new(
+        width: usize,
+        height: usize,
+        mask: Vec<u8>,
+        given: Option<(Vec<u32>, usize)>,
+    ) -> Result<Self, JsError> {
         let too_large = |e: String| JsError::new(&format!("a {height}×{width} tile does not fit: {e}"));
         let pixels = width.checked_mul(height).ok_or_else(|| too_large("too many pixels".into()))?;
-        let labels = filled(pixels, 0u32, "the labels").map_err(too_large)?;
+        let label_image = given.is_some();
+        let (labels, cell_count) = match given {
+            Some(given) => given,
+            None => (filled(pixels, 0u32, "the labels").map_err(too_large)?, 0),
+        };
         let rgba = filled(pixels, 0u32, "the RGBA pixels").map_err(too_large)?;
         let mut tile = Tile {
             width,
             height,
             mask,
+            label_image,
             fill_holes: true,
             connectivity: Connectivity::Four,
             labels,
             label_scratch: Vec::new(),
-            cell_count: 0,
+            cell_count,
             regions: Vec::new(),
             expression: None,
             selection: None,
@@ -410,8 +437,10 @@ impl Tile {
             expression
                 .gene_stats(labels, gene as usize, self.cell_count, Options::new(), &mut stats, &mut scratch)
                 .map_err(core_error("computeValues"))?;
-            for (value, s) in term.iter_mut().zip(&stats).skip(1) {
+            for ((value, s), region) in term.iter_mut().zip(&stats).zip(&self.regions).skip(1) {
                 *value = match stat {
+                    // a label image's ids without pixels are no cell
+                    _ if region.area() == 0 => f64::NAN,
                     Stat::Mean => s.mean(),
                     Stat::Sum => s.sum(),
                     Stat::Count => s.count() as f64,
@@ -428,24 +457,13 @@ impl Tile {
         self.expression.as_mut().ok_or_else(no_expression)
     }
 
-    /// Fill + label with the current options, then region properties, then
-    /// the per-cell values of the current selection.
+    /// Fill + label with the current options (not for a label image), then
+    /// region properties, then the per-cell values of the current selection.
     fn relabel(&mut self) -> Result<(), JsError> {
-        let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
-        let needed = labeling::label_scratch_len(self.width, self.height);
-        if self.label_scratch.len() < needed {
-            self.label_scratch = filled(needed, 0u32, "the labeling scratch")
-                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
+        if !self.label_image {
+            self.label_mask()?;
         }
-        let connectivity = self.connectivity.into();
-        let scratch = &mut self.label_scratch[..];
-        let count = if self.fill_holes {
-            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, scratch)
-        } else {
-            labeling::label(mask, connectivity, &mut self.labels, scratch)
-        }
-        .map_err(core_error("labeling"))?;
-        self.cell_count = count;
+        let count = self.cell_count;
         self.regions.clear();
         self.regions.resize(count + 1, Region::EMPTY);
         let labels = Grid::new(self.width, self.height, &self.labels[..]).map_err(core_error("labels"))?;
@@ -455,6 +473,25 @@ impl Tile {
         if let Some((genes, stat)) = self.selection.take() {
             self.compute(&genes, stat)?;
         }
+        Ok(())
+    }
+
+    /// Fills and labels the mask with the current options.
+    fn label_mask(&mut self) -> Result<(), JsError> {
+        let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
+        let needed = labeling::label_scratch_len(self.width, self.height);
+        if self.label_scratch.len() < needed {
+            self.label_scratch = filled(needed, 0u32, "the labeling scratch")
+                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
+        }
+        let connectivity = self.connectivity.into();
+        let scratch = &mut self.label_scratch[..];
+        self.cell_count = if self.fill_holes {
+            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, scratch)
+        } else {
+            labeling::label(mask, connectivity, &mut self.labels, scratch)
+        }
+        .map_err(core_error("labeling"))?;
         Ok(())
     }
 }

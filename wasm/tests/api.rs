@@ -137,16 +137,56 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 }
 
 #[wasm_bindgen_test]
-fn png_tiff_and_label_images_give_the_same_labels_as_npy() {
+fn png_and_tiff_masks_give_the_same_labels_as_npy() {
     let npy = Tile::from_mask(MASK_NPY, "mask.npy").unwrap();
-    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif"), (LABELS_PNG, "labels_u16.png")] {
+    assert!(!npy.is_label_image());
+    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif")] {
         let tile = Tile::from_mask(bytes, name).unwrap();
+        assert!(!tile.is_label_image(), "{name} is a 0/255 mask");
         assert_eq!((tile.width(), tile.height(), tile.cell_count()), (16, 12, npy.cell_count()), "{name}");
         for row in 0..12 {
             for col in 0..16 {
                 assert_eq!(tile.cell_at(row, col), npy.cell_at(row, col), "{name} ({row}, {col})");
             }
         }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_label_image_keeps_its_labels_whatever_the_mask_options() {
+    // scipy's labels of the filled mask, 4-connectivity: the squares touching
+    // at a corner are two cells, which 8-connectivity on a mask would merge
+    let mut tile = Tile::from_mask(LABELS_PNG, "labels_u16.png").unwrap();
+    assert!(tile.is_label_image());
+    let expected = Expected::load(true, Connectivity::Four);
+    let labels = expected.numbers("labels");
+    for (fill, connectivity) in SETTINGS {
+        assert_eq!(tile.set_mask_options(fill, connectivity).unwrap(), expected.cell_count());
+        assert_eq!((tile.fill_holes(), tile.connectivity()), (fill, connectivity));
+        for (pixel, &want) in labels.iter().enumerate() {
+            let (row, col) = ((pixel / 16) as u32, (pixel % 16) as u32);
+            assert_eq!(f64::from(tile.cell_at(row, col)), want, "{fill} {connectivity:?} ({row}, {col})");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_label_image_with_touching_cells_and_an_unused_id() {
+    use cellmap_io::npy::encode;
+    // 1 1 2 2 .      label 3 unused: 4 cells, cell 3 has no value
+    // 1 1 2 2 4
+    let labels = encode(&[2, 5], &[1u16, 1, 2, 2, 0, 1, 1, 2, 2, 4]).unwrap();
+    let mut tile = Tile::from_mask(&labels, "labels.npy").unwrap();
+    assert!(tile.is_label_image());
+    assert_eq!(tile.cell_count(), 4);
+    assert_eq!(tile.set_mask_options(true, Connectivity::Eight).unwrap(), 4, "touching cells stay apart");
+    let expression = encode(&[2, 5], &[1f32, 2.0, 3.0, 4.0, 9.0, 5.0, 6.0, 7.0, 8.0, 10.0]).unwrap();
+    tile.attach_expression(&expression, "expression.npy").unwrap();
+    for (stat, want) in [(Stat::Sum, [14.0, 22.0, f64::NAN, 10.0]), (Stat::Count, [4.0, 4.0, f64::NAN, 1.0])]
+    {
+        tile.compute_values(&[0], stat).unwrap();
+        let got: Vec<f64> = (1..=4).map(|l| tile.cell_value(l)).collect();
+        assert!(got.iter().zip(want).all(|(&g, w)| same(g, w)), "{stat:?}: {got:?}");
     }
 }
 
