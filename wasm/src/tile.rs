@@ -166,7 +166,7 @@ impl Tile {
     /// draws cell borders in black.
     pub fn paint(&mut self, colormap: Colormap, vmin: f64, vmax: f64, outlines: bool) -> Result<(), JsError> {
         let cells = self.values.get(1..).unwrap_or(&[]);
-        let (auto_lo, auto_hi) = finite_range(cells);
+        let (auto_lo, auto_hi) = min_max(cells).map_err(core_error("paint"))?;
         let lo = if vmin.is_nan() { auto_lo } else { vmin };
         let hi = if vmax.is_nan() { auto_hi } else { vmax };
         let mut levels = vec![None; cells.len()];
@@ -179,7 +179,9 @@ impl Tile {
                 )));
             }
             let normalization = Normalization { range: Range::Fixed { vmin: lo, vmax: hi }, log1p: false };
-            color::normalize(cells, &normalization, &mut [], &mut levels).map_err(core_error("paint"))?;
+            let mut scratch = vec![0.0; normalization.scratch_len(cells.len())];
+            color::normalize(cells, &normalization, &mut scratch, &mut levels)
+                .map_err(core_error("paint"))?;
         }
         let mut table = vec![0u32; cells.len() + 1];
         color::cell_colors(&levels, colormap.into(), BACKGROUND_RGBA, NO_VALUE_RGBA, &mut table)
@@ -280,9 +282,9 @@ impl Tile {
 
     /// `[min, max]` over the finite per-cell values, `[NaN, NaN]` if none.
     #[wasm_bindgen(js_name = valueRange)]
-    pub fn value_range(&self) -> Vec<f64> {
-        let (lo, hi) = finite_range(self.values.get(1..).unwrap_or(&[]));
-        vec![lo, hi]
+    pub fn value_range(&self) -> Result<Vec<f64>, JsError> {
+        let (lo, hi) = min_max(self.values.get(1..).unwrap_or(&[])).map_err(core_error("valueRange"))?;
+        Ok(vec![lo, hi])
     }
 
     /// Region properties of cell `label` as a plain object `{label, area,
@@ -522,11 +524,11 @@ fn no_expression() -> JsError {
     JsError::new("no expression attached: call attachExpression(bytes, fileName) first")
 }
 
-/// `[min, max]` over the finite values, NaN when there is none.
-fn finite_range(values: &[f64]) -> (f64, f64) {
-    values.iter().filter(|v| v.is_finite()).fold((f64::NAN, f64::NAN), |(lo, hi), &v| {
-        (if lo.is_nan() || v < lo { v } else { lo }, if hi.is_nan() || v > hi { v } else { hi })
-    })
+/// `(min, max)` over the finite values ([`color::value_range`] with
+/// [`Range::MinMax`]), `(NaN, NaN)` when there is none.
+fn min_max(values: &[f64]) -> Result<(f64, f64), cellmap_core::Error> {
+    let min_max = Normalization { range: Range::MinMax, log1p: false };
+    Ok(color::value_range(values, &min_max, &mut [])?.unwrap_or((f64::NAN, f64::NAN)))
 }
 
 /// Turns a core error into a `JsError` that says which step failed.
