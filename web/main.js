@@ -146,7 +146,9 @@ function legendCaption() {
   if (tile.geneCount === 0) return 'no expression loaded: every cell has no value';
   const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = controls.stat.selectedOptions[0].textContent.split(' (')[0];
-  return `${stat} of ${genes} per cell`;
+  if (shownGenes.length === 1) return `${stat} of ${genes} per cell`;
+  // several genes: each gene's per-cell statistic, summed over the genes (the layers summed)
+  return `${stat} per cell of each gene, summed: ${genes}`;
 }
 
 function describePixel(row, col) {
@@ -176,8 +178,27 @@ function adoptTile(next, source, gene = 0) {
   tile = next;
   controls.source.textContent = source;
   controls.cellCount.textContent = formatCount(tile.cellCount);
+  showMaskOptionsState();
   mapView.setImageSize(tile.width, tile.height);
   adoptGenes(gene);
+}
+
+/** The note shown under the mask options when they do not apply (made once, here). */
+const labelImageNote = Object.assign(document.createElement('p'), {
+  id: 'label-image-note',
+  className: 'hint',
+  hidden: true,
+  textContent: 'This file is a label image: its cells are used as labelled (touching cells stay ' +
+    'apart), so fill holes and connectivity do not apply.',
+});
+controls.connectivity.after(labelImageNote);
+
+/** A label image keeps its labels: its mask options are disabled, with a note saying why. */
+function showMaskOptionsState() {
+  const labelImage = tile.isLabelImage;
+  controls.fillHoles.disabled = labelImage;
+  controls.connectivity.disabled = labelImage;
+  labelImageNote.hidden = !labelImage;
 }
 
 function adoptGenes(gene = 0) {

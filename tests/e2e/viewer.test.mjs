@@ -96,6 +96,19 @@ describe('demo', () => {
     await page.close();
   });
 
+  test('the true factors of the demo are genes: searching "true spatial" shows factor 0', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const before = await canvasPixels(page);
+    await page.selectOption('#stat', 'Mean');
+    await chooseGene(page, 'true spatial');
+    assert.equal(await page.textContent('#gene-shown'), 'true spatial factor 0');
+    assert.notDeepEqual(await canvasPixels(page), before, 'the canvas shows the factor');
+    const colours = await checkCellColours(page, 'Viridis');
+    assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('zoom and pan by wheel, drag and keyboard; hover shows the cell', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     const transform = () => page.$eval('#map', (canvas) => canvas.style.transform);
@@ -266,6 +279,25 @@ describe('fixture files', () => {
     await afterRender(page, () => page.setInputFiles('#file-input', [fixture('expression.npz')]));
     assert.match(await page.textContent('#source'), /^mask\.npy \(56×40\) \+ expression\.npz \(5 genes\)$/);
     await checkTooltips(page, setting(true, 4).cells, 0, 'mean');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('a label image keeps its labels: fill and connectivity are disabled with a note', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const labels = await readFile(path.join(ROOT, 'tests/fixtures/wasm/labels_u16.png'));
+    await afterRender(page, () =>
+      page.setInputFiles('#file-input', [{ name: 'labels_u16.png', mimeType: 'image/png', buffer: labels }]));
+    assert.equal(await page.evaluate(() => window.cellmapViewer.tile.isLabelImage), true);
+    assert.equal(await page.isDisabled('#fill-holes'), true);
+    assert.equal(await page.isDisabled('#connectivity'), true);
+    assert.match(await page.textContent('#label-image-note'), /label image/);
+    assert.equal(await page.isVisible('#label-image-note'), true);
+    // a plain mask brings the options back
+    await afterRender(page, () => page.setInputFiles('#file-input', [fixture('mask.npy')]));
+    assert.equal(await page.isDisabled('#fill-holes'), false);
+    assert.equal(await page.isDisabled('#connectivity'), false);
+    assert.equal(await page.isVisible('#label-image-note'), false);
     assertNoProblems(problems);
     await page.close();
   });

@@ -16,8 +16,9 @@ Writes into tests/fixtures/wasm/:
   expected.json     scipy's numbers for every (fill, connectivity) setting:
                     cell count, label image, and per cell: area, centroid,
                     bounding box, and per gene mean / sum / count / max (mean,
-                    count and max skip zeros and NaN; null = NaN), plus the same
-                    for the sum of genes 0 and 2.
+                    count and max skip zeros and NaN; null = NaN), plus for genes
+                    0 and 2 the per-cell sum of their two values of each
+                    statistic (NaN skipped; null when both are NaN).
 
 Run with the project venv: .venv/bin/python tests/generators/wasm.py
 """
@@ -82,6 +83,17 @@ def stats(values, labels, index):
     return {"mean": nullable(means), "sum": nullable(sums), "count": nullable(counts), "max": nullable(maxima)}
 
 
+def sum_of_genes(per_gene):
+    """The viewer's sum of several genes: per statistic, the sum over genes of
+    each gene's per-cell value, NaN terms skipped, NaN when all are NaN."""
+    summed = {}
+    for key in per_gene[0]:
+        terms = np.array([[np.nan if v is None else v for v in gene[key]] for gene in per_gene])
+        all_nan = np.isnan(terms).all(axis=0)
+        summed[key] = nullable(np.where(all_nan, np.nan, np.nansum(terms, axis=0)))
+    return summed
+
+
 def per_setting(mask, dense, fill, connectivity):
     binary = ndi.binary_fill_holes(mask > 0) if fill else mask > 0
     labels, count = ndi.label(binary, structure=STRUCTURES[connectivity])
@@ -91,7 +103,7 @@ def per_setting(mask, dense, fill, connectivity):
     centroids = ndi.center_of_mass(ones, labels, index)
     boxes = ndi.find_objects(labels)
     genes = [stats(dense[:, :, g], labels, index) for g in range(GENES)]
-    summed = stats(dense[:, :, 0].astype(np.float64) + dense[:, :, 2], labels, index)
+    summed = sum_of_genes([genes[0], genes[2]])
     return {
         "fillHoles": fill,
         "connectivity": connectivity,

@@ -1,7 +1,6 @@
 //! File bytes → plain buffers, through `cellmap-io`. Every error names the
 //! file and says what is wrong.
 
-use cellmap_core::MaskValue;
 use cellmap_core::sparse::Csr;
 use cellmap_io::image;
 use cellmap_io::npy::{self, ArrayData};
@@ -10,11 +9,20 @@ use cellmap_io::npz::{self, IndexArray, ValueArray};
 use crate::expression::Expression;
 use crate::text::grouped;
 
-/// A decoded mask: 1 for foreground (any nonzero value), 0 for background.
+/// Largest label id accepted in a label image: every pixel its own cell, or
+/// any 16-bit id (label images cropped from a larger one keep their ids).
+const fn max_label_id(pixels: usize) -> usize {
+    if pixels > u16::MAX as usize { pixels } else { u16::MAX as usize }
+}
+
+/// A decoded mask: 1 for foreground (any nonzero value), 0 for background,
+/// and for a label image (an integer image with several distinct nonzero
+/// values) its labels as given and the largest one.
 pub(crate) struct Mask {
     pub(crate) width: usize,
     pub(crate) height: usize,
     pub(crate) foreground: Vec<u8>,
+    pub(crate) labels: Option<(Vec<u32>, usize)>,
 }
 
 /// Decodes a mask or label image file (`.npy`, PNG or TIFF, recognised by
@@ -22,30 +30,22 @@ pub(crate) struct Mask {
 pub(crate) fn mask(bytes: &[u8], file_name: &str) -> Result<Mask, String> {
     let array = image::read_mask(bytes, file_name).map_err(|e| e.to_string())?;
     let (height, width) = array.dims_2d(file_name, "mask").map_err(|e| e.to_string())?;
-    let foreground = foreground(array.data())
-        .ok_or_else(|| format!("{file_name}: a mask must hold numbers, not strings"))?;
-    Ok(Mask { width, height, foreground })
-}
-
-/// 1 where the value is foreground ([`MaskValue`]), else 0; `None` for strings.
-fn foreground(data: &ArrayData) -> Option<Vec<u8>> {
-    fn fg<T: MaskValue>(values: &[T]) -> Vec<u8> {
-        values.iter().map(|&v| u8::from(v.is_foreground())).collect()
-    }
-    Some(match data {
-        ArrayData::Bool(v) => fg(v),
-        ArrayData::I8(v) => fg(v),
-        ArrayData::U8(v) => fg(v),
-        ArrayData::I16(v) => fg(v),
-        ArrayData::U16(v) => fg(v),
-        ArrayData::I32(v) => fg(v),
-        ArrayData::U32(v) => fg(v),
-        ArrayData::I64(v) => fg(v),
-        ArrayData::U64(v) => fg(v),
-        ArrayData::F32(v) => fg(v),
-        ArrayData::F64(v) => fg(v),
-        _ => return None,
-    })
+    let data = array.data();
+    let foreground = data
+        .foreground()
+        .ok_or_else(|| format!("{file_name}: a mask must hold numbers, not strings"))?
+        .into_iter()
+        .map(u8::from)
+        .collect();
+    let labels = if data.is_label_image() {
+        let (labels, top) =
+            data.to_labels(max_label_id(height * width), file_name).map_err(|e| e.to_string())?;
+        // `to_labels` checked every label is in 0..=top, so none is negative.
+        Some((labels.into_iter().map(|l| l.unsigned_abs()).collect(), top))
+    } else {
+        None
+    };
+    Ok(Mask { width, height, foreground, labels })
 }
 
 /// Decodes an expression matrix for a `height × width` mask: a scipy CSR
@@ -117,7 +117,8 @@ fn dense_expression(
         ArrayData::F32(v) => Expression::from_dense(genes, v),
         ArrayData::F64(v) => Expression::from_dense(genes, v),
         other => {
-            let widened = to_f64(other)
+            let widened = other
+                .to_f64()
                 .ok_or_else(|| format!("{file_name}: a dense expression must hold numbers, not strings"))?;
             Expression::from_dense(genes, &widened)
         }
@@ -132,25 +133,4 @@ fn from_csr<I: cellmap_core::sparse::SparseIndex, V: crate::expression::Value>(
     data: &[V],
 ) -> Result<Expression, String> {
     Expression::from_csr(&Csr::new(genes, indptr, indices, data).map_err(|e| e.to_string())?)
-}
-
-/// Integer and boolean arrays as `f64`; `None` for strings.
-fn to_f64(data: &ArrayData) -> Option<Vec<f64>> {
-    fn widen<T: Copy + Into<f64>>(values: &[T]) -> Vec<f64> {
-        values.iter().map(|&v| v.into()).collect()
-    }
-    Some(match data {
-        ArrayData::Bool(v) => v.iter().map(|&b| f64::from(u8::from(b))).collect(),
-        ArrayData::I8(v) => widen(v),
-        ArrayData::U8(v) => widen(v),
-        ArrayData::I16(v) => widen(v),
-        ArrayData::U16(v) => widen(v),
-        ArrayData::I32(v) => widen(v),
-        ArrayData::U32(v) => widen(v),
-        ArrayData::I64(v) => v.iter().map(|&x| x as f64).collect(),
-        ArrayData::U64(v) => v.iter().map(|&x| x as f64).collect(),
-        ArrayData::F32(v) => widen(v),
-        ArrayData::F64(v) => v.clone(),
-        _ => return None,
-    })
 }

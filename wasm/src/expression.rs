@@ -79,6 +79,25 @@ impl Expression {
         Expression::from_csr(&Csr::new(genes, &indptr, &indices, &stored).map_err(|e| e.to_string())?)
     }
 
+    /// Appends a gene column from a dense per-pixel image (`n_pixels`
+    /// values, row-major; zeros are not stored) called `name`.
+    pub(crate) fn push_gene(&mut self, name: String, image: &[f32]) -> Result<(), String> {
+        if image.len() != self.n_pixels {
+            return Err(format!("a gene image needs {} values, got {}", self.n_pixels, image.len()));
+        }
+        let nonzero = image.iter().enumerate().filter(|&(_, &v)| v != 0.0);
+        for (pixel, &v) in nonzero {
+            self.pixels.push(u32::try_from(pixel).map_err(|_| "too many pixels for a gene image")?);
+            match &mut self.values {
+                Values::F32(values) => values.push(v),
+                Values::F64(values) => values.push(f64::from(v)),
+            }
+        }
+        self.gene_ptr.push(self.pixels.len());
+        self.names.push(name);
+        Ok(())
+    }
+
     pub(crate) fn gene_count(&self) -> usize {
         self.gene_ptr.len().saturating_sub(1)
     }
@@ -100,57 +119,41 @@ impl Expression {
         Ok(())
     }
 
-    /// Per-cell statistics of one gene or of the per-pixel sum of `genes`
-    /// (all `< gene_count()`), see [`sparse::gene_cell_stats`].
-    pub(crate) fn cell_stats(
+    /// Per-cell statistics of gene `gene` (`< gene_count()`), see
+    /// [`sparse::gene_cell_stats`]; `scratch` needs
+    /// [`sparse::gene_scratch_len(1, n_cells)`](sparse::gene_scratch_len).
+    pub(crate) fn gene_stats(
         &self,
         labels: Grid<'_, u32>,
-        genes: &[usize],
+        gene: usize,
         n_cells: usize,
         options: Options,
         out: &mut [CellStats],
         scratch: &mut [usize],
     ) -> Result<(), Error> {
         match &self.values {
-            Values::F32(values) => self.selected_stats(values, labels, genes, n_cells, options, out, scratch),
-            Values::F64(values) => self.selected_stats(values, labels, genes, n_cells, options, out, scratch),
+            Values::F32(values) => self.stats_of(values, labels, gene, n_cells, options, out, scratch),
+            Values::F64(values) => self.stats_of(values, labels, gene, n_cells, options, out, scratch),
         }
     }
 
     /// Validating a gene-major view costs a pass over its entries, so the
-    /// view covers only the selected genes: one gene is a slice of the
-    /// buffers; several are copied side by side (cost of the same order as
-    /// the statistics pass).
-    #[allow(clippy::too_many_arguments)] // cell_stats' arguments plus the typed values
-    fn selected_stats<V: SparseValue + Default>(
+    /// view covers only the gene: a slice of the buffers.
+    #[allow(clippy::too_many_arguments)] // gene_stats' arguments plus the typed values
+    fn stats_of<V: SparseValue>(
         &self,
         values: &[V],
         labels: Grid<'_, u32>,
-        genes: &[usize],
+        gene: usize,
         n_cells: usize,
         options: Options,
         out: &mut [CellStats],
         scratch: &mut [usize],
     ) -> Result<(), Error> {
-        let range = |g: usize| self.gene_ptr[g]..self.gene_ptr[g + 1];
-        if let [g] = genes {
-            let entries = range(*g);
-            let ptr = [0, entries.len()];
-            let view = GeneMajor::new(self.n_pixels, &ptr, &self.pixels[entries.clone()], &values[entries])?;
-            return sparse::gene_cell_stats(labels, &view, &[0], n_cells, options, out, scratch);
-        }
-        let total: usize = genes.iter().map(|&g| range(g).len()).sum();
-        let mut ptr = Vec::with_capacity(genes.len() + 1);
-        let (mut pixels, mut picked) = (Vec::with_capacity(total), Vec::with_capacity(total));
-        ptr.push(0);
-        for &g in genes {
-            pixels.extend_from_slice(&self.pixels[range(g)]);
-            picked.extend_from_slice(&values[range(g)]);
-            ptr.push(pixels.len());
-        }
-        let view = GeneMajor::new(self.n_pixels, &ptr, &pixels, &picked)?;
-        let selected: Vec<usize> = (0..genes.len()).collect();
-        sparse::gene_cell_stats(labels, &view, &selected, n_cells, options, out, scratch)
+        let entries = self.gene_ptr[gene]..self.gene_ptr[gene + 1];
+        let ptr = [0, entries.len()];
+        let view = GeneMajor::new(self.n_pixels, &ptr, &self.pixels[entries.clone()], &values[entries])?;
+        sparse::gene_cell_stats(labels, &view, &[0], n_cells, options, out, scratch)
     }
 }
 

@@ -3,9 +3,9 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
-use cellmap_core::sim::{self, GeneLoading, SimCell};
+use cellmap_core::sim::{self, ExpressionModel, Factor, GeneLoading, SimCell};
 use cellmap_core::sparse::Csr;
-use cellmap_core::stats::{CellStats, Options};
+use cellmap_core::stats::{CellStats, Options, add_skipping_nan};
 use cellmap_core::{Grid, labeling, sparse};
 use wasm_bindgen::prelude::*;
 
@@ -33,6 +33,9 @@ pub struct Tile {
     height: usize,
     /// The mask as loaded: 1 for foreground, 0 for background.
     mask: Vec<u8>,
+    /// The file was a label image: `labels` are its labels, kept as given
+    /// (no filling, no labeling).
+    label_image: bool,
     fill_holes: bool,
     connectivity: Connectivity,
     /// `scipy.ndimage.label` numbering of the (filled) mask.
@@ -56,19 +59,26 @@ pub struct Tile {
 impl Tile {
     /// A tile from a mask or label image file's bytes (`.npy`, `.png`,
     /// `.tif`/`.tiff`; foreground = nonzero), labelled with the default
-    /// options: holes filled, 4-connectivity. `fileName` picks the decoder
-    /// and names the file in errors.
+    /// options: holes filled, 4-connectivity. An integer image with more
+    /// than one distinct nonzero value (Cellpose `*_cp_masks.png`, 16/32-bit
+    /// label TIFF or `.npy`) is a label image: its labels are used as they
+    /// are (touching cells stay apart; cell count = the largest label, ids
+    /// without pixels have no value), see `isLabelImage`. `fileName` names
+    /// the file in errors.
     #[wasm_bindgen(js_name = fromMask)]
     pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Tile, JsError> {
         let mask = decode::mask(bytes, file_name).map_err(|e| JsError::new(&e))?;
-        Tile::from_foreground(mask.width, mask.height, mask.foreground)
+        Tile::new(mask.width, mask.height, mask.foreground, mask.labels)
     }
 
     /// A synthetic tissue tile with expression, made by the core simulator
     /// (the same output for the same arguments on every target): touching
     /// and separate cells, holes, gaps, and 20 genes whose names say their
     /// true factors (`gene 3 · spatial factor 2`, `gene 9 · spatial 1 +
-    /// non-spatial 0`, `gene 17 · non-spatial 2`).
+    /// non-spatial 0`, `gene 17 · non-spatial 2`), followed by the true
+    /// factors themselves as extra "genes" (`true spatial factor 0..3`,
+    /// `true non-spatial factor 0..2`): each cell's pixels hold the factor's
+    /// value at the cell, so a cell's mean shows it.
     pub fn demo(seed: u32, width: u32, height: u32) -> Result<Tile, JsError> {
         let (width, height) = (width as usize, height as usize);
         let sim_error = core_error("demo");
@@ -96,7 +106,13 @@ impl Tile {
             .collect::<Result<Vec<_>, _>>()
             .map_err(&sim_error)?;
         expression.set_names(names).map_err(|e| JsError::new(&e))?;
-        let mut tile = Tile::from_foreground(width, height, mask)?;
+        let cells = &cells[..demo.mask.cells];
+        let mut image = filled(pixels, 0f32, "a factor image").map_err(js)?;
+        for (factor, name) in demo_factors(&demo.model) {
+            demo.model.factor_image(&owner, cells, factor, &mut image).map_err(&sim_error)?;
+            expression.push_gene(name, &image).map_err(js)?;
+        }
+        let mut tile = Tile::new(width, height, mask, None)?;
         tile.expression = Some(expression);
         Ok(tile)
     }
@@ -113,7 +129,7 @@ impl Tile {
                 grouped(mask.len())
             )));
         }
-        Tile::from_foreground(width, height, mask.iter().map(|&v| u8::from(v != 0)).collect())
+        Tile::new(width, height, mask.iter().map(|&v| u8::from(v != 0)).collect(), None)
     }
 
     /// Attaches an expression matrix to the tile and returns its gene
@@ -132,9 +148,10 @@ impl Tile {
     }
 
     /// Computes the per-cell values of one gene (`geneIndices` of length 1)
-    /// or of the per-pixel sum of several genes, with statistic `stat`
-    /// (mean and max skip zeros and NaN, NaN when a cell has no such
-    /// pixel; sum is 0 and count 0 then). Read them with `cellValue`,
+    /// with statistic `stat` (mean and max skip zeros and NaN, NaN when a
+    /// cell has no such pixel; sum is 0 and count 0 then), or for several
+    /// genes the sum over the genes of each gene's per-cell `stat` (the
+    /// layers summed; NaN terms skipped, NaN only when all are NaN). Read them with `cellValue`,
     /// `valueRange`, `cellValues`; draw them with `paint`.
     #[wasm_bindgen(js_name = computeValues)]
     pub fn compute_values(&mut self, gene_indices: &[u32], stat: Stat) -> Result<(), JsError> {
@@ -149,7 +166,7 @@ impl Tile {
     /// draws cell borders in black.
     pub fn paint(&mut self, colormap: Colormap, vmin: f64, vmax: f64, outlines: bool) -> Result<(), JsError> {
         let cells = self.values.get(1..).unwrap_or(&[]);
-        let (auto_lo, auto_hi) = finite_range(cells);
+        let (auto_lo, auto_hi) = min_max(cells).map_err(core_error("paint"))?;
         let lo = if vmin.is_nan() { auto_lo } else { vmin };
         let hi = if vmax.is_nan() { auto_hi } else { vmax };
         let mut levels = vec![None; cells.len()];
@@ -162,7 +179,9 @@ impl Tile {
                 )));
             }
             let normalization = Normalization { range: Range::Fixed { vmin: lo, vmax: hi }, log1p: false };
-            color::normalize(cells, &normalization, &mut [], &mut levels).map_err(core_error("paint"))?;
+            let mut scratch = vec![0.0; normalization.scratch_len(cells.len())];
+            color::normalize(cells, &normalization, &mut scratch, &mut levels)
+                .map_err(core_error("paint"))?;
         }
         let mut table = vec![0u32; cells.len() + 1];
         color::cell_colors(&levels, colormap.into(), BACKGROUND_RGBA, NO_VALUE_RGBA, &mut table)
@@ -219,13 +238,22 @@ impl Tile {
 
     /// Recomputes hole filling and labeling of the mask and returns the new
     /// cell count. The region properties follow, and so do the per-cell
-    /// values if a gene selection was computed (call `paint` again).
+    /// values if a gene selection was computed (call `paint` again). A
+    /// label image (`isLabelImage`) keeps its labels: the options are
+    /// stored but change nothing.
     #[wasm_bindgen(js_name = setMaskOptions)]
     pub fn set_mask_options(&mut self, fill_holes: bool, connectivity: Connectivity) -> Result<u32, JsError> {
         self.fill_holes = fill_holes;
         self.connectivity = connectivity;
         self.relabel()?;
         Ok(self.cell_count as u32)
+    }
+
+    /// Whether the tile came from a label image whose labels are used as
+    /// they are (`setMaskOptions` does not re-label it).
+    #[wasm_bindgen(getter, js_name = isLabelImage)]
+    pub fn is_label_image(&self) -> bool {
+        self.label_image
     }
 
     /// Which cell covers pixel `(row, col)`: its label, or 0 for background
@@ -254,9 +282,9 @@ impl Tile {
 
     /// `[min, max]` over the finite per-cell values, `[NaN, NaN]` if none.
     #[wasm_bindgen(js_name = valueRange)]
-    pub fn value_range(&self) -> Vec<f64> {
-        let (lo, hi) = finite_range(self.values.get(1..).unwrap_or(&[]));
-        vec![lo, hi]
+    pub fn value_range(&self) -> Result<Vec<f64>, JsError> {
+        let (lo, hi) = min_max(self.values.get(1..).unwrap_or(&[])).map_err(core_error("valueRange"))?;
+        Ok(vec![lo, hi])
     }
 
     /// Region properties of cell `label` as a plain object `{label, area,
@@ -348,21 +376,32 @@ impl Tile {
 
 impl Tile {
     /// A tile over a `width × height` foreground mask (1 = cell), labelled
-    /// with the default options (fill holes, 4-connectivity).
-    pub(crate) fn from_foreground(width: usize, height: usize, mask: Vec<u8>) -> Result<Self, JsError> {
+    /// with the default options (fill holes, 4-connectivity), or with
+    /// `given` labels and their largest label kept as they are.
+    fn new(
+        width: usize,
+        height: usize,
+        mask: Vec<u8>,
+        given: Option<(Vec<u32>, usize)>,
+    ) -> Result<Self, JsError> {
         let too_large = |e: String| JsError::new(&format!("a {height}×{width} tile does not fit: {e}"));
         let pixels = width.checked_mul(height).ok_or_else(|| too_large("too many pixels".into()))?;
-        let labels = filled(pixels, 0u32, "the labels").map_err(too_large)?;
+        let label_image = given.is_some();
+        let (labels, cell_count) = match given {
+            Some(given) => given,
+            None => (filled(pixels, 0u32, "the labels").map_err(too_large)?, 0),
+        };
         let rgba = filled(pixels, 0u32, "the RGBA pixels").map_err(too_large)?;
         let mut tile = Tile {
             width,
             height,
             mask,
+            label_image,
             fill_holes: true,
             connectivity: Connectivity::Four,
             labels,
             label_scratch: Vec::new(),
-            cell_count: 0,
+            cell_count,
             regions: Vec::new(),
             expression: None,
             selection: None,
@@ -373,8 +412,10 @@ impl Tile {
         Ok(tile)
     }
 
-    /// Per-cell values of `genes` (summed per pixel) under `stat`, and
-    /// remembers the selection for `setMaskOptions`.
+    /// Per-cell values under `stat`: of one gene, or for several the sum
+    /// over the genes of each gene's per-cell `stat` (NaN terms skipped, NaN
+    /// only when every gene's is NaN); remembers the selection for
+    /// `setMaskOptions`.
     fn compute(&mut self, gene_indices: &[u32], stat: Stat) -> Result<(), JsError> {
         let expression = self.expression.as_ref().ok_or_else(no_expression)?;
         let gene_count = expression.gene_count();
@@ -388,21 +429,27 @@ impl Tile {
                 grouped(gene_count.saturating_sub(1))
             )));
         }
-        let genes: Vec<usize> = gene_indices.iter().map(|&g| g as usize).collect();
         let labels =
             Grid::new(self.width, self.height, &self.labels[..]).map_err(core_error("computeValues"))?;
         let mut stats = vec![CellStats::EMPTY; self.cell_count + 1];
-        let mut scratch = vec![0usize; sparse::gene_scratch_len(genes.len(), self.cell_count)];
-        expression
-            .cell_stats(labels, &genes, self.cell_count, Options::new(), &mut stats, &mut scratch)
-            .map_err(core_error("computeValues"))?;
-        for (value, s) in self.values.iter_mut().zip(&stats).skip(1) {
-            *value = match stat {
-                Stat::Mean => s.mean(),
-                Stat::Sum => s.sum(),
-                Stat::Count => s.count() as f64,
-                Stat::Max => s.max(),
-            };
+        let mut scratch = vec![0usize; sparse::gene_scratch_len(1, self.cell_count)];
+        let mut term = vec![f64::NAN; self.cell_count + 1];
+        self.values.fill(f64::NAN);
+        for &gene in gene_indices {
+            expression
+                .gene_stats(labels, gene as usize, self.cell_count, Options::new(), &mut stats, &mut scratch)
+                .map_err(core_error("computeValues"))?;
+            for ((value, s), region) in term.iter_mut().zip(&stats).zip(&self.regions).skip(1) {
+                *value = match stat {
+                    // a label image's ids without pixels are no cell
+                    _ if region.area() == 0 => f64::NAN,
+                    Stat::Mean => s.mean(),
+                    Stat::Sum => s.sum(),
+                    Stat::Count => s.count() as f64,
+                    Stat::Max => s.max(),
+                };
+            }
+            add_skipping_nan(&mut self.values, &term).map_err(core_error("computeValues"))?;
         }
         self.selection = Some((gene_indices.to_vec(), stat));
         Ok(())
@@ -412,24 +459,13 @@ impl Tile {
         self.expression.as_mut().ok_or_else(no_expression)
     }
 
-    /// Fill + label with the current options, then region properties, then
-    /// the per-cell values of the current selection.
+    /// Fill + label with the current options (not for a label image), then
+    /// region properties, then the per-cell values of the current selection.
     fn relabel(&mut self) -> Result<(), JsError> {
-        let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
-        let needed = labeling::label_scratch_len(self.width, self.height);
-        if self.label_scratch.len() < needed {
-            self.label_scratch = filled(needed, 0u32, "the labeling scratch")
-                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
+        if !self.label_image {
+            self.label_mask()?;
         }
-        let connectivity = self.connectivity.into();
-        let scratch = &mut self.label_scratch[..];
-        let count = if self.fill_holes {
-            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, scratch)
-        } else {
-            labeling::label(mask, connectivity, &mut self.labels, scratch)
-        }
-        .map_err(core_error("labeling"))?;
-        self.cell_count = count;
+        let count = self.cell_count;
         self.regions.clear();
         self.regions.resize(count + 1, Region::EMPTY);
         let labels = Grid::new(self.width, self.height, &self.labels[..]).map_err(core_error("labels"))?;
@@ -441,6 +477,35 @@ impl Tile {
         }
         Ok(())
     }
+
+    /// Fills and labels the mask with the current options.
+    fn label_mask(&mut self) -> Result<(), JsError> {
+        let mask = Grid::new(self.width, self.height, &self.mask[..]).map_err(core_error("mask"))?;
+        let needed = labeling::label_scratch_len(self.width, self.height);
+        if self.label_scratch.len() < needed {
+            self.label_scratch = filled(needed, 0u32, "the labeling scratch")
+                .map_err(|e| JsError::new(&format!("labeling: {e}")))?;
+        }
+        let connectivity = self.connectivity.into();
+        let scratch = &mut self.label_scratch[..];
+        self.cell_count = if self.fill_holes {
+            labeling::fill_holes_and_label(mask, connectivity, &mut self.labels, scratch)
+        } else {
+            labeling::label(mask, connectivity, &mut self.labels, scratch)
+        }
+        .map_err(core_error("labeling"))?;
+        Ok(())
+    }
+}
+
+/// The simulator's true factors with their gene names, spatial first:
+/// `true spatial factor 0`, ..., `true non-spatial factor 0`, ...
+fn demo_factors(model: &ExpressionModel) -> impl Iterator<Item = (Factor, String)> {
+    let spatial =
+        (0..model.nsf().scenario.factors()).map(|l| (Factor::Spatial(l), format!("true spatial factor {l}")));
+    let nonspatial = (0..model.nsf().nonspatial_factors as usize)
+        .map(|k| (Factor::NonSpatial(k), format!("true non-spatial factor {k}")));
+    spatial.chain(nonspatial)
 }
 
 /// `gene 9 · spatial 1 + non-spatial 0`: the gene's true factors.
@@ -459,11 +524,11 @@ fn no_expression() -> JsError {
     JsError::new("no expression attached: call attachExpression(bytes, fileName) first")
 }
 
-/// `[min, max]` over the finite values, NaN when there is none.
-fn finite_range(values: &[f64]) -> (f64, f64) {
-    values.iter().filter(|v| v.is_finite()).fold((f64::NAN, f64::NAN), |(lo, hi), &v| {
-        (if lo.is_nan() || v < lo { v } else { lo }, if hi.is_nan() || v > hi { v } else { hi })
-    })
+/// `(min, max)` over the finite values ([`color::value_range`] with
+/// [`Range::MinMax`]), `(NaN, NaN)` when there is none.
+fn min_max(values: &[f64]) -> Result<(f64, f64), cellmap_core::Error> {
+    let min_max = Normalization { range: Range::MinMax, log1p: false };
+    Ok(color::value_range(values, &min_max, &mut [])?.unwrap_or((f64::NAN, f64::NAN)))
 }
 
 /// Turns a core error into a `JsError` that says which step failed.

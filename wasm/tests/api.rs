@@ -137,16 +137,56 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 }
 
 #[wasm_bindgen_test]
-fn png_tiff_and_label_images_give_the_same_labels_as_npy() {
+fn png_and_tiff_masks_give_the_same_labels_as_npy() {
     let npy = Tile::from_mask(MASK_NPY, "mask.npy").unwrap();
-    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif"), (LABELS_PNG, "labels_u16.png")] {
+    assert!(!npy.is_label_image());
+    for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif")] {
         let tile = Tile::from_mask(bytes, name).unwrap();
+        assert!(!tile.is_label_image(), "{name} is a 0/255 mask");
         assert_eq!((tile.width(), tile.height(), tile.cell_count()), (16, 12, npy.cell_count()), "{name}");
         for row in 0..12 {
             for col in 0..16 {
                 assert_eq!(tile.cell_at(row, col), npy.cell_at(row, col), "{name} ({row}, {col})");
             }
         }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_label_image_keeps_its_labels_whatever_the_mask_options() {
+    // scipy's labels of the filled mask, 4-connectivity: the squares touching
+    // at a corner are two cells, which 8-connectivity on a mask would merge
+    let mut tile = Tile::from_mask(LABELS_PNG, "labels_u16.png").unwrap();
+    assert!(tile.is_label_image());
+    let expected = Expected::load(true, Connectivity::Four);
+    let labels = expected.numbers("labels");
+    for (fill, connectivity) in SETTINGS {
+        assert_eq!(tile.set_mask_options(fill, connectivity).unwrap(), expected.cell_count());
+        assert_eq!((tile.fill_holes(), tile.connectivity()), (fill, connectivity));
+        for (pixel, &want) in labels.iter().enumerate() {
+            let (row, col) = ((pixel / 16) as u32, (pixel % 16) as u32);
+            assert_eq!(f64::from(tile.cell_at(row, col)), want, "{fill} {connectivity:?} ({row}, {col})");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_label_image_with_touching_cells_and_an_unused_id() {
+    use cellmap_io::npy::encode;
+    // 1 1 2 2 .      label 3 unused: 4 cells, cell 3 has no value
+    // 1 1 2 2 4
+    let labels = encode(&[2, 5], &[1u16, 1, 2, 2, 0, 1, 1, 2, 2, 4]).unwrap();
+    let mut tile = Tile::from_mask(&labels, "labels.npy").unwrap();
+    assert!(tile.is_label_image());
+    assert_eq!(tile.cell_count(), 4);
+    assert_eq!(tile.set_mask_options(true, Connectivity::Eight).unwrap(), 4, "touching cells stay apart");
+    let expression = encode(&[2, 5], &[1f32, 2.0, 3.0, 4.0, 9.0, 5.0, 6.0, 7.0, 8.0, 10.0]).unwrap();
+    tile.attach_expression(&expression, "expression.npy").unwrap();
+    for (stat, want) in [(Stat::Sum, [14.0, 22.0, f64::NAN, 10.0]), (Stat::Count, [4.0, 4.0, f64::NAN, 1.0])]
+    {
+        tile.compute_values(&[0], stat).unwrap();
+        let got: Vec<f64> = (1..=4).map(|l| tile.cell_value(l)).collect();
+        assert!(got.iter().zip(want).all(|(&g, w)| same(g, w)), "{stat:?}: {got:?}");
     }
 }
 
@@ -242,7 +282,7 @@ fn value_range_and_paint_use_the_colormap_lut() {
         finite.iter().copied().fold(f64::INFINITY, f64::min),
         finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
-    assert_eq!(tile.value_range(), [lo, hi]);
+    assert_eq!(tile.value_range().unwrap(), [lo, hi]);
 
     for colormap in [Colormap::Viridis, Colormap::Turbo, Colormap::Gray] {
         tile.paint(colormap, f64::NAN, f64::NAN, false).unwrap();
@@ -363,7 +403,7 @@ fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
     let mut b = Tile::demo(7, 96, 80).unwrap();
     assert_eq!((a.width(), a.height()), (96, 80));
     assert!(a.cell_count() > 5, "{} cells", a.cell_count());
-    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 20));
+    assert_eq!((a.cell_count(), a.gene_count()), (b.cell_count(), 27), "20 genes and 7 true factors");
     let names = a.gene_names();
     assert_eq!(names[0].split(" · ").next(), Some("gene 0"));
     assert!(
@@ -375,10 +415,87 @@ fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
     for label in 1..=a.cell_count() {
         assert!(same(a.cell_value(label), b.cell_value(label)));
     }
-    assert!(a.value_range()[1] > 0.0, "the demo expresses gene 0");
+    assert!(a.value_range().unwrap()[1] > 0.0, "the demo expresses gene 0");
     let mut other = Tile::demo(8, 96, 80).unwrap();
     other.compute_values(&[0], Stat::Mean).unwrap();
     assert!(
         (1..=a.cell_count().min(other.cell_count())).any(|l| !same(a.cell_value(l), other.cell_value(l)))
     );
+}
+
+#[wasm_bindgen_test]
+fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
+    use cellmap_core::Grid;
+    use cellmap_core::sim::{self, Factor, SimCell};
+    let (seed, width, height) = (7u32, 96usize, 80usize);
+    let mut tile = Tile::demo(seed, width as u32, height as u32).unwrap();
+    let names = tile.gene_names();
+    let factors = [
+        Factor::Spatial(0),
+        Factor::Spatial(1),
+        Factor::Spatial(2),
+        Factor::Spatial(3),
+        Factor::NonSpatial(0),
+        Factor::NonSpatial(1),
+        Factor::NonSpatial(2),
+    ];
+    let factor_names = [
+        "true spatial factor 0",
+        "true spatial factor 1",
+        "true spatial factor 2",
+        "true spatial factor 3",
+        "true non-spatial factor 0",
+        "true non-spatial factor 1",
+        "true non-spatial factor 2",
+    ];
+    assert_eq!(names[sim::DEMO_GENES..], factor_names);
+
+    // the simulator's own cells and owners for the same tile
+    let mut mask = vec![0u8; width * height];
+    let mut owner = vec![0u32; width * height];
+    let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
+    let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
+    let demo = sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+        .unwrap();
+    let owner = Grid::new(width, height, &owner[..]).unwrap();
+    let cells = &cells[..demo.mask.cells];
+    // the sim cell (owner) of every pixel of each label: Some(o) while all agree
+    let mut owner_of = vec![None::<Option<u32>>; tile.cell_count() as usize + 1];
+    for (pixel, &o) in owner.as_slice().iter().enumerate() {
+        let label = tile.cell_at((pixel / width) as u32, (pixel % width) as u32) as usize;
+        let seen = &mut owner_of[label];
+        *seen = match *seen {
+            None => Some(Some(o)),
+            Some(Some(prev)) if prev == o => Some(Some(o)),
+            Some(_) => Some(None),
+        };
+    }
+    let single_owner: Vec<(u32, usize)> = (1..owner_of.len())
+        .filter_map(|label| match owner_of[label] {
+            Some(Some(o)) if o > 0 => Some((label as u32, owner.as_slice().iter().position(|&p| p == o)?)),
+            _ => None,
+        })
+        .collect();
+    assert!(single_owner.len() > 5, "{} cells hold one simulated cell", single_owner.len());
+
+    let mut image = vec![0f32; width * height];
+    for (offset, factor) in factors.into_iter().enumerate() {
+        demo.model.factor_image(&owner, cells, factor, &mut image).unwrap();
+        tile.compute_values(&[(sim::DEMO_GENES + offset) as u32], Stat::Mean).unwrap();
+        let mut shown = 0;
+        for &(label, pixel) in &single_owner {
+            let want = image[pixel];
+            let got = tile.cell_value(label);
+            if want == 0.0 {
+                assert!(
+                    got.is_nan(),
+                    "{factor:?} cell {label}: factor 0 has no mean (zeros skipped), got {got}"
+                );
+            } else {
+                assert_eq!(got, f64::from(want), "{factor:?} cell {label}");
+                shown += 1;
+            }
+        }
+        assert!(shown > 0, "{factor:?} is nonzero in some cell");
+    }
 }
