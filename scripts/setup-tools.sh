@@ -60,6 +60,15 @@ if [ "$browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chro
   $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# node + npm (wasm-opt from npm binaryen, playwright-core) from Debian if missing.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  say "apt-get install nodejs npm"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 # npm ci only when package-lock.json changed since the last install.
 if [ -f package-lock.json ]; then
   stamp=node_modules/.cellmap-lock.sha256
