@@ -144,7 +144,7 @@ pub enum StatArg {
     cellmap assign labels.npy transcripts.csv.gz -o out --preset xenium\n  \
     cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n  \
     cellmap assign labels.npy t.csv -o out --x-col px --y-col py --gene-col target --min-qv 20\n\n\
-    Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background), \
+    Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background, -1 = outside the image), \
     OUT/counts.npz (counts: int64 (N, genes), row k-1 = cell k; cell_id: int32 (N,)) and \
     OUT/genes.txt (one gene name per column). A transcript at (x, y) falls in pixel \
     (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \

@@ -282,13 +282,13 @@ fn assign_max_distance_gives_background_spots_the_nearest_cell() {
     let args = ["assign", s(labels_path), s(fixture("spots.csv")), "-o", s(&out_dir), "--max-distance", "2"];
     assert_ok(&cellmap(&args));
     // Brute force: the cell pixel nearest to the spot's pixel (centre distance <= 2, ties to the
-    // smallest label), for spots on background inside the image.
+    // smallest label), for spots on background inside the image; -1 for spots outside it.
     let labels = load(labels_path);
     let (h, w) = (labels.shape[0] as i64, labels.shape[1] as i64);
     let label_at = |r: i64, c: i64| labels.values[(r * w + c) as usize] as i64;
     let nearest = |x: f64, y: f64| -> i64 {
         if !(x >= 0.0 && y >= 0.0 && (x as i64) < w && (y as i64) < h) {
-            return 0;
+            return -1; // outside the image
         }
         let (r0, c0) = (y as i64, x as i64);
         let mut best: Option<(i64, i64)> = None;

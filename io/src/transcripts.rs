@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 
+use cellmap_core::assign::OUT_OF_IMAGE;
+
 use crate::error::{Error, ErrorKind};
 use crate::limits::Limits;
 
@@ -302,13 +304,20 @@ fn csv_error(source: &str, e: csv::Error) -> Error {
 /// one row per transcript, grouped by cell id in ascending order (0 =
 /// background first) and in table order within a cell, as GeneSegNet's
 /// `generate_MappingRelationships.py` writes it (with integer cell ids).
+/// Transcripts outside the image ([`OUT_OF_IMAGE`] in `cell_ids`, as
+/// [`assign_points`](cellmap_core::assign::assign_points) reports them)
+/// come last, with cell id `-1`.
 ///
 /// ```
+/// use cellmap_core::assign::OUT_OF_IMAGE;
 /// use cellmap_io::transcripts::{self, Options};
-/// let t = transcripts::read_bytes(b"spotX,spotY,gene\n3,4,Gad1\n1.5,2,Pvalb\n7,8,Gad1\n", "s.csv", &Options::genesegnet())?;
+/// let t = transcripts::read_bytes(b"spotX,spotY,gene\n3,4,Gad1\n1.5,2,Pvalb\n7,8,Gad1\n-1,0,Gad1\n", "s.csv", &Options::genesegnet())?;
 /// let mut out = Vec::new();
-/// transcripts::write_mapping_csv(&mut out, "map.csv", &t, &[2, 0, 1])?;
-/// assert_eq!(String::from_utf8(out).unwrap(), "cell_id,spotX,spotY,gene\n0,1.5,2,Pvalb\n1,7,8,Gad1\n2,3,4,Gad1\n");
+/// transcripts::write_mapping_csv(&mut out, "map.csv", &t, &[2, 0, 1, OUT_OF_IMAGE])?;
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     "cell_id,spotX,spotY,gene\n0,1.5,2,Pvalb\n1,7,8,Gad1\n2,3,4,Gad1\n-1,-1,0,Gad1\n"
+/// );
 /// # Ok::<(), cellmap_io::Error>(())
 /// ```
 pub fn write_mapping_csv<W: Write>(
@@ -324,14 +333,17 @@ pub fn write_mapping_csv<W: Write>(
         ));
     }
     let mut order: Vec<usize> = (0..cell_ids.len()).collect();
-    order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell
+    order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell; OUT_OF_IMAGE last
     let mut csv = csv::WriterBuilder::new().from_writer(writer);
     let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
     csv.write_record(["cell_id", "spotX", "spotY", "gene"]).map_err(write_error)?;
     for i in order {
         let gene = &transcripts.gene_names[transcripts.gene[i] as usize];
         csv.write_record([
-            cell_ids[i].to_string(),
+            match cell_ids[i] {
+                OUT_OF_IMAGE => String::from("-1"),
+                cell => cell.to_string(),
+            },
             transcripts.x[i].to_string(),
             transcripts.y[i].to_string(),
             gene.clone(),

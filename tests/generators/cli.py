@@ -30,7 +30,7 @@ Writes tests/fixtures/cli/ (deterministic; commit the output):
                       bbox_max_row,bbox_max_col (scipy center_of_mass / find_objects;
                       bbox max exclusive)
   spots.csv           GeneSegNet-style transcripts: spotX,spotY,gene (pixels)
-  spots_cells.npy     int32 cell id of each spot: labels[trunc(y), trunc(x)], 0 outside
+  spots_cells.npy     int32 cell id of each spot: labels[trunc(y), trunc(x)], -1 outside
   xenium.csv.gz       Xenium-style transcripts: transcript_id,x_location,y_location,
                       feature_name,qv in micrometres (0.2125 um/px), all qv >= 20
   xenium_cells.npy    int32 cell id of each Xenium transcript
@@ -245,10 +245,9 @@ def main() -> None:
             f.write(f"{x},{y},{names[g]}\n")
 
     def lookup(x: float, y: float) -> int:
-        if x < 0 or y < 0:
-            return 0
+        """GeneSegNet's labels[int(y), int(x)]; -1 outside the image (cellmap's mapping CSV)."""
         r, c = int(y), int(x)
-        return int(labels[r, c]) if r < h and c < w else 0
+        return int(labels[r, c]) if 0 <= x and 0 <= y and r < h and c < w else -1
 
     save("spots_cells.npy", np.array([lookup(x, y) for x, y in zip(xs, ys)], dtype=np.int32))
 
@@ -273,7 +272,7 @@ def main() -> None:
         f.write("".join(s + "\n" for s in seen))
     counts = np.zeros((n, len(seen)), dtype=np.int64)
     for c, g in zip(cells, xg):
-        if c:
+        if c > 0:
             counts[c - 1, seen.index(xnames[g])] += 1
     save("xenium_counts.npy", counts)
 

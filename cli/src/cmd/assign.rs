@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use cellmap_core::assign::{self, OUT_OF_IMAGE};
+use cellmap_core::assign;
 use cellmap_core::{Grid, stats};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
@@ -56,13 +56,6 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let genes = table.gene_names.len();
     let mut counts = vec![0u32; stats::table_len(cells) * genes];
     assign::count_cell_genes(&cell_ids, &table.gene, cells, genes, &mut counts)?;
-    // In the mapping CSV, cell 0 means "no cell": background or outside the image.
-    for id in &mut cell_ids {
-        if *id == OUT_OF_IMAGE {
-            *id = 0;
-        }
-    }
-
     let out = StagedDir::new(&args.output)?;
     out.file("assignments.csv", |w| {
         Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &cell_ids)?)
