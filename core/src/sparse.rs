@@ -668,7 +668,8 @@ pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
 /// merge by pixel). Labels are
 /// checked where read (pixels holding a selected entry; all pixels in Keep
 /// mode); validate the label image once with [`crate::grid::max_label`] to
-/// catch the rest.
+/// catch the rest. On any error `out` holds only [`CellStats::EMPTY`], never
+/// a partial result.
 ///
 /// ```
 /// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_scratch_len, Csr}, stats::{CellStats, Options}};
@@ -946,6 +947,15 @@ mod tests {
             csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap_err(),
             Error::BufferTooSmall { buffer: "gene_ptr", needed: 3, got: 2 }
         );
+        // gene_cell_stats meets label 3 (> n_cells = 1) only after gene 0's pixel 0 counted:
+        // the partial table is cleared.
+        let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 2], [0f32; 2]);
+        let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
+        let mut table = [CellStats::EMPTY; 2];
+        let mut scratch = [0usize; gene_scratch_len(2, 1)];
+        let err = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut table, &mut scratch);
+        assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
+        assert_eq!(table, [CellStats::EMPTY; 2], "no partial result on a label error");
     }
 
     proptest::proptest! {
