@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the cellmap-wasm npm package into web/pkg with wasm-pack
-# (`--target web`, size profile `wasm-release`, `wasm-opt -Oz` from npm
+# (`--target web`, profile `wasm-release`, `wasm-opt -Oz` from npm
 # binaryen) and prints the size of the .wasm, raw and gzipped.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
