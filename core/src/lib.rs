@@ -63,5 +63,5 @@ pub use labeling::{
 pub use regions::{BoundingBox, Region};
 pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
 pub use sparse::{Csr, GeneMajor};
-pub use stats::{CellStats, Options, Zeros};
+pub use stats::CellStats;
 pub use tile::Tile;
