@@ -7,6 +7,7 @@
 
 use std::io::{Read, Seek, Write};
 
+use cellmap_core::sparse::{SparseIndex, SparseValue};
 use zip::ZipArchive;
 use zip::result::ZipError;
 
@@ -247,6 +248,69 @@ pub enum CsrView<'a> {
     I64F64(cellmap_core::sparse::Csr<'a, i64, f64>),
 }
 
+impl CsrView<'_> {
+    /// Runs `visitor` on the typed view: the one place where the four
+    /// dtype combinations are told apart.
+    pub fn visit<T: CsrVisitor>(&self, visitor: T) -> T::Output {
+        match self {
+            CsrView::I32F32(x) => visitor.visit(x),
+            CsrView::I32F64(x) => visitor.visit(x),
+            CsrView::I64F32(x) => visitor.visit(x),
+            CsrView::I64F64(x) => visitor.visit(x),
+        }
+    }
+}
+
+/// A computation over a CSR matrix of any index and value dtype, run by
+/// [`Csr::visit`] / [`CsrView::visit`] (generic code written once instead of
+/// a `match` over the dtypes at every call site).
+///
+/// ```
+/// use cellmap_core::sparse::{Csr as CoreCsr, SparseIndex, SparseValue};
+/// use cellmap_io::npz::{Csr, CsrValue, CsrVisitor, IndexArray, ValueArray};
+/// struct Total;
+/// impl CsrVisitor for Total {
+///     type Output = f64;
+///     fn visit<I: SparseIndex, V: CsrValue>(self, x: &CoreCsr<'_, I, V>) -> f64 {
+///         x.data().iter().map(|v| v.to_f64()).sum()
+///     }
+/// }
+/// let csr = Csr {
+///     source: "x.npz".into(),
+///     shape: (2, 2),
+///     indptr: IndexArray::I32(vec![0, 1, 2]),
+///     indices: IndexArray::I32(vec![1, 0]),
+///     data: ValueArray::F64(vec![2.5, 1.0]),
+/// };
+/// assert_eq!(csr.visit(Total)?, 3.5);
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub trait CsrVisitor {
+    /// What the computation returns.
+    type Output;
+    /// Runs on the validated typed view.
+    fn visit<I: SparseIndex, V: CsrValue>(self, x: &cellmap_core::sparse::Csr<'_, I, V>) -> Self::Output;
+}
+
+/// A value dtype of a CSR matrix (`float32`, `float64`): a core
+/// [`SparseValue`] that can be stored back in a [`ValueArray`].
+pub trait CsrValue: SparseValue + Element + Default {
+    /// Wraps values of this type.
+    fn into_array(values: Vec<Self>) -> ValueArray;
+}
+
+impl CsrValue for f32 {
+    fn into_array(values: Vec<Self>) -> ValueArray {
+        ValueArray::F32(values)
+    }
+}
+
+impl CsrValue for f64 {
+    fn into_array(values: Vec<Self>) -> ValueArray {
+        ValueArray::F64(values)
+    }
+}
+
 /// Row pointers or column indices of a CSR matrix, in the file's dtype.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexArray {
@@ -437,6 +501,34 @@ impl Csr {
             }
             _ => Err(self.error("indptr and indices have different dtypes (int32 and int64)".into())),
         }
+    }
+
+    /// Writes the matrix as `scipy.sparse.save_npz` does (members
+    /// `indices`, `indptr`, `format`, `shape`, `data`; `load_npz` reads it).
+    pub fn write<W: Write + Seek>(&self, writer: W, dest: &str) -> Result<W, Error> {
+        let too_large = |_| Error::new(dest, ErrorKind::Sparse("shape too large for int64".into()));
+        let shape = [i64::try_from(self.shape.0).map_err(too_large)?, i64::try_from(self.shape.1).map_err(too_large)?];
+        let mut npz = NpzWriter::new(writer, dest);
+        fn add_index<W: Write + Seek>(npz: &mut NpzWriter<W>, name: &str, a: &IndexArray) -> Result<(), Error> {
+            match a {
+                IndexArray::I32(v) => npz.add(name, &[v.len()], v),
+                IndexArray::I64(v) => npz.add(name, &[v.len()], v),
+            }
+        }
+        add_index(&mut npz, "indices", &self.indices)?;
+        add_index(&mut npz, "indptr", &self.indptr)?;
+        npz.add_bytes_string("format", b"csr")?;
+        npz.add("shape", &[2], &shape)?;
+        match &self.data {
+            ValueArray::F32(v) => npz.add("data", &[v.len()], v)?,
+            ValueArray::F64(v) => npz.add("data", &[v.len()], v)?,
+        }
+        npz.finish()
+    }
+
+    /// Validates the matrix ([`Csr::view`]) and runs `visitor` on it.
+    pub fn visit<T: CsrVisitor>(&self, visitor: T) -> Result<T::Output, Error> {
+        Ok(self.view()?.visit(visitor))
     }
 
     /// Checks that the matrix has one row per pixel of a `height × width`
