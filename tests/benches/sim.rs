@@ -2,7 +2,7 @@
 //! simulator makes its own data). Peer: `gen_masks.py make_mask(1024)`
 //! (numpy + scipy cKDTree), timed separately.
 use cellmap_core::Grid;
-use cellmap_core::sim::{DEMO_GENES, MaskParams, SimCell, demo_cell_capacity, demo_tile, generate_mask};
+use cellmap_sim::{DEMO_GENES, MaskParams, SimCell, demo_cell_capacity, demo_tile, generate_mask};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 

@@ -4,8 +4,8 @@
 use cellmap_core::Grid;
 use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
 use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
-use cellmap_core::sim::spec::SimSpec;
-use cellmap_core::sim::{
+use cellmap_sim::spec::SimSpec;
+use cellmap_sim::{
     CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
     demo_tile, digest_tile, generate_mask, reference_digest,
 };
@@ -286,11 +286,7 @@ fn holes_are_filled_into_their_cell_and_border_holes_stay_open() {
     assert!(border.iter().all(|&c| !own_hole[c]), "a border-open hole was filled");
 }
 
-fn demo(
-    seed: u64,
-    w: usize,
-    h: usize,
-) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_core::DemoTile) {
+fn demo(seed: u64, w: usize, h: usize) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_sim::DemoTile) {
     let mut mask = vec![0u8; w * h];
     let mut owner = vec![0u32; w * h];
     let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
@@ -480,10 +476,10 @@ mod properties {
             cell_rates in prop::collection::vec(prop::collection::vec(0.0f64..30.0, 6), 3),
             owner_seed in any::<u64>(),
         ) {
-            let model = cellmap_core::ExpressionModel::new(
+            let model = cellmap_sim::ExpressionModel::new(
                 seed,
-                &cellmap_core::sim::NsfParams::default(),
-                &cellmap_core::sim::ModalityParams { mixed_genes: genes, ..Default::default() },
+                &cellmap_sim::NsfParams::default(),
+                &cellmap_sim::ModalityParams { mixed_genes: genes, ..Default::default() },
                 0,
             ).unwrap();
             let g = genes as usize;
@@ -491,7 +487,7 @@ mod properties {
                 .iter()
                 .flat_map(|r| r[..g].iter().scan(0.0, |acc, x| { *acc += x; Some(*acc) }).collect::<Vec<_>>())
                 .collect();
-            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_core::sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
+            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
             let grid = Grid::new(w, h, &owner).unwrap();
             let size = model.csr_size(&grid, &rates).unwrap();
             let mut indptr = vec![0u32; w * h + 1];

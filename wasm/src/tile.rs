@@ -3,10 +3,10 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
-use cellmap_core::sim::{self, ExpressionModel, Factor, GeneLoading, SimCell};
 use cellmap_core::sparse::Csr;
 use cellmap_core::stats::{CellStats, Options, add_skipping_nan};
 use cellmap_core::{Grid, labeling, sparse};
+use cellmap_sim::{self as sim, ExpressionModel, Factor, GeneLoading, SimCell};
 use wasm_bindgen::prelude::*;
 
 use crate::expression::Expression;

@@ -1,7 +1,7 @@
-//! Calls every public function of `cellmap_core::sim` once on small stack
+//! Calls every public function of `cellmap-sim` once on small stack
 //! buffers.
 use cellmap_core::Grid;
-use cellmap_core::sim::{
+use cellmap_sim::{
     CellKind, DEMO_GENES, ExpressionModel, Factor, Fnv1a, MaskParams, ModalityParams, NsfParams, SimCell,
     SplitMix64, Transcript, Xoshiro256StarStar, demo_cell_capacity, demo_tile, digest_tile, generate_mask,
     mask, patterns, reference_digest, rng, samplers, spec::SimSpec,
