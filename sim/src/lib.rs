@@ -26,17 +26,17 @@
 //!   transcripts.
 //! * [`spec`] — a multi-modal specification (RNA, protein, ...), serde-ready.
 //!
-//! The quickest start is [`demo_tile`]:
+//! The quickest start is [`demo_tissue`]:
 //!
 //! ```
 //! use cellmap_core::Grid;
-//! use cellmap_sim::{demo_cell_capacity, demo_tile, SimCell, DEMO_GENES};
+//! use cellmap_sim::{demo_cell_capacity, demo_tissue, SimCell, DEMO_GENES};
 //! let (w, h) = (64, 48);
 //! let mut mask = vec![0u8; w * h];
 //! let mut owner = vec![0u32; w * h];
 //! let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
 //! let mut rates = vec![0f64; cells.len() * DEMO_GENES];
-//! let demo = demo_tile(1, w, h, &mut mask, &mut owner, &mut cells, &mut rates)?;
+//! let demo = demo_tissue(1, w, h, &mut mask, &mut owner, &mut cells, &mut rates)?;
 //! let grid = Grid::new(w, h, &owner)?;
 //! let size = demo.model.csr_size(&grid, &rates)?;
 //! let mut indptr = vec![0u32; w * h + 1];
@@ -112,7 +112,7 @@ pub fn demo_modality_params() -> ModalityParams {
     ModalityParams { spatial_genes: 8, mixed_genes: 8, nonspatial_genes: 4, ..ModalityParams::default() }
 }
 
-/// Length of the `cells` buffer [`demo_tile`] needs.
+/// Length of the `cells` buffer [`demo_tissue`] needs.
 ///
 /// ```
 /// assert!(cellmap_sim::demo_cell_capacity(512, 512) > 900);
@@ -122,19 +122,19 @@ pub const fn demo_cell_capacity(width: usize, height: usize) -> usize {
     mask::cell_capacity(width, height, 17, 4)
 }
 
-/// What [`demo_tile`] made.
+/// What [`demo_tissue`] made.
 ///
 /// ```
-/// use cellmap_sim::{demo_cell_capacity, demo_tile, SimCell, DEMO_GENES};
+/// use cellmap_sim::{demo_cell_capacity, demo_tissue, SimCell, DEMO_GENES};
 /// let (mut mask, mut owner) = ([0u8; 32 * 32], [0u32; 32 * 32]);
 /// let mut cells = [SimCell::EMPTY; demo_cell_capacity(32, 32)];
 /// let mut rates = [0f64; demo_cell_capacity(32, 32) * DEMO_GENES];
-/// let demo = demo_tile(5, 32, 32, &mut mask, &mut owner, &mut cells, &mut rates)?;
+/// let demo = demo_tissue(5, 32, 32, &mut mask, &mut owner, &mut cells, &mut rates)?;
 /// assert_eq!((demo.mask.width, demo.model.genes()), (32, DEMO_GENES));
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DemoTile {
+pub struct DemoTissue {
     /// The mask summary.
     pub mask: MaskInfo,
     /// The expression model (use it for the CSR, transcripts and factor images).
@@ -147,12 +147,12 @@ pub struct DemoTile {
 /// [`ExpressionModel::fill_csr`]) or transcripts. See the module example.
 ///
 /// ```
-/// use cellmap_sim::{demo_tile, SimCell};
+/// use cellmap_sim::{demo_tissue, SimCell};
 /// let (mut mask, mut owner) = ([0u8; 16], [0u32; 16]);
 /// let mut cells = [SimCell::EMPTY; 1]; // too small
-/// assert!(demo_tile(0, 4, 4, &mut mask, &mut owner, &mut cells, &mut [0.0; 0]).is_err());
+/// assert!(demo_tissue(0, 4, 4, &mut mask, &mut owner, &mut cells, &mut [0.0; 0]).is_err());
 /// ```
-pub fn demo_tile(
+pub fn demo_tissue(
     seed: u64,
     width: usize,
     height: usize,
@@ -160,13 +160,13 @@ pub fn demo_tile(
     owner: &mut [u32],
     cells: &mut [SimCell],
     rates: &mut [f64],
-) -> Result<DemoTile, Error> {
+) -> Result<DemoTissue, Error> {
     let model = ExpressionModel::new(seed, &demo_nsf_params(), &demo_modality_params(), 0)?;
     let capacity = demo_cell_capacity(width, height);
     cellmap_core::error::ensure_len("rates", rates, model.rates_len(capacity))?;
     let info = generate_mask(seed, width, height, &demo_mask_params(), mask, owner, cells)?;
     model.cell_rates(width, height, &cells[..info.cells], rates)?;
-    Ok(DemoTile { mask: info, model })
+    Ok(DemoTissue { mask: info, model })
 }
 
 /// 64-bit FNV-1a over bytes, for determinism checks across targets.
@@ -252,14 +252,14 @@ impl Fnv1a {
     }
 }
 
-/// FNV-1a of a simulated tile: mask bytes, then owner, indptr, indices
+/// FNV-1a of a simulated tissue: mask bytes, then owner, indptr, indices
 /// (little-endian `u32`) and data (little-endian `f32` bits).
 ///
 /// ```
-/// let h = cellmap_sim::digest_tile(&[255], &[1], &[0, 0], &[], &[]);
-/// assert_ne!(h, cellmap_sim::digest_tile(&[0], &[0], &[0, 0], &[], &[]));
+/// let h = cellmap_sim::digest_tissue(&[255], &[1], &[0, 0], &[], &[]);
+/// assert_ne!(h, cellmap_sim::digest_tissue(&[0], &[0], &[0, 0], &[], &[]));
 /// ```
-pub fn digest_tile(mask: &[u8], owner: &[u32], indptr: &[u32], indices: &[u32], data: &[f32]) -> u64 {
+pub fn digest_tissue(mask: &[u8], owner: &[u32], indptr: &[u32], indices: &[u32], data: &[f32]) -> u64 {
     let mut h = Fnv1a::new();
     h.write(mask);
     h.write_u32s(owner);
@@ -314,7 +314,7 @@ pub const REFERENCE_DIGEST: u64 = 0x54D1_555C_1D5C_8598;
 
 /// The cross-target determinism check: simulates the fixed reference tile
 /// (48×40, seed 2024, spacing 12, the demo genes) in stack buffers
-/// (≈100 KB), takes [`digest_tile`] of its mask, owner image and CSR, and
+/// (≈100 KB), takes [`digest_tissue`] of its mask, owner image and CSR, and
 /// continues the FNV-1a hash over a sweep that reaches every sampler branch
 /// the tile may miss (normal, gamma with shape < 1 and ≥ 1, Poisson by
 /// inversion and by PTRS, negative binomial, and a pixel with more than 64
@@ -341,9 +341,9 @@ pub fn reference_digest() -> Result<u64, Error> {
     let grid = Grid::new(w, h, &owner[..])?;
     let size =
         model.fill_csr(&grid, &rates[..info.cells * DEMO_GENES], &mut indptr, &mut indices, &mut data)?;
-    let tile = digest_tile(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]);
+    let tissue = digest_tissue(&mask, &owner, &indptr, &indices[..size.nnz], &data[..size.nnz]);
 
-    let mut h = Fnv1a(tile);
+    let mut h = Fnv1a(tissue);
     let mut rng = Xoshiro256StarStar::seed_from_u64(REFERENCE_SEED);
     for _ in 0..64 {
         h.write(&samplers::standard_normal(&mut rng).to_bits().to_le_bytes());

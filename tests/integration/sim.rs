@@ -7,7 +7,7 @@ use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_
 use cellmap_sim::spec::SimSpec;
 use cellmap_sim::{
     CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
-    demo_tile, digest_tile, generate_mask, reference_digest,
+    demo_tissue, digest_tissue, generate_mask, reference_digest,
 };
 use std::collections::VecDeque;
 
@@ -286,17 +286,21 @@ fn holes_are_filled_into_their_cell_and_border_holes_stay_open() {
     assert!(border.iter().all(|&c| !own_hole[c]), "a border-open hole was filled");
 }
 
-fn demo(seed: u64, w: usize, h: usize) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_sim::DemoTile) {
+fn demo(
+    seed: u64,
+    w: usize,
+    h: usize,
+) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_sim::DemoTissue) {
     let mut mask = vec![0u8; w * h];
     let mut owner = vec![0u32; w * h];
     let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
     let mut rates = vec![0f64; cells.len() * DEMO_GENES];
-    let tile = demo_tile(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
+    let tile = demo_tissue(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
     (mask, owner, cells, rates, tile)
 }
 
 #[test]
-fn demo_tile_csr_and_transcripts_agree() {
+fn demo_tissue_csr_and_transcripts_agree() {
     let (w, h) = (160, 120);
     let (mask, owner, _, rates, tile) = demo(3, w, h);
     let grid = Grid::new(w, h, &owner).unwrap();
@@ -362,7 +366,7 @@ fn output_is_deterministic_golden_digest() {
         &le_bytes(&indices, u32::to_le_bytes),
         &le_bytes(&data, |v: f32| v.to_bits().to_le_bytes()),
     ]);
-    assert_eq!(digest_tile(&mask, &owner, &indptr, &indices, &data), ours);
+    assert_eq!(digest_tissue(&mask, &owner, &indptr, &indices, &data), ours);
     // Committed when the simulator was written; any change to the model or
     // to a sampler changes it (update deliberately, never to silence it).
     assert_eq!(ours, GOLDEN_256X192_SEED42, "got {ours:#x}");

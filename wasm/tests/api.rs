@@ -455,8 +455,9 @@ fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
     let mut owner = vec![0u32; width * height];
     let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
     let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
-    let demo = sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
-        .unwrap();
+    let demo =
+        sim::demo_tissue(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+            .unwrap();
     let owner = Grid::new(width, height, &owner[..]).unwrap();
     let cells = &cells[..demo.mask.cells];
     // the sim cell (owner) of every pixel of each label: Some(o) while all agree
