@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Proves that cellmap-core uses no heap, both ways:
-#  1. tests/nostd-check (which calls every public core kernel) links into a
-#     bare-metal thumbv7em staticlib that has no global allocator;
+# Proves that cellmap-core and cellmap-sim use no heap, both ways:
+#  1. tests/nostd-check (which calls every public core kernel and every
+#     public simulator function) links into a bare-metal thumbv7em staticlib
+#     that has no global allocator;
 #  2. the same link FAILS ("no global memory allocator found") once a copy of
-#     the core uses `alloc` — so step 1 really is a proof, not a formality.
+#     the core, or of the simulator, uses `alloc` — so step 1 really is a
+#     proof, not a formality.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=thumbv7em-none-eabihf
@@ -12,24 +14,29 @@ echo "no-alloc: nostd-check links for $target without an allocator"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch" "$scratch-target"' EXIT
-git ls-files -z Cargo.toml Cargo.lock core tests/nostd-check | xargs -0 cp --parents -t "$scratch"
-# A workspace of just the core and the link check, with the copy's core using alloc.
-sed -i 's/^members = .*/members = ["core", "tests\/nostd-check"]/; /^default-members/d' "$scratch/Cargo.toml"
-cat >>"$scratch/core/src/lib.rs" <<'RS'
+for crate in core sim; do
+  copy="$scratch/$crate"
+  mkdir -p "$copy"
+  git ls-files -z Cargo.toml Cargo.lock core sim tests/nostd-check | xargs -0 cp --parents -t "$copy"
+  # A workspace of just the core, the simulator and the link check, with the copy's $crate using alloc.
+  sed -i 's/^members = .*/members = ["core", "sim", "tests\/nostd-check"]/; /^default-members/d' "$copy/Cargo.toml"
+  cat >>"$copy/$crate/src/lib.rs" <<'RS'
 extern crate alloc;
 /// Deliberate heap use (the check must reject it).
 pub fn boxed_for_the_no_alloc_proof() -> alloc::boxed::Box<u8> {
     alloc::boxed::Box::new(1)
 }
 RS
-log="$scratch/build.log"
-if (cd "$scratch" && CARGO_TARGET_DIR="$scratch-target" cargo build -q -p nostd-check --target "$target" --release) >"$log" 2>&1; then
-  echo "no-alloc: the link check PASSED with alloc in the core: it proves nothing" >&2
-  exit 1
-fi
-if ! grep -q "no global memory allocator" "$log"; then
-  echo "no-alloc: the build with alloc failed for another reason:" >&2
-  cat "$log" >&2
-  exit 1
-fi
-echo "no-alloc: with alloc in the core the same link fails (no global memory allocator found), as it must"
+  log="$copy/build.log"
+  # One target folder for both copies: only the crate with alloc differs between them.
+  if (cd "$copy" && CARGO_TARGET_DIR="$scratch-target" cargo build -q -p nostd-check --target "$target" --release) >"$log" 2>&1; then
+    echo "no-alloc: the link check PASSED with alloc in $crate: it proves nothing" >&2
+    exit 1
+  fi
+  if ! grep -q "no global memory allocator" "$log"; then
+    echo "no-alloc: the build with alloc in $crate failed for another reason:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  echo "no-alloc: with alloc in $crate the same link fails (no global memory allocator found), as it must"
+done

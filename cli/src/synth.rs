@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use cellmap_core::Grid;
 use cellmap_core::grid::pixel_count;
-use cellmap_core::sim::{self, ExpressionModel, ModalityParams, SimCell, Transcript};
+use cellmap_sim::{self as sim, ExpressionModel, ModalityParams, SimCell, Transcript};
 
 /// A simulated tile: a 0/255 mask and its pixels × genes CSR (row = `row · width + col`).
 #[derive(Debug)]

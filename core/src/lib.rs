@@ -12,7 +12,9 @@
 //! never panics on caller data, and every kernel writes into slices you pass
 //! in. If you want to read files, use `cellmap-io`; for a command-line batch
 //! job, the `cellmap` binary (`cellmap-cli`); in a browser, the
-//! `cellmap-wasm` package and the viewer in `web/`.
+//! `cellmap-wasm` package and the viewer in `web/`. This crate holds the
+//! kernels only: synthetic masks and expression with a known truth (demo
+//! data, tests, benchmarks) come from `cellmap-sim`.
 //!
 //! ## Conventions
 //!
@@ -48,7 +50,6 @@ pub mod fill;
 pub mod grid;
 pub mod labeling;
 pub mod regions;
-pub mod sim;
 pub mod sparse;
 pub mod stats;
 pub mod tile;
@@ -61,7 +62,6 @@ pub use labeling::{
     Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
 };
 pub use regions::{BoundingBox, Region};
-pub use sim::{DemoTile, ExpressionModel, MaskParams, SimCell, demo_tile, generate_mask};
 pub use sparse::{Csr, GeneMajor};
 pub use stats::CellStats;
 pub use tile::Tile;

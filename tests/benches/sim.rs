@@ -2,7 +2,7 @@
 //! simulator makes its own data). Peer: `gen_masks.py make_mask(1024)`
 //! (numpy + scipy cKDTree), timed separately.
 use cellmap_core::Grid;
-use cellmap_core::sim::{DEMO_GENES, MaskParams, SimCell, demo_cell_capacity, demo_tile, generate_mask};
+use cellmap_sim::{DEMO_GENES, MaskParams, SimCell, demo_cell_capacity, demo_tissue, generate_mask};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -21,7 +21,7 @@ fn bench_sim(c: &mut Criterion) {
             generate_mask(black_box(0), SIDE, SIDE, &params, &mut mask, &mut owner, &mut cells).unwrap()
         })
     });
-    let demo = demo_tile(0, SIDE, SIDE, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
+    let demo = demo_tissue(0, SIDE, SIDE, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
     let live = &cells[..demo.mask.cells];
     group.bench_function("cell_rates_20_genes", |b| {
         b.iter(|| demo.model.cell_rates(SIDE, SIDE, black_box(live), &mut rates).unwrap())

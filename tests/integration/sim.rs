@@ -4,10 +4,10 @@
 use cellmap_core::Grid;
 use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
 use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
-use cellmap_core::sim::spec::SimSpec;
-use cellmap_core::sim::{
+use cellmap_sim::spec::SimSpec;
+use cellmap_sim::{
     CellKind, DEMO_GENES, Factor, MaskParams, REFERENCE_DIGEST, Scenario, SimCell, demo_cell_capacity,
-    demo_tile, digest_tile, generate_mask, reference_digest,
+    demo_tissue, digest_tissue, generate_mask, reference_digest,
 };
 use std::collections::VecDeque;
 
@@ -290,17 +290,17 @@ fn demo(
     seed: u64,
     w: usize,
     h: usize,
-) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_core::DemoTile) {
+) -> (Vec<u8>, Vec<u32>, Vec<SimCell>, Vec<f64>, cellmap_sim::DemoTissue) {
     let mut mask = vec![0u8; w * h];
     let mut owner = vec![0u32; w * h];
     let mut cells = vec![SimCell::EMPTY; demo_cell_capacity(w, h)];
     let mut rates = vec![0f64; cells.len() * DEMO_GENES];
-    let tile = demo_tile(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
+    let tile = demo_tissue(seed, w, h, &mut mask, &mut owner, &mut cells, &mut rates).unwrap();
     (mask, owner, cells, rates, tile)
 }
 
 #[test]
-fn demo_tile_csr_and_transcripts_agree() {
+fn demo_tissue_csr_and_transcripts_agree() {
     let (w, h) = (160, 120);
     let (mask, owner, _, rates, tile) = demo(3, w, h);
     let grid = Grid::new(w, h, &owner).unwrap();
@@ -366,7 +366,7 @@ fn output_is_deterministic_golden_digest() {
         &le_bytes(&indices, u32::to_le_bytes),
         &le_bytes(&data, |v: f32| v.to_bits().to_le_bytes()),
     ]);
-    assert_eq!(digest_tile(&mask, &owner, &indptr, &indices, &data), ours);
+    assert_eq!(digest_tissue(&mask, &owner, &indptr, &indices, &data), ours);
     // Committed when the simulator was written; any change to the model or
     // to a sampler changes it (update deliberately, never to silence it).
     assert_eq!(ours, GOLDEN_256X192_SEED42, "got {ours:#x}");
@@ -480,10 +480,10 @@ mod properties {
             cell_rates in prop::collection::vec(prop::collection::vec(0.0f64..30.0, 6), 3),
             owner_seed in any::<u64>(),
         ) {
-            let model = cellmap_core::ExpressionModel::new(
+            let model = cellmap_sim::ExpressionModel::new(
                 seed,
-                &cellmap_core::sim::NsfParams::default(),
-                &cellmap_core::sim::ModalityParams { mixed_genes: genes, ..Default::default() },
+                &cellmap_sim::NsfParams::default(),
+                &cellmap_sim::ModalityParams { mixed_genes: genes, ..Default::default() },
                 0,
             ).unwrap();
             let g = genes as usize;
@@ -491,7 +491,7 @@ mod properties {
                 .iter()
                 .flat_map(|r| r[..g].iter().scan(0.0, |acc, x| { *acc += x; Some(*acc) }).collect::<Vec<_>>())
                 .collect();
-            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_core::sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
+            let owner: Vec<u32> = (0..w * h).map(|p| (cellmap_sim::rng::mix64(owner_seed ^ p as u64) % 4) as u32).collect();
             let grid = Grid::new(w, h, &owner).unwrap();
             let size = model.csr_size(&grid, &rates).unwrap();
             let mut indptr = vec![0u32; w * h + 1];

@@ -3,10 +3,10 @@
 
 use cellmap_core::color::{self, Normalization, Range};
 use cellmap_core::regions::{Region, region_props};
-use cellmap_core::sim::{self, ExpressionModel, Factor, GeneLoading, SimCell};
 use cellmap_core::sparse::Csr;
 use cellmap_core::stats::{CellStats, Options, add_skipping_nan};
 use cellmap_core::{Grid, labeling, sparse};
+use cellmap_sim::{self as sim, ExpressionModel, Factor, GeneLoading, SimCell};
 use wasm_bindgen::prelude::*;
 
 use crate::expression::Expression;
@@ -90,7 +90,7 @@ impl Tile {
             filled(sim::demo_cell_capacity(width, height), SimCell::EMPTY, "the cells").map_err(js)?;
         let mut rates = filled(cells.len().saturating_mul(sim::DEMO_GENES), 0f64, "the rates").map_err(js)?;
         let demo =
-            sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+            sim::demo_tissue(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
                 .map_err(&sim_error)?;
         let rates = &rates[..demo.mask.cells * sim::DEMO_GENES];
         let owner = Grid::new(width, height, &owner[..]).map_err(&sim_error)?;

@@ -392,9 +392,9 @@ fn errors_name_the_file_and_say_what_is_wrong() {
 
 #[wasm_bindgen_test]
 fn simulator_output_is_bit_identical_to_the_host() {
-    // The same constant the host test of cellmap-core checks.
-    assert_eq!(cellmap_core::sim::reference_digest(), Ok(cellmap_core::sim::REFERENCE_DIGEST));
-    assert_eq!(reference_digest().unwrap(), format!("{:016x}", cellmap_core::sim::REFERENCE_DIGEST));
+    // The same constant the host test of cellmap-sim checks.
+    assert_eq!(cellmap_sim::reference_digest(), Ok(cellmap_sim::REFERENCE_DIGEST));
+    assert_eq!(reference_digest().unwrap(), format!("{:016x}", cellmap_sim::REFERENCE_DIGEST));
 }
 
 #[wasm_bindgen_test]
@@ -426,7 +426,7 @@ fn demo_tile_is_deterministic_and_has_named_genes_with_values() {
 #[wasm_bindgen_test]
 fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
     use cellmap_core::Grid;
-    use cellmap_core::sim::{self, Factor, SimCell};
+    use cellmap_sim::{self as sim, Factor, SimCell};
     let (seed, width, height) = (7u32, 96usize, 80usize);
     let mut tile = Tile::demo(seed, width as u32, height as u32).unwrap();
     let names = tile.gene_names();
@@ -455,8 +455,9 @@ fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
     let mut owner = vec![0u32; width * height];
     let mut cells = vec![SimCell::EMPTY; sim::demo_cell_capacity(width, height)];
     let mut rates = vec![0f64; cells.len() * sim::DEMO_GENES];
-    let demo = sim::demo_tile(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
-        .unwrap();
+    let demo =
+        sim::demo_tissue(u64::from(seed), width, height, &mut mask, &mut owner, &mut cells, &mut rates)
+            .unwrap();
     let owner = Grid::new(width, height, &owner[..]).unwrap();
     let cells = &cells[..demo.mask.cells];
     // the sim cell (owner) of every pixel of each label: Some(o) while all agree

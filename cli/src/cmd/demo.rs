@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use cellmap_core::sim::Transcript;
+use cellmap_sim::Transcript;
 use flate2::write::GzEncoder;
 use serde_json::json;
 

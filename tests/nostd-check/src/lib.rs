@@ -1,10 +1,12 @@
-//! Calls every public kernel of `cellmap-core` once so that the linker pulls
-//! them all into a bare-metal staticlib. Built for `thumbv7em-none-eabihf`
-//! there is no global allocator: if anything in the dependency graph uses
-//! `alloc`, this link fails with "no global memory allocator found".
+//! Calls every public kernel of `cellmap-core` and every public function of
+//! `cellmap-sim` once so that the linker pulls them all into a bare-metal
+//! staticlib. Built for `thumbv7em-none-eabihf` there is no global
+//! allocator: if anything in the dependency graph uses `alloc`, this link
+//! fails with "no global memory allocator found".
 //!
-//! One module per core topic; each `check` returns a number derived from
-//! its results so the optimiser cannot drop the calls.
+//! One module per core topic, plus `sim` for the simulator; each `check`
+//! returns a number derived from its results so the optimiser cannot drop
+//! the calls.
 #![cfg_attr(target_os = "none", no_std)]
 
 #[cfg(target_os = "none")]

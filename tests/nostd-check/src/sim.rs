@@ -1,10 +1,10 @@
-//! Calls every public function of `cellmap_core::sim` once on small stack
+//! Calls every public function of `cellmap-sim` once on small stack
 //! buffers.
 use cellmap_core::Grid;
-use cellmap_core::sim::{
+use cellmap_sim::{
     CellKind, DEMO_GENES, ExpressionModel, Factor, Fnv1a, MaskParams, ModalityParams, NsfParams, SimCell,
-    SplitMix64, Transcript, Xoshiro256StarStar, demo_cell_capacity, demo_tile, digest_tile, generate_mask,
-    mask, patterns, reference_digest, rng, samplers, spec::SimSpec,
+    SplitMix64, Transcript, Xoshiro256StarStar, demo_cell_capacity, demo_tissue, digest_tissue,
+    generate_mask, mask, patterns, reference_digest, rng, samplers, spec::SimSpec,
 };
 
 const W: usize = 8;
@@ -31,7 +31,9 @@ pub(crate) fn check(input: &[u8; 64]) -> u32 {
     let mut owner = [0u32; W * H];
     let mut cells = [SimCell::EMPTY; CELLS];
     let mut rates = [0f64; CELLS * DEMO_GENES];
-    let Ok(demo) = demo_tile(seed, W, H, &mut m, &mut owner, &mut cells, &mut rates) else { return u32::MAX };
+    let Ok(demo) = demo_tissue(seed, W, H, &mut m, &mut owner, &mut cells, &mut rates) else {
+        return u32::MAX;
+    };
     let params = MaskParams { small_features: 0, ..MaskParams::default() };
     let mut cells2 = [SimCell::EMPTY; 4];
     acc ^= mask::cell_capacity(W, H, 17, 0) as u32 ^ params.cell_capacity(W, H) as u32;
@@ -72,6 +74,6 @@ pub(crate) fn check(input: &[u8; 64]) -> u32 {
     h.write(&m);
     h.write_u32s(&owner);
     h.write_f32s(&factor);
-    acc ^= h.finish() as u32 ^ digest_tile(&m, &owner, &indptr, &indices, &data) as u32;
+    acc ^= h.finish() as u32 ^ digest_tissue(&m, &owner, &indptr, &indices, &data) as u32;
     acc ^ reference_digest().map_or(1, |d| d as u32)
 }

@@ -13,12 +13,12 @@
 //! `s = row · nside + col` (row-major, as `A.reshape((L, N)).T` in the paper's
 //! code).
 
-use crate::Error;
+use cellmap_core::Error;
 
 /// Which set of spatial factors to simulate.
 ///
 /// ```
-/// use cellmap_core::sim::Scenario;
+/// use cellmap_sim::Scenario;
 /// assert_eq!(Scenario::Quilt.factors(), 4);
 /// assert_eq!(Scenario::Both.factors(), 8);
 /// assert_eq!(Scenario::GgBlocks.unit(), 6);
@@ -40,7 +40,7 @@ impl Scenario {
     /// Number of spatial factors `L`.
     ///
     /// ```
-    /// assert_eq!(cellmap_core::sim::Scenario::GgBlocks.factors(), 4);
+    /// assert_eq!(cellmap_sim::Scenario::GgBlocks.factors(), 4);
     /// ```
     pub const fn factors(self) -> usize {
         match self {
@@ -52,7 +52,7 @@ impl Scenario {
     /// Side of the basic block: `nside` must be a multiple of it.
     ///
     /// ```
-    /// assert_eq!(cellmap_core::sim::Scenario::Both.unit(), 12);
+    /// assert_eq!(cellmap_sim::Scenario::Both.unit(), 12);
     /// ```
     pub const fn unit(self) -> usize {
         match self {
@@ -64,7 +64,7 @@ impl Scenario {
     /// Checks that `nside` is a positive multiple of [`Scenario::unit`].
     ///
     /// ```
-    /// use cellmap_core::sim::Scenario;
+    /// use cellmap_sim::Scenario;
     /// assert!(Scenario::Quilt.check_nside(36).is_ok());
     /// assert!(Scenario::Quilt.check_nside(30).is_err());
     /// assert!(Scenario::GgBlocks.check_nside(30).is_ok());
@@ -81,7 +81,7 @@ impl Scenario {
     /// range or an invalid `nside`.
     ///
     /// ```
-    /// use cellmap_core::sim::Scenario;
+    /// use cellmap_sim::Scenario;
     /// // quilt factor 0 (squares) at 36×36: pattern cell (1, 1) covers spots 3..6.
     /// assert_eq!(Scenario::Quilt.factor_at(36, 0, 3, 3), 1.0);
     /// assert_eq!(Scenario::Quilt.factor_at(36, 0, 2, 3), 0.0);
@@ -107,7 +107,7 @@ impl Scenario {
 /// `(row, col)` of its 12×12 block.
 ///
 /// ```
-/// use cellmap_core::sim::patterns::quilt;
+/// use cellmap_sim::patterns::quilt;
 /// assert!(quilt(2, 0, 0) && quilt(2, 0, 11) && !quilt(2, 0, 5)); // the saltire
 /// ```
 pub const fn quilt(index: usize, row: usize, col: usize) -> bool {
@@ -138,7 +138,7 @@ const fn in_square_band(i: usize) -> bool {
 /// ones of each 6×6 block.
 ///
 /// ```
-/// use cellmap_core::sim::patterns::{ggblocks, GGBLOCKS_INDICES};
+/// use cellmap_sim::patterns::{ggblocks, GGBLOCKS_INDICES};
 /// assert!(GGBLOCKS_INDICES[3].iter().all(|&i| ggblocks(3, i / 6, i % 6)));
 /// ```
 pub const GGBLOCKS_INDICES: [&[usize]; 4] =
@@ -147,7 +147,7 @@ pub const GGBLOCKS_INDICES: [&[usize]; 4] =
 /// ggblocks pattern `index` (0–3) at `(row, col)` of its 6×6 block.
 ///
 /// ```
-/// use cellmap_core::sim::patterns::ggblocks;
+/// use cellmap_sim::patterns::ggblocks;
 /// assert!(ggblocks(0, 1, 1) && !ggblocks(0, 0, 0)); // the plus sign
 /// ```
 pub const fn ggblocks(index: usize, row: usize, col: usize) -> bool {

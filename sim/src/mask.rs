@@ -51,10 +51,10 @@
 //! Holes inside a cell (nested rings included) are filled into that cell;
 //! border-open holes stay background.
 
-use super::rng::Xoshiro256StarStar;
-use super::samplers::standard_normal;
-use crate::Error;
-use crate::grid::pixel_count;
+use crate::rng::Xoshiro256StarStar;
+use crate::samplers::standard_normal;
+use cellmap_core::Error;
+use cellmap_core::grid::pixel_count;
 
 /// Stream tags of the mask's random draws (`Xoshiro256StarStar::stream`).
 const TAG_CELL: u64 = 0x4D41_534B_0001;
@@ -71,7 +71,7 @@ const SMALL_TRIES: u32 = 200;
 /// Smallest accepted `cell_spacing`.
 ///
 /// ```
-/// use cellmap_core::sim::{MaskParams, mask::MIN_CELL_SPACING};
+/// use cellmap_sim::{MaskParams, mask::MIN_CELL_SPACING};
 /// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING, ..MaskParams::default() }.validate().is_ok());
 /// assert!(MaskParams { cell_spacing: MIN_CELL_SPACING - 1, ..MaskParams::default() }.validate().is_err());
 /// ```
@@ -81,7 +81,7 @@ pub const MIN_CELL_SPACING: u32 = 4;
 /// ≈3,460 cells per megapixel, like the bench data.
 ///
 /// ```
-/// use cellmap_core::sim::MaskParams;
+/// use cellmap_sim::MaskParams;
 /// let p = MaskParams { cell_spacing: 12, ..MaskParams::default() };
 /// assert!(p.validate().is_ok());
 /// assert!(MaskParams { empty_fraction: 0.9, ..p }.validate().is_err());
@@ -129,7 +129,7 @@ impl MaskParams {
     /// Checks every parameter's domain.
     ///
     /// ```
-    /// use cellmap_core::sim::MaskParams;
+    /// use cellmap_sim::MaskParams;
     /// assert!(MaskParams::default().validate().is_ok());
     /// assert!(MaskParams { gap_probabilities: [0.0; 3], ..MaskParams::default() }.validate().is_err());
     /// ```
@@ -154,7 +154,7 @@ impl MaskParams {
     /// Length of the `cells` buffer [`generate_mask`] needs for a tile.
     ///
     /// ```
-    /// use cellmap_core::sim::MaskParams;
+    /// use cellmap_sim::MaskParams;
     /// let p = MaskParams { cell_spacing: 10, small_features: 0, ..MaskParams::default() };
     /// assert_eq!(p.cell_capacity(95, 40), 10 * 4);
     /// ```
@@ -168,7 +168,7 @@ impl MaskParams {
 /// `cell_spacing` below 4 counts as 4).
 ///
 /// ```
-/// use cellmap_core::sim::mask::cell_capacity;
+/// use cellmap_sim::mask::cell_capacity;
 /// assert_eq!(cell_capacity(34, 17, 17, 0), 2);
 /// assert_eq!(cell_capacity(35, 17, 17, 1), 3 + 12);
 /// ```
@@ -181,7 +181,7 @@ pub const fn cell_capacity(width: usize, height: usize, cell_spacing: u32, small
 /// What a slot of the `cells` buffer holds.
 ///
 /// ```
-/// use cellmap_core::sim::{generate_mask, CellKind, MaskParams, SimCell};
+/// use cellmap_sim::{generate_mask, CellKind, MaskParams, SimCell};
 /// let p = MaskParams { small_features: 1, ..MaskParams::default() };
 /// let (mut mask, mut owner) = ([0u8; 40 * 40], [0u32; 40 * 40]);
 /// let mut cells = [SimCell::EMPTY; 21];
@@ -217,7 +217,7 @@ pub enum CellKind {
 /// and (privately) the shape parameters the mask was drawn from.
 ///
 /// ```
-/// use cellmap_core::sim::{CellKind, SimCell};
+/// use cellmap_sim::{CellKind, SimCell};
 /// let c = SimCell::EMPTY;
 /// assert_eq!((c.kind, c.area), (CellKind::Absent, 0));
 /// ```
@@ -247,7 +247,7 @@ impl SimCell {
     /// An empty slot (what to initialise a `cells` buffer with).
     ///
     /// ```
-    /// use cellmap_core::sim::SimCell;
+    /// use cellmap_sim::SimCell;
     /// let cells = [SimCell::EMPTY; 8]; // a stack buffer for generate_mask
     /// assert!(cells.iter().all(|c| c.area == 0));
     /// ```
@@ -268,11 +268,11 @@ impl SimCell {
     };
 
     /// A cell of `kind` at `(row, col)` owning `area` pixels, without shape
-    /// parameters (for feeding [`ExpressionModel`](super::ExpressionModel)
+    /// parameters (for feeding [`ExpressionModel`](crate::ExpressionModel)
     /// cells that come from elsewhere).
     ///
     /// ```
-    /// use cellmap_core::sim::{CellKind, SimCell};
+    /// use cellmap_sim::{CellKind, SimCell};
     /// let c = SimCell::new(CellKind::Plain, 3.0, 4.5, 12);
     /// assert_eq!((c.row, c.col, c.area), (3.0, 4.5, 12));
     /// ```
@@ -335,7 +335,7 @@ enum Place {
 /// Summary of a generated tile.
 ///
 /// ```
-/// use cellmap_core::sim::{generate_mask, MaskParams, SimCell};
+/// use cellmap_sim::{generate_mask, MaskParams, SimCell};
 /// let (mut mask, mut owner, mut cells) = ([0u8; 0], [0u32; 0], [SimCell::EMPTY; 0]);
 /// let p = MaskParams { small_features: 0, ..MaskParams::default() };
 /// let info = generate_mask(1, 0, 0, &p, &mut mask, &mut owner, &mut cells)?; // an empty tile
@@ -367,7 +367,7 @@ pub struct MaskInfo {
 /// `u32` owner id can number. Nothing is written on error.
 ///
 /// ```
-/// use cellmap_core::sim::{generate_mask, MaskParams, SimCell};
+/// use cellmap_sim::{generate_mask, MaskParams, SimCell};
 /// let (w, h) = (48, 40);
 /// let params = MaskParams::default();
 /// let mut mask = [0u8; 48 * 40];
@@ -400,7 +400,7 @@ pub fn generate_mask(
         return Err(Error::ShapeMismatch { expected: n, got: owner.len() });
     }
     let capacity = params.cell_capacity(width, height);
-    crate::error::ensure_len("cells", cells, capacity)?;
+    cellmap_core::error::ensure_len("cells", cells, capacity)?;
     if capacity > u32::MAX as usize {
         return Err(Error::TooManyLabels { capacity: u32::MAX as usize });
     }

@@ -32,12 +32,12 @@
 //! Transcripts are the same molecules as points: each is placed uniformly
 //! inside its pixel, so assigning transcripts by pixel gives back the CSR.
 
-use super::mask::SimCell;
-use super::patterns::Scenario;
-use super::rng::Xoshiro256StarStar;
-use super::samplers::{MAX_POISSON_MEAN, gamma_unchecked, poisson_unchecked};
-use crate::grid::pixel_count;
-use crate::{Error, Grid};
+use crate::mask::SimCell;
+use crate::patterns::Scenario;
+use crate::rng::Xoshiro256StarStar;
+use crate::samplers::{MAX_POISSON_MEAN, gamma_unchecked, poisson_unchecked};
+use cellmap_core::grid::pixel_count;
+use cellmap_core::{Error, Grid};
 
 const TAG_NONSPATIAL: u64 = 0x4E53_4600_0001;
 const TAG_LOADINGS: u64 = 0x4E53_4600_0002;
@@ -52,7 +52,7 @@ const SMALL_DRAW: usize = 64;
 /// Most non-spatial factors a model can have.
 ///
 /// ```
-/// use cellmap_core::sim::{NsfParams, expression::MAX_NONSPATIAL_FACTORS};
+/// use cellmap_sim::{NsfParams, expression::MAX_NONSPATIAL_FACTORS};
 /// let p = NsfParams { nonspatial_factors: MAX_NONSPATIAL_FACTORS + 1, ..NsfParams::default() };
 /// assert!(p.validate().is_err());
 /// ```
@@ -60,7 +60,7 @@ pub const MAX_NONSPATIAL_FACTORS: u32 = 16;
 /// Largest `nside` accepted.
 ///
 /// ```
-/// use cellmap_core::sim::{NsfParams, Scenario, expression::MAX_NSIDE};
+/// use cellmap_sim::{NsfParams, Scenario, expression::MAX_NSIDE};
 /// let p = NsfParams { scenario: Scenario::GgBlocks, nside: MAX_NSIDE + 6, ..NsfParams::default() };
 /// assert!(p.validate().is_err());
 /// ```
@@ -69,7 +69,7 @@ pub const MAX_NSIDE: u32 = 4096;
 /// Spot-level parameters shared by all modalities (the NSF `sim()` arguments).
 ///
 /// ```
-/// use cellmap_core::sim::{NsfParams, Scenario};
+/// use cellmap_sim::{NsfParams, Scenario};
 /// let p = NsfParams::default();
 /// assert_eq!((p.scenario, p.nside, p.nonspatial_factors), (Scenario::Quilt, 36, 3));
 /// assert!(p.validate().is_ok());
@@ -106,7 +106,7 @@ impl NsfParams {
     /// Checks every parameter's domain.
     ///
     /// ```
-    /// use cellmap_core::sim::NsfParams;
+    /// use cellmap_sim::NsfParams;
     /// assert!(NsfParams { nside: 30, ..NsfParams::default() }.validate().is_err()); // quilt needs a multiple of 12
     /// assert!(NsfParams { nonspatial_probability: 1.5, ..NsfParams::default() }.validate().is_err());
     /// ```
@@ -133,7 +133,7 @@ impl NsfParams {
 /// spatial factors).
 ///
 /// ```
-/// use cellmap_core::sim::ModalityParams;
+/// use cellmap_sim::ModalityParams;
 /// let p = ModalityParams::default();
 /// assert_eq!(p.genes(), 500);
 /// assert_eq!((p.expr_mean, p.mix_frac_spatial, p.nb_shape), (20.0, 0.55, 10.0));
@@ -177,7 +177,7 @@ impl ModalityParams {
     /// Total genes `J = J_sp + J_mix + J_ns` (saturating).
     ///
     /// ```
-    /// use cellmap_core::sim::ModalityParams;
+    /// use cellmap_sim::ModalityParams;
     /// let p = ModalityParams { spatial_genes: 7, mixed_genes: 2, nonspatial_genes: 1, ..Default::default() };
     /// assert_eq!(p.genes(), 10);
     /// ```
@@ -190,7 +190,7 @@ impl ModalityParams {
     /// Checks every parameter's domain.
     ///
     /// ```
-    /// use cellmap_core::sim::ModalityParams;
+    /// use cellmap_sim::ModalityParams;
     /// assert!(ModalityParams::default().validate().is_ok());
     /// assert!(ModalityParams { nb_shape: 0.0, ..Default::default() }.validate().is_err());
     /// assert!(ModalityParams { dropout: f64::NAN, ..Default::default() }.validate().is_err());
@@ -216,7 +216,7 @@ impl ModalityParams {
 /// (a row of `W` and of `V`, which are indicator matrices times a weight).
 ///
 /// ```
-/// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+/// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
 /// let m = ExpressionModel::new(2, &NsfParams::default(), &ModalityParams::default(), 0)?;
 /// let l = m.loading(0)?; // a mixed gene: 55 % spatial, 45 % non-spatial
 /// assert!(l.spatial_factor.unwrap() < 4 && l.nonspatial_factor.unwrap() < 3);
@@ -245,7 +245,7 @@ struct SpotFactors {
 /// Which factor to paint with [`ExpressionModel::factor_image`].
 ///
 /// ```
-/// use cellmap_core::sim::Factor;
+/// use cellmap_sim::Factor;
 /// let shown = [Factor::Spatial(0), Factor::NonSpatial(2)];
 /// assert_ne!(shown[0], shown[1]);
 /// ```
@@ -260,7 +260,7 @@ pub enum Factor {
 /// Sizes of a simulated expression matrix.
 ///
 /// ```
-/// use cellmap_core::sim::CsrSize;
+/// use cellmap_sim::CsrSize;
 /// let s = CsrSize::default();
 /// assert_eq!((s.nnz, s.molecules), (0, 0));
 /// ```
@@ -276,7 +276,7 @@ pub struct CsrSize {
 /// inside its pixel), gene and true cell.
 ///
 /// ```
-/// use cellmap_core::sim::Transcript;
+/// use cellmap_sim::Transcript;
 /// let t = Transcript { x: 3.5, y: 1.25, gene: 4, cell: 9 };
 /// // assignment by pixel: row trunc(y), column trunc(x)
 /// assert_eq!((t.y as usize, t.x as usize), (1, 3));
@@ -297,7 +297,7 @@ pub struct Transcript {
 /// seed (no buffers); the per-cell draws go to a caller `rates` buffer.
 ///
 /// ```
-/// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+/// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
 /// let m = ExpressionModel::new(1, &NsfParams::default(), &ModalityParams::default(), 0)?;
 /// assert_eq!((m.genes(), m.spots()), (500, 1296));
 /// let l = m.lambda(0, 0)?;
@@ -317,7 +317,7 @@ impl ExpressionModel {
     /// streams of modalities that share one seed (and one `U`).
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let bad = ModalityParams { mix_frac_spatial: 2.0, ..Default::default() };
     /// assert!(ExpressionModel::new(0, &NsfParams::default(), &bad, 0).is_err());
     /// ```
@@ -335,7 +335,7 @@ impl ExpressionModel {
     /// Number of genes `J`.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 3, ..Default::default() }, 0)?;
     /// assert_eq!(m.genes(), 3);
     /// # Ok::<(), cellmap_core::Error>(())
@@ -347,7 +347,7 @@ impl ExpressionModel {
     /// Number of spots `nside²`.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams { nside: 12, ..NsfParams::default() }, &ModalityParams::default(), 0)?;
     /// assert_eq!(m.spots(), 144);
     /// # Ok::<(), cellmap_core::Error>(())
@@ -359,7 +359,7 @@ impl ExpressionModel {
     /// The spot-level parameters.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// assert_eq!(m.nsf().background_mean, 0.2);
     /// # Ok::<(), cellmap_core::Error>(())
@@ -371,7 +371,7 @@ impl ExpressionModel {
     /// The modality parameters.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// assert_eq!(m.modality().nb_shape, 10.0);
     /// # Ok::<(), cellmap_core::Error>(())
@@ -383,7 +383,7 @@ impl ExpressionModel {
     /// Spatial factor `F[spot, l]` (0 or 1; 0 out of range).
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// // quilt factor 2 (scotland) on 36×36 spots: the diagonal blocks are 3×3.
     /// assert_eq!(m.spatial_factor(0, 2), 1.0);
@@ -403,7 +403,7 @@ impl ExpressionModel {
     /// Bernoulli draw from its own stream, shared by all modalities.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// let ones = (0..m.spots()).filter(|&s| m.nonspatial_factor(s, 0) == 1.0).count();
     /// assert!(ones > 200 && ones < 320); // 1296 × 0.2 = 259, sd 14
@@ -422,7 +422,7 @@ impl ExpressionModel {
     /// Loadings of `gene` (drawn from its own stream).
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 1, nonspatial_genes: 1, ..Default::default() };
     /// let m = ExpressionModel::new(3, &NsfParams::default(), &modality, 0)?;
     /// let w = |g| { let l = m.loading(g).unwrap(); (l.spatial_weight, l.nonspatial_weight) };
@@ -471,7 +471,7 @@ impl ExpressionModel {
     /// gene's group.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 1, nonspatial_genes: 1, ..Default::default() };
     /// let m = ExpressionModel::new(3, &NsfParams::default(), &modality, 0)?;
     /// assert!(m.gene_name(0)?.starts_with("sp0_F"));
@@ -506,7 +506,7 @@ impl ExpressionModel {
     /// Expected expression `Λ[spot, gene]`.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 0, ..Default::default() };
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &modality, 0)?;
     /// let l = m.loading(0)?.spatial_factor.unwrap() as usize;
@@ -548,7 +548,7 @@ impl ExpressionModel {
     /// stretched over the tile); `None` outside the tile.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// assert_eq!(m.spot_of(72, 36, 0, 71), Some(35));
     /// assert_eq!(m.spot_of(72, 36, 35, 0), Some(35 * 36));
@@ -577,7 +577,7 @@ impl ExpressionModel {
     /// Length of the `rates` buffer for `cells` cells.
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// assert_eq!(m.rates_len(10), 10 * 500);
     /// # Ok::<(), cellmap_core::Error>(())
@@ -595,7 +595,7 @@ impl ExpressionModel {
     /// count once and split it over the genes: see [`ExpressionModel::csr_size`].)
     ///
     /// ```
-    /// use cellmap_core::sim::{CellKind, ExpressionModel, ModalityParams, NsfParams, SimCell};
+    /// use cellmap_sim::{CellKind, ExpressionModel, ModalityParams, NsfParams, SimCell};
     /// let modality = ModalityParams { mixed_genes: 2, ..Default::default() };
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
     /// let cells = [SimCell::EMPTY, SimCell::new(CellKind::Plain, 0.0, 0.0, 10)];
@@ -613,7 +613,7 @@ impl ExpressionModel {
         rates: &mut [f64],
     ) -> Result<(), Error> {
         let genes = self.genes();
-        crate::error::ensure_len("rates", rates, self.rates_len(cells.len()))?;
+        cellmap_core::error::ensure_len("rates", rates, self.rates_len(cells.len()))?;
         let shape = self.modality.nb_shape;
         for (index, cell) in cells.iter().enumerate() {
             let out = &mut rates[index * genes..(index + 1) * genes];
@@ -645,7 +645,7 @@ impl ExpressionModel {
     /// minus one) from a `rates` buffer of [`ExpressionModel::cell_rates`].
     ///
     /// ```
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 3, ..Default::default() }, 0)?;
     /// let rates = [0.5, 0.5, 2.0]; // one cell: gene rates 0.5, 0, 1.5
     /// assert_eq!([m.gene_rate(&rates, 0, 0)?, m.gene_rate(&rates, 0, 1)?, m.gene_rate(&rates, 0, 2)?], [0.5, 0.0, 1.5]);
@@ -764,7 +764,7 @@ impl ExpressionModel {
     ///
     /// ```
     /// use cellmap_core::Grid;
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let m = ExpressionModel::new(0, &NsfParams::default(), &ModalityParams { mixed_genes: 2, ..Default::default() }, 0)?;
     /// let owner = [1u32, 0, 1];
     /// let size = m.csr_size(&Grid::new(3, 1, &owner)?, &[0.0, 0.0])?; // a cell with zero rates
@@ -797,7 +797,7 @@ impl ExpressionModel {
     ///
     /// ```
     /// use cellmap_core::Grid;
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams};
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 0, ..Default::default() };
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
     /// let owner = [0u32, 1, 1, 0]; // one 2-pixel cell in a 2×2 tile
@@ -820,7 +820,7 @@ impl ExpressionModel {
     ) -> Result<CsrSize, Error> {
         self.check_inputs(owner, rates)?;
         let rows = pixel_count(owner.width(), owner.height())?;
-        crate::error::ensure_len("indptr", indptr, rows + 1)?;
+        cellmap_core::error::ensure_len("indptr", indptr, rows + 1)?;
         let capacity = indices.len().min(data.len()).min(i32::MAX as usize);
         let mut size = CsrSize::default();
         let mut next_row = 0;
@@ -858,7 +858,7 @@ impl ExpressionModel {
     ///
     /// ```
     /// use cellmap_core::Grid;
-    /// use cellmap_core::sim::{ExpressionModel, ModalityParams, NsfParams, Transcript};
+    /// use cellmap_sim::{ExpressionModel, ModalityParams, NsfParams, Transcript};
     /// let modality = ModalityParams { spatial_genes: 1, mixed_genes: 0, ..Default::default() };
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &modality, 0)?;
     /// let owner = [0u32, 1];
@@ -910,7 +910,7 @@ impl ExpressionModel {
     ///
     /// ```
     /// use cellmap_core::Grid;
-    /// use cellmap_core::sim::{CellKind, ExpressionModel, Factor, ModalityParams, NsfParams, SimCell};
+    /// use cellmap_sim::{CellKind, ExpressionModel, Factor, ModalityParams, NsfParams, SimCell};
     /// let m = ExpressionModel::new(1, &NsfParams::default(), &ModalityParams::default(), 0)?;
     /// // quilt factor 1 (corners) is 1 at spot (0, 0): a cell there reads 1.
     /// let cells = [SimCell::new(CellKind::Plain, 0.0, 0.0, 1)];
@@ -966,7 +966,7 @@ fn pick_gene(running: &[f64], from: usize, x: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::mask::CellKind;
+    use crate::mask::CellKind;
     use std::vec;
     use std::vec::Vec;
 

@@ -14,13 +14,13 @@
 //! The public functions validate their parameters and return
 //! [`Error::InvalidArgument`] for NaN, negative or out-of-range values.
 
-use super::rng::Xoshiro256StarStar;
-use crate::Error;
+use crate::rng::Xoshiro256StarStar;
+use cellmap_core::Error;
 
 /// Largest Poisson mean accepted (the count must fit a `u64` comfortably).
 ///
 /// ```
-/// use cellmap_core::sim::{samplers::{poisson, MAX_POISSON_MEAN}, Xoshiro256StarStar};
+/// use cellmap_sim::{samplers::{poisson, MAX_POISSON_MEAN}, Xoshiro256StarStar};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(0);
 /// assert!(poisson(&mut rng, MAX_POISSON_MEAN * 2.0).is_err());
 /// ```
@@ -32,7 +32,7 @@ const PTRS_THRESHOLD: f64 = 10.0;
 /// A uniform `f64` in `[0, 1)`.
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::uniform};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::uniform};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// assert!((0..1000).map(|_| uniform(&mut rng)).all(|u| (0.0..1.0).contains(&u)));
 /// ```
@@ -44,7 +44,7 @@ pub fn uniform(rng: &mut Xoshiro256StarStar) -> f64 {
 /// A standard normal draw (Marsaglia polar method).
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::standard_normal};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::standard_normal};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// let mean = (0..10_000).map(|_| standard_normal(&mut rng)).sum::<f64>() / 10_000.0;
 /// assert!(mean.abs() < 0.05); // sd of the mean is 0.01
@@ -63,7 +63,7 @@ pub fn standard_normal(rng: &mut Xoshiro256StarStar) -> f64 {
 /// A normal draw with mean `mean` and standard deviation `sd >= 0`.
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::normal};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::normal};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// assert_eq!(normal(&mut rng, 3.0, 0.0)?, 3.0);
 /// assert!(normal(&mut rng, 0.0, -1.0).is_err());
@@ -80,7 +80,7 @@ pub fn normal(rng: &mut Xoshiro256StarStar, mean: f64, sd: f64) -> Result<f64, E
 /// by Marsaglia & Tsang's squeeze method.
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::gamma};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::gamma};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// let g = gamma(&mut rng, 2.0, 3.0)?;
 /// assert!(g > 0.0);
@@ -124,7 +124,7 @@ pub(crate) fn gamma_unchecked(rng: &mut Xoshiro256StarStar, shape: f64) -> f64 {
 /// λ < 10, PTRS (transformed rejection with squeeze) above.
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::poisson};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::poisson};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// assert_eq!(poisson(&mut rng, 0.0)?, 0);
 /// let big = poisson(&mut rng, 1e6)?;
@@ -196,7 +196,7 @@ fn poisson_ptrs(rng: &mut Xoshiro256StarStar, lambda: f64) -> u64 {
 /// the NSF simulation's count model.
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::negative_binomial};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::negative_binomial};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// assert_eq!(negative_binomial(&mut rng, 0.0, 10.0)?, 0);
 /// let n = 20_000;
@@ -227,7 +227,7 @@ pub(crate) fn negative_binomial_unchecked(rng: &mut Xoshiro256StarStar, mean: f6
 /// dropout and for the non-spatial factors).
 ///
 /// ```
-/// use cellmap_core::sim::{Xoshiro256StarStar, samplers::bernoulli};
+/// use cellmap_sim::{Xoshiro256StarStar, samplers::bernoulli};
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(1);
 /// assert!(!bernoulli(&mut rng, 0.0)?);
 /// assert!(bernoulli(&mut rng, 1.0)?);

@@ -15,14 +15,14 @@
 //!       "active_factors": [0, 1] } ] }
 //! ```
 
-use super::expression::{ExpressionModel, ModalityParams, NsfParams};
-use super::patterns::Scenario;
-use crate::Error;
+use crate::expression::{ExpressionModel, ModalityParams, NsfParams};
+use crate::patterns::Scenario;
+use cellmap_core::Error;
 
 /// Most modalities in a spec.
 ///
 /// ```
-/// use cellmap_core::sim::spec::{SimSpec, MAX_MODALITIES};
+/// use cellmap_sim::spec::{SimSpec, MAX_MODALITIES};
 /// assert_eq!(SimSpec::default().modalities.capacity(), MAX_MODALITIES);
 /// ```
 pub const MAX_MODALITIES: usize = 4;
@@ -32,7 +32,7 @@ pub const MAX_MODALITIES: usize = 4;
 /// `nb_shape`, `dropout_rate`).
 ///
 /// ```
-/// use cellmap_core::sim::spec::FeatureSpec;
+/// use cellmap_sim::spec::FeatureSpec;
 /// let f = FeatureSpec::default(); // the NSF gen_loadings defaults
 /// assert_eq!((f.jsp, f.jmix, f.jns, f.expr_mean, f.mix_frac_spat), (0, 500, 0, 20.0, 0.55));
 /// ```
@@ -77,7 +77,7 @@ impl Default for FeatureSpec {
 /// One modality: a name, its features and the spatial factors it expresses.
 ///
 /// ```
-/// use cellmap_core::sim::spec::SimSpec;
+/// use cellmap_sim::spec::SimSpec;
 /// let spec = SimSpec::default();
 /// assert_eq!(spec.modalities[1].name.as_str(), "protein");
 /// assert_eq!(spec.modalities[1].active_factors.as_slice(), &[1, 2, 3]);
@@ -98,7 +98,7 @@ impl ModalitySpec {
     /// The modality as validated [`ModalityParams`].
     ///
     /// ```
-    /// use cellmap_core::sim::spec::ModalitySpec;
+    /// use cellmap_sim::spec::ModalitySpec;
     /// let mut m = ModalitySpec::default();
     /// m.active_factors.extend_from_slice(&[0, 3]).unwrap();
     /// assert_eq!(m.params()?.active_factors, 0b1001);
@@ -139,7 +139,7 @@ impl ModalitySpec {
 /// shared, 0 is RNA-only and 1 protein-only.
 ///
 /// ```
-/// use cellmap_core::sim::spec::SimSpec;
+/// use cellmap_sim::spec::SimSpec;
 /// let spec = SimSpec::default();
 /// assert_eq!(spec.modalities.len(), 2);
 /// let rna = spec.model(0)?;
@@ -201,7 +201,7 @@ impl SimSpec {
     /// The shared spot-level parameters.
     ///
     /// ```
-    /// use cellmap_core::sim::{spec::SimSpec, NsfParams};
+    /// use cellmap_sim::{spec::SimSpec, NsfParams};
     /// assert_eq!(SimSpec::default().nsf(), NsfParams::default());
     /// ```
     pub fn nsf(&self) -> NsfParams {
@@ -218,7 +218,7 @@ impl SimSpec {
     /// separated by `index`; the spots, `F` and `U` are shared).
     ///
     /// ```
-    /// use cellmap_core::sim::spec::SimSpec;
+    /// use cellmap_sim::spec::SimSpec;
     /// let spec = SimSpec::default();
     /// assert_eq!(spec.model(0)?.modality().dropout, 0.5);
     /// # Ok::<(), cellmap_core::Error>(())

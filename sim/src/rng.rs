@@ -12,7 +12,7 @@
 /// 64-bit seed into a xoshiro256\*\* state and to derive independent streams.
 ///
 /// ```
-/// use cellmap_core::sim::SplitMix64;
+/// use cellmap_sim::SplitMix64;
 /// let mut s = SplitMix64::new(0);
 /// assert_eq!(s.next_u64(), 0xE220_A839_7B1D_CDAF); // the reference first output
 /// ```
@@ -25,7 +25,7 @@ impl SplitMix64 {
     /// A generator whose state is `seed`.
     ///
     /// ```
-    /// let mut s = cellmap_core::sim::SplitMix64::new(1234567);
+    /// let mut s = cellmap_sim::SplitMix64::new(1234567);
     /// assert_eq!(s.next_u64(), 6457827717110365317); // splitmix64.c reference output
     /// ```
     pub const fn new(seed: u64) -> Self {
@@ -35,7 +35,7 @@ impl SplitMix64 {
     /// The next output; advances the state by the golden-ratio increment.
     ///
     /// ```
-    /// let mut s = cellmap_core::sim::SplitMix64::new(0);
+    /// let mut s = cellmap_sim::SplitMix64::new(0);
     /// assert_eq!(s.next_u64(), 0xE220_A839_7B1D_CDAF);
     /// assert_eq!(s.next_u64(), 0x6E78_9E6A_A1B9_65F4);
     /// ```
@@ -49,7 +49,7 @@ impl SplitMix64 {
 ///
 /// ```
 /// // The first SplitMix64 output from state 0 is the mix of the increment.
-/// assert_eq!(cellmap_core::sim::rng::mix64(0x9E37_79B9_7F4A_7C15), 0xE220_A839_7B1D_CDAF);
+/// assert_eq!(cellmap_sim::rng::mix64(0x9E37_79B9_7F4A_7C15), 0xE220_A839_7B1D_CDAF);
 /// ```
 pub const fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -62,7 +62,7 @@ pub const fn mix64(mut z: u64) -> u64 {
 /// mixes, so nearby coordinates give unrelated seeds.
 ///
 /// ```
-/// use cellmap_core::sim::rng::derive_seed;
+/// use cellmap_sim::rng::derive_seed;
 /// assert_eq!(derive_seed(7, 1, 2), derive_seed(7, 1, 2));
 /// assert_ne!(derive_seed(7, 1, 2), derive_seed(7, 2, 1));
 /// ```
@@ -76,7 +76,7 @@ pub const fn derive_seed(seed: u64, a: u64, b: u64) -> u64 {
 /// 64-bit outputs.
 ///
 /// ```
-/// use cellmap_core::sim::Xoshiro256StarStar;
+/// use cellmap_sim::Xoshiro256StarStar;
 /// let mut rng = Xoshiro256StarStar::seed_from_u64(42);
 /// let a = rng.next_u64();
 /// let mut again = Xoshiro256StarStar::seed_from_u64(42);
@@ -94,7 +94,7 @@ impl Xoshiro256StarStar {
     /// state (a fixed point that outputs zeros forever).
     ///
     /// ```
-    /// use cellmap_core::sim::Xoshiro256StarStar;
+    /// use cellmap_sim::Xoshiro256StarStar;
     /// // The reference vector of the authors' C code (also in rand_xoshiro).
     /// let mut rng = Xoshiro256StarStar::from_state([1, 2, 3, 4]).unwrap();
     /// assert_eq!([rng.next_u64(), rng.next_u64(), rng.next_u64()], [11520, 0, 1509978240]);
@@ -109,7 +109,7 @@ impl Xoshiro256StarStar {
     /// outputs are a bijection of distinct states.
     ///
     /// ```
-    /// use cellmap_core::sim::{SplitMix64, Xoshiro256StarStar};
+    /// use cellmap_sim::{SplitMix64, Xoshiro256StarStar};
     /// let mut sm = SplitMix64::new(9);
     /// let state = [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()];
     /// assert_eq!(Xoshiro256StarStar::seed_from_u64(9), Xoshiro256StarStar::from_state(state).unwrap());
@@ -123,7 +123,7 @@ impl Xoshiro256StarStar {
     /// The generator of sub-stream `(a, b)` of `seed` (see [`derive_seed`]).
     ///
     /// ```
-    /// use cellmap_core::sim::Xoshiro256StarStar;
+    /// use cellmap_sim::Xoshiro256StarStar;
     /// let mut x = Xoshiro256StarStar::stream(1, 2, 3);
     /// let mut y = Xoshiro256StarStar::stream(1, 2, 4);
     /// assert_ne!(x.next_u64(), y.next_u64());
@@ -135,7 +135,7 @@ impl Xoshiro256StarStar {
     /// The next 64-bit output.
     ///
     /// ```
-    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::from_state([1, 2, 3, 4]).unwrap();
+    /// let mut rng = cellmap_sim::Xoshiro256StarStar::from_state([1, 2, 3, 4]).unwrap();
     /// assert_eq!((rng.next_u64(), rng.next_u64(), rng.next_u64()), (11520, 0, 1509978240));
     /// ```
     #[inline]
@@ -155,7 +155,7 @@ impl Xoshiro256StarStar {
     /// multiple of 2⁻⁵³ equally likely).
     ///
     /// ```
-    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::seed_from_u64(0);
+    /// let mut rng = cellmap_sim::Xoshiro256StarStar::seed_from_u64(0);
     /// assert!((0..1000).map(|_| rng.next_f64()).all(|u| (0.0..1.0).contains(&u)));
     /// ```
     #[inline]
@@ -167,7 +167,7 @@ impl Xoshiro256StarStar {
     /// the top 52 bits `k`, so it is safe to take its logarithm.
     ///
     /// ```
-    /// let mut rng = cellmap_core::sim::Xoshiro256StarStar::seed_from_u64(0);
+    /// let mut rng = cellmap_sim::Xoshiro256StarStar::seed_from_u64(0);
     /// assert!((0..1000).map(|_| rng.next_f64_open()).all(|u| u > 0.0 && u < 1.0));
     /// ```
     #[inline]
@@ -179,7 +179,7 @@ impl Xoshiro256StarStar {
     /// unbiased); `0` when `n == 0`.
     ///
     /// ```
-    /// use cellmap_core::sim::Xoshiro256StarStar;
+    /// use cellmap_sim::Xoshiro256StarStar;
     /// let mut rng = Xoshiro256StarStar::seed_from_u64(3);
     /// assert!((0..100).all(|_| rng.below(6) < 6));
     /// assert_eq!(rng.below(0), 0);
