@@ -1,0 +1,277 @@
+//! Expression: a pixels × genes matrix, from a scipy CSR `.npz` or a dense
+//! `.npy`, and its gene-major form for switching genes fast.
+
+use cellmap_core::sparse::{self, Csr as CsrView, GeneMajor, SparseIndex};
+use cellmap_core::stats::{CellStats, Options};
+use cellmap_core::{Grid, Label};
+use cellmap_io::npy::{Array, ArrayData};
+use cellmap_io::npz::{Csr, CsrValue, CsrVisitor, IndexArray, ValueArray};
+
+use crate::memory::filled;
+use crate::{Error, grouped};
+
+/// Per-pixel expression of every gene: a validated pixels × genes CSR matrix
+/// (row `r` is pixel `(r / width, r % width)`).
+///
+/// Dense inputs become the same matrix (their nonzero values stored), so
+/// every statistic has one code path whatever the file was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expression {
+    csr: Csr,
+}
+
+impl Expression {
+    /// A scipy CSR matrix for a `height × width` image (checked: one row
+    /// per pixel, valid structure).
+    pub fn from_csr(csr: Csr, height: usize, width: usize) -> Result<Self, Error> {
+        let pixels = height.checked_mul(width).ok_or_else(|| Error::input("image too large"))?;
+        if csr.shape.0 != pixels {
+            return Err(Error::input(format!(
+                "{}: the image is {height}×{width} but the expression has {} rows (it needs one row per pixel: {} rows)",
+                csr.source,
+                grouped(csr.shape.0),
+                grouped(pixels)
+            )));
+        }
+        csr.validate()?;
+        Ok(Expression { csr })
+    }
+
+    /// A dense array of shape `(H, W)` (one gene) or `(H, W, G)`, any
+    /// numeric dtype (float64 and 64-bit integers are kept in float64,
+    /// everything else is exact in float32).
+    pub fn from_dense(array: &Array, source: &str, height: usize, width: usize) -> Result<Self, Error> {
+        let genes = match *array.shape() {
+            [h, w] if (h, w) == (height, width) => 1,
+            [h, w, g] if (h, w) == (height, width) => g,
+            _ => {
+                return Err(Error::input(format!(
+                    "{source}: the image is {height}×{width} but the values have shape {:?}; dense values must be \
+                     ({height}, {width}) or ({height}, {width}, genes)",
+                    array.shape()
+                )));
+            }
+        };
+        let pixels = height * width;
+        let csr = match array.data() {
+            ArrayData::F32(v) => dense_to_csr(v, pixels, genes, ValueArray::F32)?,
+            ArrayData::F64(v) => dense_to_csr(v, pixels, genes, ValueArray::F64)?,
+            ArrayData::Bool(v) => {
+                let v: Vec<f32> = v.iter().map(|&b| f32::from(u8::from(b))).collect();
+                dense_to_csr(&v, pixels, genes, ValueArray::F32)?
+            }
+            ArrayData::I8(v) => dense_to_csr(&widen::<_, f32>(v), pixels, genes, ValueArray::F32)?,
+            ArrayData::U8(v) => dense_to_csr(&widen::<_, f32>(v), pixels, genes, ValueArray::F32)?,
+            ArrayData::I16(v) => dense_to_csr(&widen::<_, f32>(v), pixels, genes, ValueArray::F32)?,
+            ArrayData::U16(v) => dense_to_csr(&widen::<_, f32>(v), pixels, genes, ValueArray::F32)?,
+            other => {
+                let v = other
+                    .to_f64()
+                    .ok_or_else(|| Error::input(format!("{source}: values must be numbers, not strings")))?;
+                dense_to_csr(&v, pixels, genes, ValueArray::F64)?
+            }
+        };
+        let csr = Csr { source: source.to_string(), shape: (pixels, genes), ..csr };
+        Ok(Expression { csr })
+    }
+
+    /// Decodes an expression file's bytes for a `height × width` image: a
+    /// scipy CSR `.npz` or a dense `.npy`, recognised by their first bytes.
+    pub fn from_bytes(bytes: &[u8], source: &str, height: usize, width: usize) -> Result<Self, Error> {
+        if bytes.starts_with(b"PK") {
+            let csr = cellmap_io::npz::Npz::from_bytes(bytes, source).and_then(|mut a| a.csr())?;
+            Expression::from_csr(csr, height, width)
+        } else if bytes.starts_with(b"\x93NUMPY") {
+            Expression::from_dense(&cellmap_io::npy::read(bytes, source)?, source, height, width)
+        } else {
+            Err(Error::input(format!(
+                "{source}: not an expression file (use a scipy CSR .npz from save_npz, or a dense .npy)"
+            )))
+        }
+    }
+
+    /// Reads an expression file (see [`Expression::from_bytes`]).
+    #[cfg(feature = "fs")]
+    pub fn read(path: &std::path::Path, height: usize, width: usize) -> Result<Self, Error> {
+        use std::io::Read;
+        let source = cellmap_io::fs::source_name(path);
+        let limits = cellmap_io::Limits::default();
+        let mut magic = [0u8; 6];
+        let got = std::fs::File::open(path)
+            .and_then(|mut f| f.read(&mut magic))
+            .map_err(|e| Error::input(format!("{source}: {e}")))?;
+        if magic[..got].starts_with(b"PK") {
+            Expression::from_csr(cellmap_io::fs::read_csr(path, &limits)?, height, width)
+        } else if magic[..got].starts_with(b"\x93NUMPY") {
+            Expression::from_dense(&cellmap_io::fs::read_npy(path, &limits)?, &source, height, width)
+        } else {
+            Err(Error::input(format!(
+                "{source}: not an expression file (use a scipy CSR .npz from save_npz, or a dense .npy)"
+            )))
+        }
+    }
+
+    /// Number of pixels (rows).
+    pub fn n_pixels(&self) -> usize {
+        self.csr.shape.0
+    }
+
+    /// Number of genes (columns).
+    pub fn n_genes(&self) -> usize {
+        self.csr.shape.1
+    }
+
+    /// Number of stored values.
+    pub fn nnz(&self) -> usize {
+        self.csr.nnz()
+    }
+
+    /// The file the expression came from.
+    pub fn source(&self) -> &str {
+        &self.csr.source
+    }
+
+    /// The matrix as read.
+    pub fn csr(&self) -> &Csr {
+        &self.csr
+    }
+
+    /// Runs `visitor` on the typed matrix.
+    pub(crate) fn visit<T: CsrVisitor>(&self, visitor: T) -> Result<T::Output, Error> {
+        Ok(self.csr.visit(visitor)?)
+    }
+}
+
+fn widen<T: Copy + Into<U>, U>(values: &[T]) -> Vec<U> {
+    values.iter().map(|&v| v.into()).collect()
+}
+
+/// A row-major `pixels × genes` dense array as CSR (nonzero values stored,
+/// NaN included: it is "no value", not zero).
+fn dense_to_csr<V: Copy + PartialEq + Default>(
+    values: &[V],
+    pixels: usize,
+    genes: usize,
+    wrap: fn(Vec<V>) -> ValueArray,
+) -> Result<Csr, Error> {
+    let zero = V::default();
+    let nnz = values.iter().filter(|&&v| v != zero).count();
+    let mut indptr = filled(pixels + 1, 0i64, "the CSR row offsets")?;
+    let mut indices = filled(nnz, 0i64, "the CSR gene indices")?;
+    let mut data = filled(nnz, zero, "the CSR values")?;
+    let mut k = 0;
+    if genes > 0 {
+        for (pixel, row) in values.chunks_exact(genes).enumerate() {
+            for (g, &v) in row.iter().enumerate() {
+                if v != zero {
+                    indices[k] = g as i64;
+                    data[k] = v;
+                    k += 1;
+                }
+            }
+            indptr[pixel + 1] = k as i64;
+        }
+    }
+    let (indptr, indices) = if nnz <= i32::MAX as usize {
+        let narrow = |v: Vec<i64>| IndexArray::I32(v.into_iter().map(|x| x as i32).collect());
+        (narrow(indptr), narrow(indices))
+    } else {
+        (IndexArray::I64(indptr), IndexArray::I64(indices))
+    };
+    Ok(Csr { source: String::new(), shape: (pixels, genes), indptr, indices, data: wrap(data) })
+}
+
+/// Gene-major (CSC) expression in the input's precision: switching the shown
+/// gene touches only that gene's entries. Built once from an [`Expression`]
+/// ([`GeneColumns::new`]); genes can be appended ([`GeneColumns::push_gene`]).
+#[derive(Debug)]
+pub struct GeneColumns {
+    n_pixels: usize,
+    gene_ptr: Vec<usize>,
+    pixels: Vec<u32>,
+    /// Stored values, `float32` or `float64` as in the input.
+    values: ValueArray,
+}
+
+impl GeneColumns {
+    /// Transposes `expression` to gene-major ([`sparse::csr_to_gene_major`]).
+    pub fn new(expression: &Expression) -> Result<Self, Error> {
+        struct Transpose;
+        impl CsrVisitor for Transpose {
+            type Output = Result<GeneColumns, Error>;
+            fn visit<I: SparseIndex, V: CsrValue>(self, x: &CsrView<'_, I, V>) -> Self::Output {
+                let mut gene_ptr = filled(sparse::gene_ptr_len(x.cols()), 0usize, "the gene offsets")?;
+                let mut pixels = filled(x.nnz(), 0u32, "the gene-major pixel indices")?;
+                let mut values = filled(x.nnz(), V::default(), "the gene-major values")?;
+                sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values)
+                    .map_err(|e| Error::core("expression", e))?;
+                Ok(GeneColumns { n_pixels: x.rows(), gene_ptr, pixels, values: V::into_array(values) })
+            }
+        }
+        expression.visit(Transpose)?.map_err(|e| e.context(expression.source()))
+    }
+
+    /// Number of genes.
+    pub fn n_genes(&self) -> usize {
+        self.gene_ptr.len().saturating_sub(1)
+    }
+
+    /// Appends a gene from a dense per-pixel image (`n_pixels` values,
+    /// row-major; zeros are not stored).
+    pub fn push_gene(&mut self, image: &[f32]) -> Result<(), Error> {
+        if image.len() != self.n_pixels {
+            return Err(Error::argument(format!(
+                "a gene image needs {} values, got {}",
+                grouped(self.n_pixels),
+                grouped(image.len())
+            )));
+        }
+        for (pixel, &v) in image.iter().enumerate().filter(|&(_, &v)| v != 0.0) {
+            let pixel = u32::try_from(pixel).map_err(|_| Error::input("too many pixels for a gene image"))?;
+            self.pixels.push(pixel);
+            match &mut self.values {
+                ValueArray::F32(values) => values.push(v),
+                ValueArray::F64(values) => values.push(f64::from(v)),
+            }
+        }
+        self.gene_ptr.push(self.pixels.len());
+        Ok(())
+    }
+
+    /// Per-label statistics of gene `gene` into `out` (by label; see
+    /// [`sparse::gene_cell_stats`]); `scratch` needs
+    /// [`gene_stats_scratch_len`]`(n_cells)` elements.
+    pub(crate) fn gene_stats<L: Label>(
+        &self,
+        labels: Grid<'_, L>,
+        gene: usize,
+        n_cells: usize,
+        out: &mut [CellStats],
+        scratch: &mut [usize],
+    ) -> Result<(), Error> {
+        let (Some(&start), Some(&end)) = (self.gene_ptr.get(gene), self.gene_ptr.get(gene + 1)) else {
+            return Err(Error::argument(format!("gene {gene} does not exist")));
+        };
+        // Validating a gene-major view costs a pass over its entries: the view covers this gene only.
+        let ptr = [0, end - start];
+        let pixels = &self.pixels[start..end];
+        let result = match &self.values {
+            ValueArray::F32(v) => {
+                GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
+                    sparse::gene_cell_stats(labels, &gm, &[0], n_cells, Options::new(), out, scratch)
+                })
+            }
+            ValueArray::F64(v) => {
+                GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
+                    sparse::gene_cell_stats(labels, &gm, &[0], n_cells, Options::new(), out, scratch)
+                })
+            }
+        };
+        result.map_err(|e| Error::core("per-cell statistics", e))
+    }
+}
+
+/// Scratch elements of [`GeneColumns::gene_stats`] for `n_cells` cells.
+pub(crate) const fn gene_stats_scratch_len(n_cells: usize) -> usize {
+    sparse::gene_scratch_len(1, n_cells)
+}

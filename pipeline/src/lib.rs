@@ -1,0 +1,88 @@
+//! # cellmap
+//!
+//! The cellmap pipeline, once for every front end: a cell mask or label
+//! image plus spatial expression in, labels, per-cell statistics and
+//! coloured maps out — with scipy's numbers. The `cellmap` CLI, the
+//! WebAssembly viewer and other programs call this crate; it puts the
+//! allocation-free kernels of `cellmap-core` together (the way `regex` sits
+//! over `regex-automata`) and owns the policies they share:
+//!
+//! * **inputs** ([`input`]): when a file is a binary mask or a label image,
+//!   and which label ids are accepted;
+//! * **labels** ([`segment`]): `binary_fill_holes` + `label`, 4- or 8-connected;
+//! * **expression** ([`Expression`]): a scipy CSR `.npz` or a dense `.npy` of
+//!   any numeric dtype, as one pixels × genes matrix;
+//! * **statistics** ([`Stat`], [`cell_table`], [`add_layer`]);
+//! * **colour** ([`ColorScale`], [`paint_map`], [`Painter`]) with one palette;
+//! * **regions** ([`regions`], `regions.csv`), **transcripts**
+//!   ([`assign_transcripts`]), the **demo** ([`Demo`]);
+//! * a [`Session`] that keeps every per-frame buffer for interactive use.
+//!
+//! ## Should I use this crate?
+//!
+//! Use it to compute per-cell gene maps from Rust with files or owned
+//! buffers. For firmware or code that must own every byte, use
+//! `cellmap-core` (`no_std`, no allocation); for the command line, the
+//! `cellmap` binary; in a browser, the viewer in `web/`.
+//!
+//! ## Example
+//!
+//! Read a mask and a CSR, get the cell × gene means, paint a gene:
+//!
+//! ```
+//! # let dir = tempfile::tempdir()?;
+//! # let (mask_path, csr_path) = (dir.path().join("tile.npy"), dir.path().join("tile.npz"));
+//! # let demo = cellmap::Demo::new(1, 96, 64, 20)?;
+//! # let mask: Vec<u8> = demo.mask().data().iter().map(|&p| u8::from(p) * 255).collect();
+//! # cellmap_io::fs::write_npy(&mask_path, &[64, 96], &mask)?;
+//! # demo.expression().csr().write(std::fs::File::create(&csr_path)?, "tile.npz")?;
+//! use cellmap::{CellImage, ColorScale, Expression, MaskKind, Selection, Stat};
+//! let cells = match CellImage::read(&mask_path, MaskKind::Auto)? {
+//!     CellImage::Mask(mask) => cellmap::segment(&mask, Default::default())?,
+//!     CellImage::Labels(labels) => labels,
+//! };
+//! let expression = Expression::read(&csr_path, cells.height(), cells.width())?;
+//! let means = cellmap::cell_table(&cells, &expression, Selection::default(), Stat::Mean)?;
+//! let regions = cellmap::regions(&cells)?;
+//! let map = cellmap::paint_map(&cells, &means.values_by_label(3), &regions, &ColorScale::default(), true)?;
+//! assert_eq!(map.rgba.len(), 96 * 64 * 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Crate features
+//!
+//! * `fs` (default) — readers by file path (`std::fs`); without it only the
+//!   bytes-in readers remain (the wasm viewer).
+
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod assign;
+mod color;
+pub mod demo;
+mod error;
+mod expression;
+mod image;
+pub mod input;
+mod memory;
+mod regions;
+mod segment;
+mod session;
+mod stats;
+
+pub use assign::{
+    AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
+};
+pub use color::{
+    BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
+};
+pub use demo::{DEMO_GENES, Demo};
+pub use error::{Error, ErrorKind};
+pub use expression::{Expression, GeneColumns};
+pub use image::Image;
+pub use input::{CellImage, LabelImage, MaskKind};
+pub use memory::grouped;
+pub use regions::{BoundingBox, REGIONS_CSV_HEADER, Region, region_csv_row, regions, write_regions_csv};
+pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
+pub use session::Session;
+pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};

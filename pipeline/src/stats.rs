@@ -1,0 +1,395 @@
+//! Per-cell statistics of every gene: the [`Stat`]s, which pixels count
+//! ([`Selection`]), the cell × gene table, and the sum of several genes.
+//!
+//! # Indexing
+//!
+//! Buffers that live next to a label image ([`crate::Session`]'s values,
+//! the core's outputs) are indexed **by label**: entry 0 is the background.
+//! Tables made for people ([`CellTable`], the files front ends write) have
+//! **one row per cell**: row `k − 1` is cell `k`, and the ids go alongside.
+
+use cellmap_core::Grid;
+use cellmap_core::sparse::{self, Csr as CsrView, SparseIndex};
+use cellmap_core::stats::{CellStats, Options, Within, table_len};
+use cellmap_io::npz::{CsrValue, CsrVisitor};
+
+use crate::input::LabelImage;
+use crate::memory::filled;
+use crate::{Error, Expression, Image, grouped};
+
+/// The per-cell statistic of a gene.
+///
+/// Zeros and NaN are "no value" by default ([`Selection::keep_zeros`]).
+/// An empty cell (no counted pixel) has mean, min and max NaN, sum and
+/// count 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stat {
+    /// Mean of the counted values (the research scripts' statistic).
+    #[default]
+    Mean,
+    /// Sum of the values.
+    Sum,
+    /// Number of counted values.
+    Count,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
+}
+
+impl Stat {
+    /// Every statistic, in the order front ends list them.
+    pub const ALL: [Stat; 5] = [Stat::Mean, Stat::Sum, Stat::Count, Stat::Min, Stat::Max];
+
+    /// The name on the command line, in files and in JS: `"mean"`, ...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Sum => "sum",
+            Stat::Count => "count",
+            Stat::Min => "min",
+            Stat::Max => "max",
+        }
+    }
+
+    /// The statistic by [`Stat::name`].
+    ///
+    /// ```
+    /// use cellmap::Stat;
+    /// assert_eq!(Stat::from_name("sum"), Some(Stat::Sum));
+    /// assert_eq!(Stat::from_name("median"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Stat> {
+        Stat::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// What it computes, for a menu or a legend (`"mean of nonzero values"`).
+    pub const fn description(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean of nonzero values",
+            Stat::Sum => "sum of values",
+            Stat::Count => "number of nonzero values",
+            Stat::Min => "smallest nonzero value",
+            Stat::Max => "largest nonzero value",
+        }
+    }
+
+    /// The statistic of one cell's accumulated values.
+    pub fn of(self, stats: &CellStats) -> f64 {
+        match self {
+            Stat::Mean => stats.mean(),
+            Stat::Sum => stats.sum(),
+            Stat::Count => stats.count() as f64,
+            Stat::Min => stats.min(),
+            Stat::Max => stats.max(),
+        }
+    }
+}
+
+/// Which pixels and values count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// Only the foreground of this mask (e.g. the original, unfilled mask:
+    /// what the research scripts averaged over).
+    pub within: Option<&'a Image<bool>>,
+    /// Count zero values (NaN never counts).
+    pub keep_zeros: bool,
+}
+
+impl Selection<'_> {
+    /// Runs `job` with the core's options for this selection.
+    fn run<R>(self, job: impl WithOptions<R>) -> R {
+        let options = if self.keep_zeros { Options::new().keep_zeros() } else { Options::new() };
+        match self.within {
+            Some(mask) => job.call(options.within(mask.grid())),
+            None => job.call(options),
+        }
+    }
+}
+
+/// A computation generic over the core's `Within` filter.
+trait WithOptions<R> {
+    fn call<W: Within>(self, options: Options<W>) -> R;
+}
+
+/// A cell × gene table: one row per cell (row `k − 1` = cell `k`), one
+/// column per gene, row-major, in the dtype of its statistic (mean and sum
+/// `float64`, count `int64`, min and max `float32`, as `cellmap reduce`
+/// writes them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellTable {
+    stat: Stat,
+    n_cells: usize,
+    n_genes: usize,
+    values: TableValues,
+}
+
+/// The values of a [`CellTable`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableValues {
+    /// Mean, sum.
+    F64(Vec<f64>),
+    /// Count.
+    I64(Vec<i64>),
+    /// Min, max.
+    F32(Vec<f32>),
+}
+
+impl CellTable {
+    /// The statistic.
+    pub fn stat(&self) -> Stat {
+        self.stat
+    }
+
+    /// Rows.
+    pub fn n_cells(&self) -> usize {
+        self.n_cells
+    }
+
+    /// Columns.
+    pub fn n_genes(&self) -> usize {
+        self.n_genes
+    }
+
+    /// The values, row-major.
+    pub fn values(&self) -> &TableValues {
+        &self.values
+    }
+
+    /// Gene `gene`'s column indexed by label (entry 0, the background, is
+    /// NaN): the per-cell values a map of the gene shows.
+    pub fn values_by_label(&self, gene: usize) -> Vec<f64> {
+        let column = |v: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            std::iter::once(f64::NAN).chain((0..self.n_cells).map(|c| v(c * self.n_genes + gene))).collect()
+        };
+        match &self.values {
+            TableValues::F64(v) => column(&|i| v[i]),
+            TableValues::I64(v) => column(&|i| v[i] as f64),
+            TableValues::F32(v) => column(&|i| f64::from(v[i])),
+        }
+    }
+
+    fn from_stats(stat: Stat, all: &[CellStats], n_cells: usize, n_genes: usize) -> Self {
+        let cells = all.get(n_genes..).unwrap_or_default(); // drop the background row
+        let values = match stat {
+            Stat::Count => TableValues::I64(cells.iter().map(|s| s.count() as i64).collect()),
+            Stat::Min | Stat::Max => TableValues::F32(cells.iter().map(|s| stat.of(s) as f32).collect()),
+            Stat::Mean | Stat::Sum => TableValues::F64(cells.iter().map(|s| stat.of(s)).collect()),
+        };
+        CellTable { stat, n_cells, n_genes, values }
+    }
+}
+
+/// The statistic of every gene in every cell: a `(cells, genes)` table.
+///
+/// ```
+/// use cellmap::{Expression, Image, Selection, Stat, cell_table, input::LabelImage};
+/// // labels 1 1 2, one gene with values 2 . 6
+/// let labels = LabelImage::new(Image::new(3, 1, vec![1, 1, 2])?)?;
+/// let values = cellmap_io::npy::read(&cellmap_io::npy::encode(&[1, 3], &[2.0f32, 0.0, 6.0])?, "v.npy")?;
+/// let expression = Expression::from_dense(&values, "v.npy", 1, 3)?;
+/// let means = cell_table(&labels, &expression, Selection::default(), Stat::Mean)?;
+/// assert_eq!(means.values_by_label(0)[1..], [2.0, 6.0]); // the zero does not count
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn cell_table(
+    labels: &LabelImage,
+    expression: &Expression,
+    selection: Selection<'_>,
+    stat: Stat,
+) -> Result<CellTable, Error> {
+    if expression.n_pixels() != labels.labels().data().len() {
+        return Err(Error::input(format!(
+            "{}: the expression has {} rows but the labels are {}×{} (one row per pixel)",
+            expression.source(),
+            grouped(expression.n_pixels()),
+            labels.height(),
+            labels.width()
+        )));
+    }
+    if let Some(mask) = selection.within
+        && !mask.same_shape(labels.labels())
+    {
+        return Err(Error::input(format!(
+            "the mask is {}×{} but the labels are {}×{}",
+            mask.height(),
+            mask.width(),
+            labels.height(),
+            labels.width()
+        )));
+    }
+    let job = TableJob { labels: labels.labels().grid(), n_cells: labels.n_cells(), selection, stat };
+    expression.visit(job)?.map_err(|e| e.context(expression.source()))
+}
+
+#[derive(Clone, Copy)]
+struct TableJob<'a> {
+    labels: Grid<'a, i32>,
+    n_cells: usize,
+    selection: Selection<'a>,
+    stat: Stat,
+}
+
+impl CsrVisitor for TableJob<'_> {
+    type Output = Result<CellTable, Error>;
+    fn visit<I: SparseIndex, V: CsrValue>(self, x: &CsrView<'_, I, V>) -> Self::Output {
+        struct WithMatrix<'a, 'x, I, V> {
+            job: TableJob<'a>,
+            x: &'a CsrView<'x, I, V>,
+        }
+        impl<I: SparseIndex, V: CsrValue> WithOptions<Result<CellTable, Error>> for WithMatrix<'_, '_, I, V> {
+            fn call<W: Within>(self, options: Options<W>) -> Result<CellTable, Error> {
+                let TableJob { labels, n_cells, stat, .. } = self.job;
+                let n_genes = self.x.cols();
+                if stat == Stat::Mean {
+                    let mut buffers = CsrMeans::new(labels.len(), n_cells, n_genes)?;
+                    buffers.compute(labels, self.x, n_cells, options)?;
+                    let mut means = buffers.means;
+                    means.drain(..n_genes.min(means.len()));
+                    return Ok(CellTable { stat, n_cells, n_genes, values: TableValues::F64(means) });
+                }
+                let len = cell_gene_len(n_cells, n_genes)?;
+                let mut row_sums = filled(sparse::csr_row_sums_len(n_genes), 0.0f64, "the row sums")?;
+                let mut order =
+                    filled(sparse::csr_order_len(labels.len(), n_cells), 0u32, "the pixel order")?;
+                let mut out = filled(len, CellStats::EMPTY, "the cell × gene statistics")?;
+                sparse::csr_cell_stats(labels, self.x, n_cells, options, &mut out, &mut row_sums, &mut order)
+                    .map_err(|e| Error::core("per-cell statistics", e))?;
+                Ok(CellTable::from_stats(stat, &out, n_cells, n_genes))
+            }
+        }
+        self.selection.run(WithMatrix { job: self, x })
+    }
+}
+
+/// `(n_cells + 1) · n_genes`, or an error when it overflows.
+fn cell_gene_len(n_cells: usize, n_genes: usize) -> Result<usize, Error> {
+    table_len(n_cells).checked_mul(n_genes).ok_or_else(|| {
+        Error::input(format!(
+            "a table of {} cells × {} genes is too large",
+            grouped(n_cells),
+            grouped(n_genes)
+        ))
+    })
+}
+
+/// The outputs and scratch of the all-genes per-cell mean, allocated once
+/// (so that a benchmark times the kernel alone).
+#[derive(Debug)]
+pub struct CsrMeans {
+    /// Mean per label and gene, `(cells + 1) × genes` by label (row 0: the
+    /// background; NaN for no value).
+    pub means: Vec<f64>,
+    counts: Vec<u32>,
+    row_sums: Vec<f64>,
+    order: Vec<u32>,
+}
+
+impl CsrMeans {
+    /// Buffers for `pixels` pixels, `n_cells` cells and `n_genes` genes.
+    pub fn new(pixels: usize, n_cells: usize, n_genes: usize) -> Result<Self, Error> {
+        let len = cell_gene_len(n_cells, n_genes)?;
+        Ok(CsrMeans {
+            counts: filled(len, 0, "the per-cell counts")?,
+            means: filled(len, 0.0, "the per-cell means")?,
+            row_sums: filled(sparse::csr_row_sums_len(n_genes), 0.0, "the row sums")?,
+            order: filled(sparse::csr_order_len(pixels, n_cells), 0, "the pixel order")?,
+        })
+    }
+
+    /// Per-label × gene mean of the pixels × genes matrix `x`.
+    pub fn compute<I: SparseIndex, V: CsrValue, W: Within>(
+        &mut self,
+        labels: Grid<'_, i32>,
+        x: &CsrView<'_, I, V>,
+        n_cells: usize,
+        options: Options<W>,
+    ) -> Result<(), Error> {
+        sparse::csr_cell_means(
+            labels,
+            x,
+            n_cells,
+            options,
+            &mut self.counts,
+            &mut self.means,
+            &mut self.row_sums,
+            &mut self.order,
+        )
+        .map_err(|e| Error::core("per-cell means", e))
+    }
+}
+
+/// The "sum of several genes" map: per cell, each gene's statistic summed
+/// over the genes (the layers summed; NaN terms skipped, NaN only when all
+/// are NaN). `total` starts as all NaN.
+///
+/// ```
+/// let mut total = vec![f64::NAN; 3];
+/// cellmap::add_layer(&mut total, &[1.0, f64::NAN, f64::NAN])?;
+/// cellmap::add_layer(&mut total, &[2.0, 5.0, f64::NAN])?;
+/// assert_eq!(total[..2], [3.0, 5.0]);
+/// assert!(total[2].is_nan());
+/// # Ok::<(), cellmap::Error>(())
+/// ```
+pub fn add_layer(total: &mut [f64], layer: &[f64]) -> Result<(), Error> {
+    cellmap_core::stats::add_skipping_nan(total, layer).map_err(|e| Error::core("sum of genes", e))
+}
+
+/// For each gene of `genes`: `(min(0, smallest), max(0, largest))` of the
+/// gene's values over the pixels of `within` (duplicates summed; NaN aside):
+/// the range the research script took over its masked gene images, whose
+/// pixels outside the mask are 0.
+pub fn pixel_ranges(
+    labels: &LabelImage,
+    expression: &Expression,
+    within: &Image<bool>,
+    genes: &[usize],
+) -> Result<Vec<(f64, f64)>, Error> {
+    struct Ranges<'a> {
+        labels: Grid<'a, i32>,
+        within: Grid<'a, bool>,
+        n_cells: usize,
+        genes: &'a [usize],
+    }
+    impl CsrVisitor for Ranges<'_> {
+        type Output = Result<Vec<(f64, f64)>, Error>;
+        fn visit<I: SparseIndex, V: CsrValue>(self, x: &CsrView<'_, I, V>) -> Self::Output {
+            let core = |e| Error::core("pixel ranges", e);
+            let mut gene_ptr = filled(sparse::gene_ptr_len(x.cols()), 0usize, "the gene offsets")?;
+            let mut pixels = filled(x.nnz(), 0u32, "the gene-major pixel indices")?;
+            let mut values = x.data().to_vec();
+            let gm = sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values).map_err(core)?;
+            let mut out = filled(table_len(self.n_cells), CellStats::EMPTY, "the per-cell statistics")?;
+            let mut scratch = filled(sparse::gene_scratch_len(1, self.n_cells), 0usize, "the scratch")?;
+            let options = Options::new().within(self.within);
+            self.genes
+                .iter()
+                .map(|&g| {
+                    sparse::gene_cell_stats(
+                        self.labels,
+                        &gm,
+                        &[g],
+                        self.n_cells,
+                        options,
+                        &mut out,
+                        &mut scratch,
+                    )
+                    .map_err(core)?;
+                    let finite = |v: f64| v.is_finite().then_some(v);
+                    let lo = out.iter().filter_map(|s| finite(s.min())).fold(0.0, f64::min);
+                    let hi = out.iter().filter_map(|s| finite(s.max())).fold(0.0, f64::max);
+                    Ok((lo, hi))
+                })
+                .collect()
+        }
+    }
+    if let Some(&g) = genes.iter().find(|&&g| g >= expression.n_genes()) {
+        return Err(Error::argument(format!(
+            "gene {g} does not exist: the expression has {} genes",
+            expression.n_genes()
+        )));
+    }
+    let job =
+        Ranges { labels: labels.labels().grid(), within: within.grid(), n_cells: labels.n_cells(), genes };
+    expression.visit(job)?
+}
