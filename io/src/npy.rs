@@ -165,8 +165,7 @@ impl ArrayData {
     }
 }
 
-/// Conversions to the slices the core kernels take (shared by the CLI and
-/// the viewer).
+/// Conversion to the `f64` values the pipeline widens other dtypes to.
 impl ArrayData {
     /// Every numeric element as `f64` (bool as 0/1; 64-bit integers rounded
     /// above 2^53); `None` for strings.
@@ -195,128 +194,6 @@ impl ArrayData {
             ArrayData::F64(v) => v.clone(),
             ArrayData::Str(_) => return None,
         })
-    }
-
-    /// The mask's cell pixels: `true` where an element is foreground
-    /// ([`cellmap_core::MaskValue`]: nonzero, NaN included; `-0.0` is background); `None`
-    /// for strings.
-    ///
-    /// ```
-    /// use cellmap_io::npy::ArrayData;
-    /// // . # # .
-    /// let mask = ArrayData::F32(vec![0.0, 255.0, f32::NAN, -0.0]);
-    /// assert_eq!(mask.foreground(), Some(vec![false, true, true, false]));
-    /// ```
-    pub fn foreground(&self) -> Option<Vec<bool>> {
-        fn fg<T: cellmap_core::MaskValue>(values: &[T]) -> Vec<bool> {
-            values.iter().map(|&v| v.is_foreground()).collect()
-        }
-        Some(match self {
-            ArrayData::Bool(v) => v.clone(),
-            ArrayData::I8(v) => fg(v),
-            ArrayData::U8(v) => fg(v),
-            ArrayData::I16(v) => fg(v),
-            ArrayData::U16(v) => fg(v),
-            ArrayData::I32(v) => fg(v),
-            ArrayData::U32(v) => fg(v),
-            ArrayData::I64(v) => fg(v),
-            ArrayData::U64(v) => fg(v),
-            ArrayData::F32(v) => fg(v),
-            ArrayData::F64(v) => fg(v),
-            ArrayData::Str(_) => return None,
-        })
-    }
-
-    /// `true` for an integer array with at least two distinct nonzero
-    /// values: an already-labelled image (Cellpose `*_cp_masks`, uint32
-    /// label TIFFs) rather than a binary mask (0/255, 0/1, bool, float).
-    ///
-    /// ```
-    /// use cellmap_io::npy::ArrayData;
-    /// assert!(ArrayData::U16(vec![0, 1, 1, 2]).is_label_image()); // two cells
-    /// assert!(!ArrayData::U8(vec![0, 255, 255, 0]).is_label_image()); // binary
-    /// assert!(!ArrayData::F32(vec![0.0, 1.0, 2.0]).is_label_image());
-    /// ```
-    pub fn is_label_image(&self) -> bool {
-        fn several<T: Copy + PartialEq + Default>(values: &[T]) -> bool {
-            let mut nonzero = values.iter().filter(|&&v| v != T::default());
-            match nonzero.next() {
-                Some(&first) => nonzero.any(|&v| v != first),
-                None => false,
-            }
-        }
-        match self {
-            ArrayData::I8(v) => several(v),
-            ArrayData::U8(v) => several(v),
-            ArrayData::I16(v) => several(v),
-            ArrayData::U16(v) => several(v),
-            ArrayData::I32(v) => several(v),
-            ArrayData::U32(v) => several(v),
-            ArrayData::I64(v) => several(v),
-            ArrayData::U64(v) => several(v),
-            ArrayData::Bool(_) | ArrayData::F32(_) | ArrayData::F64(_) | ArrayData::Str(_) => false,
-        }
-    }
-
-    /// Integer (or bool) elements as int32 labels, each checked to lie in
-    /// `0..=max` ([`cellmap_core::grid::max_label`]), with the largest label
-    /// (the number of cells). Errors name `source`: a float or string dtype
-    /// ([`ErrorKind::UnsupportedDtype`]), a negative or too large label
-    /// ([`ErrorKind::Core`] with [`cellmap_core::Error::LabelOutOfRange`]).
-    ///
-    /// ```
-    /// use cellmap_io::npy::ArrayData;
-    /// // 1 1 0
-    /// // 0 3 3     (label 2 unused: an empty cell)
-    /// let labels = ArrayData::U32(vec![1, 1, 0, 0, 3, 3]);
-    /// assert_eq!(labels.to_labels(6, "cp_masks.tif")?, (vec![1, 1, 0, 0, 3, 3], 3));
-    /// let err = ArrayData::I64(vec![0, 5_000_000_000]).to_labels(6, "big.npy").unwrap_err();
-    /// assert_eq!(err.to_string(), "big.npy: label 5000000000 out of range (labels must be 0..=6)");
-    /// assert!(ArrayData::F32(vec![1.0]).to_labels(6, "f.npy").is_err());
-    /// # Ok::<(), cellmap_io::Error>(())
-    /// ```
-    pub fn to_labels(&self, max: usize, source: &str) -> Result<(Vec<i32>, usize), Error> {
-        let max = max.min(i32::MAX as usize);
-        let out_of_range = |label: Option<usize>| {
-            let label = label.unwrap_or(usize::MAX); // negative
-            Error::new(source, ErrorKind::Core(cellmap_core::Error::LabelOutOfRange { label, max }))
-        };
-        fn narrow<T: Copy>(
-            values: &[T],
-            out_of_range: impl Fn(Option<usize>) -> Error,
-        ) -> Result<Vec<i32>, Error>
-        where
-            i32: TryFrom<T>,
-            usize: TryFrom<T>,
-        {
-            values
-                .iter()
-                .map(|&v| i32::try_from(v).map_err(|_| out_of_range(usize::try_from(v).ok())))
-                .collect()
-        }
-        let labels: Vec<i32> = match self {
-            ArrayData::Bool(v) => v.iter().map(|&b| i32::from(b)).collect(),
-            ArrayData::I8(v) => v.iter().map(|&x| i32::from(x)).collect(),
-            ArrayData::U8(v) => v.iter().map(|&x| i32::from(x)).collect(),
-            ArrayData::I16(v) => v.iter().map(|&x| i32::from(x)).collect(),
-            ArrayData::U16(v) => v.iter().map(|&x| i32::from(x)).collect(),
-            ArrayData::I32(v) => v.clone(),
-            ArrayData::U32(v) => narrow(v, out_of_range)?,
-            ArrayData::I64(v) => narrow(v, out_of_range)?,
-            ArrayData::U64(v) => narrow(v, out_of_range)?,
-            ArrayData::F32(_) | ArrayData::F64(_) | ArrayData::Str(_) => {
-                return Err(Error::new(
-                    source,
-                    ErrorKind::UnsupportedDtype(format!(
-                        "labels must be integers, got {}",
-                        self.dtype().name()
-                    )),
-                ));
-            }
-        };
-        let top = cellmap_core::grid::max_label(&labels, max)
-            .map_err(|e| Error::new(source, ErrorKind::Core(e)))?;
-        Ok((labels, top))
     }
 }
 
@@ -987,22 +864,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn label_conversion_edge_cases() {
-        let out_of_range = |data: ArrayData| match data.to_labels(10, "l.npy").unwrap_err().kind() {
-            ErrorKind::Core(cellmap_core::Error::LabelOutOfRange { label, max }) => (*label, *max),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(out_of_range(ArrayData::I64(vec![0, -1])), (usize::MAX, 10));
-        assert_eq!(out_of_range(ArrayData::I8(vec![0, -3])), (usize::MAX, 10));
-        assert_eq!(out_of_range(ArrayData::U64(vec![u64::MAX])), (usize::MAX, 10));
-        assert_eq!(out_of_range(ArrayData::U32(vec![11])), (11, 10));
-        assert_eq!(ArrayData::U32(vec![]).to_labels(0, "l.npy").unwrap(), (vec![], 0));
-        assert_eq!(ArrayData::Bool(vec![true, false]).to_labels(2, "l.npy").unwrap(), (vec![1, 0], 1));
-        assert!(!ArrayData::I32(vec![0, 0]).is_label_image());
-        assert!(!ArrayData::I32(vec![0, -4, -4]).is_label_image());
-        assert!(ArrayData::I64(vec![-4, 4]).is_label_image());
+    fn widening_to_f64_rounds_above_2_pow_53() {
         assert_eq!(ArrayData::U64(vec![1 << 60]).to_f64(), Some(vec![(1u64 << 60) as f64]));
-        assert_eq!(ArrayData::Str(vec![]).foreground(), None);
+        assert_eq!(ArrayData::Str(vec![]).to_f64(), None);
     }
 
     #[test]

@@ -507,9 +507,16 @@ impl Csr {
     /// `indices`, `indptr`, `format`, `shape`, `data`; `load_npz` reads it).
     pub fn write<W: Write + Seek>(&self, writer: W, dest: &str) -> Result<W, Error> {
         let too_large = |_| Error::new(dest, ErrorKind::Sparse("shape too large for int64".into()));
-        let shape = [i64::try_from(self.shape.0).map_err(too_large)?, i64::try_from(self.shape.1).map_err(too_large)?];
+        let shape = [
+            i64::try_from(self.shape.0).map_err(too_large)?,
+            i64::try_from(self.shape.1).map_err(too_large)?,
+        ];
         let mut npz = NpzWriter::new(writer, dest);
-        fn add_index<W: Write + Seek>(npz: &mut NpzWriter<W>, name: &str, a: &IndexArray) -> Result<(), Error> {
+        fn add_index<W: Write + Seek>(
+            npz: &mut NpzWriter<W>,
+            name: &str,
+            a: &IndexArray,
+        ) -> Result<(), Error> {
             match a {
                 IndexArray::I32(v) => npz.add(name, &[v.len()], v),
                 IndexArray::I64(v) => npz.add(name, &[v.len()], v),

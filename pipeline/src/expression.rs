@@ -18,6 +18,8 @@ use crate::{Error, grouped};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expression {
     csr: Csr,
+    /// Read from a dense `(H, W)` image: one gene, no gene axis.
+    single_image: bool,
 }
 
 impl Expression {
@@ -34,7 +36,7 @@ impl Expression {
             )));
         }
         csr.validate()?;
-        Ok(Expression { csr })
+        Ok(Expression { csr, single_image: false })
     }
 
     /// A dense array of shape `(H, W)` (one gene) or `(H, W, G)`, any
@@ -72,7 +74,7 @@ impl Expression {
             }
         };
         let csr = Csr { source: source.to_string(), shape: (pixels, genes), ..csr };
-        Ok(Expression { csr })
+        Ok(Expression { csr, single_image: array.shape().len() == 2 })
     }
 
     /// Decodes an expression file's bytes for a `height × width` image: a
@@ -124,6 +126,12 @@ impl Expression {
     /// Number of stored values.
     pub fn nnz(&self) -> usize {
         self.csr.nnz()
+    }
+
+    /// `true` when it was read from a dense `(H, W)` image (one gene and no
+    /// gene axis: per-cell results have shape `(cells,)`).
+    pub fn is_single_image(&self) -> bool {
+        self.single_image
     }
 
     /// The file the expression came from.
