@@ -58,6 +58,8 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod assign;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod color;
 pub mod demo;
 mod error;
