@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use cellmap_core::Colormap;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use cellmap::{CONNECTIVITIES, Colormap, Connectivity, MaskKind, SegmentOptions, Stat};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Per-cell gene maps from cell masks and spatial transcriptomics, with scipy's numbers.
@@ -63,38 +63,50 @@ pub struct LabelArgs {
 #[derive(Debug, Args, Clone, Copy)]
 pub struct SegmentationArgs {
     /// Pixel connectivity of a cell: 4 (scipy's default) or 8.
-    #[arg(long, value_enum, default_value_t = ConnectivityArg::Four)]
-    pub connectivity: ConnectivityArg,
+    #[arg(long, default_value = "4", value_parser = connectivity_parser())]
+    pub connectivity: Connectivity,
     /// Do not fill holes before labeling (scipy.ndimage.binary_fill_holes is on by default).
     #[arg(long)]
     pub no_fill_holes: bool,
-    /// What the mask holds: auto = a label image if it is an integer image with more than one
-    /// distinct nonzero value (Cellpose *_cp_masks, uint32 label TIFFs), else a binary mask.
-    /// A label image is used as is (not filled or relabelled, so touching cells stay apart).
-    #[arg(long, value_enum, default_value_t = MaskKindArg::Auto)]
-    pub mask_kind: MaskKindArg,
+    /// What the mask holds: auto = a label image if its values are whole numbers >= 0 (any
+    /// integer dtype, or floats that are all whole) with more than one distinct nonzero value
+    /// (Cellpose *_cp_masks, uint32 or float32 label TIFFs), else a binary mask. A label image is
+    /// used as is (not filled or relabelled, so touching cells stay apart).
+    #[arg(long, default_value = "auto", value_parser = mask_kind_parser())]
+    pub mask_kind: MaskKind,
 }
 
-/// Whether a mask file is a binary cell mask or an already-labelled image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MaskKindArg {
-    /// Labels if an integer image has several distinct nonzero values, else binary.
-    Auto,
-    /// Any nonzero pixel is a cell pixel: fill holes and label.
-    Binary,
-    /// Each nonzero value is a cell id (0 = background): used as is.
-    Labels,
+impl SegmentationArgs {
+    /// The pipeline's options for a binary mask.
+    pub fn options(&self) -> SegmentOptions {
+        SegmentOptions { fill_holes: !self.no_fill_holes, connectivity: self.connectivity }
+    }
 }
 
-/// Which neighbours join pixels into one cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConnectivityArg {
-    /// Up, down, left, right (scipy's default structure).
-    #[value(name = "4")]
-    Four,
-    /// Also the diagonals.
-    #[value(name = "8")]
-    Eight,
+/// `--connectivity 4|8` by the pipeline's names.
+fn connectivity_parser() -> impl TypedValueParser<Value = Connectivity> {
+    let help = |c| {
+        if c == Connectivity::Four { "up, down, left, right (scipy's default)" } else { "also the diagonals" }
+    };
+    PossibleValuesParser::new(CONNECTIVITIES.map(|(c, name)| PossibleValue::new(name).help(help(c))))
+        .map(|name| CONNECTIVITIES.iter().find(|(_, n)| *n == name).map_or(Connectivity::Four, |&(c, _)| c))
+}
+
+/// `--mask-kind auto|binary|labels` by the pipeline's names.
+fn mask_kind_parser() -> impl TypedValueParser<Value = MaskKind> {
+    let help = |k| match k {
+        MaskKind::Auto => "labels if whole numbers with several distinct nonzero values, else binary",
+        MaskKind::Binary => "any nonzero pixel is a cell pixel: fill holes and label",
+        MaskKind::Labels => "each nonzero value is a cell id (0 = background): used as is",
+    };
+    PossibleValuesParser::new(MaskKind::ALL.map(|k| PossibleValue::new(k.name()).help(help(k))))
+        .map(|name| MaskKind::ALL.into_iter().find(|k| k.name() == name).unwrap_or_default())
+}
+
+/// `--stat mean|sum|count|min|max` by the pipeline's names.
+fn stat_parser() -> impl TypedValueParser<Value = Stat> {
+    PossibleValuesParser::new(Stat::ALL.map(|s| PossibleValue::new(s.name()).help(s.description())))
+        .map(|name| Stat::from_name(&name).unwrap_or_default())
 }
 
 /// Per-cell statistics of a dense image or of every gene of a CSR matrix.
@@ -102,12 +114,12 @@ pub enum ConnectivityArg {
 #[command(after_help = "Examples:\n  \
     cellmap reduce labels.npy gene12.npy -o means.npy --stat mean\n  \
     cellmap reduce labels.npy tile_ST_1024.npz -o table.npy --stat mean --within tile.npy\n\n\
-    VALUES is a dense .npy image (output shape (N,)) or a scipy CSR .npz of shape (H*W, G) \
-    (output shape (N, G)); row k-1 is label k. Zero and NaN values are skipped unless \
+    VALUES is a dense .npy image (H, W) of any numeric dtype (output shape (N,)), a dense .npy \
+    (H, W, G) or a scipy CSR .npz of shape (H*W, G) (output shape (N, G)); row k-1 is label k. Zero and NaN values are skipped unless \
     --keep-zeros. dtypes: mean/sum float64, count int64, min/max float32. An empty cell gives \
     NaN for mean/min/max and 0 for sum/count.")]
 pub struct ReduceArgs {
-    /// Label image (.npy, integer; 0 = background).
+    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background).
     pub labels: PathBuf,
     /// Values: dense .npy image, or CSR .npz (pixels × genes).
     pub values: PathBuf,
@@ -115,8 +127,8 @@ pub struct ReduceArgs {
     #[arg(short, long, value_name = "OUT.npy")]
     pub output: PathBuf,
     /// Statistic per cell.
-    #[arg(long, value_enum, default_value_t = StatArg::Mean)]
-    pub stat: StatArg,
+    #[arg(long, default_value = "mean", value_parser = stat_parser())]
+    pub stat: Stat,
     /// Only use pixels that are nonzero in this mask (e.g. the unfilled mask).
     #[arg(long, value_name = "MASK")]
     pub within: Option<PathBuf>,
@@ -126,16 +138,6 @@ pub struct ReduceArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// The per-cell statistic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatArg {
-    Mean,
-    Sum,
-    Count,
-    Min,
-    Max,
 }
 
 /// Assign transcripts to cells and count them per cell and gene.
@@ -150,7 +152,7 @@ pub enum StatArg {
     (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
     override the preset's columns (by header name) and quality filter.")]
 pub struct AssignArgs {
-    /// Label image (.npy, integer; 0 = background).
+    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background).
     pub labels: PathBuf,
     /// Transcript table (.csv or .csv.gz).
     pub transcripts: PathBuf,
@@ -218,8 +220,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "10..30", value_parser = parse_genes)]
     pub genes: GeneList,
     /// Per-cell statistic for the table and the maps.
-    #[arg(long, value_enum, default_value_t = StatArg::Mean)]
-    pub stat: StatArg,
+    #[arg(long, default_value = "mean", value_parser = stat_parser())]
+    pub stat: Stat,
     /// Colormap of the maps (matplotlib's LUTs).
     #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
     pub colormap: Colormap,
@@ -291,10 +293,12 @@ pub fn parse_genes(text: &str) -> Result<GeneList, String> {
 #[command(after_help = "Examples:\n  \
     cellmap bench\n  \
     cellmap bench --size 2048 --repeats 9 --json\n  \
-    cellmap bench --data target/bench-data --json      # inputs of bash bench/make-data.sh\n\n\
-    Reports the median wall time of each kernel over the repeats, with Mpx/s (pixels), Mnnz/s \
-    (sparse nonzeros) or Mpoints/s (transcripts). Single-threaded kernels; with --data the file \
-    reading is timed once.")]
+    cellmap bench --data target/bench-data --json      # inputs of bash bench/make-data.sh\n  \
+    cellmap bench --clock cpu                          # thread CPU time, on a busy machine\n\n\
+    Reports the median time of each kernel over the repeats (after a warm-up run), with Mpx/s \
+    (pixels), Mnnz/s (sparse nonzeros) or Mpoints/s (transcripts). Single-threaded kernels; with \
+    --data the file reading is timed once. The clock is --clock, else CELLMAP_BENCH_CLOCK \
+    (wall or cpu, as for the criterion benches), else wall.")]
 pub struct BenchArgs {
     /// Side of the synthetic square tile (1 to 16384).
     #[arg(long, default_value_t = 1024, value_parser = tile_side)]
@@ -308,21 +312,32 @@ pub struct BenchArgs {
     /// Timed repeats per kernel (the median is reported).
     #[arg(long, default_value_t = 7)]
     pub repeats: usize,
-    /// Wall time, or the CPU time of the timing thread (steadier on a busy machine).
-    #[arg(long, value_enum, default_value_t = ClockArg::Wall)]
-    pub clock: ClockArg,
+    /// Wall time, or the CPU time of the timing thread (steadier on a busy machine; the file
+    /// reads: of the whole process) [default: $CELLMAP_BENCH_CLOCK, else wall].
+    #[arg(long, value_enum)]
+    pub clock: Option<ClockArg>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
-/// What `cellmap bench` measures.
+/// What `cellmap bench` measures (`cellmap::bench::Clock` by name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClockArg {
     /// Elapsed wall-clock time.
     Wall,
     /// CPU time of the (single) timing thread.
     Cpu,
+}
+
+impl ClockArg {
+    /// The name `cellmap::bench::Clock::from_name` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockArg::Wall => "wall",
+            ClockArg::Cpu => "cpu",
+        }
+    }
 }
 
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.
@@ -332,7 +347,8 @@ pub enum ClockArg {
     cellmap assign labels.npy demo/demo_0_transcripts.csv.gz -o assigned\n\n\
     Writes DIR/demo_<k>.npy (uint8 0/255 cell mask), DIR/demo_<k>_ST_1024.npz (scipy CSR \
     float32, (H*W, genes)) and DIR/demo_<k>_transcripts.csv.gz (the same molecules as points: \
-    columns x,y,gene in pixels, genes named gene_<index>) made by the core simulator (synthetic \
+    columns x,y,gene in pixels) and DIR/demo_<k>_genes.txt (the gene names, one per CSR column: \
+    the simulator's names such as sp0_F2, mix3_F1_U0, ns0_U2) made by cellmap-sim (synthetic \
     tissue, NSF-style spatial expression with negative-binomial counts); the same seed gives the \
     same files.")]
 pub struct DemoArgs {

@@ -1,15 +1,12 @@
 //! `cellmap`: per-cell gene maps from cell masks and spatial transcriptomics, as a batch tool.
 //!
-//! This binary is glue: it turns flags and files into `cellmap-io` reads, `cellmap-core` kernel
-//! calls and atomically written outputs. Exit codes: 0 ok, 1 bad input, 2 usage error.
+//! This binary is glue: it turns flags and files into calls of the `cellmap` pipeline crate and
+//! atomically written outputs (file formats from `cellmap-io`). Exit codes: 0 ok, 1 bad input, 2 usage error.
 
 mod args;
 mod cmd;
-mod compute;
-mod input;
 mod out;
 mod report;
-mod synth;
 mod tiles;
 
 use std::process::ExitCode;

@@ -120,59 +120,21 @@ impl StagedDir {
 }
 
 /// Encodes an 8-bit RGBA image as PNG (fast deflate: maps are large and many).
-pub fn write_rgba_png(out: &mut Output, width: usize, height: usize, rgba: &[[u8; 4]]) -> Result<()> {
+pub fn write_rgba_png(out: &mut Output, width: usize, height: usize, rgba: &[u8]) -> Result<()> {
     let (w, h) = (u32::try_from(width)?, u32::try_from(height)?);
     let mut encoder = png::Encoder::new(out, w, h);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header()?;
-    writer.write_image_data(rgba.as_flattened())?;
+    writer.write_image_data(rgba)?;
     writer.finish()?;
-    Ok(())
-}
-
-/// Writes a pixels × genes matrix as scipy `save_npz` writes a CSR (members `indices`, `indptr`,
-/// `format`, `shape`, `data`; stored, like `save_npz(compressed=False)`).
-pub fn write_scipy_csr(
-    out: &mut Output,
-    dest: &str,
-    shape: (usize, usize),
-    indptr: &[i32],
-    indices: &[i32],
-    data: &[f32],
-) -> Result<()> {
-    let shape = [i64::try_from(shape.0)?, i64::try_from(shape.1)?];
-    let mut npz = cellmap_io::npz::NpzWriter::new(out, dest);
-    npz.add("indices", &[indices.len()], indices)?;
-    npz.add("indptr", &[indptr.len()], indptr)?;
-    npz.add_bytes_string("format", b"csr")?;
-    npz.add("shape", &[2], &shape)?;
-    npz.add("data", &[data.len()], data)?;
-    npz.finish()?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scipy_csr_reads_back_with_the_io_reader() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("st.npz");
-        let mut staged = Staged::default();
-        staged
-            .file(&path, |w| {
-                write_scipy_csr(w, "st.npz", (3, 2), &[0, 1, 1, 3], &[1, 0, 1], &[5.0, 6.0, 7.0])
-            })
-            .unwrap();
-        staged.commit().unwrap();
-        let csr = crate::input::read_csr(&path).unwrap();
-        assert_eq!(csr.shape, (3, 2));
-        assert_eq!(csr.indptr, cellmap_io::npz::IndexArray::I32(vec![0, 1, 1, 3]));
-        assert_eq!(csr.data, cellmap_io::npz::ValueArray::F32(vec![5.0, 6.0, 7.0]));
-    }
 
     #[test]
     fn staged_files_appear_only_on_commit() {

@@ -7,7 +7,9 @@
 //!   otherwise the `.npz` files whose names start with `<tile>` are candidates, and each `.npz`
 //!   belongs to the mask with the **longest** name that prefixes it (so `1_12_ST.npz` goes to
 //!   `1_12`, not to `1_1`);
-//! * a mask with no expression or with several candidates is a bad tile (reported, skipped).
+//! * a mask with no expression or with several candidates is a bad tile (reported, skipped);
+//! * `<tile>_genes.txt`, when present, names the expression's genes (one per line, in column
+//!   order), as `cellmap demo` writes it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,22 +20,26 @@ use anyhow::{Context, Result};
 const MASK_EXTENSIONS: [&str; 4] = ["npy", "png", "tif", "tiff"];
 /// The research scripts' expression name: `<tile>_ST_1024.npz`.
 const RESEARCH_SUFFIX: &str = "_ST_1024.npz";
+/// The gene names of a tile's expression: `<tile>_genes.txt`.
+const GENES_SUFFIX: &str = "_genes.txt";
 /// Cellpose names its masks `<image>_cp_masks.png`.
 const CELLPOSE_SUFFIX: &str = "_cp_masks";
 
-/// One tile of a folder, or the reason it cannot be processed.
+/// The files of one tile of a folder, or the reason it cannot be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tile {
+pub struct TileFiles {
     /// Tile name (mask file stem without a Cellpose suffix); names the output folder.
     pub name: String,
     /// The mask file.
     pub mask: PathBuf,
     /// The expression file, or why there is none.
     pub expression: Result<PathBuf, String>,
+    /// The gene names file `<tile>_genes.txt`, if there is one.
+    pub genes: Option<PathBuf>,
 }
 
 /// Lists the tiles of `dir`, sorted by name.
-pub fn discover(dir: &Path) -> Result<Vec<Tile>> {
+pub fn discover(dir: &Path) -> Result<Vec<TileFiles>> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("{}: cannot list the folder", dir.display()))?;
     let mut names = Vec::new();
@@ -49,7 +55,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Tile>> {
 }
 
 /// Pairs masks with expression files among `names` (file names inside `dir`).
-pub fn pair(dir: &Path, names: &[String]) -> Vec<Tile> {
+pub fn pair(dir: &Path, names: &[String]) -> Vec<TileFiles> {
     let mut masks: BTreeMap<String, String> = BTreeMap::new();
     let mut expressions: Vec<&str> = Vec::new();
     for name in names {
@@ -87,7 +93,9 @@ pub fn pair(dir: &Path, names: &[String]) -> Vec<Tile> {
                     many => Err(format!("ambiguous expression files: {}", many.join(", "))),
                 }
             };
-            Tile { name: tile.clone(), mask: dir.join(mask), expression }
+            let genes_file = format!("{tile}{GENES_SUFFIX}");
+            let genes = names.contains(&genes_file).then(|| dir.join(genes_file));
+            TileFiles { name: tile.clone(), mask: dir.join(mask), expression, genes }
         })
         .collect()
 }

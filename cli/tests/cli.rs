@@ -577,15 +577,15 @@ fn pixel_range_maps_reproduce_the_research_normalisation() {
         let (lo, hi) = (ranges.values[gene * 2], ranges.values[gene * 2 + 1]);
         for (pixel, &label) in labels.values.iter().enumerate() {
             let want = if label == 0.0 {
-                [0, 0, 0, 255]
+                cellmap::BACKGROUND_RGBA
             } else {
                 let mean = means.values[(label as usize - 1) * genes + gene];
                 if mean.is_nan() {
-                    [96, 96, 96, 255]
+                    cellmap::NO_VALUE_RGBA
                 } else {
                     // The research script's 255·(v − lo)/(hi − lo), rounded half to even.
                     let level = (255.0 * (mean - lo) / (hi - lo)).round_ties_even().clamp(0.0, 255.0) as u8;
-                    let [r, g, b] = cellmap_core::color::Colormap::Viridis.rgb(level);
+                    let [r, g, b] = cellmap::Colormap::Viridis.rgb(level);
                     [r, g, b, 255]
                 }
             };
@@ -643,7 +643,7 @@ fn demo_folder_runs() {
     let demo = dir.path().join("demo");
     let out = cellmap(&["demo", "-o", s(&demo), "--size", "64", "--genes", "12", "--tiles", "2"]);
     assert_ok(&out);
-    let tile_files = ["demo_0.npy", "demo_0_ST_1024.npz", "demo_0_transcripts.csv.gz"];
+    let tile_files = ["demo_0.npy", "demo_0_ST_1024.npz", "demo_0_genes.txt", "demo_0_transcripts.csv.gz"];
     let expected: Vec<String> =
         (0..2).flat_map(|k| tile_files.map(|f| f.replace("_0", &format!("_{k}")))).collect();
     assert_eq!(files(&demo), expected);
@@ -667,9 +667,12 @@ fn demo_folder_runs() {
     let sums = load(&sums);
     let (cells, genes) = (sums.shape[0], sums.shape[1]);
     let counts = read_npz_member(&assigned.join("counts.npz"), "counts");
+    // Genes by the demo's names: the CSR's column order is demo_1_genes.txt.
+    let csr_genes = std::fs::read_to_string(demo.join("demo_1_genes.txt")).unwrap();
+    let csr_genes: Vec<&str> = csr_genes.lines().collect();
     let names = std::fs::read_to_string(assigned.join("genes.txt")).unwrap();
     let columns: Vec<usize> =
-        names.lines().map(|n| n.strip_prefix("gene_").unwrap().parse().unwrap()).collect();
+        names.lines().map(|n| csr_genes.iter().position(|g| *g == n).unwrap()).collect();
     assert_eq!(counts.shape, [cells, columns.len()]);
     let mut regrouped = vec![0.0; cells * genes];
     for c in 0..cells {

@@ -29,7 +29,7 @@ impl Expression {
         let pixels = height.checked_mul(width).ok_or_else(|| Error::input("image too large"))?;
         if csr.shape.0 != pixels {
             return Err(Error::input(format!(
-                "{}: the image is {height}×{width} but the expression has {} rows (it needs one row per pixel: {} rows)",
+                "{}: shape mismatch: the image is {height}×{width} but the expression has {} rows (it needs one row per pixel: {} rows)",
                 csr.source,
                 grouped(csr.shape.0),
                 grouped(pixels)
@@ -48,7 +48,7 @@ impl Expression {
             [h, w, g] if (h, w) == (height, width) => g,
             _ => {
                 return Err(Error::input(format!(
-                    "{source}: the image is {height}×{width} but the values have shape {:?}; dense values must be \
+                    "{source}: shape mismatch: the image is {height}×{width} but the values have shape {:?}; dense values must be \
                      ({height}, {width}) or ({height}, {width}, genes)",
                     array.shape()
                 )));

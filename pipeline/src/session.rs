@@ -128,7 +128,7 @@ impl Session {
     pub fn attach_expression(&mut self, expression: &Expression) -> Result<usize, Error> {
         if expression.n_pixels() != self.labels.len() {
             return Err(Error::input(format!(
-                "{}: the image is {}×{} but the expression has {} rows (it needs one row per pixel: {} rows)",
+                "{}: shape mismatch: the image is {}×{} but the expression has {} rows (it needs one row per pixel: {} rows)",
                 expression.source(),
                 self.height,
                 self.width,

@@ -200,7 +200,7 @@ pub fn cell_table(
 ) -> Result<CellTable, Error> {
     if expression.n_pixels() != labels.labels().data().len() {
         return Err(Error::input(format!(
-            "{}: the expression has {} rows but the labels are {}×{} (one row per pixel)",
+            "{}: shape mismatch: the expression has {} rows but the labels are {}×{} (one row per pixel)",
             expression.source(),
             grouped(expression.n_pixels()),
             labels.height(),
@@ -211,7 +211,7 @@ pub fn cell_table(
         && !mask.same_shape(labels.labels())
     {
         return Err(Error::input(format!(
-            "the mask is {}×{} but the labels are {}×{}",
+            "shape mismatch: the mask is {}×{} but the labels are {}×{}",
             mask.height(),
             mask.width(),
             labels.height(),

@@ -3,18 +3,17 @@
 use std::io::Write;
 
 use anyhow::Result;
-use cellmap_core::assign;
-use cellmap_core::{Grid, stats};
+use cellmap::{LabelImage, assign_transcripts, count_transcripts};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
 use crate::args::{AssignArgs, PresetArg};
-use crate::input::read_labels;
 use crate::out::StagedDir;
 use crate::report::emit;
 
 pub fn run(args: AssignArgs) -> Result<()> {
-    let (labels, cells) = read_labels(&args.labels)?;
+    let labels = LabelImage::read(&args.labels)?;
+    let cells = labels.n_cells();
     let mut options = match args.preset {
         PresetArg::Xenium => Options::xenium(),
         PresetArg::Genesegnet => Options::genesegnet(),
@@ -38,30 +37,15 @@ pub fn run(args: AssignArgs) -> Result<()> {
         }
     }
     let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
-
-    let mut cell_ids = vec![0u32; table.len()];
-    let summary = match args.max_distance {
-        Some(radius) => {
-            let (width, height) = (labels.width, labels.height);
-            let mut nearest = vec![0u32; labels.data.len()];
-            let mut scratch = vec![0u32; assign::nearest_cell_scratch_len(width, height)];
-            assign::nearest_cell_map(labels.grid(), radius, &mut nearest, &mut scratch)?;
-            let map = Grid::new(width, height, &nearest[..])?;
-            assign::assign_points(map, &table.x, &table.y, options.units_per_pixel, &mut cell_ids)?
-        }
-        None => {
-            assign::assign_points(labels.grid(), &table.x, &table.y, options.units_per_pixel, &mut cell_ids)?
-        }
-    };
+    let assignment =
+        assign_transcripts(&labels, &table.x, &table.y, options.units_per_pixel, args.max_distance)?;
     let genes = table.gene_names.len();
-    let mut counts = vec![0u32; stats::table_len(cells) * genes];
-    assign::count_cell_genes(&cell_ids, &table.gene, cells, genes, &mut counts)?;
+    let counts = count_transcripts(&assignment, &table.gene, cells, genes)?;
     let out = StagedDir::new(&args.output)?;
     out.file("assignments.csv", |w| {
-        Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &cell_ids)?)
+        Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &assignment.cell_ids)?)
     })?;
-    // Row k-1 = cell k: drop the background row.
-    let counts: Vec<i64> = counts.into_iter().skip(genes).map(i64::from).collect();
+    let counts: Vec<i64> = counts.into_iter().map(i64::from).collect();
     out.file("counts.npz", |w| {
         let mut npz = cellmap_io::npz::NpzWriter::new(w, "counts.npz");
         npz.add("counts", &[cells, genes], &counts)?;
@@ -75,7 +59,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
         Ok(())
     })?;
     out.commit()?;
-
+    let summary = assignment.summary;
     let text = format!(
         "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} control \
          records dropped); {cells} cells × {genes} genes -> {}",

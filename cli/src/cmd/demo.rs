@@ -1,45 +1,46 @@
-//! `cellmap demo`: a small synthetic tile folder made by the core simulator.
+//! `cellmap demo`: a small synthetic tile folder made by the pipeline's demo (cellmap-sim).
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use cellmap_sim::Transcript;
+use anyhow::Result;
+use cellmap::Demo;
 use flate2::write::GzEncoder;
 use serde_json::json;
 
 use crate::args::DemoArgs;
-use crate::out::{Output, Staged, write_scipy_csr};
+use crate::out::{Output, Staged};
 use crate::report::emit;
-use crate::synth;
 
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.tiles == 0 {
         anyhow::bail!("--tiles must be at least 1");
     }
     std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("{}: cannot create the folder", args.output.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", args.output.display()))?;
     let mut names = Vec::new();
     let mut staged = Staged::default();
     for k in 0..args.tiles {
-        let tile = synth::tile(args.seed + k as u64, args.size, args.genes)?;
+        let demo = Demo::new(args.seed + k as u64, args.size, args.size, args.genes)?;
         let name = format!("demo_{k}");
         let mask_path = args.output.join(format!("{name}.npy"));
         let mask_dest = mask_path.display().to_string();
-        let shape = [tile.height, tile.width];
-        staged.file(&mask_path, |w| Ok(cellmap_io::npy::write(w, &shape, &tile.mask, &mask_dest)?))?;
+        let mask = demo.mask();
+        let shape = [mask.height(), mask.width()];
+        let pixels: Vec<u8> = mask.data().iter().map(|&cell| if cell { 255 } else { 0 }).collect();
+        staged.file(&mask_path, |w| Ok(cellmap_io::npy::write(w, &shape, &pixels, &mask_dest)?))?;
         let csr_path = args.output.join(format!("{name}_ST_1024.npz"));
         let csr_dest = csr_path.display().to_string();
-        let to_i32 = |v: &[u32]| -> Result<Vec<i32>> {
-            Ok(v.iter().map(|&x| i32::try_from(x)).collect::<Result<_, _>>()?)
-        };
-        let (indptr, indices) = (to_i32(&tile.indptr)?, to_i32(&tile.indices)?);
-        let rows = tile.mask.len();
         staged.file(&csr_path, |w| {
-            write_scipy_csr(w, &csr_dest, (rows, tile.genes), &indptr, &indices, &tile.data)
+            demo.expression().csr().write(w, &csr_dest)?;
+            Ok(())
+        })?;
+        let genes_path = args.output.join(format!("{name}_genes.txt"));
+        staged.file(&genes_path, |w| {
+            demo.gene_names().iter().try_for_each(|g| writeln!(w, "{g}"))?;
+            Ok(())
         })?;
         let transcripts_path = args.output.join(format!("{name}_transcripts.csv.gz"));
-        let transcripts = tile.transcripts()?;
-        staged.file(&transcripts_path, |w| write_transcripts_gz(w, &transcripts))?;
+        staged.file(&transcripts_path, |w| write_transcripts_gz(w, &demo))?;
         names.push(name);
     }
     staged.commit()?;
@@ -60,13 +61,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes transcripts as a gzip CSV `x,y,gene` (pixels; gene `gene_<index>`, the column names of
-/// `table.csv`), which `cellmap assign`'s default preset (GeneSegNet: x, y, gene first) reads.
-fn write_transcripts_gz(w: &mut Output, transcripts: &[Transcript]) -> Result<()> {
+/// Writes the demo's molecules as a gzip CSV `x,y,gene` (pixels; genes by the demo's names),
+/// which `cellmap assign`'s default preset (GeneSegNet: x, y, gene first) reads.
+fn write_transcripts_gz(w: &mut Output, demo: &Demo) -> Result<()> {
+    let names = demo.gene_names();
     let mut gz = GzEncoder::new(w, flate2::Compression::fast());
     writeln!(gz, "x,y,gene")?;
-    for t in transcripts {
-        writeln!(gz, "{:?},{:?},gene_{}", t.x, t.y, t.gene)?;
+    for t in demo.transcripts()? {
+        let gene = names.get(t.gene as usize).map_or("?", String::as_str);
+        writeln!(gz, "{:?},{:?},{gene}", t.x, t.y)?;
     }
     gz.finish()?;
     Ok(())

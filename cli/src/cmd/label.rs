@@ -1,21 +1,28 @@
 //! `cellmap label`: fill holes and label a mask (a label image is validated and copied).
 
 use anyhow::{Result, bail};
+use cellmap::{CellImage, MaskKind, SegmentOptions, fill_mask_holes, segment};
 use serde_json::json;
 
 use crate::args::LabelArgs;
-use crate::compute::segment;
-use crate::input::{MaskInput, read_mask_input};
 use crate::out::Staged;
 use crate::report::emit;
 
 pub fn run(args: LabelArgs) -> Result<()> {
-    let (labels, cells, filled, labelled) = match read_mask_input(&args.mask, args.segmentation.mask_kind)? {
-        MaskInput::Binary(mask) => {
-            let seg = segment(&mask, args.segmentation, args.filled.is_some())?;
-            (seg.labels, seg.cells, seg.filled, false)
+    let cells = CellImage::read(&args.mask, args.segmentation.mask_kind)?;
+    let labelled = cells.kind() == MaskKind::Labels;
+    let (labels, filled) = match cells {
+        CellImage::Mask(mask) => {
+            let options = args.segmentation.options();
+            if args.filled.is_some() {
+                let filled = fill_mask_holes(&mask)?;
+                let labels = segment(&filled, SegmentOptions { fill_holes: false, ..options })?;
+                (labels, Some(filled))
+            } else {
+                (segment(&mask, options)?, None)
+            }
         }
-        MaskInput::Labels(image) => {
+        CellImage::Labels(labels) => {
             if args.filled.is_some() {
                 bail!(
                     "{}: is a label image, used as is (no hole filling), so there is no filled mask to \
@@ -23,19 +30,21 @@ pub fn run(args: LabelArgs) -> Result<()> {
                     args.mask.display()
                 );
             }
-            (image.labels, image.cells, None, true)
+            (labels, None)
         }
     };
-    let shape = [labels.height, labels.width];
+    let (height, width, cells) = (labels.height(), labels.width(), labels.n_cells());
+    let shape = [height, width];
     let mut staged = Staged::default();
     let labels_dest = args.output.display().to_string();
-    staged.file(&args.output, |w| Ok(cellmap_io::npy::write(w, &shape, &labels.data, &labels_dest)?))?;
+    staged.file(&args.output, |w| {
+        Ok(cellmap_io::npy::write(w, &shape, labels.labels().data(), &labels_dest)?)
+    })?;
     if let (Some(path), Some(filled)) = (&args.filled, &filled) {
         let dest = path.display().to_string();
-        staged.file(path, |w| Ok(cellmap_io::npy::write(w, &shape, filled, &dest)?))?;
+        staged.file(path, |w| Ok(cellmap_io::npy::write(w, &shape, filled.data(), &dest)?))?;
     }
     staged.commit()?;
-    let (height, width) = (labels.height, labels.width);
     let text = if labelled {
         format!(
             "label image: {cells} cells (largest label; used as is, not filled or relabelled; {height}×{width}) \

@@ -4,19 +4,19 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use cellmap::{
+    CellImage, CellTable, ColorScale, Expression, Image, LabelImage, Range, Selection, TableValues,
+    add_layer, cell_table, paint_map, pixel_ranges, regions, segment, write_regions_csv,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
-use crate::compute::{
-    Segmentation, Selection, Table, csr_stat, paint_map, pixel_ranges, region_props, segment,
-};
-use crate::input::{MaskInput, read_csr, read_mask_input};
 use crate::out::{Output, StagedDir, write_rgba_png};
 use crate::report::emit;
-use crate::tiles::{Tile, discover};
+use crate::tiles::{TileFiles, discover};
 
 /// What happened to one tile.
 #[derive(Debug, Serialize)]
@@ -132,64 +132,65 @@ pub fn run(args: RunArgs) -> Result<()> {
 }
 
 /// The whole job for one tile; its folder appears only if everything succeeded.
-fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
+fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
-        || -> Result<_> {
-            match read_mask_input(&tile.mask, args.segmentation.mask_kind)? {
-                MaskInput::Binary(mask) => {
-                    let seg = segment(&mask, args.segmentation, false)?;
-                    Ok((mask, seg))
+        || -> Result<(Image<bool>, LabelImage)> {
+            match CellImage::read(&tile.mask, args.segmentation.mask_kind)? {
+                CellImage::Mask(mask) => {
+                    let labels = segment(&mask, args.segmentation.options())?;
+                    Ok((mask, labels))
                 }
                 // A label image is used as is; its cell pixels play the unfilled mask's part.
-                MaskInput::Labels(image) => {
-                    let mask = image.foreground();
-                    Ok((mask, Segmentation { labels: image.labels, cells: image.cells, filled: None }))
-                }
+                CellImage::Labels(labels) => Ok((labels.foreground(), labels)),
             }
         },
-        || read_csr(expression),
+        || cellmap_io::fs::read_csr(expression, &cellmap_io::Limits::default()),
     );
-    let ((mask, seg), csr) = (segmented?, csr?);
-    let (cells, genes, nnz) = (seg.cells, csr.shape.1, csr.nnz());
+    let (mask, labels) = segmented?;
+    let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
+    let (cells, genes, nnz) = (labels.n_cells(), expression.n_genes(), expression.nnz());
     if let Some(&g) = args.genes.0.iter().find(|&&g| g >= genes) {
-        bail!("{}: gene {g} asked for, but the matrix has {genes} genes (0..{genes})", expression.display());
+        bail!("{}: gene {g} asked for, but the matrix has {genes} genes (0..{genes})", expression.source());
     }
+    let gene_names = match &tile.genes {
+        Some(path) => Some(read_gene_names(path, genes)?),
+        None => None,
+    };
     // The research semantics: only pixels of the original (unfilled) mask, zeros and NaN skipped.
     let selection = Selection { within: Some(&mask), keep_zeros: false };
-    let table = csr_stat(&seg.labels, cells, &csr, selection, args.stat)?;
-    // Per-gene map ranges: fixed, the research script's pixel range, or (None) the cells' range.
-    let ranges: Vec<Option<(f64, f64)>> = match (args.vmin.zip(args.vmax), args.range) {
-        (Some(fixed), _) => vec![Some(fixed); args.genes.0.len() + 1],
+    let table = cell_table(&labels, &expression, selection, args.stat)?;
+    // Per-gene map ranges: fixed, the research script's pixel range, or the cells' min-max.
+    let ranges: Vec<Range> = match (args.vmin.zip(args.vmax), args.range) {
+        (Some((vmin, vmax)), _) => vec![Range::Fixed { vmin, vmax }; args.genes.0.len() + 1],
         (None, RangeArg::Pixels) => {
-            let mut r: Vec<_> =
-                pixel_ranges(&seg.labels, cells, &csr, &mask, &args.genes.0)?.into_iter().map(Some).collect();
-            r.push(None); // the summed map: the cells' range
+            let mut r: Vec<_> = pixel_ranges(&labels, &expression, &mask, &args.genes.0)?
+                .into_iter()
+                .map(|(vmin, vmax)| Range::Fixed { vmin, vmax })
+                .collect();
+            r.push(Range::MinMax); // the summed map: the cells' range
             r
         }
-        (None, RangeArg::Cells) => vec![None; args.genes.0.len() + 1],
+        (None, RangeArg::Cells) => vec![Range::MinMax; args.genes.0.len() + 1],
     };
     // Freeing the ~200 MB matrix takes a while: do it off the critical path.
-    rayon::spawn(move || drop(csr));
-    let regions = region_props(&seg.labels, cells)?;
-
+    rayon::spawn(move || drop(expression));
+    let regions = regions(&labels)?;
     let out = StagedDir::new(&args.output.join(&tile.name))?;
-    let labels = &seg.labels;
     let write_tables = || -> Result<()> {
-        let shape = [labels.height, labels.width];
-        out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, &labels.data, "labels.npy")?))?;
-        out.file("regions.csv", |w| write_regions(w, &regions))?;
-        let stat = format!("{:?}", args.stat).to_lowercase();
-        out.file("table.npz", |w| write_table_npz(w, &table, &stat, cells, genes))?;
+        let image = labels.labels();
+        let shape = [image.height(), image.width()];
+        out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, image.data(), "labels.npy")?))?;
+        out.file("regions.csv", |w| Ok(write_regions_csv(w, &regions)?))?;
+        out.file("table.npz", |w| write_table_npz(w, &table))?;
         if args.csv {
-            out.file("table.csv", |w| write_table_csv(w, &table, cells, genes))?;
+            out.file("table.csv", |w| write_table_csv(w, &table, gene_names.as_deref()))?;
         }
         Ok(())
     };
-    let colormap = args.colormap;
     let chosen = &args.genes.0;
-    let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.column(g, genes)).collect();
+    let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.values_by_label(g)).collect();
     let write_maps = || {
         (0..=columns.len()).into_par_iter().try_for_each(|k| -> Result<()> {
             let sum;
@@ -200,8 +201,9 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
                     ("maps/sum.png".to_string(), &sum)
                 }
             };
-            let rgba = paint_map(labels, values, colormap, ranges[k])?;
-            out.file(&name, |w| write_rgba_png(w, labels.width, labels.height, &rgba))
+            let scale = ColorScale { colormap: args.colormap, range: ranges[k], log1p: false };
+            let map = paint_map(&labels, values, &regions, &scale, false)?;
+            out.file(&name, |w| write_rgba_png(w, labels.width(), labels.height(), &map.rgba))
         })
     };
     // The tables are mostly I/O, the maps mostly CPU: overlap them.
@@ -212,46 +214,34 @@ fn process(tile: &Tile, args: &RunArgs) -> Result<Done> {
     Ok(Done { cells, genes, nnz })
 }
 
-/// Per-cell sum over several genes' values, NaN skipped (NaN if every value is NaN).
+/// Per-cell sum over several genes' values by label, NaN skipped (NaN if every value is NaN).
 fn summed_genes(columns: &[Vec<f64>], cells: usize) -> Result<Vec<f64>> {
-    let mut total = vec![f64::NAN; cells];
+    let mut total = vec![f64::NAN; cells + 1];
     for column in columns {
-        cellmap_core::stats::add_skipping_nan(&mut total, column)?;
+        add_layer(&mut total, column)?;
     }
     Ok(total)
 }
 
-impl Table {
-    /// Column `gene` of an `(N, genes)` table, as f64.
-    fn column(&self, gene: usize, genes: usize) -> Vec<f64> {
-        match self {
-            Table::F64(v) => v.iter().skip(gene).step_by(genes).copied().collect(),
-            Table::I64(v) => v.iter().skip(gene).step_by(genes).map(|&x| x as f64).collect(),
-            Table::F32(v) => v.iter().skip(gene).step_by(genes).map(|&x| f64::from(x)).collect(),
-        }
+/// One gene name per line, as many as the expression has genes.
+fn read_gene_names(path: &std::path::Path, genes: usize) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let names: Vec<String> = text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+    if names.len() != genes {
+        bail!("{}: {} gene names but the expression has {genes} genes", path.display(), names.len());
     }
+    Ok(names)
 }
 
-fn write_regions(w: &mut Output, regions: &[cellmap_core::regions::Region]) -> Result<()> {
-    writeln!(w, "label,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col")?;
-    for (k, r) in regions.iter().enumerate() {
-        let (cr, cc) = r.centroid();
-        write!(w, "{},{},{cr:?},{cc:?},", k + 1, r.area())?;
-        match r.bounding_box() {
-            Some(b) => writeln!(w, "{},{},{},{}", b.row_start, b.col_start, b.row_end, b.col_end)?,
-            None => writeln!(w, ",,,")?,
-        }
-    }
-    Ok(())
-}
-
-fn write_table_npz(w: &mut Output, table: &Table, stat: &str, cells: usize, genes: usize) -> Result<()> {
+fn write_table_npz(w: &mut Output, table: &CellTable) -> Result<()> {
     let mut npz = cellmap_io::npz::NpzWriter::new(w, "table.npz");
+    let (cells, genes) = (table.n_cells(), table.n_genes());
     let shape = [cells, genes];
-    match table {
-        Table::F64(v) => npz.add(stat, &shape, v)?,
-        Table::I64(v) => npz.add(stat, &shape, v)?,
-        Table::F32(v) => npz.add(stat, &shape, v)?,
+    let stat = table.stat().name();
+    match table.values() {
+        TableValues::F64(v) => npz.add(stat, &shape, v)?,
+        TableValues::I64(v) => npz.add(stat, &shape, v)?,
+        TableValues::F32(v) => npz.add(stat, &shape, v)?,
     }
     let cell_ids: Vec<i32> = (1..=cells).map(|c| c as i32).collect();
     npz.add("cell_id", &[cells], &cell_ids)?;
@@ -261,19 +251,23 @@ fn write_table_npz(w: &mut Output, table: &Table, stat: &str, cells: usize, gene
     Ok(())
 }
 
-fn write_table_csv(w: &mut Output, table: &Table, cells: usize, genes: usize) -> Result<()> {
+fn write_table_csv(w: &mut Output, table: &CellTable, names: Option<&[String]>) -> Result<()> {
+    let (cells, genes) = (table.n_cells(), table.n_genes());
     write!(w, "cell_id")?;
     for g in 0..genes {
-        write!(w, ",gene_{g}")?;
+        match names {
+            Some(names) => write!(w, ",{}", names[g])?,
+            None => write!(w, ",gene_{g}")?,
+        }
     }
     writeln!(w)?;
     for c in 0..cells {
         write!(w, "{}", c + 1)?;
         let row = c * genes..(c + 1) * genes;
-        match table {
-            Table::F64(v) => v[row].iter().try_for_each(|x| write!(w, ",{x:?}"))?,
-            Table::I64(v) => v[row].iter().try_for_each(|x| write!(w, ",{x}"))?,
-            Table::F32(v) => v[row].iter().try_for_each(|x| write!(w, ",{x:?}"))?,
+        match table.values() {
+            TableValues::F64(v) => v[row].iter().try_for_each(|x| write!(w, ",{x:?}"))?,
+            TableValues::I64(v) => v[row].iter().try_for_each(|x| write!(w, ",{x}"))?,
+            TableValues::F32(v) => v[row].iter().try_for_each(|x| write!(w, ",{x:?}"))?,
         }
         writeln!(w)?;
     }
