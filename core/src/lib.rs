@@ -38,11 +38,6 @@
 #[cfg(test)]
 extern crate std;
 
-/// The README's Rust example, compiled and run as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExample;
-
 pub mod assign;
 pub mod color;
 pub mod error;

@@ -57,6 +57,11 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+/// The README's Rust examples (the pipeline's and the core's), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
