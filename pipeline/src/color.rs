@@ -127,3 +127,40 @@ pub fn paint_map(
     let rgba = pixels.into_iter().flat_map(u32::to_ne_bytes).collect();
     Ok(Map { rgba, range })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn distance(a: [u8; 3], b: [u8; 3]) -> f64 {
+        a.iter().zip(b).map(|(&x, y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>().sqrt()
+    }
+
+    #[test]
+    fn no_value_and_background_differ_from_every_colormap_entry() {
+        let [r, g, b, a] = NO_VALUE_RGBA;
+        assert_eq!(a, 255);
+        for colormap in Colormap::ALL {
+            for (level, &entry) in colormap.lut().iter().enumerate() {
+                let d = distance(entry, [r, g, b]);
+                assert!(
+                    d >= 100.0,
+                    "{}[{level}] = {entry:?} is {d:.1} from the no-value colour",
+                    colormap.name()
+                );
+            }
+        }
+        // every colormap entry is painted opaque; the background is transparent
+        assert_eq!(BACKGROUND_RGBA[3], 0);
+    }
+
+    #[test]
+    fn empty_ids_stay_out_of_the_automatic_range() {
+        // ids 1 and 3 have pixels, id 2 has none (a label image that skips an id)
+        let labels = LabelImage::new(crate::Image::new(2, 1, vec![1, 3]).unwrap()).unwrap();
+        let regions = crate::regions(&labels).unwrap();
+        let map =
+            paint_map(&labels, &[f64::NAN, 2.0, 0.0, 4.0], &regions, &ColorScale::default(), false).unwrap();
+        assert_eq!(map.range, Some((2.0, 4.0)));
+    }
+}
