@@ -3,6 +3,7 @@
 //! with real numpy/scipy/matplotlib.
 mod assign;
 mod color;
+mod front_ends;
 mod labeling;
 mod regions;
 mod sim;
