@@ -81,7 +81,7 @@ pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
         npy::read_full(&mut &file, &mut magic).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
     let array = match MaskFormat::sniff(&magic[..got]) {
         Some(MaskFormat::Npy) => read_npy(path, limits)?,
-        Some(_) => {
+        Some(format) => {
             // Compressed images: the decoders need the file in memory (and
             // bound their own output by `limits`).
             if len > limits.max_array_bytes {
@@ -96,7 +96,10 @@ pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
                 ));
             }
             let bytes = std::fs::read(path).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
-            image::read_mask_with_limits(&bytes, &source, limits)?
+            match format {
+                MaskFormat::Png => image::read_png(&bytes, &source, limits)?,
+                _ => image::read_tiff(&bytes, &source, limits)?,
+            }
         }
         None => return Err(Error::new(source, ErrorKind::Header("not a .npy, PNG or TIFF file".into()))),
     };
