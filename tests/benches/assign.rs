@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use cellmap_core::Grid;
 use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len};
-use cellmap_tests::bench;
+use cellmap_tests::bench::{self, Clock};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const SCALE: f32 = 0.2125;
@@ -40,23 +40,32 @@ fn bench(c: &mut Criterion) {
     let mut cells = vec![0u32; POINTS];
     let mut nearest = vec![0u32; width * height];
     let mut scratch = vec![0u32; nearest_cell_scratch_len(width, height)];
-    let mut group = c.benchmark_group(format!("assign {width}x{height}, {n} cells"));
+    let clock = bench::clock_from_env(Clock::Wall);
+    let mut group = c.benchmark_group(clock.group_name(&format!("assign {width}x{height}, {n} cells")));
 
     group.bench_function("nearest_cell_map, radius 10 px", |b| {
-        b.iter(|| nearest_cell_map(black_box(grid), 10.0, &mut nearest, &mut scratch).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || nearest_cell_map(black_box(grid), 10.0, &mut nearest, &mut scratch).unwrap())
+        })
     });
     group.bench_function("assign_points: 1 M f32 points on the labels", |b| {
-        b.iter(|| assign_points(black_box(grid), &xs, &ys, SCALE, &mut cells).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || assign_points(black_box(grid), &xs, &ys, SCALE, &mut cells).unwrap())
+        })
     });
     nearest_cell_map(grid, 10.0, &mut nearest, &mut scratch).expect("valid labels");
     let map = Grid::new(width, height, &nearest[..]).expect("map fits the tile");
     group.bench_function("assign_points: 1 M f32 points on the nearest-cell map", |b| {
-        b.iter(|| assign_points(black_box(map), &xs, &ys, SCALE, &mut cells).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || assign_points(black_box(map), &xs, &ys, SCALE, &mut cells).unwrap())
+        })
     });
     let genes: Vec<u32> = (0..POINTS).map(|i| (i * 7919 % GENES) as u32).collect();
     let mut counts = vec![0u32; (n + 1) * GENES];
     group.bench_function("count_cell_genes: 1 M pairs, 500 genes", |b| {
-        b.iter(|| count_cell_genes(black_box(&cells), &genes, n, GENES, &mut counts).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || count_cell_genes(black_box(&cells), &genes, n, GENES, &mut counts).unwrap())
+        })
     });
     group.finish();
 }

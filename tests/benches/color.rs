@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use cellmap_core::color::{Colormap, Normalization, Range, cell_colors, normalize, paint};
-use cellmap_tests::bench;
+use cellmap_tests::bench::{self, Clock};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Skewed per-cell values with 5 % NaN, deterministic.
@@ -34,41 +34,58 @@ fn bench(c: &mut Criterion) {
     let mut levels = vec![None; n];
     let mut table = vec![0u32; n + 1];
     let mut image = vec![0u32; width * height];
-    let mut group = c.benchmark_group(format!("color {width}x{height}, {n} cells"));
+    let clock = bench::clock_from_env(Clock::Wall);
+    let mut group = c.benchmark_group(clock.group_name(&format!("color {width}x{height}, {n} cells")));
 
     group.bench_function("recolour: min-max + colour table + paint (u32)", |b| {
-        b.iter(|| {
-            normalize(black_box(&values), &minmax, &mut [], &mut levels).unwrap();
-            cell_colors(&levels, Colormap::Viridis, background, no_value, &mut table).unwrap();
-            paint(grid, &table, None, &mut image).unwrap();
+        b.iter_custom(|iters| {
+            clock.time(iters, || {
+                normalize(black_box(&values), &minmax, &mut [], &mut levels).unwrap();
+                cell_colors(&levels, Colormap::Viridis, background, no_value, &mut table).unwrap();
+                paint(grid, &table, None, &mut image).unwrap();
+            })
         })
     });
     group.bench_function("recolour: log1p + 2-98 percentile + colour table + paint with outlines", |b| {
-        b.iter(|| {
-            normalize(black_box(&values), &clipped, &mut scratch, &mut levels).unwrap();
-            cell_colors(&levels, Colormap::Magma, background, no_value, &mut table).unwrap();
-            paint(grid, &table, Some(outline), &mut image).unwrap();
+        b.iter_custom(|iters| {
+            clock.time(iters, || {
+                normalize(black_box(&values), &clipped, &mut scratch, &mut levels).unwrap();
+                cell_colors(&levels, Colormap::Magma, background, no_value, &mut table).unwrap();
+                paint(grid, &table, Some(outline), &mut image).unwrap();
+            })
         })
     });
     group.bench_function("normalize: min-max", |b| {
-        b.iter(|| normalize(black_box(&values), &minmax, &mut [], &mut levels).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || normalize(black_box(&values), &minmax, &mut [], &mut levels).unwrap())
+        })
     });
     group.bench_function("normalize: log1p + 2-98 percentile", |b| {
-        b.iter(|| normalize(black_box(&values), &clipped, &mut scratch, &mut levels).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || normalize(black_box(&values), &clipped, &mut scratch, &mut levels).unwrap())
+        })
     });
     group.bench_function("cell_colors", |b| {
-        b.iter(|| cell_colors(black_box(&levels), Colormap::Turbo, background, no_value, &mut table).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || {
+                cell_colors(black_box(&levels), Colormap::Turbo, background, no_value, &mut table).unwrap()
+            })
+        })
     });
     group.bench_function("paint (u32)", |b| {
-        b.iter(|| paint(black_box(grid), &table, None, &mut image).unwrap())
+        b.iter_custom(|iters| clock.time(iters, || paint(black_box(grid), &table, None, &mut image).unwrap()))
     });
     group.bench_function("paint with outlines (u32)", |b| {
-        b.iter(|| paint(black_box(grid), &table, Some(outline), &mut image).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || paint(black_box(grid), &table, Some(outline), &mut image).unwrap())
+        })
     });
     let rgba_table: Vec<[u8; 4]> = table.iter().map(|p| p.to_ne_bytes()).collect();
     let mut rgba = vec![[0u8; 4]; width * height];
     group.bench_function("paint ([u8; 4])", |b| {
-        b.iter(|| paint(black_box(grid), &rgba_table, None, &mut rgba).unwrap())
+        b.iter_custom(|iters| {
+            clock.time(iters, || paint(black_box(grid), &rgba_table, None, &mut rgba).unwrap())
+        })
     });
     group.finish();
 }

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use cellmap_io::npz::Npz;
 use cellmap_io::transcripts::{self, Options};
-use cellmap_tests::bench;
+use cellmap_tests::bench::{self, Clock};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// 200 k Xenium-style rows (1 in 16 a control probe, qv uniform in 0..40).
@@ -39,24 +39,38 @@ fn xenium_csv() -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("io");
+    let clock = bench::clock_from_env(Clock::Wall);
+    let mut group = c.benchmark_group(clock.group_name("io"));
     group.sample_size(10);
     if let Some(bytes) = bench::read_bytes("owner_4096x4096_s0.npy") {
         group.bench_function("npy_read_64MB_int32", |b| {
-            b.iter(|| cellmap_io::npy::read(black_box(&bytes), "owner.npy").expect("valid npy"))
+            b.iter_custom(|iters| {
+                clock
+                    .time(iters, || cellmap_io::npy::read(black_box(&bytes), "owner.npy").expect("valid npy"))
+            })
         });
-        group.bench_function("memcpy_64MB_peer", |b| b.iter(|| black_box(&bytes).to_vec()));
+        group.bench_function("memcpy_64MB_peer", |b| {
+            b.iter_custom(|iters| clock.time(iters, || black_box(&bytes).to_vec()))
+        });
     }
     if let Some(bytes) = bench::read_bytes("st_1024x1024_s0_g100_d0.01.npz") {
         group.bench_function("npz_csr_g100", |b| {
-            b.iter(|| {
-                Npz::from_bytes(black_box(&bytes), "st.npz").and_then(|mut npz| npz.csr()).expect("valid csr")
+            b.iter_custom(|iters| {
+                clock.time(iters, || {
+                    Npz::from_bytes(black_box(&bytes), "st.npz")
+                        .and_then(|mut npz| npz.csr())
+                        .expect("valid csr")
+                })
             })
         });
     }
     let csv = xenium_csv();
     group.bench_function("transcripts_xenium_200k_rows", |b| {
-        b.iter(|| transcripts::read_bytes(black_box(&csv), "t.csv", &Options::xenium()).expect("valid csv"))
+        b.iter_custom(|iters| {
+            clock.time(iters, || {
+                transcripts::read_bytes(black_box(&csv), "t.csv", &Options::xenium()).expect("valid csv")
+            })
+        })
     });
     group.finish();
 }

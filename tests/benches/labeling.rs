@@ -6,9 +6,8 @@
 //!
 //! On a shared, loaded machine wall time mostly measures the scheduler:
 //! `CELLMAP_BENCH_CLOCK=cpu cargo bench --bench labeling` times thread CPU
-//! time instead (groups `labeling_cpu_<size>`; Unix only; see
-//! `cellmap_tests::bench::Clock`), to be compared with
-//! `bench/peers/labeling.py --clock cpu`.
+//! time instead (groups `labeling_cpu_<size>`; see `cellmap::bench::Clock`),
+//! to be compared with `bench/peers/labeling.py --clock cpu`.
 
 use cellmap_core::{
     Connectivity, Grid, fill_holes, fill_holes_and_label, fill_holes_and_label_scratch_len,
@@ -18,7 +17,7 @@ use cellmap_tests::bench::{self, Clock};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn labeling(c: &mut Criterion) {
-    let clock = Clock::from_env(Clock::Wall);
+    let clock = bench::clock_from_env(Clock::Wall);
     for size in [1024, 4096] {
         let Some(mask) = bench::load_mask(size) else { continue };
         let (width, height, grid) = (mask.width, mask.height, mask.grid());

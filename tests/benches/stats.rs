@@ -7,53 +7,43 @@
 //! Labels come from the 1024² mask, filled and labelled (4-connectivity,
 //! scipy numbering) by `cellmap_core::labeling`. The dense value image is
 //! `(p · 2654435761 mod 1000) / 100` for pixel `p`, as in the peer script.
+//! The CSR kernels run on the matrix in its file's dtypes (`Csr::visit`).
 //!
-//! Times are **CPU time of the benchmark thread** (`CLOCK_THREAD_CPUTIME_ID`,
-//! which includes memory stalls), not wall-clock: the bench machines are
-//! shared, and wall time there mostly measures the scheduler. The peer
-//! script reports `time.thread_time()` for the same reason. Set
-//! `CELLMAP_BENCH_WALL=1` for wall-clock time.
-use std::path::{Path, PathBuf};
+//! Times are **CPU time of the benchmark thread** by default
+//! (`cellmap::bench::Clock::ThreadCpu`, which includes memory stalls), not
+//! wall-clock: the bench machines are shared, and wall time there mostly
+//! measures the scheduler. The peer script reports `time.thread_time()` for
+//! the same reason. `CELLMAP_BENCH_CLOCK=wall` times wall-clock time (groups
+//! without the `_cpu` suffix).
 use std::time::Duration;
 
+use cellmap::bench::{Clock, Stamp};
 use cellmap_core::Grid;
-use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
+use cellmap_core::labeling::Connectivity;
 use cellmap_core::regions::{Region, region_props};
 use cellmap_core::sparse::{
-    Csr, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major, gene_cell_stats,
-    gene_ptr_len, gene_scratch_len,
+    Csr, SparseIndex, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major,
+    gene_cell_stats, gene_ptr_len, gene_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
-use cellmap_io::Limits;
-use cellmap_io::npy::ArrayData;
-use cellmap_io::npz::{IndexArray, ValueArray};
+use cellmap_io::npz::{CsrValue, CsrVisitor};
+use cellmap_tests::bench;
 use criterion::Criterion;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 
-/// CPU time consumed by this thread, in ns: `CLOCK_THREAD_CPUTIME_ID`, the
-/// clock behind Python's `time.thread_time()` (precise, unlike the
-/// tick-granular `/proc/thread-self/schedstat`).
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; the call only writes it.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-/// Criterion measurement: CPU time of the benchmark thread.
-struct ThreadCpuTime;
+/// Criterion measurement on the one benchmark clock.
+struct ClockTime(Clock);
 
 static WALL: WallTime = WallTime;
 
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
+impl Measurement for ClockTime {
+    type Intermediate = Stamp;
     type Value = Duration;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
+    fn start(&self) -> Stamp {
+        self.0.now()
     }
-    fn end(&self, start: u64) -> Duration {
-        Duration::from_nanos(thread_cpu_ns().saturating_sub(start))
+    fn end(&self, start: Stamp) -> Duration {
+        start.elapsed()
     }
     fn add(&self, a: &Duration, b: &Duration) -> Duration {
         *a + *b
@@ -69,59 +59,26 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
-fn data_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
-    target.join("bench-data")
+/// What every group needs: the criterion instance, the clock (for group
+/// names) and the labelled tile.
+struct Tile<'a> {
+    c: &'a mut Criterion<ClockTime>,
+    clock: Clock,
+    labels: Grid<'a, i32>,
+    cells: usize,
 }
 
-/// scipy's `binary_fill_holes` then `ndimage.label` (4-connectivity).
-fn fill_and_label(mask: &[u8], w: usize, h: usize) -> (Vec<i32>, usize) {
-    let mut labels = vec![0i32; w * h];
-    let mut scratch = vec![0u32; fill_holes_and_label_scratch_len(w, h)];
-    let n =
-        fill_holes_and_label(Grid::new(w, h, mask).unwrap(), Connectivity::Four, &mut labels, &mut scratch)
-            .unwrap();
-    (labels, n)
-}
-
-struct CsrData {
-    genes: usize,
-    indptr: Vec<i32>,
-    indices: Vec<i32>,
-    data: Vec<f32>,
-}
-
-/// The bench CSR (int32 indices, float32 data, as `bench/gen_masks.py` writes it).
-fn load_csr(path: &Path) -> CsrData {
-    let csr = cellmap_io::fs::read_csr(path, &Limits::default()).unwrap();
-    match (csr.indptr, csr.indices, csr.data) {
-        (IndexArray::I32(indptr), IndexArray::I32(indices), ValueArray::F32(data)) => {
-            CsrData { genes: csr.shape.1, indptr, indices, data }
-        }
-        _ => panic!("{}: expected int32 indices and float32 data", path.display()),
-    }
-}
-
-fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
-    let dir = data_dir();
-    let mask_path = dir.join("mask_1024x1024_s0.npy");
-    if !mask_path.exists() {
-        eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", mask_path.display());
-        return;
-    }
-    let (shape, data) = cellmap_io::fs::read_npy(&mask_path, &Limits::default()).unwrap().into_parts();
-    let ArrayData::U8(mask) = data else { panic!("{}: expected a uint8 mask", mask_path.display()) };
-    let (h, w) = (shape[0], shape[1]);
-    let (labels, n) = fill_and_label(&mask, w, h);
+fn benches(c: &mut Criterion<ClockTime>, clock: Clock) {
+    let Some(mask) = bench::load_mask(1024) else { return };
+    let tile = mask.fill_and_label(Connectivity::Four);
+    let (w, h, n) = (tile.width, tile.height, tile.cells);
     let values: Vec<f32> = (0..(w * h) as u64).map(|p| ((p * 2_654_435_761) % 1000) as f32 / 100.0).collect();
     eprintln!("bench tile {w}x{h}: {n} cells");
-    let lg = Grid::new(w, h, &labels[..]).unwrap();
+    let lg = tile.grid();
     let vg = Grid::new(w, h, &values[..]).unwrap();
-    let unfilled = Grid::new(w, h, &mask[..]).unwrap();
+    let unfilled = mask.grid();
 
-    let mut group = c.benchmark_group("dense_1024");
+    let mut group = c.benchmark_group(clock.group_name("dense_1024"));
     group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     let (mut counts, mut means) = (vec![0u32; n + 1], vec![0.0; n + 1]);
     group.bench_function("cell_means", |b| {
@@ -138,86 +95,111 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
     group.bench_function("region_props", |b| b.iter(|| region_props(lg, n, &mut regions).unwrap()));
     group.finish();
 
-    let csr_path = dir.join("st_1024x1024_s0_g5100_d0.01.npz");
-    if !csr_path.exists() {
-        eprintln!("{} is missing: run `bash bench/make-data.sh` first; skipping", csr_path.display());
-        return;
+    let Some(csr) = bench::load_csr("st_1024x1024_s0_g5100_d0.01.npz") else { return };
+    eprintln!("CSR: {} nnz, {} genes", csr.nnz(), csr.shape.1);
+    csr.visit(AllGenes(Tile { c: &mut *c, clock, labels: lg, cells: n })).unwrap();
+
+    if let Some(small) = bench::load_csr("st_1024x1024_s0_g100_d0.01.npz") {
+        small.visit(CsrStats(Tile { c, clock, labels: lg, cells: n })).unwrap();
     }
-    let csr = load_csr(&csr_path);
-    let g = csr.genes;
-    eprintln!("CSR: {} nnz, {} genes", csr.data.len(), g);
-    let mut group = c.benchmark_group("csr_5100");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
-    group.bench_function("validate", |b| {
-        b.iter(|| Csr::new(g, &csr.indptr, &csr.indices, &csr.data).unwrap())
-    });
-    let x = Csr::new(g, &csr.indptr, &csr.indices, &csr.data).unwrap();
-    let mut row_sums = vec![0.0; csr_row_sums_len(g)];
-    let mut order = vec![0u32; csr_order_len(w * h, n)];
-    {
-        let (mut counts, mut means) = (vec![0u32; (n + 1) * g], vec![0.0; (n + 1) * g]);
-        group.bench_function("csr_cell_means", |b| {
-            b.iter(|| {
-                csr_cell_means(lg, &x, n, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)
+}
+
+/// Groups `csr_5100` (validation, the all-genes per-cell means, the
+/// gene-major transposition) and `gene_major_5100` (per-cell statistics of
+/// one gene and of a sum of genes from the transposed matrix).
+struct AllGenes<'a>(Tile<'a>);
+
+impl CsrVisitor for AllGenes<'_> {
+    type Output = ();
+    fn visit<I: SparseIndex, V: CsrValue>(self, x: &Csr<'_, I, V>) {
+        let Tile { c, clock, labels: lg, cells: n } = self.0;
+        let (g, pixels) = (x.cols(), lg.len());
+        let mut group = c.benchmark_group(clock.group_name("csr_5100"));
+        group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
+        group.bench_function("validate", |b| {
+            b.iter(|| Csr::new(g, x.indptr(), x.indices(), x.data()).unwrap())
+        });
+        let mut row_sums = vec![0.0; csr_row_sums_len(g)];
+        let mut order = vec![0u32; csr_order_len(pixels, n)];
+        {
+            let (mut counts, mut means) = (vec![0u32; (n + 1) * g], vec![0.0; (n + 1) * g]);
+            group.bench_function("csr_cell_means", |b| {
+                b.iter(|| {
+                    csr_cell_means(
+                        lg,
+                        x,
+                        n,
+                        Options::new(),
+                        &mut counts,
+                        &mut means,
+                        &mut row_sums,
+                        &mut order,
+                    )
                     .unwrap()
+                })
+            });
+            // Cells only, like the peer's indicator product (row 0, the background, stays
+            // empty): the labels themselves are the `within` mask.
+            group.bench_function("csr_cell_means_cells_only", |b| {
+                b.iter(|| {
+                    let cells_only = Options::new().within(lg);
+                    csr_cell_means(lg, x, n, cells_only, &mut counts, &mut means, &mut row_sums, &mut order)
+                        .unwrap()
+                })
+            });
+        }
+        let mut ptr = vec![0usize; gene_ptr_len(g)];
+        let (mut gene_pixels, mut gene_values) = (vec![0u32; x.nnz()], vec![V::default(); x.nnz()]);
+        group.bench_function("csr_to_gene_major", |b| {
+            b.iter(|| {
+                csr_to_gene_major(x, &mut ptr, &mut gene_pixels, &mut gene_values).unwrap();
             })
         });
-        // Cells only, like the peer's indicator product (row 0, the background, stays
-        // empty): the labels themselves are the `within` mask.
-        group.bench_function("csr_cell_means_cells_only", |b| {
+        group.finish();
+
+        let gm = csr_to_gene_major(x, &mut ptr, &mut gene_pixels, &mut gene_values).unwrap();
+        let mut group = c.benchmark_group(clock.group_name("gene_major_5100"));
+        group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+        let mut per_cell = vec![CellStats::EMPTY; n + 1];
+        let layers: Vec<usize> = (0..31).collect();
+        let mut gscratch = vec![0usize; gene_scratch_len(layers.len(), n)];
+        group.bench_function("one_gene", |b| {
             b.iter(|| {
-                let cells_only = Options::new().within(lg);
-                csr_cell_means(lg, &x, n, cells_only, &mut counts, &mut means, &mut row_sums, &mut order)
-                    .unwrap()
+                gene_cell_stats(lg, &gm, &[7], n, Options::new(), &mut per_cell, &mut gscratch).unwrap()
             })
         });
+        group.bench_function("sum_of_genes_0_to_30", |b| {
+            b.iter(|| {
+                gene_cell_stats(lg, &gm, &layers, n, Options::new(), &mut per_cell, &mut gscratch).unwrap()
+            })
+        });
+        group.finish();
     }
-    let mut ptr = vec![0usize; gene_ptr_len(g)];
-    let (mut pixels, mut gene_values) = (vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
-    group.bench_function("csr_to_gene_major", |b| {
-        b.iter(|| {
-            csr_to_gene_major(&x, &mut ptr, &mut pixels, &mut gene_values).unwrap();
-        })
-    });
-    group.finish();
+}
 
-    let gm = csr_to_gene_major(&x, &mut ptr, &mut pixels, &mut gene_values).unwrap();
-    let mut group = c.benchmark_group("gene_major_5100");
-    group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    let mut per_cell = vec![CellStats::EMPTY; n + 1];
-    let layers: Vec<usize> = (0..31).collect();
-    let mut gscratch = vec![0usize; gene_scratch_len(layers.len(), n)];
-    group.bench_function("one_gene", |b| {
-        b.iter(|| gene_cell_stats(lg, &gm, &[7], n, Options::new(), &mut per_cell, &mut gscratch).unwrap())
-    });
-    group.bench_function("sum_of_genes_0_to_30", |b| {
-        b.iter(|| gene_cell_stats(lg, &gm, &layers, n, Options::new(), &mut per_cell, &mut gscratch).unwrap())
-    });
-    group.finish();
+/// Group `csr_100`: every per-cell statistic of every gene of the 100-gene
+/// matrix.
+struct CsrStats<'a>(Tile<'a>);
 
-    let small_path = dir.join("st_1024x1024_s0_g100_d0.01.npz");
-    if let Ok(true) = small_path.try_exists() {
-        let small = load_csr(&small_path);
-        let x = Csr::new(small.genes, &small.indptr, &small.indices, &small.data).unwrap();
-        let mut out = vec![CellStats::EMPTY; (n + 1) * small.genes];
-        let mut row_sums = vec![0.0; csr_row_sums_len(small.genes)];
-        let mut group = c.benchmark_group("csr_100");
+impl CsrVisitor for CsrStats<'_> {
+    type Output = ();
+    fn visit<I: SparseIndex, V: CsrValue>(self, x: &Csr<'_, I, V>) {
+        let Tile { c, clock, labels: lg, cells: n } = self.0;
+        let mut out = vec![CellStats::EMPTY; (n + 1) * x.cols()];
+        let mut row_sums = vec![0.0; csr_row_sums_len(x.cols())];
+        let mut order = vec![0u32; csr_order_len(lg.len(), n)];
+        let mut group = c.benchmark_group(clock.group_name("csr_100"));
         group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
         group.bench_function("csr_cell_stats", |b| {
-            b.iter(|| csr_cell_stats(lg, &x, n, Options::new(), &mut out, &mut row_sums, &mut order).unwrap())
+            b.iter(|| csr_cell_stats(lg, x, n, Options::new(), &mut out, &mut row_sums, &mut order).unwrap())
         });
         group.finish();
     }
 }
 
 fn main() {
-    if std::env::var_os("CELLMAP_BENCH_WALL").is_some() {
-        let mut c = Criterion::default().configure_from_args();
-        benches(&mut c);
-        c.final_summary();
-    } else {
-        let mut c = Criterion::default().with_measurement(ThreadCpuTime).configure_from_args();
-        benches(&mut c);
-        c.final_summary();
-    }
+    let clock = bench::clock_from_env(Clock::ThreadCpu);
+    let mut c = Criterion::default().with_measurement(ClockTime(clock)).configure_from_args();
+    benches(&mut c, clock);
+    c.final_summary();
 }

@@ -1,4 +1,4 @@
 //! Shared helpers: fixture loading for the integration tests (`npy`), input
-//! loading and clocks for the criterion benches (`bench`).
+//! loading and the clock for the criterion benches (`bench`).
 pub mod bench;
 pub mod npy;
