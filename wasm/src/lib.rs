@@ -1,23 +1,27 @@
 //! # cellmap-wasm
 //!
 //! The WebAssembly package of cellmap: per-cell gene maps computed in the
-//! browser tab. A thin layer over `cellmap-core` (the kernels) and
-//! `cellmap-io` (the file decoders): a [`Tile`] owns every buffer (mask,
-//! labels, per-cell values, RGBA pixels) in wasm memory, JS reads them
-//! through zero-copy views, and every export returns `Result<_, JsError>`
-//! with a message a person can act on.
+//! browser tab. JS glue over the `cellmap` pipeline crate, nothing more: a
+//! [`Session`] wraps one `cellmap::Session` (mask or label image, labels,
+//! expression, per-cell values, RGBA pixels, all in wasm memory), JS reads
+//! its buffers through zero-copy views, and every export that can fail
+//! returns `Result<_, JsError>` with the pipeline's one-line message.
+//!
+//! The viewer's menus come from here too ([`stat_options`],
+//! [`colormap_options`], [`connectivity_options`]): JS passes the names
+//! back and Rust parses them, so the two sides never keep their own lists.
 //!
 //! The JS API (camelCase) is documented with a usage example in
 //! `wasm/README.md`. Build with `scripts/build-wasm.sh` (wasm-pack,
 //! `--target web`).
 
-mod decode;
-mod expression;
-mod text;
-mod tile;
+mod session;
 
-pub use tile::Tile;
+use cellmap::{CONNECTIVITIES, Colormap, Connectivity, Stat};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
+
+pub use session::Session;
 
 /// The simulator's cross-target determinism digest (FNV-1a of a fixed
 /// 48×40 tile with seed 2024, as 16 hex digits). It equals
@@ -29,69 +33,98 @@ pub fn reference_digest() -> Result<String, JsError> {
     Ok(format!("{digest:016x}"))
 }
 
-/// Colour maps: 256-entry LUTs equal to matplotlib's.
-#[wasm_bindgen]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Colormap {
-    /// matplotlib `viridis`.
-    Viridis,
-    /// matplotlib `magma`.
-    Magma,
-    /// matplotlib `inferno`.
-    Inferno,
-    /// matplotlib `plasma`.
-    Plasma,
-    /// matplotlib `cividis`.
-    Cividis,
-    /// matplotlib `turbo`.
-    Turbo,
-    /// matplotlib `gray`.
-    Gray,
+/// The per-cell statistics for a menu, in `cellmap::Stat::ALL` order: an
+/// array of `{name, description}` (`{name: "mean", description: "mean of
+/// nonzero values"}`, ...). Pass `name` to `Session.computeValues`.
+#[wasm_bindgen(js_name = statOptions)]
+pub fn stat_options() -> Result<Array, JsError> {
+    Stat::ALL
+        .iter()
+        .map(|stat| {
+            object(&[
+                ("name", JsValue::from_str(stat.name())),
+                ("description", JsValue::from_str(stat.description())),
+            ])
+        })
+        .collect()
 }
 
-/// The per-cell statistic of a gene (or a sum of genes).
-#[wasm_bindgen]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
-    /// Mean over the cell's pixels whose value is neither 0 nor NaN (NaN if none).
-    Mean,
-    /// Sum of the cell's values (0 for an empty cell).
-    Sum,
-    /// Number of the cell's pixels with a value that is neither 0 nor NaN.
-    Count,
-    /// Largest value in the cell (NaN if none).
-    Max,
+/// The colormap names for a menu (`["viridis", "magma", ...]`, matplotlib's
+/// names, in `cellmap::Colormap::ALL` order). Pass one to `Session.paint`
+/// or `colormapLut`.
+#[wasm_bindgen(js_name = colormapOptions)]
+pub fn colormap_options() -> Vec<String> {
+    Colormap::ALL.iter().map(|c| c.name().to_string()).collect()
 }
 
-/// Pixel connectivity of cells when labelling the mask.
-#[wasm_bindgen]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Connectivity {
-    /// Edge neighbours only (scipy's default).
-    Four,
-    /// Edge and corner neighbours.
-    Eight,
+/// The connectivity names for a menu: `["4", "8"]` (4 = edge neighbours,
+/// scipy's default; 8 = edges and corners). Pass one to
+/// `Session.setMaskOptions`.
+#[wasm_bindgen(js_name = connectivityOptions)]
+pub fn connectivity_options() -> Vec<String> {
+    CONNECTIVITIES.iter().map(|(_, name)| name.to_string()).collect()
 }
 
-impl From<Connectivity> for cellmap_core::labeling::Connectivity {
-    fn from(c: Connectivity) -> Self {
-        match c {
-            Connectivity::Four => Self::Four,
-            Connectivity::Eight => Self::Eight,
-        }
+/// The 256 colours of colormap `name` as RGBA bytes (`Uint8Array` of
+/// 1024), for a colour-bar legend.
+#[wasm_bindgen(js_name = colormapLut)]
+pub fn colormap_lut(name: &str) -> Result<Vec<u8>, JsError> {
+    Ok(colormap(name)?.lut().iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect())
+}
+
+/// The RGBA colour `Session.paint` gives cells without a value
+/// (`cellmap::NO_VALUE_RGBA`).
+#[wasm_bindgen(js_name = noValueColor)]
+pub fn no_value_color() -> Vec<u8> {
+    cellmap::NO_VALUE_RGBA.to_vec()
+}
+
+/// The RGBA colour `Session.paint` gives background pixels
+/// (`cellmap::BACKGROUND_RGBA`: transparent).
+#[wasm_bindgen(js_name = backgroundColor)]
+pub fn background_color() -> Vec<u8> {
+    cellmap::BACKGROUND_RGBA.to_vec()
+}
+
+/// The statistic called `name`, or an error listing the known names.
+pub(crate) fn stat(name: &str) -> Result<Stat, JsError> {
+    Stat::from_name(name).ok_or_else(|| unknown("statistic", name, Stat::ALL.map(Stat::name)))
+}
+
+/// The colormap called `name`, or an error listing the known names.
+pub(crate) fn colormap(name: &str) -> Result<Colormap, JsError> {
+    Colormap::from_name(name).ok_or_else(|| unknown("colormap", name, Colormap::ALL.map(Colormap::name)))
+}
+
+/// The connectivity called `name` (`"4"`, `"8"`), or an error listing them.
+pub(crate) fn connectivity(name: &str) -> Result<Connectivity, JsError> {
+    CONNECTIVITIES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|&(c, _)| c)
+        .ok_or_else(|| unknown("connectivity", name, CONNECTIVITIES.map(|(_, n)| n)))
+}
+
+/// The name of `connectivity` (`"4"`, `"8"`).
+pub(crate) fn connectivity_name(connectivity: Connectivity) -> &'static str {
+    CONNECTIVITIES.iter().find(|(c, _)| *c == connectivity).map_or("?", |(_, name)| name)
+}
+
+fn unknown<const N: usize>(what: &str, name: &str, known: [&str; N]) -> JsError {
+    JsError::new(&format!("unknown {what} \"{name}\" (known: {})", known.join(", ")))
+}
+
+/// A plain JS object with these fields.
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsError> {
+    let out = Object::new();
+    for (key, value) in fields {
+        Reflect::set(&out, &JsValue::from_str(key), value)
+            .map_err(|_| JsError::new("could not build a JS object"))?;
     }
+    Ok(out.into())
 }
 
-impl From<Colormap> for cellmap_core::color::Colormap {
-    fn from(c: Colormap) -> Self {
-        match c {
-            Colormap::Viridis => Self::Viridis,
-            Colormap::Magma => Self::Magma,
-            Colormap::Inferno => Self::Inferno,
-            Colormap::Plasma => Self::Plasma,
-            Colormap::Cividis => Self::Cividis,
-            Colormap::Turbo => Self::Turbo,
-            Colormap::Gray => Self::Gray,
-        }
-    }
+/// A pipeline error as a JS `Error` with the same one-line message.
+pub(crate) fn js_error(error: cellmap::Error) -> JsError {
+    JsError::new(&error.to_string())
 }

@@ -1,0 +1,305 @@
+//! [`Session`]: the viewer's state, one `cellmap::Session` held for JS.
+
+use cellmap::{CellImage, ColorScale, Expression, Image, MaskKind, Range, SegmentOptions};
+use wasm_bindgen::prelude::*;
+
+use crate::{connectivity, connectivity_name, js_error, object, stat};
+
+/// One tissue tile in the viewer: the cells (a binary mask, filled and
+/// labelled, or a label image used as is), the expression, the per-cell
+/// values of the shown genes and the painted RGBA pixels, all owned by a
+/// `cellmap::Session` in wasm memory.
+///
+/// Created with `Session.demo(...)`, `Session.fromMask(...)` or
+/// `Session.fromPixels(...)`. Call `free()` in JS when it is no longer
+/// needed.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Session {
+    inner: cellmap::Session,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// The demo tissue (`cellmap::Demo`, made by the simulator
+    /// `cellmap-sim`, the same for the same arguments on every target):
+    /// touching and separate cells, holes, gaps, 20 genes named by the
+    /// simulator's scheme (`sp0_F0`: spatial gene 0 following spatial
+    /// factor 0; `mix1_F2_U0`; `ns0_U1`), then the true factors as 7 more
+    /// genes (`F0`..`F3` spatial, `U0`..`U2` non-spatial; each cell's
+    /// pixels hold the factor's value at the cell). It opens computed on
+    /// its first spatial gene with the sum statistic (`shownGenes`,
+    /// `shownStat`).
+    pub fn demo(seed: u32, width: u32, height: u32) -> Result<Session, JsError> {
+        let inner =
+            cellmap::Session::demo(u64::from(seed), width as usize, height as usize).map_err(js_error)?;
+        Ok(Session { inner })
+    }
+
+    /// A session from a mask or label image file's bytes (`.npy`, PNG or
+    /// TIFF, recognised by content; foreground = nonzero). Whether it is a
+    /// binary mask (filled and labelled with holes filled,
+    /// 4-connectivity) or a label image (used as is, see `isLabelImage`)
+    /// is decided by `cellmap::input`'s rule. `fileName` names the file in
+    /// errors.
+    #[wasm_bindgen(js_name = fromMask)]
+    pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Session, JsError> {
+        let cells = CellImage::from_bytes(bytes, file_name, MaskKind::Auto).map_err(js_error)?;
+        Session::new(cells)
+    }
+
+    /// A session from mask pixels already in memory: `mask` holds
+    /// `width * height` values, row-major, nonzero = cell.
+    #[wasm_bindgen(js_name = fromPixels)]
+    pub fn from_pixels(width: u32, height: u32, mask: &[u8]) -> Result<Session, JsError> {
+        let mask = mask.iter().map(|&v| v != 0).collect();
+        let mask = Image::new(width as usize, height as usize, mask)
+            .map_err(|e| js_error(e.context("fromPixels")))?;
+        Session::new(CellImage::Mask(mask))
+    }
+
+    /// Columns.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.inner.width() as u32
+    }
+
+    /// Rows.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.inner.height() as u32
+    }
+
+    /// Number of cells: labels run `1..=cellCount`, 0 is background.
+    #[wasm_bindgen(getter, js_name = cellCount)]
+    pub fn cell_count(&self) -> u32 {
+        self.inner.n_cells() as u32
+    }
+
+    /// Number of labels that have pixels (fewer than `cellCount` when a
+    /// label image skips ids).
+    #[wasm_bindgen(getter, js_name = cellsWithPixels)]
+    pub fn cells_with_pixels(&self) -> u32 {
+        self.inner.n_cells_with_pixels() as u32
+    }
+
+    /// Whether the cells came from a label image, whose labels are kept
+    /// (`setMaskOptions` changes nothing then).
+    #[wasm_bindgen(getter, js_name = isLabelImage)]
+    pub fn is_label_image(&self) -> bool {
+        self.inner.is_label_image()
+    }
+
+    /// Whether holes are filled before labelling (`setMaskOptions`).
+    #[wasm_bindgen(getter, js_name = fillHoles)]
+    pub fn fill_holes(&self) -> bool {
+        self.inner.segment_options().fill_holes
+    }
+
+    /// The connectivity of labelling, by name: `"4"` or `"8"`
+    /// (`setMaskOptions`).
+    #[wasm_bindgen(getter)]
+    pub fn connectivity(&self) -> String {
+        connectivity_name(self.inner.segment_options().connectivity).to_string()
+    }
+
+    /// Re-fills (`scipy.ndimage.binary_fill_holes`, when `fillHoles`) and
+    /// re-labels (`scipy.ndimage.label` numbering) the mask with
+    /// `connectivityName` (`"4"` or `"8"`, see `connectivityOptions()`) and
+    /// returns the cell count. The region properties follow, and so do the
+    /// per-cell values of the shown genes (call `paint` again). A label
+    /// image keeps its labels: the options are stored, nothing changes.
+    #[wasm_bindgen(js_name = setMaskOptions)]
+    pub fn set_mask_options(&mut self, fill_holes: bool, connectivity_name: &str) -> Result<u32, JsError> {
+        let options = SegmentOptions { fill_holes, connectivity: connectivity(connectivity_name)? };
+        Ok(self.inner.set_segment_options(options).map_err(js_error)? as u32)
+    }
+
+    /// Attaches expression from a file's bytes and returns its gene count:
+    /// a scipy CSR `.npz` of shape `(H·W, G)` (row = `y·W + x`) or a dense
+    /// `.npy` of shape `(H, W)` (one gene) or `(H, W, G)`. Converted to
+    /// gene-major once; gene names reset to `gene 0..G-1`; nothing is shown
+    /// until `computeValues`.
+    #[wasm_bindgen(js_name = attachExpression)]
+    pub fn attach_expression(&mut self, bytes: &[u8], file_name: &str) -> Result<u32, JsError> {
+        let expression = Expression::from_bytes(bytes, file_name, self.inner.height(), self.inner.width())
+            .map_err(js_error)?;
+        Ok(self.inner.attach_expression(&expression).map_err(js_error)? as u32)
+    }
+
+    /// Number of genes (0 without expression).
+    #[wasm_bindgen(getter, js_name = geneCount)]
+    pub fn gene_count(&self) -> u32 {
+        self.inner.n_genes() as u32
+    }
+
+    /// The gene names, in column order.
+    #[wasm_bindgen(js_name = geneNames)]
+    pub fn gene_names(&self) -> Vec<String> {
+        self.inner.gene_names().to_vec()
+    }
+
+    /// Replaces the gene names (one per gene, in column order).
+    #[wasm_bindgen(js_name = setGeneNames)]
+    pub fn set_gene_names(&mut self, names: Vec<String>) -> Result<(), JsError> {
+        self.inner.set_gene_names(names).map_err(js_error)
+    }
+
+    /// Computes the per-cell values of the genes `geneIndices` under the
+    /// statistic `statName` (see `statOptions()`): of one gene, or for
+    /// several the sum over the genes of each gene's per-cell value. Read
+    /// them with `cellValue`, `cellValues`, `cellInfo`; draw them with
+    /// `paint`. Remembered across `setMaskOptions`.
+    #[wasm_bindgen(js_name = computeValues)]
+    pub fn compute_values(&mut self, gene_indices: &[u32], stat_name: &str) -> Result<(), JsError> {
+        let stat = stat(stat_name)?;
+        let genes: Vec<usize> = gene_indices.iter().map(|&g| g as usize).collect();
+        self.inner.compute(&genes, stat).map_err(js_error)
+    }
+
+    /// The gene indices of the last `computeValues` (for the demo: the
+    /// genes it opens on); empty when nothing was computed.
+    #[wasm_bindgen(js_name = shownGenes)]
+    pub fn shown_genes(&self) -> Vec<u32> {
+        self.inner.selection().map_or_else(Vec::new, |(genes, _)| genes.iter().map(|&g| g as u32).collect())
+    }
+
+    /// The statistic name of the last `computeValues`; `undefined` when
+    /// nothing was computed.
+    #[wasm_bindgen(js_name = shownStat)]
+    pub fn shown_stat(&self) -> Option<String> {
+        self.inner.selection().map(|(_, stat)| stat.name().to_string())
+    }
+
+    /// Paints every pixel with its cell's colour into the RGBA buffer
+    /// (`pixelsPtr`) and returns the range used, `Float64Array [lo, hi]`
+    /// (`[NaN, NaN]` when no cell has a value). `colormapName`: see
+    /// `colormapOptions()`. `vmin` and `vmax` both NaN: the automatic range,
+    /// min–max over the cells that have pixels; both finite: a fixed range
+    /// (values outside it clamp). Cells without a value get `noValueColor()`,
+    /// background `backgroundColor()`; `outlines` draws cell borders in
+    /// black.
+    pub fn paint(
+        &mut self,
+        colormap_name: &str,
+        vmin: f64,
+        vmax: f64,
+        outlines: bool,
+    ) -> Result<Vec<f64>, JsError> {
+        let colormap = crate::colormap(colormap_name)?;
+        let range = match (vmin.is_nan(), vmax.is_nan()) {
+            (true, true) => Range::MinMax,
+            (false, false) if vmin.is_finite() && vmax.is_finite() && vmin <= vmax => {
+                Range::Fixed { vmin, vmax }
+            }
+            (false, false) if vmin.is_finite() && vmax.is_finite() => {
+                return Err(JsError::new(&format!("paint: vmin ({vmin}) is larger than vmax ({vmax})")));
+            }
+            (false, false) => {
+                return Err(JsError::new(&format!(
+                    "paint: vmin ({vmin}) and vmax ({vmax}) must be finite numbers"
+                )));
+            }
+            _ => {
+                return Err(JsError::new(&format!(
+                    "paint: pass both vmin and vmax (a fixed range) or both NaN (the automatic range), \
+                     got vmin {vmin} and vmax {vmax}"
+                )));
+            }
+        };
+        let scale = ColorScale { colormap, range, log1p: false };
+        let (lo, hi) = self.inner.paint(&scale, outlines).map_err(js_error)?.unwrap_or((f64::NAN, f64::NAN));
+        Ok(vec![lo, hi])
+    }
+
+    /// Address of the RGBA pixels in `wasm.memory.buffer`:
+    /// `new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen())`.
+    /// Rebuild the view after any call that may allocate.
+    #[wasm_bindgen(js_name = pixelsPtr)]
+    pub fn pixels_ptr(&self) -> *const u8 {
+        self.inner.pixels().as_ptr().cast()
+    }
+
+    /// Length of the RGBA pixels in bytes (`width * height * 4`).
+    #[wasm_bindgen(js_name = pixelsLen)]
+    pub fn pixels_len(&self) -> usize {
+        self.inner.pixels().len() * 4
+    }
+
+    /// Address of the labels (`i32` per pixel, row-major, 0 = background)
+    /// in `wasm.memory.buffer`:
+    /// `new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen())`.
+    #[wasm_bindgen(js_name = labelsPtr)]
+    pub fn labels_ptr(&self) -> *const i32 {
+        self.inner.labels().as_ptr()
+    }
+
+    /// Number of labels (`width * height`).
+    #[wasm_bindgen(js_name = labelsLen)]
+    pub fn labels_len(&self) -> usize {
+        self.inner.labels().len()
+    }
+
+    /// Which cell covers pixel `(row, col)`: its label, or 0 for background
+    /// and outside the image.
+    #[wasm_bindgen(js_name = cellAt)]
+    pub fn cell_at(&self, row: u32, col: u32) -> u32 {
+        self.inner.cell_at(row as usize, col as usize) as u32
+    }
+
+    /// The per-cell value of cell `label` from the last `computeValues`;
+    /// NaN for "no value", for background and for unknown labels.
+    #[wasm_bindgen(js_name = cellValue)]
+    pub fn cell_value(&self, label: u32) -> f64 {
+        match label as usize {
+            0 => f64::NAN,
+            label => self.inner.values().get(label).copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// All per-cell values, by label (a copy; index 0 is NaN).
+    #[wasm_bindgen(js_name = cellValues)]
+    pub fn cell_values(&self) -> Vec<f64> {
+        self.inner.values().to_vec()
+    }
+
+    /// Region properties and value of cell `label` as a plain object
+    /// `{label, area, centroidRow, centroidCol, bboxMinRow, bboxMinCol,
+    /// bboxMaxRow, bboxMaxCol, value}`. The bounding box is end-exclusive,
+    /// as in `regions.csv` and `scipy.ndimage.find_objects`: the cell spans
+    /// rows `bboxMinRow .. bboxMaxRow - 1`. An id without pixels has area
+    /// 0 and NaN centroid and box; `value` is NaN when the cell has none.
+    #[wasm_bindgen(js_name = cellInfo)]
+    pub fn cell_info(&self, label: u32) -> Result<JsValue, JsError> {
+        let region = match self.inner.regions().get(label as usize) {
+            Some(region) if label > 0 => region,
+            _ => {
+                return Err(JsError::new(&format!(
+                    "no cell {label}: labels run from 1 to {} (0 is the background)",
+                    self.inner.n_cells()
+                )));
+            }
+        };
+        let (centroid_row, centroid_col) = region.centroid();
+        let bbox = region.bounding_box();
+        let bound = |f: fn(&cellmap::BoundingBox) -> usize| bbox.as_ref().map_or(f64::NAN, |b| f(b) as f64);
+        let number = JsValue::from_f64;
+        object(&[
+            ("label", number(f64::from(label))),
+            ("area", number(region.area() as f64)),
+            ("centroidRow", number(centroid_row)),
+            ("centroidCol", number(centroid_col)),
+            ("bboxMinRow", number(bound(|b| b.row_start))),
+            ("bboxMinCol", number(bound(|b| b.col_start))),
+            ("bboxMaxRow", number(bound(|b| b.row_end))),
+            ("bboxMaxCol", number(bound(|b| b.col_end))),
+            ("value", number(self.cell_value(label))),
+        ])
+    }
+}
+
+impl Session {
+    fn new(cells: CellImage) -> Result<Session, JsError> {
+        Ok(Session { inner: cellmap::Session::new(cells).map_err(js_error)? })
+    }
+}
