@@ -11,7 +11,7 @@ export class Legend {
     this.noValueSwatch = elements.noValueSwatch;
   }
 
-  /** `rgba` is the colour wasm paints cells without a value with (`Tile.noValueColor()`). */
+  /** `rgba` is the colour wasm paints cells without a value with (`noValueColor()`). */
   setNoValueColour([red, green, blue, alpha]) {
     this.noValueSwatch.style.background = `rgba(${red}, ${green}, ${blue}, ${alpha / 255})`;
   }

@@ -1,7 +1,11 @@
-// cellmap viewer: wires the controls to a cellmap-wasm Tile and draws the tile straight from wasm
-// memory. Everything runs on the main thread: switching a gene on a 1024² tile is a few ms of wasm
-// work, and loading files blocks the page only while wasm decodes them (a status line says so).
-import init, { Tile, Colormap, Stat, Connectivity } from './pkg/cellmap_wasm.js';
+// cellmap viewer: wires the controls to a cellmap-wasm Session and draws its pixels straight from
+// wasm memory. The menus (statistics, colormaps, connectivities) and the palette come from Rust;
+// JS passes the names back. Everything runs on the main thread: switching a gene on a 1024² image
+// is a few ms of wasm work, and loading files blocks the page only while wasm decodes them (a
+// status line says so).
+import init, {
+  Session, colormapLut, colormapOptions, connectivityOptions, noValueColor, statOptions,
+} from './pkg/cellmap_wasm.js';
 import { classifyFiles, readBytes, readGeneNames } from './files.js';
 import { formatBytes, formatCount, formatValue } from './format.js';
 import { GenePicker } from './genes.js';
@@ -33,8 +37,16 @@ const controls = {
 };
 
 let wasm = null;
-let tile = null;
+let session = null;
 let shownGenes = [];
+/** The range the last paint used, [lo, hi] ([NaN, NaN] when no cell has a value). */
+let shownRange = [NaN, NaN];
+/** The parts of the source line: what the cells and the expression came from. */
+let source = { cells: '', expression: '' };
+/** Statistic name -> description (statOptions(), filled at start). */
+const statDescriptions = new Map();
+/** The statistic new expression opens on: the first of statOptions() (Rust lists its default first). */
+let defaultStat = '';
 let renderCount = 0;
 
 const mapView = new MapView(
@@ -93,70 +105,99 @@ function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
+// ---- menus -------------------------------------------------------------------------------------
+
+/** Fills a <select> with `options` ({value, text}). */
+function fillSelect(select, options) {
+  select.replaceChildren(...options.map(({ value, text }) =>
+    Object.assign(document.createElement('option'), { value, textContent: text })));
+}
+
+/** The statistic, colormap and connectivity menus, from the names Rust knows. */
+function fillMenus() {
+  const stats = statOptions();
+  for (const { name, description } of stats) statDescriptions.set(name, description);
+  defaultStat = stats[0].name;
+  fillSelect(controls.stat, stats.map(({ name, description }) => ({ value: name, text: `${name} — ${description}` })));
+  fillSelect(controls.colormap, colormapOptions().map((name) => ({ value: name, text: name })));
+  fillSelect(controls.connectivity, connectivityOptions().map((name) => ({ value: name, text: name })));
+}
+
 // ---- rendering ---------------------------------------------------------------------------------
 
 function maskOptions() {
-  const connectivity = controls.connectivity.value === '8' ? Connectivity.Eight : Connectivity.Four;
-  return [controls.fillHoles.checked, connectivity];
+  return [controls.fillHoles.checked, controls.connectivity.value];
 }
 
 /** Per-cell values for the shown genes, then paint. */
 function computeAndPaint() {
   const started = performance.now();
-  if (tile.geneCount > 0 && shownGenes.length > 0) {
-    tile.computeValues(Uint32Array.from(shownGenes), Stat[controls.stat.value]);
+  if (session.geneCount > 0 && shownGenes.length > 0) {
+    session.computeValues(Uint32Array.from(shownGenes), controls.stat.value);
   }
   paint(started);
 }
 
 /** Paint the current per-cell values with the colour settings and draw them. */
 function paint(started = performance.now()) {
-  const [autoLow, autoHigh] = tile.valueRange();
-  let low = autoLow;
-  let high = autoHigh;
+  const colormap = controls.colormap.value;
+  const outlines = controls.outlines.checked;
+  let range;
   if (controls.autoRange.checked) {
-    controls.vmin.value = Number.isNaN(autoLow) ? '' : String(Number(autoLow.toPrecision(6)));
-    controls.vmax.value = Number.isNaN(autoHigh) ? '' : String(Number(autoHigh.toPrecision(6)));
+    range = session.paint(colormap, NaN, NaN, outlines);
+    controls.vmin.value = Number.isNaN(range[0]) ? '' : String(Number(range[0].toPrecision(6)));
+    controls.vmax.value = Number.isNaN(range[1]) ? '' : String(Number(range[1].toPrecision(6)));
   } else {
-    low = parseBound(controls.vmin, autoLow);
-    high = parseBound(controls.vmax, autoHigh);
-    if (low > high) throw new Error(`vmin (${formatValue(low)}) is larger than vmax (${formatValue(high)})`);
+    let low = parseBound(controls.vmin);
+    let high = parseBound(controls.vmax);
+    if (low === null || high === null) {
+      // a blank bound is the automatic one: paint automatically to learn it
+      const [autoLow, autoHigh] = session.paint(colormap, NaN, NaN, outlines);
+      low ??= autoLow;
+      high ??= autoHigh;
+    }
+    // no cell has a value and a bound is blank: nothing to fix the range to
+    if (Number.isNaN(low) || Number.isNaN(high)) range = session.paint(colormap, NaN, NaN, outlines);
+    else range = session.paint(colormap, low, high, outlines);
   }
-  const colormap = Colormap[controls.colormap.value];
-  tile.paint(colormap, controls.autoRange.checked ? NaN : low, controls.autoRange.checked ? NaN : high,
-    controls.outlines.checked);
+  shownRange = Array.from(range);
   // view on wasm memory, made after the last call that may grow it
-  const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
-  mapView.draw(new ImageData(pixels, tile.width, tile.height));
+  const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen());
+  mapView.draw(new ImageData(pixels, session.width, session.height));
   const elapsed = performance.now() - started;
-  legend.show(tile.colormapLut(colormap), low, high, legendCaption());
+  legend.show(colormapLut(colormap), shownRange[0], shownRange[1], legendCaption());
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
-  setStatus(`${formatCount(tile.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
+  setStatus(`${formatCount(session.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
 }
 
-function parseBound(input, fallback) {
-  if (input.value.trim() === '') return fallback;
+/** The number in a vmin/vmax field, or null when it is blank. */
+function parseBound(input) {
+  if (input.value.trim() === '') return null;
   const value = Number(input.value);
   if (!Number.isFinite(value)) throw new Error(`${input.id} must be a number, got "${input.value}"`);
   return value;
 }
 
 function legendCaption() {
-  if (tile.geneCount === 0) return 'no expression loaded: every cell has no value';
+  if (session.geneCount === 0) return 'no expression loaded: every cell has no value';
   const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
-  const stat = controls.stat.selectedOptions[0].textContent.split(' (')[0];
-  if (shownGenes.length === 1) return `${stat} of ${genes} per cell`;
+  const stat = statDescriptions.get(controls.stat.value);
+  if (shownGenes.length === 1) return `${genes}: ${stat} per cell`;
   // several genes: each gene's per-cell statistic, summed over the genes (the layers summed)
   return `${stat} per cell of each gene, summed: ${genes}`;
 }
 
+function showSource() {
+  controls.source.textContent = [source.cells, source.expression].filter(Boolean).join(' + ');
+}
+
 function describePixel(row, col) {
-  if (!tile) return null;
-  const label = tile.cellAt(row, col);
+  if (!session) return null;
+  const label = session.cellAt(row, col);
   if (label === 0) return `background\nrow ${row}, col ${col}`;
-  const info = tile.cellInfo(label);
-  const valueName = tile.geneCount > 0 ? controls.stat.value.toLowerCase() : 'value';
+  const info = session.cellInfo(label);
+  const valueName = session.geneCount > 0 ? controls.stat.value : 'value';
   return [
     `cell ${info.label}`,
     `area ${formatCount(info.area)} px`,
@@ -172,15 +213,19 @@ function showGenes(genes) {
   computeAndPaint();
 }
 
-/** Makes `next` the shown tile (freeing the previous one), fits it in the view, shows `gene`. */
-function adoptTile(next, source, gene = 0) {
-  if (tile && tile !== next) tile.free();
-  tile = next;
-  controls.source.textContent = source;
-  controls.cellCount.textContent = formatCount(tile.cellCount);
+/**
+ * Makes `next` the shown session (freeing the previous one), fits it in the view, shows `genes`.
+ * `from` is the source line's parts ({cells, expression}).
+ */
+function adoptSession(next, from, genes = [0]) {
+  if (session && session !== next) session.free();
+  session = next;
+  source = { cells: '', expression: '', ...from };
+  showSource();
+  controls.cellCount.textContent = formatCount(session.cellCount);
   showMaskOptionsState();
-  mapView.setImageSize(tile.width, tile.height);
-  adoptGenes(gene);
+  mapView.setImageSize(session.width, session.height);
+  adoptGenes(genes);
 }
 
 /** The note shown under the mask options when they do not apply (made once, here). */
@@ -191,53 +236,56 @@ const labelImageNote = Object.assign(document.createElement('p'), {
   textContent: 'This file is a label image: its cells are used as labelled (touching cells stay ' +
     'apart), so fill holes and connectivity do not apply.',
 });
-controls.connectivity.after(labelImageNote);
+byId('connectivity-hint').after(labelImageNote);
 
 /** A label image keeps its labels: its mask options are disabled, with a note saying why. */
 function showMaskOptionsState() {
-  const labelImage = tile.isLabelImage;
+  const labelImage = session.isLabelImage;
   controls.fillHoles.disabled = labelImage;
   controls.connectivity.disabled = labelImage;
   labelImageNote.hidden = !labelImage;
 }
 
-function adoptGenes(gene = 0) {
-  shownGenes = tile.geneCount > gene ? [gene] : [];
-  genePicker.setGenes(tile.geneCount > 0 ? tile.geneNames() : [], shownGenes);
+function adoptGenes(genes = [0]) {
+  shownGenes = genes.filter((gene) => gene < session.geneCount);
+  genePicker.setGenes(session.geneCount > 0 ? session.geneNames() : [], shownGenes);
   computeAndPaint();
 }
 
 function showDemo() {
-  const demo = Tile.demo(DEMO.seed, DEMO.width, DEMO.height);
+  const demo = Session.demo(DEMO.seed, DEMO.width, DEMO.height);
+  if (session === null) {
+    // the first session's mask options are the defaults (scipy's): the controls start from them
+    controls.fillHoles.checked = demo.fillHoles;
+    controls.connectivity.value = demo.connectivity;
+  }
   demo.setMaskOptions(...maskOptions());
-  // the demo's expression is transcript counts: the sum per cell shows the pattern (the mean of
-  // a cell's nonzero counts is mostly 1)
-  controls.stat.value = 'Sum';
-  // open on a gene with a spatial pattern (the demo's names say each gene's true factors)
-  const spatial = demo.geneNames().findIndex((name) => /spatial factor/.test(name));
-  adoptTile(demo, `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`,
-    Math.max(0, spatial));
+  // open on what Rust chose for the demo: a gene with a spatial pattern, and the statistic that
+  // shows it (its expression is transcript counts: the sum per cell)
+  controls.stat.value = demo.shownStat();
+  const cells = `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`;
+  adoptSession(demo, { cells }, Array.from(demo.shownGenes()));
 }
 
 /**
- * Loads picked or dropped files. A new mask makes a new tile; expression and gene names go onto
- * it (or onto the current tile when no mask is given). Nothing changes if the mask or expression
+ * Loads picked or dropped files. A new mask makes a new session; expression and gene names go onto
+ * it (or onto the current session when no mask is given). Nothing changes if the mask or expression
  * fails; a gene-name file that does not fit is reported and the default names stay.
  */
 async function loadFiles(fileList) {
   const files = classifyFiles([...fileList]);
   if (!files.mask && !files.expression && !files.names) return;
-  if (!files.mask && !tile) throw new Error('load a mask first');
+  if (!files.mask && !session) throw new Error('load a mask first');
   const described = Object.entries(files)
     .filter(([, file]) => file)
     .map(([role, file]) => `${role}: ${file.name} (${formatBytes(file.size)})`);
   setStatus(`Reading ${described.join(', ')}…`);
   await nextFrame();
-  let target = tile;
+  let target = session;
   let created = null;
   try {
     if (files.mask) {
-      created = Tile.fromMask(await readBytes(files.mask), files.mask.name);
+      created = Session.fromMask(await readBytes(files.mask), files.mask.name);
       created.setMaskOptions(...maskOptions());
       target = created;
     }
@@ -248,23 +296,26 @@ async function loadFiles(fileList) {
     throw error;
   }
   clearError();
-  // new expression data opens on the research scripts' statistic (the demo opens on sums)
-  if (files.expression) controls.stat.value = 'Mean';
+  // new expression data opens on the default statistic, the research scripts' mean (the demo
+  // opens on its own choice)
+  if (files.expression) controls.stat.value = defaultStat;
+  const expression = files.expression
+    ? `${files.expression.name} (${formatCount(target.geneCount)} genes)`
+    : '';
   if (created) {
-    const parts = [`${files.mask.name} (${created.width}×${created.height})`];
-    if (files.expression) parts.push(`${files.expression.name} (${formatCount(created.geneCount)} genes)`);
-    adoptTile(created, parts.join(' + '));
+    adoptSession(created, { cells: `${files.mask.name} (${created.width}×${created.height})`, expression });
   } else if (files.expression) {
-    controls.source.textContent = `${controls.source.textContent.split(' + ')[0]} + ${files.expression.name} (${formatCount(tile.geneCount)} genes)`;
+    source.expression = expression;
+    showSource();
     adoptGenes();
   }
   if (files.names) {
     const names = await readGeneNames(files.names);
-    if (names.length !== tile.geneCount) {
-      throw new Error(`${files.names.name} has ${formatCount(names.length)} gene names but the expression has ${formatCount(tile.geneCount)} genes`);
+    if (names.length !== session.geneCount) {
+      throw new Error(`${files.names.name} has ${formatCount(names.length)} gene names but the expression has ${formatCount(session.geneCount)} genes`);
     }
-    tile.setGeneNames(names);
-    genePicker.rename(tile.geneNames());
+    session.setGeneNames(names);
+    genePicker.rename(session.geneNames());
     paint();
   }
 }
@@ -272,7 +323,7 @@ async function loadFiles(fileList) {
 function onMaskOptionsChange() {
   const started = performance.now();
   // wasm recomputes the per-cell values of the shown genes for the new labels
-  const count = tile.setMaskOptions(...maskOptions());
+  const count = session.setMaskOptions(...maskOptions());
   controls.cellCount.textContent = formatCount(count);
   paint(started);
 }
@@ -333,13 +384,20 @@ async function start() {
   wireControls();
   try {
     wasm = await init();
-    legend.setNoValueColour(Tile.noValueColor());
+    fillMenus();
+    legend.setNoValueColour(noValueColor());
     showDemo();
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);
   }
-  // handy for the console, other pages and the tests: the live tile and the wasm exports
-  window.cellmapViewer = { get wasm() { return wasm; }, get tile() { return tile; }, get shownGenes() { return shownGenes.slice(); } };
+  // handy for the console, other pages and the tests: the live session, the wasm exports, the shown
+  // gene indices and the range of the last paint
+  window.cellmapViewer = {
+    get wasm() { return wasm; },
+    get session() { return session; },
+    get shownGenes() { return shownGenes.slice(); },
+    get range() { return shownRange.slice(); },
+  };
   document.body.dataset.ready = 'true';
 }
 

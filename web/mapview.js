@@ -1,6 +1,6 @@
 // The map canvas inside its viewport: zoom and pan by wheel, drag and keyboard; hover reports the
-// image pixel under the pointer. The canvas holds the tile at 1 canvas pixel per image pixel; zoom
-// and pan are a CSS transform, so they never repaint the tile.
+// image pixel under the pointer. The canvas holds the map at 1 canvas pixel per image pixel; zoom
+// and pan are a CSS transform, so they never repaint the map.
 
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 64;
@@ -34,7 +34,7 @@ export class MapView {
     new ResizeObserver(() => this.applyTransform()).observe(viewport);
   }
 
-  /** Sets the image size (a new tile) and fits it in the viewport. */
+  /** Sets the image size (a new session) and fits it in the viewport. */
   setImageSize(width, height) {
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;

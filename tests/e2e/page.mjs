@@ -58,27 +58,27 @@ export function canvasPixels(page) {
 
 /**
  * Checks every cell pixel of the canvas (outlines off) against the colormap LUT for that cell's
- * value, normalised to [low, high] (the auto range when not given): returns counts.
+ * value, normalised to [low, high] (the range of the last paint when not given): returns counts.
  * The LUT index may differ by one from the JS rounding (float order); NaN cells must have the
  * legend's "no value" colour.
  */
 export function checkCellColours(page, colormapName, range = null) {
   return page.evaluate(
     async ({ colormapName, range }) => {
-      const { Colormap, Tile } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      const { tile } = window.cellmapViewer;
-      const noValue = Array.from(Tile.noValueColor());
-      const [low, high] = range ?? Array.from(tile.valueRange());
-      const lut = tile.colormapLut(Colormap[colormapName]);
+      const { colormapLut, noValueColor } = await import(new URL('pkg/cellmap_wasm.js', location.href));
+      const { session } = window.cellmapViewer;
+      const noValue = Array.from(noValueColor());
+      const [low, high] = range ?? window.cellmapViewer.range;
+      const lut = colormapLut(colormapName);
       const canvas = document.getElementById('map');
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       const values = new Map();
       const counts = { cellPixels: 0, wrong: 0, noValuePixels: 0, colours: new Set(), firstWrong: null };
       for (let row = 0; row < canvas.height; row += 1) {
         for (let col = 0; col < canvas.width; col += 1) {
-          const label = tile.cellAt(row, col);
+          const label = session.cellAt(row, col);
           if (label === 0) continue;
-          if (!values.has(label)) values.set(label, tile.cellValue(label));
+          if (!values.has(label)) values.set(label, session.cellValue(label));
           const value = values.get(label);
           const at = (row * canvas.width + col) * 4;
           const rgb = [data[at], data[at + 1], data[at + 2], data[at + 3]];

@@ -54,7 +54,7 @@ async function checkTooltips(page, cells, gene, stat) {
   }
   // and the exact numbers behind the tooltip
   const values = await page.evaluate(
-    (labels) => labels.map((label) => window.cellmapViewer.tile.cellValue(label)),
+    (labels) => labels.map((label) => window.cellmapViewer.session.cellValue(label)),
     cells.map((cell) => cell.label),
   );
   cells.forEach((cell, i) => {
@@ -71,6 +71,20 @@ async function chooseGene(page, name) {
   });
 }
 
+/** The values and texts of a <select>'s options. */
+function selectOptions(page, id) {
+  return page.$$eval(`#${id} option`, (options) => options.map((option) => [option.value, option.textContent]));
+}
+
+/** Calls a free function of the wasm package in the page. */
+function wasmCall(page, name) {
+  return page.evaluate(async (name) => {
+    const pkg = await import(new URL('pkg/cellmap_wasm.js', location.href));
+    const value = pkg[name]();
+    return ArrayBuffer.isView(value) ? Array.from(value) : value;
+  }, name);
+}
+
 describe('demo', () => {
   test('opens straight into the demo with cells in the colormap colours and no errors', async () => {
     const { page, problems, wasmResponse } = await openViewer(browser, server.url);
@@ -78,32 +92,70 @@ describe('demo', () => {
     assert.match(await page.textContent('#source'), /^Demo/);
     const cellCount = Number((await page.textContent('#cell-count')).replaceAll(',', ''));
     assert.ok(cellCount > 50, `demo has ${cellCount} cells`);
-    const colours = await checkCellColours(page, 'Viridis');
+    const colours = await checkCellColours(page, 'viridis');
     assert.equal(colours.wrong, 0, `pixels not in the LUT colour: ${JSON.stringify(colours.firstWrong)}`);
     assert.ok(colours.cellPixels > 10_000 && colours.colours > 10, JSON.stringify(colours));
     const legend = await page.evaluate(() => Array.from(
       document.getElementById('legend-bar').getContext('2d').getImageData(0, 0, 256, 1).data));
     const lut = await page.evaluate(async () => {
-      const { Colormap } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      return Array.from(window.cellmapViewer.tile.colormapLut(Colormap.Viridis));
+      const { colormapLut } = await import(new URL('pkg/cellmap_wasm.js', location.href));
+      return Array.from(colormapLut('viridis'));
     });
     assert.deepEqual(legend, lut, 'the legend bar is the LUT');
-    const [low, high] = await page.evaluate(() => Array.from(window.cellmapViewer.tile.valueRange()));
+    const [low, high] = await page.evaluate(() => window.cellmapViewer.range);
+    assert.ok(low < high, `the automatic range ${low}..${high}`);
     assert.equal(await page.textContent('#legend-min'), formatValue(low));
     assert.equal(await page.textContent('#legend-max'), formatValue(high));
+    assert.equal(await page.inputValue('#vmin'), String(Number(low.toPrecision(6))));
+    assert.equal(await page.inputValue('#vmax'), String(Number(high.toPrecision(6))));
     await screenshot(page, 'demo.png');
     assertNoProblems(problems);
     await page.close();
   });
 
-  test('the true factors of the demo are genes: searching "true spatial" shows factor 0', async () => {
+  test('the menus and the palette come from Rust; the demo opens on what Rust chose', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const stats = await wasmCall(page, 'statOptions');
+    assert.deepEqual(stats.map(({ name }) => name), ['mean', 'sum', 'count', 'min', 'max']);
+    assert.deepEqual(await selectOptions(page, 'stat'),
+      stats.map(({ name, description }) => [name, `${name} — ${description}`]));
+    const colormaps = await wasmCall(page, 'colormapOptions');
+    assert.equal(colormaps.length, 7);
+    assert.deepEqual(await selectOptions(page, 'colormap'), colormaps.map((name) => [name, name]));
+    assert.equal(await page.inputValue('#colormap'), 'viridis');
+    assert.deepEqual(await selectOptions(page, 'connectivity'), [['4', '4'], ['8', '8']]);
+    // scipy's defaults, as the session reports them
+    assert.equal(await page.inputValue('#connectivity'), '4');
+    assert.equal(await page.isChecked('#fill-holes'), true);
+    // the demo's opening gene and statistic are the session's selection
+    const { genes, stat, names } = await page.evaluate(() => {
+      const { session } = window.cellmapViewer;
+      return { genes: Array.from(session.shownGenes()), stat: session.shownStat(), names: session.geneNames() };
+    });
+    assert.equal(stat, 'sum');
+    assert.equal(await page.inputValue('#stat'), 'sum');
+    assert.equal(genes.length, 1);
+    assert.deepEqual(await page.evaluate(() => window.cellmapViewer.shownGenes), genes);
+    assert.match(names[genes[0]], /^sp\d+_F\d+$/, 'a spatial gene of the simulator');
+    assert.equal(await page.textContent('#gene-shown'), names[genes[0]]);
+    const description = stats.find(({ name }) => name === 'sum').description;
+    assert.equal(await page.textContent('#legend-caption'), `${names[genes[0]]}: ${description} per cell`);
+    // the legend's no-value swatch is the colour wasm paints
+    assert.deepEqual(await wasmCall(page, 'noValueColor'), [255, 102, 255, 255]);
+    assert.equal(await page.$eval('#no-value-swatch', (swatch) => getComputedStyle(swatch).backgroundColor),
+      'rgb(255, 102, 255)');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('the true factors of the demo are genes: searching "F0" shows spatial factor 0', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     const before = await canvasPixels(page);
-    await page.selectOption('#stat', 'Mean');
-    await chooseGene(page, 'true spatial');
-    assert.equal(await page.textContent('#gene-shown'), 'true spatial factor 0');
+    await page.selectOption('#stat', 'mean');
+    await chooseGene(page, 'F0');
+    assert.equal(await page.textContent('#gene-shown'), 'F0');
     assert.notDeepEqual(await canvasPixels(page), before, 'the canvas shows the factor');
-    const colours = await checkCellColours(page, 'Viridis');
+    const colours = await checkCellColours(page, 'viridis');
     assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
     assertNoProblems(problems);
     await page.close();
@@ -140,11 +192,11 @@ describe('demo', () => {
     assert.equal(await transform(), start);
     // hovering a cell pixel shows its id, area, centroid and value
     const cell = await page.evaluate(() => {
-      const { tile } = window.cellmapViewer;
-      const info = tile.cellInfo(Math.ceil(tile.cellCount / 2));
+      const { session } = window.cellmapViewer;
+      const info = session.cellInfo(Math.ceil(session.cellCount / 2));
       return { info, row: Math.round(info.centroidRow), col: Math.round(info.centroidCol) };
     });
-    const label = await page.evaluate(({ row, col }) => window.cellmapViewer.tile.cellAt(row, col), cell);
+    const label = await page.evaluate(({ row, col }) => window.cellmapViewer.session.cellAt(row, col), cell);
     assert.ok(label > 0, 'the centroid of a round demo cell lies in the cell');
     const lines = await hoverPixel(page, cell.row, cell.col);
     assert.equal(lines[0], `cell ${label}`);
@@ -167,7 +219,7 @@ describe('fixture files', () => {
       expected.genes,
     );
     await checkTooltips(page, filled4.cells, 0, 'mean');
-    const colours = await checkCellColours(page, 'Viridis');
+    const colours = await checkCellColours(page, 'viridis');
     assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
     assert.ok(colours.noValuePixels > 0, 'a cell without gene 0 is drawn in the no-value colour');
     await screenshot(page, 'fixture-gene0.png');
@@ -175,10 +227,19 @@ describe('fixture files', () => {
     await chooseGene(page, 'CD3');
     assert.equal(await page.textContent('#gene-shown'), 'CD3E');
     await checkTooltips(page, filled4.cells, 1, 'mean');
-    await afterRender(page, () => page.selectOption('#stat', 'Sum'));
+    await afterRender(page, () => page.selectOption('#stat', 'sum'));
     await checkTooltips(page, filled4.cells, 1, 'sum');
-    await afterRender(page, () => page.selectOption('#stat', 'Max'));
+    await afterRender(page, () => page.selectOption('#stat', 'max'));
     await checkTooltips(page, filled4.cells, 1, 'max');
+    // min (scipy's numbers have none): between nothing and the mean, and named in the tooltip
+    await afterRender(page, () => page.selectOption('#stat', 'min'));
+    for (const cell of filled4.cells) {
+      const lines = await hoverPixel(page, ...cell.firstPixel);
+      const min = await page.evaluate((label) => window.cellmapViewer.session.cellValue(label), cell.label);
+      assert.equal(lines[3], `min ${formatValue(min)}`);
+      if (cell.mean[1] === null) assert.ok(Number.isNaN(min), `cell ${cell.label}: no value`);
+      else assert.ok(min > 0 && min <= cell.mean[1] && min <= cell.max[1], `cell ${cell.label}: min ${min}`);
+    }
     assertNoProblems(problems);
     await page.close();
   });
@@ -190,10 +251,10 @@ describe('fixture files', () => {
 
     await chooseGene(page, 'KRT19');
     assert.notDeepEqual(await canvasPixels(page), gene0, 'another gene, other colours');
-    assert.equal((await checkCellColours(page, 'Viridis')).wrong, 0);
+    assert.equal((await checkCellColours(page, 'viridis')).wrong, 0);
 
-    await afterRender(page, () => page.selectOption('#colormap', 'Magma'));
-    const magma = await checkCellColours(page, 'Magma');
+    await afterRender(page, () => page.selectOption('#colormap', 'magma'));
+    const magma = await checkCellColours(page, 'magma');
     assert.equal(magma.wrong, 0, JSON.stringify(magma.firstWrong));
 
     // the ring's hole carries CD3E expression: filled, it counts for the ring cell
@@ -206,7 +267,7 @@ describe('fixture files', () => {
     assert.equal(await page.textContent('#cell-count'), String(unfilled.cellCount));
     assert.equal((await hoverPixel(page, ...holePixel))[0], 'background');
     await checkTooltips(page, unfilled.cells, 1, 'mean');
-    assert.equal((await checkCellColours(page, 'Magma')).wrong, 0);
+    assert.equal((await checkCellColours(page, 'magma')).wrong, 0);
     await afterRender(page, () => page.check('#fill-holes'));
 
     // two squares touching at a corner: one cell with 8-connectivity
@@ -214,7 +275,7 @@ describe('fixture files', () => {
     await afterRender(page, () => page.selectOption('#connectivity', '8'));
     assert.equal(await page.textContent('#cell-count'), String(eight.cellCount));
     const [upper, lower] = await page.evaluate(
-      () => [window.cellmapViewer.tile.cellAt(20, 4), window.cellmapViewer.tile.cellAt(25, 9)]);
+      () => [window.cellmapViewer.session.cellAt(20, 4), window.cellmapViewer.session.cellAt(25, 9)]);
     assert.equal(upper, lower);
     await checkTooltips(page, eight.cells, 1, 'mean');
     await screenshot(page, 'fixture-connectivity8-magma.png');
@@ -233,8 +294,17 @@ describe('fixture files', () => {
     await afterRender(page, () => page.fill('#vmax', '4').then(() => page.press('#vmax', 'Tab')));
     assert.equal(await page.textContent('#legend-min'), '2');
     assert.equal(await page.textContent('#legend-max'), '4');
-    const manual = await checkCellColours(page, 'Magma', [2, 4]);
+    const manual = await checkCellColours(page, 'magma', [2, 4]);
     assert.equal(manual.wrong, 0, JSON.stringify(manual.firstWrong));
+    // vmin above vmax: Rust refuses it, the page says so and keeps the map
+    const kept = await canvasPixels(page);
+    await page.fill('#vmin', '5');
+    await page.press('#vmin', 'Tab');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text'), /vmin \(5\) is larger than vmax \(4\)/);
+    assert.deepEqual(await canvasPixels(page), kept);
+    await page.click('#error-dismiss');
+    await afterRender(page, () => page.fill('#vmin', '2').then(() => page.press('#vmin', 'Tab')));
 
     // sum of two genes
     await page.check('#mode-sum');
@@ -272,7 +342,7 @@ describe('fixture files', () => {
     await afterRender(page, () => page.setInputFiles('#file-input', [fixture('mask.npy')]));
     assert.equal(await page.textContent('#cell-count'), String(setting(true, 4).cellCount));
     assert.match(await page.textContent('#legend-caption'), /no expression loaded/);
-    const colours = await checkCellColours(page, 'Viridis');
+    const colours = await checkCellColours(page, 'viridis');
     assert.equal(colours.wrong, 0, JSON.stringify(colours.firstWrong));
     assert.equal(colours.noValuePixels, colours.cellPixels);
     await screenshot(page, 'fixture-mask-only.png');
@@ -288,7 +358,7 @@ describe('fixture files', () => {
     const labels = await readFile(path.join(ROOT, 'tests/fixtures/wasm/labels_u16.png'));
     await afterRender(page, () =>
       page.setInputFiles('#file-input', [{ name: 'labels_u16.png', mimeType: 'image/png', buffer: labels }]));
-    assert.equal(await page.evaluate(() => window.cellmapViewer.tile.isLabelImage), true);
+    assert.equal(await page.evaluate(() => window.cellmapViewer.session.isLabelImage), true);
     assert.equal(await page.isDisabled('#fill-holes'), true);
     assert.equal(await page.isDisabled('#connectivity'), true);
     assert.match(await page.textContent('#label-image-note'), /label image/);
@@ -309,10 +379,10 @@ describe('fixture files', () => {
     assert.match(await page.textContent('#error-text'), /malformed\.npy/);
     await screenshot(page, 'error-malformed.png');
     assert.match(await page.textContent('#source'), /^Demo/, 'the demo is still shown');
-    await afterRender(page, () => page.selectOption('#colormap', 'Turbo'));
-    assert.equal((await checkCellColours(page, 'Turbo')).wrong, 0);
+    await afterRender(page, () => page.selectOption('#colormap', 'turbo'));
+    assert.equal((await checkCellColours(page, 'turbo')).wrong, 0);
 
-    // the fixture expression has 40·56 rows, the demo tile is larger
+    // the fixture expression has 40·56 rows, the demo image is larger
     await page.click('#error-dismiss');
     await page.setInputFiles('#file-input', [fixture('expression.npz')]);
     await page.waitForSelector('#error:not([hidden])');
