@@ -1,7 +1,7 @@
 // Times the viewer's work in this browser: decoding, fill + label, per-cell stats, painting, and
-// switching the shown gene (computeValues + paint + putImageData), on the 1024² bench tile.
+// switching the shown gene (computeValues + paint + putImageData), on the 1024² bench image.
 // Results go to the table and to window.benchResults; body[data-done] is set at the end.
-import init, { Tile, Colormap, Stat, Connectivity } from '/web/pkg/cellmap_wasm.js';
+import init, { Session } from '/web/pkg/cellmap_wasm.js';
 
 const params = new URLSearchParams(location.search);
 const maskUrl = params.get('mask') ?? '/data/mask_1024x1024_s0.npy';
@@ -72,59 +72,59 @@ let wasm;
 
 async function run() {
   wasm = await init();
-  let tile;
+  let session;
   let maskBytes;
   if (expressionUrl === 'demo') {
-    record('Tile.demo 1024² (simulate tissue + genes)', [time(() => { tile = Tile.demo(0, 1024, 1024); })]);
+    record('Session.demo 1024² (simulate tissue + genes)', [time(() => { session = Session.demo(0, 1024, 1024); })]);
   } else {
     maskBytes = await fetchBytes(maskUrl);
     const expressionBytes = await fetchBytes(expressionUrl);
     facts.expressionMB = +(expressionBytes.length / 2 ** 20).toFixed(1);
-    record('Tile.fromMask (.npy decode + fill + label)', [time(() => { tile = Tile.fromMask(maskBytes, maskUrl); })]);
+    record('Session.fromMask (.npy decode + fill + label)', [time(() => { session = Session.fromMask(maskBytes, maskUrl); })]);
     record('attachExpression (.npz inflate + CSR → gene-major)',
-      [time(() => tile.attachExpression(expressionBytes, expressionUrl))]);
+      [time(() => session.attachExpression(expressionBytes, expressionUrl))]);
   }
-  if (expressionUrl !== 'demo') timeLikeNative(tile, maskBytes);
-  facts.width = tile.width;
-  facts.height = tile.height;
-  facts.genes = tile.geneCount;
-  record('setMaskOptions fill + label, 4-conn', repeat(20, () => tile.setMaskOptions(true, Connectivity.Four)));
-  record('setMaskOptions label only, 4-conn', repeat(20, () => tile.setMaskOptions(false, Connectivity.Four)));
-  record('setMaskOptions fill + label, 8-conn', repeat(20, () => tile.setMaskOptions(true, Connectivity.Eight)));
-  facts.cells = tile.setMaskOptions(true, Connectivity.Four);
+  if (expressionUrl !== 'demo') timeLikeNative(session, maskBytes);
+  facts.width = session.width;
+  facts.height = session.height;
+  facts.genes = session.geneCount;
+  record('setMaskOptions fill + label, 4-conn', repeat(20, () => session.setMaskOptions(true, '4')));
+  record('setMaskOptions label only, 4-conn', repeat(20, () => session.setMaskOptions(false, '4')));
+  record('setMaskOptions fill + label, 8-conn', repeat(20, () => session.setMaskOptions(true, '8')));
+  facts.cells = session.setMaskOptions(true, '4');
 
-  const genes = geneSequence(switches, tile.geneCount);
+  const genes = geneSequence(switches, session.geneCount);
   const one = new Uint32Array(1);
   const batch = 10;
   const batches = Math.max(1, Math.floor(switches / batch));
   record(`computeValues mean, one gene (batches of ${batch})`, repeatBatched(batches, batch, (run) => {
     one[0] = genes[run];
-    tile.computeValues(one, Stat.Mean);
+    session.computeValues(one, 'mean');
   }));
   record(`computeValues max, one gene (batches of ${batch})`, repeatBatched(batches, batch, (run) => {
     one[0] = genes[run];
-    tile.computeValues(one, Stat.Max);
+    session.computeValues(one, 'max');
   }));
   const ten = Uint32Array.from(genes.slice(0, 10));
-  record('computeValues mean, sum of 10 genes', repeat(20, () => tile.computeValues(ten, Stat.Mean)));
-  record('paint (normalise + colour, auto range)', repeat(switches, () => tile.paint(Colormap.Viridis, NaN, NaN, false)));
-  record('paint with outlines', repeat(50, () => tile.paint(Colormap.Viridis, NaN, NaN, true)));
+  record('computeValues mean, sum of 10 genes', repeat(20, () => session.computeValues(ten, 'mean')));
+  record('paint (normalise + colour, auto range)', repeat(switches, () => session.paint('viridis', NaN, NaN, false)));
+  record('paint with outlines', repeat(50, () => session.paint('viridis', NaN, NaN, true)));
 
   const canvas = document.getElementById('map');
-  canvas.width = tile.width;
-  canvas.height = tile.height;
+  canvas.width = session.width;
+  canvas.height = session.height;
   const context = canvas.getContext('2d');
   const draw = () => {
-    const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
-    context.putImageData(new ImageData(pixels, tile.width, tile.height), 0, 0);
+    const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen());
+    context.putImageData(new ImageData(pixels, session.width, session.height), 0, 0);
   };
   record('putImageData from wasm memory', repeat(50, draw));
 
   // the viewer's gene switch, end to end on the main thread
   const switchSamples = repeat(switches, (run) => {
     one[0] = genes[run];
-    tile.computeValues(one, Stat.Mean);
-    tile.paint(Colormap.Viridis, NaN, NaN, false);
+    session.computeValues(one, 'mean');
+    session.paint('viridis', NaN, NaN, false);
     draw();
   });
   record('gene switch: computeValues + paint + putImageData', switchSamples);
@@ -133,18 +133,18 @@ async function run() {
   for (let run = 0; run < Math.min(60, switches); run += 1) {
     const started = performance.now();
     one[0] = genes[run];
-    tile.computeValues(one, Stat.Mean);
-    tile.paint(Colormap.Viridis, NaN, NaN, false);
+    session.computeValues(one, 'mean');
+    session.paint('viridis', NaN, NaN, false);
     draw();
     await new Promise((resolve) => requestAnimationFrame(resolve));
     frameSamples.push(performance.now() - started);
   }
   record('gene switch to next animation frame', frameSamples);
   record('cellAt (batches of 10,000)', repeatBatched(20, 10_000, (i) =>
-    tile.cellAt((i * 7) % tile.height, (i * 13) % tile.width)));
-  record('cellInfo (batches of 100)', repeatBatched(20, 100, (i) => tile.cellInfo(1 + (i % tile.cellCount))));
-  tile.free();
-  if (largeMaskUrl) await timeLargeTile(largeMaskUrl);
+    session.cellAt((i * 7) % session.height, (i * 13) % session.width)));
+  record('cellInfo (batches of 100)', repeatBatched(20, 100, (i) => session.cellInfo(1 + (i % session.cellCount))));
+  session.free();
+  if (largeMaskUrl) await timeLargeMask(largeMaskUrl);
   facts.wasmMemoryMB = +(wasm.memory.buffer.byteLength / 2 ** 20).toFixed(1);
   facts.crossOriginIsolated = window.crossOriginIsolated;
   facts.userAgent = navigator.userAgent;
@@ -159,45 +159,45 @@ function minMs(repeats, action) {
  * The native peer's measurements (wasm/examples/native_timing.rs) on the same calls, the same
  * genes and the same repeat counts, so the two outputs compare line by line.
  */
-function timeLikeNative(tile, maskBytes) {
+function timeLikeNative(session, maskBytes) {
   const line = (text) => nativeComparable.push(text);
-  line(`fromMask (decode + fill + label + regions): ${minMs(10, () => Tile.fromMask(maskBytes, 'mask.npy').free()).toFixed(2)} ms`);
-  line(`setMaskOptions(true, Four): ${minMs(10, () => tile.setMaskOptions(true, Connectivity.Four)).toFixed(2)} ms`);
-  line(`setMaskOptions(false, Eight): ${minMs(10, () => tile.setMaskOptions(false, Connectivity.Eight)).toFixed(2)} ms`);
-  tile.setMaskOptions(true, Connectivity.Four);
-  const genes = tile.geneCount;
+  line(`fromMask (decode + fill + label + regions): ${minMs(10, () => Session.fromMask(maskBytes, 'mask.npy').free()).toFixed(2)} ms`);
+  line(`setMaskOptions(true, "4"): ${minMs(10, () => session.setMaskOptions(true, '4')).toFixed(2)} ms`);
+  line(`setMaskOptions(false, "8"): ${minMs(10, () => session.setMaskOptions(false, '8')).toFixed(2)} ms`);
+  session.setMaskOptions(true, '4');
+  const genes = session.geneCount;
   const step = Math.max(1, Math.floor(genes / 50));
   let compute = Infinity;
   let paint = Infinity;
   for (let gene = 0; gene < genes; gene += step) {
     const picked = Uint32Array.of(gene);
-    compute = Math.min(compute, minMs(3, () => tile.computeValues(picked, Stat.Mean)));
-    paint = Math.min(paint, minMs(3, () => tile.paint(Colormap.Viridis, NaN, NaN, false)));
+    compute = Math.min(compute, minMs(3, () => session.computeValues(picked, 'mean')));
+    paint = Math.min(paint, minMs(3, () => session.paint('viridis', NaN, NaN, false)));
   }
-  const outlined = minMs(10, () => tile.paint(Colormap.Viridis, NaN, NaN, true));
+  const outlined = minMs(10, () => session.paint('viridis', NaN, NaN, true));
   const five = Uint32Array.of(3, 4, 5, 6, 7);
-  const sum5 = minMs(10, () => tile.computeValues(five, Stat.Sum));
-  line(`${genes} genes: computeValues(1 gene, Mean) ${compute.toFixed(3)} ms, paint ${paint.toFixed(3)} ms, ` +
-    `paint with outlines ${outlined.toFixed(3)} ms, computeValues(5 genes, Sum) ${sum5.toFixed(3)} ms`);
+  const sum5 = minMs(10, () => session.computeValues(five, 'sum'));
+  line(`${genes} genes: computeValues(1 gene, mean) ${compute.toFixed(3)} ms, paint ${paint.toFixed(3)} ms, ` +
+    `paint with outlines ${outlined.toFixed(3)} ms, computeValues(5 genes, sum) ${sum5.toFixed(3)} ms`);
 }
 
-/** The mask-only work on a large tile (4096²): decode, fill + label, paint, draw. */
-async function timeLargeTile(url) {
+/** The mask-only work on a large mask (4096²): decode, fill + label, paint, draw. */
+async function timeLargeMask(url) {
   const bytes = await fetchBytes(url);
-  let tile;
-  record('large tile: Tile.fromMask (.npy decode + fill + label)', [time(() => { tile = Tile.fromMask(bytes, url); })]);
-  facts.largeTile = `${tile.width}×${tile.height}, ${tile.cellCount} cells`;
-  record('large tile: setMaskOptions fill + label, 4-conn', repeat(5, () => tile.setMaskOptions(true, Connectivity.Four)));
-  record('large tile: paint (no expression: no-value colour)', repeat(5, () => tile.paint(Colormap.Viridis, NaN, NaN, false)));
+  let session;
+  record('large mask: Session.fromMask (.npy decode + fill + label)', [time(() => { session = Session.fromMask(bytes, url); })]);
+  facts.largeMask = `${session.width}×${session.height}, ${session.cellCount} cells`;
+  record('large mask: setMaskOptions fill + label, 4-conn', repeat(5, () => session.setMaskOptions(true, '4')));
+  record('large mask: paint (no expression: no-value colour)', repeat(5, () => session.paint('viridis', NaN, NaN, false)));
   const canvas = document.createElement('canvas');
-  canvas.width = tile.width;
-  canvas.height = tile.height;
+  canvas.width = session.width;
+  canvas.height = session.height;
   const context = canvas.getContext('2d');
-  record('large tile: putImageData from wasm memory', repeat(5, () => {
-    const pixels = new Uint8ClampedArray(wasm.memory.buffer, tile.pixelsPtr(), tile.pixelsLen());
-    context.putImageData(new ImageData(pixels, tile.width, tile.height), 0, 0);
+  record('large mask: putImageData from wasm memory', repeat(5, () => {
+    const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen());
+    context.putImageData(new ImageData(pixels, session.width, session.height), 0, 0);
   }));
-  tile.free();
+  session.free();
 }
 
 run()

@@ -30,7 +30,7 @@ if (!existsSync(path.join(ROOT, 'web/pkg/cellmap_wasm.js'))) {
 }
 const useDemo = options.demo || !existsSync(path.join(options.data, 'st_1024x1024_s0_g5100_d0.01.npz'));
 if (useDemo && !options.demo) {
-  console.log(`no bench data in ${options.data} (run: bash bench/make-data.sh); timing the built-in demo tile`);
+  console.log(`no bench data in ${options.data} (run: bash bench/make-data.sh); timing the built-in demo tissue`);
 }
 
 const server = await startServer({ '/': ROOT, '/data/': options.data });
@@ -44,9 +44,9 @@ try {
   await page.goto(`${server.url}bench/browser/index.html?${query}`);
   await page.waitForSelector('body[data-done]', { timeout: 600_000 });
   const { results, facts, nativeComparable } = await page.evaluate(() => window.benchResults);
-  console.log(`tile ${facts.width}×${facts.height}, ${facts.cells} cells, ${facts.genes} genes` +
+  console.log(`image ${facts.width}×${facts.height}, ${facts.cells} cells, ${facts.genes} genes` +
     (facts.expressionMB ? `, expression file ${facts.expressionMB} MB` : '') +
-    (facts.largeTile ? `; large tile ${facts.largeTile}` : '') +
+    (facts.largeMask ? `; large mask ${facts.largeMask}` : '') +
     `; wasm memory ${facts.wasmMemoryMB} MB`);
   console.log(`${facts.userAgent}; timer ${facts.crossOriginIsolated ? '5 µs (cross-origin isolated)' : '100 µs'} steps`);
   const width = Math.max(...results.map((row) => row.step.length));
