@@ -30,12 +30,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         report.clock.name(),
         report.repeats
     );
-    text += &format!("{:<12} {:>10}", "kernel", "ms");
+    let width = report.results.iter().map(|t| t.kernel.len()).max().unwrap_or(0).max(12);
+    text += &format!("{:<width$} {:>10}", "kernel", "ms");
     for unit in Unit::ALL {
         text += &format!(" {:>10}", unit.label());
     }
     for t in &report.results {
-        text += &format!("\n{:<12} {:>10.3}", t.kernel, t.ms);
+        text += &format!("\n{:<width$} {:>10.3}", t.kernel, t.ms);
         for unit in Unit::ALL {
             let rate = if t.unit == unit { format!("{:.1}", t.rate) } else { "-".to_string() };
             text += &format!(" {rate:>10}");
