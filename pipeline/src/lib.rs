@@ -53,6 +53,8 @@
 //!
 //! * `fs` (default) — readers by file path (`std::fs`); without it only the
 //!   bytes-in readers remain (the wasm viewer).
+//! * `bench` — [`bench`]: the one benchmark clock (wall or thread CPU time),
+//!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
