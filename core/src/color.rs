@@ -189,12 +189,6 @@ pub enum Range {
 
 /// How per-cell values become levels 0..=255.
 ///
-/// ```
-/// use cellmap_core::color::{Normalization, Range};
-/// let n = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
-/// assert_eq!(n.scratch_len(2_500), 2_500);
-/// assert_eq!(Normalization::default().scratch_len(2_500), 0);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Normalization {
@@ -207,15 +201,31 @@ pub struct Normalization {
     pub log1p: bool,
 }
 
-impl Normalization {
-    /// `f64` scratch elements [`normalize`] and [`value_range`] need for
-    /// `n_values` values: `n_values` for a percentile range, else 0.
-    pub const fn scratch_len(&self, n_values: usize) -> usize {
-        match self.range {
-            Range::Percentile { .. } => n_values,
-            _ => 0,
-        }
+/// `f64` scratch elements [`normalize`] (and [`value_range`], which needs
+/// the same) takes for `n_values` values under `normalization`: `n_values`
+/// for a percentile range, else 0.
+///
+/// ```
+/// use cellmap_core::color::{normalize_scratch_len, Normalization, Range};
+/// let n = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
+/// assert_eq!(normalize_scratch_len(&n, 2_500), 2_500);
+/// assert_eq!(normalize_scratch_len(&Normalization::default(), 2_500), 0);
+/// ```
+pub const fn normalize_scratch_len(normalization: &Normalization, n_values: usize) -> usize {
+    match normalization.range {
+        Range::Percentile { .. } => n_values,
+        _ => 0,
     }
+}
+
+/// `f64` scratch elements [`percentile`] takes for `n_values` values: one
+/// per value.
+///
+/// ```
+/// assert_eq!(cellmap_core::color::percentile_scratch_len(6), 6);
+/// ```
+pub const fn percentile_scratch_len(n_values: usize) -> usize {
+    n_values
 }
 
 /// `ln(1 + v)` when `log1p`, else `v`.
@@ -228,7 +238,8 @@ fn transform(v: f64, log1p: bool) -> f64 {
 /// `np.percentile(v[np.isfinite(v)], p)` computes it (method `"linear"`:
 /// index `(n − 1) · p/100`, then numpy's two-sided interpolation), or
 /// `None` when no value is finite. O(n) by selection in `scratch`
-/// (`≥ values.len()` elements; its contents are overwritten).
+/// ([`percentile_scratch_len`]`(values.len())` elements; its contents are
+/// overwritten).
 ///
 /// Errors: `p` outside `0..=100` or NaN ([`Error::InvalidArgument`]),
 /// `scratch` too short ([`Error::BufferTooSmall`]).
@@ -244,7 +255,7 @@ fn transform(v: f64, log1p: bool) -> f64 {
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 pub fn percentile(values: &[f64], p: f64, scratch: &mut [f64]) -> Result<Option<f64>, Error> {
-    ensure_len("scratch", scratch, values.len())?;
+    ensure_len("scratch", scratch, percentile_scratch_len(values.len()))?;
     check_percentile(p)?;
     let n = copy_finite(values, false, scratch);
     Ok(percentile_of_finite(&mut scratch[..n], p))
@@ -294,7 +305,7 @@ fn percentile_of_finite(sample: &mut [f64], p: f64) -> Option<f64> {
 /// The normalisation range `(lo, hi)` of `values` under `normalization`, in
 /// transformed units (after `log1p` if set), or `None` when no value is
 /// finite (then every level is 0, see [`levels`]). `scratch` needs
-/// [`Normalization::scratch_len`] elements.
+/// [`normalize_scratch_len`]`(normalization, values.len())` elements.
 ///
 /// Errors: fixed bounds not finite (also after `log1p`) or `vmin > vmax`,
 /// percentiles outside `0..=100` or `low > high`
@@ -337,7 +348,7 @@ pub fn value_range(
             Ok(Some((lo, hi)))
         }
         Range::Percentile { low, high } => {
-            ensure_len("scratch", scratch, values.len())?;
+            ensure_len("scratch", scratch, normalize_scratch_len(normalization, values.len()))?;
             check_percentile(low)?;
             check_percentile(high)?;
             if low > high {
@@ -394,7 +405,8 @@ pub fn levels(values: &[f64], lo: f64, hi: f64, log1p: bool, out: &mut [Option<u
 
 /// [`value_range`] then [`levels`]: normalises per-cell `values` into `out`
 /// and returns the range used (`None` when no value is finite; then every
-/// non-NaN value gets level 0).
+/// non-NaN value gets level 0). `scratch` needs
+/// [`normalize_scratch_len`]`(normalization, values.len())` elements.
 ///
 /// ```
 /// use cellmap_core::color::{normalize, Normalization, Range};

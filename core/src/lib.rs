@@ -23,8 +23,32 @@
 //! * Foreground is any nonzero mask value ([`MaskValue`]); labels are
 //!   `0` for background and `1..=N` for cells ([`Label`]).
 //! * Every kernel returns `Result<_, Error>`; buffer sizes are checked
-//!   before anything is written, and `const fn` helpers tell how large
-//!   each scratch buffer must be.
+//!   before anything is written.
+//!
+//! ### Buffer sizes
+//!
+//! One rule names every size helper; all are `const fn`s (usable in array
+//! lengths), take sizes only (never data), and saturate at `usize::MAX` for
+//! impossible sizes, which then fail the kernel's length check:
+//!
+//! * a kernel `foo` that takes one scratch buffer has
+//!   `pub const fn foo_scratch_len(..) -> usize` next to it, e.g.
+//!   [`label_scratch_len`]`(width, height)`,
+//!   [`color::normalize_scratch_len`]`(&normalization, n_values)`;
+//! * a kernel `foo` that takes several scratch buffers has a `FooScratch`
+//!   struct whose `const fn new(..)` gives one length per buffer, in fields
+//!   named like the kernel's parameters, e.g.
+//!   [`sparse::CsrCellStatsScratch`]`::new(n_pixels, n_cells, n_genes)`
+//!   `.row_sums` / `.order`;
+//! * kernels that take the same scratch share one helper, named after one
+//!   of them, and their docs say so ([`sparse::csr_cell_means`] uses
+//!   [`sparse::CsrCellStatsScratch`], [`color::value_range`] uses
+//!   [`color::normalize_scratch_len`]);
+//! * outputs: per-label tables hold [`stats::table_len`]`(n_cells)`
+//!   entries, per-label × gene tables
+//!   [`stats::cell_gene_table_len`]`(n_cells, n_genes)`; other outputs are
+//!   as long as an input (`width * height`, `values.len()`, ...) or have a
+//!   helper named after the buffer ([`sparse::gene_ptr_len`]).
 //!
 //! # Crate features
 //!

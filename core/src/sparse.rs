@@ -194,26 +194,32 @@ impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
     }
 }
 
-/// Length of the `row_sums` scratch of [`csr_cell_stats`] and
-/// [`csr_cell_means`]: one `f64` per gene (rows with unsorted or duplicate
-/// column indices are summed there).
+/// The scratch buffers of [`csr_cell_stats`] (and [`csr_cell_means`], which
+/// needs the same): their lengths for an image of `n_pixels` pixels,
+/// `n_cells` cells and `n_genes` genes. Lengths saturate at `usize::MAX`
+/// for impossible sizes.
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::csr_row_sums_len(5100), 5100);
+/// use cellmap_core::sparse::CsrCellStatsScratch;
+/// let scratch = CsrCellStatsScratch::new(1024 * 1024, 2487, 5100);
+/// assert_eq!(scratch.row_sums, 5100); // one f64 per gene
+/// assert_eq!(scratch.order, 1024 * 1024 + 2489); // one u32 per pixel, n_cells + 2 offsets
 /// ```
-pub const fn csr_row_sums_len(n_genes: usize) -> usize {
-    n_genes
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsrCellStatsScratch {
+    /// `f64` elements of `row_sums`: one per gene (rows with unsorted or
+    /// duplicate column indices are summed there).
+    pub row_sums: usize,
+    /// `u32` elements of `order`: the pixels grouped by cell (one per pixel)
+    /// and where each cell's group starts (`n_cells + 2` offsets).
+    pub order: usize,
 }
 
-/// Length of the `order` scratch of [`csr_cell_stats`] and
-/// [`csr_cell_means`]: the pixels grouped by cell (one `u32` per pixel) and
-/// where each cell's group starts (`n_cells + 2` offsets).
-///
-/// ```
-/// assert_eq!(cellmap_core::sparse::csr_order_len(1024 * 1024, 2487), 1024 * 1024 + 2489);
-/// ```
-pub const fn csr_order_len(n_pixels: usize, n_cells: usize) -> usize {
-    n_pixels.saturating_add(n_cells).saturating_add(2)
+impl CsrCellStatsScratch {
+    /// The scratch lengths for `n_pixels` pixels, `n_cells` cells, `n_genes` genes.
+    pub const fn new(n_pixels: usize, n_cells: usize, n_genes: usize) -> Self {
+        Self { row_sums: n_genes, order: n_pixels.saturating_add(n_cells).saturating_add(2) }
+    }
 }
 
 /// Number of entries of a `(n_cells + 1) × n_genes` table, checked.
@@ -369,8 +375,9 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
     options.within.check_shape(labels.width(), labels.height())?;
     check_countable(labels.len())?;
     let len = checked_cell_gene_len(n_cells, x.cols())?;
-    ensure_len("row_sums", row_sums, csr_row_sums_len(x.cols()))?;
-    ensure_len("order", order, csr_order_len(labels.len(), n_cells))?;
+    let needed = CsrCellStatsScratch::new(labels.len(), n_cells, x.cols());
+    ensure_len("row_sums", row_sums, needed.row_sums)?;
+    ensure_len("order", order, needed.order)?;
     Ok(len)
 }
 
@@ -379,9 +386,9 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `out[label * n_genes + gene]` receives the statistics of that cell and
 /// gene (row 0: background); `out` must hold `(n_cells + 1) × n_genes`
-/// entries and is overwritten. Scratch (any content):
-/// `row_sums` needs [`csr_row_sums_len(n_genes)`](csr_row_sums_len) and
-/// `order` [`csr_order_len(n_pixels, n_cells)`](csr_order_len) entries.
+/// entries ([`cell_gene_table_len`](crate::stats::cell_gene_table_len)) and is
+/// overwritten. Scratch (any content): `row_sums` and `order` need the
+/// lengths of [`CsrCellStatsScratch::new(n_pixels, n_cells, n_genes)`](CsrCellStatsScratch).
 /// `x.rows()` must equal the number of pixels ([`Error::InvalidSparse`]
 /// otherwise); labels must be in `0..=n_cells` (checked before any output
 /// is written).
@@ -392,7 +399,7 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// other rows are summed per column in `row_sums` first.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_stats, csr_order_len, Csr}, stats::{CellStats, Options}};
+/// use cellmap_core::{Grid, sparse::{csr_cell_stats, Csr, CsrCellStatsScratch}, stats::{CellStats, Options}};
 /// // labels      X (pixel × 2 genes; pixel 1 stores gene 0 twice: 1 + 2 = 3)
 /// // 1 1 .       pixel 0: g0 = 5
 /// //             pixel 1: g0 = 1, g1 = 4, g0 = 2
@@ -400,7 +407,7 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// let labels = Grid::new(3, 1, &[1u8, 1, 0])?;
 /// let x = Csr::new(2, &[0i32, 1, 4, 5], &[0, 0, 1, 0, 1], &[5.0f32, 1.0, 4.0, 2.0, 7.0])?;
 /// let mut out = [CellStats::EMPTY; 4]; // (1 cell + background) × 2 genes
-/// let (mut row_sums, mut order) = ([0.0; 2], [0u32; csr_order_len(3, 1)]);
+/// let (mut row_sums, mut order) = ([0.0; 2], [0u32; CsrCellStatsScratch::new(3, 1, 2).order]);
 /// csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order)?;
 /// let g0 = out[1 * 2 + 0];
 /// assert_eq!((g0.count(), g0.mean(), g0.min(), g0.max()), (2, 4.0, 3.0, 5.0));
@@ -444,12 +451,12 @@ pub fn csr_cell_stats<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
 /// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`].
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_means, csr_order_len, Csr}, stats::Options};
+/// use cellmap_core::{Grid, sparse::{csr_cell_means, Csr, CsrCellStatsScratch}, stats::Options};
 /// // labels: 1 1 2      gene 0 per pixel: 2 . 6  (stored explicitly as 2, 0, 6)
 /// let labels = Grid::new(3, 1, &[1i32, 1, 2])?;
 /// let x = Csr::new(1, &[0i64, 1, 2, 3], &[0, 0, 0], &[2.0f64, 0.0, 6.0])?;
 /// let (mut counts, mut means) = ([0u32; 3], [0.0; 3]);
-/// let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(3, 2)]);
+/// let (mut row_sums, mut order) = ([0.0; 1], [0u32; CsrCellStatsScratch::new(3, 2, 1).order]);
 /// csr_cell_means(labels, &x, 2, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)?;
 /// assert_eq!((counts[1], means[1], means[2]), (1, 2.0, 6.0)); // the zero does not count
 /// let keep = Options::new().keep_zeros();
@@ -644,9 +651,9 @@ pub fn csr_to_gene_major<'a, I: SparseIndex, V: SparseValue>(
 /// and a heap slot per selected gene plus one pixel counter per label.
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::gene_scratch_len(3, 2487), 2 * 3 + 2488);
+/// assert_eq!(cellmap_core::sparse::gene_cell_stats_scratch_len(3, 2487), 2 * 3 + 2488);
 /// ```
-pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
+pub const fn gene_cell_stats_scratch_len(n_selected: usize, n_cells: usize) -> usize {
     n_selected.saturating_mul(2).saturating_add(n_cells).saturating_add(1)
 }
 
@@ -663,7 +670,7 @@ pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
 /// the gene's column of [`csr_cell_stats`].
 ///
 /// `out` needs [`table_len(n_cells)`](crate::stats::table_len) entries,
-/// `scratch` [`gene_scratch_len(genes.len(), n_cells)`](gene_scratch_len).
+/// `scratch` [`gene_cell_stats_scratch_len(genes.len(), n_cells)`](gene_cell_stats_scratch_len).
 /// Cost: O(entries of the selected genes × log `genes.len()`) (a k-way
 /// merge by pixel). Labels are
 /// checked where read (pixels holding a selected entry; all pixels in Keep
@@ -672,14 +679,14 @@ pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
 /// a partial result.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_scratch_len, Csr}, stats::{CellStats, Options}};
+/// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_cell_stats_scratch_len, Csr}, stats::{CellStats, Options}};
 /// // labels: 1 1 2        g0: 1 . 5     g1: -1 2 .
 /// let labels = Grid::new(3, 1, &[1u8, 1, 2])?;
 /// let x = Csr::new(2, &[0i32, 2, 3, 4], &[0, 1, 1, 0], &[1.0f32, -1.0, 2.0, 5.0])?;
 /// let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 4], [0f32; 4]);
 /// let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val)?;
 /// let mut out = [CellStats::EMPTY; 3];
-/// let mut scratch = [0usize; gene_scratch_len(2, 2)];
+/// let mut scratch = [0usize; gene_cell_stats_scratch_len(2, 2)];
 /// gene_cell_stats(labels, &gm, &[0], 2, Options::new(), &mut out, &mut scratch)?;
 /// assert_eq!((out[1].mean(), out[2].mean()), (1.0, 5.0));
 /// // g0 + g1 per pixel: 0 2 5 — pixel 0 sums to 0 and does not count
@@ -706,7 +713,7 @@ pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     ensure_len("out", out, len)?;
-    ensure_len("scratch", scratch, gene_scratch_len(genes.len(), n_cells))?;
+    ensure_len("scratch", scratch, gene_cell_stats_scratch_len(genes.len(), n_cells))?;
     let out = &mut out[..len];
     let (cursors, rest) = scratch.split_at_mut(genes.len());
     let (heap, pixel_counts) = rest.split_at_mut(genes.len());
@@ -883,7 +890,7 @@ mod tests {
         let labels = Grid::new(2, 1, &[1u8, 1]).unwrap();
         let x = Csr::new(1, &[0i32, 2, 4], &[0, 0, 0, 0], &[3.0f32, -3.0, f32::NAN, 1.0]).unwrap();
         let mut out = [CellStats::EMPTY; 2];
-        let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(2, 1)]);
+        let (mut row_sums, mut order) = ([0.0; 1], [0u32; CsrCellStatsScratch::new(2, 1, 1).order]);
         csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order).unwrap();
         assert_eq!(out[1].count(), 0);
         // keep zeros: pixel 0 is a zero and counts; pixel 1 is NaN and does not
@@ -952,7 +959,7 @@ mod tests {
         let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 2], [0f32; 2]);
         let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
         let mut table = [CellStats::EMPTY; 2];
-        let mut scratch = [0usize; gene_scratch_len(2, 1)];
+        let mut scratch = [0usize; gene_cell_stats_scratch_len(2, 1)];
         let err = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut table, &mut scratch);
         assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
         assert_eq!(table, [CellStats::EMPTY; 2], "no partial result on a label error");
@@ -990,8 +997,8 @@ mod tests {
             let x = Csr::new(cols, &indptr, &indices, &data).unwrap();
             let mut out = vec![CellStats::EMPTY; (n + 1) * cols];
             let (mut counts, mut means) = (vec![0u32; (n + 1) * cols], vec![0.0; (n + 1) * cols]);
-            let mut row_sums = vec![0.0; csr_row_sums_len(cols)];
-            let mut order = vec![0u32; csr_order_len(rows, n)];
+            let mut row_sums = vec![0.0; CsrCellStatsScratch::new(rows, n, cols).row_sums];
+            let mut order = vec![0u32; CsrCellStatsScratch::new(rows, n, cols).order];
             let opts = Options { zeros, within: AllPixels };
             if use_mask {
                 csr_cell_stats(lg, &x, n, opts.within(mg), &mut out, &mut row_sums, &mut order).unwrap();
@@ -1012,7 +1019,7 @@ mod tests {
             let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
             let rebuilt = GeneMajor::new(rows, gm.gene_ptr, gm.pixels, gm.values).unwrap();
             let mut per_gene = vec![CellStats::EMPTY; n + 1];
-            let mut gscratch = vec![0usize; gene_scratch_len(cols, n)];
+            let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(cols, n)];
             for g in 0..cols {
                 if use_mask {
                     gene_cell_stats(lg, &rebuilt, &[g], n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
@@ -1095,7 +1102,7 @@ mod tests {
             cell_stats(lg, Grid::new(w, h, &values).unwrap(), n, opts, &mut dense_out).unwrap();
             let x = Csr::new(1, &indptr, &indices, &data).unwrap();
             let mut csr_out = vec![CellStats::EMPTY; n + 1];
-            let mut order = vec![0u32; csr_order_len(rows, n)];
+            let mut order = vec![0u32; CsrCellStatsScratch::new(rows, n, 1).order];
             csr_cell_stats(lg, &x, n, opts, &mut csr_out, &mut [0.0], &mut order).unwrap();
             for c in 0..=n {
                 let (d, s) = (&dense_out[c], &csr_out[c]);

@@ -31,6 +31,18 @@ pub const fn table_len(n_cells: usize) -> usize {
     n_cells.saturating_add(1)
 }
 
+/// Number of entries of a per-label × gene table for `n_cells` cells and
+/// `n_genes` genes: `(n_cells + 1) × n_genes`, row-major, entry
+/// `label * n_genes + gene` (row 0 is the background). Saturates at
+/// `usize::MAX` (kernels reject such sizes).
+///
+/// ```
+/// assert_eq!(cellmap_core::stats::cell_gene_table_len(3, 5), 4 * 5);
+/// ```
+pub const fn cell_gene_table_len(n_cells: usize, n_genes: usize) -> usize {
+    table_len(n_cells).saturating_mul(n_genes)
+}
+
 /// Whether pixels whose value is `0` count. NaN never counts.
 ///
 /// ```

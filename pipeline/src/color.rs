@@ -2,7 +2,9 @@
 //! percentiles, optionally after `log1p`) and painted with one palette.
 
 use cellmap_core::Grid;
-use cellmap_core::color::{Normalization, cell_colors, normalize, paint as paint_pixels};
+use cellmap_core::color::{
+    Normalization, cell_colors, normalize, normalize_scratch_len, paint as paint_pixels,
+};
 use cellmap_core::regions::Region;
 
 pub use cellmap_core::color::{Colormap, Range};
@@ -80,7 +82,12 @@ impl Painter {
         }
         let normalization = Normalization { range: scale.range, log1p: scale.log1p };
         refill(&mut self.levels, n, None, "the colour levels")?;
-        refill(&mut self.scratch, normalization.scratch_len(n), 0.0, "the normalisation scratch")?;
+        refill(
+            &mut self.scratch,
+            normalize_scratch_len(&normalization, n),
+            0.0,
+            "the normalisation scratch",
+        )?;
         let range = normalize(&self.shown, &normalization, &mut self.scratch, &mut self.levels)
             .map_err(|e| Error::argument(format!("colour range: {e}")))?;
         refill(&mut self.table, n + 1, 0, "the colour table")?;

@@ -281,5 +281,5 @@ impl GeneColumns {
 
 /// Scratch elements of [`GeneColumns::gene_stats`] for `n_cells` cells.
 pub(crate) const fn gene_stats_scratch_len(n_cells: usize) -> usize {
-    sparse::gene_scratch_len(1, n_cells)
+    sparse::gene_cell_stats_scratch_len(1, n_cells)
 }

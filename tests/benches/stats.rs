@@ -20,8 +20,8 @@ use cellmap_core::Grid;
 use cellmap_core::labeling::{Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len};
 use cellmap_core::regions::{Region, region_props};
 use cellmap_core::sparse::{
-    Csr, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major, gene_cell_stats,
-    gene_ptr_len, gene_scratch_len,
+    Csr, CsrCellStatsScratch, csr_cell_means, csr_cell_stats, csr_to_gene_major, gene_cell_stats,
+    gene_cell_stats_scratch_len, gene_ptr_len,
 };
 use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
 use cellmap_io::Limits;
@@ -152,8 +152,8 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
         b.iter(|| Csr::new(g, &csr.indptr, &csr.indices, &csr.data).unwrap())
     });
     let x = Csr::new(g, &csr.indptr, &csr.indices, &csr.data).unwrap();
-    let mut row_sums = vec![0.0; csr_row_sums_len(g)];
-    let mut order = vec![0u32; csr_order_len(w * h, n)];
+    let mut row_sums = vec![0.0; CsrCellStatsScratch::new(w * h, n, g).row_sums];
+    let mut order = vec![0u32; CsrCellStatsScratch::new(w * h, n, g).order];
     {
         let (mut counts, mut means) = (vec![0u32; (n + 1) * g], vec![0.0; (n + 1) * g]);
         group.bench_function("csr_cell_means", |b| {
@@ -186,7 +186,7 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
     group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
     let mut per_cell = vec![CellStats::EMPTY; n + 1];
     let layers: Vec<usize> = (0..31).collect();
-    let mut gscratch = vec![0usize; gene_scratch_len(layers.len(), n)];
+    let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(layers.len(), n)];
     group.bench_function("one_gene", |b| {
         b.iter(|| gene_cell_stats(lg, &gm, &[7], n, Options::new(), &mut per_cell, &mut gscratch).unwrap())
     });
@@ -200,7 +200,7 @@ fn benches<M: Measurement<Value = Duration> + 'static>(c: &mut Criterion<M>) {
         let small = load_csr(&small_path);
         let x = Csr::new(small.genes, &small.indptr, &small.indices, &small.data).unwrap();
         let mut out = vec![CellStats::EMPTY; (n + 1) * small.genes];
-        let mut row_sums = vec![0.0; csr_row_sums_len(small.genes)];
+        let mut row_sums = vec![0.0; CsrCellStatsScratch::new(w * h, n, small.genes).row_sums];
         let mut group = c.benchmark_group("csr_100");
         group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
         group.bench_function("csr_cell_stats", |b| {

@@ -3,8 +3,8 @@
 //! `tests/generators/sparse.py`).
 use cellmap_core::Grid;
 use cellmap_core::sparse::{
-    Csr, SparseIndex, SparseValue, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len,
-    csr_to_gene_major, gene_cell_stats, gene_scratch_len,
+    Csr, CsrCellStatsScratch, SparseIndex, SparseValue, csr_cell_means, csr_cell_stats, csr_to_gene_major,
+    gene_cell_stats, gene_cell_stats_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_tests::npy::{FromF64, load};
@@ -28,8 +28,8 @@ fn check<I: SparseIndex + FromF64, V: SparseValue + FromF64 + Default>(name: &st
     let mg = Grid::new(w, h, &unfilled[..]).unwrap();
     let x = Csr::new(genes, &indptr, &indices, &data).unwrap();
     let mut out = vec![CellStats::EMPTY; (n + 1) * genes];
-    let mut row_sums = vec![0.0; csr_row_sums_len(genes)];
-    let mut order = vec![0u32; csr_order_len(w * h, n)];
+    let scratch = CsrCellStatsScratch::new(w * h, n, genes);
+    let (mut row_sums, mut order) = (vec![0.0; scratch.row_sums], vec![0u32; scratch.order]);
     csr_cell_stats(lg, &x, n, Options::new(), &mut out, &mut row_sums, &mut order).unwrap();
     assert_matches(name, &out, &format!("sparse/{name}_default"));
     let default = out.clone();
@@ -47,7 +47,7 @@ fn check<I: SparseIndex + FromF64, V: SparseValue + FromF64 + Default>(name: &st
     let (mut ptr, mut pix, mut val) = (vec![0; genes + 1], vec![0u32; x.nnz()], vec![V::default(); x.nnz()]);
     let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
     let mut per_cell = vec![CellStats::EMPTY; n + 1];
-    let mut gscratch = vec![0usize; gene_scratch_len(GENESUM.len(), n)];
+    let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(GENESUM.len(), n)];
     for g in 0..genes {
         gene_cell_stats(lg, &gm, &[g], n, Options::new(), &mut per_cell, &mut gscratch).unwrap();
         for c in 0..=n {

@@ -1,6 +1,7 @@
 use cellmap_core::Grid;
 use cellmap_core::color::{
-    Colormap, Normalization, Range, cell_colors, levels, normalize, paint, percentile, value_range,
+    Colormap, Normalization, Range, cell_colors, levels, normalize, normalize_scratch_len, paint, percentile,
+    value_range,
 };
 
 /// Every public item of `cellmap_core::color` on the 8×8 `mask` (nonzero
@@ -10,8 +11,10 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let Ok(labels) = Grid::new(8, 8, &labels[..]) else { return 1 };
     let values = [f64::from(mask[0]), 2.0, f64::NAN, 4.0];
     let mut scratch = [0.0f64; 4];
-    let pct_scratch =
-        Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true }.scratch_len(4);
+    let pct_scratch = normalize_scratch_len(
+        &Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true },
+        4,
+    );
     let mut out = [None; 4];
     let pct = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
     let p50 = percentile(&values, 50.0, &mut scratch).ok().flatten().unwrap_or(0.0);
