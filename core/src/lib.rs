@@ -24,6 +24,19 @@
 //!   `0` for background and `1..=N` for cells ([`Label`]).
 //! * Every kernel returns `Result<_, Error>`; buffer sizes are checked
 //!   before anything is written.
+//! * **Per-cell tables are indexed by label**, inputs and outputs alike:
+//!   entry `c` is cell `c` and entry 0 the background, so a table for
+//!   `n_cells` cells has [`stats::table_len`]`(n_cells) = n_cells + 1`
+//!   entries; a per-label × gene table is row-major with entry
+//!   `label * n_genes + gene` (row 0: the background). This holds for
+//!   [`stats`], [`sparse`], [`regions`], [`assign::count_cell_genes`] and
+//!   the colour tables ([`color::normalize`] reads and writes them and
+//!   ignores entry 0, [`color::cell_colors`] gives entry 0 the background
+//!   colour, [`color::paint`] indexes the colour table with the labels).
+//!   Functions that are not about cells — [`color::levels`],
+//!   [`color::value_range`], [`color::percentile`],
+//!   [`stats::add_skipping_nan`] — work on any slice, element by element
+//!   or as one sample; they never treat entry 0 specially.
 //!
 //! ### Buffer sizes
 //!

@@ -23,8 +23,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let _ = normalize(&values, &Normalization::default(), &mut scratch, &mut out);
 
     let colormap = Colormap::from_name("turbo").unwrap_or_default();
-    let mut table = [0u32; 5];
-    let mut bytes = [[0u8; 4]; 5];
+    let mut table = [0u32; 4];
+    let mut bytes = [[0u8; 4]; 4];
     let _ = cell_colors(&out, colormap, [0; 4], [128, 128, 128, 255], &mut table);
     let _ = cell_colors(&out, Colormap::ALL[6], [0; 4], [128, 128, 128, 255], &mut bytes);
     let mut image = [0u32; 64];
