@@ -87,7 +87,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn fill_holes<M: MaskValue + 'static>(&mut self, mask: &[[M; W]; H]) -> Result<usize, Error> {
+    pub fn fill_holes<M: MaskValue>(&mut self, mask: &[[M; W]; H]) -> Result<usize, Error> {
         let grid = Grid::new(W, H, mask.as_flattened())?;
         let (runs, filled, _) = self.buffers()?;
         fill_holes_with(grid, filled, runs)
@@ -110,7 +110,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn label<M: MaskValue + 'static>(
+    pub fn label<M: MaskValue>(
         &mut self,
         mask: &[[M; W]; H],
         connectivity: Connectivity,
@@ -138,7 +138,7 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
     /// table, which no memory holds.
-    pub fn fill_holes_and_label<M: MaskValue + 'static>(
+    pub fn fill_holes_and_label<M: MaskValue>(
         &mut self,
         mask: &[[M; W]; H],
         connectivity: Connectivity,
