@@ -647,36 +647,42 @@ pub fn csr_to_gene_major<'a, I: SparseIndex, V: SparseValue>(
     Ok(GeneMajor { n_pixels: x.rows(), gene_ptr, pixels, values })
 }
 
-/// Scratch length for [`gene_cell_stats`] with `n_selected` genes: a cursor
-/// and a heap slot per selected gene plus one pixel counter per label.
+/// `usize` scratch elements [`gene_cell_stats`] takes for `n_cells` cells:
+/// one pixel counter per label (used in [`Zeros::Keep`] mode only).
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::gene_cell_stats_scratch_len(3, 2487), 2 * 3 + 2488);
+/// assert_eq!(cellmap_core::sparse::gene_cell_stats_scratch_len(2487), 2488);
 /// ```
-pub const fn gene_cell_stats_scratch_len(n_selected: usize, n_cells: usize) -> usize {
-    n_selected.saturating_mul(2).saturating_add(n_cells).saturating_add(1)
+pub const fn gene_cell_stats_scratch_len(n_cells: usize) -> usize {
+    crate::stats::table_len(n_cells)
 }
 
-/// Per-cell statistics of one gene, or of the **per-pixel sum** of several
-/// genes, from the gene-major form: touches only the selected genes'
-/// entries (plus one pass over the labels in [`Zeros::Keep`] mode, which
-/// must count every pixel).
+/// Per-cell statistics of one gene from the gene-major form: touches only
+/// that gene's entries (plus one pass over the labels in [`Zeros::Keep`]
+/// mode, which must count every pixel). Equal to the gene's column of
+/// [`csr_cell_stats`]: each pixel's duplicates are summed in the data's
+/// precision, then the statistics follow [`crate::stats`] (a pixel whose
+/// value is 0 or NaN does not count by default).
 ///
-/// The value of a pixel is `Σ_g X[pixel, g]` over `genes` (each gene's
-/// duplicates summed in the data's precision, then genes summed in `f64`;
-/// a gene listed twice counts twice); the statistics of that per-pixel value
-/// follow [`crate::stats`]: a pixel whose sum is 0 or NaN does not count by
-/// default. This is the viewer's "sum of genes" map. For one gene it equals
-/// the gene's column of [`csr_cell_stats`].
+/// For the viewer's "sum of several genes", compute each gene's per-cell
+/// statistic and add the per-label layers with
+/// [`crate::stats::add_skipping_nan`] (the pipeline's `cellmap::add_layer`).
 ///
-/// `out` needs [`table_len(n_cells)`](crate::stats::table_len) entries,
-/// `scratch` [`gene_cell_stats_scratch_len(genes.len(), n_cells)`](gene_cell_stats_scratch_len).
-/// Cost: O(entries of the selected genes × log `genes.len()`) (a k-way
-/// merge by pixel). Labels are
-/// checked where read (pixels holding a selected entry; all pixels in Keep
-/// mode); validate the label image once with [`crate::grid::max_label`] to
-/// catch the rest. On any error `out` holds only [`CellStats::EMPTY`], never
-/// a partial result.
+/// `out` (by label) needs [`table_len(n_cells)`](crate::stats::table_len)
+/// entries, `scratch` [`gene_cell_stats_scratch_len(n_cells)`](gene_cell_stats_scratch_len).
+/// Cost: O(entries of the gene), plus O(pixels) in Keep mode.
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] if `gm` or the `within` mask is not the label
+/// image's size, [`Error::InvalidArgument`] for `gene >= gm.genes()`,
+/// [`Error::BufferTooSmall`] for `out` or `scratch`: all checked before
+/// anything is written (`out` is then untouched). Labels are checked where
+/// read (pixels holding an entry of the gene; all pixels in Keep mode),
+/// while `out` is being written: on [`Error::LabelOutOfRange`] `out` is
+/// **reset** to [`CellStats::EMPTY`], never left with a partial result.
+/// Validate the label image once with [`crate::grid::max_label`] to catch
+/// every bad label up front.
 ///
 /// ```
 /// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_cell_stats_scratch_len, Csr}, stats::{CellStats, Options}};
@@ -686,18 +692,17 @@ pub const fn gene_cell_stats_scratch_len(n_selected: usize, n_cells: usize) -> u
 /// let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 4], [0f32; 4]);
 /// let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val)?;
 /// let mut out = [CellStats::EMPTY; 3];
-/// let mut scratch = [0usize; gene_cell_stats_scratch_len(2, 2)];
-/// gene_cell_stats(labels, &gm, &[0], 2, Options::new(), &mut out, &mut scratch)?;
+/// let mut scratch = [0usize; gene_cell_stats_scratch_len(2)];
+/// gene_cell_stats(labels, &gm, 0, 2, Options::new(), &mut out, &mut scratch)?;
 /// assert_eq!((out[1].mean(), out[2].mean()), (1.0, 5.0));
-/// // g0 + g1 per pixel: 0 2 5 — pixel 0 sums to 0 and does not count
-/// gene_cell_stats(labels, &gm, &[0, 1], 2, Options::new(), &mut out, &mut scratch)?;
-/// assert_eq!((out[1].count(), out[1].mean(), out[2].mean()), (1, 2.0, 5.0));
+/// gene_cell_stats(labels, &gm, 1, 2, Options::new(), &mut out, &mut scratch)?;
+/// assert_eq!((out[1].count(), out[1].mean(), out[2].count()), (2, 0.5, 0));
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     gm: &GeneMajor<'_, V>,
-    genes: &[usize],
+    gene: usize,
     n_cells: usize,
     options: Options<W>,
     out: &mut [CellStats],
@@ -706,115 +711,52 @@ pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     if gm.n_pixels() != labels.len() {
         return Err(Error::ShapeMismatch { expected: labels.len(), got: gm.n_pixels() });
     }
-    if genes.iter().any(|&g| g >= gm.genes()) {
+    if gene >= gm.genes() {
         return Err(Error::InvalidArgument("gene index out of range 0..n_genes"));
     }
     options.within.check_shape(labels.width(), labels.height())?;
     check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     ensure_len("out", out, len)?;
-    ensure_len("scratch", scratch, gene_cell_stats_scratch_len(genes.len(), n_cells))?;
+    ensure_len("scratch", scratch, gene_cell_stats_scratch_len(n_cells))?;
     let out = &mut out[..len];
-    let (cursors, rest) = scratch.split_at_mut(genes.len());
-    let (heap, pixel_counts) = rest.split_at_mut(genes.len());
-    let pixel_counts = &mut pixel_counts[..len];
+    let pixel_counts = &mut scratch[..len];
     out.fill(CellStats::EMPTY);
-    let result = gene_pass(labels, gm, genes, n_cells, &options, out, [cursors, heap], pixel_counts);
+    let result = gene_pass(labels, gm, gene, n_cells, &options, out, pixel_counts);
     if result.is_err() {
         out.fill(CellStats::EMPTY);
     }
     result
 }
 
-/// Restores the min-heap property below `heap[i]` for the keys `key(slot)`.
-fn sift_down<K: PartialOrd>(heap: &mut [usize], mut i: usize, key: impl Fn(usize) -> K) {
-    loop {
-        let left = 2 * i + 1;
-        let Some(&l) = heap.get(left) else { return };
-        let child = match heap.get(left + 1) {
-            Some(&r) if key(r) < key(l) => left + 1,
-            _ => left,
-        };
-        if key(heap[child]) < key(heap[i]) {
-            heap.swap(child, i);
-            i = child;
-        } else {
-            return;
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // the checked inputs of gene_cell_stats, split for `?`
+/// The pass of [`gene_cell_stats`] over checked inputs (split for `?`).
 fn gene_pass<L: Label, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     gm: &GeneMajor<'_, V>,
-    genes: &[usize],
+    gene: usize,
     n_cells: usize,
     options: &Options<W>,
     out: &mut [CellStats],
-    [cursors, heap]: [&mut [usize]; 2],
     pixel_counts: &mut [usize],
 ) -> Result<(), Error> {
     let labels = labels.as_slice();
-    let keep = options.zeros == Zeros::Keep;
     let mut sink = StatsSink(out);
-    if let [g] = genes {
-        // One gene: a straight walk, duplicates are adjacent.
-        let (pixels, values) = gm.gene(*g);
-        let mut k = 0;
-        while let Some(&p) = pixels.get(k) {
-            let mut sum = 0.0;
-            while pixels.get(k) == Some(&p) {
-                sum = V::add_in_precision(sum, values[k]);
-                k += 1;
-            }
-            let p = p as usize;
-            let cell = label_index(labels[p], n_cells)?;
-            if options.within.contains(p) {
-                emit(&mut sink, cell, sum, options.zeros);
-            }
+    // A straight walk: a pixel's duplicates are adjacent.
+    let (pixels, values) = gm.gene(gene);
+    let mut k = 0;
+    while let Some(&p) = pixels.get(k) {
+        let mut sum = 0.0;
+        while pixels.get(k) == Some(&p) {
+            sum = V::add_in_precision(sum, values[k]);
+            k += 1;
         }
-    } else {
-        // k-way merge by pixel: a binary min-heap of gene slots keyed by
-        // (next pixel, slot), so equal pixels come out in the order of `genes`.
-        let mut heap_len = 0;
-        for (slot, (cursor, &g)) in cursors.iter_mut().zip(genes).enumerate() {
-            *cursor = gm.gene_ptr[g];
-            if gm.gene_ptr[g] < gm.gene_ptr[g + 1] {
-                heap[heap_len] = slot;
-                heap_len += 1;
-            }
-        }
-        let key = |cursors: &[usize], slot: usize| (gm.pixels[cursors[slot]], slot);
-        for i in (0..heap_len / 2).rev() {
-            sift_down(&mut heap[..heap_len], i, |slot| key(cursors, slot));
-        }
-        while heap_len > 0 {
-            let pixel = key(cursors, heap[0]).0;
-            let mut total = 0.0f64;
-            while heap_len > 0 && key(cursors, heap[0]).0 == pixel {
-                let slot = heap[0];
-                let end = gm.gene_ptr[genes[slot] + 1];
-                let mut gene_sum = 0.0;
-                while cursors[slot] < end && gm.pixels[cursors[slot]] == pixel {
-                    gene_sum = V::add_in_precision(gene_sum, gm.values[cursors[slot]]);
-                    cursors[slot] += 1;
-                }
-                total += gene_sum;
-                if cursors[slot] == end {
-                    heap_len -= 1;
-                    heap[0] = heap[heap_len];
-                }
-                sift_down(&mut heap[..heap_len], 0, |slot| key(cursors, slot));
-            }
-            let p = pixel as usize;
-            let cell = label_index(labels[p], n_cells)?;
-            if options.within.contains(p) {
-                emit(&mut sink, cell, total, options.zeros);
-            }
+        let p = p as usize;
+        let cell = label_index(labels[p], n_cells)?;
+        if options.within.contains(p) {
+            emit(&mut sink, cell, sum, options.zeros);
         }
     }
-    if keep {
+    if options.zeros == Zeros::Keep {
         pixel_counts.fill(0);
         for (p, &label) in labels.iter().enumerate() {
             let cell = label_index(label, n_cells)?;
@@ -954,15 +896,33 @@ mod tests {
             csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap_err(),
             Error::BufferTooSmall { buffer: "gene_ptr", needed: 3, got: 2 }
         );
-        // gene_cell_stats meets label 3 (> n_cells = 1) only after gene 0's pixel 0 counted:
-        // the partial table is cleared.
+        // In Keep mode gene_cell_stats meets label 3 (> n_cells = 1) only after gene 0's
+        // pixel 0 counted: the partial table is cleared.
         let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 2], [0f32; 2]);
         let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
         let mut table = [CellStats::EMPTY; 2];
-        let mut scratch = [0usize; gene_cell_stats_scratch_len(2, 1)];
-        let err = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut table, &mut scratch);
+        let mut scratch = [0usize; gene_cell_stats_scratch_len(1)];
+        let keep = Options::new().keep_zeros();
+        let err = gene_cell_stats(labels, &gm, 0, 1, keep, &mut table, &mut scratch);
         assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
         assert_eq!(table, [CellStats::EMPTY; 2], "no partial result on a label error");
+        let err = gene_cell_stats(labels, &gm, 1, 1, Options::new(), &mut table, &mut scratch);
+        assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
+        let mut table = [CellStats::EMPTY; 3];
+        table[2].push(9.0);
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 2, 2, Options::new(), &mut table, &mut scratch),
+            Err(Error::InvalidArgument("gene index out of range 0..n_genes"))
+        );
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 0, 3, Options::new(), &mut table, &mut scratch),
+            Err(Error::BufferTooSmall { buffer: "out", needed: 4, got: 3 })
+        );
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 0, 2, Options::new(), &mut table, &mut scratch),
+            Err(Error::BufferTooSmall { buffer: "scratch", needed: 3, got: 2 })
+        );
+        assert_eq!(table[2].count(), 1, "untouched on a size error");
     }
 
     proptest::proptest! {
@@ -1019,30 +979,16 @@ mod tests {
             let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
             let rebuilt = GeneMajor::new(rows, gm.gene_ptr, gm.pixels, gm.values).unwrap();
             let mut per_gene = vec![CellStats::EMPTY; n + 1];
-            let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(cols, n)];
+            let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(n)];
             for g in 0..cols {
                 if use_mask {
-                    gene_cell_stats(lg, &rebuilt, &[g], n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
+                    gene_cell_stats(lg, &rebuilt, g, n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
                 } else {
-                    gene_cell_stats(lg, &rebuilt, &[g], n, opts, &mut per_gene, &mut gscratch).unwrap();
+                    gene_cell_stats(lg, &rebuilt, g, n, opts, &mut per_gene, &mut gscratch).unwrap();
                 }
                 for c in 0..=n {
                     proptest::prop_assert!(same(&expected[c * cols + g], &per_gene[c]));
                 }
-            }
-            // all genes summed per pixel equals the dense per-pixel row sum
-            let all: Vec<usize> = (0..cols).collect();
-            let row_sums: Vec<f32> = (0..rows).map(|p| {
-                (0..cols).map(|g| f64::from(dense[p * cols + g])).sum::<f64>() as f32
-            }).collect();
-            let expected_sum = brute(&labels, &row_sums, 1, n, zeros, use_mask.then_some(&mask[..]));
-            if use_mask {
-                gene_cell_stats(lg, &gm, &all, n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
-            } else {
-                gene_cell_stats(lg, &gm, &all, n, opts, &mut per_gene, &mut gscratch).unwrap();
-            }
-            for c in 0..=n {
-                proptest::prop_assert!(same(&expected_sum[c], &per_gene[c]), "{:?} {:?}", expected_sum[c], per_gene[c]);
             }
         }
 
@@ -1068,14 +1014,17 @@ mod tests {
                 let (mut ptr, mut pix, mut val) = (vec![0; cols + 1], vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
                 let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
                 let mut scratch = vec![0usize; order_len];
-                let _ = gene_cell_stats(lg, &gm, &[0, cols, 1], n, opts, &mut out, &mut scratch);
+                for gene in [0, cols, 1] {
+                    let _ = gene_cell_stats(lg, &gm, gene, n, opts, &mut out, &mut scratch);
+                }
             }
             let values = vec![2.0f32; pixels.len()];
             if let Ok(gm) = GeneMajor::new(w * h, &gene_ptr, &pixels, &values) {
-                let genes: Vec<usize> = (0..gm.genes()).collect();
                 let mut out = vec![CellStats::EMPTY; out_len];
                 let mut scratch = vec![0usize; order_len];
-                let _ = gene_cell_stats(lg, &gm, &genes, n, opts, &mut out, &mut scratch);
+                for gene in 0..=gm.genes() {
+                    let _ = gene_cell_stats(lg, &gm, gene, n, opts, &mut out, &mut scratch);
+                }
             }
         }
 

@@ -362,7 +362,7 @@ pub fn pixel_ranges(
             let gm = sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values).map_err(core)?;
             let mut out = filled(table_len(self.n_cells), CellStats::EMPTY, "the per-cell statistics")?;
             let mut scratch =
-                filled(sparse::gene_cell_stats_scratch_len(1, self.n_cells), 0usize, "the scratch")?;
+                filled(sparse::gene_cell_stats_scratch_len(self.n_cells), 0usize, "the scratch")?;
             let options = Options::new().within(self.within);
             self.genes
                 .iter()
@@ -370,7 +370,7 @@ pub fn pixel_ranges(
                     sparse::gene_cell_stats(
                         self.labels,
                         &gm,
-                        &[g],
+                        g,
                         self.n_cells,
                         options,
                         &mut out,

@@ -53,7 +53,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
         return 3;
     };
     let mut cells = [CellStats::EMPTY; 2];
-    let mut gscratch = [0usize; gene_cell_stats_scratch_len(2, 1)];
-    let c = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut cells, &mut gscratch).is_ok();
+    let mut gscratch = [0usize; gene_cell_stats_scratch_len(1)];
+    let c = gene_cell_stats(labels, &gm, 0, 1, Options::new(), &mut cells, &mut gscratch).is_ok()
+        && gene_cell_stats(labels, &gm, 1, 1, Options::new().keep_zeros(), &mut cells, &mut gscratch).is_ok();
     u32::from(a) + u32::from(b) + u32::from(c) + out[3].count() as u32 + counts[3] + cells[1].mean() as u32
 }
