@@ -141,9 +141,10 @@ pub struct AssignSummary {
 /// Errors: `xs`/`ys` of different lengths ([`Error::ShapeMismatch`]),
 /// `cells` shorter than the points ([`Error::BufferTooSmall`]), a scale that
 /// is not finite and positive ([`Error::InvalidArgument`]) — all before
-/// anything is written — and a negative label or one above [`MAX_CELL`]
-/// under a point ([`Error::LabelOutOfRange`]; the points before it are
-/// already written).
+/// anything is written, `cells` is then untouched — and a negative label or
+/// one above [`MAX_CELL`] under a point ([`Error::LabelOutOfRange`], found
+/// while writing: `cells[..xs.len()]` is then **reset** to
+/// [`OUT_OF_IMAGE`], never left with a partial result).
 ///
 /// ```
 /// use cellmap_core::{Grid, assign::assign_points};
@@ -171,6 +172,22 @@ pub fn assign_points<L: Label, F: Coordinate>(
     if !scale.is_valid_scale() {
         return Err(Error::InvalidArgument("scale must be finite and > 0"));
     }
+    let cells = &mut cells[..xs.len()];
+    let result = assign_checked(labels, xs, ys, scale, cells);
+    if result.is_err() {
+        cells.fill(OUT_OF_IMAGE);
+    }
+    result
+}
+
+/// [`assign_points`] on checked arguments; `cells` holds one slot per point.
+fn assign_checked<L: Label, F: Coordinate>(
+    labels: Grid<'_, L>,
+    xs: &[F],
+    ys: &[F],
+    scale: F,
+    cells: &mut [u32],
+) -> Result<AssignSummary, Error> {
     let (width, height, pixels) = (labels.width(), labels.height(), labels.as_slice());
     let mut summary = AssignSummary::default();
     for ((cell, &x), &y) in cells.iter_mut().zip(xs).zip(ys) {
@@ -601,9 +618,10 @@ mod tests {
         }
         assert_eq!(cells, [9, 9]);
         assert_eq!(
-            assign_points(g, &[1.0f32], &[0.0f32], 1.0, &mut cells),
+            assign_points(g, &[0.0f32, 1.0], &[0.0f32; 2], 1.0, &mut cells),
             Err(Error::LabelOutOfRange { label: usize::MAX, max: MAX_CELL })
         );
+        assert_eq!(cells, [OUT_OF_IMAGE; 2], "reset, not partly written, on a label error");
         let mut map = [5u32; 2];
         let mut scratch = [0u32; 8];
         assert!(matches!(

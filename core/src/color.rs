@@ -244,7 +244,8 @@ fn transform(v: f64, log1p: bool) -> f64 {
 /// overwritten).
 ///
 /// Errors: `p` outside `0..=100` or NaN ([`Error::InvalidArgument`]),
-/// `scratch` too short ([`Error::BufferTooSmall`]).
+/// `scratch` too short ([`Error::BufferTooSmall`]). It writes no output
+/// (only its scratch).
 ///
 /// ```
 /// use cellmap_core::color::percentile;
@@ -312,7 +313,7 @@ fn percentile_of_finite(sample: &mut [f64], p: f64) -> Option<f64> {
 /// Errors: fixed bounds not finite (also after `log1p`) or `vmin > vmax`,
 /// percentiles outside `0..=100` or `low > high`
 /// ([`Error::InvalidArgument`]); `scratch` too short
-/// ([`Error::BufferTooSmall`]).
+/// ([`Error::BufferTooSmall`]). It writes no output (only its scratch).
 ///
 /// ```
 /// use cellmap_core::color::{value_range, Normalization, Range};
@@ -369,7 +370,8 @@ pub fn value_range(
 /// `hi == lo` every non-NaN value gets level 0. Infinite values clamp.
 ///
 /// Errors: `out` shorter than `values` ([`Error::BufferTooSmall`]), `lo` or
-/// `hi` not finite or `lo > hi` ([`Error::InvalidArgument`]).
+/// `hi` not finite or `lo > hi` ([`Error::InvalidArgument`]); both before
+/// anything is written (`out` untouched).
 ///
 /// ```
 /// use cellmap_core::color::levels;

@@ -3,7 +3,9 @@
 use core::fmt;
 
 /// Everything a core kernel can reject. Each variant carries the numbers
-/// needed to fix the call; kernels check all of them before writing anything.
+/// needed to fix the call. What an error leaves in the outputs (untouched,
+/// or reset on a label error) is listed in the crate docs, "Outputs on
+/// error", and in each kernel's docs.
 ///
 /// ```
 /// use cellmap_core::Error;

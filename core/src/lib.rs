@@ -38,6 +38,27 @@
 //!   [`stats::add_skipping_nan`] — work on any slice, element by element
 //!   or as one sample; they never treat entry 0 specially.
 //!
+//! ### Outputs on error
+//!
+//! Scratch buffers may hold anything after a call, whether it succeeds or
+//! not. Output buffers:
+//!
+//! * are **untouched** on every error — all checks, labels included,
+//!   happen before the first write — for [`fill_holes`], [`label`],
+//!   [`fill_holes_and_label`], the [`Tile`] methods,
+//!   [`sparse::csr_cell_stats`], [`sparse::csr_cell_means`],
+//!   [`sparse::csr_to_gene_major`], [`stats::add_skipping_nan`],
+//!   [`color::levels`], [`color::normalize`], [`color::cell_colors`],
+//!   [`color::paint`], [`assign::nearest_cell_map`] and
+//!   [`assign::count_cell_genes`];
+//! * are untouched on shape, size and argument errors but **reset** on
+//!   [`Error::LabelOutOfRange`] (found while writing, so as not to read
+//!   the labels twice) — to the empty value, never a partial result — for
+//!   [`stats::cell_stats`], [`stats::cell_means`], [`regions::region_props`],
+//!   [`sparse::gene_cell_stats`] and [`assign::assign_points`].
+//!
+//! Each kernel's docs say which applies.
+//!
 //! ### Buffer sizes
 //!
 //! One rule names every size helper; all are `const fn`s (usable in array

@@ -390,8 +390,9 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// overwritten. Scratch (any content): `row_sums` and `order` need the
 /// lengths of [`CsrCellStatsScratch::new(n_pixels, n_cells, n_genes)`](CsrCellStatsScratch).
 /// `x.rows()` must equal the number of pixels ([`Error::InvalidSparse`]
-/// otherwise); labels must be in `0..=n_cells` (checked before any output
-/// is written).
+/// otherwise); labels must be in `0..=n_cells` ([`Error::LabelOutOfRange`]).
+/// Every check, labels included, happens before `out` is written: on error
+/// it is untouched.
 ///
 /// The pixels are first grouped by cell, then each cell's rows are read and
 /// its output row finished while it is still in cache. Rows with strictly
@@ -448,7 +449,9 @@ pub fn csr_cell_stats<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `means[label * n_genes + gene]` receives the mean (NaN when no pixel
 /// counts) and `counts[..]` the number of counted pixels; both must hold
-/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`].
+/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`],
+/// scratch ([`CsrCellStatsScratch`]) and errors included: on error `counts`
+/// and `means` are untouched.
 ///
 /// ```
 /// use cellmap_core::{Grid, sparse::{csr_cell_means, Csr, CsrCellStatsScratch}, stats::Options};
@@ -598,6 +601,10 @@ impl<'a, V: SparseValue> GeneMajor<'a, V> {
 /// `gene_ptr` needs [`gene_ptr_len(n_genes)`](gene_ptr_len) entries,
 /// `pixels` and `values` `x.nnz()` each. The image may have at most
 /// `u32::MAX` pixels. Returns the validated view over the filled buffers.
+///
+/// Errors ([`Error::BufferTooSmall`], [`Error::InvalidArgument`] for more
+/// than `u32::MAX` pixels) are returned before anything is written: the
+/// buffers are then untouched.
 ///
 /// ```
 /// use cellmap_core::sparse::{csr_to_gene_major, Csr};

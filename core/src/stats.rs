@@ -455,8 +455,10 @@ fn accumulate_runs<L: Label, W: Within, A: RunAccumulator>(
 ///
 /// `out[c]` receives the statistics of label `c` (`out[0]`: background);
 /// it must hold at least [`table_len(n_cells)`](table_len) entries and is
-/// overwritten. Labels must be in `0..=n_cells`: on
-/// [`Error::LabelOutOfRange`] `out` is reset to [`CellStats::EMPTY`].
+/// overwritten. Shape and size errors are returned before anything is
+/// written (`out` untouched). Labels must be in `0..=n_cells`; they are
+/// checked while `out` is written, so on [`Error::LabelOutOfRange`] `out`
+/// is **reset** to [`CellStats::EMPTY`].
 /// Images may have up to `u32::MAX` pixels ([`Error::InvalidArgument`]
 /// beyond).
 ///
@@ -507,8 +509,9 @@ pub fn cell_stats<L: Label, W: Within>(
 ///
 /// `means[c]` receives the mean of label `c` (NaN when no pixel counts) and
 /// `counts[c]` the number of counted pixels; both must hold
-/// [`table_len(n_cells)`](table_len) entries. Same semantics and error
-/// behaviour as [`cell_stats`] (outputs zeroed, means NaN, on error).
+/// [`table_len(n_cells)`](table_len) entries. Same semantics as
+/// [`cell_stats`]; shape and size errors leave both outputs untouched, and
+/// on [`Error::LabelOutOfRange`] they are **reset** (counts 0, means NaN).
 ///
 /// ```
 /// use cellmap_core::{Grid, stats::{cell_means, Options}};
@@ -607,8 +610,8 @@ fn add_nonzero_values<L: Label, W: Within>(
 /// `values` leaves the total unchanged; a number replaces a NaN total or is
 /// added to it. So after all layers, `total[c]` is the sum of cell `c`'s
 /// non-NaN terms, and NaN only where every term was NaN (no layer had a
-/// value for that cell). Errors (before writing anything) if the lengths
-/// differ.
+/// value for that cell). Errors ([`Error::ShapeMismatch`]) if the lengths
+/// differ, before writing anything: `total` is then untouched.
 ///
 /// ```
 /// use cellmap_core::stats::add_skipping_nan;

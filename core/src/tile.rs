@@ -86,7 +86,8 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     /// # Errors
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
-    /// table, which no memory holds.
+    /// table, which no memory holds; returned before anything is written
+    /// (the buffers are untouched).
     pub fn fill_holes<M: MaskValue>(&mut self, mask: &[[M; W]; H]) -> Result<usize, Error> {
         let grid = Grid::new(W, H, mask.as_flattened())?;
         let (runs, filled, _) = self.buffers()?;
@@ -109,7 +110,8 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     /// # Errors
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
-    /// table, which no memory holds.
+    /// table, which no memory holds; returned before anything is written
+    /// (the buffers are untouched).
     pub fn label<M: MaskValue>(
         &mut self,
         mask: &[[M; W]; H],
@@ -137,7 +139,8 @@ impl<const W: usize, const H: usize> Tile<W, H> {
     /// # Errors
     ///
     /// [`Error::DimensionsTooLarge`] only for tiles beyond the `u32` run
-    /// table, which no memory holds.
+    /// table, which no memory holds; returned before anything is written
+    /// (the buffers are untouched).
     pub fn fill_holes_and_label<M: MaskValue>(
         &mut self,
         mask: &[[M; W]; H],
