@@ -293,7 +293,7 @@ impl<'a> RunTable<'a> {
     }
 
     /// A table over separate arrays with `stride` slots per row (at least
-    /// [`slots_per_row`]); used by the fixed-size tiles.
+    /// [`slots_per_row`]); used by [`crate::StaticSegmenter`].
     pub(crate) fn from_parts(
         width: usize,
         starts: &'a mut [u32],

@@ -45,7 +45,7 @@
 //!
 //! * are **untouched** on every error — all checks, labels included,
 //!   happen before the first write — for [`fill_holes`], [`label`],
-//!   [`fill_holes_and_label`], the [`Tile`] methods,
+//!   [`fill_holes_and_label`], the [`StaticSegmenter`] methods,
 //!   [`sparse::csr_cell_stats`], [`sparse::csr_cell_means`],
 //!   [`sparse::csr_to_gene_major`], [`stats::add_skipping_nan`],
 //!   [`color::levels`], [`color::normalize`], [`color::cell_colors`],
@@ -109,8 +109,8 @@ pub mod grid;
 pub mod labeling;
 pub mod regions;
 pub mod sparse;
+pub mod static_segmenter;
 pub mod stats;
-pub mod tile;
 
 pub use color::Colormap;
 pub use error::Error;
@@ -121,5 +121,5 @@ pub use labeling::{
 };
 pub use regions::{BoundingBox, Region};
 pub use sparse::{Csr, GeneMajor};
+pub use static_segmenter::StaticSegmenter;
 pub use stats::CellStats;
-pub use tile::Tile;
