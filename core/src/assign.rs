@@ -141,9 +141,10 @@ pub struct AssignSummary {
 /// Errors: `xs`/`ys` of different lengths ([`Error::ShapeMismatch`]),
 /// `cells` shorter than the points ([`Error::BufferTooSmall`]), a scale that
 /// is not finite and positive ([`Error::InvalidArgument`]) — all before
-/// anything is written — and a negative label or one above [`MAX_CELL`]
-/// under a point ([`Error::LabelOutOfRange`]; the points before it are
-/// already written).
+/// anything is written, `cells` is then untouched — and a negative label or
+/// one above [`MAX_CELL`] under a point ([`Error::LabelOutOfRange`], found
+/// while writing: `cells[..xs.len()]` is then **reset** to
+/// [`OUT_OF_IMAGE`], never left with a partial result).
 ///
 /// ```
 /// use cellmap_core::{Grid, assign::assign_points};
@@ -171,6 +172,22 @@ pub fn assign_points<L: Label, F: Coordinate>(
     if !scale.is_valid_scale() {
         return Err(Error::InvalidArgument("scale must be finite and > 0"));
     }
+    let cells = &mut cells[..xs.len()];
+    let result = assign_checked(labels, xs, ys, scale, cells);
+    if result.is_err() {
+        cells.fill(OUT_OF_IMAGE);
+    }
+    result
+}
+
+/// [`assign_points`] on checked arguments; `cells` holds one slot per point.
+fn assign_checked<L: Label, F: Coordinate>(
+    labels: Grid<'_, L>,
+    xs: &[F],
+    ys: &[F],
+    scale: F,
+    cells: &mut [u32],
+) -> Result<AssignSummary, Error> {
     let (width, height, pixels) = (labels.width(), labels.height(), labels.as_slice());
     let mut summary = AssignSummary::default();
     for ((cell, &x), &y) in cells.iter_mut().zip(xs).zip(ys) {
@@ -201,9 +218,9 @@ pub fn assign_points<L: Label, F: Coordinate>(
 /// fails the length check instead of wrapping).
 ///
 /// ```
-/// assert_eq!(cellmap_core::assign::nearest_cell_scratch_len(4, 3), 24);
+/// assert_eq!(cellmap_core::assign::nearest_cell_map_scratch_len(4, 3), 24);
 /// ```
-pub const fn nearest_cell_scratch_len(width: usize, height: usize) -> usize {
+pub const fn nearest_cell_map_scratch_len(width: usize, height: usize) -> usize {
     width.saturating_mul(height).saturating_add(width.saturating_mul(3))
 }
 
@@ -238,7 +255,7 @@ const FAR: u32 = u32::MAX;
 /// nearest cell, if any) or 0 (no reassignment).
 ///
 /// Needs `nearest.len() == width · height` and
-/// `scratch.len() ≥` [`nearest_cell_scratch_len`]. Errors
+/// `scratch.len() ≥` [`nearest_cell_map_scratch_len`]. Errors
 /// ([`Error::BufferTooSmall`], [`Error::ShapeMismatch`],
 /// [`Error::InvalidArgument`] for a NaN or negative radius,
 /// [`Error::DimensionsTooLarge`] for a side above [`MAX_NEAREST_SIDE`],
@@ -246,14 +263,14 @@ const FAR: u32 = u32::MAX;
 /// [`MAX_CELL`]) are returned before anything is written.
 ///
 /// ```
-/// use cellmap_core::{Grid, assign::{assign_points, nearest_cell_map, nearest_cell_scratch_len}};
+/// use cellmap_core::{Grid, assign::{assign_points, nearest_cell_map, nearest_cell_map_scratch_len}};
 /// let labels = Grid::new(7, 3, &[
 ///     1u16, 0, 0, 0, 0, 0, 2,
 ///     0,    0, 0, 0, 0, 0, 0,
 ///     0,    0, 0, 0, 0, 0, 0,
 /// ][..])?;
 /// let mut nearest = [0u32; 21];
-/// let mut scratch = [0u32; nearest_cell_scratch_len(7, 3)];
+/// let mut scratch = [0u32; nearest_cell_map_scratch_len(7, 3)];
 /// nearest_cell_map(labels, 3.0, &mut nearest, &mut scratch)?;
 /// assert_eq!(nearest, [
 ///     1, 1, 1, 1, 2, 2, 2, // (0, 3) is 3 px from both cells: the smaller label
@@ -280,7 +297,7 @@ pub fn nearest_cell_map<L: Label>(
     if width > MAX_NEAREST_SIDE || height > MAX_NEAREST_SIDE {
         return Err(Error::DimensionsTooLarge { width, height });
     }
-    ensure_len("scratch", scratch, nearest_cell_scratch_len(width, height))?;
+    ensure_len("scratch", scratch, nearest_cell_map_scratch_len(width, height))?;
     if radius.is_nan() || radius < 0.0 {
         return Err(Error::InvalidArgument("radius must be >= 0 (or infinite)"));
     }
@@ -521,7 +538,7 @@ mod tests {
     fn nearest(rows: &[&str], radius: f64) -> Vec<std::string::String> {
         let (w, h, data) = picture(rows);
         let mut map = vec![0u32; w * h];
-        let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+        let mut scratch = vec![0u32; nearest_cell_map_scratch_len(w, h)];
         nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
         render(w, &map)
     }
@@ -601,9 +618,10 @@ mod tests {
         }
         assert_eq!(cells, [9, 9]);
         assert_eq!(
-            assign_points(g, &[1.0f32], &[0.0f32], 1.0, &mut cells),
+            assign_points(g, &[0.0f32, 1.0], &[0.0f32; 2], 1.0, &mut cells),
             Err(Error::LabelOutOfRange { label: usize::MAX, max: MAX_CELL })
         );
+        assert_eq!(cells, [OUT_OF_IMAGE; 2], "reset, not partly written, on a label error");
         let mut map = [5u32; 2];
         let mut scratch = [0u32; 8];
         assert!(matches!(
@@ -711,7 +729,7 @@ mod tests {
             radius in prop_oneof![Just(f64::INFINITY), 0.0f64..6.0, (0u32..30).prop_map(|r2| f64::from(r2).sqrt())],
         ) {
             let mut map = vec![0u32; w * h];
-            let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+            let mut scratch = vec![0u32; nearest_cell_map_scratch_len(w, h)];
             nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
             prop_assert_eq!(map, brute_nearest(w, h, &data, radius));
         }
@@ -723,7 +741,7 @@ mod tests {
             radius in prop_oneof![Just(f64::INFINITY), 0.0f64..5.0],
         ) {
             let mut map = vec![0u32; w * h];
-            let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+            let mut scratch = vec![0u32; nearest_cell_map_scratch_len(w, h)];
             nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
             let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
             let ys: Vec<f64> = points.iter().map(|p| p.1).collect();

@@ -3,17 +3,19 @@
 //!
 //! The pipeline for one gene is O(cells + pixels):
 //!
-//! 1. [`normalize`] the per-cell values (entry `i` is cell `i + 1`) to
-//!    levels: `round(255 · (v − lo) / (hi − lo))`, clamped, NaN → `None`;
-//! 2. [`cell_colors`] turns levels into a per-label RGBA table (entry 0 =
-//!    background, NaN cells get the "no value" colour);
+//! 1. [`normalize`] the per-cell values to levels:
+//!    `round(255 · (v − lo) / (hi − lo))`, clamped, NaN → `None`;
+//! 2. [`cell_colors`] turns levels into an RGBA table (the background gets
+//!    its colour, NaN cells the "no value" colour);
 //! 3. [`paint`] indexes that table with the label image into your pixel
 //!    buffer, optionally drawing cell outlines.
 //!
-//! Values and levels are slices over the cells only (entry `i` = cell
-//! `i + 1`); with a table indexed by label, as the `stats` kernels write
-//! (entry 0 = background), pass `&table[1..]`. The colour table is indexed
-//! by label again (entry 0 = background), ready for [`paint`].
+//! Values, levels and colours are tables **indexed by label**, as the
+//! `stats` kernels write them: entry `c` is cell `c`, entry 0 the
+//! background. [`normalize`] ignores entry 0 (it never moves the range and
+//! gets level `None`) and [`cell_colors`] gives it the background colour.
+//! [`levels`], [`value_range`] and [`percentile`] work element-wise or on a
+//! sample, for any slice of values.
 //!
 //! ```
 //! use cellmap_core::{Grid, color::{self, Colormap, Normalization}};
@@ -21,11 +23,11 @@
 //!     1u8, 1, 0, 2,
 //!     0,   3, 3, 2,
 //! ][..])?;
-//! let means = [10.0, 30.0, f64::NAN]; // cells 1, 2, 3
-//! let mut levels = [None; 3];
+//! let means = [f64::NAN, 10.0, 30.0, f64::NAN]; // by label: background, cells 1, 2, 3
+//! let mut levels = [None; 4];
 //! let range = color::normalize(&means, &Normalization::default(), &mut [], &mut levels)?;
 //! assert_eq!(range, Some((10.0, 30.0)));
-//! assert_eq!(levels, [Some(0), Some(255), None]);
+//! assert_eq!(levels, [None, Some(0), Some(255), None]);
 //!
 //! let (background, no_value) = ([0, 0, 0, 0], [128, 128, 128, 255]);
 //! let mut table = [[0u8; 4]; 4];
@@ -189,12 +191,6 @@ pub enum Range {
 
 /// How per-cell values become levels 0..=255.
 ///
-/// ```
-/// use cellmap_core::color::{Normalization, Range};
-/// let n = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
-/// assert_eq!(n.scratch_len(2_500), 2_500);
-/// assert_eq!(Normalization::default().scratch_len(2_500), 0);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Normalization {
@@ -207,15 +203,31 @@ pub struct Normalization {
     pub log1p: bool,
 }
 
-impl Normalization {
-    /// `f64` scratch elements [`normalize`] and [`value_range`] need for
-    /// `n_values` values: `n_values` for a percentile range, else 0.
-    pub const fn scratch_len(&self, n_values: usize) -> usize {
-        match self.range {
-            Range::Percentile { .. } => n_values,
-            _ => 0,
-        }
+/// `f64` scratch elements [`normalize`] (and [`value_range`], which needs
+/// the same) takes for `n_values` values under `normalization`: `n_values`
+/// for a percentile range, else 0.
+///
+/// ```
+/// use cellmap_core::color::{normalize_scratch_len, Normalization, Range};
+/// let n = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
+/// assert_eq!(normalize_scratch_len(&n, 2_500), 2_500);
+/// assert_eq!(normalize_scratch_len(&Normalization::default(), 2_500), 0);
+/// ```
+pub const fn normalize_scratch_len(normalization: &Normalization, n_values: usize) -> usize {
+    match normalization.range {
+        Range::Percentile { .. } => n_values,
+        _ => 0,
     }
+}
+
+/// `f64` scratch elements [`percentile`] takes for `n_values` values: one
+/// per value.
+///
+/// ```
+/// assert_eq!(cellmap_core::color::percentile_scratch_len(6), 6);
+/// ```
+pub const fn percentile_scratch_len(n_values: usize) -> usize {
+    n_values
 }
 
 /// `ln(1 + v)` when `log1p`, else `v`.
@@ -228,10 +240,12 @@ fn transform(v: f64, log1p: bool) -> f64 {
 /// `np.percentile(v[np.isfinite(v)], p)` computes it (method `"linear"`:
 /// index `(n − 1) · p/100`, then numpy's two-sided interpolation), or
 /// `None` when no value is finite. O(n) by selection in `scratch`
-/// (`≥ values.len()` elements; its contents are overwritten).
+/// ([`percentile_scratch_len`]`(values.len())` elements; its contents are
+/// overwritten).
 ///
 /// Errors: `p` outside `0..=100` or NaN ([`Error::InvalidArgument`]),
-/// `scratch` too short ([`Error::BufferTooSmall`]).
+/// `scratch` too short ([`Error::BufferTooSmall`]). It writes no output
+/// (only its scratch).
 ///
 /// ```
 /// use cellmap_core::color::percentile;
@@ -244,7 +258,7 @@ fn transform(v: f64, log1p: bool) -> f64 {
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 pub fn percentile(values: &[f64], p: f64, scratch: &mut [f64]) -> Result<Option<f64>, Error> {
-    ensure_len("scratch", scratch, values.len())?;
+    ensure_len("scratch", scratch, percentile_scratch_len(values.len()))?;
     check_percentile(p)?;
     let n = copy_finite(values, false, scratch);
     Ok(percentile_of_finite(&mut scratch[..n], p))
@@ -294,12 +308,12 @@ fn percentile_of_finite(sample: &mut [f64], p: f64) -> Option<f64> {
 /// The normalisation range `(lo, hi)` of `values` under `normalization`, in
 /// transformed units (after `log1p` if set), or `None` when no value is
 /// finite (then every level is 0, see [`levels`]). `scratch` needs
-/// [`Normalization::scratch_len`] elements.
+/// [`normalize_scratch_len`]`(normalization, values.len())` elements.
 ///
 /// Errors: fixed bounds not finite (also after `log1p`) or `vmin > vmax`,
 /// percentiles outside `0..=100` or `low > high`
 /// ([`Error::InvalidArgument`]); `scratch` too short
-/// ([`Error::BufferTooSmall`]).
+/// ([`Error::BufferTooSmall`]). It writes no output (only its scratch).
 ///
 /// ```
 /// use cellmap_core::color::{value_range, Normalization, Range};
@@ -337,7 +351,7 @@ pub fn value_range(
             Ok(Some((lo, hi)))
         }
         Range::Percentile { low, high } => {
-            ensure_len("scratch", scratch, values.len())?;
+            ensure_len("scratch", scratch, normalize_scratch_len(normalization, values.len()))?;
             check_percentile(low)?;
             check_percentile(high)?;
             if low > high {
@@ -356,7 +370,8 @@ pub fn value_range(
 /// `hi == lo` every non-NaN value gets level 0. Infinite values clamp.
 ///
 /// Errors: `out` shorter than `values` ([`Error::BufferTooSmall`]), `lo` or
-/// `hi` not finite or `lo > hi` ([`Error::InvalidArgument`]).
+/// `hi` not finite or `lo > hi` ([`Error::InvalidArgument`]); both before
+/// anything is written (`out` untouched).
 ///
 /// ```
 /// use cellmap_core::color::levels;
@@ -392,18 +407,29 @@ pub fn levels(values: &[f64], lo: f64, hi: f64, log1p: bool, out: &mut [Option<u
     Ok(())
 }
 
-/// [`value_range`] then [`levels`]: normalises per-cell `values` into `out`
-/// and returns the range used (`None` when no value is finite; then every
-/// non-NaN value gets level 0).
+/// [`value_range`] then [`levels`] on a per-label table: normalises the
+/// cells' `values[1..]` into `out[1..]` and returns the range used (`None`
+/// when no cell value is finite; then every non-NaN value gets level 0).
+/// Entry 0, the background, is ignored: it never moves the range and
+/// `out[0]` is set to `None`. `out` needs `values.len()` entries (only those
+/// are written); `scratch` needs
+/// [`normalize_scratch_len`]`(normalization, values.len())` elements.
+///
+/// # Errors
+///
+/// As [`value_range`] and [`levels`]; `out` shorter than `values`
+/// ([`Error::BufferTooSmall`]). Every check happens before `out` is
+/// written: on error it is untouched.
 ///
 /// ```
 /// use cellmap_core::color::{normalize, Normalization, Range};
-/// let v = [1.0, 2.0, 3.0, 4.0, 5.0, 100.0];
+/// // by label: background (ignored), then cells 1..=6
+/// let v = [1e9, 1.0, 2.0, 3.0, 4.0, 5.0, 100.0];
 /// let clip = Normalization { range: Range::Percentile { low: 0.0, high: 80.0 }, log1p: false };
-/// let mut scratch = [0.0; 6];
-/// let mut out = [None; 6];
+/// let mut scratch = [0.0; 7];
+/// let mut out = [None; 7];
 /// assert_eq!(normalize(&v, &clip, &mut scratch, &mut out)?, Some((1.0, 5.0)));
-/// assert_eq!(out, [Some(0), Some(64), Some(128), Some(191), Some(255), Some(255)]);
+/// assert_eq!(out, [None, Some(0), Some(64), Some(128), Some(191), Some(255), Some(255)]);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 pub fn normalize(
@@ -413,9 +439,13 @@ pub fn normalize(
     out: &mut [Option<u8>],
 ) -> Result<Option<(f64, f64)>, Error> {
     ensure_len("out", out, values.len())?;
-    let range = value_range(values, normalization, scratch)?;
+    let Some((background, cells)) = out[..values.len()].split_first_mut() else {
+        return value_range(&[], normalization, scratch);
+    };
+    let range = value_range(&values[1..], normalization, scratch)?;
     let (lo, hi) = range.unwrap_or((0.0, 0.0));
-    levels(values, lo, hi, normalization.log1p, out)?;
+    levels(&values[1..], lo, hi, normalization.log1p, cells)?;
+    *background = None;
     Ok(range)
 }
 
@@ -454,16 +484,20 @@ impl Pixel for u32 {
     }
 }
 
-/// Builds the per-label colour table for [`paint`]: `out[0] = background`,
-/// `out[i + 1]` = the colormap's colour of `levels[i]` (opaque), or
-/// `no_value` for `None`. Entries past `levels.len() + 1` are left alone.
+/// Builds the per-label colour table for [`paint`] from per-label `levels`
+/// (as [`normalize`] writes them): `out[0] = background` (whatever
+/// `levels[0]` holds), `out[c]` = the colormap's colour of `levels[c]`
+/// (opaque), or `no_value` for `None`. `out` needs `levels.len()` entries,
+/// at least one; entries past those are left alone.
 ///
-/// Errors: `out` shorter than `levels.len() + 1` ([`Error::BufferTooSmall`]).
+/// Errors: `out` too short ([`Error::BufferTooSmall`]), checked before
+/// anything is written: on error `out` is untouched.
 ///
 /// ```
 /// use cellmap_core::color::{cell_colors, Colormap};
 /// let mut table = [0u32; 3];
-/// cell_colors(&[Some(255), None], Colormap::Gray, [0, 0, 0, 0], [9, 9, 9, 255], &mut table)?;
+/// // by label: background, cell 1, cell 2
+/// cell_colors(&[None, Some(255), None], Colormap::Gray, [0, 0, 0, 0], [9, 9, 9, 255], &mut table)?;
 /// assert_eq!(table.map(u32::to_ne_bytes), [[0, 0, 0, 0], [255, 255, 255, 255], [9, 9, 9, 255]]);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
@@ -474,10 +508,10 @@ pub fn cell_colors<P: Pixel>(
     no_value: [u8; 4],
     out: &mut [P],
 ) -> Result<(), Error> {
-    ensure_len("out", out, levels.len().saturating_add(1))?;
+    ensure_len("out", out, levels.len().max(1))?;
     let lut = colormap.lut();
     out[0] = P::from_rgba(background);
-    for (color, level) in out[1..].iter_mut().zip(levels) {
+    for (color, level) in out[1..].iter_mut().zip(levels.iter().skip(1)) {
         *color = P::from_rgba(match *level {
             Some(l) => {
                 let [r, g, b] = lut[l as usize];
@@ -624,23 +658,27 @@ mod tests {
 
     #[test]
     fn constant_and_empty_ranges_give_level_zero() {
-        let mut out = [Some(9); 3];
-        let range = normalize(&[4.0, 4.0, f64::NAN], &Normalization::default(), &mut [], &mut out).unwrap();
-        assert_eq!((range, out), (Some((4.0, 4.0)), [Some(0), Some(0), None]));
+        let mut out = [Some(9); 4];
         let range =
-            normalize(&[f64::NAN, f64::INFINITY], &Normalization::default(), &mut [], &mut out).unwrap();
-        assert_eq!((range, &out[..2]), (None, &[None, Some(0)][..]));
+            normalize(&[-7.0, 4.0, 4.0, f64::NAN], &Normalization::default(), &mut [], &mut out).unwrap();
+        assert_eq!((range, out), (Some((4.0, 4.0)), [None, Some(0), Some(0), None]));
+        let range =
+            normalize(&[1.0, f64::NAN, f64::INFINITY], &Normalization::default(), &mut [], &mut out).unwrap();
+        assert_eq!((range, &out[..3]), (None, &[None, None, Some(0)][..]));
+        let mut out = [Some(9); 2];
+        let range = normalize(&[1.0], &Normalization::default(), &mut [], &mut out).unwrap();
+        assert_eq!((range, out), (None, [None, Some(9)]), "background only");
         let range = normalize(&[], &Normalization::default(), &mut [], &mut []).unwrap();
         assert_eq!(range, None);
     }
 
     #[test]
     fn log1p_turns_values_below_minus_one_into_no_value() {
-        let mut out = [None; 4];
+        let mut out = [None; 5];
         let n = Normalization { range: Range::MinMax, log1p: true };
-        let (lo, hi) = normalize(&[0.0, 3.0, -2.0, -1.0], &n, &mut [], &mut out).unwrap().unwrap();
+        let (lo, hi) = normalize(&[f64::NAN, 0.0, 3.0, -2.0, -1.0], &n, &mut [], &mut out).unwrap().unwrap();
         assert!(lo == 0.0 && (hi - 4f64.ln()).abs() < 1e-15);
-        assert_eq!(out, [Some(0), Some(255), None, Some(0)]); // log1p(-1) = -inf clamps
+        assert_eq!(out, [None, Some(0), Some(255), None, Some(0)]); // log1p(-1) = -inf clamps
     }
 
     #[test]
@@ -667,8 +705,8 @@ mod tests {
         assert!(matches!(normalize(&[1.0, 2.0], &n, &mut scratch, &mut out), Err(Error::InvalidArgument(_))));
         let n = Normalization { range: Range::Percentile { low: 0.0, high: 50.0 }, log1p: false };
         assert!(matches!(
-            normalize(&[1.0, 2.0], &n, &mut scratch[..1], &mut out),
-            Err(Error::BufferTooSmall { buffer: "scratch", needed: 2, got: 1 })
+            normalize(&[1.0, 2.0], &n, &mut scratch[..0], &mut out),
+            Err(Error::BufferTooSmall { buffer: "scratch", needed: 1, got: 0 })
         ));
         assert!(matches!(
             normalize(&[1.0, 2.0], &n, &mut scratch, &mut out[..1]),
@@ -698,9 +736,14 @@ mod tests {
         assert_eq!(image, [0; 3]);
         let mut table = [0u32; 2];
         assert!(matches!(
-            cell_colors(&[None, None], Colormap::Gray, [0; 4], [0; 4], &mut table),
+            cell_colors(&[None, None, None], Colormap::Gray, [0; 4], [0; 4], &mut table),
             Err(Error::BufferTooSmall { buffer: "out", needed: 3, got: 2 })
         ));
+        assert!(matches!(
+            cell_colors(&[], Colormap::Gray, [0; 4], [0; 4], &mut [0u32; 0]),
+            Err(Error::BufferTooSmall { buffer: "out", needed: 1, got: 0 })
+        ));
+        assert_eq!(table, [0; 2]);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use core::fmt;
 
 /// Everything a core kernel can reject. Each variant carries the numbers
-/// needed to fix the call; kernels check all of them before writing anything.
+/// needed to fix the call. What an error leaves in the outputs (untouched,
+/// or reset on a label error) is listed in the crate docs, "Outputs on
+/// error", and in each kernel's docs.
 ///
 /// ```
 /// use cellmap_core::Error;
@@ -86,20 +88,26 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Checks that `buffer` holds at least `needed` elements.
-///
-/// ```
-/// use cellmap_core::{Error, error::ensure_len};
-/// assert!(ensure_len("scratch", &[0u32; 4], 4).is_ok());
-/// assert_eq!(
-///     ensure_len("scratch", &[0u32; 3], 4),
-///     Err(Error::BufferTooSmall { buffer: "scratch", needed: 4, got: 3 })
-/// );
-/// ```
-pub fn ensure_len<T>(buffer: &'static str, slice: &[T], needed: usize) -> Result<(), Error> {
+/// Checks that `buffer` holds at least `needed` elements (every kernel's
+/// length check, before it writes anything).
+pub(crate) fn ensure_len<T>(buffer: &'static str, slice: &[T], needed: usize) -> Result<(), Error> {
     if slice.len() < needed {
         Err(Error::BufferTooSmall { buffer, needed, got: slice.len() })
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensure_len_names_the_buffer_and_the_numbers() {
+        assert!(ensure_len("scratch", &[0u32; 4], 4).is_ok());
+        assert_eq!(
+            ensure_len("scratch", &[0u32; 3], 4),
+            Err(Error::BufferTooSmall { buffer: "scratch", needed: 4, got: 3 })
+        );
     }
 }

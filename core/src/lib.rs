@@ -23,8 +23,66 @@
 //! * Foreground is any nonzero mask value ([`MaskValue`]); labels are
 //!   `0` for background and `1..=N` for cells ([`Label`]).
 //! * Every kernel returns `Result<_, Error>`; buffer sizes are checked
-//!   before anything is written, and `const fn` helpers tell how large
-//!   each scratch buffer must be.
+//!   before anything is written.
+//! * **Per-cell tables are indexed by label**, inputs and outputs alike:
+//!   entry `c` is cell `c` and entry 0 the background, so a table for
+//!   `n_cells` cells has [`stats::table_len`]`(n_cells) = n_cells + 1`
+//!   entries; a per-label × gene table is row-major with entry
+//!   `label * n_genes + gene` (row 0: the background). This holds for
+//!   [`stats`], [`sparse`], [`regions`], [`assign::count_cell_genes`] and
+//!   the colour tables ([`color::normalize`] reads and writes them and
+//!   ignores entry 0, [`color::cell_colors`] gives entry 0 the background
+//!   colour, [`color::paint`] indexes the colour table with the labels).
+//!   Functions that are not about cells — [`color::levels`],
+//!   [`color::value_range`], [`color::percentile`],
+//!   [`stats::add_skipping_nan`] — work on any slice, element by element
+//!   or as one sample; they never treat entry 0 specially.
+//!
+//! ### Outputs on error
+//!
+//! Scratch buffers may hold anything after a call, whether it succeeds or
+//! not. Output buffers:
+//!
+//! * are **untouched** on every error — all checks, labels included,
+//!   happen before the first write — for [`fill_holes`], [`label`],
+//!   [`fill_holes_and_label`], the [`StaticSegmenter`] methods,
+//!   [`sparse::csr_cell_stats`], [`sparse::csr_cell_means`],
+//!   [`sparse::csr_to_gene_major`], [`stats::add_skipping_nan`],
+//!   [`color::levels`], [`color::normalize`], [`color::cell_colors`],
+//!   [`color::paint`], [`assign::nearest_cell_map`] and
+//!   [`assign::count_cell_genes`];
+//! * are untouched on shape, size and argument errors but **reset** on
+//!   [`Error::LabelOutOfRange`] (found while writing, so as not to read
+//!   the labels twice) — to the empty value, never a partial result — for
+//!   [`stats::cell_stats`], [`stats::cell_means`], [`regions::region_props`],
+//!   [`sparse::gene_cell_stats`] and [`assign::assign_points`].
+//!
+//! Each kernel's docs say which applies.
+//!
+//! ### Buffer sizes
+//!
+//! One rule names every size helper; all are `const fn`s (usable in array
+//! lengths), take sizes only (never data), and saturate at `usize::MAX` for
+//! impossible sizes, which then fail the kernel's length check:
+//!
+//! * a kernel `foo` that takes one scratch buffer has
+//!   `pub const fn foo_scratch_len(..) -> usize` next to it, e.g.
+//!   [`label_scratch_len`]`(width, height)`,
+//!   [`color::normalize_scratch_len`]`(&normalization, n_values)`;
+//! * a kernel `foo` that takes several scratch buffers has a `FooScratch`
+//!   struct whose `const fn new(..)` gives one length per buffer, in fields
+//!   named like the kernel's parameters, e.g.
+//!   [`sparse::CsrCellStatsScratch`]`::new(n_pixels, n_cells, n_genes)`
+//!   `.row_sums` / `.order`;
+//! * kernels that take the same scratch share one helper, named after one
+//!   of them, and their docs say so ([`sparse::csr_cell_means`] uses
+//!   [`sparse::CsrCellStatsScratch`], [`color::value_range`] uses
+//!   [`color::normalize_scratch_len`]);
+//! * outputs: per-label tables hold [`stats::table_len`]`(n_cells)`
+//!   entries, per-label × gene tables
+//!   [`stats::cell_gene_table_len`]`(n_cells, n_genes)`; other outputs are
+//!   as long as an input (`width * height`, `values.len()`, ...) or have a
+//!   helper named after the buffer ([`sparse::gene_ptr_len`]).
 //!
 //! # Crate features
 //!
@@ -46,8 +104,8 @@ pub mod grid;
 pub mod labeling;
 pub mod regions;
 pub mod sparse;
+pub mod static_segmenter;
 pub mod stats;
-pub mod tile;
 
 pub use color::Colormap;
 pub use error::Error;
@@ -58,5 +116,5 @@ pub use labeling::{
 };
 pub use regions::{BoundingBox, Region};
 pub use sparse::{Csr, GeneMajor};
+pub use static_segmenter::StaticSegmenter;
 pub use stats::CellStats;
-pub use tile::Tile;

@@ -122,8 +122,9 @@ impl Region {
 ///
 /// `out` must hold [`stats::table_len(n_cells)`](crate::stats::table_len)
 /// `= n_cells + 1` entries and is overwritten (`out[0]` is the background).
-/// Labels above `n_cells` or negative give [`Error::LabelOutOfRange`] and
-/// leave `out` reset to [`Region::EMPTY`]. Coordinate sums are exact
+/// A short `out` is reported before anything is written (`out` untouched).
+/// Labels above `n_cells` or negative give [`Error::LabelOutOfRange`],
+/// found while writing, and leave `out` **reset** to [`Region::EMPTY`]. Coordinate sums are exact
 /// integers, so centroids equal scipy's bit for bit while those sums stay
 /// below 2^53 (any image up to 2^17 × 2^17 pixels).
 ///

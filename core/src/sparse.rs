@@ -194,26 +194,32 @@ impl<'a, I: SparseIndex, V: SparseValue> Csr<'a, I, V> {
     }
 }
 
-/// Length of the `row_sums` scratch of [`csr_cell_stats`] and
-/// [`csr_cell_means`]: one `f64` per gene (rows with unsorted or duplicate
-/// column indices are summed there).
+/// The scratch buffers of [`csr_cell_stats`] (and [`csr_cell_means`], which
+/// needs the same): their lengths for an image of `n_pixels` pixels,
+/// `n_cells` cells and `n_genes` genes. Lengths saturate at `usize::MAX`
+/// for impossible sizes.
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::csr_row_sums_len(5100), 5100);
+/// use cellmap_core::sparse::CsrCellStatsScratch;
+/// let scratch = CsrCellStatsScratch::new(1024 * 1024, 2487, 5100);
+/// assert_eq!(scratch.row_sums, 5100); // one f64 per gene
+/// assert_eq!(scratch.order, 1024 * 1024 + 2489); // one u32 per pixel, n_cells + 2 offsets
 /// ```
-pub const fn csr_row_sums_len(n_genes: usize) -> usize {
-    n_genes
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsrCellStatsScratch {
+    /// `f64` elements of `row_sums`: one per gene (rows with unsorted or
+    /// duplicate column indices are summed there).
+    pub row_sums: usize,
+    /// `u32` elements of `order`: the pixels grouped by cell (one per pixel)
+    /// and where each cell's group starts (`n_cells + 2` offsets).
+    pub order: usize,
 }
 
-/// Length of the `order` scratch of [`csr_cell_stats`] and
-/// [`csr_cell_means`]: the pixels grouped by cell (one `u32` per pixel) and
-/// where each cell's group starts (`n_cells + 2` offsets).
-///
-/// ```
-/// assert_eq!(cellmap_core::sparse::csr_order_len(1024 * 1024, 2487), 1024 * 1024 + 2489);
-/// ```
-pub const fn csr_order_len(n_pixels: usize, n_cells: usize) -> usize {
-    n_pixels.saturating_add(n_cells).saturating_add(2)
+impl CsrCellStatsScratch {
+    /// The scratch lengths for `n_pixels` pixels, `n_cells` cells, `n_genes` genes.
+    pub const fn new(n_pixels: usize, n_cells: usize, n_genes: usize) -> Self {
+        Self { row_sums: n_genes, order: n_pixels.saturating_add(n_cells).saturating_add(2) }
+    }
 }
 
 /// Number of entries of a `(n_cells + 1) × n_genes` table, checked.
@@ -369,8 +375,9 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
     options.within.check_shape(labels.width(), labels.height())?;
     check_countable(labels.len())?;
     let len = checked_cell_gene_len(n_cells, x.cols())?;
-    ensure_len("row_sums", row_sums, csr_row_sums_len(x.cols()))?;
-    ensure_len("order", order, csr_order_len(labels.len(), n_cells))?;
+    let needed = CsrCellStatsScratch::new(labels.len(), n_cells, x.cols());
+    ensure_len("row_sums", row_sums, needed.row_sums)?;
+    ensure_len("order", order, needed.order)?;
     Ok(len)
 }
 
@@ -379,12 +386,13 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `out[label * n_genes + gene]` receives the statistics of that cell and
 /// gene (row 0: background); `out` must hold `(n_cells + 1) × n_genes`
-/// entries and is overwritten. Scratch (any content):
-/// `row_sums` needs [`csr_row_sums_len(n_genes)`](csr_row_sums_len) and
-/// `order` [`csr_order_len(n_pixels, n_cells)`](csr_order_len) entries.
+/// entries ([`cell_gene_table_len`](crate::stats::cell_gene_table_len)) and is
+/// overwritten. Scratch (any content): `row_sums` and `order` need the
+/// lengths of [`CsrCellStatsScratch::new(n_pixels, n_cells, n_genes)`](CsrCellStatsScratch).
 /// `x.rows()` must equal the number of pixels ([`Error::InvalidSparse`]
-/// otherwise); labels must be in `0..=n_cells` (checked before any output
-/// is written).
+/// otherwise); labels must be in `0..=n_cells` ([`Error::LabelOutOfRange`]).
+/// Every check, labels included, happens before `out` is written: on error
+/// it is untouched.
 ///
 /// The pixels are first grouped by cell, then each cell's rows are read and
 /// its output row finished while it is still in cache. Rows with strictly
@@ -392,7 +400,7 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// other rows are summed per column in `row_sums` first.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_stats, csr_order_len, Csr}, stats::{CellStats, Options}};
+/// use cellmap_core::{Grid, sparse::{csr_cell_stats, Csr, CsrCellStatsScratch}, stats::{CellStats, Options}};
 /// // labels      X (pixel × 2 genes; pixel 1 stores gene 0 twice: 1 + 2 = 3)
 /// // 1 1 .       pixel 0: g0 = 5
 /// //             pixel 1: g0 = 1, g1 = 4, g0 = 2
@@ -400,7 +408,7 @@ fn check_csr_inputs<L, I: SparseIndex, V: SparseValue, W: Within>(
 /// let labels = Grid::new(3, 1, &[1u8, 1, 0])?;
 /// let x = Csr::new(2, &[0i32, 1, 4, 5], &[0, 0, 1, 0, 1], &[5.0f32, 1.0, 4.0, 2.0, 7.0])?;
 /// let mut out = [CellStats::EMPTY; 4]; // (1 cell + background) × 2 genes
-/// let (mut row_sums, mut order) = ([0.0; 2], [0u32; csr_order_len(3, 1)]);
+/// let (mut row_sums, mut order) = ([0.0; 2], [0u32; CsrCellStatsScratch::new(3, 1, 2).order]);
 /// csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order)?;
 /// let g0 = out[1 * 2 + 0];
 /// assert_eq!((g0.count(), g0.mean(), g0.min(), g0.max()), (2, 4.0, 3.0, 5.0));
@@ -441,15 +449,17 @@ pub fn csr_cell_stats<L: Label, I: SparseIndex, V: SparseValue, W: Within>(
 ///
 /// `means[label * n_genes + gene]` receives the mean (NaN when no pixel
 /// counts) and `counts[..]` the number of counted pixels; both must hold
-/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`].
+/// `(n_cells + 1) × n_genes` entries. Otherwise as [`csr_cell_stats`],
+/// scratch ([`CsrCellStatsScratch`]) and errors included: on error `counts`
+/// and `means` are untouched.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_cell_means, csr_order_len, Csr}, stats::Options};
+/// use cellmap_core::{Grid, sparse::{csr_cell_means, Csr, CsrCellStatsScratch}, stats::Options};
 /// // labels: 1 1 2      gene 0 per pixel: 2 . 6  (stored explicitly as 2, 0, 6)
 /// let labels = Grid::new(3, 1, &[1i32, 1, 2])?;
 /// let x = Csr::new(1, &[0i64, 1, 2, 3], &[0, 0, 0], &[2.0f64, 0.0, 6.0])?;
 /// let (mut counts, mut means) = ([0u32; 3], [0.0; 3]);
-/// let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(3, 2)]);
+/// let (mut row_sums, mut order) = ([0.0; 1], [0u32; CsrCellStatsScratch::new(3, 2, 1).order]);
 /// csr_cell_means(labels, &x, 2, Options::new(), &mut counts, &mut means, &mut row_sums, &mut order)?;
 /// assert_eq!((counts[1], means[1], means[2]), (1, 2.0, 6.0)); // the zero does not count
 /// let keep = Options::new().keep_zeros();
@@ -592,6 +602,10 @@ impl<'a, V: SparseValue> GeneMajor<'a, V> {
 /// `pixels` and `values` `x.nnz()` each. The image may have at most
 /// `u32::MAX` pixels. Returns the validated view over the filled buffers.
 ///
+/// Errors ([`Error::BufferTooSmall`], [`Error::InvalidArgument`] for more
+/// than `u32::MAX` pixels) are returned before anything is written: the
+/// buffers are then untouched.
+///
 /// ```
 /// use cellmap_core::sparse::{csr_to_gene_major, Csr};
 /// // pixel 0: g1 = 4, g0 = 1   pixel 1: (none)   pixel 2: g0 = 3
@@ -640,57 +654,62 @@ pub fn csr_to_gene_major<'a, I: SparseIndex, V: SparseValue>(
     Ok(GeneMajor { n_pixels: x.rows(), gene_ptr, pixels, values })
 }
 
-/// Scratch length for [`gene_cell_stats`] with `n_selected` genes: a cursor
-/// and a heap slot per selected gene plus one pixel counter per label.
+/// `usize` scratch elements [`gene_cell_stats`] takes for `n_cells` cells:
+/// one pixel counter per label (used in [`Zeros::Keep`] mode only).
 ///
 /// ```
-/// assert_eq!(cellmap_core::sparse::gene_scratch_len(3, 2487), 2 * 3 + 2488);
+/// assert_eq!(cellmap_core::sparse::gene_cell_stats_scratch_len(2487), 2488);
 /// ```
-pub const fn gene_scratch_len(n_selected: usize, n_cells: usize) -> usize {
-    n_selected.saturating_mul(2).saturating_add(n_cells).saturating_add(1)
+pub const fn gene_cell_stats_scratch_len(n_cells: usize) -> usize {
+    crate::stats::table_len(n_cells)
 }
 
-/// Per-cell statistics of one gene, or of the **per-pixel sum** of several
-/// genes, from the gene-major form: touches only the selected genes'
-/// entries (plus one pass over the labels in [`Zeros::Keep`] mode, which
-/// must count every pixel).
+/// Per-cell statistics of one gene from the gene-major form: touches only
+/// that gene's entries (plus one pass over the labels in [`Zeros::Keep`]
+/// mode, which must count every pixel). Equal to the gene's column of
+/// [`csr_cell_stats`]: each pixel's duplicates are summed in the data's
+/// precision, then the statistics follow [`crate::stats`] (a pixel whose
+/// value is 0 or NaN does not count by default).
 ///
-/// The value of a pixel is `Σ_g X[pixel, g]` over `genes` (each gene's
-/// duplicates summed in the data's precision, then genes summed in `f64`;
-/// a gene listed twice counts twice); the statistics of that per-pixel value
-/// follow [`crate::stats`]: a pixel whose sum is 0 or NaN does not count by
-/// default. This is the viewer's "sum of genes" map. For one gene it equals
-/// the gene's column of [`csr_cell_stats`].
+/// For the viewer's "sum of several genes", compute each gene's per-cell
+/// statistic and add the per-label layers with
+/// [`crate::stats::add_skipping_nan`] (the pipeline's `cellmap::add_layer`).
 ///
-/// `out` needs [`table_len(n_cells)`](crate::stats::table_len) entries,
-/// `scratch` [`gene_scratch_len(genes.len(), n_cells)`](gene_scratch_len).
-/// Cost: O(entries of the selected genes × log `genes.len()`) (a k-way
-/// merge by pixel). Labels are
-/// checked where read (pixels holding a selected entry; all pixels in Keep
-/// mode); validate the label image once with [`crate::grid::max_label`] to
-/// catch the rest. On any error `out` holds only [`CellStats::EMPTY`], never
-/// a partial result.
+/// `out` (by label) needs [`table_len(n_cells)`](crate::stats::table_len)
+/// entries, `scratch` [`gene_cell_stats_scratch_len(n_cells)`](gene_cell_stats_scratch_len).
+/// Cost: O(entries of the gene), plus O(pixels) in Keep mode.
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] if `gm` or the `within` mask is not the label
+/// image's size, [`Error::InvalidArgument`] for `gene >= gm.genes()`,
+/// [`Error::BufferTooSmall`] for `out` or `scratch`: all checked before
+/// anything is written (`out` is then untouched). Labels are checked where
+/// read (pixels holding an entry of the gene; all pixels in Keep mode),
+/// while `out` is being written: on [`Error::LabelOutOfRange`] `out` is
+/// **reset** to [`CellStats::EMPTY`], never left with a partial result.
+/// Validate the label image once with [`crate::grid::max_label`] to catch
+/// every bad label up front.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_scratch_len, Csr}, stats::{CellStats, Options}};
+/// use cellmap_core::{Grid, sparse::{csr_to_gene_major, gene_cell_stats, gene_cell_stats_scratch_len, Csr}, stats::{CellStats, Options}};
 /// // labels: 1 1 2        g0: 1 . 5     g1: -1 2 .
 /// let labels = Grid::new(3, 1, &[1u8, 1, 2])?;
 /// let x = Csr::new(2, &[0i32, 2, 3, 4], &[0, 1, 1, 0], &[1.0f32, -1.0, 2.0, 5.0])?;
 /// let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 4], [0f32; 4]);
 /// let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val)?;
 /// let mut out = [CellStats::EMPTY; 3];
-/// let mut scratch = [0usize; gene_scratch_len(2, 2)];
-/// gene_cell_stats(labels, &gm, &[0], 2, Options::new(), &mut out, &mut scratch)?;
+/// let mut scratch = [0usize; gene_cell_stats_scratch_len(2)];
+/// gene_cell_stats(labels, &gm, 0, 2, Options::new(), &mut out, &mut scratch)?;
 /// assert_eq!((out[1].mean(), out[2].mean()), (1.0, 5.0));
-/// // g0 + g1 per pixel: 0 2 5 — pixel 0 sums to 0 and does not count
-/// gene_cell_stats(labels, &gm, &[0, 1], 2, Options::new(), &mut out, &mut scratch)?;
-/// assert_eq!((out[1].count(), out[1].mean(), out[2].mean()), (1, 2.0, 5.0));
+/// gene_cell_stats(labels, &gm, 1, 2, Options::new(), &mut out, &mut scratch)?;
+/// assert_eq!((out[1].count(), out[1].mean(), out[2].count()), (2, 0.5, 0));
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
 pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     gm: &GeneMajor<'_, V>,
-    genes: &[usize],
+    gene: usize,
     n_cells: usize,
     options: Options<W>,
     out: &mut [CellStats],
@@ -699,115 +718,52 @@ pub fn gene_cell_stats<L: Label, V: SparseValue, W: Within>(
     if gm.n_pixels() != labels.len() {
         return Err(Error::ShapeMismatch { expected: labels.len(), got: gm.n_pixels() });
     }
-    if genes.iter().any(|&g| g >= gm.genes()) {
+    if gene >= gm.genes() {
         return Err(Error::InvalidArgument("gene index out of range 0..n_genes"));
     }
     options.within.check_shape(labels.width(), labels.height())?;
     check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     ensure_len("out", out, len)?;
-    ensure_len("scratch", scratch, gene_scratch_len(genes.len(), n_cells))?;
+    ensure_len("scratch", scratch, gene_cell_stats_scratch_len(n_cells))?;
     let out = &mut out[..len];
-    let (cursors, rest) = scratch.split_at_mut(genes.len());
-    let (heap, pixel_counts) = rest.split_at_mut(genes.len());
-    let pixel_counts = &mut pixel_counts[..len];
+    let pixel_counts = &mut scratch[..len];
     out.fill(CellStats::EMPTY);
-    let result = gene_pass(labels, gm, genes, n_cells, &options, out, [cursors, heap], pixel_counts);
+    let result = gene_pass(labels, gm, gene, n_cells, &options, out, pixel_counts);
     if result.is_err() {
         out.fill(CellStats::EMPTY);
     }
     result
 }
 
-/// Restores the min-heap property below `heap[i]` for the keys `key(slot)`.
-fn sift_down<K: PartialOrd>(heap: &mut [usize], mut i: usize, key: impl Fn(usize) -> K) {
-    loop {
-        let left = 2 * i + 1;
-        let Some(&l) = heap.get(left) else { return };
-        let child = match heap.get(left + 1) {
-            Some(&r) if key(r) < key(l) => left + 1,
-            _ => left,
-        };
-        if key(heap[child]) < key(heap[i]) {
-            heap.swap(child, i);
-            i = child;
-        } else {
-            return;
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // the checked inputs of gene_cell_stats, split for `?`
+/// The pass of [`gene_cell_stats`] over checked inputs (split for `?`).
 fn gene_pass<L: Label, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     gm: &GeneMajor<'_, V>,
-    genes: &[usize],
+    gene: usize,
     n_cells: usize,
     options: &Options<W>,
     out: &mut [CellStats],
-    [cursors, heap]: [&mut [usize]; 2],
     pixel_counts: &mut [usize],
 ) -> Result<(), Error> {
     let labels = labels.as_slice();
-    let keep = options.zeros == Zeros::Keep;
     let mut sink = StatsSink(out);
-    if let [g] = genes {
-        // One gene: a straight walk, duplicates are adjacent.
-        let (pixels, values) = gm.gene(*g);
-        let mut k = 0;
-        while let Some(&p) = pixels.get(k) {
-            let mut sum = 0.0;
-            while pixels.get(k) == Some(&p) {
-                sum = V::add_in_precision(sum, values[k]);
-                k += 1;
-            }
-            let p = p as usize;
-            let cell = label_index(labels[p], n_cells)?;
-            if options.within.contains(p) {
-                emit(&mut sink, cell, sum, options.zeros);
-            }
+    // A straight walk: a pixel's duplicates are adjacent.
+    let (pixels, values) = gm.gene(gene);
+    let mut k = 0;
+    while let Some(&p) = pixels.get(k) {
+        let mut sum = 0.0;
+        while pixels.get(k) == Some(&p) {
+            sum = V::add_in_precision(sum, values[k]);
+            k += 1;
         }
-    } else {
-        // k-way merge by pixel: a binary min-heap of gene slots keyed by
-        // (next pixel, slot), so equal pixels come out in the order of `genes`.
-        let mut heap_len = 0;
-        for (slot, (cursor, &g)) in cursors.iter_mut().zip(genes).enumerate() {
-            *cursor = gm.gene_ptr[g];
-            if gm.gene_ptr[g] < gm.gene_ptr[g + 1] {
-                heap[heap_len] = slot;
-                heap_len += 1;
-            }
-        }
-        let key = |cursors: &[usize], slot: usize| (gm.pixels[cursors[slot]], slot);
-        for i in (0..heap_len / 2).rev() {
-            sift_down(&mut heap[..heap_len], i, |slot| key(cursors, slot));
-        }
-        while heap_len > 0 {
-            let pixel = key(cursors, heap[0]).0;
-            let mut total = 0.0f64;
-            while heap_len > 0 && key(cursors, heap[0]).0 == pixel {
-                let slot = heap[0];
-                let end = gm.gene_ptr[genes[slot] + 1];
-                let mut gene_sum = 0.0;
-                while cursors[slot] < end && gm.pixels[cursors[slot]] == pixel {
-                    gene_sum = V::add_in_precision(gene_sum, gm.values[cursors[slot]]);
-                    cursors[slot] += 1;
-                }
-                total += gene_sum;
-                if cursors[slot] == end {
-                    heap_len -= 1;
-                    heap[0] = heap[heap_len];
-                }
-                sift_down(&mut heap[..heap_len], 0, |slot| key(cursors, slot));
-            }
-            let p = pixel as usize;
-            let cell = label_index(labels[p], n_cells)?;
-            if options.within.contains(p) {
-                emit(&mut sink, cell, total, options.zeros);
-            }
+        let p = p as usize;
+        let cell = label_index(labels[p], n_cells)?;
+        if options.within.contains(p) {
+            emit(&mut sink, cell, sum, options.zeros);
         }
     }
-    if keep {
+    if options.zeros == Zeros::Keep {
         pixel_counts.fill(0);
         for (p, &label) in labels.iter().enumerate() {
             let cell = label_index(label, n_cells)?;
@@ -883,7 +839,7 @@ mod tests {
         let labels = Grid::new(2, 1, &[1u8, 1]).unwrap();
         let x = Csr::new(1, &[0i32, 2, 4], &[0, 0, 0, 0], &[3.0f32, -3.0, f32::NAN, 1.0]).unwrap();
         let mut out = [CellStats::EMPTY; 2];
-        let (mut row_sums, mut order) = ([0.0; 1], [0u32; csr_order_len(2, 1)]);
+        let (mut row_sums, mut order) = ([0.0; 1], [0u32; CsrCellStatsScratch::new(2, 1, 1).order]);
         csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order).unwrap();
         assert_eq!(out[1].count(), 0);
         // keep zeros: pixel 0 is a zero and counts; pixel 1 is NaN and does not
@@ -947,15 +903,33 @@ mod tests {
             csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap_err(),
             Error::BufferTooSmall { buffer: "gene_ptr", needed: 3, got: 2 }
         );
-        // gene_cell_stats meets label 3 (> n_cells = 1) only after gene 0's pixel 0 counted:
-        // the partial table is cleared.
+        // In Keep mode gene_cell_stats meets label 3 (> n_cells = 1) only after gene 0's
+        // pixel 0 counted: the partial table is cleared.
         let (mut ptr, mut pix, mut val) = ([0usize; 3], [0u32; 2], [0f32; 2]);
         let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
         let mut table = [CellStats::EMPTY; 2];
-        let mut scratch = [0usize; gene_scratch_len(2, 1)];
-        let err = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut table, &mut scratch);
+        let mut scratch = [0usize; gene_cell_stats_scratch_len(1)];
+        let keep = Options::new().keep_zeros();
+        let err = gene_cell_stats(labels, &gm, 0, 1, keep, &mut table, &mut scratch);
         assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
         assert_eq!(table, [CellStats::EMPTY; 2], "no partial result on a label error");
+        let err = gene_cell_stats(labels, &gm, 1, 1, Options::new(), &mut table, &mut scratch);
+        assert_eq!(err, Err(Error::LabelOutOfRange { label: 3, max: 1 }));
+        let mut table = [CellStats::EMPTY; 3];
+        table[2].push(9.0);
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 2, 2, Options::new(), &mut table, &mut scratch),
+            Err(Error::InvalidArgument("gene index out of range 0..n_genes"))
+        );
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 0, 3, Options::new(), &mut table, &mut scratch),
+            Err(Error::BufferTooSmall { buffer: "out", needed: 4, got: 3 })
+        );
+        assert_eq!(
+            gene_cell_stats(labels, &gm, 0, 2, Options::new(), &mut table, &mut scratch),
+            Err(Error::BufferTooSmall { buffer: "scratch", needed: 3, got: 2 })
+        );
+        assert_eq!(table[2].count(), 1, "untouched on a size error");
     }
 
     proptest::proptest! {
@@ -990,8 +964,8 @@ mod tests {
             let x = Csr::new(cols, &indptr, &indices, &data).unwrap();
             let mut out = vec![CellStats::EMPTY; (n + 1) * cols];
             let (mut counts, mut means) = (vec![0u32; (n + 1) * cols], vec![0.0; (n + 1) * cols]);
-            let mut row_sums = vec![0.0; csr_row_sums_len(cols)];
-            let mut order = vec![0u32; csr_order_len(rows, n)];
+            let mut row_sums = vec![0.0; CsrCellStatsScratch::new(rows, n, cols).row_sums];
+            let mut order = vec![0u32; CsrCellStatsScratch::new(rows, n, cols).order];
             let opts = Options { zeros, within: AllPixels };
             if use_mask {
                 csr_cell_stats(lg, &x, n, opts.within(mg), &mut out, &mut row_sums, &mut order).unwrap();
@@ -1012,30 +986,16 @@ mod tests {
             let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
             let rebuilt = GeneMajor::new(rows, gm.gene_ptr, gm.pixels, gm.values).unwrap();
             let mut per_gene = vec![CellStats::EMPTY; n + 1];
-            let mut gscratch = vec![0usize; gene_scratch_len(cols, n)];
+            let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(n)];
             for g in 0..cols {
                 if use_mask {
-                    gene_cell_stats(lg, &rebuilt, &[g], n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
+                    gene_cell_stats(lg, &rebuilt, g, n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
                 } else {
-                    gene_cell_stats(lg, &rebuilt, &[g], n, opts, &mut per_gene, &mut gscratch).unwrap();
+                    gene_cell_stats(lg, &rebuilt, g, n, opts, &mut per_gene, &mut gscratch).unwrap();
                 }
                 for c in 0..=n {
                     proptest::prop_assert!(same(&expected[c * cols + g], &per_gene[c]));
                 }
-            }
-            // all genes summed per pixel equals the dense per-pixel row sum
-            let all: Vec<usize> = (0..cols).collect();
-            let row_sums: Vec<f32> = (0..rows).map(|p| {
-                (0..cols).map(|g| f64::from(dense[p * cols + g])).sum::<f64>() as f32
-            }).collect();
-            let expected_sum = brute(&labels, &row_sums, 1, n, zeros, use_mask.then_some(&mask[..]));
-            if use_mask {
-                gene_cell_stats(lg, &gm, &all, n, opts.within(mg), &mut per_gene, &mut gscratch).unwrap();
-            } else {
-                gene_cell_stats(lg, &gm, &all, n, opts, &mut per_gene, &mut gscratch).unwrap();
-            }
-            for c in 0..=n {
-                proptest::prop_assert!(same(&expected_sum[c], &per_gene[c]), "{:?} {:?}", expected_sum[c], per_gene[c]);
             }
         }
 
@@ -1061,14 +1021,17 @@ mod tests {
                 let (mut ptr, mut pix, mut val) = (vec![0; cols + 1], vec![0u32; x.nnz()], vec![0f32; x.nnz()]);
                 let gm = csr_to_gene_major(&x, &mut ptr, &mut pix, &mut val).unwrap();
                 let mut scratch = vec![0usize; order_len];
-                let _ = gene_cell_stats(lg, &gm, &[0, cols, 1], n, opts, &mut out, &mut scratch);
+                for gene in [0, cols, 1] {
+                    let _ = gene_cell_stats(lg, &gm, gene, n, opts, &mut out, &mut scratch);
+                }
             }
             let values = vec![2.0f32; pixels.len()];
             if let Ok(gm) = GeneMajor::new(w * h, &gene_ptr, &pixels, &values) {
-                let genes: Vec<usize> = (0..gm.genes()).collect();
                 let mut out = vec![CellStats::EMPTY; out_len];
                 let mut scratch = vec![0usize; order_len];
-                let _ = gene_cell_stats(lg, &gm, &genes, n, opts, &mut out, &mut scratch);
+                for gene in 0..=gm.genes() {
+                    let _ = gene_cell_stats(lg, &gm, gene, n, opts, &mut out, &mut scratch);
+                }
             }
         }
 
@@ -1095,7 +1058,7 @@ mod tests {
             cell_stats(lg, Grid::new(w, h, &values).unwrap(), n, opts, &mut dense_out).unwrap();
             let x = Csr::new(1, &indptr, &indices, &data).unwrap();
             let mut csr_out = vec![CellStats::EMPTY; n + 1];
-            let mut order = vec![0u32; csr_order_len(rows, n)];
+            let mut order = vec![0u32; CsrCellStatsScratch::new(rows, n, 1).order];
             csr_cell_stats(lg, &x, n, opts, &mut csr_out, &mut [0.0], &mut order).unwrap();
             for c in 0..=n {
                 let (d, s) = (&dense_out[c], &csr_out[c]);

@@ -31,6 +31,18 @@ pub const fn table_len(n_cells: usize) -> usize {
     n_cells.saturating_add(1)
 }
 
+/// Number of entries of a per-label × gene table for `n_cells` cells and
+/// `n_genes` genes: `(n_cells + 1) × n_genes`, row-major, entry
+/// `label * n_genes + gene` (row 0 is the background). Saturates at
+/// `usize::MAX` (kernels reject such sizes).
+///
+/// ```
+/// assert_eq!(cellmap_core::stats::cell_gene_table_len(3, 5), 4 * 5);
+/// ```
+pub const fn cell_gene_table_len(n_cells: usize, n_genes: usize) -> usize {
+    table_len(n_cells).saturating_mul(n_genes)
+}
+
 /// Whether pixels whose value is `0` count. NaN never counts.
 ///
 /// ```
@@ -443,8 +455,10 @@ fn accumulate_runs<L: Label, W: Within, A: RunAccumulator>(
 ///
 /// `out[c]` receives the statistics of label `c` (`out[0]`: background);
 /// it must hold at least [`table_len(n_cells)`](table_len) entries and is
-/// overwritten. Labels must be in `0..=n_cells`: on
-/// [`Error::LabelOutOfRange`] `out` is reset to [`CellStats::EMPTY`].
+/// overwritten. Shape and size errors are returned before anything is
+/// written (`out` untouched). Labels must be in `0..=n_cells`; they are
+/// checked while `out` is written, so on [`Error::LabelOutOfRange`] `out`
+/// is **reset** to [`CellStats::EMPTY`].
 /// Images may have up to `u32::MAX` pixels ([`Error::InvalidArgument`]
 /// beyond).
 ///
@@ -495,8 +509,9 @@ pub fn cell_stats<L: Label, W: Within>(
 ///
 /// `means[c]` receives the mean of label `c` (NaN when no pixel counts) and
 /// `counts[c]` the number of counted pixels; both must hold
-/// [`table_len(n_cells)`](table_len) entries. Same semantics and error
-/// behaviour as [`cell_stats`] (outputs zeroed, means NaN, on error).
+/// [`table_len(n_cells)`](table_len) entries. Same semantics as
+/// [`cell_stats`]; shape and size errors leave both outputs untouched, and
+/// on [`Error::LabelOutOfRange`] they are **reset** (counts 0, means NaN).
 ///
 /// ```
 /// use cellmap_core::{Grid, stats::{cell_means, Options}};
@@ -595,8 +610,8 @@ fn add_nonzero_values<L: Label, W: Within>(
 /// `values` leaves the total unchanged; a number replaces a NaN total or is
 /// added to it. So after all layers, `total[c]` is the sum of cell `c`'s
 /// non-NaN terms, and NaN only where every term was NaN (no layer had a
-/// value for that cell). Errors (before writing anything) if the lengths
-/// differ.
+/// value for that cell). Errors ([`Error::ShapeMismatch`]) if the lengths
+/// differ, before writing anything: `total` is then untouched.
 ///
 /// ```
 /// use cellmap_core::stats::add_skipping_nan;

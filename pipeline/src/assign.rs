@@ -1,7 +1,7 @@
 //! Transcripts to cells: each point's cell, and counts per cell and gene.
 
 use cellmap_core::Grid;
-use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len};
+use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_map_scratch_len};
 
 pub use cellmap_core::assign::{AssignSummary, BACKGROUND, OUT_OF_IMAGE};
 
@@ -46,7 +46,7 @@ pub fn assign_transcripts(
             let (width, height) = (labels.width(), labels.height());
             let mut nearest = filled(grid.len(), 0u32, "the nearest-cell map")?;
             let mut scratch =
-                filled(nearest_cell_scratch_len(width, height), 0u32, "the nearest-cell scratch")?;
+                filled(nearest_cell_map_scratch_len(width, height), 0u32, "the nearest-cell scratch")?;
             nearest_cell_map(grid, radius, &mut nearest, &mut scratch).map_err(core)?;
             let map = Grid::new(width, height, &nearest[..]).map_err(core)?;
             assign_points(map, x, y, scale, &mut cell_ids).map_err(core)?

@@ -429,13 +429,11 @@ fn kernels(
     })?;
     rows.pixels("regions", ms);
 
-    let cell_values = &means[1..];
-    let mut levels = filled(cells, None, "the colour levels")?;
+    let mut levels = filled(means.len(), None, "the colour levels")?;
     let mut table = filled(cells + 1, [0u8; 4], "the colour table")?;
     let mut rgba = filled(n, [0u8; 4], "the map")?;
     let ms = median_ms(clock, repeats, || {
-        color::normalize(cell_values, &Normalization::default(), &mut [], &mut levels)
-            .map_err(core("paint"))?;
+        color::normalize(&means, &Normalization::default(), &mut [], &mut levels).map_err(core("paint"))?;
         color::cell_colors(&levels, Colormap::Viridis, BACKGROUND_RGBA, NO_VALUE_RGBA, &mut table)
             .map_err(core("paint"))?;
         color::paint(labels, &table, None, &mut rgba).map_err(core("paint"))
@@ -458,7 +456,7 @@ fn kernels(
     })?;
     rows.push("assign", ms, Unit::Points, points as f64);
     let mut nearest = filled(n, 0u32, "the nearest-cell map")?;
-    let mut scratch = filled(assign::nearest_cell_scratch_len(width, height), 0u32, "the scratch")?;
+    let mut scratch = filled(assign::nearest_cell_map_scratch_len(width, height), 0u32, "the scratch")?;
     let ms = median_ms(clock, repeats, || {
         assign::nearest_cell_map(labels, 3.0, &mut nearest, &mut scratch).map_err(core("nearest cell"))
     })?;

@@ -2,7 +2,9 @@
 //! percentiles, optionally after `log1p`) and painted with one palette.
 
 use cellmap_core::Grid;
-use cellmap_core::color::{Normalization, cell_colors, normalize, paint as paint_pixels};
+use cellmap_core::color::{
+    Normalization, cell_colors, normalize, normalize_scratch_len, paint as paint_pixels,
+};
 use cellmap_core::regions::Region;
 
 pub use cellmap_core::color::{Colormap, Range};
@@ -42,7 +44,8 @@ pub struct ColorScale {
 /// nothing.
 #[derive(Debug, Default)]
 pub struct Painter {
-    /// Values of cells that have pixels; NaN for ids without pixels.
+    /// Values by label of cells that have pixels; NaN for the background
+    /// and for ids without pixels.
     shown: Vec<f64>,
     levels: Vec<Option<u8>>,
     scratch: Vec<f64>,
@@ -74,13 +77,18 @@ impl Painter {
                 regions.len()
             )));
         }
-        refill(&mut self.shown, n, f64::NAN, "the shown values")?;
-        for ((shown, &v), region) in self.shown.iter_mut().zip(&values[1..]).zip(&regions[1..]) {
+        refill(&mut self.shown, n + 1, f64::NAN, "the shown values")?;
+        for ((shown, &v), region) in self.shown.iter_mut().zip(values).zip(regions).skip(1) {
             *shown = if region.area() > 0 { v } else { f64::NAN };
         }
         let normalization = Normalization { range: scale.range, log1p: scale.log1p };
-        refill(&mut self.levels, n, None, "the colour levels")?;
-        refill(&mut self.scratch, normalization.scratch_len(n), 0.0, "the normalisation scratch")?;
+        refill(&mut self.levels, n + 1, None, "the colour levels")?;
+        refill(
+            &mut self.scratch,
+            normalize_scratch_len(&normalization, n + 1),
+            0.0,
+            "the normalisation scratch",
+        )?;
         let range = normalize(&self.shown, &normalization, &mut self.scratch, &mut self.levels)
             .map_err(|e| Error::argument(format!("colour range: {e}")))?;
         refill(&mut self.table, n + 1, 0, "the colour table")?;

@@ -266,12 +266,12 @@ impl GeneColumns {
         let result = match &self.values {
             ValueArray::F32(v) => {
                 GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
-                    sparse::gene_cell_stats(labels, &gm, &[0], n_cells, Options::new(), out, scratch)
+                    sparse::gene_cell_stats(labels, &gm, 0, n_cells, Options::new(), out, scratch)
                 })
             }
             ValueArray::F64(v) => {
                 GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
-                    sparse::gene_cell_stats(labels, &gm, &[0], n_cells, Options::new(), out, scratch)
+                    sparse::gene_cell_stats(labels, &gm, 0, n_cells, Options::new(), out, scratch)
                 })
             }
         };
@@ -281,5 +281,5 @@ impl GeneColumns {
 
 /// Scratch elements of [`GeneColumns::gene_stats`] for `n_cells` cells.
 pub(crate) const fn gene_stats_scratch_len(n_cells: usize) -> usize {
-    sparse::gene_scratch_len(1, n_cells)
+    sparse::gene_cell_stats_scratch_len(n_cells)
 }

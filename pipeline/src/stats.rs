@@ -249,9 +249,9 @@ impl CsrVisitor for TableJob<'_> {
                     return Ok(CellTable { stat, n_cells, n_genes, values: TableValues::F64(means) });
                 }
                 let len = cell_gene_len(n_cells, n_genes)?;
-                let mut row_sums = filled(sparse::csr_row_sums_len(n_genes), 0.0f64, "the row sums")?;
-                let mut order =
-                    filled(sparse::csr_order_len(labels.len(), n_cells), 0u32, "the pixel order")?;
+                let scratch = sparse::CsrCellStatsScratch::new(labels.len(), n_cells, n_genes);
+                let mut row_sums = filled(scratch.row_sums, 0.0f64, "the row sums")?;
+                let mut order = filled(scratch.order, 0u32, "the pixel order")?;
                 let mut out = filled(len, CellStats::EMPTY, "the cell × gene statistics")?;
                 sparse::csr_cell_stats(labels, self.x, n_cells, options, &mut out, &mut row_sums, &mut order)
                     .map_err(|e| Error::core("per-cell statistics", e))?;
@@ -289,11 +289,12 @@ impl CsrMeans {
     /// Buffers for `pixels` pixels, `n_cells` cells and `n_genes` genes.
     pub fn new(pixels: usize, n_cells: usize, n_genes: usize) -> Result<Self, Error> {
         let len = cell_gene_len(n_cells, n_genes)?;
+        let scratch = sparse::CsrCellStatsScratch::new(pixels, n_cells, n_genes);
         Ok(CsrMeans {
             counts: filled(len, 0, "the per-cell counts")?,
             means: filled(len, 0.0, "the per-cell means")?,
-            row_sums: filled(sparse::csr_row_sums_len(n_genes), 0.0, "the row sums")?,
-            order: filled(sparse::csr_order_len(pixels, n_cells), 0, "the pixel order")?,
+            row_sums: filled(scratch.row_sums, 0.0, "the row sums")?,
+            order: filled(scratch.order, 0, "the pixel order")?,
         })
     }
 
@@ -360,7 +361,8 @@ pub fn pixel_ranges(
             let mut values = x.data().to_vec();
             let gm = sparse::csr_to_gene_major(x, &mut gene_ptr, &mut pixels, &mut values).map_err(core)?;
             let mut out = filled(table_len(self.n_cells), CellStats::EMPTY, "the per-cell statistics")?;
-            let mut scratch = filled(sparse::gene_scratch_len(1, self.n_cells), 0usize, "the scratch")?;
+            let mut scratch =
+                filled(sparse::gene_cell_stats_scratch_len(self.n_cells), 0usize, "the scratch")?;
             let options = Options::new().within(self.within);
             self.genes
                 .iter()
@@ -368,7 +370,7 @@ pub fn pixel_ranges(
                     sparse::gene_cell_stats(
                         self.labels,
                         &gm,
-                        &[g],
+                        g,
                         self.n_cells,
                         options,
                         &mut out,

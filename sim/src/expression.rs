@@ -613,7 +613,7 @@ impl ExpressionModel {
         rates: &mut [f64],
     ) -> Result<(), Error> {
         let genes = self.genes();
-        cellmap_core::error::ensure_len("rates", rates, self.rates_len(cells.len()))?;
+        crate::ensure_len("rates", rates, self.rates_len(cells.len()))?;
         let shape = self.modality.nb_shape;
         for (index, cell) in cells.iter().enumerate() {
             let out = &mut rates[index * genes..(index + 1) * genes];
@@ -820,7 +820,7 @@ impl ExpressionModel {
     ) -> Result<CsrSize, Error> {
         self.check_inputs(owner, rates)?;
         let rows = pixel_count(owner.width(), owner.height())?;
-        cellmap_core::error::ensure_len("indptr", indptr, rows + 1)?;
+        crate::ensure_len("indptr", indptr, rows + 1)?;
         let capacity = indices.len().min(data.len()).min(i32::MAX as usize);
         let mut size = CsrSize::default();
         let mut next_row = 0;

@@ -163,7 +163,7 @@ pub fn demo_tissue(
 ) -> Result<DemoTissue, Error> {
     let model = ExpressionModel::new(seed, &demo_nsf_params(), &demo_modality_params(), 0)?;
     let capacity = demo_cell_capacity(width, height);
-    cellmap_core::error::ensure_len("rates", rates, model.rates_len(capacity))?;
+    crate::ensure_len("rates", rates, model.rates_len(capacity))?;
     let info = generate_mask(seed, width, height, &demo_mask_params(), mask, owner, cells)?;
     model.cell_rates(width, height, &cells[..info.cells], rates)?;
     Ok(DemoTissue { mask: info, model })
@@ -364,4 +364,14 @@ pub fn reference_digest() -> Result<u64, Error> {
     h.write_u32s(&indices[..size.nnz]);
     h.write_f32s(&data[..size.nnz]);
     Ok(h.finish())
+}
+
+/// Checks that `buffer` holds at least `needed` elements, as the core's
+/// kernels do: [`Error::BufferTooSmall`] names the argument and the numbers.
+fn ensure_len<T>(buffer: &'static str, slice: &[T], needed: usize) -> Result<(), Error> {
+    if slice.len() < needed {
+        Err(Error::BufferTooSmall { buffer, needed, got: slice.len() })
+    } else {
+        Ok(())
+    }
 }

@@ -400,7 +400,7 @@ pub fn generate_mask(
         return Err(Error::ShapeMismatch { expected: n, got: owner.len() });
     }
     let capacity = params.cell_capacity(width, height);
-    cellmap_core::error::ensure_len("cells", cells, capacity)?;
+    crate::ensure_len("cells", cells, capacity)?;
     if capacity > u32::MAX as usize {
         return Err(Error::TooManyLabels { capacity: u32::MAX as usize });
     }

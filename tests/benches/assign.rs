@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use cellmap_core::Grid;
-use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len};
+use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_map_scratch_len};
 use cellmap_tests::bench::{self, Clock};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let (xs, ys): (Vec<f32>, Vec<f32>) = (0..POINTS).map(|_| (coordinate(w_um), coordinate(h_um))).unzip();
     let mut cells = vec![0u32; POINTS];
     let mut nearest = vec![0u32; width * height];
-    let mut scratch = vec![0u32; nearest_cell_scratch_len(width, height)];
+    let mut scratch = vec![0u32; nearest_cell_map_scratch_len(width, height)];
     let clock = bench::clock_from_env(Clock::Wall);
     let mut group = c.benchmark_group(clock.group_name(&format!("assign {width}x{height}, {n} cells")));
 

@@ -22,10 +22,10 @@ use cellmap_core::Grid;
 use cellmap_core::labeling::Connectivity;
 use cellmap_core::regions::{Region, region_props};
 use cellmap_core::sparse::{
-    Csr, SparseIndex, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major,
-    gene_cell_stats, gene_ptr_len, gene_scratch_len,
+    Csr, CsrCellStatsScratch, SparseIndex, csr_cell_means, csr_cell_stats, csr_to_gene_major,
+    gene_cell_stats, gene_cell_stats_scratch_len, gene_ptr_len,
 };
-use cellmap_core::stats::{CellStats, Options, cell_means, cell_stats};
+use cellmap_core::stats::{CellStats, Options, add_skipping_nan, cell_means, cell_stats};
 use cellmap_io::npz::{CsrValue, CsrVisitor};
 use cellmap_tests::bench;
 use criterion::Criterion;
@@ -119,8 +119,9 @@ impl CsrVisitor for AllGenes<'_> {
         group.bench_function("validate", |b| {
             b.iter(|| Csr::new(g, x.indptr(), x.indices(), x.data()).unwrap())
         });
-        let mut row_sums = vec![0.0; csr_row_sums_len(g)];
-        let mut order = vec![0u32; csr_order_len(pixels, n)];
+        let scratch = CsrCellStatsScratch::new(pixels, n, g);
+        let mut row_sums = vec![0.0; scratch.row_sums];
+        let mut order = vec![0u32; scratch.order];
         {
             let (mut counts, mut means) = (vec![0u32; (n + 1) * g], vec![0.0; (n + 1) * g]);
             group.bench_function("csr_cell_means", |b| {
@@ -162,15 +163,20 @@ impl CsrVisitor for AllGenes<'_> {
         group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
         let mut per_cell = vec![CellStats::EMPTY; n + 1];
         let layers: Vec<usize> = (0..31).collect();
-        let mut gscratch = vec![0usize; gene_scratch_len(layers.len(), n)];
+        let mut gscratch = vec![0usize; gene_cell_stats_scratch_len(n)];
         group.bench_function("one_gene", |b| {
-            b.iter(|| {
-                gene_cell_stats(lg, &gm, &[7], n, Options::new(), &mut per_cell, &mut gscratch).unwrap()
-            })
+            b.iter(|| gene_cell_stats(lg, &gm, 7, n, Options::new(), &mut per_cell, &mut gscratch).unwrap())
         });
-        group.bench_function("sum_of_genes_0_to_30", |b| {
+        // The viewer's sum of genes: each gene's per-cell mean, summed over the genes (NaN skipped).
+        let (mut layer, mut total) = (vec![f64::NAN; n + 1], vec![f64::NAN; n + 1]);
+        group.bench_function("layer_sum_of_genes_0_to_30", |b| {
             b.iter(|| {
-                gene_cell_stats(lg, &gm, &layers, n, Options::new(), &mut per_cell, &mut gscratch).unwrap()
+                total.fill(f64::NAN);
+                for &gene in &layers {
+                    gene_cell_stats(lg, &gm, gene, n, Options::new(), &mut per_cell, &mut gscratch).unwrap();
+                    layer.iter_mut().zip(&per_cell).for_each(|(v, s)| *v = s.mean());
+                    add_skipping_nan(&mut total, &layer).unwrap();
+                }
             })
         });
         group.finish();
@@ -186,8 +192,9 @@ impl CsrVisitor for CsrStats<'_> {
     fn visit<I: SparseIndex, V: CsrValue>(self, x: &Csr<'_, I, V>) {
         let Tile { c, clock, labels: lg, cells: n } = self.0;
         let mut out = vec![CellStats::EMPTY; (n + 1) * x.cols()];
-        let mut row_sums = vec![0.0; csr_row_sums_len(x.cols())];
-        let mut order = vec![0u32; csr_order_len(lg.len(), n)];
+        let scratch = CsrCellStatsScratch::new(lg.len(), n, x.cols());
+        let mut row_sums = vec![0.0; scratch.row_sums];
+        let mut order = vec![0u32; scratch.order];
         let mut group = c.benchmark_group(clock.group_name("csr_100"));
         group.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
         group.bench_function("csr_cell_stats", |b| {

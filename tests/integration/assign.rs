@@ -3,7 +3,7 @@
 
 use cellmap_core::Grid;
 use cellmap_core::assign::{
-    OUT_OF_IMAGE, assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len,
+    OUT_OF_IMAGE, assign_points, count_cell_genes, nearest_cell_map, nearest_cell_map_scratch_len,
 };
 use cellmap_tests::npy::load;
 
@@ -45,7 +45,7 @@ fn point_lookup_matches_numpy_for_f32_and_f64_points() {
 fn nearest(radius: f64) -> (usize, Vec<u32>) {
     let (w, h, data) = labels();
     let mut map = vec![0u32; w * h];
-    let mut scratch = vec![0u32; nearest_cell_scratch_len(w, h)];
+    let mut scratch = vec![0u32; nearest_cell_map_scratch_len(w, h)];
     nearest_cell_map(Grid::new(w, h, &data[..]).unwrap(), radius, &mut map, &mut scratch).unwrap();
     (w, map)
 }

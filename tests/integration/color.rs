@@ -58,8 +58,10 @@ fn normalisation_matches_numpys_formula() {
     let params = load("color/norm_params.npy");
     let expected = load("color/norm_levels.npy");
     let n = values.len();
-    let mut scratch = vec![0.0; n];
-    let mut out = vec![None; n];
+    // By label: a background entry (ignored by normalize) before the cells.
+    let table: Vec<f64> = std::iter::once(f64::NAN).chain(values.iter().copied()).collect();
+    let mut scratch = vec![0.0; n + 1];
+    let mut out = vec![None; n + 1];
     for (case, p) in params.values.chunks(6).enumerate() {
         let log1p = p[1] != 0.0;
         let range = match p[0] as u8 {
@@ -68,13 +70,14 @@ fn normalisation_matches_numpys_formula() {
             _ => Range::Percentile { low: p[2], high: p[3] },
         };
         let norm = Normalization { range, log1p };
-        let (lo, hi) = normalize(&values, &norm, &mut scratch, &mut out).unwrap().unwrap();
+        let (lo, hi) = normalize(&table, &norm, &mut scratch, &mut out).unwrap().unwrap();
         let tolerance = u64::from(log1p); // see log1p_agrees_with_numpy_within_one_ulp
         assert!(
             ulps(lo, p[4]) <= tolerance && ulps(hi, p[5]) <= tolerance,
             "case {case}: {lo} {hi} vs {p:?}"
         );
-        for (i, (got, &want)) in out.iter().zip(&expected.values[case * n..(case + 1) * n]).enumerate() {
+        assert_eq!(out[0], None, "case {case}: the background has no level");
+        for (i, (got, &want)) in out[1..].iter().zip(&expected.values[case * n..(case + 1) * n]).enumerate() {
             let want = if want < 0.0 { None } else { Some(want as u8) };
             assert_eq!(*got, want, "case {case} {range:?} log1p={log1p}: value {i} = {}", values[i]);
         }
@@ -102,12 +105,14 @@ fn painted_tile_equals_numpy_lut_indexing() {
     let (h, w) = (labels.shape[0], labels.shape[1]);
     let labels = labels.to::<i32>();
     let grid = Grid::new(w, h, &labels[..]).unwrap();
-    let values = load("color/paint_values.npy").to::<f64>();
+    let cells = load("color/paint_values.npy").to::<f64>();
+    // By label: the background entry first (normalize ignores it).
+    let values: Vec<f64> = std::iter::once(0.0).chain(cells).collect();
     let mut lv = vec![None; values.len()];
     normalize(&values, &Normalization::default(), &mut [], &mut lv).unwrap();
     let (background, no_value, outline) = ([1, 2, 3, 0], [200, 200, 200, 255], [255, 0, 0, 255]);
 
-    let mut table = vec![[0u8; 4]; values.len() + 1];
+    let mut table = vec![[0u8; 4]; values.len()];
     cell_colors(&lv, Colormap::Magma, background, no_value, &mut table).unwrap();
     let mut image = vec![[0u8; 4]; w * h];
     paint(grid, &table, None, &mut image).unwrap();
@@ -117,7 +122,7 @@ fn painted_tile_equals_numpy_lut_indexing() {
     assert_eq!(image.concat(), outlined);
 
     // The u32 pixel format has the same bytes in memory.
-    let mut table32 = vec![0u32; values.len() + 1];
+    let mut table32 = vec![0u32; values.len()];
     cell_colors(&lv, Colormap::Magma, background, no_value, &mut table32).unwrap();
     let mut image32 = vec![0u32; w * h];
     paint(grid, &table32, Some(u32::from_ne_bytes(outline)), &mut image32).unwrap();

@@ -89,7 +89,7 @@ fn check_labels<L: Label>(
     }
 }
 
-fn check_case<M: MaskValue + 'static>(name: &str, width: usize, height: usize, mask: &[M], want: &Expected) {
+fn check_case<M: MaskValue>(name: &str, width: usize, height: usize, mask: &[M], want: &Expected) {
     let grid = Grid::new(width, height, mask).expect("fixture shape");
 
     let mut filled = vec![false; mask.len()];

@@ -1,5 +1,5 @@
 use cellmap_core::Grid;
-use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_scratch_len};
+use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, nearest_cell_map_scratch_len};
 
 /// Every public kernel of `cellmap_core::assign` on the 8×8 `mask` (its
 /// bytes used as labels), with stack buffers.
@@ -11,7 +11,7 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let in_cells = assign_points(labels, &xs, &ys, 1.0, &mut cells).map_or(0, |s| s.in_cells as u32);
 
     let mut nearest = [0u32; 64];
-    let mut scratch = [0u32; nearest_cell_scratch_len(8, 8)];
+    let mut scratch = [0u32; nearest_cell_map_scratch_len(8, 8)];
     let mut reassigned = 0;
     if nearest_cell_map(labels, 2.0, &mut nearest, &mut scratch).is_ok() {
         if let Ok(map) = Grid::new(8, 8, &nearest[..]) {

@@ -1,6 +1,7 @@
 use cellmap_core::Grid;
 use cellmap_core::color::{
-    Colormap, Normalization, Range, cell_colors, levels, normalize, paint, percentile, value_range,
+    Colormap, Normalization, Range, cell_colors, levels, normalize, normalize_scratch_len, paint, percentile,
+    value_range,
 };
 
 /// Every public item of `cellmap_core::color` on the 8×8 `mask` (nonzero
@@ -10,8 +11,10 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let Ok(labels) = Grid::new(8, 8, &labels[..]) else { return 1 };
     let values = [f64::from(mask[0]), 2.0, f64::NAN, 4.0];
     let mut scratch = [0.0f64; 4];
-    let pct_scratch =
-        Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true }.scratch_len(4);
+    let pct_scratch = normalize_scratch_len(
+        &Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true },
+        4,
+    );
     let mut out = [None; 4];
     let pct = Normalization { range: Range::Percentile { low: 2.0, high: 98.0 }, log1p: true };
     let p50 = percentile(&values, 50.0, &mut scratch).ok().flatten().unwrap_or(0.0);
@@ -20,8 +23,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let _ = normalize(&values, &Normalization::default(), &mut scratch, &mut out);
 
     let colormap = Colormap::from_name("turbo").unwrap_or_default();
-    let mut table = [0u32; 5];
-    let mut bytes = [[0u8; 4]; 5];
+    let mut table = [0u32; 4];
+    let mut bytes = [[0u8; 4]; 4];
     let _ = cell_colors(&out, colormap, [0; 4], [128, 128, 128, 255], &mut table);
     let _ = cell_colors(&out, Colormap::ALL[6], [0; 4], [128, 128, 128, 255], &mut bytes);
     let mut image = [0u32; 64];

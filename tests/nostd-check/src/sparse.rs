@@ -1,7 +1,7 @@
 use cellmap_core::Grid;
 use cellmap_core::sparse::{
-    Csr, GeneMajor, csr_cell_means, csr_cell_stats, csr_order_len, csr_row_sums_len, csr_to_gene_major,
-    gene_cell_stats, gene_scratch_len,
+    Csr, CsrCellStatsScratch, GeneMajor, csr_cell_means, csr_cell_stats, csr_to_gene_major, gene_cell_stats,
+    gene_cell_stats_scratch_len,
 };
 use cellmap_core::stats::{CellStats, Options};
 
@@ -29,8 +29,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     else {
         return 1;
     };
-    let mut row_sums = [0f64; csr_row_sums_len(2)];
-    let mut order = [0u32; csr_order_len(64, 1)];
+    let mut row_sums = [0f64; CsrCellStatsScratch::new(64, 1, 2).row_sums];
+    let mut order = [0u32; CsrCellStatsScratch::new(64, 1, 2).order];
     let mut out = [CellStats::EMPTY; 4];
     let (mut counts, mut means) = ([0u32; 4], [0f64; 4]);
     let a = csr_cell_stats(labels, &x, 1, Options::new(), &mut out, &mut row_sums, &mut order).is_ok();
@@ -53,7 +53,8 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
         return 3;
     };
     let mut cells = [CellStats::EMPTY; 2];
-    let mut gscratch = [0usize; gene_scratch_len(2, 1)];
-    let c = gene_cell_stats(labels, &gm, &[0, 1], 1, Options::new(), &mut cells, &mut gscratch).is_ok();
+    let mut gscratch = [0usize; gene_cell_stats_scratch_len(1)];
+    let c = gene_cell_stats(labels, &gm, 0, 1, Options::new(), &mut cells, &mut gscratch).is_ok()
+        && gene_cell_stats(labels, &gm, 1, 1, Options::new().keep_zeros(), &mut cells, &mut gscratch).is_ok();
     u32::from(a) + u32::from(b) + u32::from(c) + out[3].count() as u32 + counts[3] + cells[1].mean() as u32
 }
