@@ -53,7 +53,7 @@
 //!
 //! * `fs` (default) — readers by file path (`std::fs`); without it only the
 //!   bytes-in readers remain (the wasm viewer).
-//! * `bench` — [`bench`]: the one benchmark clock (wall or thread CPU time),
+//! * `bench` — [`mod@bench`]: the one benchmark clock (wall or thread CPU time),
 //!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
 
 #![deny(missing_docs)]
