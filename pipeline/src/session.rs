@@ -11,7 +11,7 @@ use crate::input::CellImage;
 use crate::memory::{filled, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
-use crate::{ColorScale, Demo, Error, Expression, Image, SegmentOptions, Stat, grouped};
+use crate::{ColorScale, Demo, Error, Expression, SegmentOptions, Stat, grouped};
 
 /// One tile in an interactive session.
 ///
@@ -280,11 +280,6 @@ impl Session {
     /// The shown genes and statistic of the last [`Session::compute`].
     pub fn selection(&self) -> Option<(&[usize], Stat)> {
         self.selection.as_ref().map(|(genes, stat)| (genes.as_slice(), *stat))
-    }
-
-    /// The labels as an image.
-    pub fn label_image(&self) -> Result<Image<i32>, Error> {
-        Image::new(self.width, self.height, self.labels.clone())
     }
 
     /// Labels the mask (not a label image), then regions, then the values
