@@ -193,10 +193,10 @@ pub struct AssignArgs {
     #[arg(long, value_enum, default_value_t = PresetArg::Genesegnet)]
     pub preset: PresetArg,
     /// Micrometres per pixel (default: the preset's, 0.2125 for Xenium, 1 otherwise).
-    #[arg(long, value_name = "UM_PER_PX", value_parser = positive, allow_negative_numbers = true)]
+    #[arg(long, value_name = "UM_PER_PX", value_parser = positive, allow_hyphen_values = true)]
     pub scale: Option<f64>,
     /// Give background transcripts to the nearest cell within this many pixels (`inf`: any distance).
-    #[arg(long, value_name = "PX", value_parser = non_negative, allow_negative_numbers = true)]
+    #[arg(long, value_name = "PX", value_parser = non_negative, allow_hyphen_values = true)]
     pub max_distance: Option<f64>,
     /// Header name of the x (column direction) coordinate (default: the preset's).
     #[arg(long, value_name = "NAME")]
@@ -256,11 +256,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
     pub colormap: Colormap,
     /// Value mapped to the first colour (default: the smallest per-cell value of each gene).
-    #[arg(long, requires = "vmax", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, requires = "vmax", value_parser = finite, allow_hyphen_values = true)]
     pub vmin: Option<f64>,
     /// Value mapped to the last colour (default: the largest per-cell value of each gene); at
     /// least --vmin.
-    #[arg(long, requires = "vmin", value_parser = finite, allow_negative_numbers = true)]
+    #[arg(long, requires = "vmin", value_parser = finite, allow_hyphen_values = true)]
     pub vmax: Option<f64>,
     /// Where each gene map's min-max range comes from (ignored with --vmin/--vmax).
     #[arg(long, value_enum, default_value_t = RangeArg::Cells, conflicts_with = "vmin")]
