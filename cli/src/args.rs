@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cellmap::{CONNECTIVITIES, Colormap, Connectivity, MaskKind, SegmentOptions, Stat};
+use cellmap::{CONNECTIVITIES, Colormap, Connectivity, GeneSelection, MaskKind, SegmentOptions, Stat};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -21,6 +21,36 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Checks what no single flag's parser can (flags against each other): a usage error, to be
+    /// reported (exit code 2) as clap reports its own, with the subcommand's usage line.
+    pub fn validate(&self) -> Result<(), clap::Error> {
+        if let Command::Run(args) = &self.command {
+            if let (Some(vmin), Some(vmax)) = (args.vmin, args.vmax) {
+                if vmin > vmax {
+                    return Err(usage_error(
+                        "run",
+                        clap::error::ErrorKind::ValueValidation,
+                        format!("--vmin {vmin} is above --vmax {vmax}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A usage error of subcommand `name`, rendered like clap's own (`Usage: cellmap NAME ...`).
+fn usage_error(name: &str, kind: clap::error::ErrorKind, message: String) -> clap::Error {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(name) {
+        Some(command) => command.error(kind, message),
+        None => cli.error(kind, message),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,10 +193,10 @@ pub struct AssignArgs {
     #[arg(long, value_enum, default_value_t = PresetArg::Genesegnet)]
     pub preset: PresetArg,
     /// Micrometres per pixel (default: the preset's, 0.2125 for Xenium, 1 otherwise).
-    #[arg(long, value_name = "UM_PER_PX")]
+    #[arg(long, value_name = "UM_PER_PX", value_parser = positive, allow_hyphen_values = true)]
     pub scale: Option<f64>,
-    /// Give background transcripts to the nearest cell within this many pixels.
-    #[arg(long, value_name = "PX")]
+    /// Give background transcripts to the nearest cell within this many pixels (`inf`: any distance).
+    #[arg(long, value_name = "PX", value_parser = non_negative, allow_hyphen_values = true)]
     pub max_distance: Option<f64>,
     /// Header name of the x (column direction) coordinate (default: the preset's).
     #[arg(long, value_name = "NAME")]
@@ -218,7 +248,7 @@ pub struct RunArgs {
     pub output: PathBuf,
     /// Genes (CSR columns, 0-based) to draw maps of: `10..30` (10 to 29), `10..=29`, `3`, `1,5,7`.
     #[arg(long, default_value = "10..30", value_parser = parse_genes)]
-    pub genes: GeneList,
+    pub genes: GeneSelection,
     /// Per-cell statistic for the table and the maps.
     #[arg(long, default_value = "mean", value_parser = stat_parser())]
     pub stat: Stat,
@@ -226,10 +256,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
     pub colormap: Colormap,
     /// Value mapped to the first colour (default: the smallest per-cell value of each gene).
-    #[arg(long, requires = "vmax")]
+    #[arg(long, requires = "vmax", value_parser = finite, allow_hyphen_values = true)]
     pub vmin: Option<f64>,
-    /// Value mapped to the last colour (default: the largest per-cell value of each gene).
-    #[arg(long, requires = "vmin")]
+    /// Value mapped to the last colour (default: the largest per-cell value of each gene); at
+    /// least --vmin.
+    #[arg(long, requires = "vmin", value_parser = finite, allow_hyphen_values = true)]
     pub vmax: Option<f64>,
     /// Where each gene map's min-max range comes from (ignored with --vmin/--vmax).
     #[arg(long, value_enum, default_value_t = RangeArg::Cells, conflicts_with = "vmin")]
@@ -239,8 +270,8 @@ pub struct RunArgs {
     pub csv: bool,
     #[command(flatten)]
     pub segmentation: SegmentationArgs,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j')]
+    /// Worker threads (default and at most: the cores available).
+    #[arg(long, short = 'j', value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Print a JSON summary instead of text (also hides the progress bar).
     #[arg(long)]
@@ -263,29 +294,9 @@ pub enum RangeArg {
     Pixels,
 }
 
-/// A sorted, de-duplicated list of gene columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneList(pub Vec<usize>);
-
-/// Parses `10..30`, `10..=29`, `7` and comma-separated lists of those.
-pub fn parse_genes(text: &str) -> Result<GeneList, String> {
-    let number = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("`{s}` is not a gene index"));
-    let mut genes = Vec::new();
-    for part in text.split(',') {
-        if let Some((lo, hi)) = part.split_once("..=") {
-            genes.extend(number(lo)?..=number(hi)?);
-        } else if let Some((lo, hi)) = part.split_once("..") {
-            genes.extend(number(lo)?..number(hi)?);
-        } else {
-            genes.push(number(part)?);
-        }
-    }
-    genes.sort_unstable();
-    genes.dedup();
-    if genes.is_empty() {
-        return Err(format!("`{text}` selects no gene"));
-    }
-    Ok(GeneList(genes))
+/// `--genes`: [`GeneSelection::parse`] (ranges, never expanded).
+fn parse_genes(text: &str) -> Result<GeneSelection, String> {
+    GeneSelection::parse(text).map_err(|e| e.to_string())
 }
 
 /// Time every kernel on synthetic or given data.
@@ -380,6 +391,32 @@ fn finite(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A finite number above 0.
+fn positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err("expected a finite number above 0".to_string()),
+    }
+}
+
+/// A number >= 0 (`inf` allowed, NaN not).
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 => Ok(v),
+        _ => Err("expected a number >= 0 (or inf)".to_string()),
+    }
+}
+
+/// Worker threads: at least 1 (more than the cores are not started).
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => {
+            Err("expected a whole number from 1 (more than the cores available are not started)".to_string())
+        }
+    }
+}
+
 /// A number in `lo..=hi`.
 fn bounded(text: &str, lo: usize, hi: usize) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -403,13 +440,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gene_ranges_follow_python_range() {
-        assert_eq!(parse_genes("10..13"), Ok(GeneList(vec![10, 11, 12])));
-        assert_eq!(parse_genes("10..=12"), Ok(GeneList(vec![10, 11, 12])));
-        assert_eq!(parse_genes("7,1,3..5,1"), Ok(GeneList(vec![1, 3, 4, 7])));
-        assert!(parse_genes("5..5").is_err());
-        assert!(parse_genes("a..3").is_err());
-        assert!(parse_genes("-1").is_err());
+    fn gene_lists_parse_into_ranges() {
+        let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--genes=0..=18446744073709551614"]);
+        let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{cli:?}") };
+        assert_eq!(args.genes.len(), usize::MAX);
+        for bad in ["5..5", "a..3", "-1", "0..=18446744073709551615"] {
+            assert!(
+                Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--genes", bad]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_colour_range_upside_down_is_a_usage_error() {
+        let parse = |vmin: &str, vmax: &str| {
+            Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--vmin", vmin, "--vmax", vmax])
+        };
+        assert!(parse("0", "1").unwrap().validate().is_ok());
+        assert!(parse("-1", "-1").unwrap().validate().is_ok());
+        let e = parse("5", "1").unwrap().validate().unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.render().to_string();
+        assert!(text.starts_with("error: --vmin 5 is above --vmax 1"), "{text}");
+        assert!(text.contains("Usage: cellmap run"), "{text}");
+        assert_eq!(parse("nan", "1").unwrap_err().exit_code(), 2);
     }
 
     #[test]

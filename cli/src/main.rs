@@ -1,10 +1,13 @@
 //! `cellmap`: per-cell gene maps from cell masks and spatial transcriptomics, as a batch tool.
 //!
 //! This binary is glue: it turns flags and files into calls of the `cellmap` pipeline crate and
-//! atomically written outputs (file formats from `cellmap-io`). Exit codes: 0 ok, 1 bad input, 2 usage error.
+//! atomically written outputs (file formats from `cellmap-io`). Exit codes: 0 ok, 1 bad input (or
+//! an internal error, reported as such in one line), 2 usage error. Messages go through
+//! [`report`], which never panics on a closed stdout or stderr.
 
 mod args;
 mod cmd;
+mod inputs;
 mod out;
 mod report;
 mod tiles;
@@ -16,14 +19,25 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    // Usage errors exit with 2 (clap's convention); `--help`/`--version` with 0.
-    let cli = Cli::parse();
-    match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
+    report::install_panic_hook();
+    // Usage errors exit with 2 (clap's convention); `--help`/`--version` with 0. clap's own
+    // printing ignores a closed or broken stream (it returns the error, which is dropped).
+    let cli = match Cli::try_parse().and_then(|cli| cli.validate().map(|()| cli)) {
+        Ok(cli) => cli,
+        Err(usage) => {
+            let _ = usage.print();
+            return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
+        }
+    };
+    // A panic has been reported in one line by the hook; it is a failure like bad input (1),
+    // not Rust's 101.
+    match std::panic::catch_unwind(|| dispatch(cli.command)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
+            report::error_line(&format!("error: {}", report::one_line(&error)));
             ExitCode::from(1)
         }
+        Err(_) => ExitCode::from(1),
     }
 }
 

@@ -12,6 +12,7 @@
 //!   order), as `cellmap demo` writes it.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -28,14 +29,22 @@ const CELLPOSE_SUFFIX: &str = "_cp_masks";
 /// The files of one tile of a folder, or the reason it cannot be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TileFiles {
-    /// Tile name (mask file stem without a Cellpose suffix); names the output folder.
-    pub name: String,
+    /// Tile name (mask file name without its extension and a Cellpose suffix); names the output
+    /// folder. Any file name works, UTF-8 or not.
+    pub name: OsString,
     /// The mask file.
     pub mask: PathBuf,
     /// The expression file, or why there is none.
     pub expression: Result<PathBuf, String>,
     /// The gene names file `<tile>_genes.txt`, if there is one.
     pub genes: Option<PathBuf>,
+}
+
+impl TileFiles {
+    /// The tile name for messages (bytes that are not UTF-8 shown as U+FFFD).
+    pub fn display_name(&self) -> String {
+        self.name.to_string_lossy().into_owned()
+    }
 }
 
 /// Lists the tiles of `dir`, sorted by name.
@@ -46,56 +55,81 @@ pub fn discover(dir: &Path) -> Result<Vec<TileFiles>> {
     for entry in entries {
         let entry = entry.with_context(|| format!("{}: cannot list the folder", dir.display()))?;
         if entry.file_type().map(|t| t.is_file() || t.is_symlink()).unwrap_or(false) {
-            if let Ok(name) = entry.file_name().into_string() {
-                names.push(name);
-            }
+            names.push(entry.file_name());
         }
     }
     Ok(pair(dir, &names))
 }
 
-/// Pairs masks with expression files among `names` (file names inside `dir`).
-pub fn pair(dir: &Path, names: &[String]) -> Vec<TileFiles> {
-    let mut masks: BTreeMap<String, String> = BTreeMap::new();
-    let mut expressions: Vec<&str> = Vec::new();
+/// A file name's bytes, for matching: its bytes on Unix; elsewhere an encoding that is ASCII
+/// wherever the name is (so cutting at `.` or at an ASCII suffix is exact).
+fn bytes(name: &OsStr) -> &[u8] {
+    name.as_encoded_bytes()
+}
+
+/// The file name made of `bytes`, a part of a name cut at ASCII boundaries.
+fn os_name(bytes: &[u8]) -> OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        OsStr::from_bytes(bytes).to_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8_lossy(bytes).into_owned().into()
+    }
+}
+
+/// Pairs masks with expression files among `names` (file names inside `dir`; UTF-8 or not).
+pub fn pair(dir: &Path, names: &[OsString]) -> Vec<TileFiles> {
+    // Tile name (bytes) -> mask file name.
+    let mut masks: BTreeMap<&[u8], &OsStr> = BTreeMap::new();
+    let mut expressions: Vec<&OsStr> = Vec::new();
     for name in names {
-        if name.starts_with('.') {
+        let all = bytes(name);
+        if all.starts_with(b".") {
             continue;
         }
-        let Some((stem, ext)) = name.rsplit_once('.') else { continue };
-        let ext = ext.to_ascii_lowercase();
-        if ext == "npz" {
+        let Some(dot) = all.iter().rposition(|&b| b == b'.') else { continue };
+        let (stem, ext) = (&all[..dot], all[dot + 1..].to_ascii_lowercase());
+        if ext == b"npz" {
             expressions.push(name);
-        } else if MASK_EXTENSIONS.contains(&ext.as_str()) && !stem.is_empty() {
-            let tile = stem.strip_suffix(CELLPOSE_SUFFIX).filter(|t| !t.is_empty()).unwrap_or(stem);
+        } else if MASK_EXTENSIONS.iter().any(|m| m.as_bytes() == ext) && !stem.is_empty() {
+            let tile =
+                stem.strip_suffix(CELLPOSE_SUFFIX.as_bytes()).filter(|t| !t.is_empty()).unwrap_or(stem);
             // Two masks for one tile (e.g. a.npy and a.png): keep the first by name, report it below.
-            masks.entry(tile.to_owned()).or_insert_with(|| name.clone());
+            let first = masks.entry(tile).or_insert(name);
+            if bytes(name) < bytes(first) {
+                *first = name;
+            }
         }
     }
-    let mut candidates: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut candidates: BTreeMap<&[u8], Vec<&OsStr>> = BTreeMap::new();
     for &npz in &expressions {
-        let owner = masks.keys().filter(|tile| npz.starts_with(tile.as_str())).max_by_key(|tile| tile.len());
-        if let Some(owner) = owner {
-            candidates.entry(owner.as_str()).or_default().push(npz);
+        let owner = masks.keys().filter(|tile| bytes(npz).starts_with(tile)).max_by_key(|tile| tile.len());
+        if let Some(&owner) = owner {
+            candidates.entry(owner).or_default().push(npz);
         }
     }
+    let named = |tile: &[u8], suffix: &str| [tile, suffix.as_bytes()].concat();
     masks
         .iter()
-        .map(|(tile, mask)| {
-            let research = format!("{tile}{RESEARCH_SUFFIX}");
-            let found = candidates.get(tile.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            let expression = if found.contains(&research.as_str()) {
-                Ok(dir.join(research))
-            } else {
-                match found {
-                    [one] => Ok(dir.join(one)),
-                    [] => Err(format!("no expression file `{tile}{RESEARCH_SUFFIX}` or `{tile}*.npz`")),
-                    many => Err(format!("ambiguous expression files: {}", many.join(", "))),
+        .map(|(&tile, &mask)| {
+            let shown = String::from_utf8_lossy(tile);
+            let research = named(tile, RESEARCH_SUFFIX);
+            let found = candidates.get(tile).map(Vec::as_slice).unwrap_or(&[]);
+            let expression = match (found.iter().find(|n| bytes(n) == research), found) {
+                (Some(research), _) | (None, [research]) => Ok(dir.join(research)),
+                (None, []) => Err(format!("no expression file `{shown}{RESEARCH_SUFFIX}` or `{shown}*.npz`")),
+                (None, many) => {
+                    let mut many: Vec<_> = many.iter().map(|n| n.to_string_lossy()).collect();
+                    many.sort();
+                    Err(format!("ambiguous expression files: {}", many.join(", ")))
                 }
             };
-            let genes_file = format!("{tile}{GENES_SUFFIX}");
-            let genes = names.contains(&genes_file).then(|| dir.join(genes_file));
-            TileFiles { name: tile.clone(), mask: dir.join(mask), expression, genes }
+            let genes_file = named(tile, GENES_SUFFIX);
+            let genes = names.iter().find(|n| bytes(n) == genes_file).map(|n| dir.join(n));
+            TileFiles { name: os_name(tile), mask: dir.join(mask), expression, genes }
         })
         .collect()
 }
@@ -105,12 +139,12 @@ mod tests {
     use super::*;
 
     fn tiles(names: &[&str]) -> Vec<(String, String, Result<String, String>)> {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let names: Vec<OsString> = names.iter().map(OsString::from).collect();
         pair(Path::new("d"), &names)
             .into_iter()
             .map(|t| {
                 let file = |p: PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
-                (t.name, file(t.mask), t.expression.map(file))
+                (t.display_name(), file(t.mask), t.expression.map(file))
             })
             .collect()
     }
@@ -151,5 +185,33 @@ mod tests {
     fn cellpose_suffix_is_ignored_for_matching() {
         let got = tiles(&["img_cp_masks.png", "img_ST_1024.npz", ".hidden.npy"]);
         assert_eq!(got, vec![("img".into(), "img_cp_masks.png".into(), Ok("img_ST_1024.npz".into()))]);
+    }
+
+    #[test]
+    fn two_masks_of_a_tile_keep_the_first_by_name() {
+        let got = tiles(&["a.png", "a.npy", "a_ST_1024.npz"]);
+        assert_eq!(got, vec![("a".into(), "a.npy".into(), Ok("a_ST_1024.npz".into()))]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_pair_too() {
+        use std::os::unix::ffi::OsStringExt;
+        let name = |b: &[u8]| OsString::from_vec(b.to_vec());
+        let names = [
+            name(b"t\xff.npy"),
+            name(b"t\xff_ST_1024.npz"),
+            name(b"t\xff_genes.txt"),
+            name(b"u.npy"),
+            name(b"u\xfe.npz"),
+        ];
+        let got = pair(Path::new("d"), &names);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].name, name(b"t\xff"));
+        assert_eq!(got[0].mask, Path::new("d").join(name(b"t\xff.npy")));
+        assert_eq!(got[0].expression, Ok(Path::new("d").join(name(b"t\xff_ST_1024.npz"))));
+        assert_eq!(got[0].genes, Some(Path::new("d").join(name(b"t\xff_genes.txt"))));
+        assert_eq!(got[0].display_name(), "t\u{fffd}");
+        assert_eq!(got[1].expression, Ok(Path::new("d").join(name(b"u\xfe.npz"))));
     }
 }

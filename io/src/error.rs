@@ -148,15 +148,19 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Io(e) => Some(e),
-            ErrorKind::Core(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// No [`source`](std::error::Error::source): the message already ends with the operating
+/// system's or the kernel's error (reach it with [`Error::kind`]), and a source would make
+/// error reporters (`anyhow`'s `{:#}`, ...) say it twice, as in
+/// `x: Is a directory (os error 21): Is a directory (os error 21)`.
+///
+/// ```
+/// use std::error::Error as _;
+/// let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+/// let e = cellmap_io::Error::new("x.npy", cellmap_io::ErrorKind::Io(io));
+/// assert!(e.source().is_none());
+/// assert!(matches!(e.kind(), cellmap_io::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound));
+/// ```
+impl std::error::Error for Error {}
 
 /// `(3, 1024, 1024)` — a shape written as numpy prints it.
 pub(crate) fn shape_string(shape: &[usize]) -> String {

@@ -12,7 +12,8 @@
 //! * **labels** ([`segment`]): `binary_fill_holes` + `label`, 4- or 8-connected;
 //! * **expression** ([`Expression`]): a scipy CSR `.npz` or a dense `.npy` of
 //!   any numeric dtype, as one pixels × genes matrix;
-//! * **statistics** ([`Stat`], [`cell_table`], [`add_layer`]);
+//! * **statistics** ([`Stat`], [`cell_table`], [`add_layer`]) of the genes
+//!   of a [`GeneSelection`] (`10..30`, `1,5,7`; ranges, never expanded);
 //! * **colour** ([`ColorScale`], [`paint_map`], [`Painter`]) with one palette;
 //! * **regions** ([`regions`], `regions.csv`), **transcripts**
 //!   ([`assign_transcripts`]), the **demo** ([`Demo`]);
@@ -71,6 +72,7 @@ mod color;
 pub mod demo;
 mod error;
 mod expression;
+mod genes;
 mod image;
 pub mod input;
 mod memory;
@@ -88,6 +90,7 @@ pub use color::{
 pub use demo::{DEMO_GENES, Demo};
 pub use error::{Error, ErrorKind};
 pub use expression::{Expression, GeneColumns};
+pub use genes::GeneSelection;
 pub use image::Image;
 pub use input::{CellImage, LabelImage, MaskKind};
 pub use memory::grouped;

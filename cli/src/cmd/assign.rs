@@ -8,10 +8,12 @@ use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
 use crate::args::{AssignArgs, PresetArg};
+use crate::inputs::check_all;
 use crate::out::StagedDir;
 use crate::report::emit;
 
 pub fn run(args: AssignArgs) -> Result<()> {
+    check_all([args.labels.as_path(), args.transcripts.as_path()])?;
     let labels = LabelImage::read(&args.labels)?;
     let cells = labels.n_cells();
     let mut options = match args.preset {

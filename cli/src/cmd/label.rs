@@ -5,10 +5,12 @@ use cellmap::{CellImage, MaskKind, SegmentOptions, fill_mask_holes, segment};
 use serde_json::json;
 
 use crate::args::LabelArgs;
+use crate::inputs::check_regular;
 use crate::out::Staged;
 use crate::report::emit;
 
 pub fn run(args: LabelArgs) -> Result<()> {
+    check_regular(&args.mask)?;
     let cells = CellImage::read(&args.mask, args.segmentation.mask_kind)?;
     let labelled = cells.kind() == MaskKind::Labels;
     let (labels, filled) = match cells {

@@ -5,10 +5,12 @@ use cellmap::{Expression, LabelImage, Selection, TableValues, cell_table};
 use serde_json::json;
 
 use crate::args::ReduceArgs;
+use crate::inputs::check_all;
 use crate::out::Staged;
 use crate::report::emit;
 
 pub fn run(args: ReduceArgs) -> Result<()> {
+    check_all([args.labels.as_path(), args.values.as_path()].into_iter().chain(args.within.as_deref()))?;
     let labels = LabelImage::read(&args.labels)?;
     let within = match &args.within {
         Some(path) => {

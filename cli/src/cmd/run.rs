@@ -14,8 +14,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
+use crate::inputs::check_all;
 use crate::out::{Output, StagedDir, write_rgba_png};
-use crate::report::emit;
+use crate::report::{catch_panic, emit, error_line, one_line};
 use crate::tiles::{TileFiles, discover};
 
 /// What happened to one tile.
@@ -49,11 +50,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = args.jobs {
-        pool = pool.num_threads(jobs.max(1));
-    }
-    let pool = pool.build().context("cannot start worker threads")?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(worker_threads(args.jobs))
+        .build()
+        .context("cannot start worker threads")?;
     let progress = if args.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -68,13 +68,15 @@ pub fn run(args: RunArgs) -> Result<()> {
             .par_iter()
             .map(|tile| {
                 let t0 = Instant::now();
-                let result = process(tile, &args);
+                // A panic inside a tile is that tile's failure: the others and the summary go on.
+                let result = catch_panic(|| process(tile, &args));
+                let name = tile.display_name();
                 progress.inc(1);
-                progress.set_message(tile.name.clone());
+                progress.set_message(name.clone());
                 let seconds = t0.elapsed().as_secs_f64();
                 match result {
                     Ok(done) => TileReport {
-                        name: tile.name.clone(),
+                        name,
                         ok: true,
                         cells: Some(done.cells),
                         genes: Some(done.genes),
@@ -83,10 +85,10 @@ pub fn run(args: RunArgs) -> Result<()> {
                         error: None,
                     },
                     Err(e) => {
-                        let message = format!("{e:#}");
-                        progress.suspend(|| eprintln!("error: tile {}: {message}", tile.name));
+                        let message = one_line(&e);
+                        progress.suspend(|| error_line(&format!("error: tile {name}: {message}")));
                         TileReport {
-                            name: tile.name.clone(),
+                            name,
                             ok: false,
                             cells: None,
                             genes: None,
@@ -134,6 +136,7 @@ pub fn run(args: RunArgs) -> Result<()> {
 /// The whole job for one tile; its folder appears only if everything succeeded.
 fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
+    check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
         || -> Result<(Image<bool>, LabelImage)> {
@@ -151,9 +154,9 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let (mask, labels) = segmented?;
     let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
     let (cells, genes, nnz) = (labels.n_cells(), expression.n_genes(), expression.nnz());
-    if let Some(&g) = args.genes.0.iter().find(|&&g| g >= genes) {
-        bail!("{}: gene {g} asked for, but the matrix has {genes} genes (0..{genes})", expression.source());
-    }
+    // Before any per-gene work; afterwards the chosen genes are at most the matrix's.
+    args.genes.check(genes).map_err(|e| e.context(expression.source()))?;
+    let chosen: Vec<usize> = args.genes.iter().collect();
     let gene_names = match &tile.genes {
         Some(path) => Some(read_gene_names(path, genes)?),
         None => None,
@@ -163,16 +166,16 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let table = cell_table(&labels, &expression, selection, args.stat)?;
     // Per-gene map ranges: fixed, the research script's pixel range, or the cells' min-max.
     let ranges: Vec<Range> = match (args.vmin.zip(args.vmax), args.range) {
-        (Some((vmin, vmax)), _) => vec![Range::Fixed { vmin, vmax }; args.genes.0.len() + 1],
+        (Some((vmin, vmax)), _) => vec![Range::Fixed { vmin, vmax }; chosen.len() + 1],
         (None, RangeArg::Pixels) => {
-            let mut r: Vec<_> = pixel_ranges(&labels, &expression, &mask, &args.genes.0)?
+            let mut r: Vec<_> = pixel_ranges(&labels, &expression, &mask, &chosen)?
                 .into_iter()
                 .map(|(vmin, vmax)| Range::Fixed { vmin, vmax })
                 .collect();
             r.push(Range::MinMax); // the summed map: the cells' range
             r
         }
-        (None, RangeArg::Cells) => vec![Range::MinMax; args.genes.0.len() + 1],
+        (None, RangeArg::Cells) => vec![Range::MinMax; chosen.len() + 1],
     };
     // Freeing the ~200 MB matrix takes a while: do it off the critical path.
     rayon::spawn(move || drop(expression));
@@ -189,7 +192,6 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
         }
         Ok(())
     };
-    let chosen = &args.genes.0;
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.values_by_label(g)).collect();
     let write_maps = || {
         (0..=columns.len()).into_par_iter().try_for_each(|k| -> Result<()> {
@@ -212,6 +214,14 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     maps?;
     out.commit()?;
     Ok(Done { cells, genes, nnz })
+}
+
+/// Worker threads: `-j` (default: every core available), at most the cores available. Not also
+/// capped by the number of tiles: a tile's own work (reading its mask while its matrix inflates,
+/// writing its tables while its maps are painted) runs on the same pool.
+fn worker_threads(jobs: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    jobs.map_or(cores, |jobs| jobs.clamp(1, cores))
 }
 
 /// Per-cell sum over several genes' values by label, NaN skipped (NaN if every value is NaN).
