@@ -20,6 +20,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<out::UsageError>() => {
+            eprintln!("error: {error:#}\n\nFor more information, try '--help'.");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(1)
@@ -27,7 +31,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs one subcommand; any error is bad input (exit code 1).
+/// Runs one subcommand; an error is bad input (exit code 1), or a usage error (2) found after
+/// parsing (e.g. an output that is also an input).
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Label(args) => cmd::label::run(args),

@@ -5,10 +5,13 @@ use cellmap::{Expression, LabelImage, Selection, TableValues, cell_table};
 use serde_json::json;
 
 use crate::args::ReduceArgs;
-use crate::out::Staged;
+use crate::out::{Staged, prepare_files};
 use crate::report::emit;
 
 pub fn run(args: ReduceArgs) -> Result<()> {
+    let mut inputs = vec![args.labels.as_path(), &args.values];
+    inputs.extend(args.within.as_deref());
+    prepare_files(&inputs, &[&args.output], args.overwrite.overwrite)?;
     let labels = LabelImage::read(&args.labels)?;
     let within = match &args.within {
         Some(path) => {
@@ -34,7 +37,7 @@ pub fn run(args: ReduceArgs) -> Result<()> {
     let cells = table.n_cells();
     let shape = if expression.is_single_image() { vec![cells] } else { vec![cells, table.n_genes()] };
     let dest = args.output.display().to_string();
-    let mut staged = Staged::default();
+    let mut staged = Staged::new(args.overwrite.overwrite);
     staged.file(&args.output, |w| {
         match table.values() {
             TableValues::F64(v) => cellmap_io::npy::write(w, &shape, v, &dest)?,

@@ -1,6 +1,7 @@
 //! `cellmap run`: the batch job over a folder of tiles (parallel tiles, progress, summary).
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -14,7 +15,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
-use crate::out::{Output, StagedDir, write_rgba_png};
+use crate::out::{
+    FolderLock, Output, StagedDir, check_paths, output_folder, refuse_existing, write_rgba_png,
+};
 use crate::report::emit;
 use crate::tiles::{TileFiles, discover};
 
@@ -47,8 +50,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     if tiles.is_empty() {
         bail!("{}: no tiles (masks <tile>.npy, .png, .tif or .tiff)", args.dir.display());
     }
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
+    let _lock = prepare_output(&tiles, &args)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(jobs) = args.jobs {
         pool = pool.num_threads(jobs.max(1));
@@ -131,7 +133,57 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The whole job for one tile; its folder appears only if everything succeeded.
+/// The files of a tile's output folder, relative to it.
+fn tile_outputs(args: &RunArgs) -> Vec<String> {
+    let mut names = vec!["labels.npy".to_string(), "regions.csv".into(), "table.npz".into()];
+    if args.csv {
+        names.push("table.csv".into());
+    }
+    names.extend(args.genes.0.iter().map(|&g| map_name(g)));
+    names.push(SUM_MAP.into());
+    names
+}
+
+/// The map of gene column `g`.
+fn map_name(g: usize) -> String {
+    format!("maps/gene_{g:04}.png")
+}
+
+/// The map of the chosen genes' sum.
+const SUM_MAP: &str = "maps/sum.png";
+
+/// Before any work: usage errors (an output that is an input), then the output folder is created
+/// and locked, and existing outputs of the tiles are refused unless --overwrite.
+fn prepare_output(tiles: &[TileFiles], args: &RunArgs) -> Result<FolderLock> {
+    let runnable: Vec<&TileFiles> = tiles.iter().filter(|t| t.expression.is_ok()).collect();
+    let mut inputs = vec![args.dir.as_path()];
+    for tile in tiles {
+        inputs.push(&tile.mask);
+        inputs.extend(tile.expression.as_deref().ok());
+        inputs.extend(tile.genes.as_deref());
+    }
+    let folders: Vec<PathBuf> = runnable.iter().map(|t| args.output.join(&t.name)).collect();
+    let names = tile_outputs(args);
+    let files: Vec<PathBuf> = folders.iter().flat_map(|folder| StagedDir::paths(folder, &names)).collect();
+    let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
+        .chain(folders.iter().map(PathBuf::as_path))
+        .chain(files.iter().map(PathBuf::as_path))
+        .collect();
+    check_paths(&inputs, &outputs)?;
+    let lock = output_folder(&args.output)?;
+    for folder in &folders {
+        if std::fs::symlink_metadata(folder).is_ok_and(|m| !m.is_dir()) && !folder.is_dir() {
+            bail!(
+                "{}: exists and is not a folder (it would be the output folder of a tile)",
+                folder.display()
+            );
+        }
+    }
+    refuse_existing(&files, args.overwrite.overwrite)?;
+    Ok(lock)
+}
+
+/// The whole job for one tile; its files appear only if everything succeeded.
 fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
@@ -177,7 +229,7 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     // Freeing the ~200 MB matrix takes a while: do it off the critical path.
     rayon::spawn(move || drop(expression));
     let regions = regions(&labels)?;
-    let out = StagedDir::new(&args.output.join(&tile.name))?;
+    let out = StagedDir::new(&args.output, &args.output.join(&tile.name), args.overwrite.overwrite)?;
     let write_tables = || -> Result<()> {
         let image = labels.labels();
         let shape = [image.height(), image.width()];
@@ -195,10 +247,10 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
         (0..=columns.len()).into_par_iter().try_for_each(|k| -> Result<()> {
             let sum;
             let (name, values) = match columns.get(k) {
-                Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values),
+                Some(values) => (map_name(chosen[k]), values),
                 None => {
                     sum = summed_genes(&columns, cells)?;
-                    ("maps/sum.png".to_string(), &sum)
+                    (SUM_MAP.to_string(), &sum)
                 }
             };
             let scale = ColorScale { colormap: args.colormap, range: ranges[k], log1p: false };
