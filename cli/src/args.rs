@@ -16,6 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         Fills holes and labels cells exactly like scipy.ndimage (binary_fill_holes + label), \
         averages expression per cell (zeros and NaN skipped), and paints per-gene maps.",
     after_help = "Exit codes: 0 ok, 1 bad input (the message names the file), 2 usage error.\n\n\
+        Outputs: cellmap writes only its own file names, refuses existing ones unless --overwrite, \
+        never writes over an input, and locks an output folder while writing into it.\n\n\
         Try it with no data:\n  cellmap demo -o demo && cellmap run demo -o out"
 )]
 pub struct Cli {
@@ -84,9 +86,22 @@ pub struct LabelArgs {
     pub filled: Option<PathBuf>,
     #[command(flatten)]
     pub segmentation: SegmentationArgs,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--overwrite` (every subcommand that writes files).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Overwrite {
+    /// Replace cellmap's own outputs that already exist (only those file names). Without it, an
+    /// existing output is refused: exit 1, naming the files. Either way cellmap writes only its
+    /// own file names (other files in an output folder are never touched or deleted), never
+    /// replaces a folder, and an output that is also an input is a usage error (exit 2).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// How masks become labels (shared by `label` and `run`).
@@ -165,6 +180,8 @@ pub struct ReduceArgs {
     /// Count zero values as values (NaN is always skipped).
     #[arg(long)]
     pub keep_zeros: bool,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -186,7 +203,7 @@ pub struct AssignArgs {
     pub labels: PathBuf,
     /// Transcript table (.csv or .csv.gz).
     pub transcripts: PathBuf,
-    /// Output directory.
+    /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Column names and units of a known instrument.
@@ -213,6 +230,8 @@ pub struct AssignArgs {
     /// Keep only transcripts with quality value >= this (default: the preset's, 20 for Xenium).
     #[arg(long, value_name = "QV", value_parser = finite)]
     pub min_qv: Option<f64>,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -238,12 +257,14 @@ pub enum PresetArg {
     ignored for matching). Per tile, OUTDIR/<tile>/ gets labels.npy, regions.csv, table.npz \
     (and table.csv with --csv), maps/gene_<i>.png for each chosen gene and maps/sum.png. \
     The per-cell statistic uses only the pixels of the ORIGINAL (unfilled) mask, with zeros \
-    and NaN skipped, as the research scripts did. A tile's folder appears only when the tile \
-    succeeded; failed tiles are reported and skipped, and the exit code is then 1.")]
+    and NaN skipped, as the research scripts did. A tile's files appear only when the whole tile \
+    succeeded; failed tiles are reported and skipped, and the exit code is then 1. OUTDIR may \
+    exist: other files in it and in the tile folders are left alone, and existing outputs of an \
+    earlier run are refused unless --overwrite.")]
 pub struct RunArgs {
     /// Folder of tiles.
     pub dir: PathBuf,
-    /// Output folder (created if missing).
+    /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "OUTDIR")]
     pub output: PathBuf,
     /// Genes (CSR columns, 0-based) to draw maps of: `10..30` (10 to 29), `10..=29`, `3`, `1,5,7`.
@@ -273,6 +294,8 @@ pub struct RunArgs {
     /// Worker threads (default and at most: the cores available).
     #[arg(long, short = 'j', value_parser = jobs)]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
     /// Print a JSON summary instead of text (also hides the progress bar).
     #[arg(long)]
     pub json: bool,
@@ -363,7 +386,7 @@ impl ClockArg {
     tissue, NSF-style spatial expression with negative-binomial counts); the same seed gives the \
     same files.")]
 pub struct DemoArgs {
-    /// Output folder (created if missing).
+    /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
     /// Number of tiles.
@@ -378,6 +401,8 @@ pub struct DemoArgs {
     /// Seed of the first tile (tile k uses seed + k).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -33,6 +33,14 @@ fn main() -> ExitCode {
     // not Rust's 101.
     match std::panic::catch_unwind(|| dispatch(cli.command)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
+        // A usage error found after parsing (e.g. an output that is also an input).
+        Ok(Err(error)) if error.is::<out::UsageError>() => {
+            report::error_line(&format!(
+                "error: {}\n\nFor more information, try '--help'.",
+                report::one_line(&error)
+            ));
+            ExitCode::from(2)
+        }
         Ok(Err(error)) => {
             report::error_line(&format!("error: {}", report::one_line(&error)));
             ExitCode::from(1)
@@ -41,7 +49,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs one subcommand; any error is bad input (exit code 1).
+/// Runs one subcommand; an error is bad input (exit code 1), or a usage error (2) found after
+/// parsing (e.g. an output that is also an input).
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Label(args) => cmd::label::run(args),

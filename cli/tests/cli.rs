@@ -136,8 +136,9 @@ fn label_images_are_used_as_is() {
     let dir = tempfile::tempdir().unwrap();
     let labels = dir.path().join("labels.npy");
     let want = load(fixture("cp_masks.npy"));
+    // The same output again and again: --overwrite (cellmap's own file, replaced).
     for mask in ["cp_masks.png", "cp_masks.npy"] {
-        let out = cellmap(&["label", s(fixture(mask)), "-o", s(&labels), "--json"]);
+        let out = cellmap(&["label", s(fixture(mask)), "-o", s(&labels), "--json", "--overwrite"]);
         assert_ok(&out);
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!((summary["cells"].as_u64(), summary["mask_kind"].as_str()), (Some(9), Some("labels")));
@@ -146,17 +147,27 @@ fn label_images_are_used_as_is() {
         assert_same(&got, &want);
     }
     // Forced binary: filled and relabelled, touching cells merged (what `auto` used to do).
-    let args = ["label", s(fixture("cp_masks.png")), "-o", s(&labels), "--mask-kind", "binary"];
+    let args =
+        ["label", s(fixture("cp_masks.png")), "-o", s(&labels), "--mask-kind", "binary", "--overwrite"];
     assert_ok(&cellmap(&args));
     assert_same(&load(&labels), &load(fixture("cp_binary_labels.npy")));
     // A 0/255 mask has one nonzero value: binary under auto; forced labels, 255 is one (large) id.
-    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels)]);
+    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels), "--overwrite"]);
     assert!(stdout(&out).contains("17 cells"), "{}", stdout(&out));
-    let out = cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels), "--mask-kind", "labels"]);
+    let out =
+        cellmap(&["label", s(fixture("mask.npy")), "-o", s(&labels), "--mask-kind", "labels", "--overwrite"]);
     assert!(stdout(&out).contains("label image: 255 cells"), "{}", stdout(&out));
     // No filled mask exists for a label image.
     let filled = dir.path().join("filled.npy");
-    let out = cellmap(&["label", s(fixture("cp_masks.npy")), "-o", s(&labels), "--filled", s(&filled)]);
+    let out = cellmap(&[
+        "label",
+        s(fixture("cp_masks.npy")),
+        "-o",
+        s(&labels),
+        "--filled",
+        s(&filled),
+        "--overwrite",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--mask-kind binary") && !filled.exists(), "{}", stderr(&out));
 }

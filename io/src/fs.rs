@@ -116,7 +116,8 @@ pub fn open_maybe_gzip(path: &Path) -> Result<Box<dyn std::io::BufRead>, Error> 
 }
 
 /// Writes `path` atomically: `write` fills a temporary file in the same
-/// directory, which is renamed over `path` only if `write` succeeds. On any
+/// directory (named `.cellmap-tmp.<pid>.<random>.<name>.tmp`, see [`TEMP_PREFIX`]),
+/// which is renamed over `path` only if `write` succeeds. On any
 /// error the temporary file is removed, so no half-written output is left.
 /// (No `fsync`: atomic against crashes of this process, not power loss.)
 ///
@@ -159,6 +160,40 @@ impl PendingFile {
         let path = self.path;
         self.temp.persist(&path).map_err(|e| Error::new(source_name(&path), ErrorKind::Io(e.error)))
     }
+
+    /// Moves the temporary file to its destination only if nothing is there (atomically: an
+    /// existing file, even one created a moment ago by another process, is never replaced; the
+    /// error's kind is then `AlreadyExists`). On an error the temporary file is removed.
+    pub fn persist_noclobber(self) -> Result<(), Error> {
+        let path = self.path;
+        self.temp.persist_noclobber(&path).map_err(|e| Error::new(source_name(&path), ErrorKind::Io(e.error)))
+    }
+}
+
+/// The start of the name of every temporary file or folder cellmap creates:
+/// `.cellmap-tmp.<pid>.<random>…` (see [`temp_prefix`]), so that a later run can
+/// recognise the leftovers of a killed one, and tell whose they are.
+pub const TEMP_PREFIX: &str = ".cellmap-tmp.";
+
+/// This process's temporary prefix, `.cellmap-tmp.<pid>.` (a random part follows).
+pub fn temp_prefix() -> String {
+    format!("{TEMP_PREFIX}{}.", std::process::id())
+}
+
+/// The process id in a name made with [`temp_prefix`] (`None` for any other name).
+///
+/// ```
+/// assert_eq!(cellmap_io::fs::temp_owner(".cellmap-tmp.42.aB3dE9.x.npy.tmp"), Some(42));
+/// assert_eq!(cellmap_io::fs::temp_owner(".cellmap-tmp.x.npy"), None);
+/// assert_eq!(cellmap_io::fs::temp_owner("notes.txt"), None);
+/// ```
+pub fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, random) = rest.split_once('.')?;
+    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
 }
 
 /// The first half of [`write_atomic`]: `write` fills a temporary file next
@@ -188,8 +223,8 @@ pub fn write_pending<T, E: From<Error>>(
     };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
+        .prefix(&temp_prefix())
+        .suffix(&format!(".{file_name}.tmp"))
         .tempfile_in(dir)
         .map_err(io)?;
     let (file, temp) = temp.into_parts();

@@ -1,6 +1,7 @@
 //! `cellmap assign`: transcripts to cells, and counts per cell and gene.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use cellmap::{LabelImage, assign_transcripts, count_transcripts};
@@ -9,11 +10,21 @@ use serde_json::json;
 
 use crate::args::{AssignArgs, PresetArg};
 use crate::inputs::check_all;
-use crate::out::StagedDir;
+use crate::out::{StagedDir, check_paths, output_folder, refuse_existing};
 use crate::report::emit;
 
+/// The files `assign` writes into its output folder.
+const OUTPUTS: [&str; 3] = ["assignments.csv", "counts.npz", "genes.txt"];
+
 pub fn run(args: AssignArgs) -> Result<()> {
+    let overwrite = args.overwrite.overwrite;
+    let files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
+    let mut outputs = vec![args.output.as_path()];
+    outputs.extend(files.iter().map(PathBuf::as_path));
+    check_paths(&[&args.labels, &args.transcripts], &outputs)?;
     check_all([args.labels.as_path(), args.transcripts.as_path()])?;
+    let _lock = output_folder(&args.output)?;
+    refuse_existing(&files, overwrite)?;
     let labels = LabelImage::read(&args.labels)?;
     let cells = labels.n_cells();
     let mut options = match args.preset {
@@ -43,7 +54,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
         assign_transcripts(&labels, &table.x, &table.y, options.units_per_pixel, args.max_distance)?;
     let genes = table.gene_names.len();
     let counts = count_transcripts(&assignment, &table.gene, cells, genes)?;
-    let out = StagedDir::new(&args.output)?;
+    let out = StagedDir::new(&args.output, &args.output, overwrite)?;
     out.file("assignments.csv", |w| {
         Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &assignment.cell_ids)?)
     })?;

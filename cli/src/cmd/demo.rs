@@ -1,6 +1,7 @@
 //! `cellmap demo`: a small synthetic tile folder made by the pipeline's demo (cellmap-sim).
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use cellmap::Demo;
@@ -8,38 +9,45 @@ use flate2::write::GzEncoder;
 use serde_json::json;
 
 use crate::args::DemoArgs;
-use crate::out::{Output, Staged};
+use crate::out::{Output, Staged, output_folder, refuse_existing};
 use crate::report::emit;
+
+/// The files of tile `demo_<k>`: `demo_<k><suffix>`.
+const SUFFIXES: [&str; 4] = [".npy", "_ST_1024.npz", "_genes.txt", "_transcripts.csv.gz"];
 
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.tiles == 0 {
         anyhow::bail!("--tiles must be at least 1");
     }
-    std::fs::create_dir_all(&args.output)
-        .map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", args.output.display()))?;
+    let overwrite = args.overwrite.overwrite;
+    let file = |name: &str, suffix: &str| args.output.join(format!("{name}{suffix}"));
+    let files: Vec<PathBuf> =
+        (0..args.tiles).flat_map(|k| SUFFIXES.map(|suffix| file(&format!("demo_{k}"), suffix))).collect();
+    let _lock = output_folder(&args.output)?;
+    refuse_existing(&files, overwrite)?;
     let mut names = Vec::new();
-    let mut staged = Staged::default();
+    let mut staged = Staged::new(overwrite);
     for k in 0..args.tiles {
         let demo = Demo::new(args.seed + k as u64, args.size, args.size, args.genes)?;
         let name = format!("demo_{k}");
-        let mask_path = args.output.join(format!("{name}.npy"));
+        let mask_path = file(&name, SUFFIXES[0]);
         let mask_dest = mask_path.display().to_string();
         let mask = demo.mask();
         let shape = [mask.height(), mask.width()];
         let pixels: Vec<u8> = mask.data().iter().map(|&cell| if cell { 255 } else { 0 }).collect();
         staged.file(&mask_path, |w| Ok(cellmap_io::npy::write(w, &shape, &pixels, &mask_dest)?))?;
-        let csr_path = args.output.join(format!("{name}_ST_1024.npz"));
+        let csr_path = file(&name, SUFFIXES[1]);
         let csr_dest = csr_path.display().to_string();
         staged.file(&csr_path, |w| {
             demo.expression().csr().write(w, &csr_dest)?;
             Ok(())
         })?;
-        let genes_path = args.output.join(format!("{name}_genes.txt"));
+        let genes_path = file(&name, SUFFIXES[2]);
         staged.file(&genes_path, |w| {
             demo.gene_names().iter().try_for_each(|g| writeln!(w, "{g}"))?;
             Ok(())
         })?;
-        let transcripts_path = args.output.join(format!("{name}_transcripts.csv.gz"));
+        let transcripts_path = file(&name, SUFFIXES[3]);
         staged.file(&transcripts_path, |w| write_transcripts_gz(w, &demo))?;
         names.push(name);
     }

@@ -1,15 +1,19 @@
 //! `cellmap label`: fill holes and label a mask (a label image is validated and copied).
 
+use std::path::Path;
+
 use anyhow::{Result, bail};
 use cellmap::{CellImage, MaskKind, SegmentOptions, fill_mask_holes, segment};
 use serde_json::json;
 
 use crate::args::LabelArgs;
 use crate::inputs::check_regular;
-use crate::out::Staged;
+use crate::out::{Staged, prepare_files};
 use crate::report::emit;
 
 pub fn run(args: LabelArgs) -> Result<()> {
+    let outputs: Vec<&Path> = std::iter::once(args.output.as_path()).chain(args.filled.as_deref()).collect();
+    prepare_files(&[&args.mask], &outputs, args.overwrite.overwrite)?;
     check_regular(&args.mask)?;
     let cells = CellImage::read(&args.mask, args.segmentation.mask_kind)?;
     let labelled = cells.kind() == MaskKind::Labels;
@@ -37,7 +41,7 @@ pub fn run(args: LabelArgs) -> Result<()> {
     };
     let (height, width, cells) = (labels.height(), labels.width(), labels.n_cells());
     let shape = [height, width];
-    let mut staged = Staged::default();
+    let mut staged = Staged::new(args.overwrite.overwrite);
     let labels_dest = args.output.display().to_string();
     staged.file(&args.output, |w| {
         Ok(cellmap_io::npy::write(w, &shape, labels.labels().data(), &labels_dest)?)

@@ -6,11 +6,14 @@ use serde_json::json;
 
 use crate::args::ReduceArgs;
 use crate::inputs::check_all;
-use crate::out::Staged;
+use crate::out::{Staged, prepare_files};
 use crate::report::emit;
 
 pub fn run(args: ReduceArgs) -> Result<()> {
-    check_all([args.labels.as_path(), args.values.as_path()].into_iter().chain(args.within.as_deref()))?;
+    let mut inputs = vec![args.labels.as_path(), &args.values];
+    inputs.extend(args.within.as_deref());
+    prepare_files(&inputs, &[&args.output], args.overwrite.overwrite)?;
+    check_all(inputs.iter().copied())?;
     let labels = LabelImage::read(&args.labels)?;
     let within = match &args.within {
         Some(path) => {
@@ -36,7 +39,7 @@ pub fn run(args: ReduceArgs) -> Result<()> {
     let cells = table.n_cells();
     let shape = if expression.is_single_image() { vec![cells] } else { vec![cells, table.n_genes()] };
     let dest = args.output.display().to_string();
-    let mut staged = Staged::default();
+    let mut staged = Staged::new(args.overwrite.overwrite);
     staged.file(&args.output, |w| {
         match table.values() {
             TableValues::F64(v) => cellmap_io::npy::write(w, &shape, v, &dest)?,

@@ -1,6 +1,7 @@
 //! `cellmap run`: the batch job over a folder of tiles (parallel tiles, progress, summary).
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -15,7 +16,9 @@ use serde_json::json;
 
 use crate::args::{RangeArg, RunArgs};
 use crate::inputs::check_all;
-use crate::out::{Output, StagedDir, write_rgba_png};
+use crate::out::{
+    FolderLock, Output, StagedDir, check_paths, output_folder, refuse_existing, write_rgba_png,
+};
 use crate::report::{catch_panic, emit, error_line, one_line};
 use crate::tiles::{TileFiles, discover};
 
@@ -48,8 +51,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     if tiles.is_empty() {
         bail!("{}: no tiles (masks <tile>.npy, .png, .tif or .tiff)", args.dir.display());
     }
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("{}: cannot create the output folder", args.output.display()))?;
+    let _lock = prepare_output(&tiles, &args)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(worker_threads(args.jobs))
         .build()
@@ -133,7 +135,70 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The whole job for one tile; its folder appears only if everything succeeded.
+/// The files this run writes into a tile's output `folder` that matter before any work: the fixed
+/// names, and the gene maps of the selection that exist already (a selection may be huge: it is
+/// matched against the folder's entries, never expanded).
+fn tile_outputs(folder: &Path, args: &RunArgs) -> Vec<PathBuf> {
+    let mut names = vec!["labels.npy", "regions.csv", "table.npz", SUM_MAP];
+    if args.csv {
+        names.push("table.csv");
+    }
+    let mut paths: Vec<PathBuf> = names.iter().map(|name| folder.join(name)).collect();
+    let maps = folder.join("maps");
+    if let Ok(entries) = std::fs::read_dir(&maps) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let gene =
+                name.to_str().and_then(|n| n.strip_prefix("gene_")?.strip_suffix(".png")?.parse().ok());
+            if gene.is_some_and(|g| {
+                args.genes.contains(g) && map_name(g) == format!("maps/{}", name.to_string_lossy())
+            }) {
+                paths.push(maps.join(name));
+            }
+        }
+    }
+    paths
+}
+
+/// The map of gene column `g`.
+fn map_name(g: usize) -> String {
+    format!("maps/gene_{g:04}.png")
+}
+
+/// The map of the chosen genes' sum.
+const SUM_MAP: &str = "maps/sum.png";
+
+/// Before any work: usage errors (an output that is an input), then the output folder is created
+/// and locked, and existing outputs of the tiles are refused unless --overwrite.
+fn prepare_output(tiles: &[TileFiles], args: &RunArgs) -> Result<FolderLock> {
+    let runnable: Vec<&TileFiles> = tiles.iter().filter(|t| t.expression.is_ok()).collect();
+    let mut inputs = vec![args.dir.as_path()];
+    for tile in tiles {
+        inputs.push(&tile.mask);
+        inputs.extend(tile.expression.as_deref().ok());
+        inputs.extend(tile.genes.as_deref());
+    }
+    let folders: Vec<PathBuf> = runnable.iter().map(|t| args.output.join(&t.name)).collect();
+    let files: Vec<PathBuf> = folders.iter().flat_map(|folder| tile_outputs(folder, args)).collect();
+    let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
+        .chain(folders.iter().map(PathBuf::as_path))
+        .chain(files.iter().map(PathBuf::as_path))
+        .collect();
+    check_paths(&inputs, &outputs)?;
+    let lock = output_folder(&args.output)?;
+    for folder in &folders {
+        if std::fs::symlink_metadata(folder).is_ok_and(|m| !m.is_dir()) && !folder.is_dir() {
+            bail!(
+                "{}: exists and is not a folder (it would be the output folder of a tile)",
+                folder.display()
+            );
+        }
+    }
+    refuse_existing(&files, args.overwrite.overwrite)?;
+    Ok(lock)
+}
+
+/// The whole job for one tile; its files appear only if everything succeeded.
 fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
     check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
@@ -180,7 +245,7 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     // Freeing the ~200 MB matrix takes a while: do it off the critical path.
     rayon::spawn(move || drop(expression));
     let regions = regions(&labels)?;
-    let out = StagedDir::new(&args.output.join(&tile.name))?;
+    let out = StagedDir::new(&args.output, &args.output.join(&tile.name), args.overwrite.overwrite)?;
     let write_tables = || -> Result<()> {
         let image = labels.labels();
         let shape = [image.height(), image.width()];
@@ -197,10 +262,10 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
         (0..=columns.len()).into_par_iter().try_for_each(|k| -> Result<()> {
             let sum;
             let (name, values) = match columns.get(k) {
-                Some(values) => (format!("maps/gene_{:04}.png", chosen[k]), values),
+                Some(values) => (map_name(chosen[k]), values),
                 None => {
                     sum = summed_genes(&columns, cells)?;
-                    ("maps/sum.png".to_string(), &sum)
+                    (SUM_MAP.to_string(), &sum)
                 }
             };
             let scale = ColorScale { colormap: args.colormap, range: ranges[k], log1p: false };
