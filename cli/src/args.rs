@@ -21,6 +21,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Memory budget (e.g. 8G, 512M, 1.5GB): inputs and outputs that would not fit are refused
+    /// before anything big is allocated. Default: half of the memory available at start.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_max_memory)]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -416,7 +420,7 @@ mod tests {
     fn every_core_colormap_parses_by_name() {
         for colormap in Colormap::ALL {
             let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", colormap.name()]);
-            let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{}", colormap.name()) };
+            let Ok(Cli { command: Command::Run(args), .. }) = cli else { panic!("{}", colormap.name()) };
             assert_eq!(args.colormap, colormap);
         }
         assert!(Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", "jet"]).is_err());

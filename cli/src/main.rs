@@ -5,6 +5,7 @@
 
 mod args;
 mod cmd;
+mod memory;
 mod out;
 mod report;
 mod tiles;
@@ -18,6 +19,7 @@ use crate::args::{Cli, Command};
 fn main() -> ExitCode {
     // Usage errors exit with 2 (clap's convention); `--help`/`--version` with 0.
     let cli = Cli::parse();
+    memory::init(cli.max_memory);
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
