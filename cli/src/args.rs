@@ -23,6 +23,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Memory budget (e.g. 8G, 512M, 1.5GB): inputs and outputs that would not fit are refused
+    /// before anything big is allocated. Default: half of the memory available at start.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_max_memory)]
+    pub max_memory: Option<u64>,
 }
 
 impl Cli {
@@ -467,7 +471,7 @@ mod tests {
     #[test]
     fn gene_lists_parse_into_ranges() {
         let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--genes=0..=18446744073709551614"]);
-        let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{cli:?}") };
+        let Ok(Cli { command: Command::Run(args), .. }) = cli else { panic!("{cli:?}") };
         assert_eq!(args.genes.len(), usize::MAX);
         for bad in ["5..5", "a..3", "-1", "0..=18446744073709551615"] {
             assert!(
@@ -496,7 +500,7 @@ mod tests {
     fn every_core_colormap_parses_by_name() {
         for colormap in Colormap::ALL {
             let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", colormap.name()]);
-            let Ok(Cli { command: Command::Run(args) }) = cli else { panic!("{}", colormap.name()) };
+            let Ok(Cli { command: Command::Run(args), .. }) = cli else { panic!("{}", colormap.name()) };
             assert_eq!(args.colormap, colormap);
         }
         assert!(Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--colormap", "jet"]).is_err());

@@ -8,6 +8,7 @@
 mod args;
 mod cmd;
 mod inputs;
+mod memory;
 mod out;
 mod report;
 mod tiles;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
         }
     };
+    memory::init(cli.max_memory);
     // A panic has been reported in one line by the hook; it is a failure like bad input (1),
     // not Rust's 101.
     match std::panic::catch_unwind(|| dispatch(cli.command)) {

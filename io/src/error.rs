@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::limits::capped_list;
+
 /// A file that could not be read or written.
 ///
 /// [`Display`](fmt::Display) gives `"<source>: <what is wrong>"`, or
@@ -81,6 +83,9 @@ pub enum ErrorKind {
     Image(String),
     /// A core kernel rejected the data (see [`cellmap_core::Error`]).
     Core(cellmap_core::Error),
+    /// The data would not fit in the [`MemoryBudget`](crate::MemoryBudget)
+    /// (refused before allocating).
+    OverBudget(Box<crate::limits::OverBudget>),
 }
 
 impl Error {
@@ -137,13 +142,14 @@ impl fmt::Display for ErrorKind {
                 write!(f, "{what} needs {needed} {unit}, above the limit of {limit} (raise it in Limits)")
             }
             ErrorKind::MissingMember { name, present } => {
-                write!(f, "missing member {name} (members: {})", present.join(", "))
+                write!(f, "missing member {name} (members: {})", capped_list(present, 8))
             }
             ErrorKind::MissingColumn { name, available } => {
-                write!(f, "missing column `{name}` (columns: {})", available.join(", "))
+                write!(f, "missing column `{name}` (columns: {})", capped_list(available, 8))
             }
             ErrorKind::Record { line, message } => write!(f, "line {line}: {message}"),
             ErrorKind::Core(e) => write!(f, "{e}"),
+            ErrorKind::OverBudget(e) => write!(f, "{e}"),
         }
     }
 }
@@ -162,13 +168,11 @@ impl fmt::Display for ErrorKind {
 /// ```
 impl std::error::Error for Error {}
 
-/// `(3, 1024, 1024)` — a shape written as numpy prints it.
+/// `(3, 1024, 1024)` — a shape written as numpy prints it (at most 8
+/// dimensions shown).
 pub(crate) fn shape_string(shape: &[usize]) -> String {
     match shape {
         [n] => format!("({n},)"),
-        _ => {
-            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-            format!("({})", parts.join(", "))
-        }
+        _ => format!("({})", capped_list(shape, 8)),
     }
 }

@@ -59,10 +59,13 @@ pub fn open_npz(path: &Path, limits: &Limits) -> Result<Npz<BufReader<File>>, Er
 pub fn read_csr(path: &Path, limits: &Limits) -> Result<Csr, Error> {
     #[cfg(feature = "parallel")]
     {
+        // Every header first: nothing inflates before the members agree
+        // and fit in the memory budget.
+        let mut npz = open_npz(path, limits)?;
+        npz.check_csr()?;
         std::thread::scope(|scope| {
             let data = scope.spawn(|| open_npz(path, limits)?.array("data"));
-            open_npz(path, limits)?
-                .csr_with_data(|_| data.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            npz.csr_with_data(|_| data.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         })
     }
     #[cfg(not(feature = "parallel"))]

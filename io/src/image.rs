@@ -92,6 +92,16 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(image_error)?;
     let (width, height) = reader.info().size();
+    if reader.info().color_type == png::ColorType::Indexed {
+        return Err(Error::new(
+            source,
+            ErrorKind::Image(
+                "a palette (indexed-colour) PNG; a mask or label image must be greyscale \
+                 (8- or 16-bit grey, 0 = background)"
+                    .into(),
+            ),
+        ));
+    }
     let (color, depth) = reader.output_color_type();
     if !matches!(color, png::ColorType::Grayscale) {
         return Err(Error::new(
@@ -105,6 +115,9 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
     // Never trust the header's dimensions alone: the pixels must fit in what
     // the compressed data can inflate to (zlib expands at most 1032:1).
     check_decoded_size(size as u64, bytes.len() as u64 * MAX_ZLIB_RATIO, source, limits)?;
+    // The decoded rows, plus their 16-bit copy.
+    let copies = if depth == png::BitDepth::Sixteen { 2 } else { 1 };
+    check_budget(width, height, size as u128 * copies, "PNG", source, limits)?;
     let mut buffer = vec![0u8; size];
     let frame = reader.next_frame(&mut buffer).map_err(image_error)?;
     buffer.truncate(frame.buffer_size());
@@ -146,8 +159,19 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
             ErrorKind::Shape("expected a 2-D mask, got a multi-page TIFF (a stack); save one page".into()),
         ));
     }
+    let bits = match color {
+        tiff::ColorType::Gray(bits) => bits,
+        _ => 8,
+    };
+    // The decoded samples (whole bytes each), plus the packed rows of a
+    // 1/2/4-bit image while they are unpacked.
+    let pixels = u128::from(width) * u128::from(height);
+    let decoded = pixels * u128::from(bits.div_ceil(8).max(1))
+        + if bits < 8 { pixels.div_ceil(u128::from(8 / bits.max(1))) } else { 0 };
+    check_budget(width, height, decoded, "TIFF", source, limits)?;
     use tiff::decoder::DecodingResult as D;
     let data = match decoder.read_image().map_err(image_error)? {
+        D::U8(v) if bits < 8 => ArrayData::U8(unpack_bits(&v, width as usize, height as usize, bits)),
         D::U8(v) => ArrayData::U8(v),
         D::U16(v) => ArrayData::U16(v),
         D::U32(v) => ArrayData::U32(v),
@@ -176,6 +200,40 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
             )),
         )
     })
+}
+
+/// Rows of `bits`-bit samples (1, 2 or 4; MSB first, each row padded to
+/// a byte, as TIFF stores them) as one byte per pixel. Rows missing from
+/// `packed` stay 0 (the size check that follows reports them).
+fn unpack_bits(packed: &[u8], width: usize, height: usize, bits: u8) -> Vec<u8> {
+    let bits = usize::from(bits.clamp(1, 8));
+    let row_bytes = (width * bits).div_ceil(8);
+    if row_bytes == 0 || packed.len() < row_bytes * height {
+        return packed.to_vec(); // not a full image: Array::new rejects it
+    }
+    let mask = ((1u16 << bits) - 1) as u8;
+    let mut out = Vec::with_capacity(width * height);
+    for row in packed.chunks_exact(row_bytes).take(height) {
+        out.extend((0..width).map(|x| {
+            let bit = x * bits;
+            (row[bit / 8] >> (8 - bits - bit % 8)) & mask
+        }));
+    }
+    out
+}
+
+/// Checks the decoded pixels (`bytes`) of a `width × height` image
+/// against the memory budget before decoding.
+fn check_budget(
+    width: u32,
+    height: u32,
+    bytes: u128,
+    format: &str,
+    source: &str,
+    limits: &Limits,
+) -> Result<(), Error> {
+    let what = || format!("decoding a {width}×{height} {format}");
+    limits.memory.check(what, bytes).map_err(|e| Error::new(source, ErrorKind::OverBudget(Box::new(e))))
 }
 
 /// The most a zlib stream can expand.

@@ -67,6 +67,6 @@ mod pages;
 pub mod transcripts;
 
 pub use error::{Error, ErrorKind};
-pub use limits::Limits;
+pub use limits::{Limits, MemoryBudget};
 #[cfg(feature = "std-fs")]
 pub mod fs;

@@ -370,7 +370,15 @@ pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Erro
     } else {
         text.iter().map(|&b| b as char).collect()
     };
-    let dict = parse_dict(&text).map_err(|why| header_error(format!("{why} in {:?}", text.trim_end())))?;
+    let dict = parse_dict(&text).map_err(|why| {
+        // Quote at most 200 characters of the header: messages stay one short line.
+        let shown = text.trim_end();
+        let shown = match shown.char_indices().nth(200) {
+            Some((end, _)) => format!("{:?}…", &shown[..end]),
+            None => format!("{shown:?}"),
+        };
+        header_error(format!("{why} in {shown}"))
+    })?;
     let (dtype, big_endian) = parse_descr(&dict.descr).map_err(|e| Error::new(source, e))?;
     Ok(Header {
         dtype,
@@ -401,17 +409,7 @@ pub fn read_data<R: Read>(
     if expected > available {
         return Err(Error::new(source, ErrorKind::Truncated { expected, got: available }));
     }
-    if expected > limits.max_array_bytes {
-        return Err(Error::new(
-            source,
-            ErrorKind::LimitExceeded {
-                what: "array",
-                needed: expected,
-                unit: "bytes",
-                limit: limits.max_array_bytes,
-            },
-        ));
-    }
+    check_limits(header, source, limits)?;
     let big = header.big_endian;
     let data = match header.dtype {
         Dtype::Bool => {
@@ -454,6 +452,46 @@ pub fn read_data<R: Read>(
     let data =
         if header.fortran_order && header.shape.len() > 1 { fortran_to_c(data, &header.shape) } else { data };
     Ok(Array { shape: header.shape.clone(), data })
+}
+
+/// The most memory reading an array with `header` takes at once: its data,
+/// plus a second copy while bools are converted or a Fortran-order array is
+/// transposed, plus a `String` per element of a string array (`None` on
+/// overflow).
+pub fn peak_bytes(header: &Header) -> Option<u128> {
+    let data = u128::from(header.data_len()?);
+    let count = header.shape.iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128))?;
+    let copies = 1
+        + u128::from(header.dtype == Dtype::Bool)
+        + u128::from(header.fortran_order && header.shape.len() > 1);
+    let strings = match header.dtype {
+        Dtype::Bytes(_) | Dtype::Unicode(_) => count.checked_mul(size_of::<String>() as u128)? + data,
+        _ => 0,
+    };
+    data.checked_mul(copies)?.checked_add(strings)
+}
+
+/// Checks the array `header` declares against `limits`: its data against
+/// `max_array_bytes`, what reading it takes ([`peak_bytes`]) against the
+/// memory budget. Nothing is allocated.
+pub fn check_limits(header: &Header, source: &str, limits: &Limits) -> Result<(), Error> {
+    let overflow =
+        || Error::new(source, ErrorKind::Header(format!("shape {} overflows", shape_string(&header.shape))));
+    let expected = header.data_len().ok_or_else(overflow)?;
+    if expected > limits.max_array_bytes {
+        return Err(Error::new(
+            source,
+            ErrorKind::LimitExceeded {
+                what: "array",
+                needed: expected,
+                unit: "bytes",
+                limit: limits.max_array_bytes,
+            },
+        ));
+    }
+    let peak = peak_bytes(header).ok_or_else(overflow)?;
+    let what = || format!("array {} of {}", shape_string(&header.shape), header.dtype.name());
+    limits.memory.check(what, peak).map_err(|e| Error::new(source, ErrorKind::OverBudget(Box::new(e))))
 }
 
 /// `count` chunks of `width` (empty strings when `width == 0`).

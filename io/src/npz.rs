@@ -12,12 +12,39 @@ use zip::ZipArchive;
 use zip::result::ZipError;
 
 use crate::error::{Error, ErrorKind, shape_string};
-use crate::limits::Limits;
+use crate::limits::{Limits, capped_list};
 use crate::npy::{self, Array, ArrayData, Element};
 
 /// The largest ratio of inflated to deflated bytes a deflate stream can
 /// reach (258-byte matches coded in 2 bits): no member can inflate to more.
 const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// The most elements a CSR's `format` and `shape` members may hold (they
+/// hold 1 and 2): checked on their headers, before inflating.
+pub const MAX_SMALL_ELEMENTS: usize = 64;
+
+/// The most bytes a member's data can inflate to: its declared size, and
+/// never more than its stored bytes (stored) or 1032 × them (deflated).
+fn physical_bound<R: Read>(file: &zip::read::ZipFile<'_, R>) -> u64 {
+    let physical = match file.compression() {
+        zip::CompressionMethod::Stored => file.compressed_size(),
+        _ => file.compressed_size().saturating_mul(MAX_DEFLATE_RATIO),
+    };
+    file.size().min(physical)
+}
+
+/// A member's header against the bytes it can hold (`member_bytes`,
+/// header included): nothing allocated yet.
+fn check_physical(header: &npy::Header, member_bytes: u64, source: &str) -> Result<(), Error> {
+    let available = member_bytes.saturating_sub(header.data_offset as u64);
+    let expected = header.data_len().ok_or_else(|| {
+        Error::new(source, ErrorKind::Header(format!("shape {} overflows", shape_string(&header.shape))))
+    })?;
+    if expected > available {
+        return Err(Error::new(source, ErrorKind::Truncated { expected, got: available }));
+    }
+    Ok(())
+}
 
 /// An open `.npz` archive.
 ///
@@ -63,23 +90,66 @@ impl<R: Read + Seek> Npz<R> {
         self.archive.file_names().map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string()).collect()
     }
 
-    /// Reads array `name` (`"data"` or `"data.npy"`).
-    pub fn array(&mut self, name: &str) -> Result<Array, Error> {
+    /// The index of member `name` (`"data"` or `"data.npy"`) and its full name.
+    fn member(&self, name: &str) -> Result<(usize, String), Error> {
         let member = if name.ends_with(".npy") { name.to_string() } else { format!("{name}.npy") };
+        match self.archive.index_for_name(&member) {
+            Some(index) => Ok((index, member)),
+            None => {
+                let mut present: Vec<String> = self.archive.file_names().map(str::to_string).collect();
+                present.sort();
+                Err(Error::new(self.source.as_str(), ErrorKind::MissingMember { name: member, present }))
+            }
+        }
+    }
+
+    /// Reads only the `.npy` header of array `name` (the first bytes of the
+    /// member: nothing else is inflated), checked against the bytes the
+    /// member can physically hold (not against the limits: see
+    /// [`npy::check_limits`]).
+    ///
+    /// ```
+    /// use cellmap_io::npz::{Npz, NpzWriter};
+    /// let mut w = NpzWriter::new(std::io::Cursor::new(Vec::new()), "st.npz").compressed();
+    /// w.add("data", &[3], &[1.0f32, 2.0, 3.0])?;
+    /// let bytes = w.finish()?.into_inner();
+    /// assert_eq!(Npz::from_bytes(&bytes, "st.npz")?.header("data")?.shape, vec![3]);
+    /// # Ok::<(), cellmap_io::Error>(())
+    /// ```
+    pub fn header(&mut self, name: &str) -> Result<npy::Header, Error> {
+        let (index, member) = self.member(name)?;
         let in_member = |e: Error| e.in_member(member.as_str());
         let source = self.source.as_str();
-        let Some(index) = self.archive.index_for_name(&member) else {
-            let mut present: Vec<String> = self.archive.file_names().map(str::to_string).collect();
-            present.sort();
-            return Err(Error::new(source, ErrorKind::MissingMember { name: member, present }));
-        };
         let mut file = self.archive.by_index(index).map_err(|e| in_member(zip_error(source, e)))?;
-        let physical_bound = match file.compression() {
-            zip::CompressionMethod::Stored => file.compressed_size(),
-            _ => file.compressed_size().saturating_mul(MAX_DEFLATE_RATIO),
-        };
-        let declared = file.size().min(physical_bound);
+        let available = physical_bound(&file);
         let header = npy::read_header(&mut file, source).map_err(in_member)?;
+        check_physical(&header, available, source).map_err(in_member)?;
+        Ok(header)
+    }
+
+    /// Reads array `name` (`"data"` or `"data.npy"`). Its header is checked
+    /// against the member's bytes and the [`Limits`] before any data is
+    /// inflated; the data inflates straight into the final array.
+    pub fn array(&mut self, name: &str) -> Result<Array, Error> {
+        self.array_with(name, |_| Ok(()))
+    }
+
+    /// [`array`](Self::array), calling `check` on the header before
+    /// inflating the data.
+    fn array_with(
+        &mut self,
+        name: &str,
+        check: impl FnOnce(&npy::Header) -> Result<(), Error>,
+    ) -> Result<Array, Error> {
+        let (index, member) = self.member(name)?;
+        let in_member = |e: Error| e.in_member(member.as_str());
+        let source = self.source.as_str();
+        let mut file = self.archive.by_index(index).map_err(|e| in_member(zip_error(source, e)))?;
+        let declared = physical_bound(&file);
+        let header = npy::read_header(&mut file, source).map_err(in_member)?;
+        check(&header).map_err(in_member)?;
+        check_physical(&header, declared, source).map_err(in_member)?;
+        npy::check_limits(&header, source, &self.limits).map_err(in_member)?;
         let available = declared.saturating_sub(header.data_offset as u64);
         let array = npy::read_data(&mut file, &header, available, source, &self.limits).map_err(in_member)?;
         // Read to the end of the member so the zip reader checks its CRC.
@@ -104,6 +174,27 @@ impl<R: Read + Seek> Npz<R> {
             }
         }
         Ok(array)
+    }
+
+    /// A small member (`format`, `shape`): at most [`MAX_SMALL_ELEMENTS`]
+    /// elements, checked on its header before anything is inflated.
+    fn small_array(&mut self, name: &str, what: &str) -> Result<Array, Error> {
+        let source = self.source.clone();
+        self.array_with(name, |header| {
+            let count = header.shape.iter().fold(1u128, |acc, &d| acc.saturating_mul(d as u128));
+            let bytes = header.data_len().unwrap_or(u64::MAX);
+            if count > MAX_SMALL_ELEMENTS as u128 || bytes > 64 * 1024 {
+                return Err(Error::new(
+                    source.as_str(),
+                    ErrorKind::Sparse(format!(
+                        "expected {what}, got an array of shape {} of {} (at most {MAX_SMALL_ELEMENTS} elements)",
+                        shape_string(&header.shape),
+                        header.dtype.name()
+                    )),
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Reads a scipy sparse matrix saved with `scipy.sparse.save_npz` in CSR
@@ -136,45 +227,7 @@ impl<R: Read + Seek> Npz<R> {
         read_data: impl FnOnce(&mut Self) -> Result<Array, Error>,
     ) -> Result<Csr, Error> {
         let source = self.source.clone();
-        let sparse = |why: String| Error::new(source.as_str(), ErrorKind::Sparse(why));
-        let format = self.array("format")?;
-        match format.data() {
-            ArrayData::Str(s) if s.len() == 1 && s[0] == "csr" => {}
-            ArrayData::Str(s) if s.len() == 1 => {
-                return Err(sparse(format!(
-                    "sparse format '{}' is not supported; save a CSR matrix (matrix.tocsr())",
-                    s[0]
-                )));
-            }
-            _ => {
-                return Err(Error::new(
-                    source.as_str(),
-                    ErrorKind::Sparse(format!(
-                        "expected a string such as b'csr', got {} of shape {}",
-                        format.data().dtype().name(),
-                        shape_string(format.shape())
-                    )),
-                )
-                .in_member("format.npy"));
-            }
-        }
-        let shape = self.array("shape")?;
-        let dims: Vec<i64> = match shape.data() {
-            ArrayData::I64(v) => v.clone(),
-            ArrayData::I32(v) => v.iter().map(|&d| i64::from(d)).collect(),
-            ArrayData::U64(v) => v.iter().map(|&d| i64::try_from(d).unwrap_or(-1)).collect(),
-            other => {
-                return Err(sparse(format!("shape.npy holds {}, expected integers", other.dtype().name())));
-            }
-        };
-        let (rows, cols) = match dims[..] {
-            [r, c] if r >= 0 && c >= 0 => (r as u64, c as u64),
-            _ => return Err(sparse(format!("shape.npy holds {dims:?}, expected two non-negative numbers"))),
-        };
-        let (rows, cols) = match (usize::try_from(rows), usize::try_from(cols)) {
-            (Ok(r), Ok(c)) => (r, c),
-            _ => return Err(sparse(format!("shape ({rows}, {cols}) is too large for this platform"))),
-        };
+        let (rows, cols) = self.check_csr()?;
         let mut indptr = index_array(self.array("indptr")?, "indptr", &source)?;
         let mut indices = index_array(self.array("indices")?, "indices", &source)?;
         // One index type for both (scipy writes them alike; widen if not).
@@ -192,6 +245,144 @@ impl<R: Read + Seek> Npz<R> {
         csr.check_lengths()?;
         Ok(csr)
     }
+
+    /// Everything about a CSR archive that can be checked without
+    /// inflating its arrays: `format` (`b'csr'`) and `shape` (two numbers;
+    /// both members must be tiny, checked on their headers), and the headers
+    /// of `indptr`, `indices` and `data` — 1-D, of index and numeric dtypes,
+    /// lengths that agree with each other and the shape, bytes that the
+    /// members can hold, and a total that fits in the memory budget.
+    /// Returns the shape `(rows, cols)`.
+    pub fn check_csr(&mut self) -> Result<(usize, usize), Error> {
+        let source = self.source.clone();
+        let sparse = |why: String| Error::new(source.as_str(), ErrorKind::Sparse(why));
+        let format = self.small_array("format", "a string such as b'csr'")?;
+        match format.data() {
+            ArrayData::Str(s) if s.len() == 1 && s[0] == "csr" => {}
+            ArrayData::Str(s) if s.len() == 1 => {
+                let shown: String = s[0].chars().take(32).collect();
+                return Err(sparse(format!(
+                    "sparse format '{shown}' is not supported; save a CSR matrix (matrix.tocsr())"
+                )));
+            }
+            _ => {
+                return Err(Error::new(
+                    source.as_str(),
+                    ErrorKind::Sparse(format!(
+                        "expected a string such as b'csr', got {} of shape {}",
+                        format.data().dtype().name(),
+                        shape_string(format.shape())
+                    )),
+                )
+                .in_member("format.npy"));
+            }
+        }
+        let shape = self.small_array("shape", "the two numbers of the matrix shape")?;
+        let dims: Vec<i64> = match shape.data() {
+            ArrayData::I64(v) => v.clone(),
+            ArrayData::I32(v) => v.iter().map(|&d| i64::from(d)).collect(),
+            ArrayData::U64(v) => v.iter().map(|&d| i64::try_from(d).unwrap_or(-1)).collect(),
+            other => {
+                return Err(sparse(format!("shape.npy holds {}, expected integers", other.dtype().name())));
+            }
+        };
+        let (rows, cols) = match dims[..] {
+            [r, c] if r >= 0 && c >= 0 => (r as u64, c as u64),
+            _ => {
+                return Err(sparse(format!(
+                    "shape.npy holds [{}], expected two non-negative numbers",
+                    capped_list(&dims, 8)
+                )));
+            }
+        };
+        let (rows, cols) = match (usize::try_from(rows), usize::try_from(cols)) {
+            (Ok(r), Ok(c)) => (r, c),
+            _ => return Err(sparse(format!("shape ({rows}, {cols}) is too large for this platform"))),
+        };
+        let indptr = self.header("indptr")?;
+        let indices = self.header("indices")?;
+        let data = self.header("data")?;
+        let one_d = |header: &npy::Header, name: &str| -> Result<usize, Error> {
+            match header.shape[..] {
+                [n] => Ok(n),
+                _ => Err(Error::new(
+                    source.as_str(),
+                    ErrorKind::Sparse(format!(
+                        "expected a 1-D array, got shape {}",
+                        shape_string(&header.shape)
+                    )),
+                )
+                .in_member(format!("{name}.npy"))),
+            }
+        };
+        for (header, name) in [(&indptr, "indptr"), (&indices, "indices")] {
+            one_d(header, name)?;
+            if !matches!(header.dtype, npy::Dtype::I32 | npy::Dtype::I64) {
+                return Err(Error::new(
+                    source.as_str(),
+                    ErrorKind::Sparse(format!(
+                        "expected int32 or int64 indices, got {}",
+                        header.dtype.name()
+                    )),
+                )
+                .in_member(format!("{name}.npy")));
+            }
+        }
+        let (n_indptr, n_indices, nnz) =
+            (one_d(&indptr, "indptr")?, one_d(&indices, "indices")?, one_d(&data, "data")?);
+        if matches!(data.dtype, npy::Dtype::Bytes(_) | npy::Dtype::Unicode(_)) {
+            return Err(Error::new(
+                source.as_str(),
+                ErrorKind::Sparse("expected numeric data, got strings".into()),
+            )
+            .in_member("data.npy"));
+        }
+        if n_indptr != rows.saturating_add(1) {
+            return Err(sparse(format!(
+                "indptr has {n_indptr} entries, but CSR shape ({rows}, {cols}) needs rows + 1 = {}",
+                rows as u128 + 1
+            )));
+        }
+        if n_indices != nnz {
+            return Err(sparse(format!("indices has {n_indices} entries but data has {nnz}")));
+        }
+        // The matrix as it will be held: both index arrays in the wider
+        // dtype, data as float32 or float64 (integers widened, with the
+        // file's copy alive while they are).
+        let index_size: u128 =
+            if indptr.dtype == npy::Dtype::I64 || indices.dtype == npy::Dtype::I64 { 8 } else { 4 };
+        let data_bytes = match data.dtype {
+            npy::Dtype::F32 | npy::Dtype::F64 => u128::from(data.data_len().unwrap_or(u64::MAX)),
+            _ => u128::from(data.data_len().unwrap_or(u64::MAX)) + nnz as u128 * 8,
+        };
+        let total = index_size * (n_indptr as u128 + nnz as u128) + data_bytes;
+        let what = || {
+            format!(
+                "CSR matrix of {} × {} with {} stored values",
+                grouped(rows as u128),
+                grouped(cols as u128),
+                grouped(nnz as u128)
+            )
+        };
+        self.limits
+            .memory
+            .check(what, total)
+            .map_err(|e| Error::new(source.as_str(), ErrorKind::OverBudget(Box::new(e))))?;
+        Ok((rows, cols))
+    }
+}
+
+/// `1048576` → `"1,048,576"`.
+fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn index_array(array: Array, name: &str, source: &str) -> Result<IndexArray, Error> {

@@ -186,8 +186,11 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(reader);
+        .from_reader(RecordGuard::new(reader, options.delimiter));
     let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?.clone();
+    if headers.is_empty() {
+        return Err(Error::new(source, ErrorKind::Header("the file is empty (no header line)".into())));
+    }
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
     if headers.iter().any(|h| std::str::from_utf8(h).is_err()) {
         return Err(Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into())));
@@ -213,10 +216,15 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
         _ => None,
     };
 
+    let over_budget = |e| Error::new(source, ErrorKind::OverBudget(Box::new(e)));
     let mut out = Transcripts { units_per_pixel: options.units_per_pixel, ..Transcripts::default() };
     let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut record = csv::ByteRecord::new();
     let mut records = 0u64;
+    // Bytes of gene names held (twice: the lookup key and the name), and
+    // the size at which the budget is asked again.
+    let mut name_bytes = 0u64;
+    let mut next_name_check = 1u64 << 20;
     while csv.read_byte_record(&mut record).map_err(|e| csv_error(source, e))? {
         records += 1;
         if records > options.limits.max_records {
@@ -272,12 +280,29 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
         let id = match ids.get(gene) {
             Some(&id) => id,
             None => {
-                let id = out.gene_names.len() as u32;
+                name_bytes += 2 * gene.len() as u64 + 80;
+                if name_bytes >= next_name_check {
+                    let what = || format!("the names of {} genes", out.gene_names.len() + 1);
+                    options.limits.memory.check(what, u128::from(name_bytes)).map_err(over_budget)?;
+                    next_name_check = name_bytes.saturating_mul(2);
+                }
+                let id = u32::try_from(out.gene_names.len()).map_err(|_| {
+                    Error::new(
+                        source,
+                        ErrorKind::Record { line, message: "more than 2^32 distinct genes".into() },
+                    )
+                })?;
                 ids.insert(gene.to_vec(), id);
                 out.gene_names.push(gene_text.to_string());
                 id
             }
         };
+        if out.x.len() == out.x.capacity() {
+            // The columns are about to grow: the new buffers must fit.
+            let grown = (out.x.capacity() as u128 * 2).max(1024);
+            let what = || format!("transcript table of {} records", out.x.len() + 1);
+            options.limits.memory.check_elements(what, grown, 8 + 8 + 4).map_err(over_budget)?;
+        }
         out.x.push(x);
         out.y.push(y);
         out.gene.push(id);
@@ -285,9 +310,170 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
     Ok(out)
 }
 
+/// Longest field of a transcript table (a gene name, a number).
+pub const MAX_FIELD_BYTES: u64 = 64 << 10;
+/// Longest record of a transcript table (a line, or several when a quoted
+/// field holds line breaks).
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// Where a [`RecordGuard`] is inside the CSV text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lexer {
+    /// At the start of a field.
+    FieldStart,
+    /// In an unquoted field.
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// On a quote inside a quoted field (closing, or the first of `""`).
+    QuoteInQuoted,
+}
+
+/// A CSV problem found by the [`RecordGuard`]: line and message.
+#[derive(Debug)]
+struct GuardError {
+    line: u64,
+    message: String,
+}
+
+impl std::fmt::Display for GuardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+/// Passes CSV text through while following its quoting (RFC 4180, as the
+/// `csv` crate reads it), so that a field longer than [`MAX_FIELD_BYTES`],
+/// a record longer than [`MAX_RECORD_BYTES`] or a quote never closed is an
+/// error naming the line before the `csv` crate buffers it whole.
+struct RecordGuard<R> {
+    inner: R,
+    delimiter: u8,
+    state: Lexer,
+    /// 1-based line of the next byte.
+    line: u64,
+    /// Line where the open quoted field started.
+    quote_line: u64,
+    field_bytes: u64,
+    record_bytes: u64,
+}
+
+impl<R: Read> RecordGuard<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        Self {
+            inner,
+            delimiter,
+            state: Lexer::FieldStart,
+            line: 1,
+            quote_line: 1,
+            field_bytes: 0,
+            record_bytes: 0,
+        }
+    }
+
+    fn error(line: u64, message: String) -> std::io::Error {
+        std::io::Error::other(GuardError { line, message })
+    }
+
+    fn scan(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let delimiter = self.delimiter;
+        let mut i = 0;
+        while i < bytes.len() {
+            // Runs of plain bytes in bulk.
+            let plain = bytes[i..].iter().position(|&b| b == b'"' || b == b'\n' || b == delimiter);
+            let run = plain.unwrap_or(bytes.len() - i);
+            if run > 0 {
+                if self.state == Lexer::FieldStart || self.state == Lexer::QuoteInQuoted {
+                    self.state = Lexer::Unquoted;
+                }
+                self.field_bytes += run as u64;
+                self.record_bytes += run as u64;
+                i += run;
+                self.check()?;
+                continue;
+            }
+            let b = bytes[i];
+            i += 1;
+            self.record_bytes += 1;
+            match (self.state, b) {
+                (Lexer::FieldStart, b'"') => {
+                    self.state = Lexer::Quoted;
+                    self.quote_line = self.line;
+                }
+                (Lexer::Quoted, b'"') => self.state = Lexer::QuoteInQuoted,
+                (Lexer::QuoteInQuoted, b'"') => {
+                    self.state = Lexer::Quoted;
+                    self.field_bytes += 1;
+                }
+                (Lexer::Quoted, b'\n') => {
+                    self.line += 1;
+                    self.field_bytes += 1;
+                }
+                (Lexer::Quoted, _) => self.field_bytes += 1,
+                (_, b'\n') => {
+                    self.line += 1;
+                    self.state = Lexer::FieldStart;
+                    self.field_bytes = 0;
+                    self.record_bytes = 0;
+                }
+                (_, b) if b == delimiter => {
+                    self.state = Lexer::FieldStart;
+                    self.field_bytes = 0;
+                }
+                (_, _) => {
+                    // A quote inside an unquoted field is a plain character.
+                    self.state = Lexer::Unquoted;
+                    self.field_bytes += 1;
+                }
+            }
+            self.check()?;
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.field_bytes > MAX_FIELD_BYTES {
+            return Err(Self::error(
+                self.line,
+                format!("a field is longer than {} KiB (not a transcript table?)", MAX_FIELD_BYTES >> 10),
+            ));
+        }
+        if self.record_bytes > MAX_RECORD_BYTES {
+            return Err(Self::error(
+                self.line,
+                format!("a record is longer than {} MiB (not a transcript table?)", MAX_RECORD_BYTES >> 20),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && matches!(self.state, Lexer::Quoted) {
+            return Err(Self::error(
+                self.quote_line,
+                "a quoted field is never closed (a \" without its closing quote)".into(),
+            ));
+        }
+        self.scan(&buf[..n])?;
+        Ok(n)
+    }
+}
+
 fn csv_error(source: &str, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
+        csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<GuardError>()) => {
+            let guard = io.into_inner().and_then(|inner| inner.downcast::<GuardError>().ok());
+            match guard {
+                Some(g) => Error::new(source, ErrorKind::Record { line: g.line, message: g.message }),
+                None => Error::new(source, ErrorKind::Record { line, message: "unreadable record".into() }),
+            }
+        }
         csv::ErrorKind::Io(io) => match io.kind() {
             std::io::ErrorKind::InvalidInput
             | std::io::ErrorKind::InvalidData

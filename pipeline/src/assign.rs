@@ -5,7 +5,7 @@ use cellmap_core::assign::{assign_points, count_cell_genes, nearest_cell_map, ne
 
 pub use cellmap_core::assign::{AssignSummary, BACKGROUND, OUT_OF_IMAGE};
 
-use crate::memory::filled;
+use crate::memory::{budget, filled};
 use crate::{Error, LabelImage, grouped};
 
 /// Where each transcript fell.
@@ -64,16 +64,53 @@ pub fn count_transcripts(
     n_cells: usize,
     n_genes: usize,
 ) -> Result<Vec<u32>, Error> {
-    let len = (n_cells + 1).checked_mul(n_genes).ok_or_else(|| {
-        Error::input(format!(
-            "a table of {} cells × {} genes is too large",
-            grouped(n_cells),
-            grouped(n_genes)
-        ))
-    })?;
+    let rows = n_cells as u128 + 1;
+    let table = || format!("counts table of {} cells × {} genes", grouped(n_cells + 1), grouped(n_genes));
+    budget(table, rows * n_genes as u128, size_of::<u32>())?;
+    let len = usize::try_from(rows * n_genes as u128)
+        .map_err(|_| Error::input(format!("{} is too large", table())))?;
     let mut counts = filled(len, 0u32, "the cell × gene counts")?;
     count_cell_genes(&assignment.cell_ids, genes, n_cells, n_genes, &mut counts)
         .map_err(|e| Error::core("transcript counts", e))?;
     counts.drain(..n_genes);
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Expression, Image, Selection, Stat, cell_table};
+    use cellmap_io::npz::{Csr, IndexArray, ValueArray};
+
+    #[test]
+    fn a_counts_table_over_the_budget_is_refused_with_its_size() {
+        let assignment = Assignment { cell_ids: vec![1], summary: AssignSummary::default() };
+        let e = count_transcripts(&assignment, &[0], 4096, 2_000_000).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::OutOfMemory);
+        assert!(
+            e.to_string().starts_with(
+                "counts table of 4,097 cells × 2,000,000 genes needs 32.8 GB, over the memory budget of"
+            ) || crate::MemoryBudget::global().bytes() > 32_776_000_000, // a machine with > 65 GB free
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_csr_of_2_pow_62_genes_is_an_error_not_a_panic() {
+        let labels = LabelImage::new(Image::new(64, 64, (1..=4096).collect()).unwrap()).unwrap();
+        let csr = Csr {
+            source: "st.npz".into(),
+            shape: (4096, 1 << 62),
+            indptr: IndexArray::I32([0].into_iter().chain(std::iter::repeat_n(1, 4096)).collect()),
+            indices: IndexArray::I32(vec![0]),
+            data: ValueArray::F32(vec![1.0]),
+        };
+        let expression = Expression::from_csr(csr, 64, 64).unwrap();
+        for stat in Stat::ALL {
+            let e = cell_table(&labels, &expression, Selection::default(), stat).unwrap_err();
+            assert!(e.to_string().starts_with("st.npz: "), "{e}");
+        }
+        let e = crate::GeneColumns::new(&expression).unwrap_err();
+        assert!(e.to_string().contains("over the memory budget"), "{e}");
+    }
 }

@@ -9,8 +9,8 @@ use cellmap_core::regions::Region;
 
 pub use cellmap_core::color::{Colormap, Range};
 
-use crate::memory::{filled, refill};
-use crate::{Error, LabelImage};
+use crate::memory::{budget, filled, refill};
+use crate::{Error, LabelImage, grouped};
 
 /// Colour of pixels outside every cell: transparent (alpha 0, unlike every
 /// colormap entry).
@@ -132,6 +132,7 @@ pub fn paint_map(
     let mut pixels = filled(labels.labels().data().len(), 0u32, "the map pixels")?;
     let range =
         Painter::default().paint(labels.labels().grid(), values, regions, scale, outlines, &mut pixels)?;
+    budget(|| format!("the RGBA map of {} pixels", grouped(pixels.len())), pixels.len() as u128, 4)?;
     let rgba = pixels.into_iter().flat_map(u32::to_ne_bytes).collect();
     Ok(Map { rgba, range })
 }

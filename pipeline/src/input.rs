@@ -21,6 +21,7 @@ use cellmap_core::MaskValue;
 use cellmap_core::grid::max_label;
 use cellmap_io::npy::{Array, ArrayData};
 
+use crate::memory::budget;
 use crate::{Error, Image, grouped};
 
 /// What a mask file holds.
@@ -235,6 +236,8 @@ fn dims(array: &Array, source: &str, what: &str) -> Result<(usize, usize), Error
 /// counts, `-0.0` does not).
 fn mask(array: &Array, source: &str) -> Result<Image<bool>, Error> {
     let (height, width) = dims(array, source, "mask")?;
+    let what = || format!("{source}: mask of {width}×{height} pixels");
+    budget(what, array.data().len() as u128, size_of::<bool>())?;
     let data = foreground(array.data())
         .ok_or_else(|| Error::input(format!("{source}: a mask must hold numbers, not strings")))?;
     Image::new(width, height, data).map_err(|e| e.context(source))
@@ -319,6 +322,7 @@ pub fn is_label_image(data: &ArrayData) -> bool {
 fn label_image(array: &Array, source: &str) -> Result<LabelImage, Error> {
     let (height, width) = dims(array, source, "label image")?;
     let pixels = array.data().len();
+    budget(|| format!("{source}: label image of {width}×{height} pixels"), pixels as u128, size_of::<i32>())?;
     let max = max_label_id(pixels);
     let out_of_range = |label: Option<u128>| {
         let shown = label.map_or_else(|| "a negative id".to_string(), |l| format!("id {l}"));

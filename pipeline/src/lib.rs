@@ -84,6 +84,10 @@ mod stats;
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
+/// The memory budget big buffers are checked against (see
+/// [`cellmap_io::MemoryBudget`]): set it once with
+/// `MemoryBudget::new(bytes).set_global()`.
+pub use cellmap_io::MemoryBudget;
 pub use color::{
     BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
 };

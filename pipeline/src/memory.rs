@@ -1,5 +1,8 @@
-//! Allocations that fail with a message instead of aborting, and numbers
-//! written the way people read them.
+//! Allocations that fail with a message instead of aborting — checked
+//! against the [`MemoryBudget`] first — and numbers written the way people
+//! read them.
+
+use cellmap_io::MemoryBudget;
 
 use crate::Error;
 
@@ -21,9 +24,21 @@ pub fn grouped(n: usize) -> String {
     out
 }
 
+/// `Ok` when `count` elements of `size` bytes fit in the process-wide
+/// [`MemoryBudget`] (with what is in use), else an
+/// [`crate::ErrorKind::OutOfMemory`] error: "`what` needs 32.8 GB, over the
+/// memory budget of 11.5 GB". The one check every big buffer of the
+/// pipeline passes before it is allocated; the size is computed without
+/// overflow.
+pub(crate) fn budget(what: impl FnOnce() -> String, count: u128, size: usize) -> Result<(), Error> {
+    MemoryBudget::global().check_elements(what, count, size).map_err(|e| Error::out_of_memory(e.to_string()))
+}
+
 /// `len` copies of `value` in a new `Vec`, or an [`crate::ErrorKind::OutOfMemory`]
-/// error naming `what` when the memory cannot be had (instead of aborting).
+/// error naming `what` when it would not fit in the memory budget
+/// ([`budget`]) or the memory cannot be had (instead of aborting).
 pub(crate) fn filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, Error> {
+    budget(|| format!("{what} ({} × {} bytes)", grouped(len), size_of::<T>()), len as u128, size_of::<T>())?;
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| {
         Error::out_of_memory(format!(
@@ -65,6 +80,10 @@ mod tests {
         let e = filled(usize::MAX / 2, 0u64, "the test buffer").unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::OutOfMemory);
         assert!(e.to_string().contains("the test buffer"), "{e}");
+        assert!(e.to_string().contains("over the memory budget of"), "{e}");
+        // No overflow in the size computation either.
+        let e = filled(usize::MAX, [0u64; 4], "the wide buffer").unwrap_err();
+        assert!(e.to_string().starts_with("the wide buffer ("), "{e}");
     }
 
     #[test]
