@@ -58,6 +58,10 @@ pub fn run(args: AssignArgs) -> Result<()> {
     out.file("assignments.csv", |w| {
         Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &assignment.cell_ids)?)
     })?;
+    // numpy's int64 for the table as written: a second copy, twice the size, checked first.
+    cellmap::MemoryBudget::global()
+        .check_elements(|| format!("int64 counts of {cells} cells × {genes} genes"), counts.len() as u128, 8)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let counts: Vec<i64> = counts.into_iter().map(i64::from).collect();
     out.file("counts.npz", |w| {
         let mut npz = cellmap_io::npz::NpzWriter::new(w, "counts.npz");
