@@ -163,15 +163,25 @@ test('loading the same large files twice, and after a failed load, reuses wasm m
   }));
 
   const third = await loadBig(page);
+  // the expression alone, onto the shown mask: the old expression is freed before the new one
+  await afterRender(page, async () => {
+    await page.setInputFiles('#file-input', [files.expression]);
+    await page.waitForFunction(() => !document.body.hasAttribute('data-loading'), null, { timeout: LOAD_TIMEOUT });
+  });
+  assert.equal(await page.isVisible('#error'), false);
+  assert.match(await page.textContent('#source'), /^big_mask\.npy \(2048×2048\) \+ big_expression\.npz \(200 genes\)$/);
+  const expressionAgain = await memoryBytes(page);
   t.diagnostic(`expression ${mb(files.expressionBytes)} (${files.nnz.toLocaleString('en')} values); wasm memory: ` +
     `start ${mb(atStart)}, first load ${mb(first)}, second ${mb(second)}, after a failed load ` +
-    `${mb(afterFailure)}, load after it ${mb(third)}`);
-  console.log(JSON.stringify({ atStart, first, second, afterFailure, third }));
+    `${mb(afterFailure)}, load after it ${mb(third)}, the expression alone again ${mb(expressionAgain)}`);
+  console.log(JSON.stringify({ atStart, first, second, afterFailure, third, expressionAgain }));
 
   assert.ok(second <= first * MAX_GROWTH,
     `the second load grew wasm memory from ${mb(first)} to ${mb(second)} (at most 10 % allowed)`);
   assert.ok(third <= first * MAX_GROWTH,
     `the load after a failure grew wasm memory from ${mb(first)} to ${mb(third)} (at most 10 % allowed)`);
+  assert.ok(expressionAgain <= first * MAX_GROWTH,
+    `loading the expression again grew wasm memory from ${mb(first)} to ${mb(expressionAgain)} (at most 10 % allowed)`);
   // the failed load left an empty, usable page: no session, a clear source line, controls usable
   assert.equal(emptyState.session, null, 'no half-loaded session after a failed load');
   assert.match(emptyState.source, /^Nothing loaded/);
