@@ -2,7 +2,8 @@
 // wasm memory. The menus (statistics, colormaps, connectivities) and the palette come from Rust;
 // JS passes the names back. Everything runs on the main thread: switching a gene on a 1024² image
 // is a few ms of wasm work, and loading files blocks the page only while wasm decodes them (a
-// status line says so).
+// status line says so). wasm memory never shrinks, so a load frees the shown data before it
+// decodes the new files: loading the same large files again reuses the same memory.
 import init, {
   Session, colormapLut, colormapOptions, connectivityOptions, noValueColor, statOptions,
 } from './pkg/cellmap_wasm.js';
@@ -37,7 +38,12 @@ const controls = {
 };
 
 let wasm = null;
+/** The shown session, or null: nothing loaded (at start, while a mask loads, after a failed load). */
 let session = null;
+/** True while files are read and decoded: the controls are disabled and the view is dimmed. */
+let loading = false;
+/** Whether the mask controls have been set from the first session's options (scipy's defaults). */
+let maskDefaultsSet = false;
 let shownGenes = [];
 /** The range the last paint used, [lo, hi] ([NaN, NaN] when no cell has a value). */
 let shownRange = [NaN, NaN];
@@ -131,6 +137,7 @@ function maskOptions() {
 
 /** Per-cell values for the shown genes, then paint. */
 function computeAndPaint() {
+  if (!session) return;
   const started = performance.now();
   if (session.geneCount > 0 && shownGenes.length > 0) {
     session.computeValues(Uint32Array.from(shownGenes), controls.stat.value);
@@ -140,6 +147,7 @@ function computeAndPaint() {
 
 /** Paint the current per-cell values with the colour settings and draw them. */
 function paint(started = performance.now()) {
+  if (!session) return;
   const colormap = controls.colormap.value;
   const outlines = controls.outlines.checked;
   let range;
@@ -209,6 +217,7 @@ function describePixel(row, col) {
 // ---- state changes -----------------------------------------------------------------------------
 
 function showGenes(genes) {
+  if (!session) return;
   shownGenes = genes;
   computeAndPaint();
 }
@@ -223,7 +232,7 @@ function adoptSession(next, from, genes = [0]) {
   source = { cells: '', expression: '', ...from };
   showSource();
   controls.cellCount.textContent = formatCount(session.cellCount);
-  showMaskOptionsState();
+  updateControls();
   mapView.setImageSize(session.width, session.height);
   adoptGenes(genes);
 }
@@ -238,12 +247,46 @@ const labelImageNote = Object.assign(document.createElement('p'), {
 });
 byId('connectivity-hint').after(labelImageNote);
 
-/** A label image keeps its labels: its mask options are disabled, with a note saying why. */
-function showMaskOptionsState() {
-  const labelImage = session.isLabelImage;
-  controls.fillHoles.disabled = labelImage;
-  controls.connectivity.disabled = labelImage;
-  labelImageNote.hidden = !labelImage;
+/**
+ * Enables the controls that apply now: none but the error's while loading; without a session only
+ * the file input and the demo button. A label image keeps its labels: its mask options are
+ * disabled, with a note saying why.
+ */
+function updateControls() {
+  const idle = !loading;
+  const data = idle && session !== null;
+  const labelImage = session?.isLabelImage ?? false;
+  controls.fileInput.disabled = !idle;
+  controls.demoButton.disabled = !idle;
+  controls.fillHoles.disabled = !data || labelImage;
+  controls.connectivity.disabled = !data || labelImage;
+  labelImageNote.hidden = !(session && labelImage);
+  for (const control of [controls.stat, controls.colormap, controls.autoRange, controls.outlines]) {
+    control.disabled = !data;
+  }
+  controls.vmin.disabled = !data || controls.autoRange.checked;
+  controls.vmax.disabled = !data || controls.autoRange.checked;
+  for (const radio of genePicker.modeRadios) radio.disabled = !data;
+  document.body.toggleAttribute('data-loading', loading);
+  controls.viewport.setAttribute('aria-busy', String(loading));
+}
+
+/**
+ * Frees the shown session (labels, expression, pixels) so that what is decoded next reuses its
+ * wasm memory, and shows the empty state: no map, no genes, a source line that says so.
+ */
+function dropSession() {
+  if (session) session.free();
+  session = null;
+  shownGenes = [];
+  shownRange = [NaN, NaN];
+  source = { cells: '', expression: '' };
+  controls.source.textContent = 'Nothing loaded: open a mask (+ expression) or show the demo tissue.';
+  controls.cellCount.textContent = '–';
+  genePicker.setGenes([], []);
+  mapView.clear();
+  legend.show(colormapLut(controls.colormap.value), NaN, NaN, 'nothing loaded');
+  updateControls();
 }
 
 function adoptGenes(genes = [0]) {
@@ -253,13 +296,21 @@ function adoptGenes(genes = [0]) {
 }
 
 function showDemo() {
+  // the shown session goes first: the demo reuses its memory
+  dropSession();
   const demo = Session.demo(DEMO.seed, DEMO.width, DEMO.height);
-  if (session === null) {
+  if (!maskDefaultsSet) {
     // the first session's mask options are the defaults (scipy's): the controls start from them
     controls.fillHoles.checked = demo.fillHoles;
     controls.connectivity.value = demo.connectivity;
+    maskDefaultsSet = true;
   }
-  demo.setMaskOptions(...maskOptions());
+  try {
+    demo.setMaskOptions(...maskOptions());
+  } catch (error) {
+    demo.free();
+    throw error;
+  }
   // open on what Rust chose for the demo: a gene with a spatial pattern, and the statistic that
   // shows it (its expression is transcript counts: the sum per cell)
   controls.stat.value = demo.shownStat();
@@ -269,45 +320,47 @@ function showDemo() {
 
 /**
  * Loads picked or dropped files. A new mask makes a new session; expression and gene names go onto
- * it (or onto the current session when no mask is given). Nothing changes if the mask or expression
- * fails; a gene-name file that does not fit is reported and the default names stay.
+ * it (or onto the current session when no mask is given). wasm memory never shrinks, so the shown
+ * data is freed before the new files are decoded — the whole session for a new mask, the
+ * expression for a lone expression file — and the page shows that it is loading (status line,
+ * dimmed view, controls disabled). If the mask fails the page is left empty (open files or show the
+ * demo); if the expression fails the cells are shown without values. A gene-name file that does
+ * not fit is reported and the default names stay.
  */
 async function loadFiles(fileList) {
+  if (loading) throw new Error('still loading the previous files: wait until they are shown');
   const files = classifyFiles([...fileList]);
   if (!files.mask && !files.expression && !files.names) return;
   if (!files.mask && !session) throw new Error('load a mask first');
-  const described = Object.entries(files)
-    .filter(([, file]) => file)
-    .map(([role, file]) => `${role}: ${file.name} (${formatBytes(file.size)})`);
-  setStatus(`Reading ${described.join(', ')}…`);
-  await nextFrame();
-  let target = session;
-  let created = null;
-  try {
-    if (files.mask) {
-      created = Session.fromMask(await readBytes(files.mask), files.mask.name);
-      created.setMaskOptions(...maskOptions());
-      target = created;
+  if (files.mask || files.expression) {
+    const described = Object.entries(files)
+      .filter(([, file]) => file)
+      .map(([role, file]) => `${role}: ${file.name} (${formatBytes(file.size)})`);
+    loading = true;
+    clearError();
+    try {
+      if (files.mask) {
+        dropSession();
+      } else {
+        // the cells stay (dimmed, not repainted until the expression is decoded)
+        session.detachExpression();
+        shownGenes = [];
+        genePicker.setGenes([], []);
+        source.expression = '';
+        showSource();
+      }
+      updateControls();
+      setStatus(`Loading ${described.join(', ')}…`);
+      // the empty (or dimmed) view and the status line are painted before wasm blocks the page
+      await nextFrame();
+      await decodeFiles(files);
+    } catch (error) {
+      setStatus('');
+      throw error;
+    } finally {
+      loading = false;
+      updateControls();
     }
-    if (files.expression) target.attachExpression(await readBytes(files.expression), files.expression.name);
-  } catch (error) {
-    if (created) created.free();
-    setStatus('');
-    throw error;
-  }
-  clearError();
-  // new expression data opens on the default statistic, the research scripts' mean (the demo
-  // opens on its own choice)
-  if (files.expression) controls.stat.value = defaultStat;
-  const expression = files.expression
-    ? `${files.expression.name} (${formatCount(target.geneCount)} genes)`
-    : '';
-  if (created) {
-    adoptSession(created, { cells: `${files.mask.name} (${created.width}×${created.height})`, expression });
-  } else if (files.expression) {
-    source.expression = expression;
-    showSource();
-    adoptGenes();
   }
   if (files.names) {
     const names = await readGeneNames(files.names);
@@ -320,7 +373,50 @@ async function loadFiles(fileList) {
   }
 }
 
+/**
+ * Decodes the mask (into a new session) and the expression (onto it, or onto the shown session)
+ * and shows the result; throws the expression's error after showing the cells without it. The file
+ * bytes are read right before each call and not kept: wasm copies them in and frees its copy once
+ * decoded.
+ */
+async function decodeFiles(files) {
+  let created = null;
+  if (files.mask) {
+    try {
+      created = Session.fromMask(await readBytes(files.mask), files.mask.name);
+      created.setMaskOptions(...maskOptions());
+    } catch (error) {
+      created?.free();
+      throw error;
+    }
+  }
+  const target = created ?? session;
+  let expressionError = null;
+  if (files.expression) {
+    try {
+      target.attachExpression(await readBytes(files.expression), files.expression.name);
+      // new expression data opens on the default statistic, the research scripts' mean (the demo
+      // opens on its own choice)
+      controls.stat.value = defaultStat;
+    } catch (error) {
+      expressionError = error;
+    }
+  }
+  const expression = files.expression && !expressionError
+    ? `${files.expression.name} (${formatCount(target.geneCount)} genes)`
+    : '';
+  if (created) {
+    adoptSession(created, { cells: `${files.mask.name} (${created.width}×${created.height})`, expression });
+  } else {
+    source.expression = expression;
+    showSource();
+    adoptGenes();
+  }
+  if (expressionError) throw expressionError;
+}
+
 function onMaskOptionsChange() {
+  if (!session) return;
   const started = performance.now();
   // wasm recomputes the per-cell values of the shown genes for the new labels
   const count = session.setMaskOptions(...maskOptions());
@@ -350,8 +446,7 @@ function wireControls() {
   controls.colormap.addEventListener('change', () => guarded(() => paint()));
   controls.outlines.addEventListener('change', () => guarded(() => paint()));
   controls.autoRange.addEventListener('change', () => {
-    controls.vmin.disabled = controls.autoRange.checked;
-    controls.vmax.disabled = controls.autoRange.checked;
+    updateControls();
     guarded(() => paint());
   });
   controls.vmin.addEventListener('change', () => guarded(() => paint()));
@@ -390,11 +485,13 @@ async function start() {
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);
   }
-  // handy for the console, other pages and the tests: the live session, the wasm exports, the shown
-  // gene indices and the range of the last paint
+  // handy for the console, other pages and the tests: the live session (null when nothing is
+  // loaded), the wasm exports, the size of wasm memory in bytes (it only grows: its high-water
+  // mark), the shown gene indices and the range of the last paint
   window.cellmapViewer = {
     get wasm() { return wasm; },
     get session() { return session; },
+    get memoryBytes() { return wasm ? wasm.memory.buffer.byteLength : 0; },
     get shownGenes() { return shownGenes.slice(); },
     get range() { return shownRange.slice(); },
   };

@@ -43,6 +43,13 @@ export class MapView {
     this.fit();
   }
 
+  /** No image (nothing loaded): an empty canvas, its pixels released; no tooltip. */
+  clear() {
+    this.canvas.width = 0;
+    this.canvas.height = 0;
+    this.hideTooltip();
+  }
+
   /** Draws an ImageData of the image size (a view on wasm memory: no copy on the JS side). */
   draw(imageData) {
     this.context.putImageData(imageData, 0, 0);

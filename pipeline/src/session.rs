@@ -124,7 +124,9 @@ impl Session {
     }
 
     /// Attaches expression (converted to gene-major once) and returns its
-    /// gene count; names reset to `gene 0`, `gene 1`, ...
+    /// gene count; names reset to `gene 0`, `gene 1`, ... Past the shape
+    /// check the old expression is dropped before the conversion, so a
+    /// failed conversion leaves none.
     pub fn attach_expression(&mut self, expression: &Expression) -> Result<usize, Error> {
         if expression.n_pixels() != self.labels.len() {
             return Err(Error::input(format!(
@@ -136,6 +138,8 @@ impl Session {
                 grouped(self.labels.len())
             )));
         }
+        // the old columns go first: their memory is reused for the new ones
+        self.detach_expression();
         let columns = GeneColumns::new(expression)?;
         let genes = columns.n_genes();
         self.columns = Some(columns);
@@ -143,6 +147,15 @@ impl Session {
         self.selection = None;
         self.values.fill(f64::NAN);
         Ok(genes)
+    }
+
+    /// Drops the expression (and the shown genes' values): the session
+    /// shows cells without values until [`Session::attach_expression`].
+    pub fn detach_expression(&mut self) {
+        self.columns = None;
+        self.gene_names = Vec::new();
+        self.selection = None;
+        self.values.fill(f64::NAN);
     }
 
     /// Replaces the gene names (one per gene, in column order).

@@ -372,22 +372,34 @@ describe('fixture files', () => {
     await page.close();
   });
 
-  test('a malformed file and a mismatched expression show an in-page error; the page keeps working', async () => {
+  test('a malformed file and a mismatched expression show an in-page error; the page stays usable', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     await page.setInputFiles('#file-input', [fixture('malformed.npy')]);
     await page.waitForSelector('#error:not([hidden])');
     assert.match(await page.textContent('#error-text'), /malformed\.npy/);
     await screenshot(page, 'error-malformed.png');
-    assert.match(await page.textContent('#source'), /^Demo/, 'the demo is still shown');
+    // the demo was freed before the file was decoded: an empty page, the demo a click away
+    assert.match(await page.textContent('#source'), /^Nothing loaded/);
+    assert.equal(await page.evaluate(() => window.cellmapViewer.session), null);
+    assert.equal(await page.isDisabled('#colormap'), true);
+    assert.equal(await page.isDisabled('#file-input'), false);
+    await afterRender(page, () => page.click('#demo-button'));
+    assert.match(await page.textContent('#source'), /^Demo/);
+    assert.equal(await page.isVisible('#error'), false);
     await afterRender(page, () => page.selectOption('#colormap', 'turbo'));
     assert.equal((await checkCellColours(page, 'turbo')).wrong, 0);
 
-    // the fixture expression has 40·56 rows, the demo image is larger
-    await page.click('#error-dismiss');
+    // the fixture expression has 40·56 rows, the demo image is larger; the demo's expression was
+    // freed before the file was decoded, so its cells are left without values
     await page.setInputFiles('#file-input', [fixture('expression.npz')]);
     await page.waitForSelector('#error:not([hidden])');
     assert.match(await page.textContent('#error-text'), /2,?240/);
     await screenshot(page, 'error-mismatch.png');
+    assert.match(await page.textContent('#source'), /^Demo[^+]*$/);
+    assert.match(await page.textContent('#legend-caption'), /no expression loaded/);
+    const colours = await checkCellColours(page, 'turbo');
+    assert.equal(colours.wrong, 0);
+    assert.equal(colours.noValuePixels, colours.cellPixels);
 
     // a good load afterwards works and clears the error
     const before = await renderCount(page);

@@ -29,12 +29,12 @@ fn main() {
         }
     };
     let mask = read("mask_1024x1024_s0.npy");
-    let Ok(mut session) = Session::from_mask(&mask, "mask.npy") else {
+    let Ok(mut session) = Session::from_mask(mask.clone(), "mask.npy") else {
         eprintln!("mask_1024x1024_s0.npy did not load");
         std::process::exit(1);
     };
     println!("cells {}", session.cell_count());
-    let ms = min_ms(10, || drop(Session::from_mask(&mask, "mask.npy")));
+    let ms = min_ms(10, || drop(Session::from_mask(mask.clone(), "mask.npy")));
     println!("fromMask (decode + fill + label + regions): {ms:.2} ms");
     for (fill, connectivity, name) in [(true, "4", "true, \"4\""), (false, "8", "false, \"8\"")] {
         let ms = min_ms(10, || drop(session.set_mask_options(fill, connectivity)));
@@ -44,7 +44,7 @@ fn main() {
     for file in ["st_1024x1024_s0_g100_d0.01.npz", "st_1024x1024_s0_g5100_d0.01.npz"] {
         let st = read(file);
         let start = Instant::now();
-        if session.attach_expression(&st, file).is_err() {
+        if session.attach_expression(st, file).is_err() {
             eprintln!("{file} did not load");
             std::process::exit(1);
         }

@@ -42,9 +42,14 @@ impl Session {
     /// 4-connectivity) or a label image (used as is, see `isLabelImage`)
     /// is decided by `cellmap::input`'s rule. `fileName` names the file in
     /// errors.
+    ///
+    /// The bytes are the copy JS made into wasm memory for this call: they
+    /// are freed as soon as they are decoded, before the labels and pixels
+    /// are allocated.
     #[wasm_bindgen(js_name = fromMask)]
-    pub fn from_mask(bytes: &[u8], file_name: &str) -> Result<Session, JsError> {
-        let cells = CellImage::from_bytes(bytes, file_name, MaskKind::Auto).map_err(js_error)?;
+    pub fn from_mask(bytes: Vec<u8>, file_name: &str) -> Result<Session, JsError> {
+        let cells = CellImage::from_bytes(&bytes, file_name, MaskKind::Auto).map_err(js_error)?;
+        drop(bytes);
         Session::new(cells)
     }
 
@@ -120,11 +125,26 @@ impl Session {
     /// `.npy` of shape `(H, W)` (one gene) or `(H, W, G)`. Converted to
     /// gene-major once; gene names reset to `gene 0..G-1`; nothing is shown
     /// until `computeValues`.
+    ///
+    /// Memory: the current expression is dropped first (also when the new
+    /// one then fails: the session is left without expression), and the
+    /// file's bytes are freed once decoded, before the gene-major copy is
+    /// built; wasm memory never shrinks, so this keeps its high-water mark
+    /// down.
     #[wasm_bindgen(js_name = attachExpression)]
-    pub fn attach_expression(&mut self, bytes: &[u8], file_name: &str) -> Result<u32, JsError> {
-        let expression = Expression::from_bytes(bytes, file_name, self.inner.height(), self.inner.width())
+    pub fn attach_expression(&mut self, bytes: Vec<u8>, file_name: &str) -> Result<u32, JsError> {
+        self.inner.detach_expression();
+        let expression = Expression::from_bytes(&bytes, file_name, self.inner.height(), self.inner.width())
             .map_err(js_error)?;
+        drop(bytes);
         Ok(self.inner.attach_expression(&expression).map_err(js_error)? as u32)
+    }
+
+    /// Drops the expression: the cells have no value (`geneCount` 0) until
+    /// `attachExpression`. Its wasm memory is reused by what comes next.
+    #[wasm_bindgen(js_name = detachExpression)]
+    pub fn detach_expression(&mut self) {
+        self.inner.detach_expression();
     }
 
     /// Number of genes (0 without expression).

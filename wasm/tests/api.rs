@@ -92,8 +92,8 @@ fn same(a: f64, b: f64) -> bool {
 }
 
 fn session_with_expression() -> Session {
-    let mut session = Session::from_mask(MASK_NPY, "mask.npy").expect("mask loads");
-    session.attach_expression(EXPRESSION_NPZ, "expression.npz").expect("expression loads");
+    let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").expect("mask loads");
+    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").expect("expression loads");
     session
 }
 
@@ -162,7 +162,7 @@ fn unknown_names_are_errors_that_list_the_known_ones() {
 
 #[wasm_bindgen_test]
 fn labels_and_cell_counts_match_scipy_for_every_setting() {
-    let mut session = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     assert_eq!((session.width(), session.height()), (16, 12));
     assert_eq!((session.fill_holes(), session.connectivity().as_str()), (true, "4"), "scipy's defaults");
     assert_eq!(session.cell_count(), Expected::load(true, "4").cell_count());
@@ -189,7 +189,7 @@ fn labels_and_cell_counts_match_scipy_for_every_setting() {
 
 #[wasm_bindgen_test]
 fn pixels_in_memory_give_the_same_labels_as_the_file() {
-    let npy = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let npy = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     let labels = Expected::load(true, "4").numbers("labels");
     // Any nonzero value is foreground: pass the scipy labels themselves as the mask.
     let mask: Vec<u8> = labels.iter().map(|&l| l as u8).collect();
@@ -203,10 +203,10 @@ fn pixels_in_memory_give_the_same_labels_as_the_file() {
 
 #[wasm_bindgen_test]
 fn png_and_tiff_masks_give_the_same_labels_as_npy() {
-    let npy = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let npy = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     assert!(!npy.is_label_image());
     for (bytes, name) in [(MASK_PNG, "mask.png"), (MASK_TIF, "mask.tif")] {
-        let session = Session::from_mask(bytes, name).unwrap();
+        let session = Session::from_mask(bytes.to_vec(), name).unwrap();
         assert!(!session.is_label_image(), "{name} is a 0/255 mask");
         assert_eq!(
             (session.width(), session.height(), session.cell_count()),
@@ -221,7 +221,7 @@ fn png_and_tiff_masks_give_the_same_labels_as_npy() {
 fn a_label_image_keeps_its_labels_whatever_the_mask_options() {
     // scipy's labels of the filled mask, 4-connectivity: the squares touching
     // at a corner are two cells, which 8-connectivity on a mask would merge
-    let mut session = Session::from_mask(LABELS_PNG, "labels_u16.png").unwrap();
+    let mut session = Session::from_mask(LABELS_PNG.to_vec(), "labels_u16.png").unwrap();
     assert!(session.is_label_image());
     let expected = Expected::load(true, "4");
     let labels = expected.numbers("labels");
@@ -241,12 +241,12 @@ fn a_label_image_with_touching_cells_and_an_unused_id() {
     // 1 1 2 2 .      label 3 unused: 4 cells, 3 with pixels
     // 1 1 2 2 4
     let labels = encode(&[2, 5], &[1u16, 1, 2, 2, 0, 1, 1, 2, 2, 4]).unwrap();
-    let mut session = Session::from_mask(&labels, "labels.npy").unwrap();
+    let mut session = Session::from_mask(labels.clone(), "labels.npy").unwrap();
     assert!(session.is_label_image());
     assert_eq!((session.cell_count(), session.cells_with_pixels()), (4, 3));
     assert_eq!(session.set_mask_options(true, "8").unwrap(), 4, "touching cells stay apart");
     let expression = encode(&[2, 5], &[1f32, 2.0, 3.0, 4.0, 9.0, 5.0, 6.0, 7.0, 8.0, 10.0]).unwrap();
-    session.attach_expression(&expression, "expression.npy").unwrap();
+    session.attach_expression(expression.clone(), "expression.npy").unwrap();
     // the pipeline's rule: an id without pixels is an empty cell (sum and count 0, mean NaN)
     for (stat, want) in [
         ("sum", [14.0, 22.0, 0.0, 10.0]),
@@ -267,7 +267,7 @@ fn a_label_image_with_touching_cells_and_an_unused_id() {
 
 #[wasm_bindgen_test]
 fn region_properties_match_scipy() {
-    let mut session = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     for (fill, connectivity) in SETTINGS {
         session.set_mask_options(fill, connectivity).unwrap();
         let expected = Expected::load(fill, connectivity);
@@ -292,9 +292,9 @@ fn region_properties_match_scipy() {
 #[wasm_bindgen_test]
 fn cell_info_bounding_boxes_are_end_exclusive_and_equal_the_regions_table() {
     let demo = Session::demo(7, 96, 80).unwrap();
-    let mut mask = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let mut mask = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     mask.set_mask_options(false, "8").unwrap();
-    let labels = Session::from_mask(LABELS_PNG, "labels_u16.png").unwrap();
+    let labels = Session::from_mask(LABELS_PNG.to_vec(), "labels_u16.png").unwrap();
     for session in [&demo, &mask, &labels] {
         let (width, height) = (session.width() as usize, session.height() as usize);
         let image = cellmap::Image::new(width, height, session_labels(session)).unwrap();
@@ -392,8 +392,8 @@ fn values_follow_mask_options() {
 #[wasm_bindgen_test]
 fn dense_expression_gives_the_same_values_as_csr() {
     let mut csr = session_with_expression();
-    let mut dense = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
-    dense.attach_expression(DENSE_NPY, "dense.npy").unwrap();
+    let mut dense = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
+    dense.attach_expression(DENSE_NPY.to_vec(), "dense.npy").unwrap();
     assert_eq!(dense.gene_count(), 3);
     for stat in STATS {
         for genes in [&[0u32][..], &[1], &[2], &[0, 2]] {
@@ -450,7 +450,7 @@ fn paint_returns_the_range_and_uses_the_colormap_lut_and_palette() {
     }
 
     // no value anywhere: the range is [NaN, NaN] and every cell has the no-value colour
-    let mut bare = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let mut bare = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     let range = bare.paint("viridis", f64::NAN, f64::NAN, false).unwrap();
     assert!(range.iter().all(|v| v.is_nan()), "{range:?}");
     let pixels = session_pixels(&bare);
@@ -498,25 +498,49 @@ fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
 }
 
 #[wasm_bindgen_test]
+fn attaching_drops_the_old_expression_first() {
+    let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
+    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap();
+    session.compute_values(&[1], "mean").unwrap();
+    assert_eq!(session.gene_count(), 3);
+    // the old expression is freed before the new file is decoded: a file that fails leaves none
+    assert!(session.attach_expression(b"PK\x03\x04 not a zip".to_vec(), "broken.npz").is_err());
+    assert_eq!(session.gene_count(), 0);
+    assert!(session.gene_names().is_empty());
+    assert!(session.shown_genes().is_empty());
+    assert!(session.cell_values().iter().all(|v| v.is_nan()));
+    assert!(session.compute_values(&[0], "mean").is_err());
+    // the cells are intact and take new expression
+    assert_eq!(session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap(), 3);
+    session.compute_values(&[1], "mean").unwrap();
+    assert!(session.cell_values().iter().any(|v| !v.is_nan()));
+    session.detach_expression();
+    assert_eq!(session.gene_count(), 0);
+    assert!(session.cell_values().iter().all(|v| v.is_nan()));
+    session.paint("viridis", f64::NAN, f64::NAN, false).unwrap();
+}
+
+#[wasm_bindgen_test]
 fn errors_name_the_file_and_say_what_is_wrong() {
-    let bad = message(Session::from_mask(&MASK_NPY[..MASK_NPY.len() / 2], "half.npy").unwrap_err());
+    let bad = message(Session::from_mask(MASK_NPY[..MASK_NPY.len() / 2].to_vec(), "half.npy").unwrap_err());
     assert!(bad.contains("half.npy"), "{bad}");
-    let unknown = message(Session::from_mask(b"GIF89a....", "mask.gif").unwrap_err());
+    let unknown = message(Session::from_mask(b"GIF89a....".to_vec(), "mask.gif").unwrap_err());
     assert!(unknown.contains("mask.gif") && unknown.contains(".npy"), "{unknown}");
 
-    let mut session = Session::from_mask(MASK_NPY, "mask.npy").unwrap();
+    let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
     let none = message(session.compute_values(&[0], "mean").unwrap_err());
     assert!(none.contains("no expression attached"), "{none}");
 
     // A 6 x 8 mask against the expression of a 12 x 16 image.
     let mut small =
-        Session::from_mask(include_bytes!("../../tests/fixtures/wasm/mask_6x8.npy"), "small.npy").unwrap();
-    let rows = message(small.attach_expression(EXPRESSION_NPZ, "expression.npz").unwrap_err());
+        Session::from_mask(include_bytes!("../../tests/fixtures/wasm/mask_6x8.npy").to_vec(), "small.npy")
+            .unwrap();
+    let rows = message(small.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap_err());
     assert!(rows.contains("expression.npz") && rows.contains("6×8") && rows.contains("192 rows"), "{rows}");
-    let dense = message(small.attach_expression(DENSE_NPY, "dense.npy").unwrap_err());
+    let dense = message(small.attach_expression(DENSE_NPY.to_vec(), "dense.npy").unwrap_err());
     assert!(dense.contains("dense.npy") && dense.contains("6×8") && dense.contains("[12, 16, 3]"), "{dense}");
 
-    session.attach_expression(EXPRESSION_NPZ, "expression.npz").unwrap();
+    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap();
     let gene = message(session.compute_values(&[3], "mean").unwrap_err());
     assert!(gene.contains('3') && gene.contains("3 genes"), "{gene}");
     let empty = message(session.compute_values(&[], "mean").unwrap_err());

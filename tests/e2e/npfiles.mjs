@@ -1,0 +1,91 @@
+// Writing numpy files in node for the browser tests: `.npy` (format 1.0) and `.npz` (a stored zip
+// of `.npy` members, as `numpy.savez` / `scipy.sparse.save_npz(compressed=False)` write them), so
+// that large inputs are made at test time instead of being committed.
+import { crc32 } from 'node:zlib';
+
+const DESCR = {
+  Uint8Array: '|u1',
+  Int32Array: '<i4',
+  Int64Array: '<i8',
+  BigInt64Array: '<i8',
+  Float32Array: '<f4',
+  Float64Array: '<f8',
+};
+
+/**
+ * The bytes of an `.npy` file: a C-order array of `shape` holding `data` (a typed array; dtype from
+ * its type), or `descr` and raw `data` bytes (e.g. `|S3`). The header is padded to 64 bytes.
+ */
+export function npyBytes(shape, data, descr = DESCR[data.constructor.name]) {
+  if (!descr) throw new Error(`npyBytes: no dtype for ${data.constructor.name}`);
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const head = Buffer.alloc(10 + header.length);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  head.write(header, 10, 'latin1');
+  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.concat([head, body]);
+}
+
+/** The bytes of a zip archive with `members` ({name: Buffer}) stored uncompressed (no ZIP64). */
+export function storedZip(members) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const [name, data] of Object.entries(members)) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const crc = crc32(data) >>> 0;
+    const local = Buffer.alloc(30 + nameBytes.length);
+    local.writeUInt32LE(0x04034b50, 0); // local file header
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0, 6); // flags
+    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt32LE(0, 10); // time, date
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(0, 28);
+    nameBytes.copy(local, 30);
+    const central = Buffer.alloc(46 + nameBytes.length);
+    central.writeUInt32LE(0x02014b50, 0); // central directory header
+    central.writeUInt16LE(20, 4); // version made by
+    central.writeUInt16LE(20, 6); // version needed
+    central.writeUInt16LE(0, 8);
+    central.writeUInt16LE(0, 10);
+    central.writeUInt32LE(0, 12);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    nameBytes.copy(central, 46);
+    locals.push(local, data);
+    centrals.push(central);
+    offset += local.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); // end of central directory
+  end.writeUInt16LE(centrals.length, 8);
+  end.writeUInt16LE(centrals.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A scipy CSR `.npz` (`save_npz`, uncompressed) of shape `[rows, cols]`. */
+export function csrNpzBytes([rows, cols], indptr, indices, data) {
+  return storedZip({
+    'indices.npy': npyBytes([indices.length], indices),
+    'indptr.npy': npyBytes([indptr.length], indptr),
+    'format.npy': npyBytes([], Buffer.from('csr', 'latin1'), '|S3'),
+    'shape.npy': npyBytes([2], BigInt64Array.of(BigInt(rows), BigInt(cols))),
+    'data.npy': npyBytes([data.length], data),
+  });
+}
