@@ -2,6 +2,8 @@
 # Installs what the wasm build, the wasm-bindgen tests and the browser tests
 # need, and only what is missing (idempotent; a second run takes ~1 s):
 #   * rustup targets wasm32-unknown-unknown and thumbv7em-none-eabihf
+#   * the nightly toolchain (minimal profile) and cargo-fuzz 0.13.2 (cargo install --locked)
+#     for scripts/fuzz.sh (libFuzzer needs nightly)
 #   * wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock
 #     (the CLI, wasm-bindgen-test-runner and the crate must match)
 #   * wasm-pack 0.15.1 (cargo install; the npm package needs GitHub)
@@ -15,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
+CARGO_FUZZ_VERSION=0.13.2
 browser=1
 for arg in "$@"; do
   case "$arg" in
@@ -31,6 +34,17 @@ have_targets=$(rustup target list --installed)
 for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
   grep -qx "$t" <<<"$have_targets" || { say "rustup target add $t"; rustup target add "$t"; }
 done
+
+# Fuzzing (scripts/fuzz.sh): nightly for libFuzzer's instrumentation, cargo-fuzz pinned.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "rustup toolchain install nightly --profile minimal (~1 min)"
+  rustup toolchain install nightly --profile minimal
+fi
+cf_have=$( (cargo fuzz --version 2>/dev/null || true) | awk '{print $2}')
+if [ "$cf_have" != "$CARGO_FUZZ_VERSION" ]; then
+  say "cargo install cargo-fuzz $CARGO_FUZZ_VERSION (found: ${cf_have:-none}; ~3-6 min)"
+  cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked --force
+fi
 
 # The version of the wasm-bindgen crate in Cargo.lock (pinned `=` in wasm/Cargo.toml).
 wb_want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
