@@ -546,16 +546,20 @@ pub(crate) fn read_full<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8]) -> std
     Ok(filled)
 }
 
-/// Reorders a Fortran-order (first index fastest) array into C order.
+/// Reorders a Fortran-order (first index fastest) array into C order. The
+/// permutation works on elements as unsigned integers of their size (one copy
+/// of the loop per element size, not per dtype: Fortran order is rare and the
+/// code is kept small, for the wasm viewer).
 fn fortran_to_c(data: ArrayData, shape: &[usize]) -> ArrayData {
-    fn permute<T: Copy>(src: Vec<T>, shape: &[usize]) -> Vec<T> {
-        let Some(&first) = src.first() else { return src };
+    fn permute<E: Copy>(src: &[E], out: &mut [E], shape: &[usize]) {
+        if src.is_empty() {
+            return;
+        }
         // Fortran stride of each axis.
         let mut strides = vec![1usize; shape.len()];
         for axis in 1..shape.len() {
             strides[axis] = strides[axis - 1] * shape[axis - 1];
         }
-        let mut out = vec![first; src.len()];
         let mut index = vec![0usize; shape.len()];
         let mut offset = 0usize;
         let last = shape.len() - 1;
@@ -574,22 +578,33 @@ fn fortran_to_c(data: ArrayData, shape: &[usize]) -> ArrayData {
                 axis -= 1;
             }
         }
+    }
+    /// Permutes `src` as elements of the same-sized unsigned type `E`.
+    fn as_bits<T: bytemuck::Pod, E: bytemuck::Pod>(src: Vec<T>, shape: &[usize]) -> Vec<T> {
+        let mut out = src.clone();
+        permute::<E>(bytemuck::cast_slice(&src), bytemuck::cast_slice_mut(&mut out), shape);
         out
     }
     match data {
-        ArrayData::Bool(v) => ArrayData::Bool(permute(v, shape)),
-        ArrayData::I8(v) => ArrayData::I8(permute(v, shape)),
-        ArrayData::U8(v) => ArrayData::U8(permute(v, shape)),
-        ArrayData::I16(v) => ArrayData::I16(permute(v, shape)),
-        ArrayData::U16(v) => ArrayData::U16(permute(v, shape)),
-        ArrayData::I32(v) => ArrayData::I32(permute(v, shape)),
-        ArrayData::U32(v) => ArrayData::U32(permute(v, shape)),
-        ArrayData::I64(v) => ArrayData::I64(permute(v, shape)),
-        ArrayData::U64(v) => ArrayData::U64(permute(v, shape)),
-        ArrayData::F32(v) => ArrayData::F32(permute(v, shape)),
-        ArrayData::F64(v) => ArrayData::F64(permute(v, shape)),
+        ArrayData::Bool(v) => {
+            let mut out = v.clone();
+            permute(&v, &mut out, shape);
+            ArrayData::Bool(out)
+        }
+        ArrayData::I8(v) => ArrayData::I8(as_bits::<_, u8>(v, shape)),
+        ArrayData::U8(v) => ArrayData::U8(as_bits::<_, u8>(v, shape)),
+        ArrayData::I16(v) => ArrayData::I16(as_bits::<_, u16>(v, shape)),
+        ArrayData::U16(v) => ArrayData::U16(as_bits::<_, u16>(v, shape)),
+        ArrayData::I32(v) => ArrayData::I32(as_bits::<_, u32>(v, shape)),
+        ArrayData::U32(v) => ArrayData::U32(as_bits::<_, u32>(v, shape)),
+        ArrayData::I64(v) => ArrayData::I64(as_bits::<_, u64>(v, shape)),
+        ArrayData::U64(v) => ArrayData::U64(as_bits::<_, u64>(v, shape)),
+        ArrayData::F32(v) => ArrayData::F32(as_bits::<_, u32>(v, shape)),
+        ArrayData::F64(v) => ArrayData::F64(as_bits::<_, u64>(v, shape)),
         ArrayData::Str(v) => {
-            let order: Vec<usize> = permute((0..v.len()).collect(), shape);
+            let positions: Vec<usize> = (0..v.len()).collect();
+            let mut order = positions.clone();
+            permute(&positions, &mut order, shape);
             ArrayData::Str(order.into_iter().map(|i| v[i].clone()).collect())
         }
     }

@@ -23,16 +23,6 @@ use wasm_bindgen::prelude::*;
 
 pub use session::Session;
 
-/// The simulator's cross-target determinism digest (FNV-1a of a fixed
-/// 48×40 tile with seed 2024, as 16 hex digits). It equals
-/// `cellmap_sim::REFERENCE_DIGEST` when the simulator runs in this
-/// browser exactly as on the host.
-#[wasm_bindgen(js_name = referenceDigest)]
-pub fn reference_digest() -> Result<String, JsError> {
-    let digest = cellmap_sim::reference_digest().map_err(|e| JsError::new(&format!("simulator: {e}")))?;
-    Ok(format!("{digest:016x}"))
-}
-
 /// The per-cell statistics for a menu, in `cellmap::Stat::ALL` order: an
 /// array of `{name, description}` (`{name: "mean", description: "mean of
 /// nonzero values"}`, ...). Pass `name` to `Session.computeValues`.

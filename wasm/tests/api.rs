@@ -6,7 +6,7 @@
 //! in headless Chromium; on the host they count as 0 tests.
 use cellmap_wasm::{
     Session, background_color, colormap_lut, colormap_options, connectivity_options, no_value_color,
-    reference_digest, stat_options,
+    stat_options,
 };
 use js_sys::{JSON, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -560,9 +560,8 @@ fn errors_name_the_file_and_say_what_is_wrong() {
 
 #[wasm_bindgen_test]
 fn simulator_output_is_bit_identical_to_the_host() {
-    // The same constant the host test of cellmap-sim checks.
+    // The same constant the host test of cellmap-sim checks, computed here in node / Chromium.
     assert_eq!(cellmap_sim::reference_digest(), Ok(cellmap_sim::REFERENCE_DIGEST));
-    assert_eq!(reference_digest().unwrap(), format!("{:016x}", cellmap_sim::REFERENCE_DIGEST));
 }
 
 #[wasm_bindgen_test]
