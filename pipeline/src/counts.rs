@@ -85,7 +85,8 @@ pub fn count_transcripts_sparse(
     }
     let in_cells = start[n_cells + 1];
     let mut bucket = filled(in_cells, 0u32, "the transcript genes by cell")?;
-    let mut next = start.clone();
+    let mut next = filled(start.len(), 0usize, "the per-cell write positions")?;
+    next.copy_from_slice(&start);
     for (&cell, &gene) in cell_ids.iter().zip(genes) {
         if (1..=n_cells).contains(&(cell as usize)) {
             bucket[next[cell as usize]] = gene;
@@ -151,6 +152,19 @@ mod tests {
                 assert!(cols.windows(2).all(|w| w[0] < w[1]));
             }
         }
+    }
+
+    #[test]
+    fn a_table_too_large_to_be_dense_is_counted_sparse() {
+        // 4,096 cells × 2,000,000 genes: 32.8 GB dense (refused by count_transcripts), a few bytes sparse.
+        let assignment = Assignment { cell_ids: vec![4096, 1, 4096], summary: AssignSummary::default() };
+        let counts =
+            count_transcripts_sparse(&assignment, &[1_999_999, 7, 1_999_999], 4096, 2_000_000).unwrap();
+        assert_eq!((counts.indices, counts.data), (vec![7, 1_999_999], vec![1, 2]));
+        assert_eq!(
+            (counts.indptr[0], counts.indptr[1], counts.indptr[4095], counts.indptr[4096]),
+            (0, 1, 1, 2)
+        );
     }
 
     #[test]
