@@ -8,11 +8,22 @@ use cellmap::Region;
 use cellmap_io::anndata::{AnnData, Matrix, Values, write_zarr};
 use cellmap_io::zarr_write::Sink;
 
-use crate::out::StagedDir;
+use anyhow::Context;
+
+use crate::out::{StagedDir, remove_stale_temporaries};
 
 /// The files every store has: an existing store is refused (unless `--overwrite`) by these.
 pub fn store_outputs(store: &Path) -> Vec<PathBuf> {
     [".zgroup", ".zattrs"].iter().map(|name| store.join(name)).collect()
+}
+
+/// A store of its own (`assign --anndata`), staged in the folder that will hold it (created if
+/// missing; the temporaries of killed runs there are removed first).
+pub fn stage_store(store: &Path, overwrite: bool) -> Result<StagedDir> {
+    let root = store.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create a folder", root.display()))?;
+    remove_stale_temporaries(root);
+    StagedDir::new(root, store, overwrite)
 }
 
 /// A zarr sink writing the keys as files `prefix + key` of a [`StagedDir`].

@@ -8,7 +8,7 @@ use cellmap::{LabelImage, assign_transcripts, count_transcripts_sparse};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
-use crate::anndata::{CellObs, store_outputs, write_store};
+use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
 use crate::args::{AssignArgs, PresetArg};
 use crate::inputs::check_all;
 use crate::out::{StagedDir, check_paths, output_folder, refuse_existing};
@@ -26,10 +26,8 @@ pub fn run(args: AssignArgs) -> Result<()> {
     check_paths(&[&args.labels, &args.transcripts], &outputs)?;
     check_all([args.labels.as_path(), args.transcripts.as_path()])?;
     let _lock = output_folder(&args.output)?;
-    refuse_existing(&files, overwrite)?;
-    if let Some(store) = &args.anndata {
-        refuse_existing(&store_outputs(store), overwrite)?;
-    }
+    let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
+    refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
     let labels = LabelImage::read(&args.labels)?;
     let cells = labels.n_cells();
     let mut options = match args.preset {
@@ -84,9 +82,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
     // The store is staged next to its destination, and moved into place after the folder's files.
     let store = match &args.anndata {
         Some(store) => {
-            let root =
-                store.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let staged = StagedDir::new(root, store, overwrite)?;
+            let staged = stage_store(store, overwrite)?;
             let x = cellmap_io::anndata::Matrix::Csr {
                 indptr: &counts.indptr,
                 indices: &counts.indices,
