@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned Python peers (numpy, scipy, matplotlib, OpenCV)
-# used by the fixture generators, the npz round-trip tests and bench/compare.py.
+# Creates .venv with the pinned Python peers (numpy, scipy, matplotlib, OpenCV, anndata)
+# used by the fixture generators, the npz and AnnData round-trip tests and bench/compare.py.
 # Idempotent: does nothing when .venv already satisfies tests/requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."

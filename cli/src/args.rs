@@ -198,7 +198,8 @@ pub struct ReduceArgs {
     cellmap assign labels.npy spots.csv -o out --preset genesegnet --max-distance 3\n  \
     cellmap assign labels.npy t.csv -o out --x-col px --y-col py --gene-col target --min-qv 20\n\n\
     Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background, -1 = outside the image), \
-    OUT/counts.npz (counts: int64 (N, genes), row k-1 = cell k; cell_id: int32 (N,)) and \
+    OUT/counts.npz (scipy.sparse.load_npz: CSR int64 (N, genes), row k-1 = cell k), \
+    OUT/cells.csv (cell_id,area,centroid_row,centroid_col: one line per row) and \
     OUT/genes.txt (one gene name per column). A transcript at (x, y) falls in pixel \
     (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
     override the preset's columns (by header name) and quality filter.")]
@@ -239,6 +240,10 @@ pub struct AssignArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the counts as an AnnData zarr store (X = CSR counts; obs = cell_id, area,
+    /// centroid_row, centroid_col; obsm spatial = centroid (x, y); var index = gene names).
+    #[arg(long, value_name = "STORE.zarr")]
+    pub anndata: Option<PathBuf>,
 }
 
 /// Transcript table layouts.
@@ -303,6 +308,10 @@ pub struct RunArgs {
     /// Print a JSON summary instead of text (also hides the progress bar).
     #[arg(long)]
     pub json: bool,
+    /// Also write each tile's table as an AnnData zarr store <tile>/anndata.zarr (X = the
+    /// statistic, dense; obs = cell_id, area, centroids; var index = gene names or gene_<i>).
+    #[arg(long)]
+    pub anndata: bool,
 }
 
 /// The core's colormaps by name (the possible values listed in `--help`).

@@ -5,6 +5,7 @@
 //! an internal error, reported as such in one line), 2 usage error. Messages go through
 //! [`report`], which never panics on a closed stdout or stderr.
 
+mod anndata;
 mod args;
 mod cmd;
 mod inputs;

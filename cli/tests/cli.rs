@@ -391,19 +391,21 @@ fn assign_xenium_counts_per_cell_and_gene() {
         .collect();
     want.sort();
     assert_eq!(mapping(&out_dir.join("assignments.csv")), want);
-    // The count matrix (cells × genes, int64).
-    let counts = cellmap_io::fs::open_npz(&out_dir.join("counts.npz"), &Default::default())
+    // The count matrix: a scipy CSR (cells × genes, int64 values, sorted column indices).
+    let mut npz = cellmap_io::fs::open_npz(&out_dir.join("counts.npz"), &Default::default()).unwrap();
+    assert_eq!(npz.header("data").unwrap().dtype.name(), "int64");
+    let csr = npz.csr().unwrap();
+    csr.validate().unwrap();
+    assert_same(&read_counts(&out_dir.join("counts.npz")), &load(fixture("xenium_counts.npy")));
+    // cells.csv: one line per row, the label image's regions.
+    let cells_csv = std::fs::read_to_string(out_dir.join("cells.csv")).unwrap();
+    let regions: Vec<String> = std::fs::read_to_string(fixture("regions.csv"))
         .unwrap()
-        .array("counts")
-        .unwrap();
-    let want = load(fixture("xenium_counts.npy"));
-    assert_eq!(counts.shape(), &want.shape[..]);
-    match counts.data() {
-        cellmap_io::npy::ArrayData::I64(v) => {
-            assert_eq!(v.iter().map(|&c| c as f64).collect::<Vec<_>>(), want.values)
-        }
-        other => panic!("counts dtype {:?}", other.dtype()),
-    }
+        .lines()
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(cells_csv.lines().next(), Some("cell_id,area,centroid_row,centroid_col"));
+    assert_eq!(cells_csv.lines().skip(1).collect::<Vec<_>>(), regions[1..]);
 }
 
 #[test]
@@ -425,7 +427,7 @@ fn assign_columns_and_quality_filter_are_configurable() {
     assert_eq!((summary["transcripts"].as_u64(), summary["in_cells"].as_u64()), (Some(200), Some(in_cells)));
     let genes = std::fs::read_to_string(out_dir.join("genes.txt")).unwrap();
     assert_eq!(genes, std::fs::read_to_string(fixture("xenium_genes.txt")).unwrap());
-    assert_same(&read_npz_member(&out_dir.join("counts.npz"), "counts"), &load(fixture("xenium_counts.npy")));
+    assert_same(&read_counts(&out_dir.join("counts.npz")), &load(fixture("xenium_counts.npy")));
     // qv is 30 + (row % 10): --min-qv 35 keeps rows 5..9 of every ten (column `qv` by default).
     let kept_in_cells = cells.iter().enumerate().filter(|&(i, &c)| i % 10 >= 5 && c > 0.0).count() as u64;
     for (name, extra) in [("qv", &["--min-qv", "35"][..]), ("qvcol", &["--min-qv", "35", "--qv-col", "qv"])] {
@@ -636,13 +638,75 @@ fn npz_written_by_cellmap_loads_in_numpy() {
          assert m.format == 'csr' and m.shape == (48 * 48, 6) and m.nnz > 0, (m.format, m.shape, m.nnz)\n\
          mask = np.load({:?})\n\
          assert mask.shape == (48, 48) and set(np.unique(mask)) <= {{0, 255}}\n\
-         c = np.load({:?})\n\
-         assert c['counts'].dtype == np.int64 and c['counts'].shape == (17, 4)\n\
-         assert c['counts'].sum() == (np.load({:?}) > 0).sum()\n",
+         c = sp.load_npz({:?})\n\
+         assert c.format == 'csr' and c.dtype == np.int64 and c.shape == (17, 4), (c.format, c.dtype, c.shape)\n\
+         assert c.has_sorted_indices and c.has_canonical_format and (c.data > 0).all()\n\
+         cells = np.load({:?}).astype(np.int64)\n\
+         assert c.sum() == (cells > 0).sum()\n\
+         assert (np.asarray(c.sum(axis=1)).ravel() == np.bincount(cells[cells > 0], minlength=18)[1:]).all()\n",
         s(&demo.join("demo_0_ST_1024.npz")),
         s(&demo.join("demo_0.npy")),
         s(&assigned.join("counts.npz")),
         s(fixture("spots_cells.npy"))
+    );
+    let done = Command::new(&py).args(["-c", &code]).output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+}
+
+#[test]
+fn anndata_stores_open_in_anndata() {
+    let dir = tempfile::tempdir().unwrap();
+    // assign: X = the CSR counts, obs = the cells' regions, var = the genes.
+    let out_dir = dir.path().join("out");
+    let store = dir.path().join("counts.zarr");
+    let args = ["assign", s(fixture("labels.npy")), s(fixture("xenium.csv.gz")), "-o", s(&out_dir)];
+    assert_ok(&cellmap(&[&args[..], &["--preset", "xenium", "--anndata", s(&store)]].concat()));
+    assert!(store.join(".zgroup").is_file() && store.join("X/indptr/0").is_file());
+    // An existing store is refused without --overwrite, and replaced with it.
+    let again =
+        cellmap(&[&args[..], &["--preset", "xenium", "--anndata", s(&store), "--overwrite"]].concat());
+    assert_ok(&again);
+    let refused = cellmap(&[&args[..], &["--preset", "xenium", "--anndata", s(&store)]].concat());
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    // run: X = the per-cell means (dense), one store per tile.
+    let tiles = tile_folder(dir.path());
+    let run_dir = dir.path().join("run");
+    cellmap(&["run", s(&tiles), "-o", s(&run_dir), "--genes", "2", "--anndata"]);
+    let tile_store = run_dir.join("good/anndata.zarr");
+    assert!(tile_store.join(".zattrs").is_file());
+    assert!(!run_dir.join("badcsr/anndata.zarr").exists());
+    let Some(py) = venv_python() else { return };
+    let code = format!(
+        "import warnings\n\
+         warnings.simplefilter('error')\n\
+         import anndata as ad, numpy as np, scipy.sparse as sp, csv\n\
+         a = ad.read_zarr({store:?})\n\
+         counts = np.load({counts:?})\n\
+         assert sp.issparse(a.X) and a.X.format == 'csr' and a.X.dtype == np.int64, type(a.X)\n\
+         assert a.shape == counts.shape and (a.X.toarray() == counts).all()\n\
+         assert (sp.load_npz({npz:?}) != a.X).nnz == 0\n\
+         assert list(a.var_names) == open({genes:?}).read().split()\n\
+         regions = list(csv.DictReader(open({regions:?})))\n\
+         assert list(a.obs_names) == [r['label'] for r in regions]\n\
+         assert list(a.obs.columns) == ['cell_id', 'area', 'centroid_row', 'centroid_col']\n\
+         assert a.obs['cell_id'].tolist() == [int(r['label']) for r in regions]\n\
+         assert a.obs['area'].tolist() == [int(r['area']) for r in regions]\n\
+         rc = np.array([[float(r['centroid_row']), float(r['centroid_col'])] for r in regions])\n\
+         np.testing.assert_array_equal(a.obs[['centroid_row', 'centroid_col']].to_numpy(), rc)\n\
+         np.testing.assert_array_equal(a.obsm['spatial'], rc[:, ::-1])\n\
+         t = ad.read_zarr({tile:?})\n\
+         means = np.load({means:?})\n\
+         assert isinstance(t.X, np.ndarray) and t.X.dtype == means.dtype and t.shape == means.shape\n\
+         np.testing.assert_array_equal(t.X, means)\n\
+         assert list(t.var_names) == ['gene_%d' % g for g in range(means.shape[1])]\n\
+         assert t.obs['cell_id'].tolist() == list(range(1, means.shape[0] + 1))\n",
+        store = s(&store),
+        counts = s(fixture("xenium_counts.npy")),
+        npz = s(&out_dir.join("counts.npz")),
+        genes = s(fixture("xenium_genes.txt")),
+        regions = s(fixture("regions.csv")),
+        tile = s(&tile_store),
+        means = s(fixture("st_means_within.npy")),
     );
     let done = Command::new(&py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));
@@ -677,7 +741,7 @@ fn demo_folder_runs() {
     assert_ok(&cellmap(&["assign", s(&labels), s(&transcripts), "-o", s(&assigned)]));
     let sums = load(&sums);
     let (cells, genes) = (sums.shape[0], sums.shape[1]);
-    let counts = read_npz_member(&assigned.join("counts.npz"), "counts");
+    let counts = read_counts(&assigned.join("counts.npz"));
     // Genes by the demo's names: the CSR's column order is demo_1_genes.txt.
     let csr_genes = std::fs::read_to_string(demo.join("demo_1_genes.txt")).unwrap();
     let csr_genes: Vec<&str> = csr_genes.lines().collect();
@@ -693,6 +757,25 @@ fn demo_folder_runs() {
     }
     assert!(sums.values.iter().sum::<f64>() > 0.0);
     assert_same(&Array { values: regrouped, ..sums.clone() }, &sums);
+}
+
+/// The CSR `counts.npz` of `assign` (scipy `save_npz` layout), dense, as the test reader's array.
+fn read_counts(path: &Path) -> Array {
+    use cellmap_io::npz::ValueArray;
+    let csr = cellmap_io::fs::open_npz(path, &Default::default()).unwrap().csr().unwrap();
+    csr.validate().unwrap();
+    let (rows, cols) = csr.shape;
+    let ValueArray::F64(data) = &csr.data else { panic!("{}: float32 counts", path.display()) };
+    let mut values = vec![0.0; rows * cols];
+    for r in 0..rows {
+        let (start, end) = (csr.indptr.get(r).unwrap() as usize, csr.indptr.get(r + 1).unwrap() as usize);
+        let columns: Vec<i64> = (start..end).map(|k| csr.indices.get(k).unwrap()).collect();
+        assert!(columns.windows(2).all(|w| w[0] < w[1]), "row {r}: columns {columns:?} not sorted");
+        for (k, &c) in (start..end).zip(&columns) {
+            values[r * cols + c as usize] = data[k];
+        }
+    }
+    Array { shape: vec![rows, cols], dtype: "<i8".into(), values }
 }
 
 /// One int64 or float64 member of an `.npz` written by cellmap, as the test reader's array.

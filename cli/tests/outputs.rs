@@ -85,7 +85,7 @@ fn assign_into_a_folder_with_other_files_keeps_them() {
         cellmap(&args)
     };
     assert_code(&assign(&[]), 0);
-    let ours = ["assignments.csv", "counts.npz", "genes.txt", "notes.txt", "sub", "sub/f"];
+    let ours = ["assignments.csv", "cells.csv", "counts.npz", "genes.txt", "notes.txt", "sub", "sub/f"];
     assert_eq!(tree(&out), ours);
     assert_eq!((read(&out.join("notes.txt")), read(&out.join("sub/f"))), (b"x\n".to_vec(), b"y\n".to_vec()));
 
@@ -93,7 +93,7 @@ fn assign_into_a_folder_with_other_files_keeps_them() {
     std::fs::write(out.join("counts.npz"), b"edited").unwrap();
     let again = assign(&[]);
     assert_code(&again, 1);
-    for name in ["assignments.csv", "counts.npz", "genes.txt", "--overwrite"] {
+    for name in ["assignments.csv", "cells.csv", "counts.npz", "genes.txt", "--overwrite"] {
         assert!(stderr(&again).contains(name), "{}", stderr(&again));
     }
     assert_eq!(read(&out.join("counts.npz")), b"edited");

@@ -1,13 +1,13 @@
 //! The pipeline's assign: a fuzzed transcript table (CSV or gzip CSV) read with
 //! `cellmap_io::transcripts::read_bytes` (GeneSegNet — the CLI's default —, Xenium, and the
 //! demo's x,y,gene columns), then `cellmap::assign_transcripts` (by pixel, and to the nearest
-//! cell within 2.5 px) and `cellmap::count_transcripts` over the CLI fixture's label image
-//! (24×32, 17 cells). Must return `Ok` or an `Err` — never panic, abort or over-allocate.
+//! cell within 2.5 px) and `cellmap::count_transcripts` (dense, and the sparse form `assign`
+//! writes, which must agree) over the CLI fixture's label image (24×32, 17 cells). Must return `Ok` or an `Err` — never panic, abort or over-allocate.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use cellmap::{LabelImage, assign_transcripts, count_transcripts};
+use cellmap::{LabelImage, assign_transcripts, count_transcripts, count_transcripts_sparse};
 use cellmap_io::transcripts::{self, Options};
 use libfuzzer_sys::fuzz_target;
 
@@ -41,6 +41,11 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(counts.len(), cells * genes);
                     let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
                     assert_eq!(total, summary.in_cells as u64);
+                    // The sparse counts (what `assign` writes) are the dense table.
+                    let sparse = count_transcripts_sparse(&assignment, &table.gene, cells, genes)
+                        .expect("sparse counts fit where the dense table does");
+                    let dense: Vec<i64> = counts.iter().map(|&c| i64::from(c)).collect();
+                    assert_eq!(sparse.to_dense(), dense);
                 }
                 Err(e) => assert!(!e.to_string().is_empty()),
             }

@@ -58,6 +58,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod anndata;
 pub mod error;
 pub mod image;
 pub mod limits;
@@ -65,6 +66,7 @@ pub mod npy;
 pub mod npz;
 mod pages;
 pub mod transcripts;
+pub mod zarr_write;
 
 pub use error::{Error, ErrorKind};
 pub use limits::{Limits, MemoryBudget};

@@ -759,6 +759,44 @@ impl Csr {
     }
 }
 
+/// Writes a CSR matrix of `shape` as `scipy.sparse.save_npz` does (members
+/// `indices`, `indptr`, `format`, `shape`, `data`): `scipy.sparse.load_npz`
+/// gives a `csr_matrix` of `data`'s dtype. `indptr` and `indices` are
+/// stored as int32 when every row pointer fits (as scipy does), else int64.
+///
+/// ```
+/// use cellmap_io::npz::{Npz, IndexArray, write_csr};
+/// let w = write_csr(std::io::Cursor::new(Vec::new()), "c.npz", (2, 3), &[0, 1, 3], &[2, 0, 1], &[5i64, 1, 2])?;
+/// let csr = Npz::from_bytes(w.get_ref(), "c.npz")?.csr()?;
+/// assert_eq!((csr.shape, csr.indptr), ((2, 3), IndexArray::I32(vec![0, 1, 3])));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn write_csr<W: Write + Seek, T: Element>(
+    writer: W,
+    dest: &str,
+    shape: (usize, usize),
+    indptr: &[i64],
+    indices: &[i32],
+    data: &[T],
+) -> Result<W, Error> {
+    let too_large = |_| Error::new(dest, ErrorKind::Sparse("shape too large for int64".into()));
+    let dims = [i64::try_from(shape.0).map_err(too_large)?, i64::try_from(shape.1).map_err(too_large)?];
+    let mut npz = NpzWriter::new(writer, dest);
+    if indptr.iter().all(|&p| i32::try_from(p).is_ok()) {
+        npz.add("indices", &[indices.len()], indices)?;
+        let narrow: Vec<i32> = indptr.iter().map(|&p| p as i32).collect();
+        npz.add("indptr", &[narrow.len()], &narrow)?;
+    } else {
+        let wide: Vec<i64> = indices.iter().map(|&i| i64::from(i)).collect();
+        npz.add("indices", &[wide.len()], &wide)?;
+        npz.add("indptr", &[indptr.len()], indptr)?;
+    }
+    npz.add_bytes_string("format", b"csr")?;
+    npz.add("shape", &[2], &dims)?;
+    npz.add("data", &[data.len()], data)?;
+    npz.finish()
+}
+
 /// Writes several named arrays into an `.npz` that `numpy.load` reads.
 ///
 /// Members are stored uncompressed by default (like `np.savez`);

@@ -69,6 +69,7 @@ mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod color;
+mod counts;
 pub mod demo;
 mod error;
 mod expression;
@@ -91,6 +92,7 @@ pub use cellmap_io::MemoryBudget;
 pub use color::{
     BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
 };
+pub use counts::{SparseCounts, count_transcripts_sparse};
 pub use demo::{DEMO_GENES, Demo};
 pub use error::{Error, ErrorKind};
 pub use expression::{Expression, GeneColumns};

@@ -98,4 +98,9 @@ fn counts_match_numpy_add_at() {
     count_cell_genes(&cells[..half], &genes[..half], n_cells, n_genes, &mut chunked).unwrap();
     count_cell_genes(&cells[half..], &genes[half..], n_cells, n_genes, &mut chunked).unwrap();
     assert_eq!(chunked, counts);
+    // The sparse counts `cellmap assign` writes (CSR, cells 1..=N) are the same table.
+    let assignment = cellmap::Assignment { cell_ids: cells, summary: Default::default() };
+    let sparse = cellmap::count_transcripts_sparse(&assignment, &genes, n_cells, n_genes).unwrap();
+    let dense: Vec<i64> = counts[n_genes..].iter().map(|&c| i64::from(c)).collect();
+    assert_eq!(sparse.to_dense(), dense);
 }

@@ -4,27 +4,30 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use cellmap::{LabelImage, assign_transcripts, count_transcripts};
+use cellmap::{LabelImage, assign_transcripts, count_transcripts_sparse};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
+use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
 use crate::args::{AssignArgs, PresetArg};
 use crate::inputs::check_all;
 use crate::out::{StagedDir, check_paths, output_folder, refuse_existing};
 use crate::report::emit;
 
 /// The files `assign` writes into its output folder.
-const OUTPUTS: [&str; 3] = ["assignments.csv", "counts.npz", "genes.txt"];
+const OUTPUTS: [&str; 4] = ["assignments.csv", "counts.npz", "cells.csv", "genes.txt"];
 
 pub fn run(args: AssignArgs) -> Result<()> {
     let overwrite = args.overwrite.overwrite;
     let files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(files.iter().map(PathBuf::as_path));
+    outputs.extend(args.anndata.as_deref());
     check_paths(&[&args.labels, &args.transcripts], &outputs)?;
     check_all([args.labels.as_path(), args.transcripts.as_path()])?;
     let _lock = output_folder(&args.output)?;
-    refuse_existing(&files, overwrite)?;
+    let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
+    refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
     let labels = LabelImage::read(&args.labels)?;
     let cells = labels.n_cells();
     let mut options = match args.preset {
@@ -53,29 +56,47 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let assignment =
         assign_transcripts(&labels, &table.x, &table.y, options.units_per_pixel, args.max_distance)?;
     let genes = table.gene_names.len();
-    let counts = count_transcripts(&assignment, &table.gene, cells, genes)?;
+    let counts = count_transcripts_sparse(&assignment, &table.gene, cells, genes)?;
+    let obs = CellObs::new(&cellmap::regions(&labels)?);
     let out = StagedDir::new(&args.output, &args.output, overwrite)?;
     out.file("assignments.csv", |w| {
         Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &assignment.cell_ids)?)
     })?;
-    // numpy's int64 for the table as written: a second copy, twice the size, checked first.
-    cellmap::MemoryBudget::global()
-        .check_elements(|| format!("int64 counts of {cells} cells × {genes} genes"), counts.len() as u128, 8)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let counts: Vec<i64> = counts.into_iter().map(i64::from).collect();
+    // scipy.sparse.save_npz's CSR layout: load_npz gives the (cells, genes) int64 matrix.
     out.file("counts.npz", |w| {
-        let mut npz = cellmap_io::npz::NpzWriter::new(w, "counts.npz");
-        npz.add("counts", &[cells, genes], &counts)?;
-        let ids: Vec<i32> = (1..=cells).map(|c| c as i32).collect();
-        npz.add("cell_id", &[cells], &ids)?;
-        npz.finish()?;
+        cellmap_io::npz::write_csr(
+            w,
+            "counts.npz",
+            (cells, genes),
+            &counts.indptr,
+            &counts.indices,
+            &counts.data,
+        )?;
         Ok(())
     })?;
+    out.file("cells.csv", |w| Ok(obs.write_csv(w)?))?;
     out.file("genes.txt", |w| {
         table.gene_names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
         Ok(())
     })?;
+    // The store is staged next to its destination, and moved into place after the folder's files.
+    let store = match &args.anndata {
+        Some(store) => {
+            let staged = stage_store(store, overwrite)?;
+            let x = cellmap_io::anndata::Matrix::Csr {
+                indptr: &counts.indptr,
+                indices: &counts.indices,
+                data: &counts.data,
+            };
+            write_store(&staged, "", &store.display().to_string(), &obs, &table.gene_names, x)?;
+            Some(staged)
+        }
+        None => None,
+    };
     out.commit()?;
+    if let Some(store) = store {
+        store.commit()?;
+    }
     let summary = assignment.summary;
     let text = format!(
         "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} control \

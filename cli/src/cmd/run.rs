@@ -144,6 +144,9 @@ fn tile_outputs(folder: &Path, args: &RunArgs) -> Vec<PathBuf> {
         names.push("table.csv");
     }
     let mut paths: Vec<PathBuf> = names.iter().map(|name| folder.join(name)).collect();
+    if args.anndata {
+        paths.extend(crate::anndata::store_outputs(&folder.join(ANNDATA)));
+    }
     let maps = folder.join("maps");
     if let Ok(entries) = std::fs::read_dir(&maps) {
         for entry in entries.flatten() {
@@ -164,6 +167,9 @@ fn tile_outputs(folder: &Path, args: &RunArgs) -> Vec<PathBuf> {
 fn map_name(g: usize) -> String {
     format!("maps/gene_{g:04}.png")
 }
+
+/// The AnnData store of a tile (`--anndata`).
+const ANNDATA: &str = "anndata.zarr";
 
 /// The map of the chosen genes' sum.
 const SUM_MAP: &str = "maps/sum.png";
@@ -255,6 +261,9 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
         if args.csv {
             out.file("table.csv", |w| write_table_csv(w, &table, gene_names.as_deref()))?;
         }
+        if args.anndata {
+            write_table_anndata(&out, &tile.display_name(), &table, &regions, gene_names.as_deref())?;
+        }
         Ok(())
     };
     let columns: Vec<Vec<f64>> = chosen.iter().map(|&g| table.values_by_label(g)).collect();
@@ -324,6 +333,36 @@ fn write_table_npz(w: &mut Output, table: &CellTable) -> Result<()> {
     npz.add("gene", &[genes], &gene_ids)?;
     npz.finish()?;
     Ok(())
+}
+
+/// The table as `anndata.zarr`: X = the statistic (dense), obs = the cells' regions, var = the
+/// gene names (`gene_<i>` without a genes file).
+fn write_table_anndata(
+    out: &StagedDir,
+    tile: &str,
+    table: &CellTable,
+    regions: &[cellmap::Region],
+    names: Option<&[String]>,
+) -> Result<()> {
+    use cellmap_io::anndata::{Matrix, Values};
+    let var_names: Vec<String> = match names {
+        Some(names) => names.to_vec(),
+        None => (0..table.n_genes()).map(|g| format!("gene_{g}")).collect(),
+    };
+    let x = match table.values() {
+        TableValues::F64(v) => Matrix::Dense(Values::F64(v)),
+        TableValues::I64(v) => Matrix::Dense(Values::I64(v)),
+        TableValues::F32(v) => Matrix::Dense(Values::F32(v)),
+    };
+    let obs = crate::anndata::CellObs::new(regions);
+    crate::anndata::write_store(
+        out,
+        &format!("{ANNDATA}/"),
+        &format!("{tile}/{ANNDATA}"),
+        &obs,
+        &var_names,
+        x,
+    )
 }
 
 fn write_table_csv(w: &mut Output, table: &CellTable, names: Option<&[String]>) -> Result<()> {
