@@ -1,0 +1,364 @@
+//! Cell polygons: Xenium `cell_boundaries.csv(.gz)` and GeoJSON
+//! FeatureCollections (QuPath, Baysor), read into one flat layout that
+//! [`cellmap_core::polygon::fill_polygon`] takes as is.
+//!
+//! # Coordinates
+//!
+//! Files give vertices in a frame where pixel `c` spans `[c, c + 1)`
+//! coordinate units times `scale` (µm per pixel for Xenium, 0.2125 by
+//! default; 1 for GeoJSON in pixels) — the frame transcripts are assigned
+//! in. The readers turn them into the rasteriser's frame, where integers
+//! are pixel centres: `px = coordinate / scale - 0.5` (the same two `f64`
+//! operations, in this order, as the Python reference in
+//! `tests/generators/polygons.py`).
+//!
+//! # Cells, rings and ids
+//!
+//! * Xenium CSV: rows `cell_id, vertex_x, vertex_y` (other columns are
+//!   ignored), the rows of one cell consecutive, forming one ring (Xenium
+//!   repeats the first vertex at the end; that adds nothing). A cell id
+//!   that comes back after another cell is an error.
+//! * GeoJSON: a `FeatureCollection` (or a bare array of features, as
+//!   QuPath exports, or one `Feature`); each feature with a `Polygon` or
+//!   `MultiPolygon` geometry is one cell, all its rings (outer boundaries
+//!   and holes of every part) filled even-odd, so **holes are honoured**.
+//!   Its id is the first of the properties `id`, `cell_id`, `cellId`,
+//!   `objectId`, `object_id`, `name` that is a string or a number, else the
+//!   feature's `id`, else its 1-based index. Features without geometry
+//!   (`null`) are skipped; other geometry types are an error.
+//!
+//! Cells are kept in reading order; the pipeline numbers them `1..=N` in
+//! that order and keeps [`Polygons::ids`] as the table `label → id`.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use crate::limits::MemoryBudget;
+use crate::{Error, ErrorKind};
+
+/// µm per pixel of Xenium's morphology images (and of its label masks).
+pub const XENIUM_UM_PER_PIXEL: f64 = 0.2125;
+
+/// Cells as polygons, in the rasteriser's frame (integers are pixel
+/// centres, see the [module docs](self)).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Polygons {
+    /// `[x, y]` of every vertex, cell after cell, ring after ring.
+    pub vertices: Vec<[f64; 2]>,
+    /// End of each ring, counted from its cell's first vertex (the
+    /// `ring_ends` of `fill_polygon`).
+    pub ring_ends: Vec<usize>,
+    /// Per cell: the end of its vertices in `vertices` and of its rings in
+    /// `ring_ends`.
+    pub cell_ends: Vec<[usize; 2]>,
+    /// Per cell: its id in the file.
+    pub ids: Vec<String>,
+}
+
+impl Polygons {
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.cell_ends.len()
+    }
+
+    /// True without cells.
+    pub fn is_empty(&self) -> bool {
+        self.cell_ends.is_empty()
+    }
+
+    /// Cell `k`'s vertices and ring ends, as `fill_polygon` takes them.
+    pub fn cell(&self, k: usize) -> (&[[f64; 2]], &[usize]) {
+        let [v0, r0] = if k == 0 { [0, 0] } else { self.cell_ends[k - 1] };
+        let [v1, r1] = self.cell_ends[k];
+        (&self.vertices[v0..v1], &self.ring_ends[r0..r1])
+    }
+
+    /// Adds a ring to the cell being built (ended by [`Self::end_cell`]).
+    fn push_ring(&mut self, ring: impl IntoIterator<Item = [f64; 2]>) {
+        self.vertices.extend(ring);
+        let start = self.cell_ends.last().map_or(0, |e| e[0]);
+        self.ring_ends.push(self.vertices.len() - start);
+    }
+
+    fn end_cell(&mut self, id: String) {
+        self.cell_ends.push([self.vertices.len(), self.ring_ends.len()]);
+        self.ids.push(id);
+    }
+}
+
+/// The formats [`read_bytes`] knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Xenium `cell_boundaries.csv(.gz)`.
+    XeniumCsv,
+    /// A GeoJSON FeatureCollection.
+    GeoJson,
+}
+
+impl Format {
+    /// The format a file name says (`.geojson`, `.json`; `.csv`, `.csv.gz`),
+    /// or `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".geojson") || lower.ends_with(".json") {
+            Some(Format::GeoJson)
+        } else if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+            Some(Format::XeniumCsv)
+        } else {
+            None
+        }
+    }
+
+    /// The default `scale` (coordinate units per pixel) of the format.
+    pub fn default_scale(self) -> f64 {
+        match self {
+            Format::XeniumCsv => XENIUM_UM_PER_PIXEL,
+            Format::GeoJson => 1.0,
+        }
+    }
+}
+
+/// Reads polygons of `format` from `bytes` (gzip-compressed or not);
+/// `scale` is the file's coordinate units per pixel. `source` names the
+/// file in errors.
+pub fn read_bytes(bytes: &[u8], source: &str, format: Format, scale: f64) -> Result<Polygons, Error> {
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(Error::new(
+            source,
+            ErrorKind::Core(cellmap_core::Error::InvalidArgument("the polygon scale must be finite and > 0")),
+        ));
+    }
+    let reader = crate::transcripts::maybe_gunzip(bytes, source)?;
+    match format {
+        Format::XeniumCsv => read_xenium_csv(reader, source, scale),
+        Format::GeoJson => read_geojson(reader, source, scale),
+    }
+}
+
+fn record_error(source: &str, line: u64, message: impl Into<String>) -> Error {
+    Error::new(source, ErrorKind::Record { line, message: message.into() })
+}
+
+fn to_pixels(v: f64, scale: f64) -> f64 {
+    v / scale - 0.5
+}
+
+/// Refuses a vertex table that would outgrow the memory budget (checked
+/// when the table is about to grow).
+fn check_growth(polygons: &Polygons, source: &str) -> Result<(), Error> {
+    let v = &polygons.vertices;
+    if v.len() == v.capacity() {
+        let next = (v.len() as u128).max(1024) * 2;
+        MemoryBudget::global()
+            .check_elements(|| format!("{source}: polygon vertices"), next, 16 + 8)
+            .map_err(|e| Error::new(source, ErrorKind::OverBudget(Box::new(e))))?;
+    }
+    Ok(())
+}
+
+/// Reads a Xenium `cell_boundaries.csv` stream (decompressed).
+pub fn read_xenium_csv<R: Read>(reader: R, source: &str, scale: f64) -> Result<Polygons, Error> {
+    let mut csv = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+    let headers = csv.headers().map_err(|e| Error::new(source, ErrorKind::Header(e.to_string())))?.clone();
+    let column = |name: &str| {
+        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            Error::new(
+                source,
+                ErrorKind::MissingColumn {
+                    name: name.into(),
+                    available: headers.iter().map(String::from).collect(),
+                },
+            )
+        })
+    };
+    let (id_col, x_col, y_col) = (column("cell_id")?, column("vertex_x")?, column("vertex_y")?);
+    let mut polygons = Polygons::default();
+    let mut current: Option<String> = None;
+    let mut ring: Vec<[f64; 2]> = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(record_error(source, line + 1, e.to_string())),
+        }
+        line = record.position().map_or(line + 1, |p| p.line());
+        let id = record.get(id_col).unwrap_or("");
+        let number = |col: usize, name: &str| {
+            let text = record.get(col).unwrap_or("").trim();
+            text.parse::<f64>()
+                .map_err(|_| record_error(source, line, format!("{name} `{text}` is not a number")))
+        };
+        let (x, y) = (number(x_col, "vertex_x")?, number(y_col, "vertex_y")?);
+        if current.as_deref() != Some(id) {
+            if let Some(done) = current.take() {
+                polygons.push_ring(ring.drain(..));
+                polygons.end_cell(done);
+            }
+            if let Some(first) = seen.insert(id.to_string(), line) {
+                return Err(record_error(
+                    source,
+                    line,
+                    format!(
+                        "cell `{id}` starts again (its rows began on line {first}); rows of a cell must be consecutive"
+                    ),
+                ));
+            }
+            current = Some(id.to_string());
+        }
+        check_growth(&polygons, source)?;
+        ring.push([to_pixels(x, scale), to_pixels(y, scale)]);
+    }
+    if let Some(done) = current {
+        polygons.push_ring(ring);
+        polygons.end_cell(done);
+    }
+    Ok(polygons)
+}
+
+/// Reads a GeoJSON stream (decompressed).
+#[cfg(feature = "geojson")]
+pub fn read_geojson<R: Read>(mut reader: R, source: &str, scale: f64) -> Result<Polygons, Error> {
+    use serde_json::Value;
+    let mut text = Vec::new();
+    reader.read_to_end(&mut text).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    // A parsed document takes several times its text.
+    MemoryBudget::global()
+        .check_elements(|| format!("{source}: GeoJSON document"), text.len() as u128, 8)
+        .map_err(|e| Error::new(source, ErrorKind::OverBudget(Box::new(e))))?;
+    let bad = |why: String| Error::new(source, ErrorKind::Header(why));
+    let doc: Value = serde_json::from_slice(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    drop(text);
+    let features: &[Value] = match &doc {
+        Value::Array(features) => features,
+        Value::Object(o) => match o.get("type").and_then(Value::as_str) {
+            Some("FeatureCollection") => o
+                .get("features")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("a FeatureCollection without a `features` array".into()))?,
+            Some("Feature") => std::slice::from_ref(&doc),
+            other => return Err(bad(format!("expected a FeatureCollection, got type {other:?}"))),
+        },
+        _ => return Err(bad("expected a FeatureCollection (a JSON object)".into())),
+    };
+    let mut polygons = Polygons::default();
+    for (index, feature) in features.iter().enumerate() {
+        let what = |why: &str| bad(format!("feature {index}: {why}"));
+        let geometry = match feature.get("geometry") {
+            None | Some(Value::Null) => continue,
+            Some(g) => g,
+        };
+        let coordinates = geometry.get("coordinates").ok_or_else(|| what("geometry without coordinates"))?;
+        let parts: Vec<&Value> = match geometry.get("type").and_then(Value::as_str) {
+            Some("Polygon") => vec![coordinates],
+            Some("MultiPolygon") => coordinates
+                .as_array()
+                .ok_or_else(|| what("MultiPolygon coordinates are not an array"))?
+                .iter()
+                .collect(),
+            other => return Err(what(&format!("geometry type {other:?} is not Polygon or MultiPolygon"))),
+        };
+        for part in parts {
+            for ring in
+                part.as_array().ok_or_else(|| what("polygon coordinates are not an array of rings"))?
+            {
+                let points = ring.as_array().ok_or_else(|| what("a ring is not an array of positions"))?;
+                let mut vertices = Vec::with_capacity(points.len());
+                for p in points {
+                    let xy = p
+                        .as_array()
+                        .filter(|a| a.len() >= 2)
+                        .ok_or_else(|| what("a position is not [x, y]"))?;
+                    let (Some(x), Some(y)) = (xy[0].as_f64(), xy[1].as_f64()) else {
+                        return Err(what("a coordinate is not a number"));
+                    };
+                    vertices.push([to_pixels(x, scale), to_pixels(y, scale)]);
+                }
+                check_growth(&polygons, source)?;
+                polygons.push_ring(vertices);
+            }
+        }
+        polygons.end_cell(feature_id(feature, index));
+    }
+    Ok(polygons)
+}
+
+/// Without the `geojson` feature: an error naming the file.
+#[cfg(not(feature = "geojson"))]
+pub fn read_geojson<R: Read>(_reader: R, source: &str, _scale: f64) -> Result<Polygons, Error> {
+    Err(Error::new(source, ErrorKind::Header("GeoJSON needs cellmap-io's `geojson` feature".into())))
+}
+
+#[cfg(feature = "geojson")]
+fn feature_id(feature: &serde_json::Value, index: usize) -> String {
+    use serde_json::Value;
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let properties = feature.get("properties");
+    ["id", "cell_id", "cellId", "objectId", "object_id", "name"]
+        .iter()
+        .find_map(|key| properties.and_then(|p| p.get(key)).and_then(text))
+        .or_else(|| feature.get("id").and_then(text))
+        .unwrap_or_else(|| (index + 1).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xenium_rows_make_one_ring_per_cell() {
+        let csv =
+            "cell_id,vertex_x,vertex_y\na,0.2125,0.2125\na,2.125,0.2125\na,0.2125,2.125\nb,1,1\nb,2,2\n";
+        let p = read_bytes(csv.as_bytes(), "b.csv", Format::XeniumCsv, XENIUM_UM_PER_PIXEL).unwrap();
+        assert_eq!(p.ids, ["a", "b"]);
+        assert_eq!(p.cell(0).0, [[0.5, 0.5], [9.5, 0.5], [0.5, 9.5]]);
+        assert_eq!(p.cell(0).1, [3]);
+        assert_eq!(p.cell(1).1, [2]);
+    }
+
+    #[test]
+    fn xenium_errors_name_the_file_and_line() {
+        let csv = "cell_id,vertex_x,vertex_y\na,1,1\nb,1,1\na,2,2\n";
+        let e = read_bytes(csv.as_bytes(), "b.csv", Format::XeniumCsv, 1.0).unwrap_err().to_string();
+        assert!(e.starts_with("b.csv: ") && e.contains("line 4") && e.contains("consecutive"), "{e}");
+        let e = read_bytes(b"cell_id,x\n", "b.csv", Format::XeniumCsv, 1.0).unwrap_err().to_string();
+        assert!(e.contains("vertex_x"), "{e}");
+        let e =
+            read_bytes(b"cell_id,vertex_x,vertex_y\na,1,zz\n", "b.csv", Format::XeniumCsv, 1.0).unwrap_err();
+        assert!(e.to_string().contains("`zz`"), "{e}");
+    }
+
+    #[cfg(feature = "geojson")]
+    #[test]
+    fn geojson_ids_holes_and_multipolygons() {
+        let doc = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": 9, "properties": {"objectId": "q1"},
+             "geometry": {"type": "Polygon", "coordinates": [[[0,0],[4,0],[4,4],[0,0]], [[1,1],[2,1],[2,2]]]}},
+            {"type": "Feature", "geometry": null, "properties": {}},
+            {"type": "Feature", "id": 7, "properties": {},
+             "geometry": {"type": "MultiPolygon", "coordinates": [[[[0,0],[1,0],[1,1]]], [[[5,5],[6,5],[6,6]]]]}},
+            {"type": "Feature", "properties": {"cell_id": 3.5},
+             "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1]]]}}
+        ]}"#;
+        let p = read_bytes(doc.as_bytes(), "c.geojson", Format::GeoJson, 1.0).unwrap();
+        assert_eq!(p.ids, ["q1", "7", "3.5"]);
+        assert_eq!(p.cell(0).1, [4, 7]);
+        assert_eq!(p.cell(1).1, [3, 6]);
+        assert_eq!(p.cell(2).0[0], [-0.5, -0.5]);
+        let e = read_bytes(
+            br#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]}}"#,
+            "c.json",
+            Format::GeoJson,
+            1.0,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("c.json: ") && e.contains("feature 0") && e.contains("Point"), "{e}");
+    }
+}
