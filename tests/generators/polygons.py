@@ -171,7 +171,7 @@ def write_xenium(rng: np.random.Generator) -> None:
         ring = np.round(ring, 4)  # Xenium's float32 precision, written as text
         ring = np.vstack([ring, ring[:1]])
         cell = f"cell{k:03d}-1"
-        rows.extend((cell, x, y) for x, y in ring)
+        rows.extend((cell, float(x), float(y)) for x, y in ring)
         polys.append([ring / XENIUM_UM_PER_PX - 0.5])
     text = io.StringIO()
     text.write("cell_id,vertex_x,vertex_y,label_id\n")

@@ -44,3 +44,30 @@ fn random_stars_match_skimage() {
 fn quarter_grid_vertices_match_skimage() {
     check_case("quarter_grid");
 }
+
+/// A reader fixture through `cellmap::read_polygons` and
+/// `polygons_to_labels`, against the labels the generator drew with skimage.
+fn check_reader(file: &str, expected: &str) -> Vec<String> {
+    let path = npy::fixture_path(&format!("polygons/{file}"));
+    let bytes = std::fs::read(&path).unwrap();
+    let polygons = cellmap::read_polygons(&bytes, file, None, None).unwrap();
+    let want = npy::load(&format!("polygons/{expected}"));
+    let (height, width) = (want.shape[0], want.shape[1]);
+    let out = cellmap::polygons_to_labels(&polygons, height, width).unwrap();
+    let want: Vec<i32> = want.to();
+    assert_eq!(out.labels.labels().data(), &want[..], "{file}");
+    assert_eq!(out.labels.n_cells(), out.ids.len());
+    out.ids
+}
+
+#[test]
+fn xenium_cell_boundaries_csv_gz_match_skimage() {
+    let ids = check_reader("xenium_cell_boundaries.csv.gz", "xenium_labels.npy");
+    assert_eq!(ids, (0..6).map(|k| format!("cell{k:03}-1")).collect::<Vec<_>>());
+}
+
+#[test]
+fn geojson_with_holes_and_multipolygons_matches_skimage() {
+    let ids = check_reader("cells.geojson", "geojson_labels.npy");
+    assert_eq!(ids, ["a7", "42", "3"]);
+}
