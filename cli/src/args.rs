@@ -62,6 +62,7 @@ fn usage_error(name: &str, kind: clap::error::ErrorKind, message: String) -> cla
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Label(LabelArgs),
+    Rasterize(crate::cmd::rasterize::RasterizeArgs),
     Reduce(ReduceArgs),
     Assign(AssignArgs),
     Run(RunArgs),

@@ -307,6 +307,25 @@ fn feature_id(feature: &serde_json::Value, index: usize) -> String {
         .unwrap_or_else(|| (index + 1).to_string())
 }
 
+/// Writes the table `label,cell_id` (label `k + 1` is `ids[k]`), the
+/// labels' ids in the polygon file.
+///
+/// ```
+/// let mut out = Vec::new();
+/// cellmap_io::polygons::write_ids_csv(&mut out, "ids.csv", &["a".into(), "b,2".into()])?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "label,cell_id\n1,a\n2,\"b,2\"\n");
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn write_ids_csv<W: std::io::Write>(writer: W, dest: &str, ids: &[String]) -> Result<(), Error> {
+    let mut csv = csv::WriterBuilder::new().from_writer(writer);
+    let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
+    csv.write_record(["label", "cell_id"]).map_err(write_error)?;
+    for (k, id) in ids.iter().enumerate() {
+        csv.write_record([(k + 1).to_string().as_str(), id.as_str()]).map_err(write_error)?;
+    }
+    csv.flush().map_err(|e| Error::new(dest, ErrorKind::Io(e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
