@@ -307,6 +307,115 @@ fn feature_id(feature: &serde_json::Value, index: usize) -> String {
         .unwrap_or_else(|| (index + 1).to_string())
 }
 
+/// Adds one cell from a WKB geometry (the `geometry` column of MERSCOPE's
+/// `cell_boundaries.parquet`): a `Polygon` or `MultiPolygon`, every ring
+/// kept (holes filled even-odd), little- or big-endian, 2-D or with Z / M
+/// values (ISO codes `1003`, `2003`, `3003`, ... or EWKB flags, with an
+/// optional EWKB SRID), which are dropped. Counts are checked against the
+/// bytes present before anything is allocated. On error the cell is not
+/// added; the message says what is wrong (the caller adds file and row).
+///
+/// ```
+/// use cellmap_io::polygons::{Polygons, push_wkb_cell};
+/// // POLYGON((0 0, 2 0, 0 2, 0 0)), little-endian.
+/// let mut wkb = vec![1u8, 3, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0];
+/// for v in [0.0f64, 0.0, 2.0, 0.0, 0.0, 2.0, 0.0, 0.0] {
+///     wkb.extend(v.to_le_bytes());
+/// }
+/// let mut cells = Polygons::default();
+/// push_wkb_cell(&mut cells, &wkb, "c1".into(), 1.0).unwrap();
+/// assert_eq!(cells.cell(0).0[1], [1.5, -0.5]);
+/// assert!(push_wkb_cell(&mut cells, &wkb[..20], "c2".into(), 1.0).is_err());
+/// assert_eq!(cells.len(), 1);
+/// ```
+pub fn push_wkb_cell(polygons: &mut Polygons, wkb: &[u8], id: String, scale: f64) -> Result<(), String> {
+    let mut rings: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut at = 0usize;
+    let (kind, dims, little) = wkb_header(wkb, &mut at)?;
+    match kind {
+        3 => wkb_polygon(wkb, &mut at, dims, little, scale, &mut rings)?,
+        6 => {
+            let parts = wkb_u32(wkb, &mut at, little)? as usize;
+            for _ in 0..parts {
+                let (part, part_dims, part_little) = wkb_header(wkb, &mut at)?;
+                if part != 3 {
+                    return Err(format!("a MultiPolygon part of WKB type {part}, not a Polygon"));
+                }
+                wkb_polygon(wkb, &mut at, part_dims, part_little, scale, &mut rings)?;
+            }
+        }
+        other => return Err(format!("WKB geometry type {other} is not Polygon (3) or MultiPolygon (6)")),
+    }
+    for ring in rings {
+        polygons.push_ring(ring);
+    }
+    polygons.end_cell(id);
+    Ok(())
+}
+
+/// Byte order, type and coordinate count of a WKB geometry at `at`.
+fn wkb_header(wkb: &[u8], at: &mut usize) -> Result<(u32, usize, bool), String> {
+    let little = match wkb.get(*at) {
+        Some(1) => true,
+        Some(0) => false,
+        Some(b) => return Err(format!("bad WKB byte-order mark {b}")),
+        None => return Err("WKB ends before a geometry".into()),
+    };
+    *at += 1;
+    let code = wkb_u32(wkb, at, little)?;
+    let (z, m) = (code & 0x8000_0000 != 0, code & 0x4000_0000 != 0);
+    if code & 0x2000_0000 != 0 {
+        wkb_u32(wkb, at, little)?; // EWKB SRID
+    }
+    let iso = code & 0x0fff_ffff;
+    let (kind, iso_z, iso_m) = (iso % 1000, matches!(iso / 1000, 1 | 3), matches!(iso / 1000, 2 | 3));
+    if iso / 1000 > 3 {
+        return Err(format!("unknown WKB geometry type {code}"));
+    }
+    let dims = 2 + usize::from(z || iso_z) + usize::from(m || iso_m);
+    Ok((kind, dims, little))
+}
+
+fn wkb_u32(wkb: &[u8], at: &mut usize, little: bool) -> Result<u32, String> {
+    let bytes: [u8; 4] =
+        wkb.get(*at..*at + 4).and_then(|b| b.try_into().ok()).ok_or("WKB ends inside a count")?;
+    *at += 4;
+    Ok(if little { u32::from_le_bytes(bytes) } else { u32::from_be_bytes(bytes) })
+}
+
+fn wkb_polygon(
+    wkb: &[u8],
+    at: &mut usize,
+    dims: usize,
+    little: bool,
+    scale: f64,
+    rings: &mut Vec<Vec<[f64; 2]>>,
+) -> Result<(), String> {
+    let n_rings = wkb_u32(wkb, at, little)? as usize;
+    // Every ring takes at least its 4-byte count.
+    if n_rings > (wkb.len() - *at) / 4 {
+        return Err(format!("WKB polygon of {n_rings} rings is longer than its {} bytes", wkb.len()));
+    }
+    for _ in 0..n_rings {
+        let n = wkb_u32(wkb, at, little)? as usize;
+        let size = 8 * dims;
+        if n > (wkb.len() - *at) / size {
+            return Err(format!("WKB ring of {n} points is longer than its {} bytes", wkb.len()));
+        }
+        let mut ring = Vec::with_capacity(n);
+        for point in wkb[*at..*at + n * size].chunks_exact(size) {
+            let value = |k: usize| {
+                let b: [u8; 8] = point[8 * k..8 * k + 8].try_into().unwrap_or([0; 8]);
+                if little { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) }
+            };
+            ring.push([to_pixels(value(0), scale), to_pixels(value(1), scale)]);
+        }
+        *at += n * size;
+        rings.push(ring);
+    }
+    Ok(())
+}
+
 /// Writes the table `label,cell_id` (label `k + 1` is `ids[k]`), the
 /// labels' ids in the polygon file.
 ///
@@ -379,5 +488,51 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("c.json: ") && e.contains("feature 0") && e.contains("Point"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod wkb_tests {
+    use super::*;
+
+    fn ring_be(points: &[[f64; 2]]) -> Vec<u8> {
+        let mut out = (points.len() as u32).to_be_bytes().to_vec();
+        for p in points {
+            out.extend(p[0].to_be_bytes());
+            out.extend(p[1].to_be_bytes());
+            out.extend(7.0f64.to_be_bytes()); // Z, dropped
+        }
+        out
+    }
+
+    #[test]
+    fn big_endian_multipolygon_with_z_and_a_hole() {
+        let square = [[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0], [0.0, 0.0]];
+        let hole = [[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 1.0]];
+        let mut wkb = vec![0u8];
+        wkb.extend(1006u32.to_be_bytes()); // MultiPolygon Z
+        wkb.extend(2u32.to_be_bytes());
+        for rings in [&[&square[..], &hole[..]][..], &[&square[..]][..]] {
+            wkb.push(0);
+            wkb.extend(1003u32.to_be_bytes());
+            wkb.extend((rings.len() as u32).to_be_bytes());
+            for r in rings {
+                wkb.extend(ring_be(r));
+            }
+        }
+        let mut cells = Polygons::default();
+        push_wkb_cell(&mut cells, &wkb, "m".into(), 2.0).unwrap();
+        let (v, rings) = cells.cell(0);
+        assert_eq!(rings, [5, 9, 14]);
+        assert_eq!(v[1], [1.5, -0.5]);
+        // Every truncation is an error, never a panic, and adds no cell.
+        for cut in 0..wkb.len() {
+            assert!(push_wkb_cell(&mut cells, &wkb[..cut], "t".into(), 1.0).is_err());
+        }
+        assert_eq!(cells.len(), 1);
+        // A huge declared count is refused before allocating.
+        let mut lie = vec![1u8, 3, 0, 0, 0];
+        lie.extend(u32::MAX.to_le_bytes());
+        assert!(push_wkb_cell(&mut cells, &lie, "x".into(), 1.0).unwrap_err().contains("rings"));
     }
 }
