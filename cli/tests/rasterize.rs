@@ -80,3 +80,28 @@ fn bad_polygon_file_is_one_line_naming_it() {
     assert!(err.contains("cells.geojson") && err.contains("LineString"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn assign_takes_a_polygon_file_for_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let spots = dir.path().join("spots.csv");
+    // Cell a7 (label 1), its hole (background), cell 42 (label 2), outside the polygons' extent.
+    std::fs::write(&spots, "spotX,spotY,gene\n2.5,2.5,Gad1\n5.5,5.5,Gad1\n20.5,15.5,Pvalb\n30,1,Gad1\n")
+        .unwrap();
+    let out = dir.path().join("out");
+    let args = ["assign", &fixture("cells.geojson"), spots.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let run = cellmap(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    assert_eq!(
+        assignments,
+        "cell_id,spotX,spotY,gene\n0,5.5,5.5,Gad1\n1,2.5,2.5,Gad1\n2,20.5,15.5,Pvalb\n-1,30,1,Gad1\n"
+    );
+    let ids = std::fs::read_to_string(out.join("cell_ids.csv")).unwrap();
+    assert_eq!(ids, "label,cell_id\n1,a7\n2,42\n3,3\n");
+    // --shape widens the image: the last spot is then on the background.
+    let run = cellmap(&[&args[..], &["--shape", "20,40", "--overwrite"]].concat());
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    assert!(assignments.contains("\n0,30,1,Gad1\n"), "{assignments}");
+}

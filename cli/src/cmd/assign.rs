@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use cellmap::polygons::PolygonFormat;
 use cellmap::{LabelImage, assign_transcripts, count_transcripts};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
@@ -18,14 +19,32 @@ const OUTPUTS: [&str; 3] = ["assignments.csv", "counts.npz", "genes.txt"];
 
 pub fn run(args: AssignArgs) -> Result<()> {
     let overwrite = args.overwrite.overwrite;
-    let files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
+    let polygons = crate::cmd::rasterize::is_polygon_file(&args.labels);
+    let mut files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
+    if polygons {
+        files.push(args.output.join("cell_ids.csv"));
+    }
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(files.iter().map(PathBuf::as_path));
     check_paths(&[&args.labels, &args.transcripts], &outputs)?;
     check_all([args.labels.as_path(), args.transcripts.as_path()])?;
     let _lock = output_folder(&args.output)?;
     refuse_existing(&files, overwrite)?;
-    let labels = LabelImage::read(&args.labels)?;
+    let (labels, polygon_ids) = if polygons {
+        // Xenium polygons are in the transcripts' µm (--scale); GeoJSON ones in pixels.
+        let xenium = crate::cmd::rasterize::polygon_format(&args.labels) == Some(PolygonFormat::XeniumCsv);
+        let scale = if xenium { args.scale } else { None };
+        let drawn = crate::cmd::rasterize::read_polygon_labels(&args.labels, None, args.shape, scale)?;
+        (drawn.labels, Some(drawn.ids))
+    } else {
+        if args.shape.is_some() {
+            anyhow::bail!(
+                "{}: --shape is for polygon files (a label image has its own)",
+                args.labels.display()
+            );
+        }
+        (LabelImage::read(&args.labels)?, None)
+    };
     let cells = labels.n_cells();
     let mut options = match args.preset {
         PresetArg::Xenium => Options::xenium(),
@@ -75,6 +94,9 @@ pub fn run(args: AssignArgs) -> Result<()> {
         table.gene_names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
         Ok(())
     })?;
+    if let Some(ids) = &polygon_ids {
+        out.file("cell_ids.csv", |w| Ok(cellmap_io::polygons::write_ids_csv(w, "cell_ids.csv", ids)?))?;
+    }
     out.commit()?;
     let summary = assignment.summary;
     let text = format!(

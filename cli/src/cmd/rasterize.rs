@@ -59,7 +59,45 @@ pub enum Format {
     Geojson,
 }
 
-fn parse_shape(text: &str) -> Result<(usize, usize), String> {
+/// True for a file whose name says polygons (`.geojson`, `.json`, `.csv`, `.csv.gz`): `assign`
+/// takes one in place of LABELS.
+pub fn is_polygon_file(path: &Path) -> bool {
+    polygon_format(path).is_some()
+}
+
+/// The polygon format a file name says.
+pub fn polygon_format(path: &Path) -> Option<PolygonFormat> {
+    PolygonFormat::from_name(&path.to_string_lossy())
+}
+
+/// Reads a polygon file and rasterises it into a `shape` (height, width) label image; without a
+/// shape, the image is just large enough for every pixel a polygon can take (skimage's bounding
+/// box, `ceil(max) + 1`). `scale`: coordinate units per pixel (the format's default if `None`).
+pub fn read_polygon_labels(
+    path: &Path,
+    format: Option<PolygonFormat>,
+    shape: Option<(usize, usize)>,
+    scale: Option<f64>,
+) -> Result<cellmap::PolygonLabels> {
+    let source = cellmap_io::fs::source_name(path);
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    cellmap::MemoryBudget::global()
+        .check(|| format!("{source} ({size} bytes)"), u128::from(size))
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    let bytes = std::fs::read(path).with_context(|| source.clone())?;
+    let polygons = cellmap::read_polygons(&bytes, &source, format, scale)?;
+    drop(bytes);
+    let (height, width) = shape.unwrap_or_else(|| {
+        let extent = |k: usize| {
+            let most = polygons.vertices.iter().map(|v| v[k]).fold(f64::NEG_INFINITY, f64::max);
+            if most > -1.0 { most.ceil() as usize + 1 } else { 0 }
+        };
+        (extent(1), extent(0))
+    });
+    Ok(cellmap::polygons_to_labels(&polygons, height, width)?)
+}
+
+pub fn parse_shape(text: &str) -> Result<(usize, usize), String> {
     let parse = |t: &str| t.trim().parse::<usize>().map_err(|_| format!("`{text}` is not HEIGHT,WIDTH"));
     match text.split_once(',') {
         Some((h, w)) => Ok((parse(h)?, parse(w)?)),
@@ -82,20 +120,13 @@ pub fn run(args: RasterizeArgs) -> Result<()> {
             bail!("--scale {scale}: must be a finite number > 0");
         }
     }
-    let source = cellmap_io::fs::source_name(&args.polygons);
-    let size = std::fs::metadata(&args.polygons).map(|m| m.len()).unwrap_or(0);
-    cellmap::MemoryBudget::global()
-        .check(|| format!("{source} ({size} bytes)"), u128::from(size))
-        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
-    let bytes = std::fs::read(&args.polygons).with_context(|| source.clone())?;
     let format = args.format.map(|f| match f {
         Format::Xenium => PolygonFormat::XeniumCsv,
         Format::Geojson => PolygonFormat::GeoJson,
     });
-    let polygons = cellmap::read_polygons(&bytes, &source, format, args.scale)?;
-    drop(bytes);
     let (height, width) = args.shape;
-    let out = cellmap::polygons_to_labels(&polygons, height, width)?;
+    let source = cellmap_io::fs::source_name(&args.polygons);
+    let out = read_polygon_labels(&args.polygons, format, Some((height, width)), args.scale)?;
     let painted = out.labels.labels().data().iter().filter(|&&l| l != 0).count();
     let mut staged = Staged::new(args.overwrite.overwrite);
     let labels_dest = args.output.display().to_string();
