@@ -172,10 +172,7 @@ pub fn read_xenium_csv<R: Read>(reader: R, source: &str, scale: f64) -> Result<P
         })
     };
     let (id_col, x_col, y_col) = (column("cell_id")?, column("vertex_x")?, column("vertex_y")?);
-    let mut polygons = Polygons::default();
-    let mut current: Option<String> = None;
-    let mut ring: Vec<[f64; 2]> = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows = VertexRows::new(source, scale);
     let mut record = csv::StringRecord::new();
     let mut line = 1u64;
     loop {
@@ -185,37 +182,89 @@ pub fn read_xenium_csv<R: Read>(reader: R, source: &str, scale: f64) -> Result<P
             Err(e) => return Err(record_error(source, line + 1, e.to_string())),
         }
         line = record.position().map_or(line + 1, |p| p.line());
-        let id = record.get(id_col).unwrap_or("");
         let number = |col: usize, name: &str| {
             let text = record.get(col).unwrap_or("").trim();
             text.parse::<f64>()
                 .map_err(|_| record_error(source, line, format!("{name} `{text}` is not a number")))
         };
         let (x, y) = (number(x_col, "vertex_x")?, number(y_col, "vertex_y")?);
-        if current.as_deref() != Some(id) {
-            if let Some(done) = current.take() {
-                polygons.push_ring(ring.drain(..));
-                polygons.end_cell(done);
-            }
-            if let Some(first) = seen.insert(id.to_string(), line) {
+        rows.push(record.get(id_col).unwrap_or(""), x, y, line)?;
+    }
+    Ok(rows.finish())
+}
+
+/// Builds cells from vertex rows `cell_id, x, y` (Xenium's layout, in a
+/// CSV or decoded from `cell_boundaries.parquet`): the rows of one cell
+/// consecutive, one ring per cell, coordinates shifted into the
+/// rasteriser's frame.
+///
+/// ```
+/// use cellmap_io::polygons::VertexRows;
+/// let mut rows = VertexRows::new("cell_boundaries.parquet", 0.5);
+/// for (row, (id, x, y)) in [("a", 0.0, 0.0), ("a", 1.0, 0.0), ("a", 0.0, 1.0), ("b", 2.0, 2.0)].into_iter().enumerate() {
+///     rows.push(id, x, y, row as u64 + 1)?;
+/// }
+/// assert!(rows.push("a", 0.0, 0.0, 5).is_err()); // a starts again
+/// let cells = rows.finish();
+/// assert_eq!((cells.ids.len(), cells.cell(0).0[1]), (2, [1.5, -0.5]));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct VertexRows<'a> {
+    source: &'a str,
+    scale: f64,
+    polygons: Polygons,
+    current: Option<String>,
+    ring: Vec<[f64; 2]>,
+    seen: HashMap<String, u64>,
+}
+
+impl<'a> VertexRows<'a> {
+    /// No cells yet; `source` names the file in errors, `scale` is its
+    /// coordinate units per pixel.
+    pub fn new(source: &'a str, scale: f64) -> Self {
+        Self {
+            source,
+            scale,
+            polygons: Polygons::default(),
+            current: None,
+            ring: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Adds the vertex of row `row` (1-based, for errors).
+    pub fn push(&mut self, id: &str, x: f64, y: f64, row: u64) -> Result<(), Error> {
+        if self.current.as_deref() != Some(id) {
+            if let Some(first) = self.seen.get(id) {
                 return Err(record_error(
-                    source,
-                    line,
+                    self.source,
+                    row,
                     format!(
                         "cell `{id}` starts again (its rows began on line {first}); rows of a cell must be consecutive"
                     ),
                 ));
             }
-            current = Some(id.to_string());
+            if let Some(done) = self.current.take() {
+                self.polygons.push_ring(self.ring.drain(..));
+                self.polygons.end_cell(done);
+            }
+            self.seen.insert(id.to_string(), row);
+            self.current = Some(id.to_string());
         }
-        check_growth(&polygons, source)?;
-        ring.push([to_pixels(x, scale), to_pixels(y, scale)]);
+        check_growth(&self.polygons, self.source)?;
+        self.ring.push([to_pixels(x, self.scale), to_pixels(y, self.scale)]);
+        Ok(())
     }
-    if let Some(done) = current {
-        polygons.push_ring(ring);
-        polygons.end_cell(done);
+
+    /// The cells.
+    pub fn finish(mut self) -> Polygons {
+        if let Some(done) = self.current.take() {
+            self.polygons.push_ring(self.ring.drain(..));
+            self.polygons.end_cell(done);
+        }
+        self.polygons
     }
-    Ok(polygons)
 }
 
 /// Reads a GeoJSON stream (decompressed).
