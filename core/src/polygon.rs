@@ -86,6 +86,10 @@ use crate::{Error, Label};
 /// expression is accurate to far better than a pixel.
 pub const MAX_COORDINATE: f64 = 1_099_511_627_776.0;
 
+/// Both ends of an edge closer than this to a row: the row is decided by
+/// the full test (an edge on the row, or one whose products underflow).
+const ON_ROW: f64 = 1e-200;
+
 /// skimage's tolerance for a centre on a vertex.
 const VERTEX_EPS: f64 = 1e-12;
 
@@ -171,7 +175,8 @@ pub fn fill_polygon<L: Label>(
         let (mut nr, mut nl, mut nv) = (0usize, 0usize, 0usize);
         // A horizontal edge on the row: the centres along it are on the
         // boundary, away from any crossing; the row is then decided by the
-        // full test everywhere.
+        // full test everywhere. (So is an edge within ON_ROW of the row,
+        // where subnormal products make the crossing unreliable.)
         let mut on_edge = false;
         let mut ring_start = 0usize;
         for &ring_end in ring_ends {
@@ -187,7 +192,7 @@ pub fn fill_polygon<L: Label>(
                 }
                 let right = (y0 > 0.0) != (y1 > 0.0);
                 let left = (y0 < 0.0) != (y1 < 0.0);
-                on_edge |= y0 == 0.0 && y1 == 0.0;
+                on_edge |= y0.abs() < ON_ROW && y1.abs() < ON_ROW;
                 if right || left {
                     // Where the edge meets the row (the column c at which
                     // skimage's value changes sign), to well within a pixel.
@@ -392,6 +397,17 @@ mod tests {
         assert_eq!(labels, [7; 4]);
         assert_eq!(fill_polygon(&mut labels, 2, 2, &tri, &[3], 1, &mut scratch), Ok(4));
         assert_eq!(labels, [1; 4]);
+    }
+
+    #[test]
+    fn edges_a_subnormal_distance_from_a_row_match_the_reference() {
+        let tiny = f64::MIN_POSITIVE / 1e6;
+        for (a, b) in [(tiny, -tiny), (tiny, tiny), (-tiny, 0.0), (0.0, 0.0)] {
+            let v = [[-2.0, a], [9.5, b], [9.5, 6.0], [-2.0, 6.0]];
+            assert_eq!(fill(8, 8, &v, &[4]).1, reference(8, 8, &v, &[4]), "{a:e} {b:e}");
+            let v = [[-2.0, 3.0 + a], [9.5, 3.0 + b], [4.0, 7.0]];
+            assert_eq!(fill(8, 8, &v, &[3]).1, reference(8, 8, &v, &[3]));
+        }
     }
 
     fn coordinate() -> impl Strategy<Value = f64> {
