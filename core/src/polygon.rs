@@ -90,6 +90,11 @@ pub const MAX_COORDINATE: f64 = 1_099_511_627_776.0;
 /// the full test (an edge on the row, or one whose products underflow).
 const ON_ROW: f64 = 1e-200;
 
+/// Vertices closer than this to a row may be on a centre of it (skimage's
+/// tolerance, `1e-12`, with room to spare); farther ones act through their
+/// edges' crossings only.
+const NEAR_ROW: f64 = 1e-9;
+
 /// skimage's tolerance for a centre on a vertex.
 const VERTEX_EPS: f64 = 1e-12;
 
@@ -186,7 +191,7 @@ pub fn fill_polygon<L: Label>(
             let (mut x1, mut y1) = (xl, yl - y);
             for &[xi, yi] in ring {
                 let (x0, y0) = (xi, yi - y);
-                if y0.abs() < 1.0 {
+                if y0.abs() < NEAR_ROW {
                     near[nv] = x0;
                     nv += 1;
                 }
