@@ -27,6 +27,11 @@
 //!   feature's `id`, else its 1-based index. Features without geometry
 //!   (`null`) are skipped; other geometry types are an error.
 //!
+//! Parquet (Xenium and MERSCOPE `cell_boundaries.parquet`) is not read
+//! yet: a reader decodes the columns and feeds [`VertexRows`] (Xenium's
+//! `cell_id, vertex_x, vertex_y`) or [`push_wkb_cell`] (MERSCOPE's WKB
+//! `Geometry`, one row per cell and z-plane).
+//!
 //! Cells are kept in reading order; the pipeline numbers them `1..=N` in
 //! that order and keeps [`Polygons::ids`] as the table `label → id`.
 
