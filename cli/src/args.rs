@@ -62,6 +62,7 @@ fn usage_error(name: &str, kind: clap::error::ErrorKind, message: String) -> cla
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Label(LabelArgs),
+    Rasterize(crate::cmd::rasterize::RasterizeArgs),
     Reduce(ReduceArgs),
     Assign(AssignArgs),
     Run(RunArgs),
@@ -204,8 +205,13 @@ pub struct ReduceArgs {
     (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
     override the preset's columns (by header name) and quality filter.")]
 pub struct AssignArgs {
-    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background).
+    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background), or cell
+    /// polygons (.geojson/.json in pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn
+    /// as `cellmap rasterize` does; their ids then go to cell_ids.csv.
     pub labels: PathBuf,
+    /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
+    #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
+    pub shape: Option<(usize, usize)>,
     /// Transcript table (.csv or .csv.gz).
     pub transcripts: PathBuf,
     /// Output folder (created if missing; may hold other files, which are left alone).

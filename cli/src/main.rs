@@ -57,6 +57,7 @@ fn main() -> ExitCode {
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Label(args) => cmd::label::run(args),
+        Command::Rasterize(args) => cmd::rasterize::run(args),
         Command::Reduce(args) => cmd::reduce::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Assign(args) => cmd::assign::run(args),

@@ -49,8 +49,8 @@
 //!   [`sparse::csr_cell_stats`], [`sparse::csr_cell_means`],
 //!   [`sparse::csr_to_gene_major`], [`stats::add_skipping_nan`],
 //!   [`color::levels`], [`color::normalize`], [`color::cell_colors`],
-//!   [`color::paint`], [`assign::nearest_cell_map`] and
-//!   [`assign::count_cell_genes`];
+//!   [`color::paint`], [`assign::nearest_cell_map`],
+//!   [`assign::count_cell_genes`] and [`polygon::fill_polygon`];
 //! * are untouched on shape, size and argument errors but **reset** on
 //!   [`Error::LabelOutOfRange`] (found while writing, so as not to read
 //!   the labels twice) — to the empty value, never a partial result — for
@@ -102,6 +102,7 @@ pub mod error;
 pub mod fill;
 pub mod grid;
 pub mod labeling;
+pub mod polygon;
 pub mod regions;
 pub mod sparse;
 pub mod static_segmenter;

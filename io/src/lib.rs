@@ -51,6 +51,8 @@
 //! * `std-fs` (default) — path-based readers and `fs::write_atomic`
 //!   (write to a temporary file in the same directory, then rename;
 //!   `fs::write_pending` + `PendingFile::persist` for groups of outputs).
+//! * `geojson` (default) — GeoJSON cell polygons in [`polygons`] (adds
+//!   `serde_json`; without it the GeoJSON reader returns an error).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
@@ -65,6 +67,7 @@ pub mod limits;
 pub mod npy;
 pub mod npz;
 mod pages;
+pub mod polygons;
 pub mod transcripts;
 pub mod zarr_write;
 

@@ -5,6 +5,7 @@ mod assign;
 mod color;
 mod front_ends;
 mod labeling;
+mod polygon;
 mod regions;
 mod sim;
 mod sparse;

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use cellmap::polygons::PolygonFormat;
 use cellmap::{LabelImage, assign_transcripts, count_transcripts_sparse};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
@@ -19,7 +20,11 @@ const OUTPUTS: [&str; 4] = ["assignments.csv", "counts.npz", "cells.csv", "genes
 
 pub fn run(args: AssignArgs) -> Result<()> {
     let overwrite = args.overwrite.overwrite;
-    let files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
+    let polygons = crate::cmd::rasterize::is_polygon_file(&args.labels);
+    let mut files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
+    if polygons {
+        files.push(args.output.join("cell_ids.csv"));
+    }
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(files.iter().map(PathBuf::as_path));
     outputs.extend(args.anndata.as_deref());
@@ -28,7 +33,21 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let _lock = output_folder(&args.output)?;
     let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
     refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
-    let labels = LabelImage::read(&args.labels)?;
+    let (labels, polygon_ids) = if polygons {
+        // Xenium polygons are in the transcripts' µm (--scale); GeoJSON ones in pixels.
+        let xenium = crate::cmd::rasterize::polygon_format(&args.labels) == Some(PolygonFormat::XeniumCsv);
+        let scale = if xenium { args.scale } else { None };
+        let drawn = crate::cmd::rasterize::read_polygon_labels(&args.labels, None, args.shape, scale)?;
+        (drawn.labels, Some(drawn.ids))
+    } else {
+        if args.shape.is_some() {
+            anyhow::bail!(
+                "{}: --shape is for polygon files (a label image has its own)",
+                args.labels.display()
+            );
+        }
+        (LabelImage::read(&args.labels)?, None)
+    };
     let cells = labels.n_cells();
     let mut options = match args.preset {
         PresetArg::Xenium => Options::xenium(),
@@ -79,6 +98,9 @@ pub fn run(args: AssignArgs) -> Result<()> {
         table.gene_names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
         Ok(())
     })?;
+    if let Some(ids) = &polygon_ids {
+        out.file("cell_ids.csv", |w| Ok(cellmap_io::polygons::write_ids_csv(w, "cell_ids.csv", ids)?))?;
+    }
     // The store is staged next to its destination, and moved into place after the folder's files.
     let store = match &args.anndata {
         Some(store) => {

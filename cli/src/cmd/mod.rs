@@ -4,5 +4,6 @@ pub mod assign;
 pub mod bench;
 pub mod demo;
 pub mod label;
+pub mod rasterize;
 pub mod reduce;
 pub mod run;
