@@ -68,5 +68,6 @@ pub mod transcripts;
 
 pub use error::{Error, ErrorKind};
 pub use limits::{Limits, MemoryBudget};
+pub use pages::advise_huge_pages;
 #[cfg(feature = "std-fs")]
 pub mod fs;
