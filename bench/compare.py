@@ -159,10 +159,19 @@ np.save(sys.argv[2], labels)
 """
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_process(argv):
-    """Wall seconds, CPU seconds (user + sys, all threads) and peak RSS (MB) of one process."""
+    """Wall seconds, CPU seconds (user + sys, all threads) and peak RSS (MB) of one process.
+
+    The peak RSS comes from GNU time (`-f %M`) when it is installed: a child forked from this
+    (large) Python process would report this process's RSS as its own peak (Linux keeps the
+    pre-exec high-water mark). Without it the RSS is NaN."""
+    wrapped = os.access(GNU_TIME, os.X_OK)
+    full = [GNU_TIME, "-f", "%M"] + argv if wrapped else argv
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -170,7 +179,13 @@ def run_process(argv):
     proc.stderr.close()
     if proc.returncode != 0:
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    rss_mb = float("nan")
+    if wrapped:
+        try:
+            rss_mb = int(err.strip().splitlines()[-1]) / 1024
+        except (IndexError, ValueError):
+            pass
+    return wall, usage.ru_utime + usage.ru_stime, rss_mb
 
 
 def median_process(argv, repeats: int):
