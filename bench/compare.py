@@ -20,6 +20,8 @@ expression (st_1024x1024_s0_g5100_d0.01.npz: 5,100 genes, 26 M nonzeros):
                        (load_npz + toarray + mask + per-cell loop per gene;      folder holding the
                        the loop is timed on --research-genes genes and           5,100-gene tile, end
                        extrapolated linearly to 100 and 5,100 genes)             to end incl. I/O
+  * label 4096² mask  an OpenCV-in-Python process: np.load + floodFill fill      | `cellmap label`, whole
+    (whole process)  + connectedComponents + np.save (wall or CPU time, RSS)  | process, same output
 
 cellmap's kernel figures come from `cellmap bench --json --data DIR` run by this script; the peer
 figures are medians over --repeats runs. The OpenCV peer functions of bench/peers/labeling.py
@@ -134,6 +136,63 @@ def research_cell_loop(labeled_array, masked_st):
         valid = values[(values != label) & ~np.isnan(values)]
         clustered[cell_mask] = np.nan if len(valid) == 0 else np.mean(valid)
     return clustered
+
+
+# ---------------------------------------------------------------- whole processes
+
+# The OpenCV-in-Python peer of `cellmap label`, as a process of its own: load the mask, fill holes
+# (floodFill of the background from the border of a padded copy, 4-conn.), label
+# (connectedComponents, 4-conn., CV_32S, 1 thread), save the int32 labels with np.save.
+OPENCV_LABEL_SCRIPT = """
+import sys
+import cv2
+import numpy as np
+cv2.setNumThreads(1)
+mask = np.load(sys.argv[1])
+mask = np.where(mask != 0, 255, 0).astype(np.uint8)
+padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+flood = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+cv2.floodFill(padded, flood, (0, 0), 255, flags=4)
+filled = mask | cv2.bitwise_not(padded[1:-1, 1:-1])
+n, labels = cv2.connectedComponents(filled, connectivity=4, ltype=cv2.CV_32S)
+np.save(sys.argv[2], labels)
+"""
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run_process(argv):
+    """Wall seconds, CPU seconds (user + sys, all threads) and peak RSS (MB) of one process.
+
+    The peak RSS comes from GNU time (`-f %M`) when it is installed: a child forked from this
+    (large) Python process would report this process's RSS as its own peak (Linux keeps the
+    pre-exec high-water mark). Without it the RSS is NaN."""
+    wrapped = os.access(GNU_TIME, os.X_OK)
+    full = [GNU_TIME, "-f", "%M"] + argv if wrapped else argv
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err}")
+    rss_mb = float("nan")
+    if wrapped:
+        try:
+            rss_mb = int(err.strip().splitlines()[-1]) / 1024
+        except (IndexError, ValueError):
+            pass
+    return wall, usage.ru_utime + usage.ru_stime, rss_mb
+
+
+def median_process(argv, repeats: int):
+    """Medians of run_process over `repeats` runs after a warm-up (page cache)."""
+    run_process(argv)
+    runs = [run_process(argv) for _ in range(repeats)]
+    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
 
 
 # ---------------------------------------------------------------- main
@@ -276,6 +335,20 @@ def main() -> int:
         run_s = statistics.median(run_times)
         run_cpu_s = statistics.median(run_cpu)
 
+    # Whole-process `cellmap label` on the 4096² mask (read + fill + label + write .npy, incl.
+    # start-up and exit) vs the OpenCV-in-Python process doing the same.
+    label_runs = None
+    mask4096 = os.path.join(args.data, "mask_4096x4096_s0.npy")
+    if os.path.exists(mask4096):
+        with tempfile.TemporaryDirectory(prefix="cellmap-compare-label-") as tmp:
+            out_ours = os.path.join(tmp, "labels_cellmap.npy")
+            out_peer = os.path.join(tmp, "labels_opencv.npy")
+            ours_label = median_process([args.cellmap, "label", mask4096, "-o", out_ours, "--overwrite"], r)
+            peer_label = median_process([sys.executable, "-c", OPENCV_LABEL_SCRIPT, mask4096, out_peer], r)
+        label_runs = {"cellmap": ours_label, "opencv": peer_label}
+    else:
+        print(f"note: {mask4096} missing; no whole-process label row", file=sys.stderr)
+
     def our_ms(kernel):
         row = ours.get(kernel)
         return row["ms"] if row else float("nan")
@@ -310,6 +383,15 @@ def main() -> int:
     table.append({"operation": "whole tile job", "peer": "research script, 5,100 genes (extrapolated)",
                   "peer_ms": research_5100_s * 1e3, "cellmap_ms": job_s * 1e3, "ratio": research_5100_s / job_s})
 
+    if label_runs is not None:
+        # wall time, or CPU time (user + sys, all threads) with --clock cpu
+        pick = 1 if args.clock == "cpu" else 0
+        peer_s, ours_s = label_runs["opencv"][pick], label_runs["cellmap"][pick]
+        table.append({"operation": "label 4096² whole process", "peer": "OpenCV-in-Python process",
+                      "peer_ms": peer_s * 1e3, "cellmap_ms": ours_s * 1e3, "ratio": peer_s / ours_s,
+                      "note": "np.load + floodFill + connectedComponents + np.save vs `cellmap label`",
+                      "peak_rss_mb": {"opencv": label_runs["opencv"][2], "cellmap": label_runs["cellmap"][2]}})
+
     if args.json:
         print(json.dumps({"cells": int(n), "nnz": int(nnz), "table": table,
                           "research": {"setup_s": research_setup_s, "per_gene_s": per_gene_s},
@@ -329,6 +411,11 @@ def main() -> int:
           f"densify + mask of 100 genes {research_setup_s:.2f} s")
     print(f"`cellmap run` whole tile (5,100 genes, read + everything + write): {run_s:.2f} s wall, "
           f"{run_cpu_s:.2f} s CPU (user + sys, all threads); target < 1.5 s")
+    if label_runs is not None:
+        (ow, oc, orss), (pw, pc, prss) = label_runs["cellmap"], label_runs["opencv"]
+        print(f"`cellmap label` 4096² whole process: {ow * 1e3:.0f} ms wall, {oc * 1e3:.0f} ms CPU, "
+              f"{orss:.0f} MB peak RSS; OpenCV-in-Python: {pw * 1e3:.0f} ms wall, {pc * 1e3:.0f} ms CPU, "
+              f"{prss:.0f} MB peak RSS (medians of {r})")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

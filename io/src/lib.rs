@@ -73,5 +73,6 @@ pub mod zarr_write;
 
 pub use error::{Error, ErrorKind};
 pub use limits::{Limits, MemoryBudget};
+pub use pages::advise_huge_pages;
 #[cfg(feature = "std-fs")]
 pub mod fs;

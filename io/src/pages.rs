@@ -19,20 +19,44 @@ pub(crate) fn zeroed_vec<T: bytemuck::Pod>(count: usize) -> Vec<T> {
     let mut out = vec![T::zeroed(); count];
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
     if bytes.len() >= MIN_BYTES {
-        advise_huge_pages(bytes);
+        advise_bytes(bytes);
     }
     out
 }
 
+/// Asks for huge pages behind a `Vec`'s spare capacity (from
+/// `Vec::spare_capacity_mut`, before it is first written) when it spans
+/// at least 4 MB: large buffers are then faulted in 2 MB at a time instead
+/// of 4 KB (about 500 times fewer page faults). A no-op elsewhere than on
+/// Linux, and for small buffers; the contents are not touched.
+///
+/// ```
+/// let mut v: Vec<u32> = Vec::with_capacity(2 << 20);
+/// cellmap_io::advise_huge_pages(v.spare_capacity_mut());
+/// v.resize(2 << 20, 0);
+/// assert!(v.iter().all(|&x| x == 0));
+/// ```
+pub fn advise_huge_pages<T>(spare: &mut [std::mem::MaybeUninit<T>]) {
+    let len = std::mem::size_of_val(spare);
+    if len >= MIN_BYTES {
+        advise_range(spare.as_mut_ptr() as usize, len);
+    }
+}
+
+fn advise_bytes(bytes: &mut [u8]) {
+    advise_range(bytes.as_mut_ptr() as usize, bytes.len());
+}
+
+/// `madvise(MADV_HUGEPAGE)` on the whole huge pages inside `[first, first + len)`,
+/// a range the caller borrows exclusively.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn advise_huge_pages(bytes: &mut [u8]) {
-    let first = bytes.as_mut_ptr() as usize;
+fn advise_range(first: usize, len: usize) {
     let start = first.next_multiple_of(HUGE_PAGE);
-    let end = (first + bytes.len()) & !(HUGE_PAGE - 1);
+    let end = (first + len) & !(HUGE_PAGE - 1);
     if end > start {
-        // SAFETY: `[start, end)` lies inside `bytes`, which is exclusively
-        // borrowed, so no other reference observes it. MADV_HUGEPAGE only
+        // SAFETY: `[start, end)` lies inside the caller's exclusively
+        // borrowed buffer, so no other reference observes it. MADV_HUGEPAGE only
         // changes how the kernel backs these pages, never their contents;
         // a failure (e.g. THP disabled) leaves them as they were, so the
         // result is deliberately ignored.
@@ -43,7 +67,7 @@ fn advise_huge_pages(bytes: &mut [u8]) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_bytes: &mut [u8]) {}
+fn advise_range(_first: usize, _len: usize) {}
 
 #[cfg(test)]
 mod tests {
