@@ -64,6 +64,9 @@ pub mod limits;
 pub mod npy;
 pub mod npz;
 mod pages;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod table;
 pub mod transcripts;
 
 pub use error::{Error, ErrorKind};

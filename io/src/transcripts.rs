@@ -24,6 +24,9 @@ pub enum Column {
     Name(String),
     /// The column at this 0-based position (the header names are ignored).
     Index(usize),
+    /// The first of these header names that the table has (case-insensitive,
+    /// tried in order): how presets find their columns by name.
+    Any(Vec<String>),
 }
 
 impl Column {
@@ -54,6 +57,12 @@ pub struct Options {
     pub delimiter: u8,
     /// Record and size limits.
     pub limits: Limits,
+    /// Detect the delimiter (`,`, tab or `;`) from the header line; when
+    /// the header has none of them, `delimiter` is used.
+    pub detect_delimiter: bool,
+    /// Keep only rows whose column `.0` (header name, case-insensitive) holds
+    /// the text `.1` (string equality after trimming; all must hold).
+    pub filters: Vec<(String, String)>,
 }
 
 /// Xenium control-probe name prefixes, dropped by [`Options::xenium`].
@@ -73,6 +82,8 @@ impl Options {
             units_per_pixel: 1.0,
             delimiter: b',',
             limits: Limits::default(),
+            detect_delimiter: true,
+            filters: Vec::new(),
         }
     }
 
@@ -116,6 +127,8 @@ pub struct Transcripts {
     pub dropped_low_qv: u64,
     /// Records dropped as control probes.
     pub dropped_controls: u64,
+    /// Records dropped by the row filters (`Options::filters`).
+    pub dropped_filtered: u64,
 }
 
 impl Transcripts {
@@ -181,12 +194,19 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
             )),
         ));
     }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let delimiter = if options.detect_delimiter {
+        let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+        crate::table::detect_delimiter(head, options.delimiter)
+    } else {
+        options.delimiter
+    };
     let mut csv = csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
+        .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(RecordGuard::new(reader, options.delimiter));
+        .from_reader(RecordGuard::new(reader, delimiter));
     let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?.clone();
     if headers.is_empty() {
         return Err(Error::new(source, ErrorKind::Header("the file is empty (no header line)".into())));
@@ -195,25 +215,42 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
     if headers.iter().any(|h| std::str::from_utf8(h).is_err()) {
         return Err(Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into())));
     }
-    let find = |column: &Column| -> Result<(usize, String), Error> {
-        match column {
-            Column::Index(i) => Ok((*i, format!("column {}", i + 1))),
-            Column::Name(name) => {
-                names.iter().position(|n| n == name).map(|i| (i, format!("`{name}`"))).ok_or_else(|| {
-                    Error::new(
-                        source,
-                        ErrorKind::MissingColumn { name: name.clone(), available: names.clone() },
-                    )
-                })
-            }
+    let positional = [&options.x, &options.y, &options.gene].iter().any(|c| matches!(c, Column::Index(_)));
+    let find = |column: &Column, role: &str| -> Result<(usize, String), Error> {
+        let label = crate::table::describe(column, role);
+        match (crate::table::position(&names, column), column) {
+            (Some(i), _) => Ok((i, label)),
+            (None, Column::Name(name)) => Err(Error::new(
+                source,
+                ErrorKind::MissingColumn { name: name.clone(), available: names.clone() },
+            )),
+            (None, _) => Err(Error::new(
+                source,
+                ErrorKind::Header(format!(
+                    "no {label} column (columns: {}); {}",
+                    names.join(", "),
+                    crate::table::COLUMN_FLAGS_HINT
+                )),
+            )),
         }
     };
-    let x_col = find(&options.x)?;
-    let y_col = find(&options.y)?;
-    let gene_col = find(&options.gene)?;
+    let x_col = find(&options.x, "x")?;
+    let y_col = find(&options.y, "y")?;
+    let gene_col = find(&options.gene, "gene")?;
     let qv_col = match (&options.qv, options.min_qv) {
-        (Some(column), Some(_)) => Some(find(column)?),
+        (Some(column), Some(_)) => Some(find(column, "qv")?),
         _ => None,
+    };
+    let filters = options
+        .filters
+        .iter()
+        .map(|(name, value)| Ok((find(&Column::name(name), name)?.0, value.trim().as_bytes())))
+        .collect::<Result<Vec<_>, Error>>()?;
+    // After a "not a number" in a column picked by position: the header, and how to name columns.
+    let hint = if positional {
+        format!(" (the header is: {}; {})", names.join(", "), crate::table::COLUMN_FLAGS_HINT)
+    } else {
+        String::new()
     };
 
     let over_budget = |e| Error::new(source, ErrorKind::OverBudget(Box::new(e)));
@@ -254,11 +291,19 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
                     source,
                     ErrorKind::Record {
                         line,
-                        message: format!("{} is not a number: {:?}", column.1, String::from_utf8_lossy(raw)),
+                        message: format!(
+                            "{} is not a number: {:?}{hint}",
+                            column.1,
+                            String::from_utf8_lossy(raw)
+                        ),
                     },
                 )
             })
         };
+        if !filters.iter().all(|&(i, value)| record.get(i).is_some_and(|f| f.trim_ascii() == value)) {
+            out.dropped_filtered += 1;
+            continue;
+        }
         let gene = field(&gene_col)?;
         let gene_text = std::str::from_utf8(gene).map_err(|_| {
             Error::new(

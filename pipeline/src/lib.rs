@@ -72,6 +72,7 @@ mod color;
 pub mod demo;
 mod error;
 mod expression;
+mod frame;
 mod genes;
 mod image;
 pub mod input;
@@ -94,6 +95,7 @@ pub use color::{
 pub use demo::{DEMO_GENES, Demo};
 pub use error::{Error, ErrorKind};
 pub use expression::{Expression, GeneColumns};
+pub use frame::{Bounds, Frame, Rounding, Transform, assign_in_frame};
 pub use genes::GeneSelection;
 pub use image::Image;
 pub use input::{CellImage, LabelImage, MaskKind};
