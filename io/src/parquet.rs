@@ -232,3 +232,36 @@ fn texts(group: &dyn RowGroupReader, i: usize, rows: usize) -> Result<Vec<ByteAr
 fn physical(group: &dyn RowGroupReader, i: usize) -> PhysicalType {
     group.metadata().column(i).column_type()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/../tests/fixtures/tables/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn xenium_parquet_reads_like_the_preset_says() {
+        for name in ["xenium.parquet", "xenium_binary.parquet"] {
+            let t = read_bytes(fixture(name), name, &Options::xenium()).unwrap();
+            assert_eq!((t.len(), t.dropped_controls, t.dropped_low_qv), (313, 36, 151), "{name}");
+            assert!(t.gene_names.iter().all(|g| !g.starts_with("NegControl") && !g.starts_with("BLANK")));
+        }
+        let mut o = Options::xenium();
+        o.filters = vec![("cell_id".into(), "UNASSIGNED".into()), ("overlaps_nucleus".into(), "0".into())];
+        assert_eq!(read_bytes(fixture("xenium.parquet"), "x.parquet", &o).unwrap().len(), 313);
+        o.filters = vec![("overlaps_nucleus".into(), "1".into())];
+        let t = read_bytes(fixture("xenium.parquet"), "x.parquet", &o).unwrap();
+        assert_eq!((t.len(), t.dropped_filtered), (0, 500));
+        let err =
+            read_bytes(fixture("xenium.parquet"), "x.parquet", &Options::cosmx()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("x.parquet: ") && err.contains("x_location") && err.contains("--x-col"),
+            "{err}"
+        );
+        let err = read_bytes(b"PAR1 not really".to_vec(), "y.parquet", &Options::xenium()).unwrap_err();
+        assert!(err.to_string().starts_with("y.parquet: "), "{err}");
+    }
+}

@@ -134,3 +134,63 @@ pub fn describe(column: &Column, role: &str) -> String {
 
 /// The hint that ends a "column not found" or "not a number" message.
 pub const COLUMN_FLAGS_HINT: &str = "name the columns with --x-col, --y-col, --gene-col or choose a --preset (xenium, cosmx, merscope, genesegnet, pciseq)";
+
+#[cfg(test)]
+mod tests {
+    use crate::transcripts::{Options, read_bytes};
+
+    #[test]
+    fn delimiters_are_detected_from_the_header() {
+        for (text, name) in [
+            ("x,y,gene\n1.5,2,A\n", "t.csv"),
+            ("x\ty\tgene\n1.5\t2\tA\n", "t.tsv"),
+            ("x;y;gene\n1.5;2;A\n", "t.csv"),
+        ] {
+            let t = read_bytes(text.as_bytes(), name, &Options::auto()).unwrap();
+            assert_eq!((t.x[0], t.y[0], t.gene_names[0].as_str()), (1.5, 2.0, "A"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn headers_are_found_by_name_in_any_case() {
+        for header in [
+            "Gene,x,y",
+            "feature_name,X_LOCATION,y_location",
+            "gene,global_x,global_y",
+            "target,x_global_px,y_global_px",
+            "target,x_local_px,y_local_px",
+            "gene,spotX,spotY",
+        ] {
+            let text = format!("{header}\nA,1,2\n");
+            let t = read_bytes(text.as_bytes(), "t.csv", &Options::auto()).unwrap();
+            assert_eq!((t.x[0], t.y[0]), (1.0, 2.0), "{header}");
+        }
+        let err = read_bytes(b"a,b,c\n1,2,A\n", "t.csv", &Options::auto()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv: ") && err.contains("columns: a, b, c") && err.contains("--x-col"),
+            "{err}"
+        );
+        // Picked by position: a named header that is not numbers says how to name the columns.
+        let err = read_bytes(b"Gene,x,y\nA,1,2\n", "t.csv", &Options::genesegnet()).unwrap_err().to_string();
+        assert!(
+            err.contains("column 1 is not a number") && err.contains("the header is: Gene, x, y"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn presets_drop_their_control_probes_and_filters_keep_matching_rows() {
+        let cosmx = "fov,x_local_px,y_local_px,target\n1,1,1,A\n2,2,2,NegPrb3\n2,3,3,FalseCode9\n2,4,4,B\n";
+        let mut o = Options::cosmx();
+        o.filters = vec![("FOV".into(), "2".into())];
+        let t = read_bytes(cosmx.as_bytes(), "tx.csv", &o).unwrap();
+        assert_eq!((t.x.clone(), t.dropped_controls, t.dropped_filtered), (vec![4.0], 2, 1));
+        let merscope = "global_x,global_y,gene\n1,1,Blank-0001\n2,2,A\n";
+        let t = read_bytes(merscope.as_bytes(), "d.csv", &Options::merscope()).unwrap();
+        assert_eq!((t.x.clone(), t.dropped_controls), (vec![2.0], 1));
+        let mut o = Options::auto();
+        o.filters = vec![("nope".into(), "1".into())];
+        let err = read_bytes(b"x,y,gene\n1,1,A\n", "t.csv", &o).unwrap_err().to_string();
+        assert!(err.contains("nope") && err.contains("columns: x, y, gene"), "{err}");
+    }
+}
