@@ -53,6 +53,10 @@
 //!   `fs::write_pending` + `PendingFile::persist` for groups of outputs).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
+//! * `parquet` (off) — [`parquet`]: Parquet transcript tables (Xenium
+//!   `transcripts.parquet`), pure-Rust codecs so it also builds for wasm32
+//!   (zstd on native targets only); `fs::read_transcripts` then detects
+//!   Parquet by its magic bytes.
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]

@@ -563,30 +563,74 @@ pub fn write_mapping_csv<W: Write>(
             ErrorKind::Shape(format!("{} cell ids for {} transcripts", cell_ids.len(), transcripts.len())),
         ));
     }
-    let mut order: Vec<usize> = (0..cell_ids.len()).collect();
-    order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell; OUT_OF_IMAGE last
+    let order = cell_order(cell_ids);
     let mut csv = csv::WriterBuilder::new().from_writer(writer);
     let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
     csv.write_record(["cell_id", "spotX", "spotY", "gene"]).map_err(write_error)?;
+    let mut text = String::new();
     for i in order {
+        use std::fmt::Write as _;
         let gene = &transcripts.gene_names[transcripts.gene[i] as usize];
-        csv.write_record([
-            match cell_ids[i] {
-                OUT_OF_IMAGE => String::from("-1"),
-                cell => cell.to_string(),
-            },
-            transcripts.x[i].to_string(),
-            transcripts.y[i].to_string(),
-            gene.clone(),
-        ])
-        .map_err(write_error)?;
+        text.clear();
+        match cell_ids[i] {
+            OUT_OF_IMAGE => text.push_str("-1"),
+            cell => _ = write!(text, "{cell}"),
+        }
+        csv.write_field(&text).map_err(write_error)?;
+        text.clear();
+        _ = write!(text, "{}", transcripts.x[i]);
+        csv.write_field(&text).map_err(write_error)?;
+        text.clear();
+        _ = write!(text, "{}", transcripts.y[i]);
+        csv.write_field(&text).map_err(write_error)?;
+        csv.write_field(gene).map_err(write_error)?;
+        csv.write_record(None::<&[u8]>).map_err(write_error)?;
     }
     csv.flush().map_err(|e| Error::new(dest, ErrorKind::Io(e)))
+}
+
+/// Indices of `cell_ids` sorted by id, table order within an id, [`OUT_OF_IMAGE`] last: a
+/// counting sort (O(n)) when the ids are at most a few times more than the points, else a
+/// stable comparison sort.
+fn cell_order(cell_ids: &[u32]) -> Vec<usize> {
+    let max = cell_ids.iter().copied().filter(|&c| c != OUT_OF_IMAGE).max().unwrap_or(0) as usize;
+    if max > 4 * cell_ids.len() + 1024 {
+        let mut order: Vec<usize> = (0..cell_ids.len()).collect();
+        order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell; OUT_OF_IMAGE last
+        return order;
+    }
+    // Bucket max + 1 holds OUT_OF_IMAGE.
+    let bucket = |c: u32| if c == OUT_OF_IMAGE { max + 1 } else { c as usize };
+    let mut start = vec![0usize; max + 3];
+    for &c in cell_ids {
+        start[bucket(c) + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut order = vec![0usize; cell_ids.len()];
+    for (i, &c) in cell_ids.iter().enumerate() {
+        let slot = &mut start[bucket(c)];
+        order[*slot] = i;
+        *slot += 1;
+    }
+    order
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_order_is_a_stable_sort_with_outside_last() {
+        let ids = [3, OUT_OF_IMAGE, 0, 3, 1, 0, OUT_OF_IMAGE, 2];
+        let mut want: Vec<usize> = (0..ids.len()).collect();
+        want.sort_by_key(|&i| ids[i]);
+        assert_eq!(cell_order(&ids), want);
+        let sparse = [5_000_000, 1, OUT_OF_IMAGE, 1];
+        assert_eq!(cell_order(&sparse), vec![1, 3, 0, 2]);
+        assert!(cell_order(&[]).is_empty());
+    }
 
     #[test]
     fn gzip_is_detected_by_magic_bytes() {
