@@ -201,9 +201,16 @@ pub struct ReduceArgs {
     Writes OUT/assignments.csv (cell_id,spotX,spotY,gene; cell_id 0 = background, -1 = outside the image), \
     OUT/counts.npz (scipy.sparse.load_npz: CSR int64 (N, genes), row k-1 = cell k), \
     OUT/cells.csv (cell_id,area,centroid_row,centroid_col: one line per row) and \
-    OUT/genes.txt (one gene name per column). A transcript at (x, y) falls in pixel \
-    (trunc(y/scale), trunc(x/scale)). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
-    override the preset's columns (by header name) and quality filter.")]
+    OUT/genes.txt (one gene name per column). TRANSCRIPTS is CSV, TSV or ;-separated text \
+    (gzip or not; the delimiter is detected from the header) or Parquet. A transcript at (x, y) \
+    goes to pixel column floor(x'/scale), row floor(y'/scale) where (x', y') = TRANSFORM(x, y) \
+    (--round nearest: round instead of floor). --x-col, --y-col, --gene-col, --qv-col and --min-qv \
+    override the preset's columns (by header name) and quality filter.\n\n\
+    More examples:\n  \
+    cellmap assign labels.npy transcripts.parquet -o out --preset xenium\n  \
+    cellmap assign CellLabels_F002.tif tx_file.csv -o out --preset cosmx --where fov=2 --transform '1,0,0;0,-1,3648'\n  \
+    cellmap assign mosaic_labels.tif detected_transcripts.csv -o out --preset merscope \\\n    \
+    --transform micron_to_mosaic_pixel_transform.csv --round nearest")]
 pub struct AssignArgs {
     /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background), or cell
     /// polygons (.geojson/.json in pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn
@@ -218,7 +225,7 @@ pub struct AssignArgs {
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Column names and units of a known instrument.
-    #[arg(long, value_enum, default_value_t = PresetArg::Genesegnet)]
+    #[arg(long, value_enum, default_value_t = PresetArg::Auto)]
     pub preset: PresetArg,
     /// Micrometres per pixel (default: the preset's, 0.2125 for Xenium, 1 otherwise).
     #[arg(long, value_name = "UM_PER_PX", value_parser = positive, allow_hyphen_values = true)]
@@ -241,6 +248,19 @@ pub struct AssignArgs {
     /// Keep only transcripts with quality value >= this (default: the preset's, 20 for Xenium).
     #[arg(long, value_name = "QV", value_parser = finite)]
     pub min_qv: Option<f64>,
+    /// Affine transform from the table's (x, y) to pixel (column, row), applied before --scale:
+    /// inline "a,b,c;d,e,f" (2×3, or 3×3 with last row 0,0,1) or a file of 3 rows of 3 numbers
+    /// (MERSCOPE micron_to_mosaic_pixel_transform.csv). CosMx local pixels (y up) in an image of
+    /// height H: "1,0,0;0,-1,H". With --transform the scale is 1 unless --scale is given.
+    #[arg(long, value_name = "AFFINE|FILE", allow_hyphen_values = true)]
+    pub transform: Option<String>,
+    /// Pixel of a coordinate: floor (pixel i covers [i, i+1)) or nearest ([i-0.5, i+0.5)).
+    #[arg(long, value_enum, default_value_t = RoundArg::Floor)]
+    pub round: RoundArg,
+    /// Keep only rows whose column COL holds VALUE (text equality; repeatable, all must hold),
+    /// e.g. --where fov=2.
+    #[arg(long = "where", value_name = "COL=VALUE", value_parser = where_parser)]
+    pub filters: Vec<(String, String)>,
     #[command(flatten)]
     pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
@@ -255,10 +275,40 @@ pub struct AssignArgs {
 /// Transcript table layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PresetArg {
-    /// 10x Xenium transcripts.csv(.gz): x_location, y_location, feature_name, qv (µm).
+    /// Columns by header name (x/y/gene, x_location/y_location/feature_name, global_x/global_y/gene,
+    /// x_global_px/y_global_px/target, x_local_px/y_local_px, spotX/spotY; any case), pixels.
+    Auto,
+    /// 10x Xenium transcripts.csv(.gz) or .parquet: x_location, y_location, feature_name; µm at
+    /// 0.2125 µm/px; qv >= 20; control probes dropped.
     Xenium,
-    /// GeneSegNet spot table: spotX, spotY, gene (pixels).
+    /// NanoString CosMx tx_file: x_local_px, y_local_px (else x_global_px, y_global_px), target;
+    /// pixels; FalseCode, SystemControl, NegPrb, Negative* dropped.
+    Cosmx,
+    /// Vizgen MERSCOPE detected_transcripts: global_x, global_y, gene (µm; give --transform);
+    /// Blank-* dropped.
+    Merscope,
+    /// GeneSegNet spot table: the first three columns are x, y, gene (pixels).
     Genesegnet,
+    /// pciSeq spots: x, y, Gene (pixels).
+    Pciseq,
+}
+
+/// `--round`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoundArg {
+    /// floor: pixel i covers [i, i+1).
+    Floor,
+    /// Round to nearest: pixel i covers [i-0.5, i+0.5).
+    Nearest,
+}
+
+fn where_parser(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((col, value)) if !col.trim().is_empty() => {
+            Ok((col.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!("expected COL=VALUE, got {s:?}")),
+    }
 }
 
 /// Process every tile of a folder: labels, region table, cell × gene table, gene maps.

@@ -255,6 +255,11 @@ fn set_output_permissions(file: &File) -> std::io::Result<()> {
 /// Streams a transcript table (CSV, or gzip-compressed CSV detected by its
 /// magic bytes) from `path`; see [`transcripts::read`](crate::transcripts::read).
 pub fn read_transcripts(path: &Path, options: &crate::transcripts::Options) -> Result<Transcripts, Error> {
+    #[cfg(feature = "parquet")]
+    if is_parquet_file(path)? {
+        let file = std::fs::File::open(path).map_err(|e| Error::new(source_name(path), ErrorKind::Io(e)))?;
+        return crate::parquet::read(file, &source_name(path), options);
+    }
     crate::transcripts::read(open_maybe_gzip(path)?, &source_name(path), options)
 }
 
@@ -272,4 +277,14 @@ pub fn read_transcripts(path: &Path, options: &crate::transcripts::Options) -> R
 /// ```
 pub fn write_npy<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<(), Error> {
     write_atomic(path, |writer| npy::write(writer, shape, data, &source_name(path)))
+}
+
+/// `true` when the file starts with the Parquet magic `PAR1`.
+#[cfg(feature = "parquet")]
+fn is_parquet_file(path: &Path) -> Result<bool, Error> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::new(source_name(path), ErrorKind::Io(e)))?;
+    let n = file.read(&mut magic).map_err(|e| Error::new(source_name(path), ErrorKind::Io(e)))?;
+    Ok(crate::parquet::is_parquet(&magic[..n]))
 }

@@ -55,6 +55,10 @@
 //!   `serde_json`; without it the GeoJSON reader returns an error).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
+//! * `parquet` (off) — [`parquet`]: Parquet transcript tables (Xenium
+//!   `transcripts.parquet`), pure-Rust codecs so it also builds for wasm32
+//!   (zstd on native targets only); `fs::read_transcripts` then detects
+//!   Parquet by its magic bytes.
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -67,7 +71,10 @@ pub mod limits;
 pub mod npy;
 pub mod npz;
 mod pages;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod polygons;
+pub mod table;
 pub mod transcripts;
 pub mod zarr_write;
 

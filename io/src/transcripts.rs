@@ -24,6 +24,9 @@ pub enum Column {
     Name(String),
     /// The column at this 0-based position (the header names are ignored).
     Index(usize),
+    /// The first of these header names that the table has (case-insensitive,
+    /// tried in order): how presets find their columns by name.
+    Any(Vec<String>),
 }
 
 impl Column {
@@ -54,6 +57,12 @@ pub struct Options {
     pub delimiter: u8,
     /// Record and size limits.
     pub limits: Limits,
+    /// Detect the delimiter (`,`, tab or `;`) from the header line; when
+    /// the header has none of them, `delimiter` is used.
+    pub detect_delimiter: bool,
+    /// Keep only rows whose column `.0` (header name, case-insensitive) holds
+    /// the text `.1` (string equality after trimming; all must hold).
+    pub filters: Vec<(String, String)>,
 }
 
 /// Xenium control-probe name prefixes, dropped by [`Options::xenium`].
@@ -73,6 +82,8 @@ impl Options {
             units_per_pixel: 1.0,
             delimiter: b',',
             limits: Limits::default(),
+            detect_delimiter: true,
+            filters: Vec::new(),
         }
     }
 
@@ -116,6 +127,8 @@ pub struct Transcripts {
     pub dropped_low_qv: u64,
     /// Records dropped as control probes.
     pub dropped_controls: u64,
+    /// Records dropped by the row filters (`Options::filters`).
+    pub dropped_filtered: u64,
 }
 
 impl Transcripts {
@@ -181,12 +194,19 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
             )),
         ));
     }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let delimiter = if options.detect_delimiter {
+        let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+        crate::table::detect_delimiter(head, options.delimiter)
+    } else {
+        options.delimiter
+    };
     let mut csv = csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
+        .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(RecordGuard::new(reader, options.delimiter));
+        .from_reader(RecordGuard::new(reader, delimiter));
     let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?.clone();
     if headers.is_empty() {
         return Err(Error::new(source, ErrorKind::Header("the file is empty (no header line)".into())));
@@ -195,25 +215,42 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
     if headers.iter().any(|h| std::str::from_utf8(h).is_err()) {
         return Err(Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into())));
     }
-    let find = |column: &Column| -> Result<(usize, String), Error> {
-        match column {
-            Column::Index(i) => Ok((*i, format!("column {}", i + 1))),
-            Column::Name(name) => {
-                names.iter().position(|n| n == name).map(|i| (i, format!("`{name}`"))).ok_or_else(|| {
-                    Error::new(
-                        source,
-                        ErrorKind::MissingColumn { name: name.clone(), available: names.clone() },
-                    )
-                })
-            }
+    let positional = [&options.x, &options.y, &options.gene].iter().any(|c| matches!(c, Column::Index(_)));
+    let find = |column: &Column, role: &str| -> Result<(usize, String), Error> {
+        let label = crate::table::describe(column, role);
+        match (crate::table::position(&names, column), column) {
+            (Some(i), _) => Ok((i, label)),
+            (None, Column::Name(name)) => Err(Error::new(
+                source,
+                ErrorKind::MissingColumn { name: name.clone(), available: names.clone() },
+            )),
+            (None, _) => Err(Error::new(
+                source,
+                ErrorKind::Header(format!(
+                    "no {label} column (columns: {}); {}",
+                    names.join(", "),
+                    crate::table::COLUMN_FLAGS_HINT
+                )),
+            )),
         }
     };
-    let x_col = find(&options.x)?;
-    let y_col = find(&options.y)?;
-    let gene_col = find(&options.gene)?;
+    let x_col = find(&options.x, "x")?;
+    let y_col = find(&options.y, "y")?;
+    let gene_col = find(&options.gene, "gene")?;
     let qv_col = match (&options.qv, options.min_qv) {
-        (Some(column), Some(_)) => Some(find(column)?),
+        (Some(column), Some(_)) => Some(find(column, "qv")?),
         _ => None,
+    };
+    let filters = options
+        .filters
+        .iter()
+        .map(|(name, value)| Ok((find(&Column::name(name), name)?.0, value.trim().as_bytes())))
+        .collect::<Result<Vec<_>, Error>>()?;
+    // After a "not a number" in a column picked by position: the header, and how to name columns.
+    let hint = if positional {
+        format!(" (the header is: {}; {})", names.join(", "), crate::table::COLUMN_FLAGS_HINT)
+    } else {
+        String::new()
     };
 
     let over_budget = |e| Error::new(source, ErrorKind::OverBudget(Box::new(e)));
@@ -254,11 +291,19 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
                     source,
                     ErrorKind::Record {
                         line,
-                        message: format!("{} is not a number: {:?}", column.1, String::from_utf8_lossy(raw)),
+                        message: format!(
+                            "{} is not a number: {:?}{hint}",
+                            column.1,
+                            String::from_utf8_lossy(raw)
+                        ),
                     },
                 )
             })
         };
+        if !filters.iter().all(|&(i, value)| record.get(i).is_some_and(|f| f.trim_ascii() == value)) {
+            out.dropped_filtered += 1;
+            continue;
+        }
         let gene = field(&gene_col)?;
         let gene_text = std::str::from_utf8(gene).map_err(|_| {
             Error::new(
@@ -518,30 +563,74 @@ pub fn write_mapping_csv<W: Write>(
             ErrorKind::Shape(format!("{} cell ids for {} transcripts", cell_ids.len(), transcripts.len())),
         ));
     }
-    let mut order: Vec<usize> = (0..cell_ids.len()).collect();
-    order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell; OUT_OF_IMAGE last
+    let order = cell_order(cell_ids);
     let mut csv = csv::WriterBuilder::new().from_writer(writer);
     let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
     csv.write_record(["cell_id", "spotX", "spotY", "gene"]).map_err(write_error)?;
+    let mut text = String::new();
     for i in order {
+        use std::fmt::Write as _;
         let gene = &transcripts.gene_names[transcripts.gene[i] as usize];
-        csv.write_record([
-            match cell_ids[i] {
-                OUT_OF_IMAGE => String::from("-1"),
-                cell => cell.to_string(),
-            },
-            transcripts.x[i].to_string(),
-            transcripts.y[i].to_string(),
-            gene.clone(),
-        ])
-        .map_err(write_error)?;
+        text.clear();
+        match cell_ids[i] {
+            OUT_OF_IMAGE => text.push_str("-1"),
+            cell => _ = write!(text, "{cell}"),
+        }
+        csv.write_field(&text).map_err(write_error)?;
+        text.clear();
+        _ = write!(text, "{}", transcripts.x[i]);
+        csv.write_field(&text).map_err(write_error)?;
+        text.clear();
+        _ = write!(text, "{}", transcripts.y[i]);
+        csv.write_field(&text).map_err(write_error)?;
+        csv.write_field(gene).map_err(write_error)?;
+        csv.write_record(None::<&[u8]>).map_err(write_error)?;
     }
     csv.flush().map_err(|e| Error::new(dest, ErrorKind::Io(e)))
+}
+
+/// Indices of `cell_ids` sorted by id, table order within an id, [`OUT_OF_IMAGE`] last: a
+/// counting sort (O(n)) when the ids are at most a few times more than the points, else a
+/// stable comparison sort.
+fn cell_order(cell_ids: &[u32]) -> Vec<usize> {
+    let max = cell_ids.iter().copied().filter(|&c| c != OUT_OF_IMAGE).max().unwrap_or(0) as usize;
+    if max > 4 * cell_ids.len() + 1024 {
+        let mut order: Vec<usize> = (0..cell_ids.len()).collect();
+        order.sort_by_key(|&i| cell_ids[i]); // stable: table order within a cell; OUT_OF_IMAGE last
+        return order;
+    }
+    // Bucket max + 1 holds OUT_OF_IMAGE.
+    let bucket = |c: u32| if c == OUT_OF_IMAGE { max + 1 } else { c as usize };
+    let mut start = vec![0usize; max + 3];
+    for &c in cell_ids {
+        start[bucket(c) + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut order = vec![0usize; cell_ids.len()];
+    for (i, &c) in cell_ids.iter().enumerate() {
+        let slot = &mut start[bucket(c)];
+        order[*slot] = i;
+        *slot += 1;
+    }
+    order
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_order_is_a_stable_sort_with_outside_last() {
+        let ids = [3, OUT_OF_IMAGE, 0, 3, 1, 0, OUT_OF_IMAGE, 2];
+        let mut want: Vec<usize> = (0..ids.len()).collect();
+        want.sort_by_key(|&i| ids[i]);
+        assert_eq!(cell_order(&ids), want);
+        let sparse = [5_000_000, 1, OUT_OF_IMAGE, 1];
+        assert_eq!(cell_order(&sparse), vec![1, 3, 0, 2]);
+        assert!(cell_order(&[]).is_empty());
+    }
 
     #[test]
     fn gzip_is_detected_by_magic_bytes() {

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use cellmap::polygons::PolygonFormat;
-use cellmap::{LabelImage, assign_transcripts, count_transcripts_sparse};
+use cellmap::{Frame, LabelImage, Rounding, Transform, assign_in_frame, count_transcripts_sparse};
 use cellmap_io::transcripts::{self, Column, Options};
 use serde_json::json;
 
 use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
-use crate::args::{AssignArgs, PresetArg};
+use crate::args::{AssignArgs, PresetArg, RoundArg};
 use crate::inputs::check_all;
-use crate::out::{StagedDir, check_paths, output_folder, refuse_existing};
+use crate::out::{StagedDir, UsageError, check_paths, output_folder, refuse_existing};
 use crate::report::emit;
 
 /// The files `assign` writes into its output folder.
@@ -49,13 +49,22 @@ pub fn run(args: AssignArgs) -> Result<()> {
         (LabelImage::read(&args.labels)?, None)
     };
     let cells = labels.n_cells();
+    let transform = args.transform.as_deref().map(read_transform).transpose()?;
     let mut options = match args.preset {
+        PresetArg::Auto => Options::auto(),
         PresetArg::Xenium => Options::xenium(),
+        PresetArg::Cosmx => Options::cosmx(),
+        PresetArg::Merscope => Options::merscope(),
         PresetArg::Genesegnet => Options::genesegnet(),
+        PresetArg::Pciseq => Options::pciseq(),
     };
+    if transform.is_some() {
+        options.units_per_pixel = 1.0; // the transform gives pixels
+    }
     if let Some(scale) = args.scale {
         options.units_per_pixel = scale;
     }
+    options.filters = args.filters.clone();
     let named = |name: &Option<String>, preset: &mut Column| {
         if let Some(name) = name {
             *preset = Column::name(name);
@@ -72,8 +81,16 @@ pub fn run(args: AssignArgs) -> Result<()> {
         }
     }
     let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
-    let assignment =
-        assign_transcripts(&labels, &table.x, &table.y, options.units_per_pixel, args.max_distance)?;
+    let frame = Frame {
+        transform: transform.unwrap_or_default(),
+        scale: options.units_per_pixel,
+        rounding: match args.round {
+            RoundArg::Floor => Rounding::Floor,
+            RoundArg::Nearest => Rounding::Nearest,
+        },
+    };
+    let (assignment, bounds) = assign_in_frame(&labels, &table.x, &table.y, frame, args.max_distance)?;
+    check_outside(&args, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
     let genes = table.gene_names.len();
     let counts = count_transcripts_sparse(&assignment, &table.gene, cells, genes)?;
     let obs = CellObs::new(&cellmap::regions(&labels)?);
@@ -122,13 +139,18 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let summary = assignment.summary;
     let text = format!(
         "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} control \
-         records dropped); {cells} cells × {genes} genes -> {}",
+         records dropped{}); {cells} cells × {genes} genes -> {}",
         table.len(),
         summary.in_cells,
         summary.background,
         summary.out_of_image,
         table.dropped_low_qv,
         table.dropped_controls,
+        if args.filters.is_empty() {
+            String::new()
+        } else {
+            format!(", {} not matching --where", table.dropped_filtered)
+        },
         args.output.display()
     );
     let report = json!({
@@ -138,10 +160,54 @@ pub fn run(args: AssignArgs) -> Result<()> {
         "outside": summary.out_of_image,
         "dropped_low_qv": table.dropped_low_qv,
         "dropped_controls": table.dropped_controls,
+        "dropped_filtered": table.dropped_filtered,
         "cells": cells,
         "genes": genes,
         "output": args.output,
     });
     emit(args.json, report, &text)?;
+    Ok(())
+}
+
+/// `--transform`: a file (MERSCOPE's micron_to_mosaic_pixel_transform.csv) or inline numbers.
+fn read_transform(value: &str) -> Result<Transform> {
+    let path = std::path::Path::new(value);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        return Transform::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    Transform::parse(value)
+        .map_err(|e| UsageError(format!("--transform {value:?}: {e} (or not a file)")).into())
+}
+
+/// All transcripts outside the image: an error; more than half: a warning. Both give the
+/// bounding box of the transcripts in pixels and the image's.
+fn check_outside(
+    args: &AssignArgs,
+    labels: &LabelImage,
+    total: usize,
+    outside: usize,
+    bounds: Option<cellmap::Bounds>,
+) -> Result<()> {
+    if total == 0 || outside * 2 <= total {
+        return Ok(());
+    }
+    let (w, h) = (labels.width(), labels.height());
+    let boxed = match bounds {
+        Some(b) => format!("x {:.6}..{:.6} × y {:.6}..{:.6}", b.x.0, b.x.1, b.y.0, b.y.1),
+        None => "no finite coordinates".to_string(),
+    };
+    let what = format!(
+        "{outside} of {total} transcripts fall outside the image: transcripts span {boxed} pixels, \
+         the image is 0..{w} × 0..{h}"
+    );
+    if outside == total {
+        anyhow::bail!(
+            "{}: {what}; check the frame: --scale (units per pixel), --transform (e.g. '1,0,0;0,-1,{h}' \
+             for y up), --preset, --x-col/--y-col",
+            args.transcripts.display()
+        );
+    }
+    let _ = writeln!(std::io::stderr(), "warning: {}: {what}", args.transcripts.display());
     Ok(())
 }

@@ -1,0 +1,140 @@
+//! `cellmap assign` on transcript tables in other formats and frames: Parquet, TSV, `;`,
+//! named headers, the presets, --transform, --round, --where, and the outside-the-image checks.
+//! Fixtures and expected counts: tests/generators/tables.py (numpy).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cellmap_tests::npy::{self, Array};
+
+fn fixture(name: &str) -> PathBuf {
+    npy::fixture_path(&format!("tables/{name}"))
+}
+
+fn cellmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cellmap")).args(args).output().expect("cellmap runs")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn expected(case: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture("expected.json")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()[case].clone()
+}
+
+/// `counts.npz` (scipy sparse CSR, as `load_npz` reads it) as a dense (cells, genes) array.
+fn counts(path: &Path) -> Array {
+    use cellmap_io::npz::ValueArray;
+    let csr = cellmap_io::fs::read_csr(path, &Default::default()).unwrap();
+    let (rows, cols) = csr.shape;
+    let mut values = vec![0.0; rows * cols];
+    let data: Vec<f64> = match &csr.data {
+        ValueArray::F64(v) => v.clone(),
+        ValueArray::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+    };
+    for row in 0..rows {
+        let (start, end) = (csr.indptr.get(row).unwrap() as usize, csr.indptr.get(row + 1).unwrap() as usize);
+        for k in start..end {
+            values[row * cols + csr.indices.get(k).unwrap() as usize] += data[k];
+        }
+    }
+    Array { shape: vec![rows, cols], dtype: "<i8".into(), values }
+}
+
+/// Runs `assign` on `table` with `extra` flags and checks the summary, counts and genes of `case`.
+#[track_caller]
+fn check(case: &str, table: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let (labels, table) = (fixture("labels.npy"), fixture(table));
+    let out = cellmap(&[&["assign", s(&labels), s(&table), "-o", s(&out_dir), "--json"], extra].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{case}: {stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = expected(case);
+    for (key, value) in want.as_object().unwrap() {
+        assert_eq!(&summary[key], value, "{case}: {key}");
+    }
+    let got = counts(&out_dir.join("counts.npz"));
+    let want = npy::parse(&std::fs::read(fixture(&format!("{case}_counts.npy"))).unwrap()).unwrap();
+    assert_eq!(got.shape, want.shape, "{case}: shape");
+    assert_eq!(got.values, want.values, "{case}: counts");
+    let genes = std::fs::read_to_string(out_dir.join("genes.txt")).unwrap();
+    assert_eq!(genes, std::fs::read_to_string(fixture(&format!("{case}_genes.txt"))).unwrap(), "{case}");
+    out
+}
+
+#[test]
+fn xenium_parquet() {
+    check("xenium", "xenium.parquet", &["--preset", "xenium"]);
+    check("xenium_binary", "xenium_binary.parquet", &["--preset", "xenium"]);
+}
+
+#[test]
+fn named_headers_tsv_and_semicolons_need_no_flags() {
+    check("named", "named.tsv", &[]);
+    check("named", "semicolon.csv", &[]);
+    check("named", "named.tsv", &["--preset", "pciseq"]);
+    check("named_nearest", "named.tsv", &["--round", "nearest"]);
+}
+
+#[test]
+fn cosmx_fov_with_y_up() {
+    check(
+        "cosmx_fov2",
+        "cosmx.csv",
+        &["--preset", "cosmx", "--where", "fov=2", "--transform", "1,0,0;0,-1,40"],
+    );
+}
+
+#[test]
+fn merscope_with_the_transform_file() {
+    let transform = fixture("micron_to_mosaic_pixel_transform.csv");
+    check("merscope", "merscope.csv", &["--preset", "merscope", "--transform", s(&transform)]);
+}
+
+#[test]
+fn more_than_half_outside_warns_with_both_boxes() {
+    let out = check("half", "half.csv", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("warning: ") && stderr.contains("338 of 500"), "{stderr}");
+    assert!(stderr.contains("the image is 0..60 × 0..40"), "{stderr}");
+}
+
+#[test]
+fn all_outside_exits_1_and_suggests_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let (labels, table) = (fixture("labels.npy"), fixture("named.tsv"));
+    let out = cellmap(&["assign", s(&labels), s(&table), "-o", s(&out_dir), "--scale", "0.001"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    for word in ["named.tsv", "500 of 500", "0..60 × 0..40", "--scale", "--transform", "--preset"] {
+        assert!(stderr.contains(word), "{word}: {stderr}");
+    }
+    assert!(!out_dir.join("counts.npz").exists());
+}
+
+#[test]
+fn unknown_columns_are_listed_with_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let table = dir.path().join("t.csv");
+    std::fs::write(&table, "a,b,c\n1,2,X\n").unwrap();
+    let labels = fixture("labels.npy");
+    let out = cellmap(&["assign", s(&labels), s(&table), "-o", s(&out_dir)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for word in ["t.csv", "columns: a, b, c", "--x-col", "--preset"] {
+        assert!(stderr.contains(word), "{word}: {stderr}");
+    }
+    // A bad inline transform or --where is a usage error.
+    for bad in [&["--transform", "1,2;3"][..], &["--where", "fov"]] {
+        let out = cellmap(&[&["assign", s(&labels), s(&table), "-o", s(&out_dir)], bad].concat());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
