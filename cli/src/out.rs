@@ -217,11 +217,21 @@ impl FolderLock {
                 match error.raw_os_error() {
                     Some(libc::EINTR) => continue,
                     Some(code) if code == libc::EWOULDBLOCK => {
-                        let mut owner = String::new();
-                        let _ = file.read_to_string(&mut owner);
-                        let owner = match owner.trim().parse::<u32>() {
-                            Ok(pid) => format!("process {pid}"),
-                            Err(_) => "another process".to_string(),
+                        // The holder writes its pid just after locking: give it a moment.
+                        let mut pid = None;
+                        for _ in 0..50 {
+                            use std::io::Seek;
+                            let mut owner = String::new();
+                            let _ = file.rewind().and_then(|()| file.read_to_string(&mut owner));
+                            pid = owner.trim().parse::<u32>().ok();
+                            if pid.is_some() {
+                                break;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                        }
+                        let owner = match pid {
+                            Some(pid) => format!("process {pid}"),
+                            None => "another process".to_string(),
                         };
                         bail!(
                             "{}: in use by {owner} (another cellmap is writing there); wait for it to \
