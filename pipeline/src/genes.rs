@@ -19,7 +19,7 @@ use crate::error::Error;
 /// let genes = GeneSelection::parse("7,1,3..5,1")?;
 /// assert_eq!(genes.iter().collect::<Vec<_>>(), [1, 3, 4, 7]);
 /// assert_eq!((genes.len(), genes.max(), genes.contains(4), genes.contains(5)), (4, 7, true, false));
-/// assert_eq!(genes.to_string(), "1,3..5,7");
+/// assert_eq!(genes.to_string(), "1,3..=4,7");
 ///
 /// let huge = GeneSelection::parse("0..100000000")?; // two numbers, not a list
 /// assert_eq!(huge.len(), 100_000_000);
@@ -173,7 +173,7 @@ impl FromStr for GeneSelection {
     }
 }
 
-/// The canonical text: `1,3..5,7` (which [`GeneSelection::parse`] reads back).
+/// The canonical text: `1,3..=4,7` (inclusive ranges, which [`GeneSelection::parse`] reads back).
 impl fmt::Display for GeneSelection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (k, r) in self.ranges.iter().enumerate() {
@@ -183,7 +183,8 @@ impl fmt::Display for GeneSelection {
             if r.end - r.start == 1 {
                 write!(f, "{}", r.start)?
             } else {
-                write!(f, "{}..{}", r.start, r.end)?
+                // Inclusive: the exclusive end of a range up to MAX_INDEX is not itself an index.
+                write!(f, "{}..={}", r.start, r.end - 1)?
             }
         }
         Ok(())
@@ -219,7 +220,7 @@ mod tests {
         let s = GeneSelection::parse("5..10,0..3,3..6,20,8..=12").unwrap();
         assert_eq!(s.ranges(), &[0..13, 20..21]);
         assert_eq!((s.len(), s.min(), s.max()), (14, 0, 20));
-        assert_eq!(s.to_string(), "0..13,20");
+        assert_eq!(s.to_string(), "0..=12,20");
         assert_eq!(GeneSelection::parse(&s.to_string()).unwrap(), s);
     }
 

@@ -50,3 +50,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_largest_index_round_trips() {
+    // Found by the fuzz target `genes`: `0..=18446744073709551614` (MAX_INDEX).
+    let genes = cellmap::GeneSelection::parse("0..=18446744073709551614").unwrap();
+    assert!(genes.contains(genes.min()) && genes.contains(genes.max()));
+    assert!(genes.iter().take(1000).all(|g| genes.contains(g)));
+    assert!(genes.check(genes.max()).is_err() && genes.check(genes.max() + 1).is_ok());
+    assert_eq!(cellmap::GeneSelection::parse(&genes.to_string()).as_ref(), Ok(&genes));
+}
