@@ -60,6 +60,7 @@
 
 pub mod error;
 pub mod image;
+pub mod labels;
 pub mod limits;
 pub mod npy;
 pub mod npz;
