@@ -51,6 +51,14 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     labels = cells(40, 50, 30, seed=12)
     np.save(os.path.join(OUT, "expected_labels.npy"), labels)
+    # `cellmap reduce LABELS values.npy --stat mean`: per-cell means of a value image with no
+    # zeros (row k-1 = cell k; NaN for an id without pixels), from numpy
+    values = np.random.default_rng(7).uniform(1.0, 100.0, labels.shape)
+    np.save(os.path.join(OUT, "values.npy"), values)
+    means = np.array(
+        [values[labels == k].mean() if (labels == k).any() else np.nan for k in range(1, int(labels.max()) + 1)]
+    )
+    np.save(os.path.join(OUT, "expected_means.npy"), means)
 
     # CosMx-style float32 label TIFF
     tifffile.imwrite(os.path.join(OUT, "float_labels.tif"), labels.astype(np.float32), compression="zlib")

@@ -26,6 +26,9 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let _lock = output_folder(&args.output)?;
     refuse_existing(&files, overwrite)?;
     let labels = LabelImage::read(&args.labels)?;
+    if let Some(warning) = labels.intensity_warning() {
+        crate::report::error_line(&format!("warning: {}: {warning}", args.labels.display()));
+    }
     let cells = labels.n_cells();
     let mut options = match args.preset {
         PresetArg::Xenium => Options::xenium(),

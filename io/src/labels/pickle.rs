@@ -435,7 +435,10 @@ impl<'a> Machine<'a> {
                     self.build(target, state)?;
                 }
                 other => {
-                    return Err(format!("unsupported pickle opcode 0x{other:02x} at offset {}", self.pos - 1));
+                    return Err(format!(
+                        "unsupported pickle opcode 0x{other:02x} at offset {}",
+                        self.pos - 1
+                    ));
                 }
             }
         }
