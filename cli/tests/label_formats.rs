@@ -137,3 +137,46 @@ fn help_lists_the_label_formats() {
         );
     }
 }
+
+#[test]
+fn run_discovers_seg_npy_and_zarr_zip_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = dir.path().join("tiles");
+    std::fs::create_dir(&tiles).unwrap();
+    // a 2-gene CSR of 40×50 pixels: one value per cell row of pixel 0 and 1999
+    let mut w = cellmap_io::npz::NpzWriter::new(std::io::Cursor::new(Vec::new()), "st.npz").compressed();
+    w.add("indices", &[2], &[0i32, 1]).unwrap();
+    let indptr: Vec<i32> = (0..=2000)
+        .map(|i| {
+            if i == 0 {
+                0
+            } else if i < 2000 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    w.add("indptr", &[2001], &indptr).unwrap();
+    w.add_bytes_string("format", b"csr").unwrap();
+    w.add("shape", &[2], &[2000i64, 2]).unwrap();
+    w.add("data", &[2], &[1.5f32, 2.0]).unwrap();
+    let st = w.finish().unwrap().into_inner();
+    for (mask, tile) in [("cellpose_seg.npy", "a_seg.npy"), ("cells.zarr.zip", "b.zarr.zip")] {
+        std::fs::copy(fixture(mask), tiles.join(tile)).unwrap();
+        let name = tile.split(['_', '.']).next().unwrap();
+        std::fs::write(tiles.join(format!("{name}_ST_1024.npz")), &st).unwrap();
+    }
+    let out = dir.path().join("out");
+    let stdout =
+        ok(&cellmap(&["run", tiles.to_str().unwrap(), "-o", out.to_str().unwrap(), "--genes", "0..2"]));
+    assert!(
+        stdout.contains("ok    a: 30 cells, 2 genes") && stdout.contains("; label image (--mask-kind auto"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok    b: 30 cells"), "{stdout}");
+    let expected = npy::load("labels/expected_labels.npy").to::<f64>();
+    for tile in ["a", "b"] {
+        assert_eq!(load(&out.join(tile).join("labels.npy")).to::<f64>(), expected, "{tile}");
+    }
+}

@@ -22,7 +22,9 @@
 //!   `cells.zarr.zip` (its `masks/1` cells array). The rule above applies to
 //!   what they hold, whatever the format: a Cellpose or Xenium file with a
 //!   single cell is read as a binary mask under `auto` (same cell, same
-//!   pixels).
+//!   pixels). The Cellpose, sparse and zarr readers are cellmap-io features
+//!   (`seg-npy`, `label-formats`): the CLI has them, the wasm viewer does not
+//!   (its size budget) and refuses those files with a message saying so.
 //! * Front ends say which kind was chosen and why ([`kind_reason`]), and warn
 //!   when a label image looks like an intensity image
 //!   ([`LabelImage::intensity_warning`]: most ids have a single pixel).

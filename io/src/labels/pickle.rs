@@ -87,6 +87,20 @@ pub fn is_pickled_npy(bytes: &[u8]) -> bool {
 }
 
 /// Reads the `masks` array of a Cellpose `_seg.npy` file's bytes.
+#[cfg(not(feature = "seg-npy"))]
+pub fn read_seg_npy(_bytes: &[u8], source: &str, _limits: &Limits) -> Result<Array, Error> {
+    Err(Error::new(
+        source,
+        ErrorKind::Header(
+            "a pickled .npy (Cellpose _seg.npy): read by the cellmap CLI, not by this build \
+             (cellmap-io feature seg-npy); save its masks as a PNG or .npy"
+                .into(),
+        ),
+    ))
+}
+
+/// Reads the `masks` array of a Cellpose `_seg.npy` file's bytes.
+#[cfg(feature = "seg-npy")]
 pub fn read_seg_npy(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Error> {
     let bad = |why: String| Error::new(source, ErrorKind::Header(why));
     let start = pickle_start(bytes).ok_or_else(|| bad("not an .npy file of a pickled object".into()))?;
