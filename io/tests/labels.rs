@@ -100,3 +100,37 @@ fn every_cut_of_a_seg_npy_fails_cleanly() {
 fn zarr_v3_with_gzip_reads_too() {
     check("cells_v3.zarr.zip", "uint32");
 }
+
+/// Random byte changes and cuts of every fixture: an error or an array, never a panic.
+#[test]
+fn mutated_label_files_never_panic() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for name in [
+        "cellpose_seg.npy",
+        "cellpose32_seg.npy",
+        "labels_coo.npz",
+        "labels_csr.npz",
+        "labels_csc.npz",
+        "cells.zarr.zip",
+        "cells_v3.zarr.zip",
+    ] {
+        let original = bytes(name);
+        for _ in 0..1500 {
+            let mut data = original.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % data.len();
+                data[at] = next() as u8;
+            }
+            if next() % 8 == 0 {
+                data.truncate((next() as usize) % data.len());
+            }
+            let _ = image::read_mask(&data, name);
+        }
+    }
+}

@@ -126,7 +126,10 @@ pub fn read_sparse_labels<R: Read + Seek>(
             let indptr = indices(&npz.array("indptr")?, "indptr", source)?;
             let index = indices(&npz.array("indices")?, "indices", source)?;
             let major = if format == "csr" { height } else { width };
-            if indptr.len() != major + 1 || index.len() != nnz || indptr.last() != Some(&(nnz as i64)) {
+            if major.checked_add(1) != Some(indptr.len())
+                || index.len() != nnz
+                || indptr.last() != Some(&(nnz as i64))
+            {
                 return Err(sparse(format!(
                     "{format}: indptr of {} entries, indices of {}, data of {nnz} do not agree with shape ({height}, {width})",
                     indptr.len(),
