@@ -44,6 +44,9 @@ fn float32_label_tiff() {
 fn cellpose_seg_npy_uint16_and_fortran_uint32() {
     check("cellpose_seg.npy", "uint16");
     check("cellpose32_seg.npy", "uint32");
+    for protocol in [2, 3, 5] {
+        check(&format!("protocol{protocol}_seg.npy"), "uint16");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ Deterministic: fixed seed, fixed zip timestamps."""
 
 import io
 import os
+import pickle
 import tempfile
 import zipfile
 
@@ -79,6 +80,16 @@ def main():
     # uint32 masks (more than 65,535 cells in Cellpose), Fortran order
     seg32 = dict(seg, masks=np.asfortranarray(labels))
     np.save(os.path.join(OUT, "cellpose32_seg.npy"), seg32, allow_pickle=True)
+
+    # the same dict pickled with protocols 2 (bytes as _codecs.encode), 3 (older numpy) and 5
+    # (ndarrays as numpy._core.numeric._frombuffer)
+    for protocol in (2, 3, 5):
+        obj = np.array({"masks": masks, "est_diam": 30.0, "chan_choose": [0, 0]}, dtype=object)
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buffer, np.lib.format.header_data_from_array_1_0(obj))
+        pickle.dump(obj, buffer, protocol=protocol)
+        with open(os.path.join(OUT, f"protocol{protocol}_seg.npy"), "wb") as f:
+            f.write(buffer.getvalue())
 
     # scipy sparse label images (pciSeq ships label_image.coo.npz)
     for fmt in ("coo", "csr", "csc"):

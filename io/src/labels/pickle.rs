@@ -7,7 +7,8 @@
 //! writes for dicts, lists, strings, numbers and ndarrays, and the only
 //! globals it accepts are numpy's array and dtype reconstructors
 //! (`numpy[._]core.multiarray._reconstruct`, `numpy.ndarray`, `numpy.dtype`,
-//! `numpy[._]core.multiarray.scalar`, `numpy[._]core.numeric._frombuffer`).
+//! `numpy[._]core.multiarray.scalar`, `numpy[._]core.numeric._frombuffer`)
+//! and `_codecs.encode(text, 'latin1')` (bytes in protocol 2).
 //! Anything else is refused with a message naming the global. Every object
 //! comes from at least one input byte, so memory stays within a small
 //! multiple of the file.
@@ -52,6 +53,8 @@ enum Known {
     Dtype,
     Scalar,
     FromBuffer,
+    /// `_codecs.encode(text, 'latin1')`: how protocol 2 spells bytes.
+    Encode,
 }
 
 impl Known {
@@ -64,6 +67,7 @@ impl Known {
             (_, "_frombuffer") if numeric => Known::FromBuffer,
             ("numpy", "ndarray") => Known::Ndarray,
             ("numpy", "dtype") => Known::Dtype,
+            ("_codecs", "encode") => Known::Encode,
             _ => return None,
         })
     }
@@ -496,6 +500,16 @@ impl<'a> Machine<'a> {
                 };
                 let fortran = self.str_of(order) == Some("F");
                 Obj::Array { shape: self.shape(shape)?, dtype: Some(dtype), fortran, data: Some(data) }
+            }
+            Known::Encode => {
+                let text =
+                    args.first().and_then(|&a| self.str_of(a)).ok_or("_codecs.encode of a non-string")?;
+                match args.get(1).and_then(|&e| self.str_of(e)) {
+                    Some("latin1" | "latin-1") => {}
+                    other => return Err(format!("_codecs.encode to {other:?} (only latin1 is read)")),
+                }
+                let bytes: Option<Vec<u8>> = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+                Obj::Bytes(bytes.ok_or("_codecs.encode of a non-latin1 string")?)
             }
             Known::Ndarray => return Err("numpy.ndarray called directly".into()),
         })
