@@ -75,13 +75,16 @@ pub enum Command {
 #[command(after_help = "Examples:\n  \
     cellmap label tile.npy -o tile_labels.npy\n  \
     cellmap label cells_cp_masks.png -o labels.npy --filled filled.npy --connectivity 8\n\n\
-    MASK is a .npy (any integer, bool or float dtype), .png (8/16-bit grey) or .tif/.tiff; \
+    MASK is a .npy (any integer, bool or float dtype), .png (8/16-bit grey), .tif/.tiff, a Cellpose \
+    _seg.npy (its masks), a scipy sparse .npz (COO/CSR/CSC, save_npz) or a Xenium cells.zarr.zip \
+    (masks/1, the cells; zlib/gzip chunks), recognised by their bytes; \
     any nonzero pixel is a cell pixel. The labels are int32 (0 = background, 1..N in raster \
     order of each cell's first pixel, as scipy.ndimage.label). An already-labelled mask \
     (an integer image with several distinct nonzero values, e.g. Cellpose *_cp_masks.png) is \
     only validated and copied: see --mask-kind.")]
 pub struct LabelArgs {
-    /// Cell mask (.npy, .png, .tif).
+    /// Cell mask or label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium
+    /// cells.zarr.zip.
     pub mask: PathBuf,
     /// Output label image (.npy, int32).
     #[arg(short, long, value_name = "LABELS.npy")]
@@ -169,7 +172,8 @@ fn stat_parser() -> impl TypedValueParser<Value = Stat> {
     --keep-zeros. dtypes: mean/sum float64, count int64, min/max float32. An empty cell gives \
     NaN for mean/min/max and 0 for sum/count.")]
 pub struct ReduceArgs {
-    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background).
+    /// Label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium cells.zarr.zip
+    /// (integers or whole-number floats; 0 = background).
     pub labels: PathBuf,
     /// Values: dense .npy image, or CSR .npz (pixels × genes).
     pub values: PathBuf,
@@ -212,9 +216,10 @@ pub struct ReduceArgs {
     cellmap assign mosaic_labels.tif detected_transcripts.csv -o out --preset merscope \\\n    \
     --transform micron_to_mosaic_pixel_transform.csv --round nearest")]
 pub struct AssignArgs {
-    /// Label image (.npy, PNG or TIFF; integers or whole-number floats; 0 = background), or cell
-    /// polygons (.geojson/.json in pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn
-    /// as `cellmap rasterize` does; their ids then go to cell_ids.csv.
+    /// Label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium cells.zarr.zip
+    /// (integers or whole-number floats; 0 = background); or cell polygons (.geojson/.json in
+    /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn as `cellmap rasterize`
+    /// does, their ids then going to cell_ids.csv.
     pub labels: PathBuf,
     /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
     #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
@@ -316,9 +321,10 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
 #[command(after_help = "Examples:\n  \
     cellmap run tiles/ -o results/\n  \
     cellmap run tiles/ -o results/ --genes 10..30 --stat mean --colormap magma --csv\n\n\
-    Tiles: every mask <tile>.npy|.png|.tif|.tiff in DIR is paired with the expression \
+    Tiles: every mask <tile>.npy|.png|.tif|.tiff (also Cellpose <tile>_seg.npy, Xenium \
+    <tile>.zarr.zip) in DIR is paired with the expression \
     <tile>_ST_1024.npz if it exists, else with the one .npz whose name starts with <tile> \
-    (an .npz is claimed by the longest mask name that prefixes it; a '_cp_masks' suffix is \
+    (an .npz is claimed by the longest mask name that prefixes it; a '_cp_masks' or '_seg' suffix is \
     ignored for matching). Per tile, OUTDIR/<tile>/ gets labels.npy, regions.csv, table.npz \
     (and table.csv with --csv), maps/gene_<i>.png for each chosen gene and maps/sum.png. \
     The per-cell statistic uses only the pixels of the ORIGINAL (unfilled) mask, with zeros \

@@ -2,7 +2,10 @@
 //!
 //! The rule (also in `cellmap run --help` and the README):
 //! * a **mask** is a file `<tile>.npy`, `<tile>.png`, `<tile>.tif` or `<tile>.tiff`;
-//!   a Cellpose suffix `_cp_masks` is dropped from `<tile>` for matching;
+//!   a Cellpose suffix `_cp_masks` is dropped from `<tile>` for matching; so are the Cellpose
+//!   `<tile>_seg.npy` suffix `_seg` and the Xenium `<tile>.zarr.zip` (e.g. `cells.zarr.zip` is
+//!   tile `cells`); scipy sparse label `.npz` files are not discovered (every `.npz` of a folder
+//!   is an expression candidate): convert them, or use `label`/`reduce`/`assign`;
 //! * its **expression** is `<tile>_ST_1024.npz` when that file exists (the research layout);
 //!   otherwise the `.npz` files whose names start with `<tile>` are candidates, and each `.npz`
 //!   belongs to the mask with the **longest** name that prefixes it (so `1_12_ST.npz` goes to
@@ -25,6 +28,10 @@ const RESEARCH_SUFFIX: &str = "_ST_1024.npz";
 const GENES_SUFFIX: &str = "_genes.txt";
 /// Cellpose names its masks `<image>_cp_masks.png`.
 const CELLPOSE_SUFFIX: &str = "_cp_masks";
+/// Cellpose's GUI file `<image>_seg.npy`.
+const CELLPOSE_SEG_SUFFIX: &str = "_seg";
+/// Xenium's `cells.zarr.zip`: the stem of a `.zip` mask must end in `.zarr`.
+const ZARR_SUFFIX: &str = ".zarr";
 
 /// The files of one tile of a folder, or the reason it cannot be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,11 +99,19 @@ pub fn pair(dir: &Path, names: &[OsString]) -> Vec<TileFiles> {
         }
         let Some(dot) = all.iter().rposition(|&b| b == b'.') else { continue };
         let (stem, ext) = (&all[..dot], all[dot + 1..].to_ascii_lowercase());
+        let zarr = ext == b"zip" && stem.to_ascii_lowercase().ends_with(ZARR_SUFFIX.as_bytes());
         if ext == b"npz" {
             expressions.push(name);
-        } else if MASK_EXTENSIONS.iter().any(|m| m.as_bytes() == ext) && !stem.is_empty() {
-            let tile =
-                stem.strip_suffix(CELLPOSE_SUFFIX.as_bytes()).filter(|t| !t.is_empty()).unwrap_or(stem);
+        } else if (MASK_EXTENSIONS.iter().any(|m| m.as_bytes() == ext) || zarr) && !stem.is_empty() {
+            let stem = if zarr { &stem[..stem.len() - ZARR_SUFFIX.len()] } else { stem };
+            let tile = [CELLPOSE_SUFFIX, CELLPOSE_SEG_SUFFIX]
+                .iter()
+                .find_map(|suffix| stem.strip_suffix(suffix.as_bytes()))
+                .filter(|t| !t.is_empty())
+                .unwrap_or(stem);
+            if tile.is_empty() {
+                continue;
+            }
             // Two masks for one tile (e.g. a.npy and a.png): keep the first by name, report it below.
             let first = masks.entry(tile).or_insert(name);
             if bytes(name) < bytes(first) {
@@ -183,6 +198,14 @@ mod tests {
 
     #[test]
     fn cellpose_suffix_is_ignored_for_matching() {
+        let got = tiles(&["img_seg.npy", "img_ST_1024.npz", "cells.zarr.zip", "cells_ST_1024.npz", "x.zip"]);
+        assert_eq!(
+            got,
+            vec![
+                ("cells".into(), "cells.zarr.zip".into(), Ok("cells_ST_1024.npz".into())),
+                ("img".into(), "img_seg.npy".into(), Ok("img_ST_1024.npz".into())),
+            ]
+        );
         let got = tiles(&["img_cp_masks.png", "img_ST_1024.npz", ".hidden.npy"]);
         assert_eq!(got, vec![("img".into(), "img_cp_masks.png".into(), Ok("img_ST_1024.npz".into()))]);
     }

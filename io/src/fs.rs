@@ -79,14 +79,17 @@ pub fn read_csr(path: &Path, limits: &Limits) -> Result<Csr, Error> {
 pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
     let source = source_name(path);
     let (file, len) = open(path)?;
-    let mut magic = [0u8; 8];
+    // Enough of the file to tell an `.npy` array from a pickled one (Cellpose `_seg.npy`).
+    let mut magic = [0u8; 1024];
     let got =
         npy::read_full(&mut &file, &mut magic).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
     let array = match MaskFormat::sniff(&magic[..got]) {
-        Some(MaskFormat::Npy) => read_npy(path, limits)?,
-        Some(format) => {
-            // Compressed images: the decoders need the file in memory (and
-            // bound their own output by `limits`).
+        Some(MaskFormat::Npy) if !crate::labels::pickle::is_pickled_npy(&magic[..got]) => {
+            read_npy(path, limits)?
+        }
+        Some(_) => {
+            // Compressed images, pickles and zip archives: the decoders need
+            // the file in memory (and bound their own output by `limits`).
             if len > limits.max_array_bytes {
                 return Err(Error::new(
                     source,
@@ -99,12 +102,9 @@ pub fn read_mask(path: &Path, limits: &Limits) -> Result<Array, Error> {
                 ));
             }
             let bytes = std::fs::read(path).map_err(|e| Error::new(source.as_str(), ErrorKind::Io(e)))?;
-            match format {
-                MaskFormat::Png => image::read_png(&bytes, &source, limits)?,
-                _ => image::read_tiff(&bytes, &source, limits)?,
-            }
+            image::read_mask_with_limits(&bytes, &source, limits)?
         }
-        None => return Err(Error::new(source, ErrorKind::Header("not a .npy, PNG or TIFF file".into()))),
+        None => return Err(Error::new(source, ErrorKind::Header(image::NOT_A_MASK.into()))),
     };
     array.dims_2d(&source_name(path), "mask")?;
     Ok(array)

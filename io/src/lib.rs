@@ -67,6 +67,7 @@
 pub mod anndata;
 pub mod error;
 pub mod image;
+pub mod labels;
 pub mod limits;
 pub mod npy;
 pub mod npz;

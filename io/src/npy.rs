@@ -734,7 +734,7 @@ impl Parser<'_> {
 }
 
 /// `'<f4'` → `(F32, little-endian)`.
-fn parse_descr(descr: &str) -> Result<(Dtype, bool), ErrorKind> {
+pub(crate) fn parse_descr(descr: &str) -> Result<(Dtype, bool), ErrorKind> {
     let unsupported = |why: String| Err(ErrorKind::UnsupportedDtype(why));
     let (big_endian, rest) = match descr.as_bytes().first() {
         Some(b'<') => (false, &descr[1..]),

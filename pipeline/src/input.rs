@@ -16,6 +16,18 @@
 //!   keeps them no larger than the image (or a 16-bit id space, for small
 //!   crops of a larger label image that keep their ids). Ids without pixels
 //!   are empty cells.
+//! * The file formats ([`cellmap_io::image::read_mask`], recognised by their
+//!   bytes, not their names): `.npy`, PNG, TIFF, Cellpose `*_seg.npy` (its
+//!   `masks` entry), scipy sparse `.npz` (COO/CSR/CSC, made dense) and Xenium
+//!   `cells.zarr.zip` (its `masks/1` cells array). The rule above applies to
+//!   what they hold, whatever the format: a Cellpose or Xenium file with a
+//!   single cell is read as a binary mask under `auto` (same cell, same
+//!   pixels). The Cellpose, sparse and zarr readers are cellmap-io features
+//!   (`seg-npy`, `label-formats`): the CLI has them, the wasm viewer does not
+//!   (its size budget) and refuses those files with a message saying so.
+//! * Front ends say which kind was chosen and why ([`kind_reason`]), and warn
+//!   when a label image looks like an intensity image
+//!   ([`LabelImage::intensity_warning`]: most ids have a single pixel).
 
 use cellmap_core::MaskValue;
 use cellmap_core::grid::max_label;
@@ -138,6 +150,61 @@ impl LabelImage {
     pub fn read(path: &std::path::Path) -> Result<Self, Error> {
         let source = cellmap_io::fs::source_name(path);
         label_image(&read_image_file(path)?, &source)
+    }
+}
+
+/// Why a file was taken for `chosen` when `asked` was requested, in words
+/// for front ends (`"label image"` / `"binary mask"` follow from `chosen`).
+///
+/// ```
+/// use cellmap::input::{MaskKind, kind_reason};
+/// assert_eq!(
+///     kind_reason(MaskKind::Auto, MaskKind::Labels),
+///     "--mask-kind auto: whole numbers >= 0 with several distinct nonzero values"
+/// );
+/// ```
+pub const fn kind_reason(asked: MaskKind, chosen: MaskKind) -> &'static str {
+    match (asked, chosen) {
+        (MaskKind::Auto, MaskKind::Labels) => {
+            "--mask-kind auto: whole numbers >= 0 with several distinct nonzero values"
+        }
+        (MaskKind::Auto, _) => {
+            "--mask-kind auto: not whole numbers >= 0 with several distinct nonzero values (e.g. 0/255, 0/1, fractions)"
+        }
+        (MaskKind::Labels, _) => "--mask-kind labels",
+        (MaskKind::Binary, _) => "--mask-kind binary",
+    }
+}
+
+impl LabelImage {
+    /// A warning when this label image looks like an intensity image: of at
+    /// least 8 ids with pixels, most have a single pixel. `None` otherwise.
+    ///
+    /// ```
+    /// use cellmap::{Image, input::LabelImage};
+    /// let speckle = LabelImage::new(Image::new(10, 1, (1..=10).collect())?)?;
+    /// assert!(speckle.intensity_warning().unwrap().contains("10 of 10 ids have a single pixel"));
+    /// let cells = LabelImage::new(Image::new(4, 1, vec![1, 1, 2, 2])?)?;
+    /// assert_eq!(cells.intensity_warning(), None);
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn intensity_warning(&self) -> Option<String> {
+        // n_cells <= max(pixels, 65535): one u32 per id is bounded by the image.
+        budget(|| "pixel counts per id".into(), self.n_cells as u128 + 1, size_of::<u32>()).ok()?;
+        let mut pixels = vec![0u32; self.n_cells + 1];
+        for &l in self.labels.data() {
+            if let Some(p) = pixels.get_mut(l as usize) {
+                *p = p.saturating_add(1);
+            }
+        }
+        let used = pixels[1..].iter().filter(|&&p| p > 0).count();
+        let single = pixels[1..].iter().filter(|&&p| p == 1).count();
+        (used >= 8 && single * 2 > used).then(|| {
+            format!(
+                "{single} of {used} ids have a single pixel: is this an intensity image rather than a label image? \
+                 (pass --mask-kind binary to read it as a mask)"
+            )
+        })
     }
 }
 

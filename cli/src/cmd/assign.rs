@@ -46,7 +46,11 @@ pub fn run(args: AssignArgs) -> Result<()> {
                 args.labels.display()
             );
         }
-        (LabelImage::read(&args.labels)?, None)
+        let labels = LabelImage::read(&args.labels)?;
+        if let Some(warning) = labels.intensity_warning() {
+            crate::report::error_line(&format!("warning: {}: {warning}", args.labels.display()));
+        }
+        (labels, None)
     };
     let cells = labels.n_cells();
     let transform = args.transform.as_deref().map(read_transform).transpose()?;

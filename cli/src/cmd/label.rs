@@ -3,13 +3,14 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use cellmap::input::kind_reason;
 use cellmap::{CellImage, MaskKind, SegmentOptions, fill_mask_holes, segment};
 use serde_json::json;
 
 use crate::args::LabelArgs;
 use crate::inputs::check_regular;
 use crate::out::{Staged, prepare_files};
-use crate::report::emit;
+use crate::report::{emit, error_line};
 
 pub fn run(args: LabelArgs) -> Result<()> {
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path()).chain(args.filled.as_deref()).collect();
@@ -17,6 +18,14 @@ pub fn run(args: LabelArgs) -> Result<()> {
     check_regular(&args.mask)?;
     let cells = CellImage::read(&args.mask, args.segmentation.mask_kind)?;
     let labelled = cells.kind() == MaskKind::Labels;
+    let reason = kind_reason(args.segmentation.mask_kind, cells.kind());
+    let warning = match &cells {
+        CellImage::Labels(labels) => labels.intensity_warning(),
+        CellImage::Mask(_) => None,
+    };
+    if let Some(warning) = &warning {
+        error_line(&format!("warning: {}: {warning}", args.mask.display()));
+    }
     let (labels, filled) = match cells {
         CellImage::Mask(mask) => {
             let options = args.segmentation.options();
@@ -54,17 +63,24 @@ pub fn run(args: LabelArgs) -> Result<()> {
     let text = if labelled {
         format!(
             "label image: {cells} cells (largest label; used as is, not filled or relabelled; {height}×{width}) \
-             -> {}",
-            args.output.display()
+             -> {}\n{}: label image ({reason})",
+            args.output.display(),
+            args.mask.display()
         )
     } else {
-        format!("{cells} cells ({height}×{width} mask) -> {}", args.output.display())
+        format!(
+            "{cells} cells ({height}×{width} mask) -> {}\n{}: binary mask ({reason})",
+            args.output.display(),
+            args.mask.display()
+        )
     };
     let summary = json!({
         "cells": cells,
         "height": height,
         "width": width,
         "mask_kind": if labelled { "labels" } else { "binary" },
+        "mask_kind_reason": reason,
+        "warning": warning,
         "labels": args.output,
         "filled": args.filled,
     });

@@ -15,6 +15,9 @@ pub fn run(args: ReduceArgs) -> Result<()> {
     prepare_files(&inputs, &[&args.output], args.overwrite.overwrite)?;
     check_all(inputs.iter().copied())?;
     let labels = LabelImage::read(&args.labels)?;
+    if let Some(warning) = labels.intensity_warning() {
+        crate::report::error_line(&format!("warning: {}: {warning}", args.labels.display()));
+    }
     let within = match &args.within {
         Some(path) => {
             let mask = cellmap::input::read_mask(path)?;

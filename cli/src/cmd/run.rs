@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use cellmap::input::kind_reason;
 use cellmap::{
-    CellImage, CellTable, ColorScale, Expression, Image, LabelImage, Range, Selection, TableValues,
+    CellImage, CellTable, ColorScale, Expression, Image, LabelImage, MaskKind, Range, Selection, TableValues,
     add_layer, cell_table, paint_map, pixel_ranges, regions, segment, write_regions_csv,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -34,6 +35,12 @@ struct TileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     nnz: Option<usize>,
     seconds: f64,
+    /// "labels" or "binary": what the mask was taken for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask_kind: Option<&'static str>,
+    /// Why (see `cellmap::input::kind_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask_kind_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -43,13 +50,20 @@ struct Done {
     cells: usize,
     genes: usize,
     nnz: usize,
+    /// What the mask was taken for: [`MaskKind::Binary`] or [`MaskKind::Labels`].
+    kind: MaskKind,
+    /// A label image that looks like an intensity image.
+    warning: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
     let started = Instant::now();
     let tiles = discover(&args.dir)?;
     if tiles.is_empty() {
-        bail!("{}: no tiles (masks <tile>.npy, .png, .tif or .tiff)", args.dir.display());
+        bail!(
+            "{}: no tiles (masks <tile>.npy, .png, .tif, .tiff, <tile>_seg.npy or <tile>.zarr.zip)",
+            args.dir.display()
+        );
     }
     let _lock = prepare_output(&tiles, &args)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -77,15 +91,24 @@ pub fn run(args: RunArgs) -> Result<()> {
                 progress.set_message(name.clone());
                 let seconds = t0.elapsed().as_secs_f64();
                 match result {
-                    Ok(done) => TileReport {
-                        name,
-                        ok: true,
-                        cells: Some(done.cells),
-                        genes: Some(done.genes),
-                        nnz: Some(done.nnz),
-                        seconds,
-                        error: None,
-                    },
+                    Ok(done) => {
+                        if let Some(warning) = &done.warning {
+                            let mask = tile.mask.display();
+                            progress
+                                .suspend(|| error_line(&format!("warning: tile {name}: {mask}: {warning}")));
+                        }
+                        TileReport {
+                            name,
+                            ok: true,
+                            cells: Some(done.cells),
+                            genes: Some(done.genes),
+                            nnz: Some(done.nnz),
+                            seconds,
+                            mask_kind: Some(done.kind.name()),
+                            mask_kind_reason: Some(kind_reason(args.segmentation.mask_kind, done.kind)),
+                            error: None,
+                        }
+                    }
                     Err(e) => {
                         let message = one_line(&e);
                         progress.suspend(|| error_line(&format!("error: tile {name}: {message}")));
@@ -96,6 +119,8 @@ pub fn run(args: RunArgs) -> Result<()> {
                             genes: None,
                             nnz: None,
                             seconds,
+                            mask_kind: None,
+                            mask_kind_reason: None,
                             error: Some(message),
                         }
                     }
@@ -111,7 +136,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     for r in &reports {
         match (&r.error, r.cells, r.genes) {
             (None, Some(cells), Some(genes)) => {
-                text += &format!("ok    {}: {cells} cells, {genes} genes, {:.2} s\n", r.name, r.seconds)
+                let kind = if r.mask_kind == Some("labels") { "label image" } else { "binary mask" };
+                let why = r.mask_kind_reason.unwrap_or("");
+                text += &format!(
+                    "ok    {}: {cells} cells, {genes} genes, {:.2} s; {kind} ({why})\n",
+                    r.name, r.seconds
+                )
             }
             (error, ..) => text += &format!("FAIL  {}: {}\n", r.name, error.as_deref().unwrap_or("?")),
         }
@@ -210,19 +240,22 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
-        || -> Result<(Image<bool>, LabelImage)> {
+        || -> Result<(Image<bool>, LabelImage, MaskKind, Option<String>)> {
             match CellImage::read(&tile.mask, args.segmentation.mask_kind)? {
                 CellImage::Mask(mask) => {
                     let labels = segment(&mask, args.segmentation.options())?;
-                    Ok((mask, labels))
+                    Ok((mask, labels, MaskKind::Binary, None))
                 }
                 // A label image is used as is; its cell pixels play the unfilled mask's part.
-                CellImage::Labels(labels) => Ok((labels.foreground(), labels)),
+                CellImage::Labels(labels) => {
+                    let warning = labels.intensity_warning();
+                    Ok((labels.foreground(), labels, MaskKind::Labels, warning))
+                }
             }
         },
         || cellmap_io::fs::read_csr(expression, &cellmap_io::Limits::default()),
     );
-    let (mask, labels) = segmented?;
+    let (mask, labels, kind, warning) = segmented?;
     let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
     let (cells, genes, nnz) = (labels.n_cells(), expression.n_genes(), expression.nnz());
     // Before any per-gene work; afterwards the chosen genes are at most the matrix's.
@@ -287,7 +320,7 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     tables?;
     maps?;
     out.commit()?;
-    Ok(Done { cells, genes, nnz })
+    Ok(Done { cells, genes, nnz, kind, warning })
 }
 
 /// Worker threads: `-j` (default: every core available), at most the cores available. Not also
