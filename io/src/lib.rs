@@ -55,7 +55,7 @@
 //!   `serde_json`; without it the GeoJSON reader returns an error).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
-//! * `parquet` (off) — [`parquet`]: Parquet transcript tables (Xenium
+//! * `parquet` (off) — the `parquet` module: Parquet transcript tables (Xenium
 //!   `transcripts.parquet`), pure-Rust codecs so it also builds for wasm32
 //!   (zstd on native targets only); `fs::read_transcripts` then detects
 //!   Parquet by its magic bytes.

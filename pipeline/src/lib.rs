@@ -73,7 +73,7 @@ mod counts;
 pub mod demo;
 mod error;
 mod expression;
-mod frame;
+pub mod frame;
 mod genes;
 mod image;
 pub mod input;
