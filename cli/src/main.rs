@@ -7,6 +7,7 @@
 
 mod anndata;
 mod args;
+mod bundle;
 mod cmd;
 mod inputs;
 mod memory;
