@@ -44,6 +44,16 @@ impl Cli {
                 }
             }
         }
+        if let Command::Assign(args) = &self.command {
+            // clap's `requires` does not fire here (cosmx and fov require each other).
+            if args.cosmx.is_none() && (args.fov.is_some() || args.cosmx_y_down) {
+                return Err(usage_error(
+                    "assign",
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--fov and --cosmx-y-down need --cosmx DIR".to_string(),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -64,7 +74,7 @@ pub enum Command {
     Label(LabelArgs),
     Rasterize(crate::cmd::rasterize::RasterizeArgs),
     Reduce(ReduceArgs),
-    Assign(AssignArgs),
+    Assign(Box<AssignArgs>),
     Run(RunArgs),
     Bench(BenchArgs),
     Demo(DemoArgs),

@@ -100,13 +100,15 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
     }
     let table = cellmap_io::fs::read_transcripts(&transcripts_path, &options)?;
     if let Some(bundle) = &bundle {
-        if table.len() == 0 {
-            anyhow::bail!(
-                "{} {}: no transcripts{}",
-                bundle.flag,
-                transcripts_path.display(),
-                if args.filters.is_empty() { String::new() } else { " matching --where".to_string() }
-            );
+        if table.is_empty() {
+            let why = if table.dropped_filtered > 0 {
+                format!(" matching --where ({} rows of other values)", table.dropped_filtered)
+            } else if table.dropped_low_qv + table.dropped_controls > 0 {
+                " above the quality filter or not controls".to_string()
+            } else {
+                " (the table has no rows)".to_string()
+            };
+            anyhow::bail!("{} {}: no transcripts{why}", bundle.flag, transcripts_path.display());
         }
     }
     let frame = Frame {
