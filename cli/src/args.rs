@@ -250,7 +250,7 @@ pub struct AssignArgs {
     pub transcripts: Option<PathBuf>,
     /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else DIR/cell_boundaries.csv.gz
     /// polygons), transcripts DIR/transcripts.parquet (else .csv.gz), preset xenium, µm per pixel
-    /// from DIR/experiment.xenium (pixel_size; 0.2125 if the key is missing) unless --scale.
+    /// from DIR/experiment.xenium (pixel_size, below 10; 0.2125 if the key is missing) unless --scale.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["cosmx", "merscope", "preset", "transform"])]
     pub xenium: Option<PathBuf>,
     /// NanoString CosMx flat-file folder (with --fov): labels DIR/CellLabels/CellLabels_F<NNN>.tif

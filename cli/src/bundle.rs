@@ -140,7 +140,13 @@ fn xenium_pixel_size(path: &Path) -> Result<(f64, Option<String>)> {
             Some(format!("note: {}: no pixel_size, using {XENIUM_PIXEL_SIZE} µm per pixel", path.display())),
         )),
         Some(value) => match value.as_f64() {
-            Some(size) if size.is_finite() && size > 0.0 => Ok((size, None)),
+            // Xenium's morphology pixels are 0.2125 µm; 10 µm or more is another unit (nm).
+            Some(size) if size.is_finite() && size > 0.0 && size < 10.0 => Ok((size, None)),
+            Some(size) if size >= 10.0 && size.is_finite() => bail!(
+                "{}: pixel_size {size} is not µm per pixel (Xenium's is about {XENIUM_PIXEL_SIZE}; \
+                 nm?); give --scale UM_PER_PX",
+                path.display()
+            ),
             _ => bail!("{}: pixel_size {value} is not a positive number of µm per pixel", path.display()),
         },
     }

@@ -86,6 +86,22 @@ fn xenium_bundle_equals_the_explicit_command() {
 }
 
 #[test]
+fn xenium_bundle_prefers_parquet_else_reads_csv_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = xenium_bundle(dir.path(), Some(r#"{"pixel_size": 0.2125}"#));
+    let labels = bundle.join("cells.zarr.zip");
+    copy("cli/xenium.csv.gz", &bundle.join("transcripts.csv.gz"));
+    let (both, _, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("a"));
+    let parquet = bundle.join("transcripts.parquet");
+    assert_eq!(both, assign(&["--preset", "xenium", s(&labels), s(&parquet)], &dir.path().join("b")).0);
+    std::fs::remove_file(&parquet).unwrap();
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("c"));
+    let csv = bundle.join("transcripts.csv.gz");
+    let (want, want_counts, _) = assign(&["--preset", "xenium", s(&labels), s(&csv)], &dir.path().join("d"));
+    assert_eq!((got, counts), (want, want_counts));
+}
+
+#[test]
 fn xenium_bundle_without_masks_draws_the_polygons() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("xenium");
@@ -148,6 +164,8 @@ fn bad_bundles_name_the_file() {
     // Wrong units / not JSON / missing experiment file.
     std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": "0.2125 um"}"#).unwrap();
     fails(&["--xenium", x], 1, &["experiment.xenium", "pixel_size"]);
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 212.5}"#).unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium", "not µm per pixel", "--scale"]);
     std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 0}"#).unwrap();
     fails(&["--xenium", x], 1, &["experiment.xenium", "pixel_size"]);
     std::fs::write(bundle.join("experiment.xenium"), "pixel_size=0.2").unwrap();
