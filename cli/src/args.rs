@@ -44,6 +44,16 @@ impl Cli {
                 }
             }
         }
+        if let Command::Assign(args) = &self.command {
+            // clap's `requires` does not fire here (cosmx and fov require each other).
+            if args.cosmx.is_none() && (args.fov.is_some() || args.cosmx_y_down) {
+                return Err(usage_error(
+                    "assign",
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--fov and --cosmx-y-down need --cosmx DIR".to_string(),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -64,7 +74,7 @@ pub enum Command {
     Label(LabelArgs),
     Rasterize(crate::cmd::rasterize::RasterizeArgs),
     Reduce(ReduceArgs),
-    Assign(AssignArgs),
+    Assign(Box<AssignArgs>),
     Run(RunArgs),
     Bench(BenchArgs),
     Demo(DemoArgs),
@@ -214,18 +224,52 @@ pub struct ReduceArgs {
     cellmap assign labels.npy transcripts.parquet -o out --preset xenium\n  \
     cellmap assign CellLabels_F002.tif tx_file.csv -o out --preset cosmx --where fov=2 --transform '1,0,0;0,-1,3648'\n  \
     cellmap assign mosaic_labels.tif detected_transcripts.csv -o out --preset merscope \\\n    \
-    --transform micron_to_mosaic_pixel_transform.csv --round nearest")]
+    --transform micron_to_mosaic_pixel_transform.csv --round nearest\n\n\
+    Vendor bundles (the files found by their documented names; a missing one is named, exit 1):\n  \
+    cellmap assign --xenium outs/ -o out\n  \
+    cellmap assign --cosmx flatFiles/ --fov 2 -o out\n  \
+    cellmap assign mosaic_labels.tif --merscope region_0/ -o out --round nearest")]
 pub struct AssignArgs {
     /// Label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium cells.zarr.zip
     /// (integers or whole-number floats; 0 = background); or cell polygons (.geojson/.json in
     /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn as `cellmap rasterize`
-    /// does, their ids then going to cell_ids.csv.
-    pub labels: PathBuf,
+    /// does, their ids then going to cell_ids.csv. Not with --xenium/--cosmx (the bundle's).
+    #[arg(
+        required_unless_present_any = ["xenium", "cosmx", "merscope"],
+        conflicts_with_all = ["xenium", "cosmx"]
+    )]
+    pub labels: Option<PathBuf>,
     /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
     #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
     pub shape: Option<(usize, usize)>,
-    /// Transcript table (.csv or .csv.gz).
-    pub transcripts: PathBuf,
+    /// Transcript table (.csv or .csv.gz). Not with a bundle flag (the bundle's).
+    #[arg(
+        required_unless_present_any = ["xenium", "cosmx", "merscope"],
+        conflicts_with_all = ["xenium", "cosmx", "merscope"]
+    )]
+    pub transcripts: Option<PathBuf>,
+    /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else DIR/cell_boundaries.csv.gz
+    /// polygons), transcripts DIR/transcripts.parquet (else .csv.gz), preset xenium, µm per pixel
+    /// from DIR/experiment.xenium (pixel_size, below 10; 0.2125 if the key is missing) unless --scale.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["cosmx", "merscope", "preset", "transform"])]
+    pub xenium: Option<PathBuf>,
+    /// NanoString CosMx flat-file folder (with --fov): labels DIR/CellLabels/CellLabels_F<NNN>.tif
+    /// (or DIR/CellLabels_F<NNN>.tif), transcripts the one DIR/*_tx_file.csv[.gz], preset cosmx,
+    /// --where fov=N, and local pixels with y up: transform 1,0,0;0,-1,H (H = the label image's
+    /// height; --cosmx-y-down: none).
+    #[arg(long, value_name = "DIR", requires = "fov", conflicts_with_all = ["merscope", "preset", "transform"])]
+    pub cosmx: Option<PathBuf>,
+    /// The CosMx field of view of --cosmx.
+    #[arg(long, value_name = "N", requires = "cosmx")]
+    pub fov: Option<u32>,
+    /// CosMx local pixel y already points down (row = y_local_px): no y flip.
+    #[arg(long, requires = "cosmx")]
+    pub cosmx_y_down: bool,
+    /// Vizgen MERSCOPE output folder: transcripts DIR/detected_transcripts.csv, transform
+    /// DIR/images/micron_to_mosaic_pixel_transform.csv, preset merscope. Its cell_boundaries
+    /// .parquet polygons are not read yet: give a label image of the mosaic as LABELS.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["preset", "transform"])]
+    pub merscope: Option<PathBuf>,
     /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,

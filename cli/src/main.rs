@@ -7,6 +7,7 @@
 
 mod anndata;
 mod args;
+mod bundle;
 mod cmd;
 mod inputs;
 mod memory;
@@ -60,7 +61,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Rasterize(args) => cmd::rasterize::run(args),
         Command::Reduce(args) => cmd::reduce::run(args),
         Command::Run(args) => cmd::run::run(args),
-        Command::Assign(args) => cmd::assign::run(args),
+        Command::Assign(args) => cmd::assign::run(*args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     }

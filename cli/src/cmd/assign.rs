@@ -18,9 +18,13 @@ use crate::report::emit;
 /// The files `assign` writes into its output folder.
 const OUTPUTS: [&str; 4] = ["assignments.csv", "counts.npz", "cells.csv", "genes.txt"];
 
-pub fn run(args: AssignArgs) -> Result<()> {
+pub fn run(mut args: AssignArgs) -> Result<()> {
     let overwrite = args.overwrite.overwrite;
-    let polygons = crate::cmd::rasterize::is_polygon_file(&args.labels);
+    let bundle = crate::bundle::resolve(&mut args)?;
+    let (Some(labels_path), Some(transcripts_path)) = (args.labels.clone(), args.transcripts.clone()) else {
+        return Err(UsageError("LABELS and TRANSCRIPTS are required without a bundle flag".into()).into());
+    };
+    let polygons = crate::cmd::rasterize::is_polygon_file(&labels_path);
     let mut files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
     if polygons {
         files.push(args.output.join("cell_ids.csv"));
@@ -28,32 +32,42 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let mut outputs = vec![args.output.as_path()];
     outputs.extend(files.iter().map(PathBuf::as_path));
     outputs.extend(args.anndata.as_deref());
-    check_paths(&[&args.labels, &args.transcripts], &outputs)?;
-    check_all([args.labels.as_path(), args.transcripts.as_path()])?;
+    check_paths(&[&labels_path, &transcripts_path], &outputs)?;
+    check_all([labels_path.as_path(), transcripts_path.as_path()])?;
     let _lock = output_folder(&args.output)?;
     let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
     refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
     let (labels, polygon_ids) = if polygons {
         // Xenium polygons are in the transcripts' µm (--scale); GeoJSON ones in pixels.
-        let xenium = crate::cmd::rasterize::polygon_format(&args.labels) == Some(PolygonFormat::XeniumCsv);
+        let xenium = crate::cmd::rasterize::polygon_format(&labels_path) == Some(PolygonFormat::XeniumCsv);
         let scale = if xenium { args.scale } else { None };
-        let drawn = crate::cmd::rasterize::read_polygon_labels(&args.labels, None, args.shape, scale)?;
+        let drawn = crate::cmd::rasterize::read_polygon_labels(&labels_path, None, args.shape, scale)?;
         (drawn.labels, Some(drawn.ids))
     } else {
         if args.shape.is_some() {
             anyhow::bail!(
                 "{}: --shape is for polygon files (a label image has its own)",
-                args.labels.display()
+                labels_path.display()
             );
         }
-        let labels = LabelImage::read(&args.labels)?;
+        let labels = LabelImage::read(&labels_path)?;
         if let Some(warning) = labels.intensity_warning() {
-            crate::report::error_line(&format!("warning: {}: {warning}", args.labels.display()));
+            crate::report::error_line(&format!("warning: {}: {warning}", labels_path.display()));
         }
         (labels, None)
     };
     let cells = labels.n_cells();
-    let transform = args.transform.as_deref().map(read_transform).transpose()?;
+    let mut transform = args.transform.as_deref().map(read_transform).transpose()?;
+    if let Some(bundle) = &bundle {
+        for note in &bundle.notes {
+            crate::report::error_line(note);
+        }
+        if bundle.flip_y {
+            // CosMx local pixels: origin at the bottom-left of the FOV, y up.
+            let h = labels.height() as f64;
+            transform = Some(Transform([[1.0, 0.0, 0.0], [0.0, -1.0, h]]));
+        }
+    }
     let mut options = match args.preset {
         PresetArg::Auto => Options::auto(),
         PresetArg::Xenium => Options::xenium(),
@@ -84,7 +98,19 @@ pub fn run(args: AssignArgs) -> Result<()> {
             None => _ = options.qv.get_or_insert_with(|| Column::name("qv")),
         }
     }
-    let table = cellmap_io::fs::read_transcripts(&args.transcripts, &options)?;
+    let table = cellmap_io::fs::read_transcripts(&transcripts_path, &options)?;
+    if let Some(bundle) = &bundle {
+        if table.is_empty() {
+            let why = if table.dropped_filtered > 0 {
+                format!(" matching --where ({} rows of other values)", table.dropped_filtered)
+            } else if table.dropped_low_qv + table.dropped_controls > 0 {
+                " above the quality filter or not controls".to_string()
+            } else {
+                " (the table has no rows)".to_string()
+            };
+            anyhow::bail!("{} {}: no transcripts{why}", bundle.flag, transcripts_path.display());
+        }
+    }
     let frame = Frame {
         transform: transform.unwrap_or_default(),
         scale: options.units_per_pixel,
@@ -94,7 +120,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
         },
     };
     let (assignment, bounds) = assign_in_frame(&labels, &table.x, &table.y, frame, args.max_distance)?;
-    check_outside(&args, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
+    check_outside(&transcripts_path, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
     let genes = table.gene_names.len();
     let counts = count_transcripts_sparse(&assignment, &table.gene, cells, genes)?;
     let obs = CellObs::new(&cellmap::regions(&labels)?);
@@ -187,7 +213,7 @@ fn read_transform(value: &str) -> Result<Transform> {
 /// All transcripts outside the image: an error; more than half: a warning. Both give the
 /// bounding box of the transcripts in pixels and the image's.
 fn check_outside(
-    args: &AssignArgs,
+    transcripts: &std::path::Path,
     labels: &LabelImage,
     total: usize,
     outside: usize,
@@ -209,9 +235,9 @@ fn check_outside(
         anyhow::bail!(
             "{}: {what}; check the frame: --scale (units per pixel), --transform (e.g. '1,0,0;0,-1,{h}' \
              for y up), --preset, --x-col/--y-col",
-            args.transcripts.display()
+            transcripts.display()
         );
     }
-    let _ = writeln!(std::io::stderr(), "warning: {}: {what}", args.transcripts.display());
+    let _ = writeln!(std::io::stderr(), "warning: {}: {what}", transcripts.display());
     Ok(())
 }

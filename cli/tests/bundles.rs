@@ -1,0 +1,220 @@
+//! `cellmap assign --xenium DIR`, `--cosmx DIR --fov N`, `--merscope DIR`: vendor folders built
+//! at test time from the table and label fixtures (tests/generators/tables.py, labels.py). A
+//! bundle run must give the same summary and counts as the explicit command on the same files,
+//! and a bad bundle must exit 1 naming the file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cellmap_tests::npy;
+
+fn fixture(name: &str) -> PathBuf {
+    npy::fixture_path(name)
+}
+
+fn cellmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cellmap")).args(args).output().expect("cellmap runs")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn copy(from: &str, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(fixture(from), to).unwrap();
+}
+
+/// Runs `assign` and returns its JSON summary (without `output`) and counts.npz bytes.
+#[track_caller]
+fn assign(args: &[&str], out: &Path) -> (serde_json::Value, Vec<u8>, String) {
+    let run = cellmap(&[&["assign", "-o", s(out), "--json"], args].concat());
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{args:?}: {stderr}");
+    let mut summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    summary.as_object_mut().unwrap().remove("output");
+    (summary, std::fs::read(out.join("counts.npz")).unwrap(), stderr)
+}
+
+#[track_caller]
+fn fails(args: &[&str], code: i32, words: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = cellmap(&[&["assign", "-o", s(&out)], args].concat());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(code), "{args:?}: {stderr}");
+    for word in words {
+        assert!(stderr.contains(word), "{word}: {stderr}");
+    }
+    assert!(!out.join("counts.npz").exists());
+}
+
+fn xenium_bundle(dir: &Path, experiment: Option<&str>) -> PathBuf {
+    let bundle = dir.join("xenium");
+    copy("labels/cells.zarr.zip", &bundle.join("cells.zarr.zip"));
+    copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
+    if let Some(text) = experiment {
+        std::fs::write(bundle.join("experiment.xenium"), text).unwrap();
+    }
+    bundle
+}
+
+#[test]
+fn xenium_bundle_equals_the_explicit_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = xenium_bundle(dir.path(), Some(r#"{"run_name": "t", "pixel_size": 0.425}"#));
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("a"));
+    let (labels, table) = (bundle.join("cells.zarr.zip"), bundle.join("transcripts.parquet"));
+    let explicit = ["--preset", "xenium", "--scale", "0.425", s(&labels), s(&table)];
+    let (want, want_counts, _) = assign(&explicit, &dir.path().join("b"));
+    assert_eq!(got, want);
+    assert_eq!(counts, want_counts);
+    // Without pixel_size: 0.2125 (the preset's), with a note.
+    std::fs::write(bundle.join("experiment.xenium"), "{}").unwrap();
+    let (got, counts, stderr) = assign(&["--xenium", s(&bundle)], &dir.path().join("c"));
+    let (want, want_counts, _) =
+        assign(&["--preset", "xenium", s(&labels), s(&table)], &dir.path().join("d"));
+    assert_eq!((got, counts), (want, want_counts));
+    assert!(
+        stderr.contains("note: ") && stderr.contains("experiment.xenium") && stderr.contains("0.2125"),
+        "{stderr}"
+    );
+    // --scale wins over the file (which is then not needed).
+    std::fs::remove_file(bundle.join("experiment.xenium")).unwrap();
+    let (got, _, _) = assign(&["--xenium", s(&bundle), "--scale", "0.425"], &dir.path().join("e"));
+    assert_eq!(got["in_cells"], assign(&explicit, &dir.path().join("f")).0["in_cells"]);
+}
+
+#[test]
+fn xenium_bundle_prefers_parquet_else_reads_csv_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = xenium_bundle(dir.path(), Some(r#"{"pixel_size": 0.2125}"#));
+    let labels = bundle.join("cells.zarr.zip");
+    copy("cli/xenium.csv.gz", &bundle.join("transcripts.csv.gz"));
+    let (both, _, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("a"));
+    let parquet = bundle.join("transcripts.parquet");
+    assert_eq!(both, assign(&["--preset", "xenium", s(&labels), s(&parquet)], &dir.path().join("b")).0);
+    std::fs::remove_file(&parquet).unwrap();
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("c"));
+    let csv = bundle.join("transcripts.csv.gz");
+    let (want, want_counts, _) = assign(&["--preset", "xenium", s(&labels), s(&csv)], &dir.path().join("d"));
+    assert_eq!((got, counts), (want, want_counts));
+}
+
+#[test]
+fn xenium_bundle_without_masks_draws_the_polygons() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("xenium");
+    copy("polygons/xenium_cell_boundaries.csv.gz", &bundle.join("cell_boundaries.csv.gz"));
+    copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 0.2125}"#).unwrap();
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("a"));
+    let (polygons, table) = (bundle.join("cell_boundaries.csv.gz"), bundle.join("transcripts.parquet"));
+    let explicit = ["--preset", "xenium", "--scale", "0.2125", s(&polygons), s(&table)];
+    let (want, want_counts, _) = assign(&explicit, &dir.path().join("b"));
+    assert_eq!((got, counts), (want, want_counts));
+    assert!(dir.path().join("a/cell_ids.csv").is_file());
+}
+
+#[test]
+fn cosmx_bundle_equals_the_explicit_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("cosmx");
+    // The label reader goes by the bytes, so the .npy label fixture (40 × 60) serves as the TIFF.
+    copy("tables/labels.npy", &bundle.join("CellLabels/CellLabels_F002.tif"));
+    copy("tables/cosmx.csv", &bundle.join("Run5_tx_file.csv"));
+    let (got, counts, _) = assign(&["--cosmx", s(&bundle), "--fov", "2"], &dir.path().join("a"));
+    let (labels, table) = (bundle.join("CellLabels/CellLabels_F002.tif"), bundle.join("Run5_tx_file.csv"));
+    let explicit =
+        ["--preset", "cosmx", "--where", "fov=2", "--transform", "1,0,0;0,-1,40", s(&labels), s(&table)];
+    let (want, want_counts, _) = assign(&explicit, &dir.path().join("b"));
+    assert_eq!((&got, counts), (&want, want_counts));
+    assert_eq!(got["in_cells"], 42); // tests/fixtures/tables/expected.json, cosmx_fov2
+    // --cosmx-y-down: no flip; the labels may also sit in the folder itself.
+    std::fs::rename(&labels, bundle.join("CellLabels_F002.tif")).unwrap();
+    let (got, _, _) = assign(&["--cosmx", s(&bundle), "--fov", "2", "--cosmx-y-down"], &dir.path().join("c"));
+    let moved = bundle.join("CellLabels_F002.tif");
+    let plain = ["--preset", "cosmx", "--where", "fov=2", s(&moved), s(&table)];
+    assert_eq!(got, assign(&plain, &dir.path().join("d")).0);
+}
+
+#[test]
+fn merscope_bundle_supplies_transcripts_and_transform() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("merscope");
+    copy("tables/merscope.csv", &bundle.join("detected_transcripts.csv"));
+    let transform = bundle.join("images/micron_to_mosaic_pixel_transform.csv");
+    copy("tables/micron_to_mosaic_pixel_transform.csv", &transform);
+    let labels = fixture("tables/labels.npy");
+    let (got, counts, _) = assign(&[s(&labels), "--merscope", s(&bundle)], &dir.path().join("a"));
+    let table = bundle.join("detected_transcripts.csv");
+    let explicit = ["--preset", "merscope", "--transform", s(&transform), s(&labels), s(&table)];
+    let (want, want_counts, _) = assign(&explicit, &dir.path().join("b"));
+    assert_eq!((&got, counts), (&want, want_counts));
+    assert_eq!(got["in_cells"], 56); // expected.json, merscope
+    // No LABELS: the polygons are not read yet, and the error says what to give.
+    fails(&["--merscope", s(&bundle)], 1, &["cell_boundaries.parquet", "LABELS"]);
+}
+
+#[test]
+fn bad_bundles_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = xenium_bundle(dir.path(), Some(r#"{"pixel_size": 0.2125}"#));
+    let x = s(&bundle);
+    // Wrong units / not JSON / missing experiment file.
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": "0.2125 um"}"#).unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium", "pixel_size"]);
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 212.5}"#).unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium", "not µm per pixel", "--scale"]);
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 0}"#).unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium", "pixel_size"]);
+    std::fs::write(bundle.join("experiment.xenium"), "pixel_size=0.2").unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium", "not JSON"]);
+    std::fs::remove_file(bundle.join("experiment.xenium")).unwrap();
+    fails(&["--xenium", x], 1, &["experiment.xenium"]);
+    std::fs::write(bundle.join("experiment.xenium"), "{}").unwrap();
+    // Missing transcripts: both names; missing labels: both names.
+    std::fs::remove_file(bundle.join("transcripts.parquet")).unwrap();
+    fails(&["--xenium", x], 1, &["transcripts.parquet", "transcripts.csv.gz"]);
+    copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
+    std::fs::remove_file(bundle.join("cells.zarr.zip")).unwrap();
+    fails(&["--xenium", x], 1, &["cells.zarr.zip", "cell_boundaries.csv.gz"]);
+    fails(&["--xenium", s(&dir.path().join("nope"))], 1, &["nope", "not a folder"]);
+    // CosMx: no labels for the FOV, no tx file, two tx files, an FOV with no transcripts.
+    let cosmx = dir.path().join("cosmx");
+    copy("tables/labels.npy", &cosmx.join("CellLabels/CellLabels_F002.tif"));
+    let c = s(&cosmx);
+    fails(&["--cosmx", c, "--fov", "7"], 1, &["CellLabels_F007.tif"]);
+    fails(&["--cosmx", c, "--fov", "2"], 1, &["_tx_file.csv"]);
+    copy("tables/cosmx.csv", &cosmx.join("A_tx_file.csv"));
+    copy("labels/cells.zarr.zip", &cosmx.join("CellLabels/CellLabels_F009.tif"));
+    fails(&["--cosmx", c, "--fov", "9"], 1, &["A_tx_file.csv", "no transcripts matching --where"]);
+    copy("tables/cosmx.csv", &cosmx.join("B_tx_file.csv.gz"));
+    fails(&["--cosmx", c, "--fov", "2"], 1, &["A_tx_file.csv", "B_tx_file.csv.gz"]);
+    // An empty table (header only).
+    std::fs::remove_file(cosmx.join("B_tx_file.csv.gz")).unwrap();
+    std::fs::write(cosmx.join("A_tx_file.csv"), "fov,cell_ID,x_local_px,y_local_px,target\n").unwrap();
+    fails(&["--cosmx", c, "--fov", "2"], 1, &["A_tx_file.csv", "no rows"]);
+    // MERSCOPE: missing transcripts, missing transform.
+    let merscope = dir.path().join("merscope");
+    std::fs::create_dir_all(&merscope).unwrap();
+    let labels = fixture("tables/labels.npy");
+    fails(&[s(&labels), "--merscope", s(&merscope)], 1, &["detected_transcripts.csv"]);
+    copy("tables/merscope.csv", &merscope.join("detected_transcripts.csv"));
+    fails(&[s(&labels), "--merscope", s(&merscope)], 1, &["micron_to_mosaic_pixel_transform.csv"]);
+}
+
+#[test]
+fn bundles_and_explicit_files_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = xenium_bundle(dir.path(), Some("{}"));
+    let labels = fixture("tables/labels.npy");
+    let table = fixture("tables/cosmx.csv");
+    fails(&["--xenium", s(&bundle), s(&labels)], 2, &["--xenium"]);
+    fails(&["--xenium", s(&bundle), "--preset", "cosmx"], 2, &["--preset"]);
+    fails(&["--xenium", s(&bundle), "--cosmx", s(&bundle), "--fov", "1"], 2, &["--cosmx"]);
+    fails(&["--cosmx", s(&bundle)], 2, &["--fov"]);
+    fails(&["--fov", "2", s(&labels), s(&table)], 2, &["--cosmx"]);
+    fails(&[s(&labels), s(&table), "--merscope", s(&bundle)], 2, &["--merscope"]);
+    fails(&[], 2, &["LABELS", "TRANSCRIPTS"]);
+}
