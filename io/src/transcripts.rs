@@ -591,6 +591,7 @@ pub fn write_mapping_csv<W: Write>(
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 18);
     buf.extend_from_slice(b"cell_id,spotX,spotY,gene\n");
     let mut ints = itoa::Buffer::new();
+    let mut floats = ryu::Buffer::new();
     // Rows in cell order are scattered over the table: each block's values are gathered first, in
     // a loop of independent loads that the CPU overlaps, then formatted from the block.
     const BLOCK: usize = 4096;
@@ -611,9 +612,9 @@ pub fn write_mapping_csv<W: Write>(
                 cell => buf.extend_from_slice(ints.format(cell).as_bytes()),
             }
             buf.push(b',');
-            push_number(&mut buf, xs[k], transcripts.x_precision);
+            push_number(&mut buf, &mut floats, xs[k], transcripts.x_precision);
             buf.push(b',');
-            push_number(&mut buf, ys[k], transcripts.y_precision);
+            push_number(&mut buf, &mut floats, ys[k], transcripts.y_precision);
             buf.push(b',');
             buf.extend_from_slice(&genes[gs[k] as usize]);
             buf.push(b'\n');
@@ -645,11 +646,21 @@ fn csv_field(field: &[u8]) -> Vec<u8> {
 
 /// Appends `value` as `{}` (Display) writes it: the shortest text that reads back to it, without
 /// an exponent, `2` for `2.0`. A [`Precision::F32`] value (exactly a float32) as the float32's
-/// shortest text: ~8 digits, where the widened `f64` needs ~17 and std's slower path.
-fn push_number(buf: &mut Vec<u8>, value: f64, precision: Precision) {
+/// shortest text (~8 digits where the widened `f64` needs ~17), by ryu: the same text as std's
+/// except that when two shortest texts are exactly as near, ryu takes the even last digit
+/// (`1.6914062`, std `1.6914063`; both read back to the same float32; ~0.1% of values). Values ryu
+/// would write with an exponent go through std.
+fn push_number(buf: &mut Vec<u8>, floats: &mut ryu::Buffer, value: f64, precision: Precision) {
     use std::io::Write as _;
     let narrow = value as f32;
     if precision == Precision::F32 && f64::from(narrow) == value {
+        if narrow.is_finite() {
+            let text = floats.format_finite(narrow);
+            if !text.as_bytes().contains(&b'e') {
+                buf.extend_from_slice(text.strip_suffix(".0").unwrap_or(text).as_bytes());
+                return;
+            }
+        }
         _ = write!(buf, "{narrow}");
     } else {
         _ = write!(buf, "{value}");
@@ -688,12 +699,12 @@ fn cell_order(cell_ids: &[u32]) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    /// `push_number` writes what `{}` writes (of the f32 for float32 sources).
+    /// `push_number` writes what `{}` writes (of the f32 for float32 sources, but for exact ties).
     #[test]
     fn numbers_are_written_as_display_writes_them() {
         let text = |value: f64, precision: Precision| {
             let mut buf = Vec::new();
-            push_number(&mut buf, value, precision);
+            push_number(&mut buf, &mut ryu::Buffer::new(), value, precision);
             String::from_utf8(buf).unwrap()
         };
         let mut special = vec![
@@ -733,14 +744,26 @@ mod tests {
         for value in special {
             assert_eq!(text(value, Precision::F64), format!("{value}"), "{value:e}");
             let narrow = value as f32;
-            let want = if f64::from(narrow) == value || value.is_nan() {
-                format!("{narrow}")
-            } else {
-                format!("{value}") // not a float32 value: written in full
-            };
-            assert_eq!(text(value, Precision::F32), want, "{value:e} as f32");
+            let got = text(value, Precision::F32);
+            if f64::from(narrow) != value || !narrow.is_finite() {
+                // Not a float32 value (written in full), or not finite.
+                let want = if value.is_nan() { format!("{narrow}") } else { format!("{value}") };
+                assert_eq!(got, want, "{value:e} as f32");
+                continue;
+            }
+            assert_eq!(got.parse::<f32>().unwrap().to_bits(), narrow.to_bits(), "{value:e}: {got}");
+            let std = format!("{narrow}");
+            if got != std {
+                // An exact tie between two shortest texts: ryu's even last digit, std's odd one.
+                let (g, w) = (got.as_bytes(), std.as_bytes());
+                let n = g.len();
+                assert!(n == w.len() && g[..n - 1] == w[..n - 1], "{value:e}: {got} vs {std}");
+                assert!((g[n - 1] - b'0') % 2 == 0 && w[n - 1] == g[n - 1] + 1, "{value:e}: {got} vs {std}");
+            }
         }
         assert_eq!(text(f64::from(0.1f32), Precision::F32), "0.1");
+        assert_eq!(text(f64::from(2f32), Precision::F32), "2");
+        assert_eq!(text(f64::from(1.6914063f32), Precision::F32), "1.6914062"); // std: 1.6914063
         assert_eq!(text(f64::from(0.1f32), Precision::F64), "0.10000000149011612");
     }
 
