@@ -9,10 +9,13 @@
 # (0.2125 µm/px), 300 genes plus control probes, qv 10..40, pyarrow's defaults (snappy,
 # dictionary-encoded feature_name, row groups of 1 Mi rows).
 #
-# Measured (2 shared cores, release build, 2026-12-05, 10 M rows, 6.6 M kept): 9.3 s wall,
-# 290 MB max RSS, of which reading the Parquet file 0.9 s, assigning and counting 0.4 s, and
-# writing the outputs 7.9 s (assignments.csv: 6.6 M rows whose f32-derived coordinates take
-# std's slow shortest-float path). Read + assign is within the 3 s target; the CSV writer is not.
+# Measured (2 shared cores, release build, 2026-12-05, 10 M rows, 6.6 M kept): before the
+# assignments.csv writer was reworked, 8.7-10.1 s wall (load average ~3), of which writing the
+# outputs ~7.9 s (f32-derived coordinates printed as 17-digit f64 through the csv crate, and
+# rows in cell order gathered one scattered load at a time). Now 2.2-2.4 s (load average ~2.6),
+# 310 MB max RSS: labels 0.1 s, reading the Parquet file + assigning + counting 1.5-1.7 s,
+# assignments.csv 0.8 s (float32 coordinates as float32 text by ryu, 208 MB instead of 319 MB),
+# counts.npz, cells.csv and genes.txt 0.03 s together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000000}

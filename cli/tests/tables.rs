@@ -72,6 +72,36 @@ fn xenium_parquet() {
     check("xenium_binary", "xenium_binary.parquet", &["--preset", "xenium"]);
 }
 
+/// The float32 coordinates of a Parquet table: in assignments.csv as the float32's shortest text,
+/// which reads back (as float32) to the value the file held.
+#[test]
+fn parquet_float32_coordinates_are_written_as_float32_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    // xenium_binary.parquet: float32 x and y (xenium.parquet's are float64).
+    let (labels, table) = (fixture("labels.npy"), fixture("xenium_binary.parquet"));
+    let out = cellmap(&["assign", s(&labels), s(&table), "-o", s(&out_dir), "--preset", "xenium"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let options = cellmap_io::transcripts::Options::xenium();
+    let t = cellmap_io::fs::read_transcripts(&table, &options).unwrap();
+    assert_eq!(t.x_precision, cellmap_io::transcripts::Precision::F32);
+    let mut want: Vec<(u32, u32)> =
+        t.x.iter().zip(&t.y).map(|(&x, &y)| ((x as f32).to_bits(), (y as f32).to_bits())).collect();
+    let csv = std::fs::read_to_string(out_dir.join("assignments.csv")).unwrap();
+    let mut got: Vec<(u32, u32)> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            assert!(f[1].len() <= 12 && f[2].len() <= 12, "float32 text: {line}");
+            (f[1].parse::<f32>().unwrap().to_bits(), f[2].parse::<f32>().unwrap().to_bits())
+        })
+        .collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn named_headers_tsv_and_semicolons_need_no_flags() {
     check("named", "named.tsv", &[]);

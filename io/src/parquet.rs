@@ -21,7 +21,7 @@ use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedF
 
 use crate::error::{Error, ErrorKind};
 use crate::table;
-use crate::transcripts::{Column, Options, Transcripts};
+use crate::transcripts::{Column, Options, Precision, Transcripts};
 
 /// `true` when `bytes` start with the Parquet magic `PAR1`.
 pub fn is_parquet(bytes: &[u8]) -> bool {
@@ -113,6 +113,9 @@ pub fn read<R: ChunkReader + 'static>(
             Error::new(source, ErrorKind::Header(format!("column `{}` (row group {g}): {what}", names[i])))
         };
         let xs = numbers(&*group, x_col, rows).map_err(|e| column_error(x_col, &e))?;
+        // The schema's type, the same in every row group.
+        out.x_precision = precision(&*group, x_col);
+        out.y_precision = precision(&*group, y_col);
         let ys = numbers(&*group, y_col, rows).map_err(|e| column_error(y_col, &e))?;
         let genes = texts(&*group, gene_col, rows).map_err(|e| column_error(gene_col, &e))?;
         let qvs = match qv_col {
@@ -190,6 +193,14 @@ fn read_all<T: parquet::data_type::DataType>(
         return Err(format!("{} values for {rows} rows (null values are not supported)", values.len()));
     }
     Ok(values)
+}
+
+/// [`Precision::F32`] for a float32 column.
+fn precision(group: &dyn RowGroupReader, i: usize) -> Precision {
+    match physical(group, i) {
+        PhysicalType::FLOAT => Precision::F32,
+        _ => Precision::F64,
+    }
 }
 
 /// A numeric column as `f64`.

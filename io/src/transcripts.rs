@@ -121,6 +121,11 @@ pub struct Transcripts {
     pub gene: Vec<u32>,
     /// Gene names by id.
     pub gene_names: Vec<String>,
+    /// How the file stored `x` ([`Precision::F32`]: a float32 Parquet column), so that
+    /// [`write_mapping_csv`] writes the value the file held in its own shortest form.
+    pub x_precision: Precision,
+    /// How the file stored `y` (see `x_precision`).
+    pub y_precision: Precision,
     /// File units per pixel (from the options).
     pub units_per_pixel: f64,
     /// Records dropped by the `qv` filter.
@@ -129,6 +134,18 @@ pub struct Transcripts {
     pub dropped_controls: u64,
     /// Records dropped by the row filters (`Options::filters`).
     pub dropped_filtered: u64,
+}
+
+/// The precision a coordinate column had in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Text numbers, float64 or integer columns: written as the shortest `f64` text.
+    #[default]
+    F64,
+    /// float32 columns (Xenium's `transcripts.parquet`): written as the shortest `f32` text,
+    /// which reads back (as float32, or as float64 rounded to float32) to the value the file
+    /// held, in about 8 digits instead of the 17 the widened `f64` needs.
+    F32,
 }
 
 impl Transcripts {
@@ -537,7 +554,10 @@ fn csv_error(source: &str, e: csv::Error) -> Error {
 /// `generate_MappingRelationships.py` writes it (with integer cell ids).
 /// Transcripts outside the image ([`OUT_OF_IMAGE`] in `cell_ids`, as
 /// [`assign_points`](cellmap_core::assign::assign_points) reports them)
-/// come last, with cell id `-1`.
+/// come last, with cell id `-1`. Coordinates are written as `{}` writes them (shortest text
+/// that reads back to the value, no exponent); those of a float32 column
+/// ([`Precision::F32`]) as the float32's shortest text (`0.1`, not the widened
+/// `0.10000000149011612`), which reads back to the value the file held.
 ///
 /// ```
 /// use cellmap_core::assign::OUT_OF_IMAGE;
@@ -564,29 +584,87 @@ pub fn write_mapping_csv<W: Write>(
         ));
     }
     let order = cell_order(cell_ids);
-    let mut csv = csv::WriterBuilder::new().from_writer(writer);
-    let write_error = |e: csv::Error| Error::new(dest, ErrorKind::Io(std::io::Error::other(e.to_string())));
-    csv.write_record(["cell_id", "spotX", "spotY", "gene"]).map_err(write_error)?;
-    let mut text = String::new();
-    for i in order {
-        use std::fmt::Write as _;
-        let gene = &transcripts.gene_names[transcripts.gene[i] as usize];
-        text.clear();
-        match cell_ids[i] {
-            OUT_OF_IMAGE => text.push_str("-1"),
-            cell => _ = write!(text, "{cell}"),
+    let io_error = |e: std::io::Error| Error::new(dest, ErrorKind::Io(e));
+    // The gene names as CSV fields (quoted where the csv crate would quote them), once.
+    let genes: Vec<Vec<u8>> = transcripts.gene_names.iter().map(|g| csv_field(g.as_bytes())).collect();
+    let mut writer = writer;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 18);
+    buf.extend_from_slice(b"cell_id,spotX,spotY,gene\n");
+    let mut ints = itoa::Buffer::new();
+    let mut floats = ryu::Buffer::new();
+    // Rows in cell order are scattered over the table: each block's values are gathered first, in
+    // a loop of independent loads that the CPU overlaps, then formatted from the block.
+    const BLOCK: usize = 4096;
+    let mut xs = [0f64; BLOCK];
+    let mut ys = [0f64; BLOCK];
+    let mut gs = [0u32; BLOCK];
+    let mut cs = [0u32; BLOCK];
+    for block in order.chunks(BLOCK) {
+        for (k, &i) in block.iter().enumerate() {
+            xs[k] = transcripts.x[i];
+            ys[k] = transcripts.y[i];
+            gs[k] = transcripts.gene[i];
+            cs[k] = cell_ids[i];
         }
-        csv.write_field(&text).map_err(write_error)?;
-        text.clear();
-        _ = write!(text, "{}", transcripts.x[i]);
-        csv.write_field(&text).map_err(write_error)?;
-        text.clear();
-        _ = write!(text, "{}", transcripts.y[i]);
-        csv.write_field(&text).map_err(write_error)?;
-        csv.write_field(gene).map_err(write_error)?;
-        csv.write_record(None::<&[u8]>).map_err(write_error)?;
+        for k in 0..block.len() {
+            match cs[k] {
+                OUT_OF_IMAGE => buf.extend_from_slice(b"-1"),
+                cell => buf.extend_from_slice(ints.format(cell).as_bytes()),
+            }
+            buf.push(b',');
+            push_number(&mut buf, &mut floats, xs[k], transcripts.x_precision);
+            buf.push(b',');
+            push_number(&mut buf, &mut floats, ys[k], transcripts.y_precision);
+            buf.push(b',');
+            buf.extend_from_slice(&genes[gs[k] as usize]);
+            buf.push(b'\n');
+        }
+        writer.write_all(&buf).map_err(io_error)?;
+        buf.clear();
     }
-    csv.flush().map_err(|e| Error::new(dest, ErrorKind::Io(e)))
+    writer.write_all(&buf).map_err(io_error)?;
+    writer.flush().map_err(io_error)
+}
+
+/// `field` as the csv crate writes it by default: in double quotes (inner quotes doubled) when it
+/// has a comma, a quote or a line break.
+fn csv_field(field: &[u8]) -> Vec<u8> {
+    if !field.iter().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        return field.to_vec();
+    }
+    let mut out = Vec::with_capacity(field.len() + 2);
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+    out
+}
+
+/// Appends `value` as `{}` (Display) writes it: the shortest text that reads back to it, without
+/// an exponent, `2` for `2.0`. A [`Precision::F32`] value (exactly a float32) as the float32's
+/// shortest text (~8 digits where the widened `f64` needs ~17), by ryu: the same text as std's
+/// except that when two shortest texts are exactly as near, ryu takes the even last digit
+/// (`1.6914062`, std `1.6914063`; both read back to the same float32; ~0.1% of values). Values ryu
+/// would write with an exponent go through std.
+fn push_number(buf: &mut Vec<u8>, floats: &mut ryu::Buffer, value: f64, precision: Precision) {
+    use std::io::Write as _;
+    let narrow = value as f32;
+    if precision == Precision::F32 && f64::from(narrow) == value {
+        if narrow.is_finite() {
+            let text = floats.format_finite(narrow);
+            if !text.as_bytes().contains(&b'e') {
+                buf.extend_from_slice(text.strip_suffix(".0").unwrap_or(text).as_bytes());
+                return;
+            }
+        }
+        _ = write!(buf, "{narrow}");
+    } else {
+        _ = write!(buf, "{value}");
+    }
 }
 
 /// Indices of `cell_ids` sorted by id, table order within an id, [`OUT_OF_IMAGE`] last: a
@@ -620,6 +698,85 @@ fn cell_order(cell_ids: &[u32]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `push_number` writes what `{}` writes (of the f32 for float32 sources, but for exact ties).
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let text = |value: f64, precision: Precision| {
+            let mut buf = Vec::new();
+            push_number(&mut buf, &mut ryu::Buffer::new(), value, precision);
+            String::from_utf8(buf).unwrap()
+        };
+        let mut special = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            2.0,
+            1.5,
+            0.1,
+            1e-4,
+            1e-5,
+            1e-7,
+            123456.789,
+            1e15,
+            1e16,
+            1e17,
+            1e20,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        // A xorshift sequence of bit patterns: doubles of every magnitude, and widened floats.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            special.push(f64::from_bits(state));
+            special.push(f64::from(f32::from_bits(state as u32)));
+            special.push((state >> 11) as f64 / (1u64 << 40) as f64); // 0 .. 8 Mi, many digits
+        }
+        for value in special {
+            assert_eq!(text(value, Precision::F64), format!("{value}"), "{value:e}");
+            let narrow = value as f32;
+            let got = text(value, Precision::F32);
+            if f64::from(narrow) != value || !narrow.is_finite() {
+                // Not a float32 value (written in full), or not finite.
+                let want = if value.is_nan() { format!("{narrow}") } else { format!("{value}") };
+                assert_eq!(got, want, "{value:e} as f32");
+                continue;
+            }
+            assert_eq!(got.parse::<f32>().unwrap().to_bits(), narrow.to_bits(), "{value:e}: {got}");
+            let std = format!("{narrow}");
+            if got != std {
+                // An exact tie between two shortest texts: ryu's even last digit, std's odd one.
+                let (g, w) = (got.as_bytes(), std.as_bytes());
+                let n = g.len();
+                assert!(n == w.len() && g[..n - 1] == w[..n - 1], "{value:e}: {got} vs {std}");
+                assert!((g[n - 1] - b'0') % 2 == 0 && w[n - 1] == g[n - 1] + 1, "{value:e}: {got} vs {std}");
+            }
+        }
+        assert_eq!(text(f64::from(0.1f32), Precision::F32), "0.1");
+        assert_eq!(text(f64::from(2f32), Precision::F32), "2");
+        assert_eq!(text(f64::from(1.6914063f32), Precision::F32), "1.6914062"); // std: 1.6914063
+        assert_eq!(text(f64::from(0.1f32), Precision::F64), "0.10000000149011612");
+    }
+
+    #[test]
+    fn gene_fields_are_quoted_like_the_csv_crate_quotes_them() {
+        for gene in ["Gad1", "", "a,b", "say \"hi\"", "two\nlines", "cr\r", "plain text"] {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["x", gene]).unwrap();
+            let want = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            let got = format!("x,{}\n", String::from_utf8(csv_field(gene.as_bytes())).unwrap());
+            assert_eq!(got, want, "{gene:?}");
+        }
+    }
 
     #[test]
     fn cell_order_is_a_stable_sort_with_outside_last() {
