@@ -372,8 +372,12 @@ impl<R: Read + Seek> Npz<R> {
     }
 }
 
-/// `1048576` → `"1,048,576"`.
-fn grouped(n: u128) -> String {
+/// `1048576` → `"1,048,576"`: numbers in messages, the way people read them.
+///
+/// ```
+/// assert_eq!(cellmap_io::npz::grouped(1_234_567), "1,234,567");
+/// ```
+pub fn grouped(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -13,15 +13,7 @@ use crate::Error;
 /// assert_eq!(cellmap::grouped(999), "999");
 /// ```
 pub fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    cellmap_io::npz::grouped(n as u128)
 }
 
 /// `Ok` when `count` elements of `size` bytes fit in the process-wide
