@@ -176,3 +176,20 @@ pub(crate) fn shape_string(shape: &[usize]) -> String {
         _ => format!("({})", capped_list(shape, 8)),
     }
 }
+
+/// `1048576` → `"1,048,576"`: numbers in messages, the way people read them.
+///
+/// ```
+/// assert_eq!(cellmap_io::grouped(1_234_567), "1,234,567");
+/// ```
+pub fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -79,7 +79,7 @@ pub mod table;
 pub mod transcripts;
 pub mod zarr_write;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, grouped};
 pub use limits::{Limits, MemoryBudget};
 pub use pages::advise_huge_pages;
 #[cfg(feature = "std-fs")]

@@ -11,7 +11,7 @@ use cellmap_core::sparse::{SparseIndex, SparseValue};
 use zip::ZipArchive;
 use zip::result::ZipError;
 
-use crate::error::{Error, ErrorKind, shape_string};
+use crate::error::{Error, ErrorKind, grouped, shape_string};
 use crate::limits::{Limits, capped_list};
 use crate::npy::{self, Array, ArrayData, Element};
 
@@ -370,23 +370,6 @@ impl<R: Read + Seek> Npz<R> {
             .map_err(|e| Error::new(source.as_str(), ErrorKind::OverBudget(Box::new(e))))?;
         Ok((rows, cols))
     }
-}
-
-/// `1048576` → `"1,048,576"`: numbers in messages, the way people read them.
-///
-/// ```
-/// assert_eq!(cellmap_io::npz::grouped(1_234_567), "1,234,567");
-/// ```
-pub fn grouped(n: u128) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn index_array(array: Array, name: &str, source: &str) -> Result<IndexArray, Error> {

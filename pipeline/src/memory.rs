@@ -13,7 +13,7 @@ use crate::Error;
 /// assert_eq!(cellmap::grouped(999), "999");
 /// ```
 pub fn grouped(n: usize) -> String {
-    cellmap_io::npz::grouped(n as u128)
+    cellmap_io::grouped(n as u128)
 }
 
 /// `Ok` when `count` elements of `size` bytes fit in the process-wide
