@@ -176,6 +176,15 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
         tiff::ColorType::Gray(bits) => bits,
         _ => 8,
     };
+    if bits < 8 && !matches!(bits, 1 | 2 | 4) {
+        // A sample of 3, 5, 6 or 7 bits straddles bytes; no mask writer makes one.
+        return Err(Error::new(
+            source,
+            ErrorKind::Image(format!(
+                "unsupported TIFF sample size ({bits} bits); use 1, 2, 4, 8, 16 or 32 bits"
+            )),
+        ));
+    }
     // The decoded samples (whole bytes each), plus the packed rows of a
     // 1/2/4-bit image while they are unpacked.
     let pixels = u128::from(width) * u128::from(height);
