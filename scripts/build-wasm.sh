@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Builds the cellmap-wasm npm package into web/pkg with wasm-pack
-# (`--target web`, profile `wasm-release`, `wasm-opt -Oz` from npm
-# binaryen) and prints the size of the .wasm, raw and gzipped.
+# Builds the viewer's wasm packages with wasm-pack (`--target web`, profile
+# `wasm-release`, `wasm-opt -Oz` from npm binaryen): cellmap-wasm into
+# OUT_DIR (what the page loads at start; budget 250 KB gzipped, DESIGN.md §4)
+# and the optional readers module cellmap-wasm-readers into OUT_DIR/readers
+# (loaded only when a dropped label image needs it: Cellpose _seg.npy,
+# scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped). Prints the
+# sizes of each .wasm, raw and gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
 set -euo pipefail
@@ -21,18 +25,25 @@ fi
 
 rm -rf "$out"
 # --mode no-install: use the tools on PATH, never download.
-wasm-pack --log-level warn build wasm --mode no-install --target web --profile wasm-release \
-  --out-dir "$out"
+build() {
+  wasm-pack --log-level warn build "$1" --mode no-install --target web --profile wasm-release --out-dir "$2"
+}
+build wasm "$out"
+build wasm/readers "$out/readers"
 
-wasm="$out/cellmap_wasm_bg.wasm"
-js="$out/cellmap_wasm.js"
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9c "$wasm" | wc -c)
-jsraw=$(stat -c %s "$js")
-jsgz=$(gzip -9c "$js" | wc -c)
-budget=$((250 * 1024))
-echo "wasm size: cellmap_wasm_bg.wasm $raw bytes, gzip -9 $gz bytes (budget $budget); JS glue $jsraw bytes, gzip -9 $jsgz bytes"
-if [ "$gz" -gt "$budget" ]; then
-  echo "build-wasm: the gzipped .wasm ($gz bytes) is over the 250 KB budget" >&2
-  exit 1
-fi
+# size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
+size() {
+  local raw gz jsraw jsgz
+  raw=$(stat -c %s "$2")
+  gz=$(gzip -9c "$2" | wc -c)
+  jsraw=$(stat -c %s "$3")
+  jsgz=$(gzip -9c "$3" | wc -c)
+  echo "wasm size: $1 $raw bytes, gzip -9 $gz bytes (budget $4); JS glue $jsraw bytes, gzip -9 $jsgz bytes"
+  if [ "$gz" -gt "$4" ]; then
+    echo "build-wasm: the gzipped $1 ($gz bytes) is over its budget of $4 bytes" >&2
+    exit 1
+  fi
+}
+size cellmap_wasm_bg.wasm "$out/cellmap_wasm_bg.wasm" "$out/cellmap_wasm.js" $((250 * 1024))
+size readers/cellmap_wasm_readers_bg.wasm "$out/readers/cellmap_wasm_readers_bg.wasm" \
+  "$out/readers/cellmap_wasm_readers.js" $((150 * 1024))

@@ -1,14 +1,16 @@
 // Sorting dropped or picked files into mask, expression and gene names, and reading them.
 
-const MASK_IMAGE = /\.(png|tiff?)$/i;
+const MASK_IMAGE = /\.(png|tiff?|zarr\.zip)$/i;
 const EXPRESSION = /\.npz$/i;
 const NAMES = /\.(txt|tsv|csv)$/i;
 const NPY = /\.npy$/i;
 const MASK_WORD = /mask|label|seg/i;
 
 /**
- * Decides what each file is. PNG/TIFF are masks, `.npz` is expression, text is gene names.
- * `.npy` files: one whose name says mask/label/seg is the mask; otherwise, when no mask is among
+ * Decides what each file is. PNG/TIFF and Xenium `cells.zarr.zip` are masks, text is gene names.
+ * `.npz`: one whose name says mask/label/seg is a (scipy sparse) label image, any other is
+ * expression. `.npy` files: one whose name says mask/label/seg is the mask (a Cellpose `_seg.npy`
+ * included); otherwise, when no mask is among
  * the files yet, the smallest `.npy` is the mask (a uint8 mask is smaller than a float32 gene
  * image of the same size) and another `.npy` is dense expression.
  * Returns `{ mask, expression, names }` (each a File or null) or throws a message naming the files.
@@ -22,10 +24,10 @@ export function classifyFiles(files) {
   const npys = [];
   for (const file of files) {
     if (MASK_IMAGE.test(file.name)) claim('mask', file);
-    else if (EXPRESSION.test(file.name)) claim('expression', file);
+    else if (EXPRESSION.test(file.name)) claim(MASK_WORD.test(file.name) ? 'mask' : 'expression', file);
     else if (NAMES.test(file.name)) claim('names', file);
     else if (NPY.test(file.name)) npys.push(file);
-    else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff or a .txt gene list)`);
+    else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff, cells.zarr.zip or a .txt gene list)`);
   }
   const namedMask = npys.filter((file) => MASK_WORD.test(file.name));
   if (namedMask.length === 1 && !result.mask) {

@@ -5,7 +5,7 @@
 // status line says so). wasm memory never shrinks, so a load frees the shown data before it
 // decodes the new files: loading the same large files again reuses the same memory.
 import init, {
-  Session, colormapLut, colormapOptions, connectivityOptions, noValueColor, statOptions,
+  Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor, statOptions,
 } from './pkg/cellmap_wasm.js';
 import { classifyFiles, readBytes, readGeneNames } from './files.js';
 import { formatBytes, formatCount, formatValue } from './format.js';
@@ -374,6 +374,31 @@ async function loadFiles(fileList) {
 }
 
 /**
+ * The bytes `Session.fromMask` reads for a mask file: the file's own, or — for the label formats
+ * the main wasm package leaves out (Cellpose `_seg.npy`, scipy sparse `.npz`, `cells.zarr.zip`) —
+ * the `.npy` the optional readers module (`pkg/readers/`, loaded on first use) decodes it to.
+ */
+async function maskBytes(file) {
+  const bytes = await readBytes(file);
+  if (!maskReaderNeeded(bytes.subarray(0, 4096))) return bytes;
+  setStatus(`Reading ${file.name} with the label-format readers…`);
+  const readers = await labelReaders();
+  return readers.labelImageToNpy(bytes, file.name);
+}
+
+let readersModule = null;
+
+/** The readers module, instantiated once on first use. */
+function labelReaders() {
+  readersModule ??= import('./pkg/readers/cellmap_wasm_readers.js').then(async (readers) => {
+    await readers.default();
+    return readers;
+  });
+  readersModule.catch(() => { readersModule = null; });
+  return readersModule;
+}
+
+/**
  * Decodes the mask (into a new session) and the expression (onto it, or onto the shown session)
  * and shows the result; throws the expression's error after showing the cells without it. The file
  * bytes are read right before each call and not kept: wasm copies them in and frees its copy once
@@ -383,7 +408,7 @@ async function decodeFiles(files) {
   let created = null;
   if (files.mask) {
     try {
-      created = Session.fromMask(await readBytes(files.mask), files.mask.name);
+      created = Session.fromMask(await maskBytes(files.mask), files.mask.name);
       created.setMaskOptions(...maskOptions());
     } catch (error) {
       created?.free();

@@ -246,6 +246,23 @@ impl Array {
         (self.shape, self.data)
     }
 
+    /// The array as `.npy` file bytes (its own dtype, little-endian), as
+    /// [`encode`] writes them; text arrays (`Str`) are an error naming
+    /// `source`.
+    ///
+    /// ```
+    /// use cellmap_io::npy::{self, Array, ArrayData};
+    /// let array = Array::new(vec![1, 2], ArrayData::U16(vec![0, 7]), "m")?;
+    /// assert_eq!(npy::read(&array.encode("m")?, "m.npy")?, array);
+    /// # Ok::<(), cellmap_io::Error>(())
+    /// ```
+    pub fn encode(&self, source: &str) -> Result<Vec<u8>, Error> {
+        for_each_numeric!(&self.data, v => encode(&self.shape, v), Str(_s) => Err(Error::new(
+            source,
+            ErrorKind::Header("a text array cannot be written as a numeric .npy".into()),
+        )))
+    }
+
     /// `(height, width)` of a 2-D array, or an error like
     /// `mask.npy: expected a 2-D mask, got shape (3, 1024, 1024)`.
     ///

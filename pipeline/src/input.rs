@@ -23,11 +23,15 @@
 //!   what they hold, whatever the format: a Cellpose or Xenium file with a
 //!   single cell is read as a binary mask under `auto` (same cell, same
 //!   pixels). The Cellpose, sparse and zarr readers are cellmap-io features
-//!   (`seg-npy`, `label-formats`): the CLI has them, the wasm viewer does not
-//!   (its size budget) and refuses those files with a message saying so.
+//!   (`seg-npy`, `label-formats`): the CLI has them; the wasm viewer's main
+//!   module does not (its size budget) and, when [`missing_reader`] says so,
+//!   has its optional readers module turn such a file into `.npy` bytes first,
+//!   to which the same rule applies.
 //! * Front ends say which kind was chosen and why ([`kind_reason`]), and warn
 //!   when a label image looks like an intensity image
 //!   ([`LabelImage::intensity_warning`]: most ids have a single pixel).
+
+pub use cellmap_io::labels::missing_reader;
 
 use cellmap_core::MaskValue;
 use cellmap_core::grid::max_label;

@@ -372,6 +372,48 @@ describe('fixture files', () => {
     await page.close();
   });
 
+  test('label images in every format: the generator\'s ids; _seg.npy, sparse .npz and zarr via the readers module', async () => {
+    const { page, problems } = await openViewer(browser, server.url);
+    const expectedNpy = await readFile(path.join(ROOT, 'tests/fixtures/labels/expected_labels.npy'));
+    const headerEnd = 10 + expectedNpy.readUInt16LE(8);
+    const expectedIds = Array.from(new Uint32Array(expectedNpy.buffer.slice(
+      expectedNpy.byteOffset + headerEnd, expectedNpy.byteOffset + expectedNpy.length)));
+    const readersFetched = () => page.evaluate(() => performance.getEntriesByType('resource')
+      .some((entry) => entry.name.endsWith('cellmap_wasm_readers_bg.wasm')));
+    const formats = [
+      // [file, named in the page as, needs the readers module]
+      ['float_labels.tif', 'float_labels.tif', false],
+      ['cellpose_seg.npy', 'tile_seg.npy', true],
+      ['cellpose32_seg.npy', 'tile32_seg.npy', true],
+      ['labels_coo.npz', 'label_image.coo.npz', true],
+      ['labels_csr.npz', 'labels_csr.npz', true],
+      ['cells.zarr.zip', 'cells.zarr.zip', true],
+    ];
+    for (const [file, name, viaReaders] of formats) {
+      const buffer = await readFile(path.join(ROOT, 'tests/fixtures/labels', file));
+      await afterRender(page, () => page.setInputFiles('#file-input', [{ name, mimeType: 'application/octet-stream', buffer }]));
+      const shown = await page.evaluate(() => {
+        const { session, wasm } = window.cellmapViewer;
+        const ids = new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen());
+        return { label: session.isLabelImage, w: session.width, h: session.height, cells: session.cellCount, ids: Array.from(ids) };
+      });
+      assert.deepEqual([shown.label, shown.w, shown.h, shown.cells], [true, 50, 40, 30], name);
+      assert.deepEqual(shown.ids, expectedIds, `${name}: the generator's label ids`);
+      assert.match(await page.textContent('#source'), new RegExp(name.replace(/\./g, '\\.')));
+      // the main package reads a TIFF itself: the readers module is fetched for the first file that needs it
+      if (!viaReaders) assert.equal(await readersFetched(), false, `${name} needs no readers module`);
+      else assert.equal(await readersFetched(), true, name);
+    }
+    await screenshot(page, 'labels-zarr.png');
+    // a damaged Cellpose file: the readers' one-line error in the page, which stays usable
+    const evil = await readFile(path.join(ROOT, 'tests/fixtures/labels/truncated_seg.npy'));
+    await page.setInputFiles('#file-input', [{ name: 'broken_seg.npy', mimeType: 'application/octet-stream', buffer: evil }]);
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text'), /^broken_seg\.npy: /);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a malformed file and a mismatched expression show an in-page error; the page stays usable', async () => {
     const { page, problems } = await openViewer(browser, server.url);
     await page.setInputFiles('#file-input', [fixture('malformed.npy')]);

@@ -76,6 +76,17 @@ pub fn background_color() -> Vec<u8> {
     cellmap::BACKGROUND_RGBA.to_vec()
 }
 
+/// The optional reader a mask file needs, from its first bytes (4 KB are
+/// plenty): `"seg-npy"` (Cellpose `_seg.npy`), `"label-formats"` (scipy
+/// sparse `.npz`, Xenium `cells.zarr.zip`) or `undefined` when
+/// `Session.fromMask` reads it as is. For the former, load the readers module
+/// (`pkg-readers/`, see `wasm/readers`) and pass its `labelImageToNpy` output
+/// to `Session.fromMask`.
+#[wasm_bindgen(js_name = maskReaderNeeded)]
+pub fn mask_reader_needed(head: &[u8]) -> Option<String> {
+    cellmap::input::missing_reader(head).map(str::to_string)
+}
+
 /// The statistic called `name`, or an error listing the known names.
 pub(crate) fn stat(name: &str) -> Result<Stat, JsError> {
     Stat::from_name(name).ok_or_else(|| unknown("statistic", name, Stat::ALL.map(Stat::name)))

@@ -1,14 +1,15 @@
 //! The viewer's label formats (`tests/fixtures/labels/`, written by
 //! `tests/generators/labels.py` with tifffile and numpy): `Session.fromMask`
 //! reads a float32 label TIFF with the generator's ids. Cellpose `_seg.npy`,
-//! scipy sparse `.npz` and `cells.zarr.zip` are read by the CLI; the wasm
-//! package is built without those readers (cellmap-io features `seg-npy`
-//! and `label-formats`, for its gzip size budget), so the viewer refuses them
-//! with a message saying so.
+//! scipy sparse `.npz` and `cells.zarr.zip` are left out of this package
+//! (cellmap-io features `seg-npy` and `label-formats`, for its gzip size
+//! budget): `maskReaderNeeded` names the feature, the viewer then loads the
+//! readers module (`wasm/readers`), and `fromMask` alone refuses them with a
+//! message saying so.
 //!
 //! They run in node and, with `WASM_BINDGEN_USE_BROWSER=1`, in headless
 //! Chromium; on the host they count as 0 tests.
-use cellmap_wasm::Session;
+use cellmap_wasm::{Session, mask_reader_needed};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -46,9 +47,18 @@ fn a_float32_label_tiff_keeps_its_ids() {
 }
 
 #[wasm_bindgen_test]
-fn cli_only_label_formats_are_refused_with_a_message() {
+fn from_mask_alone_refuses_the_left_out_formats_with_a_message() {
     let seg = message(Session::from_mask(SEG_NPY.to_vec(), "tile_seg.npy").unwrap_err());
     assert!(seg.starts_with("tile_seg.npy:") && seg.contains("seg-npy"), "{seg}");
     let zarr = message(Session::from_mask(ZARR_ZIP.to_vec(), "cells.zarr.zip").unwrap_err());
     assert!(zarr.starts_with("cells.zarr.zip:") && zarr.contains("label-formats"), "{zarr}");
+}
+
+#[wasm_bindgen_test]
+fn mask_reader_needed_names_the_left_out_reader_from_the_first_bytes() {
+    let head = |bytes: &[u8]| mask_reader_needed(&bytes[..bytes.len().min(4096)]);
+    assert_eq!(head(SEG_NPY).as_deref(), Some("seg-npy"));
+    assert_eq!(head(ZARR_ZIP).as_deref(), Some("label-formats"));
+    assert_eq!(head(FLOAT_TIF), None);
+    assert_eq!(head(EXPECTED), None);
 }

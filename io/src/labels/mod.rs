@@ -10,8 +10,9 @@
 //!
 //! [`crate::image::read_mask`] recognises them from their bytes. The
 //! Cellpose reader needs the `seg-npy` feature, the sparse and zarr readers
-//! the `label-formats` feature (both on by default; off in the wasm viewer,
-//! for its size budget: there these files get an error saying so).
+//! the `label-formats` feature (both on by default; off in the viewer's main
+//! wasm package, for its size budget: there [`missing_reader`] tells the
+//! viewer to load its readers module, `wasm/readers`, which has them).
 
 #[cfg_attr(not(feature = "seg-npy"), allow(dead_code, unused_imports))]
 pub mod pickle;
@@ -23,6 +24,28 @@ pub mod zarr;
 use crate::error::{Error, ErrorKind};
 use crate::limits::Limits;
 use crate::npy::Array;
+
+/// The cellmap-io feature this build lacks to read a mask file that starts
+/// with `head` (its first few KB are enough): `Some("seg-npy")` for a
+/// Cellpose `_seg.npy`, `Some("label-formats")` for a zip archive (scipy
+/// sparse `.npz`, `cells.zarr.zip`), `None` when this build reads it or it is
+/// no label format of this module. The wasm viewer asks this to know when to
+/// load its optional readers module.
+///
+/// ```
+/// let zip = cellmap_io::labels::missing_reader(b"PK\x03\x04...");
+/// assert_eq!(zip, if cfg!(feature = "label-formats") { None } else { Some("label-formats") });
+/// assert_eq!(cellmap_io::labels::missing_reader(b"\x89PNG\r\n\x1a\n"), None);
+/// ```
+pub fn missing_reader(head: &[u8]) -> Option<&'static str> {
+    if is_zip(head) && !cfg!(feature = "label-formats") {
+        Some("label-formats")
+    } else if pickle::is_pickled_npy(head) && !cfg!(feature = "seg-npy") {
+        Some("seg-npy")
+    } else {
+        None
+    }
+}
 
 /// `true` for a zip archive (local file header or an empty archive).
 pub fn is_zip(bytes: &[u8]) -> bool {
