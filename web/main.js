@@ -1,13 +1,12 @@
-// cellmap viewer: wires the controls to a cellmap-wasm Session and draws its pixels straight from
-// wasm memory. The menus (statistics, colormaps, connectivities) and the palette come from Rust;
-// JS passes the names back. Everything runs on the main thread: switching a gene on a 1024² image
-// is a few ms of wasm work, and loading files blocks the page only while wasm decodes them (a
-// status line says so). wasm memory never shrinks, so a load frees the shown data before it
-// decodes the new files: loading the same large files again reuses the same memory.
-import init, {
-  Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor, statOptions,
-} from './pkg/cellmap_wasm.js';
-import { classifyFiles, readBytes, readGeneNames } from './files.js';
+// cellmap viewer: wires the controls to the cellmap Session that lives in a Web Worker (worker.js,
+// through engine.js) and draws the pixels it paints. The main thread only handles the UI: reading,
+// decoding, labelling, statistics and painting all run in the worker, so the page stays responsive
+// while a large file loads (a progress bar shows how far, and Cancel stops it). The menus
+// (statistics, colormaps, connectivities) and the palette come from Rust; JS passes the names back.
+// wasm memory never shrinks, so a load frees the shown data before it decodes the new files:
+// loading the same large files again reuses the same memory.
+import { Cancelled, Engine } from './engine.js';
+import { classifyFiles, readGeneNames } from './files.js';
 import { formatBytes, formatCount, formatValue } from './format.js';
 import { GenePicker } from './genes.js';
 import { Legend } from './legend.js';
@@ -35,10 +34,18 @@ const controls = {
   viewport: byId('viewport'),
   dropHint: byId('drop-hint'),
   status: byId('status'),
+  progress: byId('progress'),
+  cancel: byId('cancel'),
 };
 
-let wasm = null;
-/** The shown session, or null: nothing loaded (at start, while a mask loads, after a failed load). */
+/** The worker that owns wasm and the session. */
+let engine = null;
+/** What start() got from the worker: menus, colormap LUTs, the no-value colour. */
+let palette = null;
+/**
+ * The shown session's facts (plain data from the worker: width, height, cellCount, isLabelImage,
+ * geneCount, ...), or null: nothing loaded (at start, while a mask loads, after a failed load).
+ */
 let session = null;
 /** True while files are read and decoded: the controls are disabled and the view is dimmed. */
 let loading = false;
@@ -106,9 +113,21 @@ function setStatus(text) {
   controls.status.textContent = text;
 }
 
-/** Lets the browser paint the status line before a long synchronous wasm call. */
-function nextFrame() {
-  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+const STEP_NAMES = { read: 'Reading', readers: 'Loading the label-format readers for', cells: 'Finding the cells of', decode: 'Decoding' };
+
+/** A progress report from the worker: the bar and the status line follow it. */
+function showProgress({ step, file, done, total }) {
+  if (!loading) return;
+  const bytes = step === 'read' || step === 'decode';
+  controls.progress.hidden = false;
+  if (bytes && total > 0) {
+    controls.progress.max = total;
+    controls.progress.value = done;
+  } else {
+    controls.progress.removeAttribute('value');
+  }
+  const amount = bytes ? `: ${formatBytes(done)} of ${formatBytes(total)}` : '';
+  setStatus(`${STEP_NAMES[step] ?? step} ${file}${amount}…`);
 }
 
 // ---- menus -------------------------------------------------------------------------------------
@@ -120,13 +139,12 @@ function fillSelect(select, options) {
 }
 
 /** The statistic, colormap and connectivity menus, from the names Rust knows. */
-function fillMenus() {
-  const stats = statOptions();
+function fillMenus({ stats, colormaps, connectivities }) {
   for (const { name, description } of stats) statDescriptions.set(name, description);
   defaultStat = stats[0].name;
   fillSelect(controls.stat, stats.map(({ name, description }) => ({ value: name, text: `${name} — ${description}` })));
-  fillSelect(controls.colormap, colormapOptions().map((name) => ({ value: name, text: name })));
-  fillSelect(controls.connectivity, connectivityOptions().map((name) => ({ value: name, text: name })));
+  fillSelect(controls.colormap, colormaps.map((name) => ({ value: name, text: name })));
+  fillSelect(controls.connectivity, connectivities.map((name) => ({ value: name, text: name })));
 }
 
 // ---- rendering ---------------------------------------------------------------------------------
@@ -137,43 +155,41 @@ function maskOptions() {
 
 /** Per-cell values for the shown genes, then paint. */
 function computeAndPaint() {
-  if (!session) return;
-  const started = performance.now();
-  if (session.geneCount > 0 && shownGenes.length > 0) {
-    session.computeValues(Uint32Array.from(shownGenes), controls.stat.value);
-  }
-  paint(started);
+  return render(true);
 }
 
-/** Paint the current per-cell values with the colour settings and draw them. */
-function paint(started = performance.now()) {
+/** Paint the current per-cell values with the colour settings. */
+function paint() {
+  return render(false);
+}
+
+/**
+ * Has the worker (re)compute the shown genes' per-cell values (`compute`) and paint them with the
+ * colour settings, then draws the pixels it sends (moved, not copied) and the legend.
+ */
+async function render(compute) {
   if (!session) return;
+  const started = performance.now();
   const colormap = controls.colormap.value;
-  const outlines = controls.outlines.checked;
-  let range;
-  if (controls.autoRange.checked) {
-    range = session.paint(colormap, NaN, NaN, outlines);
-    controls.vmin.value = Number.isNaN(range[0]) ? '' : String(Number(range[0].toPrecision(6)));
-    controls.vmax.value = Number.isNaN(range[1]) ? '' : String(Number(range[1].toPrecision(6)));
-  } else {
-    let low = parseBound(controls.vmin);
-    let high = parseBound(controls.vmax);
-    if (low === null || high === null) {
-      // a blank bound is the automatic one: paint automatically to learn it
-      const [autoLow, autoHigh] = session.paint(colormap, NaN, NaN, outlines);
-      low ??= autoLow;
-      high ??= autoHigh;
-    }
-    // no cell has a value and a bound is blank: nothing to fix the range to
-    if (Number.isNaN(low) || Number.isNaN(high)) range = session.paint(colormap, NaN, NaN, outlines);
-    else range = session.paint(colormap, low, high, outlines);
+  const auto = controls.autoRange.checked;
+  const painted = await engine.call('render', {
+    genes: shownGenes,
+    stat: controls.stat.value,
+    compute,
+    colormap,
+    vmin: auto ? null : parseBound(controls.vmin),
+    vmax: auto ? null : parseBound(controls.vmax),
+    outlines: controls.outlines.checked,
+  });
+  if (!session) return;
+  shownRange = painted.range;
+  if (auto) {
+    controls.vmin.value = Number.isNaN(shownRange[0]) ? '' : String(Number(shownRange[0].toPrecision(6)));
+    controls.vmax.value = Number.isNaN(shownRange[1]) ? '' : String(Number(shownRange[1].toPrecision(6)));
   }
-  shownRange = Array.from(range);
-  // view on wasm memory, made after the last call that may grow it
-  const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen());
-  mapView.draw(new ImageData(pixels, session.width, session.height));
+  mapView.draw(new ImageData(painted.pixels, painted.width, painted.height));
   const elapsed = performance.now() - started;
-  legend.show(colormapLut(colormap), shownRange[0], shownRange[1], legendCaption());
+  legend.show(palette.luts[colormap], shownRange[0], shownRange[1], legendCaption());
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   setStatus(`${formatCount(session.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
@@ -200,11 +216,12 @@ function showSource() {
   controls.source.textContent = [source.cells, source.expression].filter(Boolean).join(' + ');
 }
 
-function describePixel(row, col) {
+async function describePixel(row, col) {
   if (!session) return null;
-  const label = session.cellAt(row, col);
-  if (label === 0) return `background\nrow ${row}, col ${col}`;
-  const info = session.cellInfo(label);
+  // a hover during a load or a cancel has nothing to describe
+  const info = await engine.call('cellInfo', row, col).catch(() => undefined);
+  if (!session || info === undefined) return null;
+  if (info === null) return `background\nrow ${row}, col ${col}`;
   const valueName = session.geneCount > 0 ? controls.stat.value : 'value';
   return [
     `cell ${info.label}`,
@@ -217,9 +234,9 @@ function describePixel(row, col) {
 // ---- state changes -----------------------------------------------------------------------------
 
 function showGenes(genes) {
-  if (!session) return;
+  if (!session) return null;
   shownGenes = genes;
-  computeAndPaint();
+  return computeAndPaint();
 }
 
 /**
@@ -227,14 +244,13 @@ function showGenes(genes) {
  * `from` is the source line's parts ({cells, expression}).
  */
 function adoptSession(next, from, genes = [0]) {
-  if (session && session !== next) session.free();
   session = next;
   source = { cells: '', expression: '', ...from };
   showSource();
   controls.cellCount.textContent = formatCount(session.cellCount);
   updateControls();
   mapView.setImageSize(session.width, session.height);
-  adoptGenes(genes);
+  return adoptGenes(genes);
 }
 
 /** The note shown under the mask options when they do not apply (made once, here). */
@@ -267,6 +283,7 @@ function updateControls() {
   controls.vmin.disabled = !data || controls.autoRange.checked;
   controls.vmax.disabled = !data || controls.autoRange.checked;
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
+  controls.cancel.hidden = !loading;
   document.body.toggleAttribute('data-loading', loading);
   controls.viewport.setAttribute('aria-busy', String(loading));
 }
@@ -276,7 +293,6 @@ function updateControls() {
  * wasm memory, and shows the empty state: no map, no genes, a source line that says so.
  */
 function dropSession() {
-  if (session) session.free();
   session = null;
   shownGenes = [];
   shownRange = [NaN, NaN];
@@ -285,37 +301,31 @@ function dropSession() {
   controls.cellCount.textContent = '–';
   genePicker.setGenes([], []);
   mapView.clear();
-  legend.show(colormapLut(controls.colormap.value), NaN, NaN, 'nothing loaded');
+  legend.show(palette.luts[controls.colormap.value], NaN, NaN, 'nothing loaded');
   updateControls();
 }
 
 function adoptGenes(genes = [0]) {
   shownGenes = genes.filter((gene) => gene < session.geneCount);
-  genePicker.setGenes(session.geneCount > 0 ? session.geneNames() : [], shownGenes);
-  computeAndPaint();
+  genePicker.setGenes(session.geneNames, shownGenes);
+  return computeAndPaint();
 }
 
-function showDemo() {
+async function showDemo() {
   // the shown session goes first: the demo reuses its memory
   dropSession();
-  const demo = Session.demo(DEMO.seed, DEMO.width, DEMO.height);
+  // the first session's mask options are the defaults (scipy's): the controls start from them
+  const demo = await engine.call('demo', DEMO, maskDefaultsSet ? maskOptions() : null);
   if (!maskDefaultsSet) {
-    // the first session's mask options are the defaults (scipy's): the controls start from them
     controls.fillHoles.checked = demo.fillHoles;
     controls.connectivity.value = demo.connectivity;
     maskDefaultsSet = true;
   }
-  try {
-    demo.setMaskOptions(...maskOptions());
-  } catch (error) {
-    demo.free();
-    throw error;
-  }
   // open on what Rust chose for the demo: a gene with a spatial pattern, and the statistic that
   // shows it (its expression is transcript counts: the sum per cell)
-  controls.stat.value = demo.shownStat();
+  controls.stat.value = demo.shownStat;
   const cells = `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`;
-  adoptSession(demo, { cells }, Array.from(demo.shownGenes()));
+  await adoptSession(demo, { cells }, demo.shownGenes);
 }
 
 /**
@@ -343,7 +353,7 @@ async function loadFiles(fileList) {
         dropSession();
       } else {
         // the cells stay (dimmed, not repainted until the expression is decoded)
-        session.detachExpression();
+        session = await engine.call('detachExpression');
         shownGenes = [];
         genePicker.setGenes([], []);
         source.expression = '';
@@ -351,14 +361,14 @@ async function loadFiles(fileList) {
       }
       updateControls();
       setStatus(`Loading ${described.join(', ')}…`);
-      // the empty (or dimmed) view and the status line are painted before wasm blocks the page
-      await nextFrame();
       await decodeFiles(files);
     } catch (error) {
       setStatus('');
+      if (error instanceof Cancelled) return;
       throw error;
     } finally {
       loading = false;
+      controls.progress.hidden = true;
       updateControls();
     }
   }
@@ -367,86 +377,47 @@ async function loadFiles(fileList) {
     if (names.length !== session.geneCount) {
       throw new Error(`${files.names.name} has ${formatCount(names.length)} gene names but the expression has ${formatCount(session.geneCount)} genes`);
     }
-    session.setGeneNames(names);
-    genePicker.rename(session.geneNames());
-    paint();
+    session.geneNames = await engine.call('setGeneNames', names);
+    genePicker.rename(session.geneNames);
+    await paint();
   }
 }
 
 /**
- * The bytes `Session.fromMask` reads for a mask file: the file's own, or — for the label formats
- * the main wasm package leaves out (Cellpose `_seg.npy`, scipy sparse `.npz`, `cells.zarr.zip`) —
- * the `.npy` the optional readers module (`pkg/readers/`, loaded on first use) decodes it to.
- */
-async function maskBytes(file) {
-  const bytes = await readBytes(file);
-  if (!maskReaderNeeded(bytes.subarray(0, 4096))) return bytes;
-  setStatus(`Reading ${file.name} with the label-format readers…`);
-  const readers = await labelReaders();
-  return readers.labelImageToNpy(bytes, file.name);
-}
-
-let readersModule = null;
-
-/** The readers module, instantiated once on first use. */
-function labelReaders() {
-  readersModule ??= import('./pkg/readers/cellmap_wasm_readers.js').then(async (readers) => {
-    await readers.default();
-    return readers;
-  });
-  readersModule.catch(() => { readersModule = null; });
-  return readersModule;
-}
-
-/**
- * Decodes the mask (into a new session) and the expression (onto it, or onto the shown session)
- * and shows the result; throws the expression's error after showing the cells without it. The file
- * bytes are read right before each call and not kept: wasm copies them in and frees its copy once
- * decoded.
+ * Has the worker decode the mask (into a new session) and the expression (onto it, or onto the
+ * shown session) and shows the result; throws the expression's error after showing the cells
+ * without it. The worker reads the files itself: the page never holds their bytes.
  */
 async function decodeFiles(files) {
-  let created = null;
-  if (files.mask) {
-    try {
-      created = Session.fromMask(await maskBytes(files.mask), files.mask.name);
-      created.setMaskOptions(...maskOptions());
-    } catch (error) {
-      created?.free();
-      throw error;
-    }
-  }
-  const target = created ?? session;
-  let expressionError = null;
-  if (files.expression) {
-    try {
-      target.attachExpression(await readBytes(files.expression), files.expression.name);
-      // new expression data opens on the default statistic, the research scripts' mean (the demo
-      // opens on its own choice)
-      controls.stat.value = defaultStat;
-    } catch (error) {
-      expressionError = error;
-    }
+  const { info, expressionError } = await engine.call(
+    'load', { mask: files.mask, expression: files.expression }, maskOptions());
+  if (files.expression && !expressionError) {
+    // new expression data opens on the default statistic, the research scripts' mean (the demo
+    // opens on its own choice)
+    controls.stat.value = defaultStat;
   }
   const expression = files.expression && !expressionError
-    ? `${files.expression.name} (${formatCount(target.geneCount)} genes)`
+    ? `${files.expression.name} (${formatCount(info.geneCount)} genes)`
     : '';
-  if (created) {
-    adoptSession(created, { cells: `${files.mask.name} (${created.width}×${created.height})`, expression });
+  if (files.mask) {
+    await adoptSession(info, { cells: `${files.mask.name} (${info.width}×${info.height})`, expression });
   } else {
+    session = info;
     source.expression = expression;
     showSource();
-    adoptGenes();
+    await adoptGenes();
   }
-  if (expressionError) throw expressionError;
+  if (expressionError) throw new Error(expressionError);
 }
 
-function onMaskOptionsChange() {
+async function onMaskOptionsChange() {
   if (!session) return;
-  const started = performance.now();
   // wasm recomputes the per-cell values of the shown genes for the new labels
-  const count = session.setMaskOptions(...maskOptions());
+  const count = await engine.call('setMaskOptions', ...maskOptions());
+  session.cellCount = count;
+  [session.fillHoles, session.connectivity] = maskOptions();
   controls.cellCount.textContent = formatCount(count);
-  paint(started);
+  await paint();
 }
 
 // ---- wiring ------------------------------------------------------------------------------------
@@ -461,10 +432,11 @@ function wireControls() {
         controls.fileInput.value = '';
       }
     }));
-  controls.demoButton.addEventListener('click', () => guarded(() => {
-    showDemo();
+  controls.demoButton.addEventListener('click', () => guarded(async () => {
     clearError();
+    await showDemo();
   }));
+  controls.cancel.addEventListener('click', () => guarded(cancelLoad));
   controls.fillHoles.addEventListener('change', () => guarded(onMaskOptionsChange));
   controls.connectivity.addEventListener('change', () => guarded(onMaskOptionsChange));
   controls.stat.addEventListener('change', () => guarded(computeAndPaint));
@@ -500,23 +472,36 @@ function wireControls() {
   });
 }
 
+/** Stops the load in progress: the worker is replaced, the page is left empty and usable. */
+async function cancelLoad() {
+  if (!loading) return;
+  await engine.cancel();
+  dropSession();
+  clearError();
+  setStatus('Loading cancelled: open files again or show the demo tissue.');
+}
+
 async function start() {
   wireControls();
   try {
-    wasm = await init();
-    fillMenus();
-    legend.setNoValueColour(noValueColor());
-    showDemo();
+    engine = new Engine(showProgress);
+    palette = await engine.started;
+    fillMenus(palette);
+    legend.setNoValueColour(palette.noValueColor);
+    await showDemo();
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);
   }
-  // handy for the console, other pages and the tests: the live session (null when nothing is
-  // loaded), the wasm exports, the size of wasm memory in bytes (it only grows: its high-water
-  // mark), the shown gene indices and the range of the last paint
+  // handy for the console, other pages and the tests: the shown session's facts (null when
+  // nothing is loaded), the menus and LUTs Rust gave (`palette`), `call(op, ...args)` to ask the
+  // worker (its `ops` in worker.js), the size of the
+  // worker's wasm memory in bytes as of its last answer (it only grows: its high-water mark),
+  // the shown gene indices and the range of the last paint
   window.cellmapViewer = {
-    get wasm() { return wasm; },
     get session() { return session; },
-    get memoryBytes() { return wasm ? wasm.memory.buffer.byteLength : 0; },
+    get palette() { return palette; },
+    call: (op, ...args) => engine.call(op, ...args),
+    get memoryBytes() { return engine.memoryBytes; },
     get shownGenes() { return shownGenes.slice(); },
     get range() { return shownRange.slice(); },
   };

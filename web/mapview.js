@@ -9,7 +9,8 @@ const KEY_ZOOM = 1.25;
 
 export class MapView {
   /**
-   * `describePixel(row, col)` returns the tooltip text for an image pixel, or null to hide it.
+   * `describePixel(row, col)` returns (a promise of) the tooltip text for an image pixel, or null
+   * to hide it.
    */
   constructor({ viewport, canvas, tooltip, announcer }, describePixel) {
     this.viewport = viewport;
@@ -50,7 +51,7 @@ export class MapView {
     this.hideTooltip();
   }
 
-  /** Draws an ImageData of the image size (a view on wasm memory: no copy on the JS side). */
+  /** Draws an ImageData of the image size (its pixels moved here from the worker). */
   draw(imageData) {
     this.context.putImageData(imageData, 0, 0);
     this.refreshTooltip();
@@ -142,8 +143,9 @@ export class MapView {
     event.preventDefault();
     action();
     // keyboard users explore through the cell under the viewport centre (read out by screen readers)
-    this.showTooltipAt(centreX, centreY);
-    this.announcer.textContent = this.tooltip.hidden ? '' : this.tooltip.textContent.replaceAll('\n', ', ');
+    this.showTooltipAt(centreX, centreY).then(() => {
+      this.announcer.textContent = this.tooltip.hidden ? '' : this.tooltip.textContent.replaceAll('\n', ', ');
+    });
   }
 
   localPoint(event) {
@@ -151,10 +153,16 @@ export class MapView {
     return { x: event.clientX - box.left, y: event.clientY - box.top };
   }
 
-  showTooltipAt(x, y) {
-    this.lastPointer = { x, y };
+  /**
+   * Shows the tooltip of the pixel at viewport point (x, y). The description comes back
+   * asynchronously (from the worker); one that arrives after the pointer moved on is dropped.
+   */
+  async showTooltipAt(x, y) {
+    const pointer = { x, y };
+    this.lastPointer = pointer;
     const pixel = this.pixelAt(x, y);
-    const text = pixel && this.describePixel(pixel.row, pixel.col);
+    const text = pixel && await this.describePixel(pixel.row, pixel.col);
+    if (this.lastPointer !== pointer) return;
     if (!text) {
       this.tooltip.hidden = true;
       return;

@@ -78,6 +78,60 @@ impl<'a> Npz<std::io::Cursor<&'a [u8]>> {
     }
 }
 
+/// Reads the CSR matrix of a scipy `.npz` held in memory ([`Npz::csr`]),
+/// calling `progress(done, total)` as the archive's bytes are read (`total`
+/// = `bytes.len()`; at most once per 4 MiB read), so that a front end can
+/// show how far a long decode is.
+///
+/// ```
+/// use cellmap_io::{Limits, npz};
+/// let w = npz::write_csr(std::io::Cursor::new(Vec::new()), "m.npz", (2, 2), &[0, 1, 1], &[1], &[5.0f32])?;
+/// let csr = npz::read_csr_bytes(w.get_ref(), "m.npz", Limits::default(), &mut |_, _| {})?;
+/// assert_eq!((csr.shape, csr.nnz()), ((2, 2), 1));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn read_csr_bytes(
+    bytes: &[u8],
+    source: &str,
+    limits: Limits,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Csr, Error> {
+    let reader = ProgressReader { inner: std::io::Cursor::new(bytes), furthest: 0, reported: 0, progress };
+    Npz::new(reader, source, limits)?.csr()
+}
+
+/// Bytes read between two reports of [`read_csr_bytes`].
+const PROGRESS_STEP: u64 = 4 << 20;
+
+/// A reader over bytes in memory that reports the furthest position read.
+struct ProgressReader<'a, 'p> {
+    inner: std::io::Cursor<&'a [u8]>,
+    furthest: u64,
+    reported: u64,
+    progress: &'p mut dyn FnMut(u64, u64),
+}
+
+impl Read for ProgressReader<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let position = self.inner.position();
+        if position > self.furthest {
+            self.furthest = position;
+            if self.furthest - self.reported >= PROGRESS_STEP {
+                self.reported = self.furthest;
+                (self.progress)(self.furthest, self.inner.get_ref().len() as u64);
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Seek for ProgressReader<'_, '_> {
+    fn seek(&mut self, position: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(position)
+    }
+}
+
 impl<R: Read + Seek> Npz<R> {
     /// Opens an archive from a seekable reader (a file, a cursor).
     pub fn new(reader: R, source: &str, limits: Limits) -> Result<Self, Error> {

@@ -80,8 +80,45 @@ impl Expression {
     /// Decodes an expression file's bytes for a `height × width` image: a
     /// scipy CSR `.npz` or a dense `.npy`, recognised by their first bytes.
     pub fn from_bytes(bytes: &[u8], source: &str, height: usize, width: usize) -> Result<Self, Error> {
+        Self::from_bytes_with_progress(bytes, source, height, width, &mut |_, _| {})
+    }
+
+    /// [`Expression::from_bytes`], calling `progress(done, total)` as the
+    /// file's bytes are decoded (`total` = the file's length; at most once
+    /// per 4 MiB of the file, and once at the end), so that a front end
+    /// can show how far a long decode is.
+    ///
+    /// ```
+    /// # use cellmap::Expression;
+    /// let npy = cellmap_io::npy::encode(&[2, 2], &[1.0f32, 0.0, 2.0, 3.0])?;
+    /// let mut calls = Vec::new();
+    /// let e = Expression::from_bytes_with_progress(&npy, "g.npy", 2, 2, &mut |done, total| calls.push((done, total)))?;
+    /// assert_eq!((e.n_genes(), calls.last()), (1, Some(&(npy.len() as u64, npy.len() as u64))));
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn from_bytes_with_progress(
+        bytes: &[u8],
+        source: &str,
+        height: usize,
+        width: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Self, Error> {
+        let total = bytes.len() as u64;
+        let result = Self::decode(bytes, source, height, width, progress);
+        progress(total, total);
+        result
+    }
+
+    fn decode(
+        bytes: &[u8],
+        source: &str,
+        height: usize,
+        width: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Self, Error> {
         if bytes.starts_with(b"PK") {
-            let csr = cellmap_io::npz::Npz::from_bytes(bytes, source).and_then(|mut a| a.csr())?;
+            let csr =
+                cellmap_io::npz::read_csr_bytes(bytes, source, cellmap_io::Limits::default(), progress)?;
             Expression::from_csr(csr, height, width)
         } else if bytes.starts_with(b"\x93NUMPY") {
             Expression::from_dense(&cellmap_io::npy::read(bytes, source)?, source, height, width)

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium } from './browser.mjs';
-import { csrNpzBytes, npyBytes } from './npfiles.mjs';
+import { bigTile, npyBytes } from './npfiles.mjs';
 import { ROOT, afterRender, assertNoProblems, openViewer, screenshot } from './page.mjs';
 import { startServer } from './server.mjs';
 
@@ -28,39 +28,6 @@ let browser;
 let dir;
 let files;
 
-/** The mask `.npy` (uint8) and the CSR `.npz` (int32 indices, float32 data) as Buffers. */
-function makeData() {
-  const pixels = SIZE * SIZE;
-  const mask = new Uint8Array(pixels);
-  for (let row = 0; row < SIZE; row += 1) {
-    if (row % CELL === CELL - 1) continue;
-    for (let col = 0; col < SIZE; col += 1) mask[row * SIZE + col] = col % CELL === CELL - 1 ? 0 : 1;
-  }
-  // 0–4 genes per pixel (2 on average: 1 % of 200), distinct and sorted, from a fixed LCG
-  const indptr = new Int32Array(pixels + 1);
-  const indices = new Int32Array(pixels * 4);
-  const data = new Float32Array(pixels * 4);
-  const spread = GENES / 4;
-  let state = 12345;
-  let nnz = 0;
-  for (let pixel = 0; pixel < pixels; pixel += 1) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const count = (state >>> 16) % 5;
-    const base = (state >>> 4) % spread;
-    for (let k = 0; k < count; k += 1) {
-      indices[nnz] = base + k * spread;
-      data[nnz] = 1 + ((state >>> (k * 3)) & 7);
-      nnz += 1;
-    }
-    indptr[pixel + 1] = nnz;
-  }
-  return {
-    mask: npyBytes([SIZE, SIZE], mask),
-    expression: csrNpzBytes([pixels, GENES], indptr, indices.subarray(0, nnz), data.subarray(0, nnz)),
-    nnz,
-  };
-}
-
 /**
  * A mask whose header claims 20000² uint8 pixels (400 MB) but holds 1 KB: it must fail without
  * leaving the viewer half-loaded.
@@ -75,7 +42,7 @@ before(async () => {
     throw new Error('web/pkg is missing: build it first with scripts/build-wasm.sh');
   });
   dir = await mkdtemp(path.join(tmpdir(), 'cellmap-memory-'));
-  const { mask, expression, nnz } = makeData();
+  const { mask, expression, nnz } = bigTile(SIZE, GENES, CELL);
   files = {
     mask: path.join(dir, 'big_mask.npy'),
     expression: path.join(dir, 'big_expression.npz'),
@@ -98,7 +65,7 @@ after(async () => {
 
 /** The size of wasm memory now (it only grows: its high-water mark). */
 function memoryBytes(page) {
-  return page.evaluate(() => window.cellmapViewer.memoryBytes ?? window.cellmapViewer.wasm.memory.buffer.byteLength);
+  return page.evaluate(() => window.cellmapViewer.memoryBytes);
 }
 
 /** Loads the big mask + expression through the file input and waits for the map to be drawn. */

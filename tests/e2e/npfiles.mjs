@@ -89,3 +89,40 @@ export function csrNpzBytes([rows, cols], indptr, indices, data) {
     'data.npy': npyBytes([data.length], data),
   });
 }
+
+/**
+ * A large synthetic tile for the browser tests: a `size`² mask `.npy` (uint8) of square cells of
+ * `cell - 1` px on a `cell` px grid, and a CSR `.npz` of `genes` genes (int32 indices, float32
+ * data; 0–4 genes per pixel, 2 on average, from a fixed LCG). Returns Buffers and the nnz.
+ */
+export function bigTile(size, genes, cell) {
+  const pixels = size * size;
+  const mask = new Uint8Array(pixels);
+  for (let row = 0; row < size; row += 1) {
+    if (row % cell === cell - 1) continue;
+    for (let col = 0; col < size; col += 1) mask[row * size + col] = col % cell === cell - 1 ? 0 : 1;
+  }
+  // 0–4 genes per pixel (2 on average: 1 % of 200), distinct and sorted, from a fixed LCG
+  const indptr = new Int32Array(pixels + 1);
+  const indices = new Int32Array(pixels * 4);
+  const data = new Float32Array(pixels * 4);
+  const spread = genes / 4;
+  let state = 12345;
+  let nnz = 0;
+  for (let pixel = 0; pixel < pixels; pixel += 1) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const count = (state >>> 16) % 5;
+    const base = (state >>> 4) % spread;
+    for (let k = 0; k < count; k += 1) {
+      indices[nnz] = base + k * spread;
+      data[nnz] = 1 + ((state >>> (k * 3)) & 7);
+      nnz += 1;
+    }
+    indptr[pixel + 1] = nnz;
+  }
+  return {
+    mask: npyBytes([size, size], mask),
+    expression: csrNpzBytes([pixels, genes], indptr, indices.subarray(0, nnz), data.subarray(0, nnz)),
+    nnz,
+  };
+}

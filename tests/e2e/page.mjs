@@ -65,20 +65,21 @@ export function canvasPixels(page) {
 export function checkCellColours(page, colormapName, range = null) {
   return page.evaluate(
     async ({ colormapName, range }) => {
-      const { colormapLut, noValueColor } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      const { session } = window.cellmapViewer;
-      const noValue = Array.from(noValueColor());
-      const [low, high] = range ?? window.cellmapViewer.range;
-      const lut = colormapLut(colormapName);
+      const viewer = window.cellmapViewer;
+      const noValue = Array.from(viewer.palette.noValueColor);
+      const [low, high] = range ?? viewer.range;
+      const lut = viewer.palette.luts[colormapName];
+      // the labels and the per-cell values, from the worker that owns the session
+      const labels = await viewer.call('labels');
+      const cells = [...new Set(labels)].filter((label) => label !== 0);
+      const values = new Map((await viewer.call('cellValues', cells)).map((value, i) => [cells[i], value]));
       const canvas = document.getElementById('map');
       const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      const values = new Map();
       const counts = { cellPixels: 0, wrong: 0, noValuePixels: 0, colours: new Set(), firstWrong: null };
       for (let row = 0; row < canvas.height; row += 1) {
         for (let col = 0; col < canvas.width; col += 1) {
-          const label = session.cellAt(row, col);
+          const label = labels[row * canvas.width + col];
           if (label === 0) continue;
-          if (!values.has(label)) values.set(label, session.cellValue(label));
           const value = values.get(label);
           const at = (row * canvas.width + col) * 4;
           const rgb = [data[at], data[at + 1], data[at + 2], data[at + 3]];

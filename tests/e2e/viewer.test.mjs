@@ -54,7 +54,7 @@ async function checkTooltips(page, cells, gene, stat) {
   }
   // and the exact numbers behind the tooltip
   const values = await page.evaluate(
-    (labels) => labels.map((label) => window.cellmapViewer.session.cellValue(label)),
+    (labels) => window.cellmapViewer.call('cellValues', labels),
     cells.map((cell) => cell.label),
   );
   cells.forEach((cell, i) => {
@@ -76,11 +76,10 @@ function selectOptions(page, id) {
   return page.$$eval(`#${id} option`, (options) => options.map((option) => [option.value, option.textContent]));
 }
 
-/** Calls a free function of the wasm package in the page. */
-function wasmCall(page, name) {
-  return page.evaluate(async (name) => {
-    const pkg = await import(new URL('pkg/cellmap_wasm.js', location.href));
-    const value = pkg[name]();
+/** A field of what the viewer's worker got from the wasm package at start (menus, LUTs, colours). */
+function paletteField(page, name) {
+  return page.evaluate((name) => {
+    const value = window.cellmapViewer.palette[name];
     return ArrayBuffer.isView(value) ? Array.from(value) : value;
   }, name);
 }
@@ -97,10 +96,7 @@ describe('demo', () => {
     assert.ok(colours.cellPixels > 10_000 && colours.colours > 10, JSON.stringify(colours));
     const legend = await page.evaluate(() => Array.from(
       document.getElementById('legend-bar').getContext('2d').getImageData(0, 0, 256, 1).data));
-    const lut = await page.evaluate(async () => {
-      const { colormapLut } = await import(new URL('pkg/cellmap_wasm.js', location.href));
-      return Array.from(colormapLut('viridis'));
-    });
+    const lut = await page.evaluate(() => Array.from(window.cellmapViewer.palette.luts.viridis));
     assert.deepEqual(legend, lut, 'the legend bar is the LUT');
     const [low, high] = await page.evaluate(() => window.cellmapViewer.range);
     assert.ok(low < high, `the automatic range ${low}..${high}`);
@@ -115,11 +111,11 @@ describe('demo', () => {
 
   test('the menus and the palette come from Rust; the demo opens on what Rust chose', async () => {
     const { page, problems } = await openViewer(browser, server.url);
-    const stats = await wasmCall(page, 'statOptions');
+    const stats = await paletteField(page, 'stats');
     assert.deepEqual(stats.map(({ name }) => name), ['mean', 'sum', 'count', 'min', 'max']);
     assert.deepEqual(await selectOptions(page, 'stat'),
       stats.map(({ name, description }) => [name, `${name} — ${description}`]));
-    const colormaps = await wasmCall(page, 'colormapOptions');
+    const colormaps = await paletteField(page, 'colormaps');
     assert.equal(colormaps.length, 7);
     assert.deepEqual(await selectOptions(page, 'colormap'), colormaps.map((name) => [name, name]));
     assert.equal(await page.inputValue('#colormap'), 'viridis');
@@ -130,7 +126,7 @@ describe('demo', () => {
     // the demo's opening gene and statistic are the session's selection
     const { genes, stat, names } = await page.evaluate(() => {
       const { session } = window.cellmapViewer;
-      return { genes: Array.from(session.shownGenes()), stat: session.shownStat(), names: session.geneNames() };
+      return { genes: session.shownGenes, stat: session.shownStat, names: session.geneNames };
     });
     assert.equal(stat, 'sum');
     assert.equal(await page.inputValue('#stat'), 'sum');
@@ -141,7 +137,7 @@ describe('demo', () => {
     const description = stats.find(({ name }) => name === 'sum').description;
     assert.equal(await page.textContent('#legend-caption'), `${names[genes[0]]}: ${description} per cell`);
     // the legend's no-value swatch is the colour wasm paints
-    assert.deepEqual(await wasmCall(page, 'noValueColor'), [255, 102, 255, 255]);
+    assert.deepEqual(await paletteField(page, 'noValueColor'), [255, 102, 255, 255]);
     assert.equal(await page.$eval('#no-value-swatch', (swatch) => getComputedStyle(swatch).backgroundColor),
       'rgb(255, 102, 255)');
     assertNoProblems(problems);
@@ -185,18 +181,21 @@ describe('demo', () => {
     await page.keyboard.press('+');
     await page.keyboard.press('+');
     // keyboard exploration describes the cell at the centre of the view, also for screen readers
-    assert.equal(await page.isVisible('#tooltip'), true);
-    assert.equal(await page.textContent('#announcer'), (await page.textContent('#tooltip')).replaceAll('\n', ', '));
+    // (the description comes from the worker: wait for it)
+    await page.waitForFunction(() => {
+      const tooltip = document.getElementById('tooltip');
+      return !tooltip.hidden && document.getElementById('announcer').textContent === tooltip.textContent.replaceAll('\n', ', ');
+    });
     await screenshot(page, 'demo-zoomed.png');
     await page.keyboard.press('0');
     assert.equal(await transform(), start);
     // hovering a cell pixel shows its id, area, centroid and value
-    const cell = await page.evaluate(() => {
-      const { session } = window.cellmapViewer;
-      const info = session.cellInfo(Math.ceil(session.cellCount / 2));
+    const cell = await page.evaluate(async () => {
+      const viewer = window.cellmapViewer;
+      const info = await viewer.call('cellInfoOf', Math.ceil(viewer.session.cellCount / 2));
       return { info, row: Math.round(info.centroidRow), col: Math.round(info.centroidCol) };
     });
-    const label = await page.evaluate(({ row, col }) => window.cellmapViewer.session.cellAt(row, col), cell);
+    const label = await page.evaluate(({ row, col }) => window.cellmapViewer.call('cellAt', row, col), cell);
     assert.ok(label > 0, 'the centroid of a round demo cell lies in the cell');
     const lines = await hoverPixel(page, cell.row, cell.col);
     assert.equal(lines[0], `cell ${label}`);
@@ -235,7 +234,7 @@ describe('fixture files', () => {
     await afterRender(page, () => page.selectOption('#stat', 'min'));
     for (const cell of filled4.cells) {
       const lines = await hoverPixel(page, ...cell.firstPixel);
-      const min = await page.evaluate((label) => window.cellmapViewer.session.cellValue(label), cell.label);
+      const [min] = await page.evaluate((label) => window.cellmapViewer.call('cellValues', [label]), cell.label);
       assert.equal(lines[3], `min ${formatValue(min)}`);
       if (cell.mean[1] === null) assert.ok(Number.isNaN(min), `cell ${cell.label}: no value`);
       else assert.ok(min > 0 && min <= cell.mean[1] && min <= cell.max[1], `cell ${cell.label}: min ${min}`);
@@ -275,7 +274,7 @@ describe('fixture files', () => {
     await afterRender(page, () => page.selectOption('#connectivity', '8'));
     assert.equal(await page.textContent('#cell-count'), String(eight.cellCount));
     const [upper, lower] = await page.evaluate(
-      () => [window.cellmapViewer.session.cellAt(20, 4), window.cellmapViewer.session.cellAt(25, 9)]);
+      () => Promise.all([window.cellmapViewer.call('cellAt', 20, 4), window.cellmapViewer.call('cellAt', 25, 9)]));
     assert.equal(upper, lower);
     await checkTooltips(page, eight.cells, 1, 'mean');
     await screenshot(page, 'fixture-connectivity8-magma.png');
@@ -378,8 +377,10 @@ describe('fixture files', () => {
     const headerEnd = 10 + expectedNpy.readUInt16LE(8);
     const expectedIds = Array.from(new Uint32Array(expectedNpy.buffer.slice(
       expectedNpy.byteOffset + headerEnd, expectedNpy.byteOffset + expectedNpy.length)));
-    const readersFetched = () => page.evaluate(() => performance.getEntriesByType('resource')
-      .some((entry) => entry.name.endsWith('cellmap_wasm_readers_bg.wasm')));
+    // the worker fetches the readers module; Playwright reports its requests to the page
+    const fetched = [];
+    page.on('request', (request) => fetched.push(request.url()));
+    const readersFetched = () => fetched.some((url) => url.endsWith('cellmap_wasm_readers_bg.wasm'));
     const formats = [
       // [file, named in the page as, needs the readers module]
       ['float_labels.tif', 'float_labels.tif', false],
@@ -392,17 +393,17 @@ describe('fixture files', () => {
     for (const [file, name, viaReaders] of formats) {
       const buffer = await readFile(path.join(ROOT, 'tests/fixtures/labels', file));
       await afterRender(page, () => page.setInputFiles('#file-input', [{ name, mimeType: 'application/octet-stream', buffer }]));
-      const shown = await page.evaluate(() => {
-        const { session, wasm } = window.cellmapViewer;
-        const ids = new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen());
+      const shown = await page.evaluate(async () => {
+        const { session, call } = window.cellmapViewer;
+        const ids = await call('labels');
         return { label: session.isLabelImage, w: session.width, h: session.height, cells: session.cellCount, ids: Array.from(ids) };
       });
       assert.deepEqual([shown.label, shown.w, shown.h, shown.cells], [true, 50, 40, 30], name);
       assert.deepEqual(shown.ids, expectedIds, `${name}: the generator's label ids`);
       assert.match(await page.textContent('#source'), new RegExp(name.replace(/\./g, '\\.')));
       // the main package reads a TIFF itself: the readers module is fetched for the first file that needs it
-      if (!viaReaders) assert.equal(await readersFetched(), false, `${name} needs no readers module`);
-      else assert.equal(await readersFetched(), true, name);
+      if (!viaReaders) assert.equal(readersFetched(), false, `${name} needs no readers module`);
+      else assert.equal(readersFetched(), true, name);
     }
     await screenshot(page, 'labels-zarr.png');
     // a damaged Cellpose file: the readers' one-line error in the page, which stays usable

@@ -15,6 +15,7 @@
 //! `wasm/README.md`. Build with `scripts/build-wasm.sh` (wasm-pack,
 //! `--target web`).
 
+mod progress;
 mod session;
 
 use cellmap::{CONNECTIVITIES, Colormap, Connectivity, Stat};

@@ -3,6 +3,7 @@
 use cellmap::{CellImage, ColorScale, Expression, Image, MaskKind, Range, SegmentOptions};
 use wasm_bindgen::prelude::*;
 
+use crate::progress::reporter;
 use crate::{connectivity, connectivity_name, js_error, object, stat};
 
 /// One tissue tile in the viewer: the cells (a binary mask, filled and
@@ -126,6 +127,10 @@ impl Session {
     /// gene-major once; gene names reset to `gene 0..G-1`; nothing is shown
     /// until `computeValues`.
     ///
+    /// Inside a Web Worker, progress messages (`{type: "progress", step:
+    /// "decode", file, done, total}`, bytes of the file) reach the page
+    /// while it decodes.
+    ///
     /// Memory: the current expression is dropped first (also when the new
     /// one then fails: the session is left without expression), and the
     /// file's bytes are freed once decoded, before the gene-major copy is
@@ -134,8 +139,11 @@ impl Session {
     #[wasm_bindgen(js_name = attachExpression)]
     pub fn attach_expression(&mut self, bytes: Vec<u8>, file_name: &str) -> Result<u32, JsError> {
         self.inner.detach_expression();
-        let expression = Expression::from_bytes(&bytes, file_name, self.inner.height(), self.inner.width())
-            .map_err(js_error)?;
+        let mut progress = reporter("decode", file_name);
+        let (height, width) = (self.inner.height(), self.inner.width());
+        let expression =
+            Expression::from_bytes_with_progress(&bytes, file_name, height, width, &mut progress)
+                .map_err(js_error)?;
         drop(bytes);
         Ok(self.inner.attach_expression(&expression).map_err(js_error)? as u32)
     }

@@ -1,0 +1,227 @@
+// The viewer's Web Worker: it owns the wasm instance and the one cellmap Session, and does every
+// heavy step — reading files, decoding, fill + label, per-cell statistics, painting — so the page's
+// main thread only handles the UI. The page talks to it through engine.js: a request is
+// `{id, op, args}`, the answer `{id, ok, result | error, memoryBytes}`; while a long step runs the
+// worker (and Rust, from inside a decode) posts `{type: 'progress', step, file, done, total}`.
+// Cancelling terminates the worker: the page starts a new one.
+import init, {
+  Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor,
+  statOptions,
+} from './pkg/cellmap_wasm.js';
+
+/** An answer whose buffers move to the page instead of being copied. */
+class Transferred {
+  constructor(result, buffers) {
+    this.result = result;
+    this.buffers = buffers;
+  }
+}
+
+let wasm = null;
+/** The session shown in the page, or null. */
+let session = null;
+let readers = null;
+
+/** Posts a progress report for step `step` of `file`. */
+function progress(step, file, done, total) {
+  postMessage({ type: 'progress', step, file, done, total });
+}
+
+/** What the page needs to know about the session (plain data). */
+function describe() {
+  if (!session) return null;
+  return {
+    width: session.width,
+    height: session.height,
+    cellCount: session.cellCount,
+    cellsWithPixels: session.cellsWithPixels,
+    isLabelImage: session.isLabelImage,
+    fillHoles: session.fillHoles,
+    connectivity: session.connectivity,
+    geneCount: session.geneCount,
+    geneNames: session.geneCount > 0 ? session.geneNames() : [],
+    shownGenes: Array.from(session.shownGenes()),
+    shownStat: session.shownStat() ?? null,
+  };
+}
+
+/** A file's bytes, read in chunks with progress (the read of a large file takes a while too). */
+async function readFile(file) {
+  const bytes = new Uint8Array(file.size);
+  const reader = file.stream().getReader();
+  let done = 0;
+  let reported = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    if (done + chunk.value.length > bytes.length) throw new Error(`${file.name}: the file grew while it was read`);
+    bytes.set(chunk.value, done);
+    done += chunk.value.length;
+    if (done - reported >= 4 << 20) {
+      reported = done;
+      progress('read', file.name, done, file.size);
+    }
+  }
+  progress('read', file.name, done, file.size);
+  return done === bytes.length ? bytes : bytes.subarray(0, done);
+}
+
+/** The bytes `Session.fromMask` reads: the file's, or the readers module's `.npy` of it. */
+async function maskBytes(file) {
+  const bytes = await readFile(file);
+  if (!maskReaderNeeded(bytes.subarray(0, 4096))) return bytes;
+  progress('readers', file.name, 0, 1);
+  readers ??= import('./pkg/readers/cellmap_wasm_readers.js').then(async (module) => {
+    await module.default();
+    return module;
+  });
+  return (await readers).labelImageToNpy(bytes, file.name);
+}
+
+function dropSession() {
+  session?.free();
+  session = null;
+}
+
+/** Paints with the colour settings; a blank bound (null) is the automatic one. */
+function paintWith({ colormap, vmin, vmax, outlines }) {
+  if (vmin === null && vmax === null) return session.paint(colormap, NaN, NaN, outlines);
+  let low = vmin;
+  let high = vmax;
+  if (low === null || high === null) {
+    const [autoLow, autoHigh] = session.paint(colormap, NaN, NaN, outlines);
+    low ??= autoLow;
+    high ??= autoHigh;
+  }
+  // no cell has a value and a bound is blank: nothing to fix the range to
+  if (Number.isNaN(low) || Number.isNaN(high)) return session.paint(colormap, NaN, NaN, outlines);
+  return session.paint(colormap, low, high, outlines);
+}
+
+const ops = {
+  /** Starts wasm; returns the menus and the palette (the page never loads wasm itself). */
+  async start() {
+    wasm = await init();
+    const colormaps = colormapOptions();
+    return {
+      stats: statOptions(),
+      colormaps,
+      connectivities: connectivityOptions(),
+      luts: Object.fromEntries(colormaps.map((name) => [name, colormapLut(name)])),
+      noValueColor: noValueColor(),
+    };
+  },
+
+  demo({ seed, width, height }, maskOptions) {
+    dropSession();
+    const demo = Session.demo(seed, width, height);
+    try {
+      if (maskOptions) demo.setMaskOptions(...maskOptions);
+    } catch (error) {
+      demo.free();
+      throw error;
+    }
+    session = demo;
+    return describe();
+  },
+
+  /**
+   * A new mask (a new session) and/or expression (onto it, or onto the shown session). The shown
+   * data is freed first (wasm memory never shrinks). A failed mask leaves no session; a failed
+   * expression leaves the cells, and its message comes back as `expressionError`.
+   */
+  async load({ mask, expression }, maskOptions) {
+    if (mask) {
+      dropSession();
+      const bytes = await maskBytes(mask);
+      progress('cells', mask.name, 0, 1);
+      const created = Session.fromMask(bytes, mask.name);
+      try {
+        created.setMaskOptions(...maskOptions);
+      } catch (error) {
+        created.free();
+        throw error;
+      }
+      session = created;
+    } else if (session) {
+      session.detachExpression();
+    }
+    if (!session) throw new Error('load a mask first');
+    let expressionError = null;
+    if (expression) {
+      try {
+        session.attachExpression(await readFile(expression), expression.name);
+      } catch (error) {
+        expressionError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    return { info: describe(), expressionError };
+  },
+
+  drop() {
+    dropSession();
+    return null;
+  },
+
+  detachExpression() {
+    session?.detachExpression();
+    return describe();
+  },
+
+  setMaskOptions(fillHoles, connectivity) {
+    return session.setMaskOptions(fillHoles, connectivity);
+  },
+
+  setGeneNames(names) {
+    session.setGeneNames(names);
+    return session.geneNames();
+  },
+
+  /**
+   * Per-cell values of `genes` with `stat` (when `compute`), then the painted map: its RGBA
+   * pixels as a transferred buffer, the range used and the wasm time.
+   */
+  render({ genes, stat, compute, colormap, vmin, vmax, outlines }) {
+    const started = performance.now();
+    if (compute && session.geneCount > 0 && genes.length > 0) session.computeValues(Uint32Array.from(genes), stat);
+    const range = Array.from(paintWith({ colormap, vmin, vmax, outlines }));
+    const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen()).slice();
+    const result = { pixels, width: session.width, height: session.height, range, ms: performance.now() - started };
+    return new Transferred(result, [pixels.buffer]);
+  },
+
+  /** The tooltip's facts of the cell at (row, col): null for background. */
+  cellInfo(row, col) {
+    const label = session?.cellAt(row, col) ?? 0;
+    return label === 0 ? null : session.cellInfo(label);
+  },
+
+  /** The facts of cell `label` (`session.cellInfo`). */
+  cellInfoOf(label) {
+    return session.cellInfo(label);
+  },
+
+  cellAt(row, col) {
+    return session.cellAt(row, col);
+  },
+
+  cellValues(labels) {
+    return labels.map((label) => session.cellValue(label));
+  },
+
+  /** The label image (a copy), row-major. */
+  labels() {
+    return new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen()).slice();
+  },
+};
+
+onmessage = async ({ data: { id, op, args } }) => {
+  try {
+    const answer = await ops[op](...args);
+    const [result, buffers] = answer instanceof Transferred ? [answer.result, answer.buffers] : [answer, []];
+    postMessage({ id, ok: true, result, memoryBytes: wasm?.memory.buffer.byteLength ?? 0 }, buffers);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    postMessage({ id, ok: false, error: message, memoryBytes: wasm?.memory.buffer.byteLength ?? 0 });
+  }
+};
