@@ -270,21 +270,21 @@ struct PolygonGroups<'a> {
 
 impl PolygonGroups<'_> {
     /// Row group `g`, its first row (0-based over the file) and row count,
-    /// once its uncompressed size fits the memory budget.
+    /// once its uncompressed size and decoded values (as the header declares
+    /// them) fit the memory budget.
     fn group(&self, g: usize, first: u64) -> Result<(Box<dyn RowGroupReader + '_>, usize), Error> {
         let group = self
             .file
             .get_row_group(g)
             .map_err(|e| Error::new(self.source, ErrorKind::Header(format!("parquet: {e}"))))?;
         let bytes = u64::try_from(group.metadata().total_byte_size()).unwrap_or(0);
+        let rows = u64::try_from(group.metadata().num_rows()).unwrap_or(0);
+        // Three columns of at most a `ByteArray` (32 bytes) and a level (2 bytes) per row.
+        let needed = 2 * u128::from(bytes) + 3 * 34 * u128::from(rows);
         MemoryBudget::global()
-            .check(
-                || format!("{}: row group {g} (rows from {})", self.source, first + 1),
-                2 * u128::from(bytes),
-            )
+            .check(|| format!("{}: row group {g} (rows from {})", self.source, first + 1), needed)
             .map_err(|e| Error::new(self.source, ErrorKind::OverBudget(Box::new(e))))?;
-        let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
-        Ok((group, rows))
+        Ok((group, rows as usize))
     }
 
     fn column_error(&self, i: usize, g: usize, what: &str) -> Error {
