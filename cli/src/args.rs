@@ -228,12 +228,15 @@ pub struct ReduceArgs {
     Vendor bundles (the files found by their documented names; a missing one is named, exit 1):\n  \
     cellmap assign --xenium outs/ -o out\n  \
     cellmap assign --cosmx flatFiles/ --fov 2 -o out\n  \
+    cellmap assign --merscope region_0/ -o out --z-plane 3\n  \
     cellmap assign mosaic_labels.tif --merscope region_0/ -o out --round nearest")]
 pub struct AssignArgs {
     /// Label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium cells.zarr.zip
     /// (integers or whole-number floats; 0 = background); or cell polygons (.geojson/.json in
-    /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn as `cellmap rasterize`
-    /// does, their ids then going to cell_ids.csv. Not with --xenium/--cosmx (the bundle's).
+    /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale, Xenium or MERSCOPE
+    /// cell_boundaries.parquet in the transcripts' frame: --transform, then --scale) drawn as
+    /// `cellmap rasterize` does, their ids then going to cell_ids.csv. Not with --xenium/--cosmx
+    /// (the bundle's).
     #[arg(
         required_unless_present_any = ["xenium", "cosmx", "merscope"],
         conflicts_with_all = ["xenium", "cosmx"]
@@ -242,14 +245,19 @@ pub struct AssignArgs {
     /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
     #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
     pub shape: Option<(usize, usize)>,
+    /// MERSCOPE cell_boundaries.parquet: the ZIndex whose polygons are drawn (a cell without a
+    /// polygon on it is left out) [default: 3, the middle of MERSCOPE's 7 planes, if present,
+    /// else the lowest present; a note says which].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub z_plane: Option<i64>,
     /// Transcript table (.csv or .csv.gz). Not with a bundle flag (the bundle's).
     #[arg(
         required_unless_present_any = ["xenium", "cosmx", "merscope"],
         conflicts_with_all = ["xenium", "cosmx", "merscope"]
     )]
     pub transcripts: Option<PathBuf>,
-    /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else DIR/cell_boundaries.csv.gz
-    /// polygons), transcripts DIR/transcripts.parquet (else .csv.gz), preset xenium, µm per pixel
+    /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else the polygons of
+    /// DIR/cell_boundaries.parquet, else .csv.gz), transcripts DIR/transcripts.parquet (else .csv.gz), preset xenium, µm per pixel
     /// from DIR/experiment.xenium (pixel_size, below 10; 0.2125 if the key is missing) unless --scale.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["cosmx", "merscope", "preset", "transform"])]
     pub xenium: Option<PathBuf>,
@@ -266,8 +274,10 @@ pub struct AssignArgs {
     #[arg(long, requires = "cosmx")]
     pub cosmx_y_down: bool,
     /// Vizgen MERSCOPE output folder: transcripts DIR/detected_transcripts.csv, transform
-    /// DIR/images/micron_to_mosaic_pixel_transform.csv, preset merscope. Its cell_boundaries
-    /// .parquet polygons are not read yet: give a label image of the mosaic as LABELS.
+    /// DIR/images/micron_to_mosaic_pixel_transform.csv, preset merscope; without LABELS the
+    /// polygons of DIR/cell_boundaries.parquet (one z-plane, --z-plane) drawn in mosaic pixels
+    /// through the transform, in an image of --shape H,W, else of the polygons' extent (the
+    /// mosaic TIFFs' size is not read), ids (EntityID) to cell_ids.csv.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["preset", "transform"])]
     pub merscope: Option<PathBuf>,
     /// Output folder (created if missing; may hold other files, which are left alone).

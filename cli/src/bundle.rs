@@ -39,7 +39,11 @@ pub fn resolve(args: &mut AssignArgs) -> Result<Option<Bundle>> {
         let labels = first_of(
             "--xenium",
             "cell labels",
-            &[dir.join("cells.zarr.zip"), dir.join("cell_boundaries.csv.gz")],
+            &[
+                dir.join("cells.zarr.zip"),
+                dir.join("cell_boundaries.parquet"),
+                dir.join("cell_boundaries.csv.gz"),
+            ],
         )?;
         let transcripts = first_of(
             "--xenium",
@@ -79,19 +83,23 @@ pub fn resolve(args: &mut AssignArgs) -> Result<Option<Bundle>> {
             "transform",
             &[dir.join("images").join("micron_to_mosaic_pixel_transform.csv")],
         )?;
+        let mut notes = Vec::new();
         if args.labels.is_none() {
-            let boundaries = dir.join("cell_boundaries.parquet");
-            bail!(
-                "--merscope: no cell labels: MERSCOPE's cell polygons ({}{}) are not read yet; give a \
-                 label image of the mosaic (pixels of micron_to_mosaic_pixel_transform.csv) as LABELS",
-                boundaries.display(),
-                if boundaries.exists() { "" } else { ", absent here" }
-            );
+            // Drawn in mosaic pixels: assign gives Parquet polygons the transcripts' transform.
+            let what = "cell polygons (or give a label image of the mosaic as LABELS)";
+            args.labels = Some(first_of("--merscope", what, &[dir.join("cell_boundaries.parquet")])?);
+            if args.shape.is_none() {
+                notes.push(
+                    "note: --merscope: the label image spans the polygons' extent in mosaic pixels; \
+                     --shape H,W for the mosaic's size"
+                        .to_string(),
+                );
+            }
         }
         args.transcripts = Some(transcripts);
         args.transform = Some(transform.to_string_lossy().into_owned());
         args.preset = PresetArg::Merscope;
-        return Ok(Some(Bundle { flag: "--merscope", flip_y: false, notes: Vec::new() }));
+        return Ok(Some(Bundle { flag: "--merscope", flip_y: false, notes }));
     }
     Ok(None)
 }

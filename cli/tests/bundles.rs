@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cellmap_tests::npy;
+use cellmap_tests::npy::{self, Array};
 
 fn fixture(name: &str) -> PathBuf {
     npy::fixture_path(name)
@@ -117,6 +117,30 @@ fn xenium_bundle_without_masks_draws_the_polygons() {
 }
 
 #[test]
+fn xenium_bundle_prefers_parquet_polygons_else_csv_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("xenium");
+    copy("polygons/xenium_cell_boundaries.parquet", &bundle.join("cell_boundaries.parquet"));
+    copy("polygons/xenium_cell_boundaries.csv.gz", &bundle.join("cell_boundaries.csv.gz"));
+    copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 0.2125}"#).unwrap();
+    let (parquet, csv) = (bundle.join("cell_boundaries.parquet"), bundle.join("cell_boundaries.csv.gz"));
+    // The parquet is read (breaking it breaks the bundle), and gives what the CSV gives.
+    std::fs::write(&parquet, b"PAR1 broken").unwrap();
+    fails(&["--xenium", s(&bundle)], 1, &["cell_boundaries.parquet"]);
+    copy("polygons/xenium_cell_boundaries.parquet", &parquet);
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("a"));
+    let table = bundle.join("transcripts.parquet");
+    let (want, want_counts, _) = assign(&["--preset", "xenium", s(&csv), s(&table)], &dir.path().join("b"));
+    assert_eq!((&got, &counts), (&want, &want_counts));
+    let ids = |out: &str| std::fs::read_to_string(dir.path().join(out).join("cell_ids.csv")).unwrap();
+    assert_eq!(ids("a"), ids("b"));
+    std::fs::remove_file(&parquet).unwrap();
+    let (got, counts, _) = assign(&["--xenium", s(&bundle)], &dir.path().join("c"));
+    assert_eq!((got, counts), (want, want_counts));
+}
+
+#[test]
 fn cosmx_bundle_equals_the_explicit_command() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("cosmx");
@@ -152,8 +176,67 @@ fn merscope_bundle_supplies_transcripts_and_transform() {
     let (want, want_counts, _) = assign(&explicit, &dir.path().join("b"));
     assert_eq!((&got, counts), (&want, want_counts));
     assert_eq!(got["in_cells"], 56); // expected.json, merscope
-    // No LABELS: the polygons are not read yet, and the error says what to give.
+    // No LABELS and no polygons: the error names the file and says what else to give.
     fails(&["--merscope", s(&bundle)], 1, &["cell_boundaries.parquet", "LABELS"]);
+}
+
+/// `counts.npz` (scipy sparse CSR) as a dense (cells, genes) array.
+fn counts(path: &Path) -> Array {
+    let csr = cellmap_io::fs::read_csr(path, &Default::default()).unwrap();
+    let (rows, cols) = csr.shape;
+    let mut values = vec![0.0; rows * cols];
+    let cellmap_io::npz::ValueArray::F64(data) = &csr.data else { panic!("int64 counts read as f64") };
+    for row in 0..rows {
+        let (start, end) = (csr.indptr.get(row).unwrap() as usize, csr.indptr.get(row + 1).unwrap() as usize);
+        for k in start..end {
+            values[row * cols + csr.indices.get(k).unwrap() as usize] += data[k];
+        }
+    }
+    Array { shape: vec![rows, cols], dtype: "<i8".into(), values }
+}
+
+#[test]
+fn merscope_bundle_draws_the_polygons_of_one_plane() {
+    // tests/fixtures/polygons/merscope: cell_boundaries.parquet, transform, transcripts (µm).
+    let bundle = fixture("polygons/merscope");
+    let dir = tempfile::tempdir().unwrap();
+    let (got, _, stderr) = assign(&["--merscope", s(&bundle)], &dir.path().join("a"));
+    let text = std::fs::read_to_string(fixture("polygons/merscope_expected.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["transcripts", "in_cells", "background", "outside", "dropped_controls", "cells", "genes"] {
+        assert_eq!(got[key], want[key], "{key}");
+    }
+    let got_counts = counts(&dir.path().join("a/counts.npz"));
+    let want_counts = npy::parse(&std::fs::read(fixture("polygons/merscope_counts.npy")).unwrap()).unwrap();
+    assert_eq!((&got_counts.shape, &got_counts.values), (&want_counts.shape, &want_counts.values));
+    let genes = std::fs::read_to_string(dir.path().join("a/genes.txt")).unwrap();
+    assert_eq!(genes, std::fs::read_to_string(fixture("polygons/merscope_genes.txt")).unwrap());
+    let ids = std::fs::read_to_string(dir.path().join("a/cell_ids.csv")).unwrap();
+    assert_eq!(ids.lines().count(), 10, "{ids}");
+    assert!(
+        stderr.contains("z-plane 3") && stderr.contains("extent") && stderr.contains("--shape"),
+        "{stderr}"
+    );
+    // The same as the explicit command with the polygons as LABELS.
+    let (polygons, table) = (bundle.join("cell_boundaries.parquet"), bundle.join("detected_transcripts.csv"));
+    let transform = bundle.join("images/micron_to_mosaic_pixel_transform.csv");
+    let explicit = ["--preset", "merscope", "--transform", s(&transform), s(&polygons), s(&table)];
+    let (explicit, _, _) = assign(&explicit, &dir.path().join("b"));
+    assert_eq!(got, explicit);
+    // A larger --shape: no transcript of the extent moves, the ones beyond it are on background.
+    let [h, w] = [want["shape"][0].as_u64().unwrap(), want["shape"][1].as_u64().unwrap()];
+    let shape = format!("{},{}", h + 10, w + 10);
+    let (wide, _, _) = assign(&["--merscope", s(&bundle), "--shape", &shape], &dir.path().join("c"));
+    assert_eq!(wide["in_cells"], want["in_cells"]);
+    assert!(wide["outside"].as_u64() < want["outside"].as_u64(), "{wide}");
+    // Another plane: other cells (one of them not on plane 3).
+    let (z0, _, stderr) = assign(&["--merscope", s(&bundle), "--z-plane", "0"], &dir.path().join("d"));
+    assert!(!stderr.contains("z-plane"), "{stderr}");
+    assert_eq!(z0["cells"], 9);
+    let ids0 = std::fs::read_to_string(dir.path().join("d/cell_ids.csv")).unwrap();
+    assert!(ids0.contains("1780200000000009007") && !ids.contains("1780200000000009007"), "{ids0}");
+    // A label image as LABELS and --z-plane do not mix.
+    fails(&[s(&fixture("tables/labels.npy")), "--merscope", s(&bundle), "--z-plane", "0"], 1, &["--z-plane"]);
 }
 
 #[test]
@@ -178,7 +261,7 @@ fn bad_bundles_name_the_file() {
     fails(&["--xenium", x], 1, &["transcripts.parquet", "transcripts.csv.gz"]);
     copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
     std::fs::remove_file(bundle.join("cells.zarr.zip")).unwrap();
-    fails(&["--xenium", x], 1, &["cells.zarr.zip", "cell_boundaries.csv.gz"]);
+    fails(&["--xenium", x], 1, &["cells.zarr.zip", "cell_boundaries.parquet", "cell_boundaries.csv.gz"]);
     fails(&["--xenium", s(&dir.path().join("nope"))], 1, &["nope", "not a folder"]);
     // CosMx: no labels for the FOV, no tx file, two tx files, an FOV with no transcripts.
     let cosmx = dir.path().join("cosmx");

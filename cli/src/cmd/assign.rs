@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
 use crate::args::{AssignArgs, PresetArg, RoundArg};
+use crate::cmd::rasterize::PolygonRead;
 use crate::inputs::check_all;
 use crate::out::{StagedDir, UsageError, check_paths, output_folder, refuse_existing};
 use crate::report::emit;
@@ -37,16 +38,28 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
     let _lock = output_folder(&args.output)?;
     let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
     refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
+    let mut transform = args.transform.as_deref().map(read_transform).transpose()?;
     let (labels, polygon_ids) = if polygons {
-        // Xenium polygons are in the transcripts' µm (--scale); GeoJSON ones in pixels.
+        // Xenium CSV polygons are in the transcripts' µm (--scale); Parquet ones in the
+        // transcripts' frame (--transform, then --scale, 1 with a transform); GeoJSON in pixels.
+        let parquet = crate::cmd::rasterize::is_parquet(&labels_path);
         let xenium = crate::cmd::rasterize::polygon_format(&labels_path) == Some(PolygonFormat::XeniumCsv);
-        let scale = if xenium { args.scale } else { None };
-        let drawn = crate::cmd::rasterize::read_polygon_labels(&labels_path, None, args.shape, scale)?;
+        let read = PolygonRead {
+            format: None,
+            scale: match (parquet, xenium) {
+                (true, _) => args.scale.or(transform.map(|_| 1.0)),
+                (false, true) => args.scale,
+                (false, false) => None,
+            },
+            transform: transform.filter(|_| parquet),
+            z_plane: args.z_plane,
+        };
+        let drawn = crate::cmd::rasterize::read_polygon_labels(&labels_path, &read, args.shape)?;
         (drawn.labels, Some(drawn.ids))
     } else {
-        if args.shape.is_some() {
+        if args.shape.is_some() || args.z_plane.is_some() {
             anyhow::bail!(
-                "{}: --shape is for polygon files (a label image has its own)",
+                "{}: --shape and --z-plane are for polygon files (a label image has its own)",
                 labels_path.display()
             );
         }
@@ -57,7 +70,6 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
         (labels, None)
     };
     let cells = labels.n_cells();
-    let mut transform = args.transform.as_deref().map(read_transform).transpose()?;
     if let Some(bundle) = &bundle {
         for note in &bundle.notes {
             crate::report::error_line(note);
@@ -200,7 +212,7 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
 }
 
 /// `--transform`: a file (MERSCOPE's micron_to_mosaic_pixel_transform.csv) or inline numbers.
-fn read_transform(value: &str) -> Result<Transform> {
+pub fn read_transform(value: &str) -> Result<Transform> {
     let path = std::path::Path::new(value);
     if path.is_file() {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
