@@ -447,10 +447,6 @@ pub struct RunArgs {
         conflicts_with_all = ["xenium", "cosmx"]
     )]
     pub dir: Option<PathBuf>,
-    #[command(flatten)]
-    pub bundle: BundleArgs,
-    #[command(flatten)]
-    pub frame: TranscriptArgs,
     /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "OUTDIR")]
     pub output: PathBuf,
@@ -493,6 +489,10 @@ pub struct RunArgs {
     /// statistic, dense; obs = cell_id, area, centroids; var index = gene names or gene_<i>).
     #[arg(long)]
     pub anndata: bool,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    #[command(flatten)]
+    pub frame: TranscriptArgs,
 }
 
 impl RunArgs {
