@@ -1,6 +1,6 @@
 //! Vendor output folders (`assign|run --xenium DIR`, `--cosmx DIR --fov N`, `--merscope DIR`):
-//! their files found by the vendors' documented names, and the frame read from them. A missing file is
-//! an input error (exit 1) naming the path(s) looked for.
+//! their files found by the vendors' documented names, and the frame read from them. A missing
+//! file is an input error (exit 1) naming the path(s) looked for.
 
 use std::path::{Path, PathBuf};
 

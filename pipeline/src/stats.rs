@@ -178,10 +178,12 @@ impl CellTable {
     /// ```
     /// use cellmap::{CellTable, SparseCounts, Stat, TableValues};
     /// // cell 1: 2 of gene 1; cell 2: none; cell 3: 1 of gene 0
-    /// let counts = SparseCounts { n_cells: 3, n_genes: 2, indptr: vec![0, 1, 1, 2], indices: vec![1, 0], data: vec![2, 1] };
+    /// let (indptr, indices, data) = (vec![0, 1, 1, 2], vec![1, 0], vec![2, 1]);
+    /// let counts = SparseCounts { n_cells: 3, n_genes: 2, indptr, indices, data };
     /// let table = CellTable::from_counts(&counts, Stat::Sum)?;
     /// assert_eq!(table.values(), &TableValues::F64(vec![0.0, 2.0, 0.0, 0.0, 1.0, 0.0]));
-    /// assert_eq!(CellTable::from_counts(&counts, Stat::Count)?.values(), &TableValues::I64(vec![0, 2, 0, 0, 1, 0]));
+    /// let count = CellTable::from_counts(&counts, Stat::Count)?;
+    /// assert_eq!(count.values(), &TableValues::I64(vec![0, 2, 0, 0, 1, 0]));
     /// assert!(CellTable::from_counts(&counts, Stat::Mean).is_err());
     /// # Ok::<(), cellmap::Error>(())
     /// ```
