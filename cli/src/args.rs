@@ -432,6 +432,7 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     cellmap run tiles/ -o results/ --genes 10..30 --stat mean --colormap magma --csv\n  \
     cellmap run --xenium outs/ -o results/ --genes EPCAM,CD3E\n  \
     cellmap run --cosmx flatFiles/ --fov 2 -o results/\n  \
+    cellmap run --merscope region_0/ -o results/ --z-plane 3\n  \
     cellmap run --merscope region_0/ mosaic_labels.tif -o results/ --round nearest\n\n\
     Tiles: every mask <tile>.npy|.png|.tif|.tiff (also Cellpose <tile>_seg.npy, Xenium \
     <tile>.zarr.zip) in DIR is paired with the expression \
@@ -444,15 +445,17 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     succeeded; failed tiles are reported and skipped, and the exit code is then 1. OUTDIR may \
     exist: other files in it and in the tile folders are left alone, and existing outputs of an \
     earlier run are refused unless --overwrite.\n\n\
-    Bundles (--xenium DIR, --cosmx DIR --fov N, --merscope DIR LABELS; files, preset and frame as \
-    for `cellmap assign`): the run is one tile named after the label file (cells, \
-    CellLabels_F002, ...). OUTDIR/<tile>/ gets the same files, the table counting transcripts \
-    per cell and gene (--stat sum, float64, or count, int64: the same numbers), plus counts.npz \
-    and genes.txt as `assign` writes them (and cell_ids.csv for polygons). --genes also takes \
-    gene names (EPCAM,CD3E) from the transcript table. A missing file, an empty table or \
-    transcripts all outside the image is an error naming the file (exit 1).")]
+    Bundles (--xenium DIR, --cosmx DIR --fov N, --merscope DIR [LABELS]; files, preset and frame \
+    as for `cellmap assign`): the run is one tile named after the label file (cells, \
+    CellLabels_F002, cell_boundaries, ...). OUTDIR/<tile>/ gets the same files, the table \
+    counting transcripts per cell and gene (--stat sum, float64, or count, int64: the same \
+    numbers), plus counts.npz and genes.txt as `assign` writes them (and cell_ids.csv for \
+    polygons). --genes also takes gene names (EPCAM,CD3E) from the transcript table. A missing \
+    file, an empty table or transcripts all outside the image is an error naming the file \
+    (exit 1).")]
 pub struct RunArgs {
-    /// Folder of tiles; with --merscope, the label image of the mosaic (LABELS).
+    /// Folder of tiles; with --merscope, the label image of the mosaic (LABELS) [default: the
+    /// bundle's cell_boundaries.parquet polygons].
     #[arg(
         value_name = "DIR",
         required_unless_present_any = BUNDLES,
