@@ -515,6 +515,64 @@ fn run_on_a_merscope_bundle_takes_the_labels_as_its_argument() {
 }
 
 #[test]
+fn run_on_a_merscope_bundle_without_labels_draws_its_polygons() {
+    // tests/fixtures/polygons/merscope: cell_boundaries.parquet, transform, transcripts (µm).
+    let bundle = fixture("polygons/merscope");
+    let genes = [0, 1, 2, 3, 4];
+    let got = run_equals_assign(&["--merscope", s(&bundle)], &[], "cell_boundaries", None, &genes);
+    let text = std::fs::read_to_string(fixture("polygons/merscope_expected.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((&got["cells"], &got["transcripts"]["in_cells"]), (&want["cells"], &want["in_cells"]));
+    // --z-plane and --shape reach the polygons as they do for assign.
+    let z0 = run_equals_assign(
+        &["--merscope", s(&bundle), "--z-plane", "0"],
+        &[],
+        "cell_boundaries",
+        None,
+        &genes,
+    );
+    assert_eq!(z0["cells"], 9);
+    let [h, w] = [want["shape"][0].as_u64().unwrap(), want["shape"][1].as_u64().unwrap()];
+    let shape = format!("{},{}", h + 10, w + 10);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (_, stderr) = run(&["--merscope", s(&bundle), "--shape", &shape], &out);
+    assert!(!stderr.contains("extent"), "{stderr}");
+    let labels = cellmap::LabelImage::read(&out.join("cell_boundaries/labels.npy")).unwrap();
+    assert_eq!((labels.height() as u64, labels.width() as u64), (h + 10, w + 10));
+    // The polygon ids are assign's.
+    let ids = std::fs::read(out.join("cell_boundaries/cell_ids.csv")).unwrap();
+    assign(&["--merscope", s(&bundle), "--shape", &shape], &dir.path().join("a"));
+    assert_eq!(ids, std::fs::read(dir.path().join("a/cell_ids.csv")).unwrap());
+    // --z-plane belongs to a bundle's transcripts, not to tiles.
+    run_fails(&[s(dir.path()), "--z-plane", "0"], 2, &["--z-plane", "--merscope"]);
+}
+
+#[test]
+fn run_on_xenium_parquet_polygons_alone_reads_them_in_um() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("xenium");
+    copy("polygons/xenium_cell_boundaries.parquet", &bundle.join("cell_boundaries.parquet"));
+    copy("tables/xenium.parquet", &bundle.join("transcripts.parquet"));
+    let csv = fixture("polygons/xenium_cell_boundaries.csv.gz");
+    let table = bundle.join("transcripts.parquet");
+    // The experiment's pixel size scales the parquet polygons as it does the CSV ones and the
+    // transcripts (0.425: not the readers' default).
+    for size in ["0.2125", "0.425"] {
+        std::fs::write(bundle.join("experiment.xenium"), format!(r#"{{"pixel_size": {size}}}"#)).unwrap();
+        run_equals_assign(&["--xenium", s(&bundle)], &["--genes", "0..2"], "cell_boundaries", None, &[0, 1]);
+        let out = dir.path().join(format!("run-{size}"));
+        run(&["--xenium", s(&bundle)], &out);
+        let explicit = ["--preset", "xenium", "--scale", size, s(&csv), s(&table)];
+        let (want, want_counts, _) = assign(&explicit, &dir.path().join(format!("csv-{size}")));
+        assert!(want["in_cells"].as_u64() > Some(0), "{want}");
+        assert_eq!(std::fs::read(out.join("cell_boundaries/counts.npz")).unwrap(), want_counts);
+        let ids = |path: PathBuf| std::fs::read(path.join("cell_ids.csv")).unwrap();
+        assert_eq!(ids(out.join("cell_boundaries")), ids(dir.path().join(format!("csv-{size}"))));
+    }
+}
+
+#[test]
 fn run_on_bad_bundles_names_the_file_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = xenium_bundle(dir.path(), Some(r#"{"pixel_size": 0.2125}"#));
