@@ -43,12 +43,19 @@ impl Cli {
                     ));
                 }
             }
+            args.check_bundle()
+                .map_err(|message| usage_error("run", clap::error::ErrorKind::ArgumentConflict, message))?;
         }
-        if let Command::Assign(args) = &self.command {
+        let bundle = match &self.command {
+            Command::Assign(args) => Some(("assign", &args.bundle)),
+            Command::Run(args) => Some(("run", &args.bundle)),
+            _ => None,
+        };
+        if let Some((name, bundle)) = bundle {
             // clap's `requires` does not fire here (cosmx and fov require each other).
-            if args.cosmx.is_none() && (args.fov.is_some() || args.cosmx_y_down) {
+            if bundle.cosmx.is_none() && (bundle.fov.is_some() || bundle.cosmx_y_down) {
                 return Err(usage_error(
-                    "assign",
+                    name,
                     clap::error::ErrorKind::MissingRequiredArgument,
                     "--fov and --cosmx-y-down need --cosmx DIR".to_string(),
                 ));
@@ -75,7 +82,7 @@ pub enum Command {
     Rasterize(crate::cmd::rasterize::RasterizeArgs),
     Reduce(ReduceArgs),
     Assign(Box<AssignArgs>),
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     Bench(BenchArgs),
     Demo(DemoArgs),
 }
@@ -228,36 +235,70 @@ pub struct ReduceArgs {
     Vendor bundles (the files found by their documented names; a missing one is named, exit 1):\n  \
     cellmap assign --xenium outs/ -o out\n  \
     cellmap assign --cosmx flatFiles/ --fov 2 -o out\n  \
+    cellmap assign --merscope region_0/ -o out --z-plane 3\n  \
     cellmap assign mosaic_labels.tif --merscope region_0/ -o out --round nearest")]
 pub struct AssignArgs {
     /// Label image: .npy, PNG, TIFF, Cellpose _seg.npy, scipy sparse .npz, Xenium cells.zarr.zip
     /// (integers or whole-number floats; 0 = background); or cell polygons (.geojson/.json in
-    /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale) drawn as `cellmap rasterize`
-    /// does, their ids then going to cell_ids.csv. Not with --xenium/--cosmx (the bundle's).
+    /// pixels, Xenium cell_boundaries.csv[.gz] in µm at --scale, Xenium or MERSCOPE
+    /// cell_boundaries.parquet in the transcripts' frame: --transform, then --scale) drawn as
+    /// `cellmap rasterize` does, their ids then going to cell_ids.csv. Not with --xenium/--cosmx
+    /// (the bundle's).
     #[arg(
         required_unless_present_any = ["xenium", "cosmx", "merscope"],
         conflicts_with_all = ["xenium", "cosmx"]
     )]
     pub labels: Option<PathBuf>,
-    /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
-    #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
-    pub shape: Option<(usize, usize)>,
     /// Transcript table (.csv or .csv.gz). Not with a bundle flag (the bundle's).
     #[arg(
         required_unless_present_any = ["xenium", "cosmx", "merscope"],
         conflicts_with_all = ["xenium", "cosmx", "merscope"]
     )]
     pub transcripts: Option<PathBuf>,
-    /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else DIR/cell_boundaries.csv.gz
-    /// polygons), transcripts DIR/transcripts.parquet (else .csv.gz), preset xenium, µm per pixel
-    /// from DIR/experiment.xenium (pixel_size, below 10; 0.2125 if the key is missing) unless --scale.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["cosmx", "merscope", "preset", "transform"])]
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Output folder (created if missing; may hold other files, which are left alone).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Column names and units of a known instrument.
+    #[arg(long, value_enum, default_value_t = PresetArg::Auto, conflicts_with_all = BUNDLES)]
+    pub preset: PresetArg,
+    /// Affine transform from the table's (x, y) to pixel (column, row), applied before --scale:
+    /// inline "a,b,c;d,e,f" (2×3, or 3×3 with last row 0,0,1) or a file of 3 rows of 3 numbers
+    /// (MERSCOPE micron_to_mosaic_pixel_transform.csv). CosMx local pixels (y up) in an image of
+    /// height H: "1,0,0;0,-1,H". With --transform the scale is 1 unless --scale is given.
+    #[arg(long, value_name = "AFFINE|FILE", allow_hyphen_values = true, conflicts_with_all = BUNDLES)]
+    pub transform: Option<String>,
+    #[command(flatten)]
+    pub frame: TranscriptArgs,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the counts as an AnnData zarr store (X = CSR counts; obs = cell_id, area,
+    /// centroid_row, centroid_col; obsm spatial = centroid (x, y); var index = gene names).
+    #[arg(long, value_name = "STORE.zarr")]
+    pub anndata: Option<PathBuf>,
+}
+
+/// The bundle flags.
+const BUNDLES: [&str; 3] = ["xenium", "cosmx", "merscope"];
+
+/// Vendor output folders (`assign` and `run`): their files found by their documented names.
+#[derive(Debug, Args, Clone)]
+pub struct BundleArgs {
+    /// 10x Xenium output folder: labels DIR/cells.zarr.zip (else the polygons of
+    /// DIR/cell_boundaries.parquet, else .csv.gz), transcripts DIR/transcripts.parquet (else
+    /// .csv.gz), preset xenium, µm per pixel from DIR/experiment.xenium (pixel_size, below 10;
+    /// 0.2125 if the key is missing) unless --scale.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["cosmx", "merscope"])]
     pub xenium: Option<PathBuf>,
     /// NanoString CosMx flat-file folder (with --fov): labels DIR/CellLabels/CellLabels_F<NNN>.tif
     /// (or DIR/CellLabels_F<NNN>.tif), transcripts the one DIR/*_tx_file.csv[.gz], preset cosmx,
     /// --where fov=N, and local pixels with y up: transform 1,0,0;0,-1,H (H = the label image's
     /// height; --cosmx-y-down: none).
-    #[arg(long, value_name = "DIR", requires = "fov", conflicts_with_all = ["merscope", "preset", "transform"])]
+    #[arg(long, value_name = "DIR", requires = "fov", conflicts_with = "merscope")]
     pub cosmx: Option<PathBuf>,
     /// The CosMx field of view of --cosmx.
     #[arg(long, value_name = "N", requires = "cosmx")]
@@ -266,16 +307,34 @@ pub struct AssignArgs {
     #[arg(long, requires = "cosmx")]
     pub cosmx_y_down: bool,
     /// Vizgen MERSCOPE output folder: transcripts DIR/detected_transcripts.csv, transform
-    /// DIR/images/micron_to_mosaic_pixel_transform.csv, preset merscope. Its cell_boundaries
-    /// .parquet polygons are not read yet: give a label image of the mosaic as LABELS.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["preset", "transform"])]
+    /// DIR/images/micron_to_mosaic_pixel_transform.csv, preset merscope; without LABELS the
+    /// polygons of DIR/cell_boundaries.parquet (one z-plane, --z-plane) drawn in mosaic pixels
+    /// through the transform, in an image of --shape H,W, else of the polygons' extent (the
+    /// mosaic TIFFs' size is not read), ids (EntityID) to cell_ids.csv.
+    #[arg(long, value_name = "DIR")]
     pub merscope: Option<PathBuf>,
-    /// Output folder (created if missing; may hold other files, which are left alone).
-    #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
-    /// Column names and units of a known instrument.
-    #[arg(long, value_enum, default_value_t = PresetArg::Auto)]
-    pub preset: PresetArg,
+}
+
+impl BundleArgs {
+    /// The bundle flag given, if any.
+    pub fn flag(&self) -> Option<&'static str> {
+        [(&self.xenium, "--xenium"), (&self.cosmx, "--cosmx"), (&self.merscope, "--merscope")]
+            .into_iter()
+            .find_map(|(dir, flag)| dir.as_ref().map(|_| flag))
+    }
+}
+
+/// How transcripts are read and placed on the labels (`assign`, and `run` with a bundle).
+#[derive(Debug, Args, Clone)]
+pub struct TranscriptArgs {
+    /// Size of the label image drawn from polygons, HEIGHT,WIDTH (default: the polygons' extent).
+    #[arg(long, value_name = "H,W", value_parser = crate::cmd::rasterize::parse_shape)]
+    pub shape: Option<(usize, usize)>,
+    /// MERSCOPE cell_boundaries.parquet: the ZIndex whose polygons are drawn (a cell without a
+    /// polygon on it is left out) [default: 3, the middle of MERSCOPE's 7 planes, if present,
+    /// else the lowest present; a note says which].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub z_plane: Option<i64>,
     /// Micrometres per pixel (default: the preset's, 0.2125 for Xenium, 1 otherwise).
     #[arg(long, value_name = "UM_PER_PX", value_parser = positive, allow_hyphen_values = true)]
     pub scale: Option<f64>,
@@ -297,12 +356,6 @@ pub struct AssignArgs {
     /// Keep only transcripts with quality value >= this (default: the preset's, 20 for Xenium).
     #[arg(long, value_name = "QV", value_parser = finite)]
     pub min_qv: Option<f64>,
-    /// Affine transform from the table's (x, y) to pixel (column, row), applied before --scale:
-    /// inline "a,b,c;d,e,f" (2×3, or 3×3 with last row 0,0,1) or a file of 3 rows of 3 numbers
-    /// (MERSCOPE micron_to_mosaic_pixel_transform.csv). CosMx local pixels (y up) in an image of
-    /// height H: "1,0,0;0,-1,H". With --transform the scale is 1 unless --scale is given.
-    #[arg(long, value_name = "AFFINE|FILE", allow_hyphen_values = true)]
-    pub transform: Option<String>,
     /// Pixel of a coordinate: floor (pixel i covers [i, i+1)) or nearest ([i-0.5, i+0.5)).
     #[arg(long, value_enum, default_value_t = RoundArg::Floor)]
     pub round: RoundArg,
@@ -310,15 +363,26 @@ pub struct AssignArgs {
     /// e.g. --where fov=2.
     #[arg(long = "where", value_name = "COL=VALUE", value_parser = where_parser)]
     pub filters: Vec<(String, String)>,
-    #[command(flatten)]
-    pub overwrite: Overwrite,
-    /// Print a JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// Also write the counts as an AnnData zarr store (X = CSR counts; obs = cell_id, area,
-    /// centroid_row, centroid_col; obsm spatial = centroid (x, y); var index = gene names).
-    #[arg(long, value_name = "STORE.zarr")]
-    pub anndata: Option<PathBuf>,
+}
+
+impl TranscriptArgs {
+    /// The first of these flags given (`--round` only when not floor), for `run` without a bundle.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.shape.is_some(), "--shape"),
+            (self.z_plane.is_some(), "--z-plane"),
+            (self.scale.is_some(), "--scale"),
+            (self.max_distance.is_some(), "--max-distance"),
+            (self.x_col.is_some(), "--x-col"),
+            (self.y_col.is_some(), "--y-col"),
+            (self.gene_col.is_some(), "--gene-col"),
+            (self.min_qv.is_some(), "--min-qv"),
+            (self.round != RoundArg::Floor, "--round"),
+            (!self.filters.is_empty(), "--where"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
 }
 
 /// Transcript table layouts.
@@ -360,11 +424,16 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Process every tile of a folder: labels, region table, cell × gene table, gene maps.
+/// Process every tile of a folder, or a vendor bundle: labels, region table, cell × gene table,
+/// gene maps.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     cellmap run tiles/ -o results/\n  \
-    cellmap run tiles/ -o results/ --genes 10..30 --stat mean --colormap magma --csv\n\n\
+    cellmap run tiles/ -o results/ --genes 10..30 --stat mean --colormap magma --csv\n  \
+    cellmap run --xenium outs/ -o results/ --genes EPCAM,CD3E\n  \
+    cellmap run --cosmx flatFiles/ --fov 2 -o results/\n  \
+    cellmap run --merscope region_0/ -o results/ --z-plane 3\n  \
+    cellmap run --merscope region_0/ mosaic_labels.tif -o results/ --round nearest\n\n\
     Tiles: every mask <tile>.npy|.png|.tif|.tiff (also Cellpose <tile>_seg.npy, Xenium \
     <tile>.zarr.zip) in DIR is paired with the expression \
     <tile>_ST_1024.npz if it exists, else with the one .npz whose name starts with <tile> \
@@ -375,19 +444,36 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     and NaN skipped, as the research scripts did. A tile's files appear only when the whole tile \
     succeeded; failed tiles are reported and skipped, and the exit code is then 1. OUTDIR may \
     exist: other files in it and in the tile folders are left alone, and existing outputs of an \
-    earlier run are refused unless --overwrite.")]
+    earlier run are refused unless --overwrite.\n\n\
+    Bundles (--xenium DIR, --cosmx DIR --fov N, --merscope DIR [LABELS]; files, preset and frame \
+    as for `cellmap assign`): the run is one tile named after the label file (cells, \
+    CellLabels_F002, cell_boundaries, ...). OUTDIR/<tile>/ gets the same files, the table \
+    counting transcripts per cell and gene (--stat sum, float64, or count, int64: the same \
+    numbers), plus counts.npz and genes.txt as `assign` writes them (and cell_ids.csv for \
+    polygons). --genes also takes gene names (EPCAM,CD3E) from the transcript table. A missing \
+    file, an empty table or transcripts all outside the image is an error naming the file \
+    (exit 1).")]
 pub struct RunArgs {
-    /// Folder of tiles.
-    pub dir: PathBuf,
+    /// Folder of tiles; with --merscope, the label image of the mosaic (LABELS) [default: the
+    /// bundle's cell_boundaries.parquet polygons].
+    #[arg(
+        value_name = "DIR",
+        required_unless_present_any = BUNDLES,
+        conflicts_with_all = ["xenium", "cosmx"]
+    )]
+    pub dir: Option<PathBuf>,
     /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "OUTDIR")]
     pub output: PathBuf,
-    /// Genes (CSR columns, 0-based) to draw maps of: `10..30` (10 to 29), `10..=29`, `3`, `1,5,7`.
-    #[arg(long, default_value = "10..30", value_parser = parse_genes)]
-    pub genes: GeneSelection,
-    /// Per-cell statistic for the table and the maps.
-    #[arg(long, default_value = "mean", value_parser = stat_parser())]
-    pub stat: Stat,
+    /// Genes (CSR columns, 0-based) to draw maps of: `10..30` (10 to 29), `10..=29`, `3`,
+    /// `1,5,7`; for a bundle also names from its transcript table, `EPCAM,CD3E` (each starting
+    /// with a letter) [default: 10..30; for a bundle its first 20 genes].
+    #[arg(long, value_parser = parse_genes)]
+    pub genes: Option<GenesArg>,
+    /// Per-cell statistic for the table and the maps [default: mean; for a bundle sum, the
+    /// transcript count].
+    #[arg(long, value_parser = stat_parser())]
+    pub stat: Option<Stat>,
     /// Colormap of the maps (matplotlib's LUTs).
     #[arg(long, default_value = "viridis", value_parser = colormap_parser())]
     pub colormap: Colormap,
@@ -418,6 +504,51 @@ pub struct RunArgs {
     /// statistic, dense; obs = cell_id, area, centroids; var index = gene names or gene_<i>).
     #[arg(long)]
     pub anndata: bool,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    #[command(flatten)]
+    pub frame: TranscriptArgs,
+}
+
+impl RunArgs {
+    /// The flags of a tile run that a bundle run has no use for, and the other way round.
+    fn check_bundle(&self) -> Result<(), String> {
+        let Some(bundle) = self.bundle.flag() else {
+            if let Some(flag) = self.frame.first_given() {
+                return Err(format!("{flag} is for transcripts: it needs --xenium, --cosmx or --merscope"));
+            }
+            if let Some(GenesArg::Names(names)) = &self.genes {
+                return Err(format!(
+                    "--genes {}: gene names need a bundle (--xenium, --cosmx, --merscope); for tiles \
+                     give column indices such as 10..30",
+                    names.join(",")
+                ));
+            }
+            return Ok(());
+        };
+        if let Some(stat @ (Stat::Mean | Stat::Min | Stat::Max)) = self.stat {
+            return Err(format!(
+                "--stat {} with {bundle}: a bundle's table counts transcripts per cell and gene, and a \
+                 count has no {} over pixels; use --stat sum (the default) or count",
+                stat.name(),
+                stat.name()
+            ));
+        }
+        if self.range == RangeArg::Pixels {
+            return Err(format!(
+                "--range pixels with {bundle}: there are no per-pixel values, only transcripts; use \
+                 --range cells or --vmin/--vmax"
+            ));
+        }
+        let s = &self.segmentation;
+        if s.connectivity != Connectivity::Four || s.no_fill_holes || s.mask_kind != MaskKind::Auto {
+            return Err(format!(
+                "--connectivity, --no-fill-holes and --mask-kind are for tile masks: {bundle} \
+                 gives cell labels, used as they are"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The core's colormaps by name (the possible values listed in `--help`).
@@ -436,9 +567,27 @@ pub enum RangeArg {
     Pixels,
 }
 
-/// `--genes`: [`GeneSelection::parse`] (ranges, never expanded).
-fn parse_genes(text: &str) -> Result<GeneSelection, String> {
-    GeneSelection::parse(text).map_err(|e| e.to_string())
+/// `--genes`: gene columns, or gene names (of a bundle's transcript table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenesArg {
+    /// Column indices, as ranges (never expanded).
+    Columns(GeneSelection),
+    /// Gene names, as given.
+    Names(Vec<String>),
+}
+
+/// `--genes`: gene names when every part starts with a letter and has no `..`, else
+/// [`GeneSelection::parse`].
+fn parse_genes(text: &str) -> Result<GenesArg, String> {
+    let name_like = |part: &str| part.trim_start().starts_with(char::is_alphabetic) && !part.contains("..");
+    if !text.split(',').all(name_like) {
+        return GeneSelection::parse(text).map(GenesArg::Columns).map_err(|e| e.to_string());
+    }
+    let names: Vec<String> = text.split(',').map(|name| name.trim().to_string()).collect();
+    if names.len() > GeneSelection::MAX_PARTS {
+        return Err(format!("{} gene names, above the limit of {}", names.len(), GeneSelection::MAX_PARTS));
+    }
+    Ok(GenesArg::Names(names))
 }
 
 /// Time every kernel on synthetic or given data.
@@ -587,13 +736,54 @@ mod tests {
     fn gene_lists_parse_into_ranges() {
         let cli = Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--genes=0..=18446744073709551614"]);
         let Ok(Cli { command: Command::Run(args), .. }) = cli else { panic!("{cli:?}") };
-        assert_eq!(args.genes.len(), usize::MAX);
-        for bad in ["5..5", "a..3", "-1", "0..=18446744073709551615"] {
+        let Some(GenesArg::Columns(genes)) = args.genes else { panic!("{:?}", args.genes) };
+        assert_eq!(genes.len(), usize::MAX);
+        for bad in ["5..5", "1,,2", "0..=18446744073709551615"] {
             assert!(
                 Cli::try_parse_from(["cellmap", "run", "d", "-o", "o", "--genes", bad]).is_err(),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn gene_names_are_names_and_indices_are_indices() {
+        let names = |list: &[&str]| GenesArg::Names(list.iter().map(|n| n.to_string()).collect());
+        assert_eq!(parse_genes("EPCAM, CD3E"), Ok(names(&["EPCAM", "CD3E"])));
+        assert!(parse_genes("3,Gene1").unwrap_err().contains("`Gene1` is not a gene index"));
+        assert_eq!(parse_genes("1, 3..=4"), Ok(GenesArg::Columns(GeneSelection::parse("1,3..=4").unwrap())));
+        assert!(parse_genes("5..5").unwrap_err().contains("selects no gene"));
+        assert!(parse_genes("EPCAM,,CD3E").unwrap_err().contains("is not a gene index"));
+        let run = |extra: &[&str]| {
+            let cli = Cli::try_parse_from([&["cellmap", "run", "-o", "o"], extra].concat()).unwrap();
+            cli.validate().map_err(|e| (e.exit_code(), e.to_string()))
+        };
+        let (code, text) = run(&["d", "--genes=Gad1,Sst"]).unwrap_err();
+        assert!(code == 2 && text.contains("--genes Gad1,Sst: gene names need a bundle"), "{text}");
+        assert!(run(&["--xenium", "x", "--genes", "EPCAM"]).is_ok());
+    }
+
+    #[test]
+    fn run_refuses_flags_that_do_not_apply() {
+        let run = |extra: &[&str]| {
+            let cli = Cli::try_parse_from([&["cellmap", "run", "-o", "o"], extra].concat()).unwrap();
+            cli.validate().map_err(|e| (e.exit_code(), e.to_string()))
+        };
+        for (extra, words) in [
+            (&["--xenium", "x", "--stat", "mean"][..], "--stat mean with --xenium"),
+            (&["--cosmx", "x", "--fov", "1", "--stat", "max"], "a count has no max"),
+            (&["--xenium", "x", "--range", "pixels"], "no per-pixel values"),
+            (&["--xenium", "x", "--connectivity", "8"], "are for tile masks"),
+            (&["d", "--scale", "0.5"], "--scale is for transcripts"),
+            (&["d", "--where", "fov=1"], "--where is for transcripts"),
+            (&["d", "--round", "nearest"], "--round is for transcripts"),
+        ] {
+            let (code, text) = run(extra).unwrap_err();
+            assert_eq!(code, 2, "{extra:?}");
+            assert!(text.contains(words), "{extra:?}: {text}");
+        }
+        assert!(run(&["--xenium", "x", "--stat", "count", "--scale", "0.5", "--round", "nearest"]).is_ok());
+        assert!(run(&["d", "--stat", "max", "--range", "pixels", "--connectivity", "8"]).is_ok());
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! Vendor output folders (`assign --xenium DIR`, `--cosmx DIR --fov N`, `--merscope DIR`): their
-//! files found by the vendors' documented names, and the frame read from them. A missing file is
-//! an input error (exit 1) naming the path(s) looked for.
+//! Vendor output folders (`assign|run --xenium DIR`, `--cosmx DIR --fov N`, `--merscope DIR`):
+//! their files found by the vendors' documented names, and the frame read from them. A missing
+//! file is an input error (exit 1) naming the path(s) looked for.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::args::{AssignArgs, PresetArg};
+use crate::args::{BundleArgs, PresetArg};
+use crate::cmd::assign::TranscriptJob;
 
 /// Xenium's µm per pixel of the morphology image when experiment.xenium has no `pixel_size`.
 pub const XENIUM_PIXEL_SIZE: f64 = 0.2125;
@@ -31,15 +32,19 @@ fn first_of(flag: &str, what: &str, candidates: &[PathBuf]) -> Result<PathBuf> {
     bail!("{flag}: no {what}: expected {}", names.join(" or "))
 }
 
-/// Fills `args.labels`, `args.transcripts`, preset, scale, transform and filters from the bundle
-/// flag, if any. `None`: no bundle flag.
-pub fn resolve(args: &mut AssignArgs) -> Result<Option<Bundle>> {
-    if let Some(dir) = args.xenium.clone() {
+/// Fills the job's labels, transcripts, preset, scale, transform and filters from the bundle flag
+/// of `flags`, if any. `None`: no bundle flag.
+pub fn resolve(flags: &BundleArgs, job: &mut TranscriptJob) -> Result<Option<Bundle>> {
+    if let Some(dir) = flags.xenium.clone() {
         folder("--xenium", &dir)?;
         let labels = first_of(
             "--xenium",
             "cell labels",
-            &[dir.join("cells.zarr.zip"), dir.join("cell_boundaries.csv.gz")],
+            &[
+                dir.join("cells.zarr.zip"),
+                dir.join("cell_boundaries.parquet"),
+                dir.join("cell_boundaries.csv.gz"),
+            ],
         )?;
         let transcripts = first_of(
             "--xenium",
@@ -47,31 +52,31 @@ pub fn resolve(args: &mut AssignArgs) -> Result<Option<Bundle>> {
             &[dir.join("transcripts.parquet"), dir.join("transcripts.csv.gz")],
         )?;
         let mut notes = Vec::new();
-        if args.scale.is_none() {
+        if job.frame.scale.is_none() {
             let experiment = first_of("--xenium", "experiment file", &[dir.join("experiment.xenium")])?;
             let (size, note) = xenium_pixel_size(&experiment)?;
             notes.extend(note);
-            args.scale = Some(size);
+            job.frame.scale = Some(size);
         }
-        args.labels = Some(labels);
-        args.transcripts = Some(transcripts);
-        args.preset = PresetArg::Xenium;
+        job.labels = Some(labels);
+        job.transcripts = Some(transcripts);
+        job.preset = PresetArg::Xenium;
         return Ok(Some(Bundle { flag: "--xenium", flip_y: false, notes }));
     }
-    if let Some(dir) = args.cosmx.clone() {
+    if let Some(dir) = flags.cosmx.clone() {
         folder("--cosmx", &dir)?;
-        let fov = args.fov.unwrap_or_default();
+        let fov = flags.fov.unwrap_or_default();
         let name = format!("CellLabels_F{fov:03}.tif");
         let labels =
             first_of("--cosmx", "cell labels", &[dir.join("CellLabels").join(&name), dir.join(&name)])?;
         let transcripts = cosmx_tx_file(&dir)?;
-        args.labels = Some(labels);
-        args.transcripts = Some(transcripts);
-        args.preset = PresetArg::Cosmx;
-        args.filters.push(("fov".to_string(), fov.to_string()));
-        return Ok(Some(Bundle { flag: "--cosmx", flip_y: !args.cosmx_y_down, notes: Vec::new() }));
+        job.labels = Some(labels);
+        job.transcripts = Some(transcripts);
+        job.preset = PresetArg::Cosmx;
+        job.frame.filters.push(("fov".to_string(), fov.to_string()));
+        return Ok(Some(Bundle { flag: "--cosmx", flip_y: !flags.cosmx_y_down, notes: Vec::new() }));
     }
-    if let Some(dir) = args.merscope.clone() {
+    if let Some(dir) = flags.merscope.clone() {
         folder("--merscope", &dir)?;
         let transcripts = first_of("--merscope", "transcripts", &[dir.join("detected_transcripts.csv")])?;
         let transform = first_of(
@@ -79,19 +84,23 @@ pub fn resolve(args: &mut AssignArgs) -> Result<Option<Bundle>> {
             "transform",
             &[dir.join("images").join("micron_to_mosaic_pixel_transform.csv")],
         )?;
-        if args.labels.is_none() {
-            let boundaries = dir.join("cell_boundaries.parquet");
-            bail!(
-                "--merscope: no cell labels: MERSCOPE's cell polygons ({}{}) are not read yet; give a \
-                 label image of the mosaic (pixels of micron_to_mosaic_pixel_transform.csv) as LABELS",
-                boundaries.display(),
-                if boundaries.exists() { "" } else { ", absent here" }
-            );
+        let mut notes = Vec::new();
+        if job.labels.is_none() {
+            // Drawn in mosaic pixels: Parquet polygons get the transcripts' transform.
+            let what = "cell polygons (or give a label image of the mosaic as LABELS)";
+            job.labels = Some(first_of("--merscope", what, &[dir.join("cell_boundaries.parquet")])?);
+            if job.frame.shape.is_none() {
+                notes.push(
+                    "note: --merscope: the label image spans the polygons' extent in mosaic pixels; \
+                     --shape H,W for the mosaic's size"
+                        .to_string(),
+                );
+            }
         }
-        args.transcripts = Some(transcripts);
-        args.transform = Some(transform.to_string_lossy().into_owned());
-        args.preset = PresetArg::Merscope;
-        return Ok(Some(Bundle { flag: "--merscope", flip_y: false, notes: Vec::new() }));
+        job.transcripts = Some(transcripts);
+        job.transform = Some(transform.to_string_lossy().into_owned());
+        job.preset = PresetArg::Merscope;
+        return Ok(Some(Bundle { flag: "--merscope", flip_y: false, notes }));
     }
     Ok(None)
 }

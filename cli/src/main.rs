@@ -60,7 +60,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Label(args) => cmd::label::run(args),
         Command::Rasterize(args) => cmd::rasterize::run(args),
         Command::Reduce(args) => cmd::reduce::run(args),
-        Command::Run(args) => cmd::run::run(args),
+        Command::Run(args) => cmd::run::run(*args),
         Command::Assign(args) => cmd::assign::run(*args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),

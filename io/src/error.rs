@@ -79,6 +79,15 @@ pub enum ErrorKind {
         /// What is wrong with it.
         message: String,
     },
+    /// A bad row of a Parquet table (wrong value, a cell that starts again).
+    Row {
+        /// 1-based row number, counted over the whole file.
+        row: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A table whose rows cannot give what was asked (no rows, none on the chosen plane).
+    Table(String),
     /// A PNG or TIFF decoder error, or an unsupported pixel format.
     Image(String),
     /// A core kernel rejected the data (see [`cellmap_core::Error`]).
@@ -148,6 +157,8 @@ impl fmt::Display for ErrorKind {
                 write!(f, "missing column `{name}` (columns: {})", capped_list(available, 8))
             }
             ErrorKind::Record { line, message } => write!(f, "line {line}: {message}"),
+            ErrorKind::Row { row, message } => write!(f, "row {row}: {message}"),
+            ErrorKind::Table(why) => f.write_str(why),
             ErrorKind::Core(e) => write!(f, "{e}"),
             ErrorKind::OverBudget(e) => write!(f, "{e}"),
         }

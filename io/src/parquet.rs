@@ -1,6 +1,8 @@
-//! Parquet transcript tables (10x Xenium `transcripts.parquet`), read with
-//! the arrow-rs `parquet` crate's column readers (no arrow), one row group
-//! at a time: memory is the kept transcripts plus one row group's columns.
+//! Parquet transcript tables (10x Xenium `transcripts.parquet`) and cell
+//! polygons (Xenium and MERSCOPE `cell_boundaries.parquet`,
+//! [`read_polygons`]), read with the arrow-rs `parquet` crate's column
+//! readers (no arrow), one row group at a time: memory is the kept
+//! transcripts or polygons plus one row group's columns.
 //!
 //! The columns are found by name exactly as in CSV tables
 //! ([`Options`]: presets, `Column::Any`, row filters, `qv`, control
@@ -20,6 +22,8 @@ use parquet::data_type::ByteArray;
 use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
 
 use crate::error::{Error, ErrorKind};
+use crate::limits::{MemoryBudget, capped_list};
+use crate::polygons::{Polygons, VertexFrame, VertexRows, XENIUM_UM_PER_PIXEL, push_wkb_cell};
 use crate::table;
 use crate::transcripts::{Column, Options, Precision, Transcripts};
 
@@ -172,6 +176,211 @@ pub fn read<R: ChunkReader + 'static>(
     Ok(out)
 }
 
+/// The z-plane MERSCOPE polygons are read from by default: the middle of
+/// its seven planes (`ZIndex` 0–6), if present; else the lowest present.
+pub const MERSCOPE_DEFAULT_Z: i64 = 3;
+
+/// Options of [`read_polygons`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PolygonOptions {
+    /// Applied to every vertex first (MERSCOPE: µm → mosaic pixels, the
+    /// `[[a, b, c], [d, e, f]]` of [`VertexFrame`]); `None`: the identity.
+    pub transform: Option<[[f64; 3]; 2]>,
+    /// Coordinate units per pixel after the transform; `None`: 0.2125 for
+    /// Xenium (µm), 1 for MERSCOPE.
+    pub scale: Option<f64>,
+    /// MERSCOPE: the `ZIndex` to read; `None`: [`MERSCOPE_DEFAULT_Z`] if
+    /// present, else the lowest present.
+    pub z_plane: Option<i64>,
+}
+
+/// Which `cell_boundaries.parquet` a file was (told by its columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolygonLayout {
+    /// Xenium: `cell_id, vertex_x, vertex_y`.
+    Xenium,
+    /// MERSCOPE: `EntityID, ZIndex, Geometry`; the plane read and the
+    /// planes present (ascending).
+    Merscope {
+        /// The `ZIndex` read.
+        z_plane: i64,
+        /// Every `ZIndex` of the file.
+        planes: Vec<i64>,
+    },
+}
+
+/// Reads cell polygons from a Xenium or MERSCOPE `cell_boundaries.parquet`
+/// (see [`crate::polygons`]): Xenium when it has the columns `cell_id`,
+/// `vertex_x`, `vertex_y`, MERSCOPE when it has `EntityID` and `Geometry`.
+/// Errors name `source` and, for a bad value, its row (1-based over the
+/// file).
+pub fn read_polygons<R: ChunkReader + 'static>(
+    reader: R,
+    source: &str,
+    options: &PolygonOptions,
+) -> Result<(Polygons, PolygonLayout), Error> {
+    let err =
+        |e: parquet::errors::ParquetError| Error::new(source, ErrorKind::Header(format!("parquet: {e}")));
+    let file = SerializedFileReader::new(reader).map_err(err)?;
+    let schema = file.metadata().file_metadata().schema_descr_ptr();
+    let names: Vec<String> = schema.columns().iter().map(|c| c.path().string()).collect();
+    let has = |name: &str| names.iter().any(|n| n == name);
+    let xenium = has("cell_id") && has("vertex_x") && has("vertex_y");
+    let merscope = has("EntityID") && has("Geometry");
+    if !(xenium || merscope) {
+        return Err(Error::new(
+            source,
+            ErrorKind::Header(format!(
+                "neither Xenium (cell_id, vertex_x, vertex_y) nor MERSCOPE (EntityID, ZIndex, Geometry) \
+                 cell boundaries (columns: {})",
+                capped_list(&names, 12)
+            )),
+        ));
+    }
+    let default_scale = if xenium { XENIUM_UM_PER_PIXEL } else { 1.0 };
+    let frame = VertexFrame { transform: options.transform, scale: options.scale.unwrap_or(default_scale) };
+    frame
+        .check()
+        .map_err(|why| Error::new(source, ErrorKind::Core(cellmap_core::Error::InvalidArgument(why))))?;
+    if file.metadata().file_metadata().num_rows() <= 0 {
+        return Err(Error::new(source, ErrorKind::Table("no cell polygons (the table has no rows)".into())));
+    }
+    let column = |name: &str| {
+        names.iter().position(|n| n == name).ok_or_else(|| {
+            Error::new(source, ErrorKind::MissingColumn { name: name.into(), available: names.clone() })
+        })
+    };
+    let groups = PolygonGroups { file: &file, source, names: &names };
+    if xenium {
+        let columns = [column("cell_id")?, column("vertex_x")?, column("vertex_y")?];
+        Ok((groups.xenium(columns, frame)?, PolygonLayout::Xenium))
+    } else {
+        let columns = [column("EntityID")?, column("ZIndex")?, column("Geometry")?];
+        let (polygons, z_plane, planes) = groups.merscope(columns, frame, options.z_plane)?;
+        Ok((polygons, PolygonLayout::Merscope { z_plane, planes }))
+    }
+}
+
+/// The row groups of a polygon table, read one at a time.
+struct PolygonGroups<'a> {
+    file: &'a dyn FileReader,
+    source: &'a str,
+    names: &'a [String],
+}
+
+impl PolygonGroups<'_> {
+    /// Row group `g`, its first row (0-based over the file) and row count,
+    /// once its uncompressed size and decoded values (as the header declares
+    /// them) fit the memory budget.
+    fn group(&self, g: usize, first: u64) -> Result<(Box<dyn RowGroupReader + '_>, usize), Error> {
+        let group = self
+            .file
+            .get_row_group(g)
+            .map_err(|e| Error::new(self.source, ErrorKind::Header(format!("parquet: {e}"))))?;
+        let bytes = u64::try_from(group.metadata().total_byte_size()).unwrap_or(0);
+        let rows = u64::try_from(group.metadata().num_rows()).unwrap_or(0);
+        // Three columns of at most a `ByteArray` (32 bytes) and a level (2 bytes) per row.
+        let needed = 2 * u128::from(bytes) + 3 * 34 * u128::from(rows);
+        MemoryBudget::global()
+            .check(|| format!("{}: row group {g} (rows from {})", self.source, first + 1), needed)
+            .map_err(|e| Error::new(self.source, ErrorKind::OverBudget(Box::new(e))))?;
+        Ok((group, rows as usize))
+    }
+
+    fn column_error(&self, i: usize, g: usize, what: &str) -> Error {
+        Error::new(
+            self.source,
+            ErrorKind::Header(format!("column `{}` (row group {g}): {what}", self.names[i])),
+        )
+    }
+
+    fn row_error(&self, row: u64, message: String) -> Error {
+        Error::new(self.source, ErrorKind::Row { row, message })
+    }
+
+    fn xenium(&self, [id_col, x_col, y_col]: [usize; 3], frame: VertexFrame) -> Result<Polygons, Error> {
+        let mut cells = VertexRows::table(self.source, frame);
+        let mut first = 0u64;
+        for g in 0..self.file.num_row_groups() {
+            let (group, rows) = self.group(g, first)?;
+            let ids = texts(&*group, id_col, rows).map_err(|e| self.column_error(id_col, g, &e))?;
+            let xs = floats(&*group, x_col, rows).map_err(|e| self.column_error(x_col, g, &e))?;
+            let ys = floats(&*group, y_col, rows).map_err(|e| self.column_error(y_col, g, &e))?;
+            for (r, ((id, x), y)) in ids.iter().zip(xs).zip(ys).enumerate() {
+                let row = first + r as u64 + 1;
+                let id = std::str::from_utf8(id.data())
+                    .map_err(|_| self.row_error(row, "cell_id is not valid UTF-8".into()))?;
+                cells.push(id, x, y, row)?;
+            }
+            first += rows as u64;
+        }
+        Ok(cells.finish())
+    }
+
+    fn merscope(
+        &self,
+        [id_col, z_col, geometry_col]: [usize; 3],
+        frame: VertexFrame,
+        z_plane: Option<i64>,
+    ) -> Result<(Polygons, i64, Vec<i64>), Error> {
+        // First pass: the planes present (the ZIndex column only).
+        let mut planes = Vec::new();
+        let mut first = 0u64;
+        for g in 0..self.file.num_row_groups() {
+            let (group, rows) = self.group(g, first)?;
+            planes.extend(integers(&*group, z_col, rows).map_err(|e| self.column_error(z_col, g, &e))?);
+            planes.sort_unstable();
+            planes.dedup();
+            first += rows as u64;
+        }
+        let z = match z_plane {
+            Some(z) if planes.contains(&z) => z,
+            Some(z) => {
+                return Err(Error::new(
+                    self.source,
+                    ErrorKind::Table(format!(
+                        "no cell polygons on z-plane {z} (ZIndex present: {})",
+                        capped_list(&planes, 12)
+                    )),
+                ));
+            }
+            None if planes.contains(&MERSCOPE_DEFAULT_Z) => MERSCOPE_DEFAULT_Z,
+            None => planes.first().copied().unwrap_or(MERSCOPE_DEFAULT_Z),
+        };
+        let mut polygons = Polygons::default();
+        let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut first = 0u64;
+        for g in 0..self.file.num_row_groups() {
+            let (group, rows) = self.group(g, first)?;
+            let zs = integers(&*group, z_col, rows).map_err(|e| self.column_error(z_col, g, &e))?;
+            let ids = texts(&*group, id_col, rows).map_err(|e| self.column_error(id_col, g, &e))?;
+            let geometries =
+                binaries(&*group, geometry_col, rows).map_err(|e| self.column_error(geometry_col, g, &e))?;
+            for (r, ((&zr, id), wkb)) in zs.iter().zip(&ids).zip(&geometries).enumerate() {
+                if zr != z {
+                    continue;
+                }
+                let row = first + r as u64 + 1;
+                let id = std::str::from_utf8(id.data())
+                    .map_err(|_| self.row_error(row, "EntityID is not valid UTF-8".into()))?;
+                if let Some(before) = seen.insert(id.as_bytes().to_vec(), row) {
+                    return Err(self.row_error(
+                        row,
+                        format!(
+                            "EntityID {id} has a second polygon on z-plane {z} (the first on row {before})"
+                        ),
+                    ));
+                }
+                crate::polygons::check_growth(&polygons, self.source)?;
+                push_wkb_cell(&mut polygons, wkb.data(), id.to_string(), &frame)
+                    .map_err(|why| self.row_error(row, format!("EntityID {id}: bad Geometry: {why}")))?;
+            }
+            first += rows as u64;
+        }
+        Ok((polygons, z, planes))
+    }
+}
+
 /// Reads `rows` values of a required or null-free optional column.
 fn read_all<T: parquet::data_type::DataType>(
     mut reader: parquet::column::reader::ColumnReaderImpl<T>,
@@ -213,6 +422,32 @@ fn numbers(group: &dyn RowGroupReader, i: usize, rows: usize) -> Result<Vec<f64>
         ColumnReader::Int64ColumnReader(r) => read_all(r, rows)?.into_iter().map(|v| v as f64).collect(),
         _ => return Err(format!("not a number column ({})", physical(group, i))),
     })
+}
+
+/// A `float` or `double` column as `f64`.
+fn floats(group: &dyn RowGroupReader, i: usize, rows: usize) -> Result<Vec<f64>, String> {
+    match group.get_column_reader(i).map_err(|e| e.to_string())? {
+        ColumnReader::DoubleColumnReader(r) => read_all(r, rows),
+        ColumnReader::FloatColumnReader(r) => Ok(read_all(r, rows)?.into_iter().map(f64::from).collect()),
+        _ => Err(format!("not a float column ({})", physical(group, i))),
+    }
+}
+
+/// An `int32` or `int64` column as `i64`.
+fn integers(group: &dyn RowGroupReader, i: usize, rows: usize) -> Result<Vec<i64>, String> {
+    match group.get_column_reader(i).map_err(|e| e.to_string())? {
+        ColumnReader::Int64ColumnReader(r) => read_all(r, rows),
+        ColumnReader::Int32ColumnReader(r) => Ok(read_all(r, rows)?.into_iter().map(i64::from).collect()),
+        _ => Err(format!("not an integer column ({})", physical(group, i))),
+    }
+}
+
+/// A `binary` column (WKB).
+fn binaries(group: &dyn RowGroupReader, i: usize, rows: usize) -> Result<Vec<ByteArray>, String> {
+    match group.get_column_reader(i).map_err(|e| e.to_string())? {
+        ColumnReader::ByteArrayColumnReader(r) => read_all(r, rows),
+        _ => Err(format!("not a binary column ({})", physical(group, i))),
+    }
 }
 
 /// A column as text: strings and binary as they are, numbers formatted.
@@ -274,5 +509,102 @@ mod tests {
         );
         let err = read_bytes(b"PAR1 not really".to_vec(), "y.parquet", &Options::xenium()).unwrap_err();
         assert!(err.to_string().starts_with("y.parquet: "), "{err}");
+    }
+
+    fn polygons(name: &str, options: &PolygonOptions) -> Result<(Polygons, PolygonLayout), Error> {
+        let bytes = fixture(&format!("../polygons/{name}"));
+        read_polygons(bytes::Bytes::from(bytes), name, options)
+    }
+
+    #[test]
+    fn xenium_parquet_gives_the_cells_of_the_csv() {
+        let csv = std::fs::read(format!(
+            "{}/../tests/fixtures/polygons/xenium_cell_boundaries.csv.gz",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let want = crate::polygons::read_bytes(
+            &csv,
+            "c.csv.gz",
+            crate::polygons::Format::XeniumCsv,
+            XENIUM_UM_PER_PIXEL,
+        )
+        .unwrap();
+        let options = PolygonOptions::default();
+        for name in [
+            "xenium_cell_boundaries.parquet",
+            "xenium_cell_boundaries_binary.parquet",
+            "xenium_cell_boundaries_int.parquet",
+        ] {
+            let (got, layout) = polygons(name, &options).unwrap();
+            assert_eq!(layout, PolygonLayout::Xenium);
+            assert_eq!(
+                (&got.vertices, &got.ring_ends, &got.cell_ends),
+                (&want.vertices, &want.ring_ends, &want.cell_ends),
+                "{name}"
+            );
+            let ids: Vec<String> = if name.ends_with("_int.parquet") {
+                (1..=6).map(|k| k.to_string()).collect()
+            } else {
+                want.ids.clone()
+            };
+            assert_eq!(got.ids, ids, "{name}");
+        }
+    }
+
+    #[test]
+    fn merscope_parquet_reads_one_plane() {
+        let (default, layout) =
+            polygons("merscope/cell_boundaries.parquet", &PolygonOptions::default()).unwrap();
+        assert_eq!(layout, PolygonLayout::Merscope { z_plane: 3, planes: (0..7).collect() });
+        // Nine cells on plane 3 (one is on planes 0, 1, 5, 6 only), ids as text.
+        assert_eq!(default.len(), 9);
+        assert_eq!(default.ids[0], "1780200000000000007");
+        // The hole and the two parts: two rings each.
+        assert_eq!((default.cell(7).1.len(), default.cell(8).1.len()), (2, 2));
+        let z0 = PolygonOptions { z_plane: Some(0), ..PolygonOptions::default() };
+        let (plane0, _) = polygons("merscope/cell_boundaries.parquet", &z0).unwrap();
+        // The two-part cell is on planes 2..4 only; the last cell is not on plane 3.
+        assert_eq!((plane0.len(), plane0.ids[8].as_str()), (9, "1780200000000009007"));
+        assert_eq!(default.ids[8], "1780200000000008007");
+        // Scale 1 and no transform: µm - 0.5; the transform comes first.
+        let t = [[2.0, 0.0, 10.0], [0.0, 2.0, -4.0]];
+        let moved = PolygonOptions { transform: Some(t), ..PolygonOptions::default() };
+        let (mosaic, _) = polygons("merscope/cell_boundaries.parquet", &moved).unwrap();
+        let ([x, y], [mx, my]) = (default.vertices[0], mosaic.vertices[0]);
+        assert_eq!([mx, my], [2.0 * (x + 0.5) + 10.0 - 0.5, 2.0 * (y + 0.5) - 4.0 - 0.5]);
+        let e = polygons("merscope/cell_boundaries.parquet", &PolygonOptions { z_plane: Some(9), ..z0 })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("z-plane 9") && e.contains("0, 1, 2, 3, 4, 5, 6"), "{e}");
+    }
+
+    #[test]
+    fn bad_polygon_tables_name_the_file_and_row() {
+        let options = PolygonOptions::default();
+        let cases = [
+            ("bad/restart.parquet", &["row 5", "cell `a` starts again", "row 1"][..]),
+            ("bad/text_vertex.parquet", &["vertex_x", "not a float column"]),
+            ("bad/empty.parquet", &["no rows"]),
+            ("bad/truncated_wkb.parquet", &["row 2", "EntityID 12", "bad Geometry"]),
+            ("bad/no_zindex.parquet", &["missing column `ZIndex`"]),
+        ];
+        for (name, words) in cases {
+            let e = polygons(name, &options).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{name}: ")) && e.lines().count() == 1, "{e}");
+            for word in words {
+                assert!(e.contains(word), "{name}: {word}: {e}");
+            }
+        }
+        // A transcript table is neither layout.
+        let e = read_polygons(bytes::Bytes::from(fixture("xenium.parquet")), "t.parquet", &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.parquet: ") && e.contains("neither Xenium") && e.contains("x_location"),
+            "{e}"
+        );
+        let bad_scale = PolygonOptions { scale: Some(0.0), ..options };
+        assert!(polygons("xenium_cell_boundaries.parquet", &bad_scale).is_err());
     }
 }

@@ -1,6 +1,8 @@
-//! Cell polygons: Xenium `cell_boundaries.csv(.gz)` and GeoJSON
-//! FeatureCollections (QuPath, Baysor), read into one flat layout that
-//! [`cellmap_core::polygon::fill_polygon`] takes as is.
+//! Cell polygons: Xenium `cell_boundaries.csv(.gz)`, GeoJSON
+//! FeatureCollections (QuPath, Baysor) and, with the `parquet` feature,
+//! Xenium and MERSCOPE `cell_boundaries.parquet` (`parquet::read_polygons`),
+//! read into one flat layout that [`cellmap_core::polygon::fill_polygon`]
+//! takes as is.
 //!
 //! # Coordinates
 //!
@@ -10,7 +12,9 @@
 //! in. The readers turn them into the rasteriser's frame, where integers
 //! are pixel centres: `px = coordinate / scale - 0.5` (the same two `f64`
 //! operations, in this order, as the Python reference in
-//! `tests/generators/polygons.py`).
+//! `tests/generators/polygons.py`). A [`VertexFrame`] may put an affine
+//! transform first (MERSCOPE's µm → mosaic pixels, scale 1):
+//! `px = ((a·x + b·y) + c) / scale - 0.5`.
 //!
 //! # Cells, rings and ids
 //!
@@ -27,10 +31,13 @@
 //!   feature's `id`, else its 1-based index. Features without geometry
 //!   (`null`) are skipped; other geometry types are an error.
 //!
-//! Parquet (Xenium and MERSCOPE `cell_boundaries.parquet`) is not read
-//! yet: a reader decodes the columns and feeds [`VertexRows`] (Xenium's
-//! `cell_id, vertex_x, vertex_y`) or [`push_wkb_cell`] (MERSCOPE's WKB
-//! `Geometry`, one row per cell and z-plane).
+//! * Xenium `cell_boundaries.parquet`: the CSV's columns and rules
+//!   ([`VertexRows`]); `cell_id` a string, bytes or an integer; vertices
+//!   `float` or `double`. The same data as CSV gives the same cells.
+//! * MERSCOPE `cell_boundaries.parquet`: one row per cell and z-plane,
+//!   `EntityID` (the id), `ZIndex` and `Geometry`, a WKB (Multi)Polygon
+//!   in µm ([`push_wkb_cell`]); only the rows of one z-plane are read, each
+//!   one cell, so a cell without a polygon on that plane is left out.
 //!
 //! Cells are kept in reading order; the pipeline numbers them `1..=N` in
 //! that order and keeps [`Polygons::ids`] as the table `label → id`.
@@ -148,9 +155,54 @@ fn to_pixels(v: f64, scale: f64) -> f64 {
     v / scale - 0.5
 }
 
+/// How a file's `(x, y)` becomes a vertex of the rasteriser's frame (see
+/// the [module docs](self)): the `transform`, if any, then `/ scale - 0.5`.
+///
+/// ```
+/// use cellmap_io::polygons::VertexFrame;
+/// assert_eq!(VertexFrame::scale(0.5).apply(1.0, 2.0), [1.5, 3.5]);
+/// let mosaic = VertexFrame { transform: Some([[2.0, 0.0, 10.0], [0.0, 2.0, -4.0]]), scale: 1.0 };
+/// assert_eq!(mosaic.apply(1.0, 2.0), [11.5, -0.5]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VertexFrame {
+    /// `[[a, b, c], [d, e, f]]`: `(x, y) ↦ ((a·x + b·y) + c, (d·x + e·y) + f)`,
+    /// applied first; `None`: the identity.
+    pub transform: Option<[[f64; 3]; 2]>,
+    /// Coordinate units per pixel after the transform (finite, > 0).
+    pub scale: f64,
+}
+
+impl VertexFrame {
+    /// No transform, `scale` units per pixel.
+    pub fn scale(scale: f64) -> Self {
+        Self { transform: None, scale }
+    }
+
+    /// The vertex of `(x, y)`.
+    pub fn apply(&self, x: f64, y: f64) -> [f64; 2] {
+        let (x, y) = match self.transform {
+            Some([[a, b, c], [d, e, f]]) => (a * x + b * y + c, d * x + e * y + f),
+            None => (x, y),
+        };
+        [to_pixels(x, self.scale), to_pixels(y, self.scale)]
+    }
+
+    /// An error unless the scale is finite and > 0 and the transform finite.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err("the polygon scale must be finite and > 0");
+        }
+        if self.transform.iter().flatten().flatten().any(|v| !v.is_finite()) {
+            return Err("the polygon transform must be finite");
+        }
+        Ok(())
+    }
+}
+
 /// Refuses a vertex table that would outgrow the memory budget (checked
 /// when the table is about to grow).
-fn check_growth(polygons: &Polygons, source: &str) -> Result<(), Error> {
+pub(crate) fn check_growth(polygons: &Polygons, source: &str) -> Result<(), Error> {
     let v = &polygons.vertices;
     if v.len() == v.capacity() {
         let next = (v.len() as u128).max(1024) * 2;
@@ -217,7 +269,9 @@ pub fn read_xenium_csv<R: Read>(reader: R, source: &str, scale: f64) -> Result<P
 #[derive(Debug)]
 pub struct VertexRows<'a> {
     source: &'a str,
-    scale: f64,
+    frame: VertexFrame,
+    /// Errors say `row N` (a Parquet table), else `line N` (a CSV file).
+    table_rows: bool,
     polygons: Polygons,
     current: Option<String>,
     ring: Vec<[f64; 2]>,
@@ -225,12 +279,13 @@ pub struct VertexRows<'a> {
 }
 
 impl<'a> VertexRows<'a> {
-    /// No cells yet; `source` names the file in errors, `scale` is its
-    /// coordinate units per pixel.
+    /// No cells yet; `source` names the file in errors (rows are its
+    /// lines), `scale` is its coordinate units per pixel.
     pub fn new(source: &'a str, scale: f64) -> Self {
         Self {
             source,
-            scale,
+            frame: VertexFrame::scale(scale),
+            table_rows: false,
             polygons: Polygons::default(),
             current: None,
             ring: Vec::new(),
@@ -238,17 +293,24 @@ impl<'a> VertexRows<'a> {
         }
     }
 
+    /// No cells yet, for the rows of a table (errors say `row N`) in `frame`.
+    pub fn table(source: &'a str, frame: VertexFrame) -> Self {
+        Self { frame, table_rows: true, ..Self::new(source, frame.scale) }
+    }
+
     /// Adds the vertex of row `row` (1-based, for errors).
     pub fn push(&mut self, id: &str, x: f64, y: f64, row: u64) -> Result<(), Error> {
         if self.current.as_deref() != Some(id) {
             if let Some(first) = self.seen.get(id) {
-                return Err(record_error(
-                    self.source,
-                    row,
-                    format!(
-                        "cell `{id}` starts again (its rows began on line {first}); rows of a cell must be consecutive"
-                    ),
-                ));
+                let unit = if self.table_rows { "row" } else { "line" };
+                let message = format!(
+                    "cell `{id}` starts again (its rows began on {unit} {first}); rows of a cell must be consecutive"
+                );
+                return Err(if self.table_rows {
+                    Error::new(self.source, ErrorKind::Row { row, message })
+                } else {
+                    record_error(self.source, row, message)
+                });
             }
             if let Some(done) = self.current.take() {
                 self.polygons.push_ring(self.ring.drain(..));
@@ -258,7 +320,7 @@ impl<'a> VertexRows<'a> {
             self.current = Some(id.to_string());
         }
         check_growth(&self.polygons, self.source)?;
-        self.ring.push([to_pixels(x, self.scale), to_pixels(y, self.scale)]);
+        self.ring.push(self.frame.apply(x, y));
         Ok(())
     }
 
@@ -365,29 +427,35 @@ fn feature_id(feature: &serde_json::Value, index: usize) -> String {
 /// `cell_boundaries.parquet`): a `Polygon` or `MultiPolygon`, every ring
 /// kept (holes filled even-odd), little- or big-endian, 2-D or with Z / M
 /// values (ISO codes `1003`, `2003`, `3003`, ... or EWKB flags, with an
-/// optional EWKB SRID), which are dropped. Counts are checked against the
-/// bytes present before anything is allocated. On error the cell is not
-/// added; the message says what is wrong (the caller adds file and row).
+/// optional EWKB SRID), which are dropped; `(x, y)` go through `frame`.
+/// Counts are checked against the bytes present before anything is
+/// allocated. On error the cell is not added; the message says what is
+/// wrong (the caller adds file and row).
 ///
 /// ```
-/// use cellmap_io::polygons::{Polygons, push_wkb_cell};
+/// use cellmap_io::polygons::{Polygons, VertexFrame, push_wkb_cell};
 /// // POLYGON((0 0, 2 0, 0 2, 0 0)), little-endian.
 /// let mut wkb = vec![1u8, 3, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0];
 /// for v in [0.0f64, 0.0, 2.0, 0.0, 0.0, 2.0, 0.0, 0.0] {
 ///     wkb.extend(v.to_le_bytes());
 /// }
 /// let mut cells = Polygons::default();
-/// push_wkb_cell(&mut cells, &wkb, "c1".into(), 1.0).unwrap();
+/// push_wkb_cell(&mut cells, &wkb, "c1".into(), &VertexFrame::scale(1.0)).unwrap();
 /// assert_eq!(cells.cell(0).0[1], [1.5, -0.5]);
-/// assert!(push_wkb_cell(&mut cells, &wkb[..20], "c2".into(), 1.0).is_err());
+/// assert!(push_wkb_cell(&mut cells, &wkb[..20], "c2".into(), &VertexFrame::scale(1.0)).is_err());
 /// assert_eq!(cells.len(), 1);
 /// ```
-pub fn push_wkb_cell(polygons: &mut Polygons, wkb: &[u8], id: String, scale: f64) -> Result<(), String> {
+pub fn push_wkb_cell(
+    polygons: &mut Polygons,
+    wkb: &[u8],
+    id: String,
+    frame: &VertexFrame,
+) -> Result<(), String> {
     let mut rings: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut at = 0usize;
     let (kind, dims, little) = wkb_header(wkb, &mut at)?;
     match kind {
-        3 => wkb_polygon(wkb, &mut at, dims, little, scale, &mut rings)?,
+        3 => wkb_polygon(wkb, &mut at, dims, little, frame, &mut rings)?,
         6 => {
             let parts = wkb_u32(wkb, &mut at, little)? as usize;
             for _ in 0..parts {
@@ -395,7 +463,7 @@ pub fn push_wkb_cell(polygons: &mut Polygons, wkb: &[u8], id: String, scale: f64
                 if part != 3 {
                     return Err(format!("a MultiPolygon part of WKB type {part}, not a Polygon"));
                 }
-                wkb_polygon(wkb, &mut at, part_dims, part_little, scale, &mut rings)?;
+                wkb_polygon(wkb, &mut at, part_dims, part_little, frame, &mut rings)?;
             }
         }
         other => return Err(format!("WKB geometry type {other} is not Polygon (3) or MultiPolygon (6)")),
@@ -442,7 +510,7 @@ fn wkb_polygon(
     at: &mut usize,
     dims: usize,
     little: bool,
-    scale: f64,
+    frame: &VertexFrame,
     rings: &mut Vec<Vec<[f64; 2]>>,
 ) -> Result<(), String> {
     let n_rings = wkb_u32(wkb, at, little)? as usize;
@@ -462,7 +530,7 @@ fn wkb_polygon(
                 let b: [u8; 8] = point[8 * k..8 * k + 8].try_into().unwrap_or([0; 8]);
                 if little { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) }
             };
-            ring.push([to_pixels(value(0), scale), to_pixels(value(1), scale)]);
+            ring.push(frame.apply(value(0), value(1)));
         }
         *at += n * size;
         rings.push(ring);
@@ -575,18 +643,19 @@ mod wkb_tests {
             }
         }
         let mut cells = Polygons::default();
-        push_wkb_cell(&mut cells, &wkb, "m".into(), 2.0).unwrap();
+        push_wkb_cell(&mut cells, &wkb, "m".into(), &VertexFrame::scale(2.0)).unwrap();
         let (v, rings) = cells.cell(0);
         assert_eq!(rings, [5, 9, 14]);
         assert_eq!(v[1], [1.5, -0.5]);
         // Every truncation is an error, never a panic, and adds no cell.
         for cut in 0..wkb.len() {
-            assert!(push_wkb_cell(&mut cells, &wkb[..cut], "t".into(), 1.0).is_err());
+            assert!(push_wkb_cell(&mut cells, &wkb[..cut], "t".into(), &VertexFrame::scale(1.0)).is_err());
         }
         assert_eq!(cells.len(), 1);
         // A huge declared count is refused before allocating.
         let mut lie = vec![1u8, 3, 0, 0, 0];
         lie.extend(u32::MAX.to_le_bytes());
-        assert!(push_wkb_cell(&mut cells, &lie, "x".into(), 1.0).unwrap_err().contains("rings"));
+        let e = push_wkb_cell(&mut cells, &lie, "x".into(), &VertexFrame::scale(1.0)).unwrap_err();
+        assert!(e.contains("rings"), "{e}");
     }
 }

@@ -124,7 +124,7 @@ pub fn count_transcripts_sparse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AssignSummary, count_transcripts};
+    use crate::{AssignSummary, CellTable, Stat, TableValues, count_transcripts};
 
     #[test]
     fn sparse_counts_equal_the_dense_table() {
@@ -151,6 +151,52 @@ mod tests {
                 let cols = &sparse.indices[sparse.indptr[row] as usize..sparse.indptr[row + 1] as usize];
                 assert!(cols.windows(2).all(|w| w[0] < w[1]));
             }
+        }
+    }
+
+    #[test]
+    fn the_count_table_of_sparse_counts_is_the_dense_count_table() {
+        let cell_ids = vec![2, 1, 2, 0, 2, crate::OUT_OF_IMAGE, 4, 4];
+        let genes = [1, 0, 1, 0, 2, 1, 2, 2];
+        let assignment = Assignment { cell_ids, summary: AssignSummary::default() };
+        let sparse = count_transcripts_sparse(&assignment, &genes, 4, 3).unwrap();
+        let dense = count_transcripts(&assignment, &genes, 4, 3).unwrap();
+        let sum = CellTable::from_counts(&sparse, Stat::Sum).unwrap();
+        let count = CellTable::from_counts(&sparse, Stat::Count).unwrap();
+        assert_eq!(sum.values(), &TableValues::F64(dense.iter().map(|&c| f64::from(c)).collect()));
+        assert_eq!(count.values(), &TableValues::I64(dense.iter().map(|&c| i64::from(c)).collect()));
+        assert_eq!((sum.n_cells(), sum.n_genes(), count.stat()), (4, 3, Stat::Count));
+        assert_eq!(sum.values_by_label(2)[1..], [0.0, 1.0, 0.0, 2.0]);
+        for stat in [Stat::Mean, Stat::Min, Stat::Max] {
+            let e = CellTable::from_counts(&sparse, stat).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Argument);
+            assert!(e.to_string().starts_with(&format!("{} of transcript counts", stat.name())), "{e}");
+        }
+    }
+
+    #[test]
+    fn inconsistent_sparse_counts_are_an_error_not_a_panic() {
+        let good = SparseCounts {
+            n_cells: 2,
+            n_genes: 2,
+            indptr: vec![0, 1, 2],
+            indices: vec![1, 0],
+            data: vec![3, 1],
+        };
+        assert!(CellTable::from_counts(&good, Stat::Sum).is_ok());
+        let bad = [
+            SparseCounts { indptr: vec![0, 1], ..good.clone() },
+            SparseCounts { indptr: vec![0, 2, 1], ..good.clone() },
+            SparseCounts { indptr: vec![1, 1, 2], ..good.clone() },
+            SparseCounts { indptr: vec![0, 1, 3], ..good.clone() },
+            SparseCounts { indices: vec![1, 2], ..good.clone() },
+            SparseCounts { indices: vec![1, -1], ..good.clone() },
+            SparseCounts { data: vec![3], ..good.clone() },
+            SparseCounts { n_cells: usize::MAX, indptr: vec![0; 1], ..good.clone() },
+        ];
+        for counts in bad {
+            let e = CellTable::from_counts(&counts, Stat::Sum).unwrap_err();
+            assert!(e.to_string().contains("do not agree"), "{counts:?}: {e}");
         }
     }
 

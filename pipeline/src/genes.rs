@@ -73,6 +73,43 @@ impl GeneSelection {
         Ok(Self::from_sorted(ranges))
     }
 
+    /// The columns of gene `names` in `all`, the gene names by column (e.g. a transcript table's):
+    /// exact, case-sensitive matches, the first column of a name given twice. An unknown name is
+    /// an [`ErrorKind::Argument`](crate::ErrorKind::Argument) error naming it and a few of `all`.
+    ///
+    /// ```
+    /// use cellmap::GeneSelection;
+    /// let all = ["EPCAM", "CD3E", "MS4A1"].map(String::from);
+    /// assert_eq!(GeneSelection::from_names(&["MS4A1", "EPCAM"], &all)?.to_string(), "0,2");
+    /// let e = GeneSelection::from_names(&["Cd3e"], &all).unwrap_err();
+    /// assert_eq!(e.to_string(), "gene `Cd3e` is not one of the 3 genes (EPCAM, CD3E, MS4A1)");
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn from_names(names: &[impl AsRef<str>], all: &[String]) -> Result<Self, Error> {
+        if names.is_empty() {
+            return Err(Error::argument("empty gene list"));
+        }
+        let columns: std::collections::HashMap<&str, usize> =
+            all.iter().enumerate().rev().map(|(g, name)| (name.as_str(), g)).collect();
+        let mut ranges = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.as_ref();
+            let Some(&g) = columns.get(name) else {
+                const SHOWN: usize = 8;
+                let mut listed = all.iter().take(SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+                if all.len() > SHOWN {
+                    listed += ", ...";
+                }
+                return Err(Error::argument(format!(
+                    "gene `{name}` is not one of the {} genes ({listed})",
+                    all.len()
+                )));
+            };
+            ranges.push(g..g + 1);
+        }
+        Ok(Self::from_sorted(ranges))
+    }
+
     /// Sorts and merges non-empty ranges.
     fn from_sorted(mut ranges: Vec<Range<usize>>) -> Self {
         ranges.sort_unstable_by_key(|r| r.start);
@@ -255,6 +292,21 @@ mod tests {
         assert!(s.check(10).unwrap_err().to_string().starts_with("gene 50 asked for"));
         assert!(s.check(0).unwrap_err().to_string().starts_with("gene 1 asked for"));
         assert_eq!(GeneSelection::parse("0").unwrap().check(0).unwrap_err().kind(), ErrorKind::Argument);
+    }
+
+    #[test]
+    fn names_select_their_first_column() {
+        let all: Vec<String> = ["a", "b", "a", "c"].map(String::from).to_vec();
+        let s = GeneSelection::from_names(&["c", "a", "c"], &all).unwrap();
+        assert_eq!(s.iter().collect::<Vec<_>>(), [0, 3]);
+        assert_eq!(GeneSelection::from_names(&[] as &[&str], &all).unwrap_err().kind(), ErrorKind::Argument);
+        let many: Vec<String> = (0..20).map(|g| format!("g{g}")).collect();
+        let e = GeneSelection::from_names(&["G1"], &many).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "gene `G1` is not one of the 20 genes (g0, g1, g2, g3, g4, g5, g6, g7, ...)"
+        );
+        assert!(GeneSelection::from_names(&["a"], &[]).unwrap_err().to_string().contains("the 0 genes ()"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use cellmap_io::npz::{CsrValue, CsrVisitor};
 
 use crate::input::LabelImage;
 use crate::memory::filled;
-use crate::{Error, Expression, Image, grouped};
+use crate::{Error, Expression, Image, SparseCounts, grouped};
 
 /// The per-cell statistic of a gene.
 ///
@@ -167,6 +167,71 @@ impl CellTable {
             TableValues::I64(v) => column(&|i| v[i] as f64),
             TableValues::F32(v) => column(&|i| f64::from(v[i])),
         }
+    }
+
+    /// The table of transcript counts (`row k − 1` = cell `k`): each transcript is one value of 1,
+    /// so [`Stat::Sum`] (`float64`) and [`Stat::Count`] (`int64`) both give the number of
+    /// transcripts of each gene in each cell. Mean, min and max of such values say nothing (always
+    /// 1, or NaN for none): an [`ErrorKind::Argument`](crate::ErrorKind::Argument) error. The dense
+    /// table is checked against the memory budget.
+    ///
+    /// ```
+    /// use cellmap::{CellTable, SparseCounts, Stat, TableValues};
+    /// // cell 1: 2 of gene 1; cell 2: none; cell 3: 1 of gene 0
+    /// let (indptr, indices, data) = (vec![0, 1, 1, 2], vec![1, 0], vec![2, 1]);
+    /// let counts = SparseCounts { n_cells: 3, n_genes: 2, indptr, indices, data };
+    /// let table = CellTable::from_counts(&counts, Stat::Sum)?;
+    /// assert_eq!(table.values(), &TableValues::F64(vec![0.0, 2.0, 0.0, 0.0, 1.0, 0.0]));
+    /// let count = CellTable::from_counts(&counts, Stat::Count)?;
+    /// assert_eq!(count.values(), &TableValues::I64(vec![0, 2, 0, 0, 1, 0]));
+    /// assert!(CellTable::from_counts(&counts, Stat::Mean).is_err());
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn from_counts(counts: &SparseCounts, stat: Stat) -> Result<CellTable, Error> {
+        let SparseCounts { n_cells, n_genes, ref indptr, ref indices, ref data } = *counts;
+        let consistent = indptr.len().checked_sub(1) == Some(n_cells)
+            && indptr.first() == Some(&0)
+            && indptr.windows(2).all(|w| w[0] <= w[1])
+            && indptr.last().is_some_and(|&end| end as usize == data.len())
+            && indices.len() == data.len()
+            && indices.iter().all(|&g| g >= 0 && (g as usize) < n_genes);
+        if !consistent {
+            return Err(Error::input(format!(
+                "sparse counts of {} cells × {} genes: row pointers, columns and counts do not agree",
+                grouped(n_cells),
+                grouped(n_genes)
+            )));
+        }
+        let len = n_cells.checked_mul(n_genes).ok_or_else(|| {
+            Error::input(format!(
+                "a table of {} cells × {} genes is too large",
+                grouped(n_cells),
+                grouped(n_genes)
+            ))
+        })?;
+        let rows = |cell: usize| indptr[cell] as usize..indptr[cell + 1] as usize;
+        let entries =
+            (0..n_cells).flat_map(|c| rows(c).map(move |k| (c * n_genes + indices[k] as usize, data[k])));
+        let values = match stat {
+            Stat::Sum => {
+                let mut v = filled(len, 0.0f64, "the cell × gene counts")?;
+                entries.for_each(|(i, n)| v[i] = n as f64);
+                TableValues::F64(v)
+            }
+            Stat::Count => {
+                let mut v = filled(len, 0i64, "the cell × gene counts")?;
+                entries.for_each(|(i, n)| v[i] = n);
+                TableValues::I64(v)
+            }
+            Stat::Mean | Stat::Min | Stat::Max => {
+                return Err(Error::argument(format!(
+                    "{} of transcript counts: each transcript counts 1, so only sum and count (the \
+                     number of transcripts) say something",
+                    stat.name()
+                )));
+            }
+        };
+        Ok(CellTable { stat, n_cells, n_genes, values })
     }
 
     fn from_stats(stat: Stat, all: &[CellStats], n_cells: usize, n_genes: usize) -> Self {

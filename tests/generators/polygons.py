@@ -23,10 +23,35 @@ It also writes the reader fixtures (the same rule after the readers' shift
 of half a pixel, `px = coordinate / pixel_size - 0.5`, see
 cellmap_io::polygons):
   xenium_cell_boundaries.csv.gz   cell_id,vertex_x,vertex_y in µm
-                                  (0.2125 µm/px), with xenium_labels.npy;
+                                  (0.2125 µm/px; float32 values, written
+                                  as their shortest f64 text), with
+                                  xenium_labels.npy;
+  xenium_cell_boundaries.parquet  the same rows, Xenium's parquet schema
+                                  (cell_id string, vertex_x/vertex_y
+                                  float32, label_id int32), row groups of
+                                  16 rows (cells span row groups);
+  xenium_cell_boundaries_binary.parquet  older layouts: cell_id bytes,
+  xenium_cell_boundaries_int.parquet     or int64 (1..6); float64, gzip;
   cells.geojson                   a FeatureCollection in pixels (Polygon
                                   with a hole, MultiPolygon, ids in
-                                  properties), with geojson_labels.npy.
+                                  properties), with geojson_labels.npy;
+  merscope/                       a MERSCOPE bundle: cell_boundaries.parquet
+                                  (vpt's schema: ID, EntityID, ZIndex,
+                                  Geometry = WKB MultiPolygon in µm, Type,
+                                  ZLevel, Name, ParentID, ParentType; one
+                                  row per cell and z-plane, planes 0..6, not
+                                  every cell on every plane, a hole, a
+                                  two-part cell), images/micron_to_mosaic_
+                                  pixel_transform.csv and detected_
+                                  transcripts.csv; the reference puts the µm
+                                  through the transform as Rust does,
+                                  px = ((a*x + b*y) + c) / 1.0 - 0.5, with
+                                  merscope_z{3,0}_labels.npy (each the
+                                  polygons' extent, ceil(max) + 1) and, for
+                                  `assign --merscope` (z-plane 3, floor),
+                                  merscope_counts.npy, merscope_genes.txt,
+                                  merscope_expected.json;
+  bad/                            small broken tables for the error tests.
 
 matplotlib's Path.contains_points on the same centres is compared and the
 number of disagreeing pixels printed: it differs on centres that lie on the
@@ -41,8 +66,11 @@ import gzip
 import io
 import json
 import os
+import struct
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from matplotlib.path import Path
 from skimage.draw import polygon as sk_polygon
 
@@ -159,6 +187,8 @@ def main() -> None:
 
     write_xenium(rng)
     write_geojson()
+    write_merscope(rng)
+    write_bad()
 
 
 def write_xenium(rng: np.random.Generator) -> None:
@@ -168,7 +198,8 @@ def write_xenium(rng: np.random.Generator) -> None:
     for k in range(6):
         cx, cy = 4 + 6.5 * k, 6 + 3.0 * k
         ring = star(rng, cx, cy, 5.0, 9) * XENIUM_UM_PER_PX  # pixels -> µm
-        ring = np.round(ring, 4)  # Xenium's float32 precision, written as text
+        # Xenium's float32 values; the CSV has their shortest text, so both files hold the same numbers.
+        ring = np.round(ring, 4).astype(np.float32).astype(np.float64)
         ring = np.vstack([ring, ring[:1]])
         cell = f"cell{k:03d}-1"
         rows.extend((cell, float(x), float(y)) for x, y in ring)
@@ -181,6 +212,24 @@ def write_xenium(rng: np.random.Generator) -> None:
         with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as gz:
             gz.write(text.getvalue().encode())
     np.save(os.path.join(OUT, "xenium_labels.npy"), rasterise(polys, shape))
+    ids = [cell for cell, _, _ in rows]
+    xs = np.array([x for _, x, _ in rows])
+    ys = np.array([y for _, _, y in rows])
+    label = pa.array([int(c[4:7]) + 1 for c in ids], pa.int32())
+    table = pa.table({
+        "cell_id": pa.array(ids, pa.string()),
+        "vertex_x": pa.array(xs.astype(np.float32)),
+        "vertex_y": pa.array(ys.astype(np.float32)),
+        "label_id": label,
+    })
+    pq.write_table(table, os.path.join(OUT, "xenium_cell_boundaries.parquet"), row_group_size=16)
+    for name, cell_ids in [
+        ("binary", pa.array([c.encode() for c in ids], pa.binary())),
+        ("int", pa.array([int(c[4:7]) + 1 for c in ids], pa.int64())),
+    ]:
+        table = pa.table({"cell_id": cell_ids, "vertex_x": pa.array(xs), "vertex_y": pa.array(ys)})
+        path = os.path.join(OUT, f"xenium_cell_boundaries_{name}.parquet")
+        pq.write_table(table, path, row_group_size=7, compression="gzip")
 
 
 def write_geojson() -> None:
@@ -219,6 +268,154 @@ def write_geojson() -> None:
         parts = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
         polys.append([np.array(ring, dtype=np.float64) - 0.5 for part in parts for ring in part])
     np.save(os.path.join(OUT, "geojson_labels.npy"), rasterise(polys, shape))
+
+
+def wkb_multipolygon(parts: list[list[np.ndarray]]) -> bytes:
+    """Little-endian WKB MultiPolygon (type 6) of Polygon parts (type 3), 2-D."""
+    out = struct.pack("<BII", 1, 6, len(parts))
+    for rings in parts:
+        out += struct.pack("<BII", 1, 3, len(rings))
+        for ring in rings:
+            out += struct.pack("<I", len(ring)) + struct.pack(f"<{2 * len(ring)}d", *ring.ravel().tolist())
+    return out
+
+
+# The MERSCOPE transform of tests/fixtures/tables (µm -> mosaic pixels): x' = s*x + tx, y' = s*y + ty.
+M_S, M_TX, M_TY = 9.259259, -120.5, 33.25
+M_GENES = ["Actb", "Gad1", "Pvalb", "Sst", "Vip", "Blank-0003"]
+
+
+def to_mosaic(um: np.ndarray) -> np.ndarray:
+    """µm -> the rasteriser's frame, with Rust's operations: ((a*x + b*y) + c) / 1.0 - 0.5."""
+    x, y = um[:, 0], um[:, 1]
+    col = (M_S * x + 0.0 * y) + M_TX
+    row = (0.0 * x + M_S * y) + M_TY
+    return np.column_stack([col / 1.0 - 0.5, row / 1.0 - 0.5])
+
+
+def extent(polys: list[list[np.ndarray]]) -> tuple[int, int]:
+    """The polygons' extent as cellmap sizes an image without --shape: ceil(max) + 1."""
+    v = np.vstack([ring for rings in polys for ring in rings])
+    size = [int(np.ceil(v[:, k].max())) + 1 if v[:, k].max() > -1 else 0 for k in (1, 0)]
+    return size[0], size[1]
+
+
+def write_merscope(rng: np.random.Generator) -> None:
+    """A MERSCOPE output folder: cell polygons per z-plane, transform, transcripts."""
+    out = os.path.join(OUT, "merscope")
+    os.makedirs(os.path.join(out, "images"), exist_ok=True)
+    with open(os.path.join(out, "images", "micron_to_mosaic_pixel_transform.csv"), "w") as f:
+        f.write(f"{M_S!r} 0.0 {M_TX!r}\n0.0 {M_S!r} {M_TY!r}\n0.0 0.0 1.0\n")
+
+    def um(ring_px: np.ndarray) -> np.ndarray:
+        ring = np.vstack([ring_px, ring_px[:1]])  # closed, as vpt writes
+        return np.column_stack([(ring[:, 0] - M_TX) / M_S, (ring[:, 1] - M_TY) / M_S])
+
+    # Cells in mosaic pixels: (parts of rings), and the planes they are on.
+    cells = []
+    for k in range(7):
+        cx, cy = 5 + 7.5 * k, 6 + 4.0 * (k % 4) + 2 * k
+        cells.append(([[star(rng, cx, cy, rng.uniform(3, 6), int(rng.integers(5, 12)))]], range(7)))
+    box = np.array([[20.0, 30.0], [34.0, 30.0], [34.0, 40.0], [20.0, 40.0]])
+    hole = np.array([[24.0, 33.0], [29.0, 33.0], [29.0, 37.0], [24.0, 37.0]])
+    cells.append(([[box, hole]], range(7)))  # a hole
+    cells.append(([[star(rng, 45, 33, 3, 7)], [star(rng, 54, 36, 2.5, 6)]], range(2, 5)))  # two parts
+    cells.append(([[star(rng, 8, 34, 4, 9)]], [0, 1, 5, 6]))  # not on plane 3
+    columns = {k: [] for k in ["ID", "EntityID", "ZIndex", "Geometry", "Type", "ZLevel", "Name", "ParentID", "ParentType"]}
+    per_plane: dict[int, list[list[np.ndarray]]] = {z: [] for z in range(7)}
+    for k, (parts, planes) in enumerate(cells):
+        for z in planes:
+            shift = np.array([0.3 * (z - 3), -0.2 * (z - 3)])  # cells drift a little with z
+            parts_um = [[um(ring + shift) for ring in rings] for rings in parts]
+            columns["ID"].append(len(columns["ID"]))
+            columns["EntityID"].append(1_780_200_000_000_000_000 + 1000 * k + 7)
+            columns["ZIndex"].append(z)
+            columns["Geometry"].append(wkb_multipolygon(parts_um))
+            columns["Type"].append("cell")
+            columns["ZLevel"].append(1.5 * (z + 1))
+            columns["Name"].append(None)
+            columns["ParentID"].append(None)
+            columns["ParentType"].append(None)
+            per_plane[z].append([to_mosaic(ring) for rings in parts_um for ring in rings])
+    table = pa.table({
+        "ID": pa.array(columns["ID"], pa.int64()),
+        "EntityID": pa.array(columns["EntityID"], pa.int64()),
+        "ZIndex": pa.array(columns["ZIndex"], pa.int64()),
+        "Geometry": pa.array(columns["Geometry"], pa.binary()),
+        "Type": pa.array(columns["Type"], pa.string()),
+        "ZLevel": pa.array(columns["ZLevel"], pa.float64()),
+        "Name": pa.array(columns["Name"], pa.string()),
+        "ParentID": pa.array(columns["ParentID"], pa.string()),
+        "ParentType": pa.array(columns["ParentType"], pa.string()),
+    })
+    pq.write_table(table, os.path.join(out, "cell_boundaries.parquet"), row_group_size=10)
+    for z in (3, 0):
+        np.save(os.path.join(OUT, f"merscope_z{z}_labels.npy"), rasterise(per_plane[z], extent(per_plane[z])))
+
+    # Transcripts (µm) and what `assign --merscope` gives: plane 3, the extent, floor, Blank-* dropped.
+    lab = rasterise(per_plane[3], extent(per_plane[3]))
+    h, w = lab.shape
+    n = 300
+    px, py = rng.uniform(-2, w + 2, n).round(3), rng.uniform(-2, h + 2, n).round(3)
+    gx, gy = (px - M_TX) / M_S, (py - M_TY) / M_S
+    genes = [M_GENES[i] for i in rng.integers(0, len(M_GENES), n)]
+    with open(os.path.join(out, "detected_transcripts.csv"), "w") as f:
+        f.write(",barcode_id,global_x,global_y,global_z,x,y,fov,gene\n")
+        for i in range(n):
+            f.write(f"{i},3,{float(gx[i])!r},{float(gy[i])!r},3.0,1.0,1.0,0,{genes[i]}\n")
+    keep = np.array([not g.startswith("Blank-") for g in genes])
+    col = np.floor((M_S * gx + 0.0 * gy) + M_TX)[keep]
+    row = np.floor((0.0 * gx + M_S * gy) + M_TY)[keep]
+    kept = [g for g, k in zip(genes, keep) if k]
+    names = list(dict.fromkeys(kept))
+    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    cell = np.full(len(kept), -1)
+    cell[inside] = lab[row[inside].astype(int), col[inside].astype(int)]
+    counts = np.zeros((len(per_plane[3]) + 1, len(names)), np.int64)
+    for c, g in zip(cell, kept):
+        if c >= 0:
+            counts[c, names.index(g)] += 1
+    np.save(os.path.join(OUT, "merscope_counts.npy"), counts[1:])
+    with open(os.path.join(OUT, "merscope_genes.txt"), "w") as f:
+        f.write("".join(g + "\n" for g in names))
+    summary = {
+        "transcripts": len(kept),
+        "in_cells": int((cell > 0).sum()),
+        "background": int((cell == 0).sum()),
+        "outside": int((cell < 0).sum()),
+        "dropped_controls": int((~keep).sum()),
+        "cells": len(per_plane[3]),
+        "genes": len(names),
+        "shape": [h, w],
+    }
+    with open(os.path.join(OUT, "merscope_expected.json"), "w") as f:
+        json.dump(summary, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def write_bad() -> None:
+    """Broken tables, one fault each."""
+    out = os.path.join(OUT, "bad")
+    os.makedirs(out, exist_ok=True)
+
+    def xenium(ids, xs, ys, name):
+        table = pa.table({"cell_id": pa.array(ids, pa.string()), "vertex_x": xs, "vertex_y": ys})
+        pq.write_table(table, os.path.join(out, name))
+
+    f64 = lambda v: pa.array(v, pa.float64())  # noqa: E731
+    xenium(["a", "a", "b", "b", "a"], f64([0, 1, 0, 1, 0]), f64([0, 0, 1, 1, 1]), "restart.parquet")
+    xenium(["a", "a"], pa.array(["0", "1"]), f64([0, 0]), "text_vertex.parquet")
+    xenium([], f64([]), f64([]), "empty.parquet")
+    square = [[np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])]]
+    good = wkb_multipolygon(square)
+    table = pa.table({
+        "EntityID": pa.array([11, 12], pa.int64()),
+        "ZIndex": pa.array([3, 3], pa.int64()),
+        "Geometry": pa.array([good, good[:30]], pa.binary()),
+    })
+    pq.write_table(table, os.path.join(out, "truncated_wkb.parquet"))
+    table = pa.table({"EntityID": pa.array([11], pa.int64()), "Geometry": pa.array([good], pa.binary())})
+    pq.write_table(table, os.path.join(out, "no_zindex.parquet"))
 
 
 if __name__ == "__main__":

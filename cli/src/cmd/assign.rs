@@ -1,29 +1,38 @@
 //! `cellmap assign`: transcripts to cells, and counts per cell and gene.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use cellmap::polygons::PolygonFormat;
-use cellmap::{Frame, LabelImage, Rounding, Transform, assign_in_frame, count_transcripts_sparse};
-use cellmap_io::transcripts::{self, Column, Options};
+use cellmap::{
+    Assignment, Frame, LabelImage, Rounding, SparseCounts, Transform, assign_in_frame,
+    count_transcripts_sparse,
+};
+use cellmap_io::transcripts::{self, Column, Options, Transcripts};
 use serde_json::json;
 
 use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
-use crate::args::{AssignArgs, PresetArg, RoundArg};
+use crate::args::{AssignArgs, BundleArgs, PresetArg, RoundArg, TranscriptArgs};
+use crate::bundle::Bundle;
+use crate::cmd::rasterize::PolygonRead;
 use crate::inputs::check_all;
-use crate::out::{StagedDir, UsageError, check_paths, output_folder, refuse_existing};
+use crate::out::{Output, StagedDir, UsageError, check_paths, output_folder, refuse_existing};
 use crate::report::emit;
 
 /// The files `assign` writes into its output folder.
 const OUTPUTS: [&str; 4] = ["assignments.csv", "counts.npz", "cells.csv", "genes.txt"];
 
-pub fn run(mut args: AssignArgs) -> Result<()> {
+pub fn run(args: AssignArgs) -> Result<()> {
     let overwrite = args.overwrite.overwrite;
-    let bundle = crate::bundle::resolve(&mut args)?;
-    let (Some(labels_path), Some(transcripts_path)) = (args.labels.clone(), args.transcripts.clone()) else {
-        return Err(UsageError("LABELS and TRANSCRIPTS are required without a bundle flag".into()).into());
+    let mut job = TranscriptJob {
+        labels: args.labels,
+        transcripts: args.transcripts,
+        preset: args.preset,
+        transform: args.transform,
+        frame: args.frame,
     };
+    let (bundle, labels_path, transcripts_path) = job.resolve(&args.bundle)?;
     let polygons = crate::cmd::rasterize::is_polygon_file(&labels_path);
     let mut files: Vec<PathBuf> = OUTPUTS.iter().map(|name| args.output.join(name)).collect();
     if polygons {
@@ -37,115 +46,18 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
     let _lock = output_folder(&args.output)?;
     let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
     refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
-    let (labels, polygon_ids) = if polygons {
-        // Xenium polygons are in the transcripts' µm (--scale); GeoJSON ones in pixels.
-        let xenium = crate::cmd::rasterize::polygon_format(&labels_path) == Some(PolygonFormat::XeniumCsv);
-        let scale = if xenium { args.scale } else { None };
-        let drawn = crate::cmd::rasterize::read_polygon_labels(&labels_path, None, args.shape, scale)?;
-        (drawn.labels, Some(drawn.ids))
-    } else {
-        if args.shape.is_some() {
-            anyhow::bail!(
-                "{}: --shape is for polygon files (a label image has its own)",
-                labels_path.display()
-            );
-        }
-        let labels = LabelImage::read(&labels_path)?;
-        if let Some(warning) = labels.intensity_warning() {
-            crate::report::error_line(&format!("warning: {}: {warning}", labels_path.display()));
-        }
-        (labels, None)
-    };
-    let cells = labels.n_cells();
-    let mut transform = args.transform.as_deref().map(read_transform).transpose()?;
-    if let Some(bundle) = &bundle {
-        for note in &bundle.notes {
-            crate::report::error_line(note);
-        }
-        if bundle.flip_y {
-            // CosMx local pixels: origin at the bottom-left of the FOV, y up.
-            let h = labels.height() as f64;
-            transform = Some(Transform([[1.0, 0.0, 0.0], [0.0, -1.0, h]]));
-        }
-    }
-    let mut options = match args.preset {
-        PresetArg::Auto => Options::auto(),
-        PresetArg::Xenium => Options::xenium(),
-        PresetArg::Cosmx => Options::cosmx(),
-        PresetArg::Merscope => Options::merscope(),
-        PresetArg::Genesegnet => Options::genesegnet(),
-        PresetArg::Pciseq => Options::pciseq(),
-    };
-    if transform.is_some() {
-        options.units_per_pixel = 1.0; // the transform gives pixels
-    }
-    if let Some(scale) = args.scale {
-        options.units_per_pixel = scale;
-    }
-    options.filters = args.filters.clone();
-    let named = |name: &Option<String>, preset: &mut Column| {
-        if let Some(name) = name {
-            *preset = Column::name(name);
-        }
-    };
-    named(&args.x_col, &mut options.x);
-    named(&args.y_col, &mut options.y);
-    named(&args.gene_col, &mut options.gene);
-    if let Some(min_qv) = args.min_qv {
-        options.min_qv = Some(min_qv);
-        match &args.qv_col {
-            Some(name) => options.qv = Some(Column::name(name)),
-            None => _ = options.qv.get_or_insert_with(|| Column::name("qv")),
-        }
-    }
-    let table = cellmap_io::fs::read_transcripts(&transcripts_path, &options)?;
-    if let Some(bundle) = &bundle {
-        if table.is_empty() {
-            let why = if table.dropped_filtered > 0 {
-                format!(" matching --where ({} rows of other values)", table.dropped_filtered)
-            } else if table.dropped_low_qv + table.dropped_controls > 0 {
-                " above the quality filter or not controls".to_string()
-            } else {
-                " (the table has no rows)".to_string()
-            };
-            anyhow::bail!("{} {}: no transcripts{why}", bundle.flag, transcripts_path.display());
-        }
-    }
-    let frame = Frame {
-        transform: transform.unwrap_or_default(),
-        scale: options.units_per_pixel,
-        rounding: match args.round {
-            RoundArg::Floor => Rounding::Floor,
-            RoundArg::Nearest => Rounding::Nearest,
-        },
-    };
-    let (assignment, bounds) = assign_in_frame(&labels, &table.x, &table.y, frame, args.max_distance)?;
-    check_outside(&transcripts_path, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
-    let genes = table.gene_names.len();
-    let counts = count_transcripts_sparse(&assignment, &table.gene, cells, genes)?;
-    let obs = CellObs::new(&cellmap::regions(&labels)?);
+    let done = job.assign(&labels_path, &transcripts_path, bundle.as_ref())?;
+    let Assigned { labels, polygon_ids, table, assignment, counts } = &done;
+    let (cells, genes) = (labels.n_cells(), table.gene_names.len());
+    let obs = CellObs::new(&cellmap::regions(labels)?);
     let out = StagedDir::new(&args.output, &args.output, overwrite)?;
     out.file("assignments.csv", |w| {
-        Ok(transcripts::write_mapping_csv(w, "assignments.csv", &table, &assignment.cell_ids)?)
+        Ok(transcripts::write_mapping_csv(w, "assignments.csv", table, &assignment.cell_ids)?)
     })?;
-    // scipy.sparse.save_npz's CSR layout: load_npz gives the (cells, genes) int64 matrix.
-    out.file("counts.npz", |w| {
-        cellmap_io::npz::write_csr(
-            w,
-            "counts.npz",
-            (cells, genes),
-            &counts.indptr,
-            &counts.indices,
-            &counts.data,
-        )?;
-        Ok(())
-    })?;
+    out.file("counts.npz", |w| write_counts_npz(w, counts))?;
     out.file("cells.csv", |w| Ok(obs.write_csv(w)?))?;
-    out.file("genes.txt", |w| {
-        table.gene_names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
-        Ok(())
-    })?;
-    if let Some(ids) = &polygon_ids {
+    out.file("genes.txt", |w| write_genes_txt(w, &table.gene_names))?;
+    if let Some(ids) = polygon_ids {
         out.file("cell_ids.csv", |w| Ok(cellmap_io::polygons::write_ids_csv(w, "cell_ids.csv", ids)?))?;
     }
     // The store is staged next to its destination, and moved into place after the folder's files.
@@ -166,41 +78,215 @@ pub fn run(mut args: AssignArgs) -> Result<()> {
     if let Some(store) = store {
         store.commit()?;
     }
-    let summary = assignment.summary;
-    let text = format!(
-        "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} control \
-         records dropped{}); {cells} cells × {genes} genes -> {}",
-        table.len(),
-        summary.in_cells,
-        summary.background,
-        summary.out_of_image,
-        table.dropped_low_qv,
-        table.dropped_controls,
-        if args.filters.is_empty() {
-            String::new()
+    let (text, mut report) = done.summary(!job.frame.filters.is_empty());
+    report["cells"] = json!(cells);
+    report["genes"] = json!(genes);
+    report["output"] = json!(args.output);
+    emit(args.json, report, &format!("{text}; {cells} cells × {genes} genes -> {}", args.output.display()))?;
+    Ok(())
+}
+
+/// The transcript side of `assign` and of a bundle `run`: files, preset and frame.
+#[derive(Debug)]
+pub struct TranscriptJob {
+    /// The label image or polygon file (the bundle's, once resolved).
+    pub labels: Option<PathBuf>,
+    /// The transcript table (the bundle's, once resolved).
+    pub transcripts: Option<PathBuf>,
+    /// Columns and units of the table.
+    pub preset: PresetArg,
+    /// `--transform`: inline numbers or a file.
+    pub transform: Option<String>,
+    /// Scale, columns, filters, rounding, --max-distance.
+    pub frame: TranscriptArgs,
+}
+
+/// Transcripts assigned to the cells of a label image, and their counts per cell and gene.
+#[derive(Debug)]
+pub struct Assigned {
+    /// The labels the transcripts were placed on.
+    pub labels: LabelImage,
+    /// The polygon id of each label, when the labels were drawn from polygons.
+    pub polygon_ids: Option<Vec<String>>,
+    /// The transcripts kept, with their gene names.
+    pub table: Transcripts,
+    /// Each transcript's cell.
+    pub assignment: Assignment,
+    /// Transcripts per cell and gene.
+    pub counts: SparseCounts,
+}
+
+impl TranscriptJob {
+    /// Resolves the bundle flag of `flags` into the job, then gives the bundle and the label and
+    /// transcript files (a usage error without them).
+    pub fn resolve(&mut self, flags: &BundleArgs) -> Result<(Option<Bundle>, PathBuf, PathBuf)> {
+        let bundle = crate::bundle::resolve(flags, self)?;
+        match (self.labels.clone(), self.transcripts.clone()) {
+            (Some(labels), Some(transcripts)) => Ok((bundle, labels, transcripts)),
+            _ => Err(UsageError("LABELS and TRANSCRIPTS are required without a bundle flag".into()).into()),
+        }
+    }
+
+    /// Reads the labels (a label image, or polygons drawn) and the transcripts, places each
+    /// transcript in its cell and counts them. An empty bundle table, or every transcript
+    /// outside the image, is an error naming the file.
+    pub fn assign(
+        &self,
+        labels_path: &Path,
+        transcripts_path: &Path,
+        bundle: Option<&Bundle>,
+    ) -> Result<Assigned> {
+        let frame = &self.frame;
+        let mut transform = self.transform.as_deref().map(read_transform).transpose()?;
+        let (labels, polygon_ids) = if crate::cmd::rasterize::is_polygon_file(labels_path) {
+            // Polygons in the transcripts' frame: Xenium's (CSV or Parquet) in µm at --scale,
+            // Parquet ones through --transform first (then the scale is 1 unless --scale is given);
+            // GeoJSON ones in pixels.
+            let parquet = crate::cmd::rasterize::is_parquet(labels_path);
+            let xenium = crate::cmd::rasterize::polygon_format(labels_path) == Some(PolygonFormat::XeniumCsv);
+            let read = PolygonRead {
+                format: None,
+                scale: match (parquet, xenium) {
+                    (true, _) => frame.scale.or(transform.map(|_| 1.0)),
+                    (false, true) => frame.scale,
+                    (false, false) => None,
+                },
+                transform: transform.filter(|_| parquet),
+                z_plane: frame.z_plane,
+            };
+            let drawn = crate::cmd::rasterize::read_polygon_labels(labels_path, &read, frame.shape)?;
+            (drawn.labels, Some(drawn.ids))
         } else {
-            format!(", {} not matching --where", table.dropped_filtered)
-        },
-        args.output.display()
-    );
-    let report = json!({
-        "transcripts": table.len(),
-        "in_cells": summary.in_cells,
-        "background": summary.background,
-        "outside": summary.out_of_image,
-        "dropped_low_qv": table.dropped_low_qv,
-        "dropped_controls": table.dropped_controls,
-        "dropped_filtered": table.dropped_filtered,
-        "cells": cells,
-        "genes": genes,
-        "output": args.output,
-    });
-    emit(args.json, report, &text)?;
+            if frame.shape.is_some() || frame.z_plane.is_some() {
+                anyhow::bail!(
+                    "{}: --shape and --z-plane are for polygon files (a label image has its own)",
+                    labels_path.display()
+                );
+            }
+            let labels = LabelImage::read(labels_path)?;
+            if let Some(warning) = labels.intensity_warning() {
+                crate::report::error_line(&format!("warning: {}: {warning}", labels_path.display()));
+            }
+            (labels, None)
+        };
+        let cells = labels.n_cells();
+        if let Some(bundle) = bundle {
+            for note in &bundle.notes {
+                crate::report::error_line(note);
+            }
+            if bundle.flip_y {
+                // CosMx local pixels: origin at the bottom-left of the FOV, y up.
+                let h = labels.height() as f64;
+                transform = Some(Transform([[1.0, 0.0, 0.0], [0.0, -1.0, h]]));
+            }
+        }
+        let mut options = match self.preset {
+            PresetArg::Auto => Options::auto(),
+            PresetArg::Xenium => Options::xenium(),
+            PresetArg::Cosmx => Options::cosmx(),
+            PresetArg::Merscope => Options::merscope(),
+            PresetArg::Genesegnet => Options::genesegnet(),
+            PresetArg::Pciseq => Options::pciseq(),
+        };
+        if transform.is_some() {
+            options.units_per_pixel = 1.0; // the transform gives pixels
+        }
+        if let Some(scale) = frame.scale {
+            options.units_per_pixel = scale;
+        }
+        options.filters = frame.filters.clone();
+        let named = |name: &Option<String>, preset: &mut Column| {
+            if let Some(name) = name {
+                *preset = Column::name(name);
+            }
+        };
+        named(&frame.x_col, &mut options.x);
+        named(&frame.y_col, &mut options.y);
+        named(&frame.gene_col, &mut options.gene);
+        if let Some(min_qv) = frame.min_qv {
+            options.min_qv = Some(min_qv);
+            match &frame.qv_col {
+                Some(name) => options.qv = Some(Column::name(name)),
+                None => _ = options.qv.get_or_insert_with(|| Column::name("qv")),
+            }
+        }
+        let table = cellmap_io::fs::read_transcripts(transcripts_path, &options)?;
+        if let Some(bundle) = bundle {
+            if table.is_empty() {
+                let why = if table.dropped_filtered > 0 {
+                    format!(" matching --where ({} rows of other values)", table.dropped_filtered)
+                } else if table.dropped_low_qv + table.dropped_controls > 0 {
+                    " above the quality filter or not controls".to_string()
+                } else {
+                    " (the table has no rows)".to_string()
+                };
+                anyhow::bail!("{} {}: no transcripts{why}", bundle.flag, transcripts_path.display());
+            }
+        }
+        let pixel_frame = Frame {
+            transform: transform.unwrap_or_default(),
+            scale: options.units_per_pixel,
+            rounding: match frame.round {
+                RoundArg::Floor => Rounding::Floor,
+                RoundArg::Nearest => Rounding::Nearest,
+            },
+        };
+        let (assignment, bounds) =
+            assign_in_frame(&labels, &table.x, &table.y, pixel_frame, frame.max_distance)?;
+        check_outside(transcripts_path, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
+        let counts = count_transcripts_sparse(&assignment, &table.gene, cells, table.gene_names.len())?;
+        Ok(Assigned { labels, polygon_ids, table, assignment, counts })
+    }
+}
+
+impl Assigned {
+    /// "N transcripts: ... in cells, ..." and the same numbers as JSON (`filtered`: --where was
+    /// given).
+    pub fn summary(&self, filtered: bool) -> (String, serde_json::Value) {
+        let (table, summary) = (&self.table, &self.assignment.summary);
+        let text = format!(
+            "{} transcripts: {} in cells, {} on background, {} outside the image ({} low-qv and {} \
+             control records dropped{})",
+            table.len(),
+            summary.in_cells,
+            summary.background,
+            summary.out_of_image,
+            table.dropped_low_qv,
+            table.dropped_controls,
+            if filtered {
+                format!(", {} not matching --where", table.dropped_filtered)
+            } else {
+                String::new()
+            },
+        );
+        let report = json!({
+            "transcripts": table.len(),
+            "in_cells": summary.in_cells,
+            "background": summary.background,
+            "outside": summary.out_of_image,
+            "dropped_low_qv": table.dropped_low_qv,
+            "dropped_controls": table.dropped_controls,
+            "dropped_filtered": table.dropped_filtered,
+        });
+        (text, report)
+    }
+}
+
+/// counts.npz: scipy.sparse.save_npz's CSR layout; load_npz gives the (cells, genes) int64 matrix.
+pub fn write_counts_npz(w: &mut Output, counts: &SparseCounts) -> Result<()> {
+    let shape = (counts.n_cells, counts.n_genes);
+    cellmap_io::npz::write_csr(w, "counts.npz", shape, &counts.indptr, &counts.indices, &counts.data)?;
+    Ok(())
+}
+
+/// genes.txt: one gene name per line, in column order.
+pub fn write_genes_txt(w: &mut Output, names: &[String]) -> Result<()> {
+    names.iter().try_for_each(|g| writeln!(w, "{g}"))?;
     Ok(())
 }
 
 /// `--transform`: a file (MERSCOPE's micron_to_mosaic_pixel_transform.csv) or inline numbers.
-fn read_transform(value: &str) -> Result<Transform> {
+pub fn read_transform(value: &str) -> Result<Transform> {
     let path = std::path::Path::new(value);
     if path.is_file() {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

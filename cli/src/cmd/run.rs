@@ -1,24 +1,28 @@
-//! `cellmap run`: the batch job over a folder of tiles (parallel tiles, progress, summary).
+//! `cellmap run`: the batch job over a folder of tiles (parallel tiles, progress, summary), or over
+//! a vendor bundle as one tile.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use cellmap::input::kind_reason;
 use cellmap::{
-    CellImage, CellTable, ColorScale, Expression, Image, LabelImage, MaskKind, Range, Selection, TableValues,
-    add_layer, cell_table, paint_map, pixel_ranges, regions, segment, write_regions_csv,
+    CellImage, CellTable, ColorScale, Expression, GeneSelection, Image, LabelImage, MaskKind, Range, Region,
+    Selection, Stat, TableValues, add_layer, cell_table, paint_map, pixel_ranges, regions, segment,
+    write_regions_csv,
 };
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{RangeArg, RunArgs};
+use crate::args::{GenesArg, PresetArg, RangeArg, RunArgs};
+use crate::cmd::assign::{TranscriptJob, write_counts_npz, write_genes_txt};
 use crate::inputs::check_all;
 use crate::out::{
-    FolderLock, Output, StagedDir, check_paths, output_folder, refuse_existing, write_rgba_png,
+    FolderLock, Output, StagedDir, UsageError, check_paths, output_folder, refuse_existing, write_rgba_png,
 };
 use crate::report::{catch_panic, emit, error_line, one_line};
 use crate::tiles::{TileFiles, discover};
@@ -43,6 +47,9 @@ struct TileReport {
     mask_kind_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// A bundle's transcripts: read, in cells, on background, outside, dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcripts: Option<serde_json::Value>,
 }
 
 /// Sizes of a finished tile.
@@ -58,18 +65,31 @@ struct Done {
 
 pub fn run(args: RunArgs) -> Result<()> {
     let started = Instant::now();
-    let tiles = discover(&args.dir)?;
-    if tiles.is_empty() {
-        bail!(
-            "{}: no tiles (masks <tile>.npy, .png, .tif, .tiff, <tile>_seg.npy or <tile>.zarr.zip)",
-            args.dir.display()
-        );
-    }
-    let _lock = prepare_output(&tiles, &args)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(worker_threads(args.jobs))
         .build()
         .context("cannot start worker threads")?;
+    let dir = match (&args.dir, &args.genes) {
+        _ if args.bundle.flag().is_some() => return pool.install(|| run_bundle(&args, started)),
+        (Some(dir), None | Some(GenesArg::Columns(_))) => dir,
+        // Cli::validate refuses both.
+        (None, _) => return Err(UsageError("DIR is required without a bundle flag".into()).into()),
+        (_, Some(GenesArg::Names(_))) => {
+            return Err(UsageError("--genes: gene names need a bundle flag".into()).into());
+        }
+    };
+    let genes = match &args.genes {
+        Some(GenesArg::Columns(genes)) => genes.clone(),
+        _ => GeneSelection::parse(DEFAULT_GENES)?,
+    };
+    let tiles = discover(dir)?;
+    if tiles.is_empty() {
+        bail!(
+            "{}: no tiles (masks <tile>.npy, .png, .tif, .tiff, <tile>_seg.npy or <tile>.zarr.zip)",
+            dir.display()
+        );
+    }
+    let _lock = prepare_output(dir, &tiles, &args, &genes)?;
     let progress = if args.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -85,7 +105,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             .map(|tile| {
                 let t0 = Instant::now();
                 // A panic inside a tile is that tile's failure: the others and the summary go on.
-                let result = catch_panic(|| process(tile, &args));
+                let result = catch_panic(|| process(tile, &args, &genes));
                 let name = tile.display_name();
                 progress.inc(1);
                 progress.set_message(name.clone());
@@ -107,6 +127,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                             mask_kind: Some(done.kind.name()),
                             mask_kind_reason: Some(kind_reason(args.segmentation.mask_kind, done.kind)),
                             error: None,
+                            transcripts: None,
                         }
                     }
                     Err(e) => {
@@ -122,6 +143,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                             mask_kind: None,
                             mask_kind_reason: None,
                             error: Some(message),
+                            transcripts: None,
                         }
                     }
                 }
@@ -167,8 +189,8 @@ pub fn run(args: RunArgs) -> Result<()> {
 
 /// The files this run writes into a tile's output `folder` that matter before any work: the fixed
 /// names, and the gene maps of the selection that exist already (a selection may be huge: it is
-/// matched against the folder's entries, never expanded).
-fn tile_outputs(folder: &Path, args: &RunArgs) -> Vec<PathBuf> {
+/// matched against the folder's entries, never expanded; gene names are known later).
+fn tile_outputs(folder: &Path, args: &RunArgs, genes: Option<&GeneSelection>) -> Vec<PathBuf> {
     let mut names = vec!["labels.npy", "regions.csv", "table.npz", SUM_MAP];
     if args.csv {
         names.push("table.csv");
@@ -178,13 +200,13 @@ fn tile_outputs(folder: &Path, args: &RunArgs) -> Vec<PathBuf> {
         paths.extend(crate::anndata::store_outputs(&folder.join(ANNDATA)));
     }
     let maps = folder.join("maps");
-    if let Ok(entries) = std::fs::read_dir(&maps) {
+    if let (Some(genes), Ok(entries)) = (genes, std::fs::read_dir(&maps)) {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let gene =
                 name.to_str().and_then(|n| n.strip_prefix("gene_")?.strip_suffix(".png")?.parse().ok());
             if gene.is_some_and(|g| {
-                args.genes.contains(g) && map_name(g) == format!("maps/{}", name.to_string_lossy())
+                genes.contains(g) && map_name(g) == format!("maps/{}", name.to_string_lossy())
             }) {
                 paths.push(maps.join(name));
             }
@@ -198,6 +220,12 @@ fn map_name(g: usize) -> String {
     format!("maps/gene_{g:04}.png")
 }
 
+/// `--genes` of a tile run by default.
+const DEFAULT_GENES: &str = "10..30";
+
+/// The most genes a bundle run maps by default (its first ones).
+const BUNDLE_GENES: usize = 20;
+
 /// The AnnData store of a tile (`--anndata`).
 const ANNDATA: &str = "anndata.zarr";
 
@@ -206,36 +234,43 @@ const SUM_MAP: &str = "maps/sum.png";
 
 /// Before any work: usage errors (an output that is an input), then the output folder is created
 /// and locked, and existing outputs of the tiles are refused unless --overwrite.
-fn prepare_output(tiles: &[TileFiles], args: &RunArgs) -> Result<FolderLock> {
+fn prepare_output(
+    dir: &Path,
+    tiles: &[TileFiles],
+    args: &RunArgs,
+    genes: &GeneSelection,
+) -> Result<FolderLock> {
     let runnable: Vec<&TileFiles> = tiles.iter().filter(|t| t.expression.is_ok()).collect();
-    let mut inputs = vec![args.dir.as_path()];
+    let mut inputs = vec![dir];
     for tile in tiles {
         inputs.push(&tile.mask);
         inputs.extend(tile.expression.as_deref().ok());
         inputs.extend(tile.genes.as_deref());
     }
     let folders: Vec<PathBuf> = runnable.iter().map(|t| args.output.join(&t.name)).collect();
-    let files: Vec<PathBuf> = folders.iter().flat_map(|folder| tile_outputs(folder, args)).collect();
+    let files: Vec<PathBuf> =
+        folders.iter().flat_map(|folder| tile_outputs(folder, args, Some(genes))).collect();
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(folders.iter().map(PathBuf::as_path))
         .chain(files.iter().map(PathBuf::as_path))
         .collect();
     check_paths(&inputs, &outputs)?;
     let lock = output_folder(&args.output)?;
-    for folder in &folders {
-        if std::fs::symlink_metadata(folder).is_ok_and(|m| !m.is_dir()) && !folder.is_dir() {
-            bail!(
-                "{}: exists and is not a folder (it would be the output folder of a tile)",
-                folder.display()
-            );
-        }
-    }
+    folders.iter().try_for_each(|folder| check_tile_folder(folder))?;
     refuse_existing(&files, args.overwrite.overwrite)?;
     Ok(lock)
 }
 
+/// A tile's output folder, if it exists, must be a folder.
+fn check_tile_folder(folder: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(folder).is_ok_and(|m| !m.is_dir()) && !folder.is_dir() {
+        bail!("{}: exists and is not a folder (it would be the output folder of a tile)", folder.display());
+    }
+    Ok(())
+}
+
 /// The whole job for one tile; its files appear only if everything succeeded.
-fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
+fn process(tile: &TileFiles, args: &RunArgs, selected: &GeneSelection) -> Result<Done> {
     let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
     check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
@@ -259,15 +294,15 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
     let (cells, genes, nnz) = (labels.n_cells(), expression.n_genes(), expression.nnz());
     // Before any per-gene work; afterwards the chosen genes are at most the matrix's.
-    args.genes.check(genes).map_err(|e| e.context(expression.source()))?;
-    let chosen: Vec<usize> = args.genes.iter().collect();
+    selected.check(genes).map_err(|e| e.context(expression.source()))?;
+    let chosen: Vec<usize> = selected.iter().collect();
     let gene_names = match &tile.genes {
         Some(path) => Some(read_gene_names(path, genes)?),
         None => None,
     };
     // The research semantics: only pixels of the original (unfilled) mask, zeros and NaN skipped.
     let selection = Selection { within: Some(&mask), keep_zeros: false };
-    let table = cell_table(&labels, &expression, selection, args.stat)?;
+    let table = cell_table(&labels, &expression, selection, args.stat.unwrap_or(Stat::Mean))?;
     // Per-gene map ranges: fixed, the research script's pixel range, or the cells' min-max.
     let ranges: Vec<Range> = match (args.vmin.zip(args.vmax), args.range) {
         (Some((vmin, vmax)), _) => vec![Range::Fixed { vmin, vmax }; chosen.len() + 1],
@@ -285,17 +320,45 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
     rayon::spawn(move || drop(expression));
     let regions = regions(&labels)?;
     let out = StagedDir::new(&args.output, &args.output.join(&tile.name), args.overwrite.overwrite)?;
+    let tile_name = tile.display_name();
+    let outputs =
+        TileOutputs { labels: &labels, regions: &regions, table: &table, gene_names: gene_names.as_deref() };
+    write_tile(&out, &tile_name, &outputs, &chosen, &ranges, args)?;
+    out.commit()?;
+    Ok(Done { cells, genes, nnz, kind, warning })
+}
+
+/// What a tile's folder holds, whatever made it.
+struct TileOutputs<'a> {
+    labels: &'a LabelImage,
+    regions: &'a [Region],
+    table: &'a CellTable,
+    /// The table's gene names, if known.
+    gene_names: Option<&'a [String]>,
+}
+
+/// Stages a tile's files into `out`: labels.npy, regions.csv, table.npz (table.csv, anndata.zarr)
+/// and the maps of the `chosen` genes (`ranges`: theirs, then the sum's).
+fn write_tile(
+    out: &StagedDir,
+    tile: &str,
+    outputs: &TileOutputs<'_>,
+    chosen: &[usize],
+    ranges: &[Range],
+    args: &RunArgs,
+) -> Result<()> {
+    let TileOutputs { labels, regions, table, gene_names } = *outputs;
     let write_tables = || -> Result<()> {
         let image = labels.labels();
         let shape = [image.height(), image.width()];
         out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, image.data(), "labels.npy")?))?;
-        out.file("regions.csv", |w| Ok(write_regions_csv(w, &regions)?))?;
-        out.file("table.npz", |w| write_table_npz(w, &table))?;
+        out.file("regions.csv", |w| Ok(write_regions_csv(w, regions)?))?;
+        out.file("table.npz", |w| write_table_npz(w, table))?;
         if args.csv {
-            out.file("table.csv", |w| write_table_csv(w, &table, gene_names.as_deref()))?;
+            out.file("table.csv", |w| write_table_csv(w, table, gene_names))?;
         }
         if args.anndata {
-            write_table_anndata(&out, &tile.display_name(), &table, &regions, gene_names.as_deref())?;
+            write_table_anndata(out, tile, table, regions, gene_names)?;
         }
         Ok(())
     };
@@ -306,21 +369,131 @@ fn process(tile: &TileFiles, args: &RunArgs) -> Result<Done> {
             let (name, values) = match columns.get(k) {
                 Some(values) => (map_name(chosen[k]), values),
                 None => {
-                    sum = summed_genes(&columns, cells)?;
+                    sum = summed_genes(&columns, labels.n_cells())?;
                     (SUM_MAP.to_string(), &sum)
                 }
             };
             let scale = ColorScale { colormap: args.colormap, range: ranges[k], log1p: false };
-            let map = paint_map(&labels, values, &regions, &scale, false)?;
+            let map = paint_map(labels, values, regions, &scale, false)?;
             out.file(&name, |w| write_rgba_png(w, labels.width(), labels.height(), &map.rgba))
         })
     };
     // The tables are mostly I/O, the maps mostly CPU: overlap them.
     let (tables, maps) = rayon::join(write_tables, write_maps);
     tables?;
-    maps?;
+    maps
+}
+
+/// `run --xenium|--cosmx|--merscope`: the bundle's transcripts assigned as `assign` does, then one
+/// tile named after the label file: its files, counts.npz and genes.txt (cell_ids.csv for
+/// polygons). Errors are the bundle's (exit 1), not a failed tile.
+fn run_bundle(args: &RunArgs, started: Instant) -> Result<()> {
+    let overwrite = args.overwrite.overwrite;
+    let mut job = TranscriptJob {
+        labels: args.dir.clone(),
+        transcripts: None,
+        preset: PresetArg::Auto,
+        transform: None,
+        frame: args.frame.clone(),
+    };
+    let (bundle, labels_path, transcripts_path) = job.resolve(&args.bundle)?;
+    let name = bundle_tile_name(&labels_path);
+    let folder = args.output.join(&name);
+    let polygons = crate::cmd::rasterize::is_polygon_file(&labels_path);
+    let early = match &args.genes {
+        Some(GenesArg::Columns(genes)) => Some(genes),
+        _ => None,
+    };
+    let mut files = tile_outputs(&folder, args, early);
+    let extra: &[&str] = if polygons { &BUNDLE_OUTPUTS } else { &BUNDLE_OUTPUTS[..2] };
+    files.extend(extra.iter().map(|file| folder.join(file)));
+    let outputs: Vec<&Path> = [args.output.as_path(), folder.as_path()]
+        .into_iter()
+        .chain(files.iter().map(PathBuf::as_path))
+        .collect();
+    check_paths(&[&labels_path, &transcripts_path], &outputs)?;
+    check_all([labels_path.as_path(), transcripts_path.as_path()])?;
+    let _lock = output_folder(&args.output)?;
+    check_tile_folder(&folder)?;
+    refuse_existing(&files, overwrite)?;
+    let progress = if args.json || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let spinner = ProgressBar::new_spinner().with_finish(ProgressFinish::AndClear);
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        spinner
+    };
+    progress.set_message(format!("{}: reading and assigning transcripts", transcripts_path.display()));
+    let assigned = job.assign(&labels_path, &transcripts_path, bundle.as_ref())?;
+    let (labels, gene_names, counts) = (&assigned.labels, &assigned.table.gene_names, &assigned.counts);
+    let in_table = |e: cellmap::Error| anyhow!("{}: {e}", transcripts_path.display());
+    let selected = match &args.genes {
+        Some(GenesArg::Columns(genes)) => {
+            genes.check(gene_names.len()).map_err(in_table)?;
+            genes.clone()
+        }
+        Some(GenesArg::Names(names)) => GeneSelection::from_names(names, gene_names).map_err(in_table)?,
+        // A bundle's table has at least one gene.
+        None => GeneSelection::parse(&format!("0..{}", gene_names.len().clamp(1, BUNDLE_GENES)))?,
+    };
+    let chosen: Vec<usize> = selected.iter().collect();
+    progress.set_message(format!("{}: table and {} maps", name.to_string_lossy(), chosen.len() + 1));
+    let table = CellTable::from_counts(counts, args.stat.unwrap_or(Stat::Sum))?;
+    let regions = regions(labels)?;
+    let range = match args.vmin.zip(args.vmax) {
+        Some((vmin, vmax)) => Range::Fixed { vmin, vmax },
+        None => Range::MinMax,
+    };
+    let out = StagedDir::new(&args.output, &folder, overwrite)?;
+    let tile = name.to_string_lossy();
+    let outputs = TileOutputs { labels, regions: &regions, table: &table, gene_names: Some(gene_names) };
+    write_tile(&out, &tile, &outputs, &chosen, &vec![range; chosen.len() + 1], args)?;
+    out.file("counts.npz", |w| write_counts_npz(w, counts))?;
+    out.file("genes.txt", |w| write_genes_txt(w, gene_names))?;
+    if let Some(ids) = &assigned.polygon_ids {
+        out.file("cell_ids.csv", |w| Ok(cellmap_io::polygons::write_ids_csv(w, "cell_ids.csv", ids)?))?;
+    }
     out.commit()?;
-    Ok(Done { cells, genes, nnz, kind, warning })
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let (what, transcripts) = assigned.summary(!job.frame.filters.is_empty());
+    let (cells, genes) = (labels.n_cells(), gene_names.len());
+    let text = format!(
+        "ok    {tile}: {cells} cells, {genes} genes, {seconds:.2} s; {what}\n1 tiles: 1 ok, 0 failed, \
+         {seconds:.2} s -> {}",
+        args.output.display()
+    );
+    let report = TileReport {
+        name: tile.into_owned(),
+        ok: true,
+        cells: Some(cells),
+        genes: Some(genes),
+        nnz: Some(counts.nnz()),
+        seconds,
+        mask_kind: Some(MaskKind::Labels.name()),
+        mask_kind_reason: None,
+        error: None,
+        transcripts: Some(transcripts),
+    };
+    let summary =
+        json!({ "tiles": [report], "ok": 1, "failed": 0, "seconds": seconds, "output": args.output });
+    emit(args.json, summary, &text)
+}
+
+/// The files a bundle's tile gets besides a tile's: `assign`'s counts and gene names, and the
+/// polygon ids of drawn labels.
+const BUNDLE_OUTPUTS: [&str; 3] = ["counts.npz", "genes.txt", "cell_ids.csv"];
+
+/// A bundle's tile: the label file's name without its extensions (`cells` of cells.zarr.zip,
+/// `CellLabels_F002` of CellLabels_F002.tif, `cell_boundaries` of cell_boundaries.csv.gz).
+fn bundle_tile_name(labels: &Path) -> OsString {
+    let stem = labels.file_stem().map(Path::new).unwrap_or(Path::new("labels"));
+    match stem.extension().and_then(|e| e.to_str()) {
+        Some("zarr" | "csv" | "tsv" | "json" | "geojson") => {
+            stem.file_stem().unwrap_or_default().to_os_string()
+        }
+        _ => stem.as_os_str().to_os_string(),
+    }
 }
 
 /// Worker threads: `-j` (default: every core available), at most the cores available. Not also
