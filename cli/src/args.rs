@@ -388,8 +388,10 @@ impl TranscriptArgs {
 /// Transcript table layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PresetArg {
-    /// Columns by header name (x/y/gene, x_location/y_location/feature_name, global_x/global_y/gene,
-    /// x_global_px/y_global_px/target, x_local_px/y_local_px, spotX/spotY; any case), pixels.
+    /// Columns by header name (x/y/gene, spotX/spotY, ...; any case), pixels; a table with a
+    /// vendor's documented columns takes that vendor's preset, with a note (Xenium
+    /// x_location/y_location/feature_name, CosMx target + x_local_px, MERSCOPE global_x/global_y/gene,
+    /// which needs --transform).
     Auto,
     /// 10x Xenium transcripts.csv(.gz) or .parquet: x_location, y_location, feature_name; µm at
     /// 0.2125 µm/px; qv >= 20; control probes dropped.

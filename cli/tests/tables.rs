@@ -72,6 +72,38 @@ fn xenium_parquet() {
     check("xenium_binary", "xenium_binary.parquet", &["--preset", "xenium"]);
 }
 
+/// `--preset auto` (the default) on a vendor's table takes that vendor's preset — units, quality
+/// filter, control probes — and says so; MERSCOPE's µm without the transform are an error.
+#[test]
+fn auto_reads_vendor_tables_with_their_preset() {
+    let note = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let xenium = check("xenium", "xenium.parquet", &[]);
+    assert!(
+        note(&xenium).contains("note: ") && note(&xenium).contains("--preset xenium"),
+        "{}",
+        note(&xenium)
+    );
+    let cosmx = check("cosmx_fov2", "cosmx.csv", &["--where", "fov=2", "--transform", "1,0,0;0,-1,40"]);
+    assert!(note(&cosmx).contains("--preset cosmx"), "{}", note(&cosmx));
+    let transform = fixture("micron_to_mosaic_pixel_transform.csv");
+    let merscope = check("merscope", "merscope.csv", &["--transform", s(&transform)]);
+    assert!(note(&merscope).contains("--preset merscope"), "{}", note(&merscope));
+    // no transform: the µm would be taken for pixels
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = cellmap(&["assign", s(&fixture("labels.npy")), s(&fixture("merscope.csv")), "-o", s(&out_dir)]);
+    let stderr = note(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for word in ["merscope.csv", "MERSCOPE columns", "--transform", "--merscope DIR"] {
+        assert!(stderr.contains(word), "{word}: {stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out_dir.exists(), "nothing written");
+    // a plain table stays in pixels, without a note
+    let named = check("named", "named.tsv", &[]);
+    assert!(!note(&named).contains("note:"), "{}", note(&named));
+}
+
 /// The float32 coordinates of a Parquet table: in assignments.csv as the float32's shortest text,
 /// which reads back (as float32) to the value the file held.
 #[test]

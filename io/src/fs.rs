@@ -263,6 +263,18 @@ pub fn read_transcripts(path: &Path, options: &crate::transcripts::Options) -> R
     crate::transcripts::read(open_maybe_gzip(path)?, &source_name(path), options)
 }
 
+/// The column names of a transcript table file: a Parquet file's columns,
+/// or a CSV/TSV (gzip or not) header line.
+pub fn transcript_columns(path: &Path) -> Result<Vec<String>, Error> {
+    #[cfg(feature = "parquet")]
+    if is_parquet_file(path)? {
+        let file = std::fs::File::open(path).map_err(|e| Error::new(source_name(path), ErrorKind::Io(e)))?;
+        return crate::parquet::column_names(file, &source_name(path));
+    }
+    let (file, _) = open(path)?;
+    crate::transcripts::header_names(BufReader::with_capacity(1 << 16, file), &source_name(path))
+}
+
 /// Writes `data` as an `.npy` array of `shape` at `path`, atomically
 /// (see [`write_atomic`]).
 ///

@@ -37,6 +37,14 @@ pub fn read_bytes(bytes: Vec<u8>, source: &str, options: &Options) -> Result<Tra
     read(bytes::Bytes::from(bytes), source, options)
 }
 
+/// The top-level leaf column names of a Parquet file (its schema, from the footer).
+pub fn column_names<R: ChunkReader + 'static>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let file = SerializedFileReader::new(reader)
+        .map_err(|e| Error::new(source, ErrorKind::Header(format!("parquet: {e}"))))?;
+    let schema = file.metadata().file_metadata().schema_descr_ptr();
+    Ok(schema.columns().iter().map(|c| c.path().string()).collect())
+}
+
 /// Reads a Parquet transcript table from a file (`std::fs::File`) or bytes.
 pub fn read<R: ChunkReader + 'static>(
     reader: R,

@@ -109,6 +109,61 @@ impl Options {
     }
 }
 
+/// An instrument whose transcript tables are recognised by their documented
+/// column names, so that a named table needs no preset: its units, quality
+/// filter and control probes then follow the vendor's preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// 10x Xenium: `x_location`, `y_location`, `feature_name` (µm).
+    Xenium,
+    /// NanoString CosMx: `target` with `x_local_px` or `x_global_px` (pixels).
+    Cosmx,
+    /// Vizgen MERSCOPE: `global_x`, `global_y`, `gene` (µm of the global frame).
+    Merscope,
+}
+
+impl Vendor {
+    /// The vendor whose columns the header `names` has (any case), if any.
+    ///
+    /// ```
+    /// use cellmap_io::transcripts::Vendor;
+    /// let names = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
+    /// assert_eq!(Vendor::detect(&names("transcript_id,feature_name,x_location,y_location,qv")), Some(Vendor::Xenium));
+    /// assert_eq!(Vendor::detect(&names("barcode_id,global_x,global_y,global_z,gene")), Some(Vendor::Merscope));
+    /// assert_eq!(Vendor::detect(&names("fov,x_local_px,y_local_px,target")), Some(Vendor::Cosmx));
+    /// assert_eq!(Vendor::detect(&names("x,y,gene")), None);
+    /// ```
+    pub fn detect(names: &[String]) -> Option<Vendor> {
+        let has = |name: &str| names.iter().any(|n| n.trim().eq_ignore_ascii_case(name));
+        if has("x_location") && has("y_location") && has("feature_name") {
+            Some(Vendor::Xenium)
+        } else if has("global_x") && has("global_y") && has("gene") {
+            Some(Vendor::Merscope)
+        } else if has("target") && (has("x_local_px") || has("x_global_px")) {
+            Some(Vendor::Cosmx)
+        } else {
+            None
+        }
+    }
+}
+
+/// The column names of a transcript table's header (CSV/TSV, gzip or not),
+/// read from its first line.
+///
+/// ```
+/// let names = cellmap_io::transcripts::header_names(&b"Gene\tx\ty\nACTB\t1\t2\n"[..], "t.tsv")?;
+/// assert_eq!(names, ["Gene", "x", "y"]);
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn header_names<R: BufRead>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let mut reader = maybe_gunzip(reader, source)?;
+    let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let delimiter = crate::table::detect_delimiter(head, b',');
+    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(reader);
+    let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?;
+    Ok(headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect())
+}
+
 /// Transcripts read from a table: coordinates as in the file, gene ids
 /// into `gene_names` (numbered in order of first appearance).
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -9,7 +9,7 @@ use cellmap::{
     Assignment, Frame, LabelImage, Rounding, SparseCounts, Transform, assign_in_frame,
     count_transcripts_sparse,
 };
-use cellmap_io::transcripts::{self, Column, Options, Transcripts};
+use cellmap_io::transcripts::{self, Column, Options, Transcripts, Vendor};
 use serde_json::json;
 
 use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
@@ -127,6 +127,44 @@ impl TranscriptJob {
         }
     }
 
+    /// The preset to read `transcripts_path` with: `--preset auto` on a table with a vendor's
+    /// documented columns (`cellmap_io::transcripts::Vendor`) and no column flags takes that
+    /// vendor's preset — its units, quality filter and control probes — with a note on stderr.
+    /// MERSCOPE's µm need the micron→pixel transform: without `--transform` that is an error.
+    fn preset_for(&self, transcripts_path: &Path, transformed: bool) -> Result<PresetArg> {
+        let frame = &self.frame;
+        let named = frame.x_col.is_some() || frame.y_col.is_some() || frame.gene_col.is_some();
+        if self.preset != PresetArg::Auto || named {
+            return Ok(self.preset);
+        }
+        let columns = cellmap_io::fs::transcript_columns(transcripts_path)?;
+        let source = transcripts_path.display();
+        let (preset, what) = match Vendor::detect(&columns) {
+            None => return Ok(PresetArg::Auto),
+            Some(Vendor::Xenium) => (
+                PresetArg::Xenium,
+                "Xenium columns (x_location, y_location, feature_name): --preset xenium, µm at 0.2125 µm/px \
+                 unless --scale, qv >= 20, control probes dropped",
+            ),
+            Some(Vendor::Cosmx) => (
+                PresetArg::Cosmx,
+                "CosMx columns (target, x_local_px/x_global_px): --preset cosmx, pixels, control probes \
+                 dropped (local pixels have y up: --transform 1,0,0;0,-1,H, or --cosmx DIR --fov N)",
+            ),
+            Some(Vendor::Merscope) if !transformed => anyhow::bail!(
+                "{source}: MERSCOPE columns (global_x, global_y in µm of the global frame): give the \
+                 micron-to-pixel transform, --transform DIR/images/micron_to_mosaic_pixel_transform.csv, \
+                 or the whole output folder with --merscope DIR"
+            ),
+            Some(Vendor::Merscope) => (
+                PresetArg::Merscope,
+                "MERSCOPE columns (global_x, global_y, gene): --preset merscope, Blank-* dropped",
+            ),
+        };
+        crate::report::error_line(&format!("note: {source}: {what}"));
+        Ok(preset)
+    }
+
     /// Reads the labels (a label image, or polygons drawn) and the transcripts, places each
     /// transcript in its cell and counts them. An empty bundle table, or every transcript
     /// outside the image, is an error naming the file.
@@ -180,7 +218,8 @@ impl TranscriptJob {
                 transform = Some(Transform([[1.0, 0.0, 0.0], [0.0, -1.0, h]]));
             }
         }
-        let mut options = match self.preset {
+        let preset = self.preset_for(transcripts_path, transform.is_some())?;
+        let mut options = match preset {
             PresetArg::Auto => Options::auto(),
             PresetArg::Xenium => Options::xenium(),
             PresetArg::Cosmx => Options::cosmx(),
