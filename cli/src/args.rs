@@ -503,7 +503,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Also write each tile's table as an AnnData zarr store <tile>/anndata.zarr (X = the
-    /// statistic, dense; obs = cell_id, area, centroids; var index = gene names or gene_<i>).
+    /// statistic: sparse CSR for sum and count, dense for mean/min/max, whose missing values are
+    /// NaN; obs = cell_id, area, centroids; var index = gene names or gene_<i>).
     #[arg(long)]
     pub anndata: bool,
     #[command(flatten)]

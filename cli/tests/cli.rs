@@ -675,6 +675,11 @@ fn anndata_stores_open_in_anndata() {
     let tile_store = run_dir.join("good/anndata.zarr");
     assert!(tile_store.join(".zattrs").is_file());
     assert!(!run_dir.join("badcsr/anndata.zarr").exists());
+    // run --stat sum: X = the per-cell sums, sparse (a cell without a gene has 0 of it)
+    let sum_dir = dir.path().join("run_sum");
+    cellmap(&["run", s(&tiles), "-o", s(&sum_dir), "--genes", "2", "--stat", "sum", "--anndata"]);
+    let sum_store = sum_dir.join("good/anndata.zarr");
+    assert!(sum_store.join("X/indptr/0").is_file(), "a CSR X");
     let Some(py) = venv_python() else { return };
     let code = format!(
         "import warnings\n\
@@ -699,7 +704,12 @@ fn anndata_stores_open_in_anndata() {
          assert isinstance(t.X, np.ndarray) and t.X.dtype == means.dtype and t.shape == means.shape\n\
          np.testing.assert_array_equal(t.X, means)\n\
          assert list(t.var_names) == ['gene_%d' % g for g in range(means.shape[1])]\n\
-         assert t.obs['cell_id'].tolist() == list(range(1, means.shape[0] + 1))\n",
+         assert t.obs['cell_id'].tolist() == list(range(1, means.shape[0] + 1))\n\
+         u = ad.read_zarr({sum_store:?})\n\
+         sums = np.load({sum_table:?})['sum']\n\
+         assert sp.issparse(u.X) and u.X.format == 'csr' and u.X.dtype == sums.dtype, type(u.X)\n\
+         assert u.X.nnz == np.count_nonzero(sums) > 0\n\
+         np.testing.assert_array_equal(u.X.toarray(), sums)\n",
         store = s(&store),
         counts = s(fixture("xenium_counts.npy")),
         npz = s(&out_dir.join("counts.npz")),
@@ -707,6 +717,8 @@ fn anndata_stores_open_in_anndata() {
         regions = s(fixture("regions.csv")),
         tile = s(&tile_store),
         means = s(fixture("st_means_within.npy")),
+        sum_store = s(&sum_store),
+        sum_table = s(&sum_dir.join("good/table.npz")),
     );
     let done = Command::new(&py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));

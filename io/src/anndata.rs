@@ -45,8 +45,8 @@ pub enum Matrix<'a> {
         indptr: &'a [i64],
         /// Column indices.
         indices: &'a [i32],
-        /// Values (integer counts).
-        data: &'a [i64],
+        /// Values (integer counts, or sums).
+        data: Values<'a>,
     },
     /// Dense, row-major.
     Dense(Values<'a>),
@@ -109,7 +109,7 @@ fn write_index<S: Sink>(z: &mut ZarrWriter<S>, path: &str, values: &[i64]) -> Re
 ///     obs_names: vec!["1".into()],
 ///     obs: vec![("area", Values::I64(&[4]))],
 ///     var_names: &genes,
-///     x: Matrix::Csr { indptr: &[0, 1], indices: &[1], data: &[7] },
+///     x: Matrix::Csr { indptr: &[0, 1], indices: &[1], data: Values::I64(&[7]) },
 ///     obsm: vec![],
 /// };
 /// let sink = write_zarr(MemSink::default(), "a.zarr", &adata)?;
@@ -165,7 +165,12 @@ pub fn write_zarr<S: Sink>(sink: S, dest: &str, adata: &AnnData<'_>) -> Result<S
                     r#"{{"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": [{n_obs}, {n_var}]}}"#
                 ),
             )?;
-            z.array("X/data", &[data.len()], data, "{}")?;
+            // the members of a csr_matrix group are plain arrays (no encoding attributes)
+            match data {
+                Values::I64(v) => z.array("X/data", &[v.len()], v, "{}")?,
+                Values::F64(v) => z.array("X/data", &[v.len()], v, "{}")?,
+                Values::F32(v) => z.array("X/data", &[v.len()], v, "{}")?,
+            }
             let wide = indptr.iter().any(|&p| i32::try_from(p).is_err());
             if wide {
                 let indices: Vec<i64> = indices.iter().map(|&i| i64::from(i)).collect();

@@ -67,7 +67,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
             let x = cellmap_io::anndata::Matrix::Csr {
                 indptr: &counts.indptr,
                 indices: &counts.indices,
-                data: &counts.data,
+                data: cellmap_io::anndata::Values::I64(&counts.data),
             };
             write_store(&staged, "", &store.display().to_string(), &obs, &table.gene_names, x)?;
             Some(staged)

@@ -541,8 +541,10 @@ fn write_table_npz(w: &mut Output, table: &CellTable) -> Result<()> {
     Ok(())
 }
 
-/// The table as `anndata.zarr`: X = the statistic (dense), obs = the cells' regions, var = the
-/// gene names (`gene_<i>` without a genes file).
+/// The table as `anndata.zarr`: X = the statistic, obs = the cells' regions, var = the gene
+/// names (`gene_<i>` without a genes file). Sums and counts are sparse (CSR of the nonzero
+/// entries: a cell without a gene has 0 of it); means, minima and maxima stay dense, since their
+/// missing value (a cell without the gene) is NaN, not 0.
 fn write_table_anndata(
     out: &StagedDir,
     tile: &str,
@@ -555,10 +557,24 @@ fn write_table_anndata(
         Some(names) => names.to_vec(),
         None => (0..table.n_genes()).map(|g| format!("gene_{g}")).collect(),
     };
-    let x = match table.values() {
-        TableValues::F64(v) => Matrix::Dense(Values::F64(v)),
-        TableValues::I64(v) => Matrix::Dense(Values::I64(v)),
-        TableValues::F32(v) => Matrix::Dense(Values::F32(v)),
+    let (cells, genes) = (table.n_cells(), table.n_genes());
+    let csr = match (table.stat(), table.values()) {
+        (Stat::Sum | Stat::Count, TableValues::F64(v)) => {
+            Some(nonzero_rows(v, cells, genes, OwnedValues::F64)?)
+        }
+        (Stat::Sum | Stat::Count, TableValues::I64(v)) => {
+            Some(nonzero_rows(v, cells, genes, OwnedValues::I64)?)
+        }
+        (Stat::Sum | Stat::Count, TableValues::F32(v)) => {
+            Some(nonzero_rows(v, cells, genes, OwnedValues::F32)?)
+        }
+        _ => None,
+    };
+    let x = match (&csr, table.values()) {
+        (Some((indptr, indices, data)), _) => Matrix::Csr { indptr, indices, data: data.values() },
+        (None, TableValues::F64(v)) => Matrix::Dense(Values::F64(v)),
+        (None, TableValues::I64(v)) => Matrix::Dense(Values::I64(v)),
+        (None, TableValues::F32(v)) => Matrix::Dense(Values::F32(v)),
     };
     let obs = crate::anndata::CellObs::new(regions);
     crate::anndata::write_store(
@@ -569,6 +585,47 @@ fn write_table_anndata(
         &var_names,
         x,
     )
+}
+
+/// Values of one dtype, owned (the data of a CSR built here).
+enum OwnedValues {
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+}
+
+impl OwnedValues {
+    fn values(&self) -> cellmap_io::anndata::Values<'_> {
+        use cellmap_io::anndata::Values;
+        match self {
+            OwnedValues::F64(v) => Values::F64(v),
+            OwnedValues::I64(v) => Values::I64(v),
+            OwnedValues::F32(v) => Values::F32(v),
+        }
+    }
+}
+
+/// The nonzero entries of a row-major `rows × genes` table as CSR: row pointers, column
+/// indices, and the values wrapped by `wrap`.
+fn nonzero_rows<T: Copy + Default + PartialEq>(
+    values: &[T],
+    rows: usize,
+    genes: usize,
+    wrap: fn(Vec<T>) -> OwnedValues,
+) -> Result<(Vec<i64>, Vec<i32>, OwnedValues)> {
+    let mut indptr = vec![0i64];
+    let (mut indices, mut data) = (Vec::new(), Vec::new());
+    for r in 0..rows {
+        let row = values.get(r * genes..(r + 1) * genes).context("a table row past the end")?;
+        for (g, &v) in row.iter().enumerate() {
+            if v != T::default() {
+                indices.push(i32::try_from(g).context("more than 2^31 genes")?);
+                data.push(v);
+            }
+        }
+        indptr.push(data.len() as i64);
+    }
+    Ok((indptr, indices, wrap(data)))
 }
 
 fn write_table_csv(w: &mut Output, table: &CellTable, names: Option<&[String]>) -> Result<()> {
