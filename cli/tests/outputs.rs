@@ -282,7 +282,7 @@ fn kill_while_writing(args: &[&str], watch: &Path, linger: Duration) {
             break;
         }
         assert!(child.try_wait().unwrap().is_none(), "{args:?} finished before it could be killed");
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(1));
     }
     std::thread::sleep(linger);
     child.kill().unwrap(); // SIGKILL on unix
@@ -309,8 +309,9 @@ fn a_killed_run_leaves_nothing_after_the_next_run() {
     // label: killed while its output is written, then the next label into the folder cleans up.
     let labels = dir.path().join("l").join("labels.npy");
     std::fs::create_dir(dir.path().join("l")).unwrap();
+    // 5000² pixels: a 100 MB labels.npy, written long enough to be caught at it.
     let big = dir.path().join("big.npy");
-    write_stripes(&big, 3000);
+    write_stripes(&big, 5000);
     kill_while_writing(&["label", s(&big), "-o", s(&labels)], &dir.path().join("l"), Duration::ZERO);
     assert_code(&cellmap(&["label", s(&big), "-o", s(&labels), "--overwrite"]), 0);
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
