@@ -7,6 +7,7 @@
 #   * wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock
 #     (the CLI, wasm-bindgen-test-runner and the crate must match)
 #   * wasm-pack 0.15.1 (cargo install; the npm package needs GitHub)
+#   * cbindgen 0.29.4 (cargo install --locked): regenerates ffi/include/cellmap.h, which CI diffs
 #   * Debian chromium + chromium-driver (apt-get) for the headless tests
 #   * node_modules from package-lock.json (`npm ci`): binaryen's wasm-opt,
 #     playwright-core
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
 CARGO_FUZZ_VERSION=0.13.2
+CBINDGEN_VERSION=0.29.4
 browser=1
 for arg in "$@"; do
   case "$arg" in
@@ -64,6 +66,12 @@ wp_have=$( (wasm-pack --version 2>/dev/null || true) | awk '{print $2}')
 if [ "$wp_have" != "$WASM_PACK_VERSION" ]; then
   say "cargo install wasm-pack $WASM_PACK_VERSION (found: ${wp_have:-none}; ~5 min)"
   cargo install wasm-pack --version "=$WASM_PACK_VERSION" --force
+fi
+
+cb_have=$( (cbindgen --version 2>/dev/null || true) | awk '{print $2}')
+if [ "$cb_have" != "$CBINDGEN_VERSION" ]; then
+  say "cargo install cbindgen $CBINDGEN_VERSION (found: ${cb_have:-none}; ~1-2 min)"
+  cargo install cbindgen --version "=$CBINDGEN_VERSION" --locked --force
 fi
 
 if [ "$browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
