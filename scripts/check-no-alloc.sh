@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# Proves that cellmap-core and cellmap-sim use no heap, both ways:
+# Proves that cellmap-core, cellmap-sim and cellmap-ffi (the C ABI) use no
+# heap, both ways:
 #  1. tests/nostd-check (which calls every public core kernel and every
 #     public simulator function) links into a bare-metal thumbv7em staticlib
 #     that has no global allocator;
+#     and so does the C ABI's staticlib (libcellmap_ffi.a);
 #  2. the same link FAILS ("no global memory allocator found") once a copy of
-#     the core, or of the simulator, uses `alloc` — so step 1 really is a
-#     proof, not a formality.
+#     the core, the simulator or the C ABI uses `alloc` — so step 1 really
+#     is a proof, not a formality.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=thumbv7em-none-eabihf
 cargo build -q -p nostd-check --target "$target" --release
 echo "no-alloc: nostd-check links for $target without an allocator"
+# (cargo warns that a cdylib cannot be built for a bare-metal target: only the staticlib is.)
+cargo build -q -p cellmap-ffi --target "$target" --release 2>&1 | grep -v 'crate type `cdylib`' || true
+test -f "${CARGO_TARGET_DIR:-target}/$target/release/libcellmap_ffi.a"
+echo "no-alloc: libcellmap_ffi.a (the C ABI) links for $target without an allocator"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch" "$scratch-target"' EXIT
-for crate in core sim; do
+for crate in core sim ffi; do
   copy="$scratch/$crate"
   mkdir -p "$copy"
-  git ls-files -z Cargo.toml Cargo.lock core sim tests/nostd-check | xargs -0 cp --parents -t "$copy"
-  # A workspace of just the core, the simulator and the link check, with the copy's $crate using alloc.
-  sed -i 's/^members = .*/members = ["core", "sim", "tests\/nostd-check"]/; /^default-members/d' "$copy/Cargo.toml"
+  git ls-files -z Cargo.toml Cargo.lock core sim ffi tests/nostd-check | xargs -0 cp --parents -t "$copy"
+  # A workspace of just the core, the simulator, the C ABI and the link check, with the copy's $crate using alloc.
+  sed -i 's/^members = .*/members = ["core", "sim", "ffi", "tests\/nostd-check"]/; /^default-members/d' "$copy/Cargo.toml"
   cat >>"$copy/$crate/src/lib.rs" <<'RS'
 extern crate alloc;
 /// Deliberate heap use (the check must reject it).
@@ -28,8 +34,11 @@ pub fn boxed_for_the_no_alloc_proof() -> alloc::boxed::Box<u8> {
 }
 RS
   log="$copy/build.log"
-  # One target folder for both copies: only the crate with alloc differs between them.
-  if (cd "$copy" && CARGO_TARGET_DIR="$scratch-target" cargo build -q -p nostd-check --target "$target" --release) >"$log" 2>&1; then
+  # One target folder for all copies: only the crate with alloc differs between them.
+  # The core and the simulator are linked by nostd-check, the C ABI is its own staticlib.
+  package=nostd-check
+  [ "$crate" = ffi ] && package=cellmap-ffi
+  if (cd "$copy" && CARGO_TARGET_DIR="$scratch-target" cargo build -q -p "$package" --target "$target" --release) >"$log" 2>&1; then
     echo "no-alloc: the link check PASSED with alloc in $crate: it proves nothing" >&2
     exit 1
   fi

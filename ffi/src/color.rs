@@ -42,7 +42,8 @@ pub const CELLMAP_PAINT_OUTLINE: u32 = 1;
 
 /// [`cellmap_assign_points`]'s cell id of a point outside the image (or
 /// with a NaN or infinite coordinate).
-pub const CELLMAP_OUT_OF_IMAGE: u32 = cellmap_core::assign::OUT_OF_IMAGE;
+pub const CELLMAP_OUT_OF_IMAGE: u32 = 0xFFFF_FFFF;
+const _: () = assert!(CELLMAP_OUT_OF_IMAGE == cellmap_core::assign::OUT_OF_IMAGE);
 
 /// How many points [`cellmap_assign_points`] put in cells, on background,
 /// and outside the image.
