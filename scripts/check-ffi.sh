@@ -65,7 +65,7 @@ say "acquire: 0 allocations per frame (malloc_count.so); clean under ASan+UBSan"
 
 thumb=thumbv7em-none-eabihf
 cargo build -q -p cellmap-ffi --release --target "$thumb" --features panic-proof 2>&1 |
-  grep -v "dropping unsupported crate type \`cdylib\`" || true
+  grep -v -e 'crate type `cdylib`' -e '^$' || true
 archive="$target_dir/$thumb/release/libcellmap_ffi.a"
 say "no-alloc: libcellmap_ffi.a builds for $thumb with no global allocator"
 

@@ -14,7 +14,7 @@ target=thumbv7em-none-eabihf
 cargo build -q -p nostd-check --target "$target" --release
 echo "no-alloc: nostd-check links for $target without an allocator"
 # (cargo warns that a cdylib cannot be built for a bare-metal target: only the staticlib is.)
-cargo build -q -p cellmap-ffi --target "$target" --release 2>&1 | grep -v 'crate type `cdylib`' || true
+cargo build -q -p cellmap-ffi --target "$target" --release 2>&1 | grep -v -e 'crate type `cdylib`' -e '^$' || true
 test -f "${CARGO_TARGET_DIR:-target}/$target/release/libcellmap_ffi.a"
 echo "no-alloc: libcellmap_ffi.a (the C ABI) links for $target without an allocator"
 

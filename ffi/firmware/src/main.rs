@@ -92,7 +92,17 @@ mod image {
             if status != CELLMAP_OK {
                 return status;
             }
-            cellmap_paint(addr_of!(LABELS).cast(), W, H, addr_of!(COLORS).cast(), table, 0, 0, addr_of_mut!(RGBA).cast(), N)
+            cellmap_paint(
+                addr_of!(LABELS).cast(),
+                W,
+                H,
+                addr_of!(COLORS).cast(),
+                table,
+                0,
+                0,
+                addr_of_mut!(RGBA).cast(),
+                N,
+            )
         }
     }
 
