@@ -12,6 +12,7 @@ const CHUNK: usize = 1 << 20;
 /// Collects written bytes and calls `sink(Uint8Array)` with each full chunk of [`CHUNK`] bytes
 /// (a copy: JS keeps it, e.g. as a `Blob` part) and with the rest on `flush`. A sink that throws
 /// (it could not keep the chunk) is an out-of-memory error.
+#[derive(Debug)]
 pub struct JsChunks<'a> {
     sink: &'a Function,
     buffer: Vec<u8>,
