@@ -4,8 +4,11 @@
 # OUT_DIR (what the page loads at start; budget 250 KB gzipped, DESIGN.md §4)
 # and the optional readers module cellmap-wasm-readers into OUT_DIR/readers
 # (loaded only when a dropped label image needs it: Cellpose _seg.npy,
-# scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped). Prints the
-# sizes of each .wasm, raw and gzipped, and fails over a budget.
+# scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped) and the optional
+# exports module cellmap-wasm-exports into OUT_DIR/exports (loaded on the
+# first table export: the cells' CSV written by the pipeline; budget 60 KB
+# gzipped). Prints the sizes of each .wasm, raw and gzipped, and fails over
+# a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
 set -euo pipefail
@@ -30,6 +33,7 @@ build() {
 }
 build wasm "$out"
 build wasm/readers "$out/readers"
+build wasm/exports "$out/exports"
 
 # size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
 size() {
@@ -47,3 +51,5 @@ size() {
 size cellmap_wasm_bg.wasm "$out/cellmap_wasm_bg.wasm" "$out/cellmap_wasm.js" $((250 * 1024))
 size readers/cellmap_wasm_readers_bg.wasm "$out/readers/cellmap_wasm_readers_bg.wasm" \
   "$out/readers/cellmap_wasm_readers.js" $((150 * 1024))
+size exports/cellmap_wasm_exports_bg.wasm "$out/exports/cellmap_wasm_exports_bg.wasm" \
+  "$out/exports/cellmap_wasm_exports.js" $((60 * 1024))

@@ -6,11 +6,14 @@
 // wasm memory never shrinks, so a load frees the shown data before it decodes the new files:
 // loading the same large files again reuses the same memory.
 import { Cancelled, Engine } from './engine.js';
+import { CellDetail } from './detail.js';
+import { Exports } from './exports.js';
 import { classifyFiles, readGeneNames } from './files.js';
 import { formatBytes, formatCount, formatValue } from './format.js';
 import { GenePicker } from './genes.js';
 import { Legend } from './legend.js';
 import { MapView } from './mapview.js';
+import { Selection } from './selection.js';
 
 const DEMO = { seed: 7, width: 512, height: 512 };
 
@@ -85,6 +88,45 @@ const genePicker = new GenePicker(
   },
   (genes) => guarded(() => showGenes(genes)),
 );
+
+/** What the export, selection and detail modules need of the viewer. */
+const viewerHooks = {
+  call: (op, ...args) => engine.call(op, ...args),
+  session: () => session,
+  stat: () => controls.stat.value,
+  run: (action) => guarded(action),
+  view: () => ({
+    colormap: controls.colormap.value,
+    range: shownRange.slice(),
+    caption: legendCaption(),
+    stat: controls.stat.value,
+    genes: session?.geneCount > 0 ? shownGenes.map((index) => genePicker.names[index]) : [],
+  }),
+};
+const exportsPanel = new Exports({
+  png: byId('export-png'),
+  csv: byId('export-csv'),
+  assignments: byId('export-assignments'),
+  assignmentsNote: byId('export-assignments-note'),
+  status: byId('export-status'),
+}, viewerHooks);
+const selection = new Selection({
+  viewport: controls.viewport,
+  canvas: byId('map'),
+  modes: { rectangle: byId('select-rectangle'), lasso: byId('select-lasso') },
+  count: byId('selection-count'),
+  exportIds: byId('export-selection'),
+  clear: byId('select-clear'),
+}, viewerHooks, mapView);
+const cellDetail = new CellDetail({
+  panel: byId('cell-detail'),
+  title: byId('cell-detail-title'),
+  facts: byId('cell-detail-facts'),
+  genesTitle: byId('cell-detail-genes-title'),
+  genes: byId('cell-detail-genes'),
+  close: byId('cell-detail-close'),
+  viewport: controls.viewport,
+}, viewerHooks, mapView);
 
 // ---- errors and status -------------------------------------------------------------------------
 
@@ -190,6 +232,7 @@ async function render(compute) {
   mapView.draw(new ImageData(painted.pixels, painted.width, painted.height));
   const elapsed = performance.now() - started;
   legend.show(palette.luts[colormap], shownRange[0], shownRange[1], legendCaption());
+  await cellDetail.refresh();
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   setStatus(`${formatCount(session.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
@@ -283,6 +326,8 @@ function updateControls() {
   controls.vmin.disabled = !data || controls.autoRange.checked;
   controls.vmax.disabled = !data || controls.autoRange.checked;
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
+  exportsPanel.update({ idle, session });
+  selection.update({ idle, session });
   controls.cancel.hidden = !loading;
   document.body.toggleAttribute('data-loading', loading);
   controls.viewport.setAttribute('aria-busy', String(loading));
@@ -294,6 +339,8 @@ function updateControls() {
  */
 function dropSession() {
   session = null;
+  selection.clear();
+  cellDetail.close();
   shownGenes = [];
   shownRange = [NaN, NaN];
   source = { cells: '', expression: '' };
@@ -417,6 +464,7 @@ async function onMaskOptionsChange() {
   session.cellCount = count;
   [session.fillHoles, session.connectivity] = maskOptions();
   controls.cellCount.textContent = formatCount(count);
+  selection.clear();
   await paint();
 }
 
@@ -504,6 +552,7 @@ async function start() {
     get memoryBytes() { return engine.memoryBytes; },
     get shownGenes() { return shownGenes.slice(); },
     get range() { return shownRange.slice(); },
+    get selection() { return { polygon: selection.polygon, ids: selection.ids.slice() }; },
   };
   document.body.dataset.ready = 'true';
 }

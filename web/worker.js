@@ -8,6 +8,7 @@ import init, {
   Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor,
   statOptions,
 } from './pkg/cellmap_wasm.js';
+import { exportOps } from './worker-exports.js';
 
 /** An answer whose buffers move to the page instead of being copied. */
 class Transferred {
@@ -214,6 +215,8 @@ const ops = {
     return new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen()).slice();
   },
 };
+
+Object.assign(ops, exportOps({ session: () => session, wasm: () => wasm, lut: colormapLut }));
 
 onmessage = async ({ data: { id, op, args } }) => {
   try {

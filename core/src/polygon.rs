@@ -275,13 +275,25 @@ fn in_polygon(vertices: &[[f64; 2]], ring_ends: &[usize], x: f64, y: f64) -> boo
     for &ring_end in ring_ends {
         let ring = &vertices[ring_start..ring_end];
         ring_start = ring_end;
-        odd ^= in_ring(ring, x, y);
+        odd ^= point_in_ring(ring, x, y);
     }
     odd
 }
 
-/// skimage 0.26 `_shared/geometry.pyx` `point_in_polygon(xp, yp, x, y) != 0`.
-fn in_ring(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+/// Whether point `(x, y)` is inside, on an edge or on a vertex of the ring
+/// `ring` (`[x, y]` vertices, closing itself; even-odd when it crosses
+/// itself): skimage 0.26 `_shared/geometry.pyx` `point_in_polygon(xp, yp,
+/// x, y) != 0`, the test [`fill_polygon`] makes of each pixel centre. An
+/// empty ring holds no point.
+///
+/// ```
+/// use cellmap_core::polygon::point_in_ring;
+/// let square = [[0.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.0, 2.0]];
+/// assert!(point_in_ring(&square, 1.0, 1.5));
+/// assert!(point_in_ring(&square, 2.0, 1.0)); // on an edge
+/// assert!(!point_in_ring(&square, 2.5, 1.0));
+/// ```
+pub fn point_in_ring(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
     let Some(&[xl, yl]) = ring.last() else { return false };
     let (mut x1, mut y1) = (xl - x, yl - y);
     let (mut r_cross, mut l_cross) = (0u32, 0u32);

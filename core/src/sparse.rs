@@ -778,6 +778,61 @@ fn gene_pass<L: Label, V: SparseValue, W: Within>(
     Ok(())
 }
 
+/// One cell's statistics of gene `gene`: the entry of `cell` that
+/// [`gene_cell_stats`] gives with [`Options::new`] (every pixel; a pixel
+/// whose value is 0 or NaN does not count), computed bit for bit the same
+/// way from the gene's entries alone — no per-cell table, no scratch.
+///
+/// Cost: O(entries of the gene in `gm`). For one cell of a large image,
+/// pass a view of only the entries whose pixels lie in the cell's
+/// bounding-box rows (entries are sorted by pixel: two binary searches
+/// find them); the result is the same.
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] if `gm` is not the label image's size,
+/// [`Error::InvalidArgument`] for `gene >= gm.genes()`.
+///
+/// ```
+/// use cellmap_core::{Grid, sparse::{GeneMajor, gene_stats_of_cell}};
+/// // labels: 1 1 2        gene 0: 1 3 5
+/// let labels = Grid::new(3, 1, &[1u8, 1, 2])?;
+/// let gm = GeneMajor::new(3, &[0, 3], &[0, 1, 2], &[1.0f32, 3.0, 5.0])?;
+/// let stats = gene_stats_of_cell(labels, &gm, 0, 1)?;
+/// assert_eq!((stats.count(), stats.mean()), (2, 2.0));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn gene_stats_of_cell<L: Label, V: SparseValue>(
+    labels: Grid<'_, L>,
+    gm: &GeneMajor<'_, V>,
+    gene: usize,
+    cell: usize,
+) -> Result<CellStats, Error> {
+    if gm.n_pixels() != labels.len() {
+        return Err(Error::ShapeMismatch { expected: labels.len(), got: gm.n_pixels() });
+    }
+    if gene >= gm.genes() {
+        return Err(Error::InvalidArgument("gene index out of range 0..n_genes"));
+    }
+    let labels = labels.as_slice();
+    let mut stats = [CellStats::EMPTY];
+    let mut sink = StatsSink(&mut stats);
+    // as gene_pass walks: a pixel's duplicates are adjacent and summed first
+    let (pixels, values) = gm.gene(gene);
+    let mut k = 0;
+    while let Some(&p) = pixels.get(k) {
+        let mut sum = 0.0;
+        while pixels.get(k) == Some(&p) {
+            sum = V::add_in_precision(sum, values[k]);
+            k += 1;
+        }
+        if labels[p as usize].index() == cell {
+            emit(&mut sink, 0, sum, Zeros::Skip);
+        }
+    }
+    Ok(stats[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -995,6 +1050,23 @@ mod tests {
                 }
                 for c in 0..=n {
                     proptest::prop_assert!(same(&expected[c * cols + g], &per_gene[c]));
+                }
+                if use_mask || keep {
+                    continue;
+                }
+                // one cell at a time, from the whole gene and from the entries in the cell's rows
+                for (c, &table_entry) in per_gene.iter().enumerate() {
+                    let whole = gene_stats_of_cell(lg, &rebuilt, g, c).unwrap();
+                    proptest::prop_assert_eq!(whole, table_entry, "cell {}", c);
+                    let cell_rows: Vec<usize> = (0..rows).filter(|&p| labels[p] as usize == c).map(|p| p / w).collect();
+                    let (first, last) = (cell_rows.first().copied().unwrap_or(0), cell_rows.last().map_or(0, |r| r + 1));
+                    let (pixels, values) = rebuilt.gene(g);
+                    let start = pixels.partition_point(|&p| (p as usize) < first * w);
+                    let end = pixels.partition_point(|&p| (p as usize) < last * w);
+                    let band_ptr = [0, end - start];
+                    let band = GeneMajor::new(rows, &band_ptr, &pixels[start..end], &values[start..end]).unwrap();
+                    let banded = gene_stats_of_cell(lg, &band, 0, c).unwrap();
+                    proptest::prop_assert_eq!(banded, table_entry, "cell {} from its rows", c);
                 }
             }
         }

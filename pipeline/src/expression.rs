@@ -314,6 +314,35 @@ impl GeneColumns {
         };
         result.map_err(|e| Error::core("per-cell statistics", e))
     }
+
+    /// Gene `gene`'s statistics in the one cell `cell` (see
+    /// [`sparse::gene_stats_of_cell`]), from its entries in the pixel range
+    /// `pixels` only (found by binary search: pass the rows of the cell's
+    /// bounding box, `row_start * width .. row_end * width`).
+    pub(crate) fn gene_stats_of_cell<L: Label>(
+        &self,
+        labels: Grid<'_, L>,
+        gene: usize,
+        cell: usize,
+        pixels: std::ops::Range<usize>,
+    ) -> Result<CellStats, Error> {
+        let (Some(&start), Some(&end)) = (self.gene_ptr.get(gene), self.gene_ptr.get(gene + 1)) else {
+            return Err(Error::argument(format!("gene {gene} does not exist")));
+        };
+        let gene_pixels = &self.pixels[start..end];
+        let first = start + gene_pixels.partition_point(|&p| (p as usize) < pixels.start);
+        let last = start + gene_pixels.partition_point(|&p| (p as usize) < pixels.end);
+        // a view of those entries only: validating it costs a pass over them, not the gene's
+        let ptr = [0, last - first];
+        let pixels = &self.pixels[first..last];
+        let result = match &self.values {
+            ValueArray::F32(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[first..last])
+                .and_then(|gm| sparse::gene_stats_of_cell(labels, &gm, 0, cell)),
+            ValueArray::F64(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[first..last])
+                .and_then(|gm| sparse::gene_stats_of_cell(labels, &gm, 0, cell)),
+        };
+        result.map_err(|e| Error::core("per-cell statistics", e))
+    }
 }
 
 /// Scratch elements of [`GeneColumns::gene_stats`] for `n_cells` cells.

@@ -104,7 +104,10 @@ pub use image::Image;
 pub use input::{CellImage, LabelImage, MaskKind};
 pub use memory::grouped;
 pub use polygons::{PolygonLabels, polygons_to_labels, read_polygons};
-pub use regions::{BoundingBox, REGIONS_CSV_HEADER, Region, region_csv_row, regions, write_regions_csv};
+pub use regions::{
+    BoundingBox, REGIONS_CSV_HEADER, Region, cells_in_ring, region_csv_row, region_fields, regions,
+    write_region_fields, write_regions_csv,
+};
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
-pub use session::Session;
+pub use session::{CellsTable, Session};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};

@@ -8,10 +8,13 @@ use cellmap_core::stats::CellStats;
 use crate::color::Painter;
 use crate::expression::{GeneColumns, gene_stats_scratch_len};
 use crate::input::CellImage;
-use crate::memory::{filled, refill};
+use crate::memory::{filled, grouped, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
-use crate::{ColorScale, Demo, Error, Expression, SegmentOptions, Stat, grouped};
+use crate::{
+    ColorScale, Demo, Error, Expression, REGIONS_CSV_HEADER, SegmentOptions, Stat, region_fields,
+    write_region_fields,
+};
 
 /// One tile in an interactive session.
 ///
@@ -187,18 +190,9 @@ impl Session {
                 grouped(n_genes.saturating_sub(1))
             )));
         }
-        let len = self.n_cells + 1;
-        refill(&mut self.gene_stats, len, CellStats::EMPTY, "the per-cell statistics")?;
-        refill(&mut self.gene_scratch, gene_stats_scratch_len(self.n_cells), 0, "the statistics scratch")?;
-        refill(&mut self.layer, len, f64::NAN, "the per-gene values")?;
-        refill(&mut self.values, len, f64::NAN, "the per-cell values")?;
-        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
-            .map_err(|e| Error::core("labels", e))?;
+        refill(&mut self.values, self.n_cells + 1, f64::NAN, "the per-cell values")?;
         for &gene in genes {
-            columns.gene_stats(labels, gene, self.n_cells, &mut self.gene_stats, &mut self.gene_scratch)?;
-            for (value, s) in self.layer.iter_mut().zip(&self.gene_stats).skip(1) {
-                *value = stat.of(s);
-            }
+            self.gene_layer(gene, stat)?;
             crate::add_layer(&mut self.values, &self.layer)?;
         }
         match &mut self.selection {
@@ -295,6 +289,90 @@ impl Session {
         self.selection.as_ref().map(|(genes, stat)| (genes.as_slice(), *stat))
     }
 
+    /// The table of the shown cells ([`CellsTable`]): their region
+    /// properties and, with expression, the statistic of each shown gene
+    /// (computed here, one gene at a time) and, for several, their sum.
+    pub fn cells_table(&mut self) -> Result<CellsTable, Error> {
+        let (genes, stat) = match &self.selection {
+            Some((genes, stat)) => (genes.clone(), *stat),
+            None => (Vec::new(), Stat::Mean),
+        };
+        let regions = self.regions.iter().skip(1).flat_map(region_fields).collect();
+        let mut columns = Vec::new();
+        for &gene in &genes {
+            columns.extend_from_slice(&self.gene_values(gene, stat)?[1..]);
+        }
+        let names = genes.iter().map(|&g| self.gene_names.get(g).cloned().unwrap_or_default()).collect();
+        let sum = (genes.len() > 1).then(|| self.values[1..].to_vec());
+        CellsTable::new(regions, names, stat, columns, sum)
+    }
+
+    /// Gene `gene`'s per-cell `stat`, by label (entry 0 is NaN): one column
+    /// of [`Session::cells_table`] (the shown values are not touched).
+    pub fn gene_values(&mut self, gene: usize, stat: Stat) -> Result<&[f64], Error> {
+        if gene >= self.n_genes() {
+            return Err(Error::argument(format!(
+                "gene {gene} does not exist: the expression has {} genes",
+                grouped(self.n_genes())
+            )));
+        }
+        self.gene_layer(gene, stat)?;
+        Ok(&self.layer)
+    }
+
+    /// The genes with a value in cell `label` under `stat`, largest first (at
+    /// most `n`; ties in gene order): `(gene, value)`. A gene counts when at
+    /// least one of the cell's pixels has a nonzero, non-NaN value of it —
+    /// the same value [`Session::compute`] gives the cell for that gene. It
+    /// reads only the entries of the rows of the cell's bounding box.
+    pub fn top_genes(&self, label: usize, stat: Stat, n: usize) -> Result<Vec<(usize, f64)>, Error> {
+        let columns = self.columns.as_ref().ok_or_else(no_expression)?;
+        let region = match self.regions.get(label) {
+            Some(region) if label > 0 => region,
+            _ => {
+                return Err(Error::argument(format!(
+                    "no cell {label}: labels run from 1 to {}",
+                    grouped(self.n_cells)
+                )));
+            }
+        };
+        let Some(bbox) = region.bounding_box() else { return Ok(Vec::new()) };
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        let rows = bbox.row_start * self.width..bbox.row_end * self.width;
+        // the best n so far, best first: an insertion per gene (n is small; no sort in the wasm)
+        let mut top: Vec<(usize, f64)> = Vec::new();
+        for gene in 0..columns.n_genes() {
+            let stats = columns.gene_stats_of_cell(labels, gene, label, rows.clone())?;
+            if stats.count() == 0 {
+                continue;
+            }
+            let value = stat.of(&stats);
+            let at = top.iter().position(|&(_, v)| value.total_cmp(&v).is_gt()).unwrap_or(top.len());
+            if at < n {
+                top.truncate(n - 1);
+                top.insert(at, (gene, value));
+            }
+        }
+        Ok(top)
+    }
+
+    /// Gene `gene`'s per-cell `stat` into `layer`, by label.
+    fn gene_layer(&mut self, gene: usize, stat: Stat) -> Result<(), Error> {
+        let columns = self.columns.as_ref().ok_or_else(no_expression)?;
+        let len = self.n_cells + 1;
+        refill(&mut self.gene_stats, len, CellStats::EMPTY, "the per-cell statistics")?;
+        refill(&mut self.gene_scratch, gene_stats_scratch_len(self.n_cells), 0, "the statistics scratch")?;
+        refill(&mut self.layer, len, f64::NAN, "the per-gene values")?;
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        columns.gene_stats(labels, gene, self.n_cells, &mut self.gene_stats, &mut self.gene_scratch)?;
+        for (value, s) in self.layer.iter_mut().zip(&self.gene_stats).skip(1) {
+            *value = stat.of(s);
+        }
+        Ok(())
+    }
+
     /// Labels the mask (not a label image), then regions, then the values
     /// of the current selection.
     fn relabel(&mut self) -> Result<(), Error> {
@@ -318,4 +396,113 @@ impl Session {
 
 fn no_expression() -> Error {
     Error::argument("no expression attached: attach an expression file first")
+}
+
+/// Cells as a table to export: per cell `1..=N` its [`region_fields`], and
+/// the statistic of some genes (the viewer's shown genes,
+/// [`Session::cells_table`]) with, for several genes, their sum. Plain
+/// numbers, so that a module other than the session's can write it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellsTable {
+    /// `region_fields` of each cell, one after the other.
+    regions: Vec<f64>,
+    names: Vec<String>,
+    stat: Stat,
+    /// Each gene's values of cells `1..=N`, one gene after the other.
+    columns: Vec<f64>,
+    /// Several genes: their sum per cell (what the map shows).
+    sum: Option<Vec<f64>>,
+}
+
+impl CellsTable {
+    /// A table of `regions.len() / 7` cells: `regions` holds [`region_fields`]
+    /// per cell, `columns` one column of `stat` per name in `names`, `sum`
+    /// (if any) one value per cell. Lengths that do not agree are an
+    /// [`Argument`](crate::ErrorKind::Argument) error.
+    pub fn new(
+        regions: Vec<f64>,
+        names: Vec<String>,
+        stat: Stat,
+        columns: Vec<f64>,
+        sum: Option<Vec<f64>>,
+    ) -> Result<Self, Error> {
+        let cells = regions.len() / 7;
+        if regions.len() % 7 != 0
+            || Some(columns.len()) != cells.checked_mul(names.len())
+            || sum.as_ref().is_some_and(|s| s.len() != cells)
+        {
+            return Err(Error::argument(format!(
+                "a cells table needs 7 region fields per cell and one value per cell and gene: got {} region \
+                 fields, {} values for {} genes, {} sums",
+                regions.len(),
+                columns.len(),
+                names.len(),
+                sum.as_ref().map_or(0, Vec::len)
+            )));
+        }
+        Ok(CellsTable { regions, names, stat, columns, sum })
+    }
+
+    /// Writes the table as CSV: `cell_id` and the region columns of
+    /// `regions.csv` (the same text, end-exclusive bounding box), then one
+    /// column per gene (headed by its name) holding its statistic as
+    /// `cellmap run --csv` writes `table.csv` ([`Stat::write_table_value`]),
+    /// then for several genes `sum_of_genes`, the value the map shows
+    /// (`float64`). Without genes, the region columns only.
+    ///
+    /// ```
+    /// use cellmap::{Image, Session, Stat, input::CellImage};
+    /// // two cells, one gene: 2 . | 6
+    /// let mut session = Session::new(CellImage::Mask(Image::new(4, 1, vec![true, true, false, true])?))?;
+    /// let values = cellmap_io::npy::read(&cellmap_io::npy::encode(&[1, 4], &[2.0f32, 0.0, 0.0, 6.0])?, "v.npy")?;
+    /// session.attach_expression(&cellmap::Expression::from_dense(&values, "v.npy", 1, 4)?)?;
+    /// session.compute(&[0], Stat::Mean)?;
+    /// let mut csv = Vec::new();
+    /// session.cells_table()?.write_csv(&mut csv)?;
+    /// assert_eq!(String::from_utf8(csv)?, "\
+    /// cell_id,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col,gene 0
+    /// 1,2,0.0,0.5,0,0,1,2,2.0
+    /// 2,1,0.0,3.0,0,3,1,4,6.0
+    /// ");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let regions_header = REGIONS_CSV_HEADER.strip_prefix("label").unwrap_or(REGIONS_CSV_HEADER);
+        write!(w, "cell_id{regions_header}")?;
+        for name in &self.names {
+            write!(w, ",{}", csv_field(name))?;
+        }
+        if self.sum.is_some() {
+            write!(w, ",sum_of_genes")?;
+        }
+        writeln!(w)?;
+        let cells = self.regions.len() / 7;
+        if cells == 0 {
+            return Ok(());
+        }
+        for (cell, fields) in self.regions.chunks_exact(7).enumerate() {
+            write!(w, "{},", cell + 1)?;
+            let fields: &[f64; 7] = fields.try_into().map_err(std::io::Error::other)?;
+            write_region_fields(w, fields)?;
+            for column in self.columns.chunks_exact(cells) {
+                write!(w, ",")?;
+                self.stat.write_table_value(w, column[cell])?;
+            }
+            if let Some(sum) = &self.sum {
+                write!(w, ",{:?}", sum[cell])?;
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    }
+}
+
+/// A CSV field: quoted (quotes doubled) when it holds a comma, a quote or a
+/// line break.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
 }

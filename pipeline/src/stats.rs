@@ -74,6 +74,25 @@ impl Stat {
         }
     }
 
+    /// Writes `value` of this statistic as the CLI's tables hold it
+    /// (`cellmap run --csv`'s `table.csv`, in the dtype of [`CellTable`]):
+    /// count as an integer, min and max as `float32`, mean and sum as
+    /// `float64`, in Rust's shortest round-trip form (`2.0`, `0.1`, `NaN`).
+    ///
+    /// ```
+    /// use cellmap::Stat;
+    /// let text = |stat: Stat, v: f64| { let mut w = Vec::new(); stat.write_table_value(&mut w, v).unwrap(); String::from_utf8(w).unwrap() };
+    /// assert_eq!([text(Stat::Count, 3.0), text(Stat::Max, 0.1), text(Stat::Mean, 0.1), text(Stat::Mean, f64::NAN)],
+    ///            ["3", "0.1", "0.1", "NaN"]);
+    /// ```
+    pub fn write_table_value(self, w: &mut dyn std::io::Write, value: f64) -> std::io::Result<()> {
+        match self {
+            Stat::Count => write!(w, "{}", value as i64),
+            Stat::Min | Stat::Max => write!(w, "{:?}", value as f32),
+            Stat::Mean | Stat::Sum => write!(w, "{value:?}"),
+        }
+    }
+
     /// The statistic of one cell's accumulated values.
     pub fn of(self, stats: &CellStats) -> f64 {
         match self {

@@ -324,6 +324,41 @@ impl Session {
             ("value", number(self.cell_value(label))),
         ])
     }
+
+    /// The region properties of cells `1..=cellCount` as `Float64Array`, 7 numbers per cell in
+    /// the columns of `regions.csv`: area, centroid row and col, bbox min row, min col, max row,
+    /// max col (end-exclusive; NaN for an id without pixels) — `cellmap::region_fields`, for the
+    /// exports module's `cellsCsv`.
+    #[wasm_bindgen(js_name = regionFields)]
+    pub fn region_fields(&self) -> Vec<f64> {
+        self.inner.regions().iter().skip(1).flat_map(cellmap::region_fields).collect()
+    }
+
+    /// Gene `gene`'s per-cell `statName` for cells `1..=cellCount` (`Float64Array`; NaN = no
+    /// value): one column of the exported table. The shown values are not touched.
+    #[wasm_bindgen(js_name = geneValues)]
+    pub fn gene_values(&mut self, gene: u32, stat_name: &str) -> Result<Vec<f64>, JsError> {
+        let values = self.inner.gene_values(gene as usize, stat(stat_name)?).map_err(js_error)?;
+        Ok(values[1..].to_vec())
+    }
+
+    /// The genes with a value in cell `label` under `statName`, largest first, at most `count`
+    /// (`cellmap::Session::top_genes`), as pairs in a `Float64Array`: `[gene, value, gene, value,
+    /// ...]` (gene index, statistic).
+    #[wasm_bindgen(js_name = topGenes)]
+    pub fn top_genes(&self, label: u32, stat_name: &str, count: u32) -> Result<Vec<f64>, JsError> {
+        let genes =
+            self.inner.top_genes(label as usize, stat(stat_name)?, count as usize).map_err(js_error)?;
+        Ok(genes.into_iter().flat_map(|(gene, value)| [gene as f64, value]).collect())
+    }
+
+    /// The labels of the cells whose centroid lies in the polygon `xy` (`[x0, y0, x1, y1, ...]`,
+    /// x = column, y = row, integers at pixel centres; the boundary is in): `cellmap::cells_in_ring`.
+    #[wasm_bindgen(js_name = cellsInRing)]
+    pub fn cells_in_ring(&self, xy: &[f64]) -> Vec<u32> {
+        let ring: Vec<[f64; 2]> = xy.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        cellmap::cells_in_ring(self.inner.regions(), &ring).into_iter().map(|c| c as u32).collect()
+    }
 }
 
 impl Session {
