@@ -75,6 +75,7 @@ mod pages;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod polygons;
+pub mod ranges;
 pub mod table;
 pub mod transcripts;
 pub mod zarr_write;

@@ -349,6 +349,11 @@ pub fn read_with_limits(bytes: &[u8], source: &str, limits: &Limits) -> Result<A
 /// Reads and parses the header from the start of `reader`, leaving it at the
 /// first data byte.
 pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Error> {
+    header_from(reader, source)
+}
+
+/// [`read_header`], compiled once for every reader type.
+fn header_from(reader: &mut dyn Read, source: &str) -> Result<Header, Error> {
     let header_error = |why: String| Error::new(source, ErrorKind::Header(why));
     let mut preamble = [0u8; 8];
     let got = read_full(reader, &mut preamble).map_err(|e| io_or_zip(source, e))?;
@@ -414,6 +419,17 @@ pub fn read_header<R: Read>(reader: &mut R, source: &str) -> Result<Header, Erro
 /// anything is allocated, so a lying header cannot exhaust memory.
 pub fn read_data<R: Read>(
     reader: &mut R,
+    header: &Header,
+    available: u64,
+    source: &str,
+    limits: &Limits,
+) -> Result<Array, Error> {
+    data_from(reader, header, available, source, limits)
+}
+
+/// [`read_data`], compiled once for every reader type.
+fn data_from(
+    reader: &mut dyn Read,
     header: &Header,
     available: u64,
     source: &str,
@@ -518,8 +534,8 @@ fn chunks_or_empty<T>(items: &[T], width: usize, count: usize) -> impl Iterator<
 
 /// Reads exactly `count` elements (`expected` bytes), failing with
 /// [`ErrorKind::Truncated`] if the reader ends first.
-fn read_elements<T: Swap, R: Read>(
-    reader: &mut R,
+fn read_elements<T: Swap>(
+    reader: &mut dyn Read,
     count: usize,
     big_endian: bool,
     expected: u64,

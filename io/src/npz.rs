@@ -15,6 +15,9 @@ use crate::error::{Error, ErrorKind, grouped, shape_string};
 use crate::limits::{Limits, capped_list};
 use crate::npy::{self, Array, ArrayData, Element};
 
+mod columns;
+pub use columns::{Columns, read_csr_columns};
+
 /// The largest ratio of inflated to deflated bytes a deflate stream can
 /// reach (258-byte matches coded in 2 bits): no member can inflate to more.
 const MAX_DEFLATE_RATIO: u64 = 1032;
@@ -69,6 +72,8 @@ pub struct Npz<R> {
     archive: ZipArchive<R>,
     source: String,
     limits: Limits,
+    /// The archive's size in bytes.
+    len: u64,
 }
 
 impl<'a> Npz<std::io::Cursor<&'a [u8]>> {
@@ -78,65 +83,16 @@ impl<'a> Npz<std::io::Cursor<&'a [u8]>> {
     }
 }
 
-/// Reads the CSR matrix of a scipy `.npz` held in memory ([`Npz::csr`]),
-/// calling `progress(done, total)` as the archive's bytes are read (`total`
-/// = `bytes.len()`; at most once per 4 MiB read), so that a front end can
-/// show how far a long decode is.
-///
-/// ```
-/// use cellmap_io::{Limits, npz};
-/// let w = npz::write_csr(std::io::Cursor::new(Vec::new()), "m.npz", (2, 2), &[0, 1, 1], &[1], &[5.0f32])?;
-/// let csr = npz::read_csr_bytes(w.get_ref(), "m.npz", Limits::default(), &mut |_, _| {})?;
-/// assert_eq!((csr.shape, csr.nnz()), ((2, 2), 1));
-/// # Ok::<(), cellmap_io::Error>(())
-/// ```
-pub fn read_csr_bytes(
-    bytes: &[u8],
-    source: &str,
-    limits: Limits,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<Csr, Error> {
-    let reader = ProgressReader { inner: std::io::Cursor::new(bytes), furthest: 0, reported: 0, progress };
-    Npz::new(reader, source, limits)?.csr()
-}
-
-/// Bytes read between two reports of [`read_csr_bytes`].
+/// Bytes of the archive decoded between two progress reports
+/// ([`Npz::csr_columns`]).
 const PROGRESS_STEP: u64 = 4 << 20;
-
-/// A reader over bytes in memory that reports the furthest position read.
-struct ProgressReader<'a, 'p> {
-    inner: std::io::Cursor<&'a [u8]>,
-    furthest: u64,
-    reported: u64,
-    progress: &'p mut dyn FnMut(u64, u64),
-}
-
-impl Read for ProgressReader<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let position = self.inner.position();
-        if position > self.furthest {
-            self.furthest = position;
-            if self.furthest - self.reported >= PROGRESS_STEP {
-                self.reported = self.furthest;
-                (self.progress)(self.furthest, self.inner.get_ref().len() as u64);
-            }
-        }
-        Ok(n)
-    }
-}
-
-impl Seek for ProgressReader<'_, '_> {
-    fn seek(&mut self, position: std::io::SeekFrom) -> std::io::Result<u64> {
-        self.inner.seek(position)
-    }
-}
 
 impl<R: Read + Seek> Npz<R> {
     /// Opens an archive from a seekable reader (a file, a cursor).
-    pub fn new(reader: R, source: &str, limits: Limits) -> Result<Self, Error> {
+    pub fn new(mut reader: R, source: &str, limits: Limits) -> Result<Self, Error> {
+        let len = reader.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
         let archive = ZipArchive::new(reader).map_err(|e| zip_error(source, e))?;
-        Ok(Self { archive, source: source.to_string(), limits })
+        Ok(Self { archive, source: source.to_string(), limits, len })
     }
 
     /// The array names (member names without `.npy`), in archive order.
@@ -206,27 +162,7 @@ impl<R: Read + Seek> Npz<R> {
         npy::check_limits(&header, source, &self.limits).map_err(in_member)?;
         let available = declared.saturating_sub(header.data_offset as u64);
         let array = npy::read_data(&mut file, &header, available, source, &self.limits).map_err(in_member)?;
-        // Read to the end of the member so the zip reader checks its CRC.
-        let mut rest = [0u8; 4096];
-        let mut trailing = 0u64;
-        loop {
-            match file.read(&mut rest) {
-                Ok(0) => break,
-                Ok(n) => trailing += n as u64,
-                Err(e) => {
-                    return Err(in_member(Error::new(
-                        source,
-                        ErrorKind::Zip(format!("corrupt member: {e}")),
-                    )));
-                }
-            }
-            if trailing > 1 << 20 {
-                return Err(in_member(Error::new(
-                    source,
-                    ErrorKind::Zip("more than 1 MiB of data after the array".into()),
-                )));
-            }
-        }
+        finish_member(&mut file, source).map_err(in_member)?;
         Ok(array)
     }
 
@@ -309,6 +245,38 @@ impl<R: Read + Seek> Npz<R> {
     /// Returns the shape `(rows, cols)`.
     pub fn check_csr(&mut self) -> Result<(usize, usize), Error> {
         let source = self.source.clone();
+        let CsrHeaders { shape: (rows, cols), indptr, indices, data } = self.csr_headers()?;
+        let (n_indptr, nnz) = (rows + 1, one_d_len(&data));
+        // The matrix as it will be held: both index arrays in the wider
+        // dtype, data as float32 or float64 (integers widened, with the
+        // file's copy alive while they are).
+        let index_size: u128 =
+            if indptr.dtype == npy::Dtype::I64 || indices.dtype == npy::Dtype::I64 { 8 } else { 4 };
+        let data_bytes = match data.dtype {
+            npy::Dtype::F32 | npy::Dtype::F64 => u128::from(data.data_len().unwrap_or(u64::MAX)),
+            _ => u128::from(data.data_len().unwrap_or(u64::MAX)) + nnz as u128 * 8,
+        };
+        let total = index_size * (n_indptr as u128 + nnz as u128) + data_bytes;
+        let what = || {
+            format!(
+                "CSR matrix of {} × {} with {} stored values",
+                grouped(rows as u128),
+                grouped(cols as u128),
+                grouped(nnz as u128)
+            )
+        };
+        self.limits
+            .memory
+            .check(what, total)
+            .map_err(|e| Error::new(source.as_str(), ErrorKind::OverBudget(Box::new(e))))?;
+        Ok((rows, cols))
+    }
+
+    /// The shape `(rows, cols)` of a scipy CSR archive, from its `format`
+    /// (`b'csr'`) and `shape` members only (both must be tiny, checked on
+    /// their headers): nothing big is read.
+    pub fn csr_shape(&mut self) -> Result<(usize, usize), Error> {
+        let source = self.source.clone();
         let sparse = |why: String| Error::new(source.as_str(), ErrorKind::Sparse(why));
         let format = self.small_array("format", "a string such as b'csr'")?;
         match format.data() {
@@ -353,6 +321,16 @@ impl<R: Read + Seek> Npz<R> {
             (Ok(r), Ok(c)) => (r, c),
             _ => return Err(sparse(format!("shape ({rows}, {cols}) is too large for this platform"))),
         };
+        Ok((rows, cols))
+    }
+
+    /// [`csr_shape`](Self::csr_shape) and the headers of `indptr`,
+    /// `indices` and `data`: 1-D, of index and numeric dtypes, lengths that
+    /// agree with each other and the shape, bytes that the members can hold.
+    fn csr_headers(&mut self) -> Result<CsrHeaders, Error> {
+        let source = self.source.clone();
+        let sparse = |why: String| Error::new(source.as_str(), ErrorKind::Sparse(why));
+        let (rows, cols) = self.csr_shape()?;
         let indptr = self.header("indptr")?;
         let indices = self.header("indices")?;
         let data = self.header("data")?;
@@ -400,30 +378,22 @@ impl<R: Read + Seek> Npz<R> {
         if n_indices != nnz {
             return Err(sparse(format!("indices has {n_indices} entries but data has {nnz}")));
         }
-        // The matrix as it will be held: both index arrays in the wider
-        // dtype, data as float32 or float64 (integers widened, with the
-        // file's copy alive while they are).
-        let index_size: u128 =
-            if indptr.dtype == npy::Dtype::I64 || indices.dtype == npy::Dtype::I64 { 8 } else { 4 };
-        let data_bytes = match data.dtype {
-            npy::Dtype::F32 | npy::Dtype::F64 => u128::from(data.data_len().unwrap_or(u64::MAX)),
-            _ => u128::from(data.data_len().unwrap_or(u64::MAX)) + nnz as u128 * 8,
-        };
-        let total = index_size * (n_indptr as u128 + nnz as u128) + data_bytes;
-        let what = || {
-            format!(
-                "CSR matrix of {} × {} with {} stored values",
-                grouped(rows as u128),
-                grouped(cols as u128),
-                grouped(nnz as u128)
-            )
-        };
-        self.limits
-            .memory
-            .check(what, total)
-            .map_err(|e| Error::new(source.as_str(), ErrorKind::OverBudget(Box::new(e))))?;
-        Ok((rows, cols))
+        Ok(CsrHeaders { shape: (rows, cols), indptr, indices, data })
     }
+}
+
+/// The headers of a CSR archive's big members, checked by
+/// [`Npz::csr_headers`].
+struct CsrHeaders {
+    shape: (usize, usize),
+    indptr: npy::Header,
+    indices: npy::Header,
+    data: npy::Header,
+}
+
+/// The length of a 1-D array's header (checked by [`Npz::csr_headers`]).
+fn one_d_len(header: &npy::Header) -> usize {
+    header.shape.first().copied().unwrap_or(0)
 }
 
 fn index_array(array: Array, name: &str, source: &str) -> Result<IndexArray, Error> {
@@ -905,6 +875,23 @@ impl<W: Write + Seek> NpzWriter<W> {
     /// Writes the central directory and returns the inner writer.
     pub fn finish(self) -> Result<W, Error> {
         self.zip.finish().map_err(|e| zip_error(&self.dest, e))
+    }
+}
+
+/// Reads a member to its end after its array, so that the zip reader
+/// checks its CRC (at most 1 MiB may follow the array).
+fn finish_member(file: &mut dyn Read, source: &str) -> Result<(), Error> {
+    let mut rest = [0u8; 4096];
+    let mut trailing = 0u64;
+    loop {
+        match file.read(&mut rest) {
+            Ok(0) => return Ok(()),
+            Ok(n) => trailing += n as u64,
+            Err(e) => return Err(Error::new(source, ErrorKind::Zip(format!("corrupt member: {e}")))),
+        }
+        if trailing > 1 << 20 {
+            return Err(Error::new(source, ErrorKind::Zip("more than 1 MiB of data after the array".into())));
+        }
     }
 }
 

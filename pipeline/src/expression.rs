@@ -5,7 +5,8 @@ use cellmap_core::sparse::{self, Csr as CsrView, GeneMajor, SparseIndex};
 use cellmap_core::stats::{CellStats, Options};
 use cellmap_core::{Grid, Label};
 use cellmap_io::npy::{Array, ArrayData};
-use cellmap_io::npz::{Csr, CsrValue, CsrVisitor, IndexArray, ValueArray};
+use cellmap_io::npz::{self, Columns, Csr, CsrValue, CsrVisitor, IndexArray, Npz, ValueArray};
+use cellmap_io::ranges::ReadAt;
 
 use crate::memory::filled;
 use crate::{Error, grouped};
@@ -26,15 +27,8 @@ impl Expression {
     /// A scipy CSR matrix for a `height × width` image (checked: one row
     /// per pixel, valid structure).
     pub fn from_csr(csr: Csr, height: usize, width: usize) -> Result<Self, Error> {
-        let pixels = height.checked_mul(width).ok_or_else(|| Error::input("image too large"))?;
-        if csr.shape.0 != pixels {
-            return Err(Error::input(format!(
-                "{}: shape mismatch: the image is {height}×{width} but the expression has {} rows (it needs one row per pixel: {} rows)",
-                csr.source,
-                grouped(csr.shape.0),
-                grouped(pixels)
-            )));
-        }
+        check_rows(csr.shape.0, height, width)
+            .map_err(|why| Error::input(format!("{}: {why}", csr.source)))?;
         csr.validate()?;
         Ok(Expression { csr, single_image: false })
     }
@@ -80,52 +74,12 @@ impl Expression {
     /// Decodes an expression file's bytes for a `height × width` image: a
     /// scipy CSR `.npz` or a dense `.npy`, recognised by their first bytes.
     pub fn from_bytes(bytes: &[u8], source: &str, height: usize, width: usize) -> Result<Self, Error> {
-        Self::from_bytes_with_progress(bytes, source, height, width, &mut |_, _| {})
-    }
-
-    /// [`Expression::from_bytes`], calling `progress(done, total)` as the
-    /// file's bytes are decoded (`total` = the file's length; at most once
-    /// per 4 MiB of the file, and once at the end), so that a front end
-    /// can show how far a long decode is.
-    ///
-    /// ```
-    /// # use cellmap::Expression;
-    /// let npy = cellmap_io::npy::encode(&[2, 2], &[1.0f32, 0.0, 2.0, 3.0])?;
-    /// let mut calls = Vec::new();
-    /// let e = Expression::from_bytes_with_progress(&npy, "g.npy", 2, 2, &mut |done, total| calls.push((done, total)))?;
-    /// assert_eq!((e.n_genes(), calls.last()), (1, Some(&(npy.len() as u64, npy.len() as u64))));
-    /// # Ok::<(), cellmap::Error>(())
-    /// ```
-    pub fn from_bytes_with_progress(
-        bytes: &[u8],
-        source: &str,
-        height: usize,
-        width: usize,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Self, Error> {
-        let total = bytes.len() as u64;
-        let result = Self::decode(bytes, source, height, width, progress);
-        progress(total, total);
-        result
-    }
-
-    fn decode(
-        bytes: &[u8],
-        source: &str,
-        height: usize,
-        width: usize,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Self, Error> {
         if bytes.starts_with(b"PK") {
-            let csr =
-                cellmap_io::npz::read_csr_bytes(bytes, source, cellmap_io::Limits::default(), progress)?;
-            Expression::from_csr(csr, height, width)
+            Expression::from_csr(Npz::from_bytes(bytes, source)?.csr()?, height, width)
         } else if bytes.starts_with(b"\x93NUMPY") {
             Expression::from_dense(&cellmap_io::npy::read(bytes, source)?, source, height, width)
         } else {
-            Err(Error::input(format!(
-                "{source}: not an expression file (use a scipy CSR .npz from save_npz, or a dense .npy)"
-            )))
+            Err(not_expression(source))
         }
     }
 
@@ -144,9 +98,7 @@ impl Expression {
         } else if magic[..got].starts_with(b"\x93NUMPY") {
             Expression::from_dense(&cellmap_io::fs::read_npy(path, &limits)?, &source, height, width)
         } else {
-            Err(Error::input(format!(
-                "{source}: not an expression file (use a scipy CSR .npz from save_npz, or a dense .npy)"
-            )))
+            Err(not_expression(&source))
         }
     }
 
@@ -184,6 +136,27 @@ impl Expression {
     /// Runs `visitor` on the typed matrix.
     pub(crate) fn visit<T: CsrVisitor>(&self, visitor: T) -> Result<T::Output, Error> {
         Ok(self.csr.visit(visitor)?)
+    }
+}
+
+/// The error for a file that is neither a CSR `.npz` nor an `.npy`.
+pub(crate) fn not_expression(source: &str) -> Error {
+    Error::input(format!(
+        "{source}: not an expression file (use a scipy CSR .npz from save_npz, or a dense .npy)"
+    ))
+}
+
+/// `Ok` when a matrix of `rows` rows has one row per pixel of a
+/// `height × width` image, else why not.
+fn check_rows(rows: usize, height: usize, width: usize) -> Result<(), String> {
+    match height.checked_mul(width) {
+        Some(pixels) if rows == pixels => Ok(()),
+        Some(pixels) => Err(format!(
+            "shape mismatch: the image is {height}×{width} but the expression has {} rows (it needs one row per pixel: {} rows)",
+            grouped(rows),
+            grouped(pixels)
+        )),
+        None => Err("image too large".into()),
     }
 }
 
@@ -228,8 +201,10 @@ fn dense_to_csr<V: Copy + PartialEq + Default>(
 
 /// Gene-major (CSC) expression in the input's precision: switching the shown
 /// gene touches only that gene's entries. Built once from an [`Expression`]
-/// ([`GeneColumns::new`]); genes can be appended ([`GeneColumns::push_gene`]).
-#[derive(Debug)]
+/// ([`GeneColumns::new`]) or straight from a CSR `.npz`
+/// ([`GeneColumns::read_npz`]); genes can be appended
+/// ([`GeneColumns::push_gene`]).
+#[derive(Debug, PartialEq)]
 pub struct GeneColumns {
     n_pixels: usize,
     gene_ptr: Vec<usize>,
@@ -254,6 +229,41 @@ impl GeneColumns {
             }
         }
         expression.visit(Transpose)?.map_err(|e| e.context(expression.source()))
+    }
+
+    /// Reads a scipy CSR `.npz` of shape `(height · width, genes)` straight
+    /// into gene-major form ([`cellmap_io::npz::read_csr_columns`]), range
+    /// by range from `bytes`: the file's row-major arrays are never held
+    /// whole, so this takes about half the memory of
+    /// [`Expression::from_csr`] then [`GeneColumns::new`], with the same
+    /// result. The shape is checked first, then what the result takes
+    /// against the memory budget, before anything big is allocated.
+    /// `progress(done, total)` reports bytes of the file decoded.
+    ///
+    /// ```
+    /// # use cellmap::GeneColumns;
+    /// let w = cellmap_io::npz::write_csr(std::io::Cursor::new(Vec::new()), "st.npz", (4, 2), &[0, 1, 1, 1, 2], &[1, 0], &[5.0f32, 2.0])?;
+    /// let bytes = w.get_ref().as_slice();
+    /// assert_eq!(GeneColumns::read_npz(&bytes, "st.npz", 2, 2, &mut |_, _| {})?.n_genes(), 2);
+    /// let e = GeneColumns::read_npz(&bytes, "st.npz", 3, 3, &mut |_, _| {}).unwrap_err();
+    /// assert!(e.to_string().starts_with("st.npz: shape mismatch: the image is 3×3 but the expression has 4 rows"), "{e}");
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn read_npz(
+        bytes: &dyn ReadAt,
+        source: &str,
+        height: usize,
+        width: usize,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Self, Error> {
+        let mut check_shape = |rows, _| {
+            check_rows(rows, height, width)
+                .map_err(|why| cellmap_io::Error::new(source, cellmap_io::ErrorKind::Shape(why)))
+        };
+        let limits = cellmap_io::Limits::default();
+        let Columns { shape: (n_pixels, _), col_ptr, rows, values } =
+            npz::read_csr_columns(bytes, source, limits, &mut check_shape, progress)?;
+        Ok(GeneColumns { n_pixels, gene_ptr: col_ptr, pixels: rows, values })
     }
 
     /// Number of genes.

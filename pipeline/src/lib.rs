@@ -91,6 +91,9 @@ pub use assign::{
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.
 pub use cellmap_io::MemoryBudget;
+/// Bytes read range by range ([`Session::attach_expression_file`] takes
+/// them): [`ranges::ReadAt`].
+pub use cellmap_io::ranges;
 pub use color::{
     BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
 };

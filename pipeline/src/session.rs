@@ -4,6 +4,8 @@
 //! switch or a repaint allocates nothing.
 
 use cellmap_core::stats::CellStats;
+use cellmap_io::npy;
+use cellmap_io::ranges::{RangeReader, ReadAt};
 
 use crate::color::Painter;
 use crate::expression::{GeneColumns, gene_stats_scratch_len};
@@ -144,12 +146,52 @@ impl Session {
         // the old columns go first: their memory is reused for the new ones
         self.detach_expression();
         let columns = GeneColumns::new(expression)?;
+        Ok(self.adopt(columns))
+    }
+
+    /// Attaches expression read from a file's `bytes` (range by range, so
+    /// they can stay where they are): a scipy CSR `.npz` decoded straight
+    /// to gene-major ([`GeneColumns::read_npz`]: it takes about the
+    /// gene-major form's memory, checked against the budget before it is
+    /// allocated) or a dense `.npy` ([`Expression::from_dense`]). Returns
+    /// the gene count; the old expression is dropped first, so a failed
+    /// read leaves none. `progress(done, total)` reports bytes of the file
+    /// decoded.
+    pub fn attach_expression_file(
+        &mut self,
+        bytes: &dyn ReadAt,
+        source: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<usize, Error> {
+        self.detach_expression();
+        let mut magic = [0u8; 6];
+        let got = bytes.read_at(0, &mut magic);
+        let columns = if magic[..got].starts_with(b"PK") {
+            GeneColumns::read_npz(bytes, source, self.height, self.width, progress)?
+        } else if magic[..got].starts_with(b"\x93NUMPY") {
+            let (len, mut reader) = (bytes.len(), RangeReader::new(bytes));
+            let header = npy::read_header(&mut reader, source)?;
+            let available = len.saturating_sub(header.data_offset as u64);
+            let values =
+                npy::read_data(&mut reader, &header, available, source, &cellmap_io::Limits::default())?;
+            let expression = Expression::from_dense(&values, source, self.height, self.width)?;
+            drop(values);
+            progress(len, len);
+            GeneColumns::new(&expression)?
+        } else {
+            return Err(crate::expression::not_expression(source));
+        };
+        Ok(self.adopt(columns))
+    }
+
+    /// Makes `columns` the expression; returns its gene count.
+    fn adopt(&mut self, columns: GeneColumns) -> usize {
         let genes = columns.n_genes();
         self.columns = Some(columns);
         self.gene_names = (0..genes).map(|g| format!("gene {g}")).collect();
         self.selection = None;
         self.values.fill(f64::NAN);
-        Ok(genes)
+        genes
     }
 
     /// Drops the expression (and the shown genes' values): the session

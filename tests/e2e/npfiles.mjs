@@ -34,21 +34,29 @@ export function npyBytes(shape, data, descr = DESCR[data.constructor.name]) {
 
 /** The bytes of a zip archive with `members` ({name: Buffer}) stored uncompressed (no ZIP64). */
 export function storedZip(members) {
+  return zipArchive(Object.fromEntries(Object.entries(members).map(([name, bytes]) => [name, { bytes }])));
+}
+
+/**
+ * The bytes of a zip archive (no ZIP64) of `members`: {name: {bytes, method, size, crc}}, where
+ * `bytes` are the member's bytes as stored, `method` 0 (stored, the default) or 8 (deflated), and
+ * `size` and `crc` what the headers declare of the uncompressed data (by default those of `bytes`).
+ */
+export function zipArchive(members) {
   const locals = [];
   const centrals = [];
   let offset = 0;
-  for (const [name, data] of Object.entries(members)) {
+  for (const [name, { bytes: data, method = 0, size = data.length, crc = crc32(data) >>> 0 }] of Object.entries(members)) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data) >>> 0;
     const local = Buffer.alloc(30 + nameBytes.length);
     local.writeUInt32LE(0x04034b50, 0); // local file header
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0, 6); // flags
-    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt16LE(method, 8);
     local.writeUInt32LE(0, 10); // time, date
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(size, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     local.writeUInt16LE(0, 28);
     nameBytes.copy(local, 30);
@@ -57,11 +65,11 @@ export function storedZip(members) {
     central.writeUInt16LE(20, 4); // version made by
     central.writeUInt16LE(20, 6); // version needed
     central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(0, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt32LE(0, 12);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(size, 24);
     central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt32LE(offset, 42);
     nameBytes.copy(central, 46);
@@ -93,25 +101,25 @@ export function csrNpzBytes([rows, cols], indptr, indices, data) {
 /**
  * A large synthetic tile for the browser tests: a `size`² mask `.npy` (uint8) of square cells of
  * `cell - 1` px on a `cell` px grid, and a CSR `.npz` of `genes` genes (int32 indices, float32
- * data; 0–4 genes per pixel, 2 on average, from a fixed LCG). Returns Buffers and the nnz.
+ * data; 0 to `perPixel` genes per pixel, `perPixel / 2` on average, distinct and sorted, from a
+ * fixed LCG). Returns Buffers and the nnz.
  */
-export function bigTile(size, genes, cell) {
+export function bigTile(size, genes, cell, perPixel = 4) {
   const pixels = size * size;
   const mask = new Uint8Array(pixels);
   for (let row = 0; row < size; row += 1) {
     if (row % cell === cell - 1) continue;
     for (let col = 0; col < size; col += 1) mask[row * size + col] = col % cell === cell - 1 ? 0 : 1;
   }
-  // 0–4 genes per pixel (2 on average: 1 % of 200), distinct and sorted, from a fixed LCG
   const indptr = new Int32Array(pixels + 1);
-  const indices = new Int32Array(pixels * 4);
-  const data = new Float32Array(pixels * 4);
-  const spread = genes / 4;
+  const indices = new Int32Array(pixels * perPixel);
+  const data = new Float32Array(pixels * perPixel);
+  const spread = Math.floor(genes / perPixel);
   let state = 12345;
   let nnz = 0;
   for (let pixel = 0; pixel < pixels; pixel += 1) {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    const count = (state >>> 16) % 5;
+    const count = (state >>> 16) % (perPixel + 1);
     const base = (state >>> 4) % spread;
     for (let k = 0; k < count; k += 1) {
       indices[nnz] = base + k * spread;

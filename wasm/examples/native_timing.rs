@@ -44,7 +44,7 @@ fn main() {
     for file in ["st_1024x1024_s0_g100_d0.01.npz", "st_1024x1024_s0_g5100_d0.01.npz"] {
         let st = read(file);
         let start = Instant::now();
-        if session.attach_expression(st, file).is_err() {
+        if session.attach_expression_bytes(&st, file).is_err() {
             eprintln!("{file} did not load");
             std::process::exit(1);
         }

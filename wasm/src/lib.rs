@@ -15,6 +15,8 @@
 //! `wasm/README.md`. Build with `scripts/build-wasm.sh` (wasm-pack,
 //! `--target web`).
 
+mod js_bytes;
+mod memory;
 mod progress;
 mod session;
 

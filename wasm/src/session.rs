@@ -1,8 +1,11 @@
 //! [`Session`]: the viewer's state, one `cellmap::Session` held for JS.
 
-use cellmap::{CellImage, ColorScale, Expression, Image, MaskKind, Range, SegmentOptions};
+use cellmap::ranges::ReadAt;
+use cellmap::{CellImage, ColorScale, Image, MaskKind, Range, SegmentOptions};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
+use crate::js_bytes::JsBytes;
 use crate::progress::reporter;
 use crate::{connectivity, connectivity_name, js_error, object, stat};
 
@@ -32,6 +35,7 @@ impl Session {
     /// its first spatial gene with the sum statistic (`shownGenes`,
     /// `shownStat`).
     pub fn demo(seed: u32, width: u32, height: u32) -> Result<Session, JsError> {
+        crate::memory::init();
         let inner =
             cellmap::Session::demo(u64::from(seed), width as usize, height as usize).map_err(js_error)?;
         Ok(Session { inner })
@@ -131,21 +135,19 @@ impl Session {
     /// "decode", file, done, total}`, bytes of the file) reach the page
     /// while it decodes.
     ///
-    /// Memory: the current expression is dropped first (also when the new
-    /// one then fails: the session is left without expression), and the
-    /// file's bytes are freed once decoded, before the gene-major copy is
-    /// built; wasm memory never shrinks, so this keeps its high-water mark
-    /// down.
+    /// Memory: the bytes stay in JS; an `.npz` is read from them range by
+    /// range straight into the gene-major form, so wasm memory grows by
+    /// about that form's size (4 bytes per stored value and 4 or 8 per
+    /// value), never by the file's size or a row-major copy. An `.npz`
+    /// whose headers declare more than the tab's wasm memory can hold (4
+    /// GiB, with what is in use) fails before anything is allocated. A dense
+    /// `.npy` is copied in, decoded and freed before the conversion. The
+    /// current expression is dropped first (also when the new one then
+    /// fails: the session is left without expression); wasm memory never
+    /// shrinks, so this keeps its high-water mark down.
     #[wasm_bindgen(js_name = attachExpression)]
-    pub fn attach_expression(&mut self, bytes: Vec<u8>, file_name: &str) -> Result<u32, JsError> {
-        self.inner.detach_expression();
-        let mut progress = reporter("decode", file_name);
-        let (height, width) = (self.inner.height(), self.inner.width());
-        let expression =
-            Expression::from_bytes_with_progress(&bytes, file_name, height, width, &mut progress)
-                .map_err(js_error)?;
-        drop(bytes);
-        Ok(self.inner.attach_expression(&expression).map_err(js_error)? as u32)
+    pub fn attach_expression(&mut self, bytes: Uint8Array, file_name: &str) -> Result<u32, JsError> {
+        self.attach(&JsBytes::new(bytes), file_name)
     }
 
     /// Drops the expression: the cells have no value (`geneCount` 0) until
@@ -363,6 +365,18 @@ impl Session {
 
 impl Session {
     fn new(cells: CellImage) -> Result<Session, JsError> {
+        crate::memory::init();
         Ok(Session { inner: cellmap::Session::new(cells).map_err(js_error)? })
+    }
+
+    /// `attachExpression` on bytes in Rust memory (native callers: the
+    /// examples).
+    pub fn attach_expression_bytes(&mut self, bytes: &[u8], file_name: &str) -> Result<u32, JsError> {
+        self.attach(&bytes, file_name)
+    }
+
+    fn attach(&mut self, bytes: &dyn ReadAt, file_name: &str) -> Result<u32, JsError> {
+        let mut progress = reporter("decode", file_name);
+        Ok(self.inner.attach_expression_file(bytes, file_name, &mut progress).map_err(js_error)? as u32)
     }
 }

@@ -8,7 +8,7 @@ use cellmap_wasm::{
     Session, background_color, colormap_lut, colormap_options, connectivity_options, no_value_color,
     stat_options,
 };
-use js_sys::{JSON, Reflect};
+use js_sys::{JSON, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -93,7 +93,7 @@ fn same(a: f64, b: f64) -> bool {
 
 fn session_with_expression() -> Session {
     let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").expect("mask loads");
-    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").expect("expression loads");
+    session.attach_expression(Uint8Array::from(EXPRESSION_NPZ), "expression.npz").expect("expression loads");
     session
 }
 
@@ -246,7 +246,7 @@ fn a_label_image_with_touching_cells_and_an_unused_id() {
     assert_eq!((session.cell_count(), session.cells_with_pixels()), (4, 3));
     assert_eq!(session.set_mask_options(true, "8").unwrap(), 4, "touching cells stay apart");
     let expression = encode(&[2, 5], &[1f32, 2.0, 3.0, 4.0, 9.0, 5.0, 6.0, 7.0, 8.0, 10.0]).unwrap();
-    session.attach_expression(expression.clone(), "expression.npy").unwrap();
+    session.attach_expression(Uint8Array::from(&expression[..]), "expression.npy").unwrap();
     // the pipeline's rule: an id without pixels is an empty cell (sum and count 0, mean NaN)
     for (stat, want) in [
         ("sum", [14.0, 22.0, 0.0, 10.0]),
@@ -393,7 +393,7 @@ fn values_follow_mask_options() {
 fn dense_expression_gives_the_same_values_as_csr() {
     let mut csr = session_with_expression();
     let mut dense = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
-    dense.attach_expression(DENSE_NPY.to_vec(), "dense.npy").unwrap();
+    dense.attach_expression(Uint8Array::from(DENSE_NPY), "dense.npy").unwrap();
     assert_eq!(dense.gene_count(), 3);
     for stat in STATS {
         for genes in [&[0u32][..], &[1], &[2], &[0, 2]] {
@@ -500,18 +500,18 @@ fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
 #[wasm_bindgen_test]
 fn attaching_drops_the_old_expression_first() {
     let mut session = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
-    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap();
+    session.attach_expression(Uint8Array::from(EXPRESSION_NPZ), "expression.npz").unwrap();
     session.compute_values(&[1], "mean").unwrap();
     assert_eq!(session.gene_count(), 3);
     // the old expression is freed before the new file is decoded: a file that fails leaves none
-    assert!(session.attach_expression(b"PK\x03\x04 not a zip".to_vec(), "broken.npz").is_err());
+    assert!(session.attach_expression(Uint8Array::from(&b"PK\x03\x04 not a zip"[..]), "broken.npz").is_err());
     assert_eq!(session.gene_count(), 0);
     assert!(session.gene_names().is_empty());
     assert!(session.shown_genes().is_empty());
     assert!(session.cell_values().iter().all(|v| v.is_nan()));
     assert!(session.compute_values(&[0], "mean").is_err());
     // the cells are intact and take new expression
-    assert_eq!(session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap(), 3);
+    assert_eq!(session.attach_expression(Uint8Array::from(EXPRESSION_NPZ), "expression.npz").unwrap(), 3);
     session.compute_values(&[1], "mean").unwrap();
     assert!(session.cell_values().iter().any(|v| !v.is_nan()));
     session.detach_expression();
@@ -535,12 +535,13 @@ fn errors_name_the_file_and_say_what_is_wrong() {
     let mut small =
         Session::from_mask(include_bytes!("../../tests/fixtures/wasm/mask_6x8.npy").to_vec(), "small.npy")
             .unwrap();
-    let rows = message(small.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap_err());
+    let rows =
+        message(small.attach_expression(Uint8Array::from(EXPRESSION_NPZ), "expression.npz").unwrap_err());
     assert!(rows.contains("expression.npz") && rows.contains("6×8") && rows.contains("192 rows"), "{rows}");
-    let dense = message(small.attach_expression(DENSE_NPY.to_vec(), "dense.npy").unwrap_err());
+    let dense = message(small.attach_expression(Uint8Array::from(DENSE_NPY), "dense.npy").unwrap_err());
     assert!(dense.contains("dense.npy") && dense.contains("6×8") && dense.contains("[12, 16, 3]"), "{dense}");
 
-    session.attach_expression(EXPRESSION_NPZ.to_vec(), "expression.npz").unwrap();
+    session.attach_expression(Uint8Array::from(EXPRESSION_NPZ), "expression.npz").unwrap();
     let gene = message(session.compute_values(&[3], "mean").unwrap_err());
     assert!(gene.contains('3') && gene.contains("3 genes"), "{gene}");
     let empty = message(session.compute_values(&[], "mean").unwrap_err());
