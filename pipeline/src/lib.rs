@@ -68,6 +68,7 @@ struct ReadmeExamples;
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod categories;
 mod color;
 mod counts;
 pub mod demo;
@@ -87,12 +88,14 @@ mod stats;
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
+pub use categories::Categories;
 /// The memory budget big buffers are checked against (see
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.
 pub use cellmap_io::MemoryBudget;
 pub use color::{
-    BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
+    BACKGROUND_RGBA, CATEGORICAL, ColorScale, Colormap, DEGENERATE_LEVEL, Map, NO_VALUE_RGBA, OUTLINE_RGBA,
+    Painter, RANGE_KINDS, Range, Tick, colorbar_ticks, paint_map, range_from_name, range_name,
 };
 pub use counts::{SparseCounts, count_transcripts_sparse};
 pub use demo::{DEMO_GENES, Demo};
@@ -106,5 +109,5 @@ pub use memory::grouped;
 pub use polygons::{PolygonLabels, polygons_to_labels, read_polygons};
 pub use regions::{BoundingBox, REGIONS_CSV_HEADER, Region, region_csv_row, regions, write_regions_csv};
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
-pub use session::Session;
+pub use session::{Session, ViewDefaults};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
