@@ -274,7 +274,8 @@ pub fn colorbar_ticks(lo: f64, hi: f64, log1p: bool, max_ticks: usize) -> Vec<Ti
             // rounded to the step's decimals, so 0.1 · 3 shows as 0.3
             let decimals = (-libm::floor(libm::log10(step))).max(0.0);
             let scale = 10f64.powi(decimals as i32);
-            values.push(libm::round(k * step * scale) / scale);
+            // (+ 0.0 turns −0, from ceil of a tiny negative, into 0)
+            values.push(libm::round(k * step * scale) / scale + 0.0);
             k += 1.0;
         }
     }
@@ -444,6 +445,8 @@ mod tests {
         let values: Vec<f64> = colorbar_ticks(0.0, 4f64.ln_1p(), true, 5).iter().map(|t| t.value).collect();
         assert_eq!(values, [0.0, 1.0, 2.0, 3.0, 4.0]);
         assert!(colorbar_ticks(f64::NAN, f64::NAN, false, 5).is_empty());
+        // a range starting at 0 has a tick at +0, not −0 (shown as "-0")
+        assert!(colorbar_ticks(0.0, 61.6, false, 6)[0].value.is_sign_positive());
     }
 
     #[test]
