@@ -30,7 +30,11 @@ export function classifyFiles(files) {
     else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff, cells.zarr.zip or a .txt gene list)`);
   }
   const namedMask = npys.filter((file) => MASK_WORD.test(file.name));
-  if (namedMask.length === 1 && !result.mask) {
+  if (namedMask.length > 1 || (namedMask.length === 1 && result.mask)) {
+    const masks = [result.mask, ...namedMask].filter(Boolean).map((file) => file.name);
+    throw new Error(`two mask files: ${masks.join(' and ')} (open one mask at a time, with its expression)`);
+  }
+  if (namedMask.length === 1) {
     claim('mask', namedMask[0]);
     npys.splice(npys.indexOf(namedMask[0]), 1);
   }

@@ -1,5 +1,6 @@
-// The colour-bar legend: the colormap's 256-entry LUT drawn as a strip, the value range at its ends,
-// and a swatch of the colour used for cells with no value.
+// The colour-bar legend: the colormap's 256-entry LUT drawn as a strip with round ticks under it
+// (from Rust's colorbarTicks), the value range at its ends, and a swatch of the colour used for
+// cells with no value. In cell-id mode the strip shows the categorical palette instead.
 import { formatValue } from './format.js';
 
 export class Legend {
@@ -9,6 +10,7 @@ export class Legend {
     this.max = elements.max;
     this.caption = elements.caption;
     this.noValueSwatch = elements.noValueSwatch;
+    this.ticks = elements.ticks;
   }
 
   /** `rgba` is the colour wasm paints cells without a value with (`noValueColor()`). */
@@ -16,12 +18,40 @@ export class Legend {
     this.noValueSwatch.style.background = `rgba(${red}, ${green}, ${blue}, ${alpha / 255})`;
   }
 
-  /** `lut` is the Uint8Array(256 * 4) RGBA table; `low`/`high` the range mapped to its ends. */
-  show(lut, low, high, description) {
+  /**
+   * `lut` is the Uint8Array(256 * 4) RGBA table; `low`/`high` the range mapped to its ends (data
+   * units); `ticks` the [value, position, ...] pairs of colorbarTicks. A degenerate range (low =
+   * high) is drawn in the middle colour: the caption says so.
+   */
+  show(lut, low, high, description, ticks = []) {
     const context = this.bar.getContext('2d');
     context.putImageData(new ImageData(new Uint8ClampedArray(lut), 256, 1), 0, 0);
     this.min.textContent = Number.isNaN(low) ? '–' : formatValue(low);
     this.max.textContent = Number.isNaN(high) ? '–' : formatValue(high);
+    const degenerate = !Number.isNaN(low) && low === high;
+    this.caption.textContent = degenerate
+      ? `${description} — every cell at ${formatValue(low)} is drawn in the middle colour (lower: first, higher: last)`
+      : description;
+    const marks = [];
+    for (let i = 0; i + 1 < ticks.length; i += 2) {
+      const mark = document.createElement('span');
+      mark.className = 'tick';
+      mark.style.left = `${(ticks[i + 1] * 100).toFixed(3)}%`;
+      mark.textContent = formatValue(ticks[i]);
+      marks.push(mark);
+    }
+    this.ticks.replaceChildren(...marks);
+  }
+
+  /** Cell-id mode: the palette (RGBA, 20 colours) as the strip, no range and no ticks. */
+  showCategorical(palette, description) {
+    const count = palette.length / 4;
+    const strip = new Uint8ClampedArray(256 * 4);
+    for (let x = 0; x < 256; x += 1) strip.set(palette.subarray(Math.floor((x * count) / 256) * 4, Math.floor((x * count) / 256) * 4 + 4), x * 4);
+    this.bar.getContext('2d').putImageData(new ImageData(strip, 256, 1), 0, 0);
+    this.min.textContent = '';
+    this.max.textContent = '';
+    this.ticks.replaceChildren();
     this.caption.textContent = description;
   }
 }

@@ -11,9 +11,11 @@ import { Exports } from './exports.js';
 import { classifyFiles, readGeneNames } from './files.js';
 import { formatBytes, formatCount, formatValue } from './format.js';
 import { GenePicker } from './genes.js';
+import { debounced, decodeView, encodeView, sameData } from './hash.js';
 import { Legend } from './legend.js';
 import { MapView } from './mapview.js';
 import { Selection } from './selection.js';
+import { ScaleControls } from './scale.js';
 
 const DEMO = { seed: 7, width: 512, height: 512 };
 
@@ -27,9 +29,6 @@ const controls = {
   cellCount: byId('cell-count'),
   stat: byId('stat'),
   colormap: byId('colormap'),
-  autoRange: byId('auto-range'),
-  vmin: byId('vmin'),
-  vmax: byId('vmax'),
   outlines: byId('outlines'),
   error: byId('error'),
   errorText: byId('error-text'),
@@ -64,12 +63,29 @@ const statDescriptions = new Map();
 /** The statistic new expression opens on: the first of statOptions() (Rust lists its default first). */
 let defaultStat = '';
 let renderCount = 0;
+/** The topic of the error shown ('files', 'colour', ...): a later success of the same kind clears it. */
+let errorTopic = null;
+/** The names of the files shown (['demo'] for the demo): the data a view in the URL belongs to. */
+let shownData = [];
+/** A view from the URL waiting for its files to be opened again (see hash.js), or null. */
+let pendingView = null;
 
 const mapView = new MapView(
   { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip'), announcer: byId('announcer') },
   describePixel,
 );
+const scaleControls = new ScaleControls({
+  colorBy: byId('color-by'),
+  scale: byId('scale'),
+  percentiles: byId('percentiles'),
+  low: byId('pct-low'),
+  high: byId('pct-high'),
+  vmin: byId('vmin'),
+  vmax: byId('vmax'),
+  log1p: byId('log1p'),
+});
 const legend = new Legend({
+  ticks: byId('legend-ticks'),
   bar: byId('legend-bar'),
   min: byId('legend-min'),
   max: byId('legend-max'),
@@ -95,13 +111,18 @@ const viewerHooks = {
   session: () => session,
   stat: () => controls.stat.value,
   run: (action) => guarded(action),
-  view: () => ({
-    colormap: controls.colormap.value,
-    range: shownRange.slice(),
-    caption: legendCaption(),
+  view: () => {
+    const scale = scaleControls.settings();
+    // the range in data units, as the legend shows it (under log1p its ends go back through expm1)
+    const data = (v) => (scale.log1p ? Math.expm1(v) : v);
+    return {
+      colormap: controls.colormap.value,
+      range: shownRange.map(data),
+      caption: legendCaption(scale),
     stat: controls.stat.value,
-    genes: session?.geneCount > 0 ? shownGenes.map((index) => genePicker.names[index]) : [],
-  }),
+      genes: session?.geneCount > 0 ? shownGenes.map((index) => genePicker.names[index]) : [],
+    };
+  },
 };
 const exportsPanel = new Exports({
   png: byId('export-png'),
@@ -130,25 +151,49 @@ const cellDetail = new CellDetail({
 
 // ---- errors and status -------------------------------------------------------------------------
 
-function showError(error) {
+function showError(error, topic = 'general') {
   const message = error instanceof Error ? error.message : String(error);
   controls.errorText.textContent = message;
   controls.error.hidden = false;
+  errorTopic = topic;
   console.warn('cellmap:', message);
 }
 
-function clearError() {
+/** Hides the error banner; with a `topic`, only an error of that topic (its problem is fixed). */
+function clearError(topic = null) {
+  if (topic !== null && topic !== errorTopic) return;
   controls.error.hidden = true;
   controls.errorText.textContent = '';
+  errorTopic = null;
 }
 
-/** Runs an action; a failure is shown in the page and the viewer stays as it was. */
-async function guarded(action) {
+/**
+ * Runs an action of `topic`; a failure is shown in the page, the status line says what is shown,
+ * and the viewer stays as it was. A success clears an error of the same topic.
+ */
+async function guarded(action, topic = 'general') {
   try {
     await action();
+    clearError(topic);
   } catch (error) {
-    showError(error);
+    showError(error, topic);
+    if (!loading) setStatus(restingStatus());
   }
+}
+
+/** The status line when nothing is in progress: what is shown. */
+function restingStatus() {
+  if (!session) return 'Nothing loaded: open a mask (+ expression) or show the demo tissue.';
+  return `${cellCountText(session)} cells`;
+}
+
+/**
+ * The cell count: the cells that have pixels, and when a label image skips ids (e.g. ids
+ * offset by 1,000) the id range too.
+ */
+function cellCountText({ cellCount, cellsWithPixels }) {
+  if (cellsWithPixels === cellCount) return formatCount(cellCount);
+  return `${formatCount(cellsWithPixels)} (ids up to ${formatCount(cellCount)}; ${formatCount(cellCount - cellsWithPixels)} without pixels)`;
 }
 
 function setStatus(text) {
@@ -181,7 +226,8 @@ function fillSelect(select, options) {
 }
 
 /** The statistic, colormap and connectivity menus, from the names Rust knows. */
-function fillMenus({ stats, colormaps, connectivities }) {
+function fillMenus({ stats, colormaps, connectivities, scales }) {
+  scaleControls.setOptions(scales);
   for (const { name, description } of stats) statDescriptions.set(name, description);
   defaultStat = stats[0].name;
   fillSelect(controls.stat, stats.map(({ name, description }) => ({ value: name, text: `${name} — ${description}` })));
@@ -213,46 +259,45 @@ async function render(compute) {
   if (!session) return;
   const started = performance.now();
   const colormap = controls.colormap.value;
-  const auto = controls.autoRange.checked;
+  const scale = scaleControls.settings();
   const painted = await engine.call('render', {
     genes: shownGenes,
     stat: controls.stat.value,
     compute,
     colormap,
-    vmin: auto ? null : parseBound(controls.vmin),
-    vmax: auto ? null : parseBound(controls.vmax),
+    ...scale,
     outlines: controls.outlines.checked,
   });
   if (!session) return;
   shownRange = painted.range;
-  if (auto) {
-    controls.vmin.value = Number.isNaN(shownRange[0]) ? '' : String(Number(shownRange[0].toPrecision(6)));
-    controls.vmax.value = Number.isNaN(shownRange[1]) ? '' : String(Number(shownRange[1].toPrecision(6)));
-  }
+  scaleControls.showRange(shownRange);
   mapView.draw(new ImageData(painted.pixels, painted.width, painted.height));
   const elapsed = performance.now() - started;
-  legend.show(palette.luts[colormap], shownRange[0], shownRange[1], legendCaption());
+  if (scale.colorBy === 'cell') {
+    legend.showCategorical(palette.categorical, 'a distinct colour per cell id (matplotlib tab20: 20 colours, repeating)');
+  } else {
+    // the legend is in data units: under log1p the range's ends go back through expm1
+    const data = (v) => (scale.log1p ? Math.expm1(v) : v);
+    legend.show(palette.luts[colormap], data(shownRange[0]), data(shownRange[1]), legendCaption(scale), painted.ticks);
+  }
   await cellDetail.refresh();
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
-  setStatus(`${formatCount(session.cellCount)} cells · drawn in ${elapsed.toFixed(1)} ms`);
+  clearError('colour');
+  setStatus(`${cellCountText(session)} cells · drawn in ${elapsed.toFixed(1)} ms`);
+  writeHash();
 }
 
-/** The number in a vmin/vmax field, or null when it is blank. */
-function parseBound(input) {
-  if (input.value.trim() === '') return null;
-  const value = Number(input.value);
-  if (!Number.isFinite(value)) throw new Error(`${input.id} must be a number, got "${input.value}"`);
-  return value;
-}
-
-function legendCaption() {
+function legendCaption({ scale, low, high, log1p }) {
   if (session.geneCount === 0) return 'no expression loaded: every cell has no value';
   const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = statDescriptions.get(controls.stat.value);
-  if (shownGenes.length === 1) return `${genes}: ${stat} per cell`;
   // several genes: each gene's per-cell statistic, summed over the genes (the layers summed)
-  return `${stat} per cell of each gene, summed: ${genes}`;
+  const what = shownGenes.length === 1 ? `${genes}: ${stat} per cell` : `${stat} per cell of each gene, summed: ${genes}`;
+  const notes = [];
+  if (scale === 'percentile') notes.push(`range: ${low}–${high}th percentile`);
+  if (log1p) notes.push('log1p colour scale');
+  return notes.length > 0 ? `${what} (${notes.join(', ')})` : what;
 }
 
 function showSource() {
@@ -265,12 +310,11 @@ async function describePixel(row, col) {
   const info = await engine.call('cellInfo', row, col).catch(() => undefined);
   if (!session || info === undefined) return null;
   if (info === null) return `background\nrow ${row}, col ${col}`;
-  const valueName = session.geneCount > 0 ? controls.stat.value : 'value';
   return [
     `cell ${info.label}`,
     `area ${formatCount(info.area)} px`,
     `centroid row ${info.centroidRow.toFixed(1)}, col ${info.centroidCol.toFixed(1)}`,
-    `${valueName} ${formatValue(info.value)}`,
+    session.geneCount > 0 ? `${controls.stat.value} ${formatValue(info.value)}` : 'no expression loaded',
   ].join('\n');
 }
 
@@ -290,7 +334,7 @@ function adoptSession(next, from, genes = [0]) {
   session = next;
   source = { cells: '', expression: '', ...from };
   showSource();
-  controls.cellCount.textContent = formatCount(session.cellCount);
+  controls.cellCount.textContent = cellCountText(session);
   updateControls();
   mapView.setImageSize(session.width, session.height);
   return adoptGenes(genes);
@@ -320,11 +364,10 @@ function updateControls() {
   controls.fillHoles.disabled = !data || labelImage;
   controls.connectivity.disabled = !data || labelImage;
   labelImageNote.hidden = !(session && labelImage);
-  for (const control of [controls.stat, controls.colormap, controls.autoRange, controls.outlines]) {
+  for (const control of [controls.stat, controls.colormap, controls.outlines]) {
     control.disabled = !data;
   }
-  controls.vmin.disabled = !data || controls.autoRange.checked;
-  controls.vmax.disabled = !data || controls.autoRange.checked;
+  scaleControls.update(data);
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
   exportsPanel.update({ idle, session });
   selection.update({ idle, session });
@@ -343,6 +386,7 @@ function dropSession() {
   cellDetail.close();
   shownGenes = [];
   shownRange = [NaN, NaN];
+  shownData = [];
   source = { cells: '', expression: '' };
   controls.source.textContent = 'Nothing loaded: open a mask (+ expression) or show the demo tissue.';
   controls.cellCount.textContent = '–';
@@ -368,11 +412,19 @@ async function showDemo() {
     controls.connectivity.value = demo.connectivity;
     maskDefaultsSet = true;
   }
-  // open on what Rust chose for the demo: a gene with a spatial pattern, and the statistic that
-  // shows it (its expression is transcript counts: the sum per cell)
+  // open on what Rust chose for the demo: a gene with a spatial pattern, and the statistic and
+  // range that show it (its expression is transcript counts: the sum per cell, 1–99th percentile)
   controls.stat.value = demo.shownStat;
+  useSuggestedView(demo.suggestedView);
+  shownData = ['demo'];
   const cells = `Demo: synthetic tissue ${DEMO.width}×${DEMO.height}, ${demo.geneCount} genes (made in the browser)`;
   await adoptSession(demo, { cells }, demo.shownGenes);
+}
+
+/** Sets the colour controls to what Rust suggests for the data (suggestedView): range, outlines. */
+function useSuggestedView({ scale, low, high, outlines }) {
+  scaleControls.set({ colorBy: 'values', scale, low, high, log1p: false });
+  controls.outlines.checked = outlines;
 }
 
 /**
@@ -420,6 +472,7 @@ async function loadFiles(fileList) {
     }
   }
   if (files.names) {
+    setStatus(`Reading gene names from ${files.names.name}…`);
     const names = await readGeneNames(files.names);
     if (names.length !== session.geneCount) {
       throw new Error(`${files.names.name} has ${formatCount(names.length)} gene names but the expression has ${formatCount(session.geneCount)} genes`);
@@ -428,6 +481,7 @@ async function loadFiles(fileList) {
     genePicker.rename(session.geneNames);
     await paint();
   }
+  await applyPendingView();
 }
 
 /**
@@ -439,10 +493,12 @@ async function decodeFiles(files) {
   const { info, expressionError } = await engine.call(
     'load', { mask: files.mask, expression: files.expression }, maskOptions());
   if (files.expression && !expressionError) {
-    // new expression data opens on the default statistic, the research scripts' mean (the demo
-    // opens on its own choice)
-    controls.stat.value = defaultStat;
+    // new expression data opens on what Rust suggests for it: counts on the sum per cell with the
+    // 1–99th percentile range, other values on the mean (the research scripts') with min–max
+    controls.stat.value = info.suggestedView.stat ?? defaultStat;
   }
+  if (files.mask || (files.expression && !expressionError)) useSuggestedView(info.suggestedView);
+  shownData = [files.mask?.name ?? shownData[0], files.expression?.name].filter(Boolean);
   const expression = files.expression && !expressionError
     ? `${files.expression.name} (${formatCount(info.geneCount)} genes)`
     : '';
@@ -468,6 +524,78 @@ async function onMaskOptionsChange() {
   await paint();
 }
 
+// ---- the view in the URL ------------------------------------------------------------------------
+
+/** The shown view, for the URL hash (hash.js). */
+function currentView() {
+  const { colorBy, scale, low, high, log1p } = scaleControls.settings();
+  return {
+    data: shownData,
+    genes: shownGenes.map((index) => genePicker.names[index]),
+    stat: controls.stat.value,
+    cmap: controls.colormap.value,
+    by: colorBy,
+    scale,
+    low,
+    high,
+    log1p,
+    ...mapView.view(),
+    fill: controls.fillHoles.checked,
+    conn: controls.connectivity.value,
+    outlines: controls.outlines.checked,
+  };
+}
+
+/** Puts the shown view in the URL (debounced; replaceState, so no history entries). */
+const writeHash = debounced(() => {
+  if (!session || loading || pendingView) return;
+  try {
+    history.replaceState(null, '', encodeView(currentView()));
+  } catch {
+    // a blank or invalid number in a range field: the URL keeps the last good view
+  }
+});
+
+/** Shows `view` (from the URL) over the shown data: mask options, genes, colours, zoom. */
+async function applyView(view) {
+  if (view.fill !== undefined) controls.fillHoles.checked = view.fill;
+  if (view.conn !== undefined) controls.connectivity.value = view.conn;
+  const [fill, conn] = maskOptions();
+  if (!session.isLabelImage && (fill !== session.fillHoles || conn !== session.connectivity)) {
+    session.cellCount = await engine.call('setMaskOptions', ...maskOptions());
+    [session.fillHoles, session.connectivity] = maskOptions();
+    controls.cellCount.textContent = cellCountText(session);
+  }
+  if (view.stat) controls.stat.value = view.stat;
+  if (view.cmap) controls.colormap.value = view.cmap;
+  if (view.outlines !== undefined) controls.outlines.checked = view.outlines;
+  scaleControls.set({ colorBy: view.by, scale: view.scale, low: view.low, high: view.high, log1p: view.log1p });
+  updateControls();
+  const genes = view.genes.map((name) => session.geneNames.indexOf(name)).filter((index) => index >= 0);
+  if (genes.length > 1) genePicker.modeRadios[1].checked = true;
+  if (genes.length > 0) {
+    shownGenes = genes;
+    genePicker.setGenes(session.geneNames, shownGenes);
+  }
+  await computeAndPaint();
+  if (Number.isFinite(view.zoom) && Number.isFinite(view.cx) && Number.isFinite(view.cy)) mapView.setView(view);
+}
+
+/**
+ * Applies the view waiting in the URL once its files are open again (mask and expression, by
+ * name); other files drop it.
+ */
+async function applyPendingView() {
+  if (!pendingView || !session) return;
+  if (!sameData(pendingView, shownData)) {
+    if (shownData.length >= pendingView.data.length) pendingView = null;
+    return;
+  }
+  const view = pendingView;
+  pendingView = null;
+  await applyView(view);
+}
+
 // ---- wiring ------------------------------------------------------------------------------------
 
 function wireControls() {
@@ -485,17 +613,16 @@ function wireControls() {
     await showDemo();
   }));
   controls.cancel.addEventListener('click', () => guarded(cancelLoad));
-  controls.fillHoles.addEventListener('change', () => guarded(onMaskOptionsChange));
-  controls.connectivity.addEventListener('change', () => guarded(onMaskOptionsChange));
+  controls.fillHoles.addEventListener('change', () => guarded(onMaskOptionsChange, 'mask'));
+  controls.connectivity.addEventListener('change', () => guarded(onMaskOptionsChange, 'mask'));
   controls.stat.addEventListener('change', () => guarded(computeAndPaint));
-  controls.colormap.addEventListener('change', () => guarded(() => paint()));
-  controls.outlines.addEventListener('change', () => guarded(() => paint()));
-  controls.autoRange.addEventListener('change', () => {
+  controls.colormap.addEventListener('change', () => guarded(() => paint(), 'colour'));
+  controls.outlines.addEventListener('change', () => guarded(() => paint(), 'colour'));
+  scaleControls.onChange(() => {
     updateControls();
-    guarded(() => paint());
+    guarded(() => paint(), 'colour');
   });
-  controls.vmin.addEventListener('change', () => guarded(() => paint()));
-  controls.vmax.addEventListener('change', () => guarded(() => paint()));
+  mapView.onViewChange = () => writeHash();
 
   let dragDepth = 0;
   const setDropping = (on) => {
@@ -536,7 +663,14 @@ async function start() {
     palette = await engine.started;
     fillMenus(palette);
     legend.setNoValueColour(palette.noValueColor);
+    // a view in the URL: the demo's is shown at once, one of files once they are opened again
+    const view = decodeView(location.hash);
     await showDemo();
+    if (view && sameData(view, ['demo'])) await applyView(view);
+    else if (view) {
+      pendingView = view;
+      setStatus(`The link's view is shown when ${view.data.join(', ')} are opened.`);
+    }
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);
   }

@@ -24,6 +24,12 @@ export class MapView {
     this.offsetY = 0;
     this.drag = null;
     this.lastPointer = null;
+    /** Called after every zoom or pan (e.g. to put the view in the URL). */
+    this.onViewChange = () => {};
+    // keyboard exploration marks the cell it describes: the one under the viewport's centre
+    this.marker = Object.assign(document.createElement('div'), { className: 'key-marker', hidden: true });
+    this.marker.setAttribute('aria-hidden', 'true');
+    viewport.append(this.marker);
     viewport.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     viewport.addEventListener('pointerdown', (event) => this.onPointerDown(event));
     viewport.addEventListener('pointermove', (event) => this.onPointerMove(event));
@@ -84,6 +90,24 @@ export class MapView {
 
   applyTransform() {
     this.canvas.style.transform = `translate(${this.offsetX}px, ${this.offsetY}px) scale(${this.scale})`;
+    this.onViewChange();
+  }
+
+  /** The zoom (screen px per image px) and the image point (x = col, y = row) at the viewport's centre. */
+  view() {
+    return {
+      zoom: this.scale,
+      cx: (this.viewport.clientWidth / 2 - this.offsetX) / this.scale,
+      cy: (this.viewport.clientHeight / 2 - this.offsetY) / this.scale,
+    };
+  }
+
+  /** Zooms to `zoom` with image point (cx, cy) at the viewport's centre. */
+  setView({ zoom, cx, cy }) {
+    this.scale = clamp(zoom, MIN_SCALE, MAX_SCALE);
+    this.offsetX = this.viewport.clientWidth / 2 - cx * this.scale;
+    this.offsetY = this.viewport.clientHeight / 2 - cy * this.scale;
+    this.applyTransform();
   }
 
   /** Image pixel (row, col) under viewport point (x, y), or null outside the image. */
@@ -111,6 +135,7 @@ export class MapView {
 
   onPointerMove(event) {
     const { x, y } = this.localPoint(event);
+    this.marker.hidden = true;
     if (this.drag) {
       this.panBy(event.clientX - this.drag.x, event.clientY - this.drag.y);
       this.drag = { x: event.clientX, y: event.clientY };
@@ -142,7 +167,11 @@ export class MapView {
     if (!action || event.ctrlKey || event.metaKey || event.altKey) return;
     event.preventDefault();
     action();
-    // keyboard users explore through the cell under the viewport centre (read out by screen readers)
+    // keyboard users explore through the cell under the viewport centre (read out by screen
+    // readers), marked on the map
+    this.marker.style.left = `${centreX}px`;
+    this.marker.style.top = `${centreY}px`;
+    this.marker.hidden = false;
     this.showTooltipAt(centreX, centreY).then(() => {
       this.announcer.textContent = this.tooltip.hidden ? '' : this.tooltip.textContent.replaceAll('\n', ', ');
     });
@@ -183,6 +212,7 @@ export class MapView {
   hideTooltip() {
     this.lastPointer = null;
     this.tooltip.hidden = true;
+    this.marker.hidden = true;
   }
 }
 

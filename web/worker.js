@@ -5,10 +5,13 @@
 // worker (and Rust, from inside a decode) posts `{type: 'progress', step, file, done, total}`.
 // Cancelling terminates the worker: the page starts a new one.
 import init, {
-  Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor,
-  statOptions,
+  Session, categoricalPalette, colorbarTicks, colormapLut, colormapOptions, connectivityOptions,
+  maskReaderNeeded, noValueColor, scaleOptions, statOptions,
 } from './pkg/cellmap_wasm.js';
 import { exportOps } from './worker-exports.js';
+
+/** At most this many ticks on the colour bar. */
+const MAX_TICKS = 6;
 
 /** An answer whose buffers move to the page instead of being copied. */
 class Transferred {
@@ -43,6 +46,7 @@ function describe() {
     geneNames: session.geneCount > 0 ? session.geneNames() : [],
     shownGenes: Array.from(session.shownGenes()),
     shownStat: session.shownStat() ?? null,
+    suggestedView: session.suggestedView(),
   };
 }
 
@@ -84,21 +88,6 @@ function dropSession() {
   session = null;
 }
 
-/** Paints with the colour settings; a blank bound (null) is the automatic one. */
-function paintWith({ colormap, vmin, vmax, outlines }) {
-  if (vmin === null && vmax === null) return session.paint(colormap, NaN, NaN, outlines);
-  let low = vmin;
-  let high = vmax;
-  if (low === null || high === null) {
-    const [autoLow, autoHigh] = session.paint(colormap, NaN, NaN, outlines);
-    low ??= autoLow;
-    high ??= autoHigh;
-  }
-  // no cell has a value and a bound is blank: nothing to fix the range to
-  if (Number.isNaN(low) || Number.isNaN(high)) return session.paint(colormap, NaN, NaN, outlines);
-  return session.paint(colormap, low, high, outlines);
-}
-
 const ops = {
   /** Starts wasm; returns the menus and the palette (the page never loads wasm itself). */
   async start() {
@@ -108,6 +97,8 @@ const ops = {
       stats: statOptions(),
       colormaps,
       connectivities: connectivityOptions(),
+      scales: scaleOptions(),
+      categorical: categoricalPalette(),
       luts: Object.fromEntries(colormaps.map((name) => [name, colormapLut(name)])),
       noValueColor: noValueColor(),
     };
@@ -179,15 +170,22 @@ const ops = {
   },
 
   /**
-   * Per-cell values of `genes` with `stat` (when `compute`), then the painted map: its RGBA
-   * pixels as a transferred buffer, the range used and the wasm time.
+   * Per-cell values of `genes` with `stat` (when `compute`), then the painted map — by value with
+   * the colour scale (`scale` with `low`, `high`, `log1p`: see Session.paint), or a colour per
+   * cell id (`colorBy` 'cell') — its RGBA pixels as a transferred buffer, the range used (log1p
+   * units under log1p), the colour bar's ticks ([value, position, ...]) and the wasm time.
    */
-  render({ genes, stat, compute, colormap, vmin, vmax, outlines }) {
+  render({ genes, stat, compute, colormap, colorBy, scale, low, high, log1p, outlines }) {
     const started = performance.now();
     if (compute && session.geneCount > 0 && genes.length > 0) session.computeValues(Uint32Array.from(genes), stat);
-    const range = Array.from(paintWith({ colormap, vmin, vmax, outlines }));
+    let range = [NaN, NaN];
+    if (colorBy === 'cell') session.paintCellIds(outlines);
+    else range = Array.from(session.paint(colormap, scale, low, high, log1p, outlines));
+    const ticks = Array.from(colorbarTicks(range[0], range[1], log1p, MAX_TICKS));
     const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen()).slice();
-    const result = { pixels, width: session.width, height: session.height, range, ms: performance.now() - started };
+    const result = {
+      pixels, width: session.width, height: session.height, range, ticks, ms: performance.now() - started,
+    };
     return new Transferred(result, [pixels.buffer]);
   },
 

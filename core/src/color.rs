@@ -150,6 +150,17 @@ impl FromStr for Colormap {
     }
 }
 
+/// matplotlib's categorical palette `tab20` (20 RGB colours, 10 hues in a
+/// dark and a light shade), for colouring cells by id or by category:
+/// category `i` gets entry `i % 20`.
+///
+/// ```
+/// use cellmap_core::color::CATEGORICAL;
+/// assert_eq!(CATEGORICAL.len(), 20);
+/// assert_eq!(CATEGORICAL[0], [31, 119, 180]); // matplotlib's tab:blue
+/// ```
+pub static CATEGORICAL: &[[u8; 3]; 20] = &luts::TAB20;
+
 /// Where the normalisation range `lo..=hi` comes from.
 ///
 /// For the research scripts' pixel-level range (min and max over all

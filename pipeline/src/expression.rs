@@ -21,6 +21,9 @@ pub struct Expression {
     csr: Csr,
     /// Read from a dense `(H, W)` image: one gene, no gene axis.
     single_image: bool,
+    /// A dense `(H, W)` bool or uint8 image whose nonzero pixels all hold
+    /// one value: a mask rather than expression.
+    mask_like: bool,
 }
 
 impl Expression {
@@ -30,7 +33,7 @@ impl Expression {
         check_rows(csr.shape.0, height, width)
             .map_err(|why| Error::input(format!("{}: {why}", csr.source)))?;
         csr.validate()?;
-        Ok(Expression { csr, single_image: false })
+        Ok(Expression { csr, single_image: false, mask_like: false })
     }
 
     /// A dense array of shape `(H, W)` (one gene) or `(H, W, G)`, any
@@ -49,6 +52,15 @@ impl Expression {
             }
         };
         let pixels = height * width;
+        let mask_like = array.shape().len() == 2
+            && match array.data() {
+                ArrayData::Bool(_) => true,
+                ArrayData::U8(v) => {
+                    let mut nonzero = v.iter().filter(|&&x| x != 0);
+                    nonzero.next().is_none_or(|&first| nonzero.all(|&x| x == first))
+                }
+                _ => false,
+            };
         let csr = match array.data() {
             ArrayData::F32(v) => dense_to_csr(v, pixels, genes, ValueArray::F32)?,
             ArrayData::F64(v) => dense_to_csr(v, pixels, genes, ValueArray::F64)?,
@@ -68,7 +80,7 @@ impl Expression {
             }
         };
         let csr = Csr { source: source.to_string(), shape: (pixels, genes), ..csr };
-        Ok(Expression { csr, single_image: array.shape().len() == 2 })
+        Ok(Expression { csr, single_image: array.shape().len() == 2, mask_like })
     }
 
     /// Decodes an expression file's bytes for a `height × width` image: a
@@ -121,6 +133,12 @@ impl Expression {
     /// gene axis: per-cell results have shape `(cells,)`).
     pub fn is_single_image(&self) -> bool {
         self.single_image
+    }
+
+    /// Whether this is a dense `(H, W)` bool or uint8 image whose nonzero
+    /// pixels all hold one value: a second mask rather than expression.
+    pub fn looks_like_mask(&self) -> bool {
+        self.mask_like
     }
 
     /// The file the expression came from.
@@ -264,6 +282,14 @@ impl GeneColumns {
         let Columns { shape: (n_pixels, _), col_ptr, rows, values } =
             npz::read_csr_columns(bytes, source, limits, &mut check_shape, progress)?;
         Ok(GeneColumns { n_pixels, gene_ptr: col_ptr, pixels: rows, values })
+    }
+
+    /// Whether every stored value is a whole number ≥ 0 (counts).
+    pub fn whole_numbers(&self) -> bool {
+        match &self.values {
+            ValueArray::F32(values) => values.iter().all(|&v| v >= 0.0 && v.fract() == 0.0),
+            ValueArray::F64(values) => values.iter().all(|&v| v >= 0.0 && v.fract() == 0.0),
+        }
     }
 
     /// Number of genes.

@@ -68,6 +68,7 @@ struct ReadmeExamples;
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod categories;
 mod color;
 mod counts;
 pub mod demo;
@@ -87,6 +88,7 @@ mod stats;
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
+pub use categories::Categories;
 /// The memory budget big buffers are checked against (see
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.
@@ -95,7 +97,8 @@ pub use cellmap_io::MemoryBudget;
 /// them): [`ranges::ReadAt`].
 pub use cellmap_io::ranges;
 pub use color::{
-    BACKGROUND_RGBA, ColorScale, Colormap, Map, NO_VALUE_RGBA, OUTLINE_RGBA, Painter, Range, paint_map,
+    BACKGROUND_RGBA, CATEGORICAL, ColorScale, Colormap, DEGENERATE_LEVEL, Map, NO_VALUE_RGBA, OUTLINE_RGBA,
+    Painter, RANGE_KINDS, Range, Tick, colorbar_ticks, paint_map, range_from_name, range_name,
 };
 pub use counts::{SparseCounts, count_transcripts_sparse};
 pub use demo::{DEMO_GENES, Demo};
@@ -112,5 +115,5 @@ pub use regions::{
     write_region_fields, write_regions_csv,
 };
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
-pub use session::{CellsTable, Session};
+pub use session::{CellsTable, Session, ViewDefaults};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};

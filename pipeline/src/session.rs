@@ -7,6 +7,7 @@ use cellmap_core::stats::CellStats;
 use cellmap_io::npy;
 use cellmap_io::ranges::{RangeReader, ReadAt};
 
+use crate::categories::Categories;
 use crate::color::Painter;
 use crate::expression::{GeneColumns, gene_stats_scratch_len};
 use crate::input::CellImage;
@@ -14,9 +15,20 @@ use crate::memory::{filled, grouped, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
 use crate::{
-    ColorScale, Demo, Error, Expression, REGIONS_CSV_HEADER, SegmentOptions, Stat, region_fields,
+    ColorScale, Demo, Error, Expression, REGIONS_CSV_HEADER, Range, SegmentOptions, Stat, region_fields,
     write_region_fields,
 };
+
+/// What a front end opens new data on ([`Session::suggested_view`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewDefaults {
+    /// The per-cell statistic.
+    pub stat: Stat,
+    /// The colour range.
+    pub range: Range,
+    /// Whether to draw cell outlines.
+    pub outlines: bool,
+}
 
 /// One tile in an interactive session.
 ///
@@ -48,7 +60,10 @@ pub struct Session {
     /// Region properties by label.
     regions: Vec<Region>,
     columns: Option<GeneColumns>,
+    /// Whether every stored expression value is a whole number ≥ 0.
+    counts: bool,
     gene_names: Vec<String>,
+    categories: Option<Categories>,
     /// The shown genes and statistic, recomputed when the labels change.
     selection: Option<(Vec<usize>, Stat)>,
     /// Per-cell values of the selection, by label (NaN = no value).
@@ -88,7 +103,9 @@ impl Session {
             n_cells,
             regions: Vec::new(),
             columns: None,
+            counts: false,
             gene_names: Vec::new(),
+            categories: None,
             selection: None,
             values: Vec::new(),
             gene_stats: Vec::new(),
@@ -103,7 +120,8 @@ impl Session {
 
     /// The demo tile ([`Demo`], [`crate::DEMO_GENES`] genes) with its true
     /// factors appended as genes; opens on [`Demo::first_spatial_gene`] with
-    /// [`Stat::Sum`] (counts: the mean of a cell's nonzero counts is mostly 1).
+    /// the [`Session::suggested_view`] statistic of its counts,
+    /// [`Stat::Sum`] (the mean of a cell's nonzero counts is mostly 1).
     pub fn demo(seed: u64, width: usize, height: usize) -> Result<Session, Error> {
         let demo = Demo::new(seed, width, height, crate::DEMO_GENES)?;
         let mut session = Session::new(CellImage::Mask(demo.mask().clone()))?;
@@ -115,7 +133,7 @@ impl Session {
             names.push(name);
         }
         session.gene_names = names;
-        session.compute(&[demo.first_spatial_gene()], Stat::Sum)?;
+        session.compute(&[demo.first_spatial_gene()], session.suggested_view().stat)?;
         Ok(session)
     }
 
@@ -132,7 +150,18 @@ impl Session {
     /// gene count; names reset to `gene 0`, `gene 1`, ... Past the shape
     /// check the old expression is dropped before the conversion, so a
     /// failed conversion leaves none.
+    ///
+    /// A one-gene `(H, W)` image of dtype bool or uint8 whose nonzero
+    /// pixels all hold the same value is refused: it is a second mask, not
+    /// expression.
     pub fn attach_expression(&mut self, expression: &Expression) -> Result<usize, Error> {
+        if expression.looks_like_mask() {
+            return Err(Error::input(format!(
+                "{}: this looks like a mask (a one-channel uint8 or bool image of a single value), not expression: \
+                 open one mask with a CSR .npz or a dense .npy of expression values",
+                expression.source()
+            )));
+        }
         if expression.n_pixels() != self.labels.len() {
             return Err(Error::input(format!(
                 "{}: shape mismatch: the image is {}×{} but the expression has {} rows (it needs one row per pixel: {} rows)",
@@ -187,6 +216,7 @@ impl Session {
     /// Makes `columns` the expression; returns its gene count.
     fn adopt(&mut self, columns: GeneColumns) -> usize {
         let genes = columns.n_genes();
+        self.counts = columns.whole_numbers();
         self.columns = Some(columns);
         self.gene_names = (0..genes).map(|g| format!("gene {g}")).collect();
         self.selection = None;
@@ -198,6 +228,7 @@ impl Session {
     /// shows cells without values until [`Session::attach_expression`].
     pub fn detach_expression(&mut self) {
         self.columns = None;
+        self.counts = false;
         self.gene_names = Vec::new();
         self.selection = None;
         self.values.fill(f64::NAN);
@@ -254,6 +285,76 @@ impl Session {
         let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
             .map_err(|e| Error::core("labels", e))?;
         self.painter.paint(labels, &self.values, &self.regions, scale, outlines, &mut self.pixels)
+    }
+
+    /// Paints every cell in a [`crate::CATEGORICAL`] colour by its label
+    /// (label `l` gets entry `(l - 1) % 20`), so that neighbours differ.
+    pub fn paint_cell_ids(&mut self, outlines: bool) -> Result<(), Error> {
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        let ids = |label: usize| u32::try_from(label.saturating_sub(1)).ok();
+        self.painter.paint_categories(labels, self.n_cells + 1, ids, outlines, &mut self.pixels)
+    }
+
+    /// Paints every cell in the [`crate::CATEGORICAL`] colour of its
+    /// category ([`Session::attach_categories`]); cells without one get
+    /// [`crate::NO_VALUE_RGBA`].
+    pub fn paint_categories(&mut self, outlines: bool) -> Result<(), Error> {
+        let categories = self
+            .categories
+            .as_ref()
+            .ok_or_else(|| Error::argument("no categories attached: open a cell_id,<column> CSV first"))?;
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        self.painter.paint_categories(
+            labels,
+            self.n_cells + 1,
+            |label| categories.of(label),
+            outlines,
+            &mut self.pixels,
+        )
+    }
+
+    /// Reads cell categories from a `cell_id,<column>` CSV's bytes
+    /// ([`Categories::from_csv`]) for the current labels, replacing any.
+    pub fn attach_categories(&mut self, bytes: &[u8], source: &str) -> Result<&Categories, Error> {
+        self.categories = None;
+        Ok(self.categories.insert(Categories::from_csv(bytes, source, self.n_cells)?))
+    }
+
+    /// The attached categories.
+    pub fn categories(&self) -> Option<&Categories> {
+        self.categories.as_ref()
+    }
+
+    /// Whether the expression holds counts: every stored value a whole
+    /// number ≥ 0 (the attached file's; the demo's appended factors do not
+    /// count). `false` without expression.
+    pub fn is_counts(&self) -> bool {
+        self.counts
+    }
+
+    /// What to open the data on: counts → [`Stat::Sum`] with the 1–99th
+    /// percentile range (a cell's nonzero counts are mostly 1, so their
+    /// mean hides the data, and a few large sums would squash the rest);
+    /// other values → [`Stat::Mean`] with the min–max range. Outlines for a
+    /// label image (its cells touch; a mask's cells never do).
+    ///
+    /// ```
+    /// use cellmap::{Range, Session, Stat};
+    /// let demo = Session::demo(1, 64, 64)?;
+    /// let view = demo.suggested_view();
+    /// assert!(demo.is_counts());
+    /// assert_eq!((view.stat, view.range, view.outlines), (Stat::Sum, Range::Percentile { low: 1.0, high: 99.0 }, false));
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn suggested_view(&self) -> ViewDefaults {
+        let (stat, range) = if self.counts {
+            (Stat::Sum, Range::Percentile { low: 1.0, high: 99.0 })
+        } else {
+            (Stat::Mean, Range::MinMax)
+        };
+        ViewDefaults { stat, range, outlines: self.is_label_image() }
     }
 
     /// Columns.
@@ -546,5 +647,72 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
         format!("\"{}\"", text.replace('"', "\"\"")).into()
     } else {
         text.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Image;
+
+    fn tile() -> Session {
+        // two touching cells of a label image: 1 1 2 2
+        let labels = crate::LabelImage::new(Image::new(4, 1, vec![1, 1, 2, 2]).unwrap()).unwrap();
+        Session::new(CellImage::Labels(labels)).unwrap()
+    }
+
+    fn dense(values: &[f32]) -> Expression {
+        let npy = cellmap_io::npy::encode(&[1, 4], values).unwrap();
+        Expression::from_bytes(&npy, "v.npy", 1, 4).unwrap()
+    }
+
+    #[test]
+    fn counts_open_on_the_sum_and_a_percentile_range_other_values_on_the_mean() {
+        let mut session = tile();
+        assert!(!session.is_counts());
+        session.attach_expression(&dense(&[1.0, 0.0, 3.0, 2.0])).unwrap();
+        let view = session.suggested_view();
+        assert!(session.is_counts());
+        assert_eq!(
+            (view.stat, view.range, view.outlines),
+            (Stat::Sum, Range::Percentile { low: 1.0, high: 99.0 }, true),
+            "a label image's touching cells get outlines"
+        );
+        session.attach_expression(&dense(&[1.5, 0.0, 3.0, 2.0])).unwrap();
+        assert_eq!(
+            (session.suggested_view().stat, session.suggested_view().range),
+            (Stat::Mean, Range::MinMax)
+        );
+        session.detach_expression();
+        assert!(!session.is_counts());
+    }
+
+    #[test]
+    fn a_second_mask_is_refused_as_expression() {
+        let mut session = tile();
+        let npy = cellmap_io::npy::encode(&[1, 4], &[255u8, 0, 255, 255]).unwrap();
+        let mask = Expression::from_bytes(&npy, "other_mask.npy", 1, 4).unwrap();
+        let error = session.attach_expression(&mask).unwrap_err().to_string();
+        assert!(error.starts_with("other_mask.npy: this looks like a mask"), "{error}");
+        // uint8 counts with several values are expression
+        let npy = cellmap_io::npy::encode(&[1, 4], &[1u8, 0, 3, 2]).unwrap();
+        session.attach_expression(&Expression::from_bytes(&npy, "counts.npy", 1, 4).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn cells_are_painted_by_id_and_by_category() {
+        let mut session = tile();
+        session.paint_cell_ids(false).unwrap();
+        let colour = |i: usize| {
+            let [r, g, b] = crate::CATEGORICAL[i];
+            u32::from_ne_bytes([r, g, b, 255])
+        };
+        assert_eq!(session.pixels(), [colour(0), colour(0), colour(1), colour(1)]);
+        assert!(session.paint_categories(false).unwrap_err().to_string().contains("no categories"));
+        let categories = session.attach_categories(b"cell_id,cluster\n2,7\n", "c.csv").unwrap();
+        assert_eq!(categories.summary(), "cluster: 1 categories for 1 cells");
+        session.paint_categories(false).unwrap();
+        let none = u32::from_ne_bytes(crate::NO_VALUE_RGBA);
+        assert_eq!(session.pixels(), [none, none, colour(0), colour(0)]);
     }
 }

@@ -58,7 +58,8 @@ export function canvasPixels(page) {
 
 /**
  * Checks every cell pixel of the canvas (outlines off) against the colormap LUT for that cell's
- * value, normalised to [low, high] (the range of the last paint when not given): returns counts.
+ * value, normalised to [low, high] (the range of the last paint when not given; low = high: the
+ * middle colour, first below, last above): returns counts.
  * The LUT index may differ by one from the JS rounding (float order); NaN cells must have the
  * legend's "no value" colour.
  */
@@ -90,7 +91,8 @@ export function checkCellColours(page, colormapName, range = null) {
             counts.noValuePixels += 1;
             ok = rgb.every((channel, i) => channel === noValue[i]);
           } else {
-            const scaled = high === low ? 0 : (255 * (value - low)) / (high - low);
+            // a degenerate range: the middle colour at it, the first below, the last above
+            const scaled = high === low ? (value < low ? 0 : value > high ? 255 : 128) : (255 * (value - low)) / (high - low);
             const index = Math.min(255, Math.max(0, Math.round(scaled)));
             ok = [index - 1, index, index + 1].some(
               (k) => k >= 0 && k <= 255 && rgb.every((channel, i) => channel === lut[k * 4 + i]),

@@ -226,11 +226,11 @@ describe('CLI and viewer give the same results', () => {
       const tile = runTile(mask, st, '--genes', '1,4', '--stat', stat, '--colormap', colormap, '--no-fill-holes');
       for (const gene of [1, 4]) {
         s.computeValues(Uint32Array.from([gene]), stat);
-        s.paint(colormap, NaN, NaN, false);
+        s.paint(colormap, 'minmax', NaN, NaN, false, false);
         assertSameMap(readPng(path.join(tile, `maps/gene_000${gene}.png`)), s, `${stat} of gene ${gene}, ${colormap}`);
       }
       s.computeValues(Uint32Array.from([1, 4]), stat);
-      s.paint(colormap, NaN, NaN, false);
+      s.paint(colormap, 'minmax', NaN, NaN, false, false);
       assertSameMap(readPng(path.join(tile, 'maps/sum.png')), s, `${stat}, sum of genes 1 + 4, ${colormap}`);
     }
     s.free();
@@ -241,7 +241,7 @@ describe('CLI and viewer give the same results', () => {
     s.attachExpression(readFileSync(st), 'st.npz');
     const tile = runTile(mask, st, '--genes', '2', '--vmin', '0.5', '--vmax', '3', '--no-fill-holes');
     s.computeValues(Uint32Array.from([2]), 'mean');
-    assert.deepEqual(Array.from(s.paint('viridis', 0.5, 3, false)), [0.5, 3]);
+    assert.deepEqual(Array.from(s.paint('viridis', 'fixed', 0.5, 3, false, false)), [0.5, 3]);
     assertSameMap(readPng(path.join(tile, 'maps/gene_0002.png')), s, 'mean of gene 2, 0.5..3');
     s.free();
   });
@@ -291,7 +291,7 @@ describe('CLI and viewer give the same results', () => {
     assertSameRegions(readRegions(path.join(tile, 'regions.csv')), s, 'regions of a label image');
     for (const gene of [0, 3]) {
       s.computeValues(Uint32Array.from([gene]), 'sum');
-      s.paint('viridis', NaN, NaN, false);
+      s.paint('viridis', 'minmax', NaN, NaN, false, false);
       assertSameMap(readPng(path.join(tile, `maps/gene_000${gene}.png`)), s, `sum of gene ${gene} over a label image`);
     }
     s.free();

@@ -135,7 +135,8 @@ describe('demo', () => {
     assert.match(names[genes[0]], /^sp\d+_F\d+$/, 'a spatial gene of the simulator');
     assert.equal(await page.textContent('#gene-shown'), names[genes[0]]);
     const description = stats.find(({ name }) => name === 'sum').description;
-    assert.equal(await page.textContent('#legend-caption'), `${names[genes[0]]}: ${description} per cell`);
+    assert.equal(await page.textContent('#legend-caption'),
+      `${names[genes[0]]}: ${description} per cell (range: 1–99th percentile)`);
     // the legend's no-value swatch is the colour wasm paints
     assert.deepEqual(await paletteField(page, 'noValueColor'), [255, 102, 255, 255]);
     assert.equal(await page.$eval('#no-value-swatch', (swatch) => getComputedStyle(swatch).backgroundColor),
@@ -148,6 +149,7 @@ describe('demo', () => {
     const { page, problems } = await openViewer(browser, server.url);
     const before = await canvasPixels(page);
     await page.selectOption('#stat', 'mean');
+    await afterRender(page, () => page.selectOption('#scale', 'minmax'));
     await chooseGene(page, 'F0');
     assert.equal(await page.textContent('#gene-shown'), 'F0');
     assert.notDeepEqual(await canvasPixels(page), before, 'the canvas shows the factor');
@@ -288,7 +290,7 @@ describe('fixture files', () => {
     await afterRender(page, () => page.uncheck('#outlines'));
 
     // manual range: the colours follow vmin/vmax and the legend shows them
-    await afterRender(page, () => page.uncheck('#auto-range'));
+    await afterRender(page, () => page.selectOption('#scale', 'fixed'));
     await afterRender(page, () => page.fill('#vmin', '2').then(() => page.press('#vmin', 'Tab')));
     await afterRender(page, () => page.fill('#vmax', '4').then(() => page.press('#vmax', 'Tab')));
     assert.equal(await page.textContent('#legend-min'), '2');

@@ -9,7 +9,8 @@ Writes
   core/src/color/luts.rs    the 256-entry RGB tables of every colormap, equal
                             to matplotlib's ``cmap(np.arange(256), bytes=True)``
                             (matplotlib truncates ``lut * 255`` to uint8; the
-                            rounded variant differs by one in ~380 entries)
+                            rounded variant differs by one in ~380 entries),
+                            and the categorical palette ``tab20`` (20 entries)
   tests/fixtures/color/     .npy fixtures for tests/integration/color.rs
 """
 import pathlib
@@ -21,6 +22,9 @@ from scipy import ndimage
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "color"
 LUTS_RS = ROOT / "core" / "src" / "color" / "luts.rs"
+
+# The categorical palette: a distinct colour per cell or per category.
+CATEGORICAL = "tab20"
 
 # Order = cellmap_core::color::Colormap::ALL.
 COLORMAPS = ["viridis", "magma", "inferno", "plasma", "cividis", "turbo", "gray"]
@@ -53,6 +57,15 @@ def write_luts_rs(tables: np.ndarray) -> None:
             out.append(f"    {cells},")
         out.append("];")
         out.append("")
+    cmap = matplotlib.colormaps[CATEGORICAL]
+    palette = cmap(np.arange(cmap.N), bytes=True)[:, :3]
+    out.append(f"/// matplotlib's categorical `{CATEGORICAL}`, {cmap.N} RGB entries.")
+    out.append(f"pub(crate) static {CATEGORICAL.upper()}: [[u8; 3]; {cmap.N}] = [")
+    for row in range(0, cmap.N, 8):
+        cells = ", ".join(f"[{r}, {g}, {b}]" for r, g, b in palette[row : row + 8])
+        out.append(f"    {cells},")
+    out.append("];")
+    out.append("")
     LUTS_RS.parent.mkdir(parents=True, exist_ok=True)
     LUTS_RS.write_text("\n".join(out))
 

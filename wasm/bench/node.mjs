@@ -44,9 +44,9 @@ for (const file of ['st_1024x1024_s0_g100_d0.01.npz', 'st_1024x1024_s0_g5100_d0.
   let paint = Infinity;
   for (let g = 0; g < genes; g += Math.max(1, Math.floor(genes / 50))) {
     compute = Math.min(compute, minMs(3, () => session.computeValues(Uint32Array.of(g), 'mean')));
-    paint = Math.min(paint, minMs(3, () => session.paint('viridis', NaN, NaN, false)));
+    paint = Math.min(paint, minMs(3, () => session.paint('viridis', 'minmax', NaN, NaN, false, false)));
   }
-  const outlined = minMs(10, () => session.paint('viridis', NaN, NaN, true));
+  const outlined = minMs(10, () => session.paint('viridis', 'minmax', NaN, NaN, false, true));
   const sum5 = minMs(10, () => session.computeValues(Uint32Array.of(3, 4, 5, 6, 7), 'sum'));
   const genes31 = Uint32Array.from({ length: Math.min(31, genes) }, (_, i) => i);
   const sum31 = minMs(10, () => session.computeValues(genes31, 'mean'));

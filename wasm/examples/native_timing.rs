@@ -55,9 +55,12 @@ fn main() {
         let mut paint = f64::INFINITY;
         for &g in &picks {
             compute = compute.min(min_ms(3, || drop(session.compute_values(&[g], "mean"))));
-            paint = paint.min(min_ms(3, || drop(session.paint("viridis", f64::NAN, f64::NAN, false))));
+            paint = paint.min(min_ms(3, || {
+                drop(session.paint("viridis", "minmax", f64::NAN, f64::NAN, false, false))
+            }));
         }
-        let outlined = min_ms(10, || drop(session.paint("viridis", f64::NAN, f64::NAN, true)));
+        let outlined =
+            min_ms(10, || drop(session.paint("viridis", "minmax", f64::NAN, f64::NAN, false, true)));
         let five: Vec<u32> = (3..8).collect();
         let sum5 = min_ms(10, || drop(session.compute_values(&five, "sum")));
         println!(

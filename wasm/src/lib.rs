@@ -8,7 +8,7 @@
 //! returns `Result<_, JsError>` with the pipeline's one-line message.
 //!
 //! The viewer's menus come from here too ([`stat_options`],
-//! [`colormap_options`], [`connectivity_options`]): JS passes the names
+//! [`colormap_options`], [`scale_options`], [`connectivity_options`]): JS passes the names
 //! back and Rust parses them, so the two sides never keep their own lists.
 //!
 //! The JS API (camelCase) is documented with a usage example in
@@ -48,6 +48,40 @@ pub fn stat_options() -> Result<Array, JsError> {
 #[wasm_bindgen(js_name = colormapOptions)]
 pub fn colormap_options() -> Vec<String> {
     Colormap::ALL.iter().map(|c| c.name().to_string()).collect()
+}
+
+/// The colour-range kinds for a menu, an array of `{name, description}`
+/// (`cellmap::RANGE_KINDS`: `"minmax"`, `"percentile"`, `"fixed"`). Pass
+/// `name` to `Session.paint`.
+#[wasm_bindgen(js_name = scaleOptions)]
+pub fn scale_options() -> Result<Array, JsError> {
+    cellmap::RANGE_KINDS
+        .iter()
+        .map(|(name, description)| {
+            object(&[("name", JsValue::from_str(name)), ("description", JsValue::from_str(description))])
+        })
+        .collect()
+}
+
+/// Round ticks for a colour bar over the range `[lo, hi]` that
+/// `Session.paint` returned (in log1p units when `log1p`): at most
+/// `maxTicks` pairs `[value, position, value, position, ...]` in a
+/// `Float64Array`, values in data units, positions 0 (first colour) to 1
+/// (last colour). `cellmap::colorbar_ticks`.
+#[wasm_bindgen(js_name = colorbarTicks)]
+pub fn colorbar_ticks(lo: f64, hi: f64, log1p: bool, max_ticks: u32) -> Vec<f64> {
+    cellmap::colorbar_ticks(lo, hi, log1p, max_ticks as usize)
+        .iter()
+        .flat_map(|t| [t.value, t.position])
+        .collect()
+}
+
+/// The categorical palette (matplotlib's `tab20`) as RGBA bytes
+/// (`Uint8Array` of 80): `Session.paintCellIds` paints label `l` in entry
+/// `(l - 1) % 20`.
+#[wasm_bindgen(js_name = categoricalPalette)]
+pub fn categorical_palette() -> Vec<u8> {
+    cellmap::CATEGORICAL.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
 }
 
 /// The connectivity names for a menu: `["4", "8"]` (4 = edge neighbours,

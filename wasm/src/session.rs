@@ -1,7 +1,7 @@
 //! [`Session`]: the viewer's state, one `cellmap::Session` held for JS.
 
 use cellmap::ranges::ReadAt;
-use cellmap::{CellImage, ColorScale, Image, MaskKind, Range, SegmentOptions};
+use cellmap::{CellImage, ColorScale, Image, MaskKind, Range, SegmentOptions, range_name};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
@@ -202,44 +202,67 @@ impl Session {
     }
 
     /// Paints every pixel with its cell's colour into the RGBA buffer
-    /// (`pixelsPtr`) and returns the range used, `Float64Array [lo, hi]`
-    /// (`[NaN, NaN]` when no cell has a value). `colormapName`: see
-    /// `colormapOptions()`. `vmin` and `vmax` both NaN: the automatic range,
-    /// min–max over the cells that have pixels; both finite: a fixed range
-    /// (values outside it clamp). Cells without a value get `noValueColor()`,
+    /// (`pixelsPtr`) and returns the range used, `Float64Array [lo, hi]`, in
+    /// `log1p` units when `log1p` (`[NaN, NaN]` when no cell has a value).
+    /// `colormapName`: see `colormapOptions()`. `scaleName` (see
+    /// `scaleOptions()`) and its two numbers: `"minmax"` (min–max over the
+    /// cells that have pixels; the numbers are ignored), `"percentile"`
+    /// (`low`, `high` in 0–100, numpy's linear percentiles of the cells'
+    /// values) or `"fixed"` (`vmin`, `vmax` in data units; values outside
+    /// clamp). A degenerate range (`lo == hi`) paints the cells at it in the
+    /// colormap's middle colour. Cells without a value get `noValueColor()`,
     /// background `backgroundColor()`; `outlines` draws cell borders in
     /// black.
     pub fn paint(
         &mut self,
         colormap_name: &str,
-        vmin: f64,
-        vmax: f64,
+        scale_name: &str,
+        low: f64,
+        high: f64,
+        log1p: bool,
         outlines: bool,
     ) -> Result<Vec<f64>, JsError> {
         let colormap = crate::colormap(colormap_name)?;
-        let range = match (vmin.is_nan(), vmax.is_nan()) {
-            (true, true) => Range::MinMax,
-            (false, false) if vmin.is_finite() && vmax.is_finite() && vmin <= vmax => {
-                Range::Fixed { vmin, vmax }
-            }
-            (false, false) if vmin.is_finite() && vmax.is_finite() => {
-                return Err(JsError::new(&format!("paint: vmin ({vmin}) is larger than vmax ({vmax})")));
-            }
-            (false, false) => {
-                return Err(JsError::new(&format!(
-                    "paint: vmin ({vmin}) and vmax ({vmax}) must be finite numbers"
-                )));
-            }
-            _ => {
-                return Err(JsError::new(&format!(
-                    "paint: pass both vmin and vmax (a fixed range) or both NaN (the automatic range), \
-                     got vmin {vmin} and vmax {vmax}"
-                )));
-            }
-        };
-        let scale = ColorScale { colormap, range, log1p: false };
+        let range =
+            cellmap::range_from_name(scale_name, low, high).map_err(|e| js_error(e.context("paint")))?;
+        let scale = ColorScale { colormap, range, log1p };
         let (lo, hi) = self.inner.paint(&scale, outlines).map_err(js_error)?.unwrap_or((f64::NAN, f64::NAN));
         Ok(vec![lo, hi])
+    }
+
+    /// Paints every cell in a colour of `categoricalPalette()` by its label
+    /// (label `l`: entry `(l - 1) % 20`), so that neighbours differ.
+    #[wasm_bindgen(js_name = paintCellIds)]
+    pub fn paint_cell_ids(&mut self, outlines: bool) -> Result<(), JsError> {
+        self.inner.paint_cell_ids(outlines).map_err(js_error)
+    }
+
+    /// Whether the expression holds counts (every value a whole number ≥
+    /// 0); `false` without expression.
+    #[wasm_bindgen(getter, js_name = isCounts)]
+    pub fn is_counts(&self) -> bool {
+        self.inner.is_counts()
+    }
+
+    /// What to open this data on, `{stat, scale, low, high, outlines}`:
+    /// counts → `"sum"` with percentiles 1–99; other values → `"mean"` with
+    /// `"minmax"` (low, high NaN); outlines for a label image (its cells
+    /// touch).
+    #[wasm_bindgen(js_name = suggestedView)]
+    pub fn suggested_view(&self) -> Result<JsValue, JsError> {
+        let view = self.inner.suggested_view();
+        let (low, high) = match view.range {
+            Range::Percentile { low, high } => (low, high),
+            Range::Fixed { vmin, vmax } => (vmin, vmax),
+            Range::MinMax => (f64::NAN, f64::NAN),
+        };
+        object(&[
+            ("stat", JsValue::from_str(view.stat.name())),
+            ("scale", JsValue::from_str(range_name(&view.range))),
+            ("low", JsValue::from_f64(low)),
+            ("high", JsValue::from_f64(high)),
+            ("outlines", JsValue::from_bool(view.outlines)),
+        ])
     }
 
     /// Address of the RGBA pixels in `wasm.memory.buffer`:

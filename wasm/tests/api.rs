@@ -5,8 +5,8 @@
 //! wasm32-unknown-unknown --tests`) and, with `WASM_BINDGEN_USE_BROWSER=1`,
 //! in headless Chromium; on the host they count as 0 tests.
 use cellmap_wasm::{
-    Session, background_color, colormap_lut, colormap_options, connectivity_options, no_value_color,
-    stat_options,
+    Session, background_color, categorical_palette, colorbar_ticks, colormap_lut, colormap_options,
+    connectivity_options, no_value_color, scale_options, stat_options,
 };
 use js_sys::{JSON, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -148,7 +148,7 @@ fn unknown_names_are_errors_that_list_the_known_ones() {
     let stat = message(session.compute_values(&[0], "median").unwrap_err());
     assert!(stat.contains("\"median\"") && stat.contains("mean, sum, count, min, max"), "{stat}");
     session.compute_values(&[0], "mean").unwrap();
-    let colormap = message(session.paint("jet", f64::NAN, f64::NAN, false).unwrap_err());
+    let colormap = message(session.paint("jet", "minmax", f64::NAN, f64::NAN, false, false).unwrap_err());
     assert!(
         colormap.contains("\"jet\"") && colormap.contains("viridis") && colormap.contains("gray"),
         "{colormap}"
@@ -259,7 +259,7 @@ fn a_label_image_with_touching_cells_and_an_unused_id() {
     }
     // ... which has no pixel to paint, and does not count for the automatic range
     session.compute_values(&[0], "count").unwrap();
-    assert_eq!(session.paint("gray", f64::NAN, f64::NAN, false).unwrap(), [1.0, 4.0]);
+    assert_eq!(session.paint("gray", "minmax", f64::NAN, f64::NAN, false, false).unwrap(), [1.0, 4.0]);
     let info: JsValue = session.cell_info(3).unwrap();
     assert_eq!(get(&info, "area").as_f64(), Some(0.0));
     assert!(get(&info, "bboxMinRow").as_f64().unwrap().is_nan(), "no bounding box without pixels");
@@ -420,7 +420,7 @@ fn paint_returns_the_range_and_uses_the_colormap_lut_and_palette() {
 
     for colormap in ["viridis", "turbo", "gray"] {
         assert_eq!(
-            session.paint(colormap, f64::NAN, f64::NAN, false).unwrap(),
+            session.paint(colormap, "minmax", f64::NAN, f64::NAN, false, false).unwrap(),
             [lo, hi],
             "min–max over cells"
         );
@@ -451,7 +451,7 @@ fn paint_returns_the_range_and_uses_the_colormap_lut_and_palette() {
 
     // no value anywhere: the range is [NaN, NaN] and every cell has the no-value colour
     let mut bare = Session::from_mask(MASK_NPY.to_vec(), "mask.npy").unwrap();
-    let range = bare.paint("viridis", f64::NAN, f64::NAN, false).unwrap();
+    let range = bare.paint("viridis", "minmax", f64::NAN, f64::NAN, false, false).unwrap();
     assert!(range.iter().all(|v| v.is_nan()), "{range:?}");
     let pixels = session_pixels(&bare);
     for (i, rgba) in pixels.chunks(4).enumerate() {
@@ -465,14 +465,14 @@ fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
     let mut session = session_with_expression();
     session.compute_values(&[2], "sum").unwrap();
     let lut = colormap_lut("magma").unwrap();
-    assert_eq!(session.paint("magma", -1000.0, -999.0, false).unwrap(), [-1000.0, -999.0]);
+    assert_eq!(session.paint("magma", "fixed", -1000.0, -999.0, false, false).unwrap(), [-1000.0, -999.0]);
     let above = session_pixels(&session);
     let bar = (8 * 16 + 8) * 4; // inside the bar, which has a positive sum
     assert_eq!(&above[bar..bar + 4], &lut[255 * 4..256 * 4], "values above vmax take the top colour");
 
-    session.paint("magma", f64::NAN, f64::NAN, false).unwrap();
+    session.paint("magma", "minmax", f64::NAN, f64::NAN, false, false).unwrap();
     let plain = session_pixels(&session);
-    session.paint("magma", f64::NAN, f64::NAN, true).unwrap();
+    session.paint("magma", "minmax", f64::NAN, f64::NAN, false, true).unwrap();
     let outlined = session_pixels(&session);
     assert_ne!(plain, outlined);
     assert_eq!(&plain[bar..bar + 4], &outlined[bar..bar + 4], "the bar's inside keeps its colour");
@@ -489,12 +489,16 @@ fn fixed_range_clamps_and_outlines_change_only_cell_borders() {
         }
     }
 
-    let larger = message(session.paint("magma", 5.0, 1.0, false).unwrap_err());
+    let larger = message(session.paint("magma", "fixed", 5.0, 1.0, false, false).unwrap_err());
     assert!(larger.contains("vmin (5) is larger than vmax (1)"), "{larger}");
-    let one = message(session.paint("magma", 5.0, f64::NAN, false).unwrap_err());
-    assert!(one.contains("both vmin and vmax") && one.contains("NaN"), "{one}");
-    let infinite = message(session.paint("magma", 0.0, f64::INFINITY, false).unwrap_err());
+    let one = message(session.paint("magma", "fixed", 5.0, f64::NAN, false, false).unwrap_err());
+    assert!(one.contains("finite"), "{one}");
+    let infinite = message(session.paint("magma", "fixed", 0.0, f64::INFINITY, false, false).unwrap_err());
     assert!(infinite.contains("finite"), "{infinite}");
+    let percent = message(session.paint("magma", "percentile", 1.0, 101.0, false, false).unwrap_err());
+    assert!(percent.contains("0 to 100"), "{percent}");
+    let scale = message(session.paint("magma", "log", 0.0, 1.0, false, false).unwrap_err());
+    assert!(scale.contains("\"log\"") && scale.contains("minmax, percentile, fixed"), "{scale}");
 }
 
 #[wasm_bindgen_test]
@@ -517,7 +521,7 @@ fn attaching_drops_the_old_expression_first() {
     session.detach_expression();
     assert_eq!(session.gene_count(), 0);
     assert!(session.cell_values().iter().all(|v| v.is_nan()));
-    session.paint("viridis", f64::NAN, f64::NAN, false).unwrap();
+    session.paint("viridis", "minmax", f64::NAN, f64::NAN, false, false).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -634,5 +638,41 @@ fn demo_true_factors_are_genes_whose_cell_mean_is_the_factor() {
             }
         }
         assert!(shown > 5, "{name}: {shown} cells show the factor");
+    }
+}
+
+#[wasm_bindgen_test]
+fn scales_ticks_defaults_and_cell_ids() {
+    let names: Vec<String> =
+        scale_options().unwrap().iter().map(|o| get(&o, "name").as_string().unwrap()).collect();
+    assert_eq!(names, ["minmax", "percentile", "fixed"]);
+    assert_eq!(colorbar_ticks(0.0, 10.0, false, 3), [0.0, 0.0, 5.0, 0.5, 10.0, 1.0]);
+    assert!(colorbar_ticks(f64::NAN, f64::NAN, false, 5).is_empty());
+    let palette = categorical_palette();
+    assert_eq!((palette.len(), &palette[..4]), (80, &[31, 119, 180, 255][..]));
+
+    let mut session = session_with_expression();
+    session.compute_values(&[0], "mean").unwrap();
+    let minmax = session.paint("viridis", "minmax", f64::NAN, f64::NAN, false, false).unwrap();
+    assert_eq!(session.paint("viridis", "percentile", 0.0, 100.0, false, false).unwrap(), minmax);
+    let log = session.paint("viridis", "minmax", f64::NAN, f64::NAN, true, false).unwrap();
+    assert_eq!(log, [minmax[0].ln_1p(), minmax[1].ln_1p()]);
+    let view = session.suggested_view().unwrap();
+    let (stat, scale) = if session.is_counts() { ("sum", "percentile") } else { ("mean", "minmax") };
+    assert_eq!(get(&view, "stat").as_string().unwrap(), stat);
+    assert_eq!(get(&view, "scale").as_string().unwrap(), scale);
+    assert_eq!(get(&view, "outlines").as_bool(), Some(false), "a mask's cells never touch");
+
+    session.paint_cell_ids(false).unwrap();
+    let pixels = session_pixels(&session);
+    for (i, rgba) in pixels.chunks(4).enumerate() {
+        let label = session.cell_at((i / 16) as u32, (i % 16) as u32) as usize;
+        let want = if label == 0 {
+            [0, 0, 0, 0]
+        } else {
+            let k = (label - 1) % 20 * 4;
+            [palette[k], palette[k + 1], palette[k + 2], 255]
+        };
+        assert_eq!(rgba, want, "pixel {i}");
     }
 }
