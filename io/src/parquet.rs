@@ -43,6 +43,26 @@ pub fn read<R: ChunkReader + 'static>(
     source: &str,
     options: &Options,
 ) -> Result<Transcripts, Error> {
+    read_with_progress(reader, source, options, &mut |_, _| {})
+}
+
+/// The names of the top-level leaf columns of a Parquet file (what
+/// `Column::Index` counts): what a front end offers when the columns are
+/// not found by name.
+pub fn column_names(bytes: Vec<u8>, source: &str) -> Result<Vec<String>, Error> {
+    let file = SerializedFileReader::new(bytes::Bytes::from(bytes))
+        .map_err(|e| Error::new(source, ErrorKind::Header(format!("parquet: {e}"))))?;
+    Ok(file.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.path().string()).collect())
+}
+
+/// [`read`], calling `progress(rows, total)` after each row group with the
+/// rows read so far (kept or dropped) and the file's row count.
+pub fn read_with_progress<R: ChunkReader + 'static>(
+    reader: R,
+    source: &str,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Transcripts, Error> {
     let err =
         |e: parquet::errors::ParquetError| Error::new(source, ErrorKind::Header(format!("parquet: {e}")));
     if !(options.units_per_pixel.is_finite() && options.units_per_pixel > 0.0) {
@@ -109,6 +129,7 @@ pub fn read<R: ChunkReader + 'static>(
     let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut name_bytes = 0u64;
     let mut next_name_check = 1u64 << 20;
+    let mut rows_read = 0u64;
 
     for g in 0..file.num_row_groups() {
         let group = file.get_row_group(g).map_err(err)?;
@@ -172,6 +193,8 @@ pub fn read<R: ChunkReader + 'static>(
             out.y.push(ys[r]);
             out.gene.push(id);
         }
+        rows_read += rows as u64;
+        progress(rows_read, total as u64);
     }
     Ok(out)
 }

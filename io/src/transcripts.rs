@@ -203,6 +203,29 @@ pub fn read_bytes(bytes: &[u8], source: &str, options: &Options) -> Result<Trans
 /// Reads a transcript table from a (decompressed) stream, one record at a
 /// time. Use [`maybe_gunzip`] or `fs::open_maybe_gzip` for `.gz` input.
 pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Transcripts, Error> {
+    read_with_progress(reader, source, options, &mut |_| {})
+}
+
+/// Records between two calls of the progress callback of [`read_with_progress`].
+pub const PROGRESS_RECORDS: u64 = 1 << 16;
+
+/// [`read`], calling `progress(records)` with the records read so far (kept or
+/// dropped) every [`PROGRESS_RECORDS`] records and once at the end, so that a
+/// front end can show how far a long read is.
+///
+/// ```
+/// use cellmap_io::transcripts::{self, Options};
+/// let mut calls = Vec::new();
+/// let t = transcripts::read_with_progress(&b"x,y,gene\n1,2,A\n3,4,B\n"[..], "t.csv", &Options::auto(), &mut |n| calls.push(n))?;
+/// assert_eq!((t.len(), calls), (2, vec![2]));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn read_with_progress<R: Read>(
+    reader: R,
+    source: &str,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Transcripts, Error> {
     if !(options.units_per_pixel.is_finite() && options.units_per_pixel > 0.0) {
         return Err(Error::new(
             source,
@@ -281,6 +304,9 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
     let mut next_name_check = 1u64 << 20;
     while csv.read_byte_record(&mut record).map_err(|e| csv_error(source, e))? {
         records += 1;
+        if records % PROGRESS_RECORDS == 0 {
+            progress(records);
+        }
         if records > options.limits.max_records {
             return Err(Error::new(
                 source,
@@ -369,7 +395,40 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
         out.y.push(y);
         out.gene.push(id);
     }
+    progress(records);
     Ok(out)
+}
+
+/// The column names of a table's header line (the delimiter detected as
+/// [`read`] detects it, names trimmed): what a front end offers when the
+/// columns are not found by name. `reader` is the decompressed text.
+///
+/// ```
+/// let names = cellmap_io::transcripts::header_names(&b"a\tb c\t gene\n1\t2\tA\n"[..], "t.tsv")?;
+/// assert_eq!(names, ["a", "b c", "gene"]);
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn header_names<R: Read>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let delimiter = crate::table::detect_delimiter(head, b',');
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(RecordGuard::new(reader, delimiter));
+    let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?;
+    if headers.is_empty() {
+        return Err(Error::new(source, ErrorKind::Header("the file is empty (no header line)".into())));
+    }
+    headers
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h).map(|h| h.trim().to_string()).map_err(|_| {
+                Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into()))
+            })
+        })
+        .collect()
 }
 
 /// Longest field of a transcript table (a gene name, a number).

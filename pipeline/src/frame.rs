@@ -137,6 +137,17 @@ pub fn assign_in_frame(
     frame: Frame,
     max_distance: Option<f64>,
 ) -> Result<(Assignment, Option<Bounds>), Error> {
+    assign_grid_in_frame(labels.labels().grid(), x, y, frame, max_distance)
+}
+
+/// [`assign_in_frame`] on labels already known to be valid (a [`crate::Session`]'s).
+pub(crate) fn assign_grid_in_frame(
+    grid: Grid<'_, i32>,
+    x: &[f64],
+    y: &[f64],
+    frame: Frame,
+    max_distance: Option<f64>,
+) -> Result<(Assignment, Option<Bounds>), Error> {
     const CHUNK: usize = 1 << 14;
     if x.len() != y.len() {
         return Err(Error::input(format!("{} x and {} y coordinates", x.len(), y.len())));
@@ -146,8 +157,7 @@ pub fn assign_in_frame(
     }
     let core = |e| Error::core("transcript assignment", e);
     let mut cell_ids = filled(x.len(), 0u32, "the transcript cell ids")?;
-    let grid = labels.labels().grid();
-    let (width, height) = (labels.width(), labels.height());
+    let (width, height) = (grid.width(), grid.height());
     let nearest = match max_distance {
         Some(radius) => {
             let mut nearest = filled(grid.len(), 0u32, "the nearest-cell map")?;
@@ -191,4 +201,40 @@ pub fn assign_in_frame(
     }
     let bounds = (lo_x <= hi_x).then_some(Bounds { x: (lo_x, hi_x), y: (lo_y, hi_y) });
     Ok((Assignment { cell_ids, summary }, bounds))
+}
+
+/// What to say when more than half of `total` transcripts fell outside a
+/// `width × height` image (`None` otherwise): "N of M transcripts fall outside
+/// the image: transcripts span x a..b × y c..d pixels, the image is 0..W × 0..H".
+/// All of them outside is an error in every front end (each adds how to fix
+/// its frame), more than half a warning.
+///
+/// ```
+/// use cellmap::{Bounds, frame::outside_message};
+/// let bounds = Bounds { x: (100.0, 120.5), y: (0.0, 3.0) };
+/// assert_eq!(
+///     outside_message(4, 4, Some(bounds), 60, 40).unwrap(),
+///     "4 of 4 transcripts fall outside the image: transcripts span x 100.000000..120.500000 × \
+///      y 0.000000..3.000000 pixels, the image is 0..60 × 0..40"
+/// );
+/// assert_eq!(outside_message(4, 2, Some(bounds), 60, 40), None);
+/// ```
+pub fn outside_message(
+    total: usize,
+    outside: usize,
+    bounds: Option<Bounds>,
+    width: usize,
+    height: usize,
+) -> Option<String> {
+    if total == 0 || outside * 2 <= total {
+        return None;
+    }
+    let boxed = match bounds {
+        Some(b) => format!("x {:.6}..{:.6} × y {:.6}..{:.6}", b.x.0, b.x.1, b.y.0, b.y.1),
+        None => "no finite coordinates".to_string(),
+    };
+    Some(format!(
+        "{outside} of {total} transcripts fall outside the image: transcripts span {boxed} pixels, \
+         the image is 0..{width} × 0..{height}"
+    ))
 }

@@ -83,6 +83,7 @@ mod regions;
 mod segment;
 mod session;
 mod stats;
+mod tally;
 
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,

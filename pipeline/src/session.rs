@@ -11,7 +11,8 @@ use crate::input::CellImage;
 use crate::memory::{filled, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
-use crate::{ColorScale, Demo, Error, Expression, SegmentOptions, Stat, grouped};
+use crate::tally::{COUNT_STATS, TranscriptCounts};
+use crate::{AssignSummary, ColorScale, Demo, Error, Expression, Frame, SegmentOptions, Stat, grouped};
 
 /// One tile in an interactive session.
 ///
@@ -42,7 +43,10 @@ pub struct Session {
     n_cells: usize,
     /// Region properties by label.
     regions: Vec<Region>,
+    /// Per-pixel expression, or (exclusive of it) `transcripts`.
     columns: Option<GeneColumns>,
+    /// Transcripts counted per cell and gene.
+    transcripts: Option<TranscriptCounts>,
     gene_names: Vec<String>,
     /// The shown genes and statistic, recomputed when the labels change.
     selection: Option<(Vec<usize>, Stat)>,
@@ -83,6 +87,7 @@ impl Session {
             n_cells,
             regions: Vec::new(),
             columns: None,
+            transcripts: None,
             gene_names: Vec::new(),
             selection: None,
             values: Vec::new(),
@@ -149,10 +154,84 @@ impl Session {
         Ok(genes)
     }
 
+    /// Attaches transcripts as the expression: `(x, y, gene)` columns in the
+    /// units of `frame` (see [`crate::frame`]), `gene[i]` an index into
+    /// `gene_names`. They are assigned to the cells as
+    /// [`crate::assign_in_frame`] assigns them (without a maximum distance) and
+    /// counted per cell and gene ([`crate::count_transcripts_sparse`]); each
+    /// gene's per-cell value is its count there ([`Session::stats`]: sum and
+    /// count). Relabelling recounts them. Every transcript outside the image
+    /// is an error naming `source`, with their extent and the image's.
+    /// Returns where they fell.
+    ///
+    /// ```
+    /// use cellmap::{Frame, Image, Session, Stat, input::CellImage};
+    /// // cells 1 and 2: ##.#
+    /// let mask = Image::new(4, 1, vec![true, true, false, true])?;
+    /// let mut session = Session::new(CellImage::Mask(mask))?;
+    /// let frame = Frame { scale: 1.0, ..Frame::default() };
+    /// let columns = (vec![0.5, 1.5, 2.5, 3.5, 3.2], vec![0.5; 5], vec![0, 0, 0, 1, 1]);
+    /// let summary = session.attach_transcripts(columns, vec!["A".into(), "B".into()], frame, "t.csv")?;
+    /// assert_eq!((summary.in_cells, summary.background), (4, 1));
+    /// session.compute(&[1], Stat::Sum)?;
+    /// assert_eq!(session.values()[1..], [0.0, 2.0]);
+    /// assert!(session.compute(&[0], Stat::Mean).is_err());
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn attach_transcripts(
+        &mut self,
+        columns: (Vec<f64>, Vec<f64>, Vec<u32>),
+        gene_names: Vec<String>,
+        frame: Frame,
+        source: &str,
+    ) -> Result<AssignSummary, Error> {
+        self.detach_expression();
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        let table = TranscriptCounts::new(columns, gene_names.len(), frame, labels, self.n_cells, source)?;
+        let summary = table.summary();
+        self.transcripts = Some(table);
+        self.gene_names = gene_names;
+        Ok(summary)
+    }
+
+    /// Where the attached transcripts fell with the current labels; `None`
+    /// without transcripts.
+    pub fn transcript_summary(&self) -> Option<AssignSummary> {
+        self.transcripts.as_ref().map(TranscriptCounts::summary)
+    }
+
+    /// Number of attached transcripts (0 without).
+    pub fn n_transcripts(&self) -> usize {
+        self.transcripts.as_ref().map_or(0, TranscriptCounts::len)
+    }
+
+    /// The pixel coordinates of the transcripts of `genes` for drawing them
+    /// as dots (column, row interleaved in `xy`, pixel `i` spanning
+    /// `[i, i + 1)`; grouped by gene, gene `genes[k]` from point `starts[k]`,
+    /// the total last). Empty without transcripts.
+    pub fn transcript_points(&self, genes: &[usize], xy: &mut Vec<f32>, starts: &mut Vec<u32>) {
+        match &self.transcripts {
+            Some(table) => table.points(genes, xy, starts),
+            None => {
+                xy.clear();
+                starts.clear();
+            }
+        }
+    }
+
+    /// The statistics that apply to the expression: all of [`Stat::ALL`] for
+    /// per-pixel expression; sum and count for transcript counts (each
+    /// transcript counts 1: both are the number of transcripts).
+    pub fn stats(&self) -> &'static [Stat] {
+        if self.transcripts.is_some() { &COUNT_STATS } else { &Stat::ALL }
+    }
+
     /// Drops the expression (and the shown genes' values): the session
     /// shows cells without values until [`Session::attach_expression`].
     pub fn detach_expression(&mut self) {
         self.columns = None;
+        self.transcripts = None;
         self.gene_names = Vec::new();
         self.selection = None;
         self.values.fill(f64::NAN);
@@ -175,11 +254,13 @@ impl Session {
     /// or for several the sum of each gene's per-cell value
     /// ([`crate::add_layer`]). Remembered across relabelling.
     pub fn compute(&mut self, genes: &[usize], stat: Stat) -> Result<(), Error> {
-        let columns = self.columns.as_ref().ok_or_else(no_expression)?;
+        if self.columns.is_none() && self.transcripts.is_none() {
+            return Err(no_expression());
+        }
         if genes.is_empty() {
             return Err(Error::argument("no gene selected (pass at least one gene index)"));
         }
-        let n_genes = columns.n_genes();
+        let n_genes = self.n_genes();
         if let Some(&g) = genes.iter().find(|&&g| g >= n_genes) {
             return Err(Error::argument(format!(
                 "gene {g} does not exist: the expression has {} genes (indices 0 to {})",
@@ -188,6 +269,15 @@ impl Session {
             )));
         }
         let len = self.n_cells + 1;
+        if let Some(table) = &self.transcripts {
+            refill(&mut self.values, len, f64::NAN, "the per-cell values")?;
+            for &gene in genes {
+                table.add_gene(gene, stat, &mut self.values)?;
+            }
+            self.remember(genes, stat);
+            return Ok(());
+        }
+        let Some(columns) = &self.columns else { return Err(no_expression()) };
         refill(&mut self.gene_stats, len, CellStats::EMPTY, "the per-cell statistics")?;
         refill(&mut self.gene_scratch, gene_stats_scratch_len(self.n_cells), 0, "the statistics scratch")?;
         refill(&mut self.layer, len, f64::NAN, "the per-gene values")?;
@@ -201,6 +291,12 @@ impl Session {
             }
             crate::add_layer(&mut self.values, &self.layer)?;
         }
+        self.remember(genes, stat);
+        Ok(())
+    }
+
+    /// Keeps `genes` and `stat` as the selection (reusing its allocation).
+    fn remember(&mut self, genes: &[usize], stat: Stat) {
         match &mut self.selection {
             Some((shown, shown_stat)) => {
                 shown.clear();
@@ -209,7 +305,6 @@ impl Session {
             }
             None => self.selection = Some((genes.to_vec(), stat)),
         }
-        Ok(())
     }
 
     /// Paints the values into [`Session::pixels`] and returns the range
@@ -282,7 +377,11 @@ impl Session {
 
     /// Number of genes (0 without expression).
     pub fn n_genes(&self) -> usize {
-        self.columns.as_ref().map_or(0, GeneColumns::n_genes)
+        match (&self.columns, &self.transcripts) {
+            (Some(columns), _) => columns.n_genes(),
+            (None, Some(table)) => table.n_genes(),
+            (None, None) => 0,
+        }
     }
 
     /// The gene names.
@@ -308,6 +407,9 @@ impl Session {
             .map_err(|e| Error::core("labels", e))?;
         cellmap_core::regions::region_props(labels, self.n_cells, &mut self.regions)
             .map_err(|e| Error::core("region properties", e))?;
+        if let Some(table) = &mut self.transcripts {
+            table.recount(labels, self.n_cells)?;
+        }
         refill(&mut self.values, self.n_cells + 1, f64::NAN, "the per-cell values")?;
         if let Some((genes, stat)) = self.selection.take() {
             self.compute(&genes, stat)?;

@@ -305,18 +305,10 @@ fn check_outside(
     outside: usize,
     bounds: Option<cellmap::Bounds>,
 ) -> Result<()> {
-    if total == 0 || outside * 2 <= total {
-        return Ok(());
-    }
     let (w, h) = (labels.width(), labels.height());
-    let boxed = match bounds {
-        Some(b) => format!("x {:.6}..{:.6} × y {:.6}..{:.6}", b.x.0, b.x.1, b.y.0, b.y.1),
-        None => "no finite coordinates".to_string(),
+    let Some(what) = cellmap::frame::outside_message(total, outside, bounds, w, h) else {
+        return Ok(());
     };
-    let what = format!(
-        "{outside} of {total} transcripts fall outside the image: transcripts span {boxed} pixels, \
-         the image is 0..{w} × 0..{h}"
-    );
     if outside == total {
         anyhow::bail!(
             "{}: {what}; check the frame: --scale (units per pixel), --transform (e.g. '1,0,0;0,-1,{h}' \
