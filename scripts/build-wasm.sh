@@ -4,8 +4,11 @@
 # OUT_DIR (what the page loads at start; budget 250 KB gzipped, DESIGN.md §4)
 # and the optional readers module cellmap-wasm-readers into OUT_DIR/readers
 # (loaded only when a dropped label image needs it: Cellpose _seg.npy,
-# scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped). Prints the
-# sizes of each .wasm, raw and gzipped, and fails over a budget.
+# scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped) and the optional
+# transcript-table module cellmap-wasm-tables into OUT_DIR/tables (loaded
+# only when a transcript table is dropped: CSV/TSV/gzip and Parquet with its
+# codecs; budget 400 KB gzipped). Prints the sizes of each .wasm, raw and
+# gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
 set -euo pipefail
@@ -30,6 +33,7 @@ build() {
 }
 build wasm "$out"
 build wasm/readers "$out/readers"
+build wasm/tables "$out/tables"
 
 # size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
 size() {
@@ -47,3 +51,5 @@ size() {
 size cellmap_wasm_bg.wasm "$out/cellmap_wasm_bg.wasm" "$out/cellmap_wasm.js" $((250 * 1024))
 size readers/cellmap_wasm_readers_bg.wasm "$out/readers/cellmap_wasm_readers_bg.wasm" \
   "$out/readers/cellmap_wasm_readers.js" $((150 * 1024))
+size tables/cellmap_wasm_tables_bg.wasm "$out/tables/cellmap_wasm_tables_bg.wasm" \
+  "$out/tables/cellmap_wasm_tables.js" $((400 * 1024))

@@ -49,8 +49,8 @@ pub fn read<R: ChunkReader + 'static>(
 /// The names of the top-level leaf columns of a Parquet file (what
 /// `Column::Index` counts): what a front end offers when the columns are
 /// not found by name.
-pub fn column_names(bytes: Vec<u8>, source: &str) -> Result<Vec<String>, Error> {
-    let file = SerializedFileReader::new(bytes::Bytes::from(bytes))
+pub fn column_names<R: ChunkReader + 'static>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let file = SerializedFileReader::new(reader)
         .map_err(|e| Error::new(source, ErrorKind::Header(format!("parquet: {e}"))))?;
     Ok(file.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.path().string()).collect())
 }

@@ -137,17 +137,6 @@ pub fn assign_in_frame(
     frame: Frame,
     max_distance: Option<f64>,
 ) -> Result<(Assignment, Option<Bounds>), Error> {
-    assign_grid_in_frame(labels.labels().grid(), x, y, frame, max_distance)
-}
-
-/// [`assign_in_frame`] on labels already known to be valid (a [`crate::Session`]'s).
-pub(crate) fn assign_grid_in_frame(
-    grid: Grid<'_, i32>,
-    x: &[f64],
-    y: &[f64],
-    frame: Frame,
-    max_distance: Option<f64>,
-) -> Result<(Assignment, Option<Bounds>), Error> {
     const CHUNK: usize = 1 << 14;
     if x.len() != y.len() {
         return Err(Error::input(format!("{} x and {} y coordinates", x.len(), y.len())));
@@ -157,7 +146,8 @@ pub(crate) fn assign_grid_in_frame(
     }
     let core = |e| Error::core("transcript assignment", e);
     let mut cell_ids = filled(x.len(), 0u32, "the transcript cell ids")?;
-    let (width, height) = (grid.width(), grid.height());
+    let grid = labels.labels().grid();
+    let (width, height) = (labels.width(), labels.height());
     let nearest = match max_distance {
         Some(radius) => {
             let mut nearest = filled(grid.len(), 0u32, "the nearest-cell map")?;

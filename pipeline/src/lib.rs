@@ -109,3 +109,4 @@ pub use regions::{BoundingBox, REGIONS_CSV_HEADER, Region, region_csv_row, regio
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
 pub use session::Session;
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
+pub use tally::{COUNT_STATS, GeneCounts, count_in_frame, frame_points};

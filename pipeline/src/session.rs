@@ -11,8 +11,8 @@ use crate::input::CellImage;
 use crate::memory::{filled, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
-use crate::tally::{COUNT_STATS, TranscriptCounts};
-use crate::{AssignSummary, ColorScale, Demo, Error, Expression, Frame, SegmentOptions, Stat, grouped};
+use crate::tally::{COUNT_STATS, GeneCounts};
+use crate::{ColorScale, Demo, Error, Expression, SegmentOptions, Stat, grouped};
 
 /// One tile in an interactive session.
 ///
@@ -43,10 +43,11 @@ pub struct Session {
     n_cells: usize,
     /// Region properties by label.
     regions: Vec<Region>,
-    /// Per-pixel expression, or (exclusive of it) `transcripts`.
+    /// Per-pixel expression, or (exclusive of it) `counts`.
     columns: Option<GeneColumns>,
-    /// Transcripts counted per cell and gene.
-    transcripts: Option<TranscriptCounts>,
+    /// Transcript counts per cell and gene, and whether they are for the
+    /// current labels.
+    counts: Option<(GeneCounts, bool)>,
     gene_names: Vec<String>,
     /// The shown genes and statistic, recomputed when the labels change.
     selection: Option<(Vec<usize>, Stat)>,
@@ -87,7 +88,7 @@ impl Session {
             n_cells,
             regions: Vec::new(),
             columns: None,
-            transcripts: None,
+            counts: None,
             gene_names: Vec::new(),
             selection: None,
             values: Vec::new(),
@@ -154,84 +155,82 @@ impl Session {
         Ok(genes)
     }
 
-    /// Attaches transcripts as the expression: `(x, y, gene)` columns in the
-    /// units of `frame` (see [`crate::frame`]), `gene[i]` an index into
-    /// `gene_names`. They are assigned to the cells as
-    /// [`crate::assign_in_frame`] assigns them (without a maximum distance) and
-    /// counted per cell and gene ([`crate::count_transcripts_sparse`]); each
-    /// gene's per-cell value is its count there ([`Session::stats`]: sum and
-    /// count). Relabelling recounts them. Every transcript outside the image
-    /// is an error naming `source`, with their extent and the image's.
-    /// Returns where they fell.
+    /// Attaches transcript counts as the expression: `counts` (see
+    /// [`crate::count_in_frame`], for this session's labels) and one name per
+    /// gene. Each gene's per-cell value is its count there
+    /// ([`Session::stats`]: sum and count). Relabelling makes them stale until
+    /// [`Session::recount`] gives the counts for the new labels.
     ///
     /// ```
-    /// use cellmap::{Frame, Image, Session, Stat, input::CellImage};
+    /// use cellmap::{Frame, Image, LabelImage, Session, Stat, count_in_frame, input::CellImage};
     /// // cells 1 and 2: ##.#
     /// let mask = Image::new(4, 1, vec![true, true, false, true])?;
     /// let mut session = Session::new(CellImage::Mask(mask))?;
+    /// let labels = LabelImage::new(Image::new(4, 1, session.labels().to_vec())?)?;
     /// let frame = Frame { scale: 1.0, ..Frame::default() };
-    /// let columns = (vec![0.5, 1.5, 2.5, 3.5, 3.2], vec![0.5; 5], vec![0, 0, 0, 1, 1]);
-    /// let summary = session.attach_transcripts(columns, vec!["A".into(), "B".into()], frame, "t.csv")?;
-    /// assert_eq!((summary.in_cells, summary.background), (4, 1));
+    /// let (counts, _) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
+    /// session.attach_counts(counts, vec!["A".into(), "B".into()])?;
     /// session.compute(&[1], Stat::Sum)?;
     /// assert_eq!(session.values()[1..], [0.0, 2.0]);
     /// assert!(session.compute(&[0], Stat::Mean).is_err());
     /// # Ok::<(), cellmap::Error>(())
     /// ```
-    pub fn attach_transcripts(
-        &mut self,
-        columns: (Vec<f64>, Vec<f64>, Vec<u32>),
-        gene_names: Vec<String>,
-        frame: Frame,
-        source: &str,
-    ) -> Result<AssignSummary, Error> {
-        self.detach_expression();
-        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
-            .map_err(|e| Error::core("labels", e))?;
-        let table = TranscriptCounts::new(columns, gene_names.len(), frame, labels, self.n_cells, source)?;
-        let summary = table.summary();
-        self.transcripts = Some(table);
-        self.gene_names = gene_names;
-        Ok(summary)
-    }
-
-    /// Where the attached transcripts fell with the current labels; `None`
-    /// without transcripts.
-    pub fn transcript_summary(&self) -> Option<AssignSummary> {
-        self.transcripts.as_ref().map(TranscriptCounts::summary)
-    }
-
-    /// Number of attached transcripts (0 without).
-    pub fn n_transcripts(&self) -> usize {
-        self.transcripts.as_ref().map_or(0, TranscriptCounts::len)
-    }
-
-    /// The pixel coordinates of the transcripts of `genes` for drawing them
-    /// as dots (column, row interleaved in `xy`, pixel `i` spanning
-    /// `[i, i + 1)`; grouped by gene, gene `genes[k]` from point `starts[k]`,
-    /// the total last). Empty without transcripts.
-    pub fn transcript_points(&self, genes: &[usize], xy: &mut Vec<f32>, starts: &mut Vec<u32>) {
-        match &self.transcripts {
-            Some(table) => table.points(genes, xy, starts),
-            None => {
-                xy.clear();
-                starts.clear();
-            }
+    pub fn attach_counts(&mut self, counts: GeneCounts, gene_names: Vec<String>) -> Result<(), Error> {
+        self.check_counts(&counts)?;
+        if gene_names.len() != counts.n_genes() {
+            return Err(Error::input(format!(
+                "{} gene names for {} genes of counts",
+                grouped(gene_names.len()),
+                grouped(counts.n_genes())
+            )));
         }
+        self.detach_expression();
+        self.counts = Some((counts, true));
+        self.gene_names = gene_names;
+        Ok(())
+    }
+
+    /// Replaces the attached counts by those for the current labels (after
+    /// relabelling: same genes) and recomputes the shown genes' values.
+    pub fn recount(&mut self, counts: GeneCounts) -> Result<(), Error> {
+        self.check_counts(&counts)?;
+        if counts.n_genes() != self.n_genes() || self.counts.is_none() {
+            return Err(Error::argument(format!(
+                "recount: the session has {} genes of transcript counts, the new counts {}",
+                grouped(self.n_genes()),
+                grouped(counts.n_genes())
+            )));
+        }
+        self.counts = Some((counts, true));
+        match self.selection.take() {
+            Some((genes, stat)) => self.compute(&genes, stat),
+            None => Ok(()),
+        }
+    }
+
+    fn check_counts(&self, counts: &GeneCounts) -> Result<(), Error> {
+        if counts.n_cells() != self.n_cells {
+            return Err(Error::input(format!(
+                "transcript counts of {} cells, but the labels have {} cells",
+                grouped(counts.n_cells()),
+                grouped(self.n_cells)
+            )));
+        }
+        Ok(())
     }
 
     /// The statistics that apply to the expression: all of [`Stat::ALL`] for
     /// per-pixel expression; sum and count for transcript counts (each
     /// transcript counts 1: both are the number of transcripts).
     pub fn stats(&self) -> &'static [Stat] {
-        if self.transcripts.is_some() { &COUNT_STATS } else { &Stat::ALL }
+        if self.counts.is_some() { &COUNT_STATS } else { &Stat::ALL }
     }
 
     /// Drops the expression (and the shown genes' values): the session
     /// shows cells without values until [`Session::attach_expression`].
     pub fn detach_expression(&mut self) {
         self.columns = None;
-        self.transcripts = None;
+        self.counts = None;
         self.gene_names = Vec::new();
         self.selection = None;
         self.values.fill(f64::NAN);
@@ -254,7 +253,7 @@ impl Session {
     /// or for several the sum of each gene's per-cell value
     /// ([`crate::add_layer`]). Remembered across relabelling.
     pub fn compute(&mut self, genes: &[usize], stat: Stat) -> Result<(), Error> {
-        if self.columns.is_none() && self.transcripts.is_none() {
+        if self.columns.is_none() && self.counts.is_none() {
             return Err(no_expression());
         }
         if genes.is_empty() {
@@ -269,10 +268,15 @@ impl Session {
             )));
         }
         let len = self.n_cells + 1;
-        if let Some(table) = &self.transcripts {
+        if let Some((counts, current)) = &self.counts {
+            if !*current {
+                return Err(Error::argument(
+                    "the transcript counts are for the previous labels: count them again for the new ones",
+                ));
+            }
             refill(&mut self.values, len, f64::NAN, "the per-cell values")?;
             for &gene in genes {
-                table.add_gene(gene, stat, &mut self.values)?;
+                counts.add_gene(gene, stat, &mut self.values)?;
             }
             self.remember(genes, stat);
             return Ok(());
@@ -377,9 +381,9 @@ impl Session {
 
     /// Number of genes (0 without expression).
     pub fn n_genes(&self) -> usize {
-        match (&self.columns, &self.transcripts) {
+        match (&self.columns, &self.counts) {
             (Some(columns), _) => columns.n_genes(),
-            (None, Some(table)) => table.n_genes(),
+            (None, Some((counts, _))) => counts.n_genes(),
             (None, None) => 0,
         }
     }
@@ -407,12 +411,17 @@ impl Session {
             .map_err(|e| Error::core("labels", e))?;
         cellmap_core::regions::region_props(labels, self.n_cells, &mut self.regions)
             .map_err(|e| Error::core("region properties", e))?;
-        if let Some(table) = &mut self.transcripts {
-            table.recount(labels, self.n_cells)?;
+        if let Some((_, current)) = &mut self.counts {
+            // counted for other labels: shown again after `recount`
+            *current = self.mask.is_none();
         }
         refill(&mut self.values, self.n_cells + 1, f64::NAN, "the per-cell values")?;
         if let Some((genes, stat)) = self.selection.take() {
-            self.compute(&genes, stat)?;
+            if matches!(self.counts, Some((_, false))) {
+                self.selection = Some((genes, stat));
+            } else {
+                self.compute(&genes, stat)?;
+            }
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! [`Session`]: the viewer's state, one `cellmap::Session` held for JS.
 
-use cellmap::{CellImage, ColorScale, Expression, Image, MaskKind, Range, SegmentOptions};
+use cellmap::{CellImage, ColorScale, Expression, GeneCounts, Image, MaskKind, Range, SegmentOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::progress::reporter;
@@ -146,6 +146,41 @@ impl Session {
                 .map_err(js_error)?;
         drop(bytes);
         Ok(self.inner.attach_expression(&expression).map_err(js_error)? as u32)
+    }
+
+    /// Attaches transcript counts as the expression (what the tables
+    /// module's `TranscriptTable.count` gives for this session's labels):
+    /// gene `g`'s cells are `cells[genePtr[g]..genePtr[g + 1]]` with their
+    /// `counts`; one name per gene. Each gene's per-cell value is its count
+    /// (`statNames()`: sum and count). After `setMaskOptions` relabels a mask,
+    /// give the counts for the new labels with `recount`.
+    #[wasm_bindgen(js_name = attachCounts)]
+    pub fn attach_counts(
+        &mut self,
+        gene_ptr: Vec<u32>,
+        cells: Vec<u32>,
+        counts: Vec<u32>,
+        gene_names: Vec<String>,
+    ) -> Result<(), JsError> {
+        let counts =
+            GeneCounts::from_parts(self.inner.n_cells(), gene_ptr, cells, counts).map_err(js_error)?;
+        self.inner.attach_counts(counts, gene_names).map_err(js_error)
+    }
+
+    /// Replaces the transcript counts by those for the current labels (same
+    /// genes; see `attachCounts`) and recomputes the shown genes.
+    pub fn recount(&mut self, gene_ptr: Vec<u32>, cells: Vec<u32>, counts: Vec<u32>) -> Result<(), JsError> {
+        let counts =
+            GeneCounts::from_parts(self.inner.n_cells(), gene_ptr, cells, counts).map_err(js_error)?;
+        self.inner.recount(counts).map_err(js_error)
+    }
+
+    /// The names of the statistics that apply to the expression (a subset of
+    /// `statOptions()`, in its order): all of them for per-pixel expression,
+    /// `["sum", "count"]` for transcript counts.
+    #[wasm_bindgen(js_name = statNames)]
+    pub fn stat_names(&self) -> Vec<String> {
+        self.inner.stats().iter().map(|s| s.name().to_string()).collect()
     }
 
     /// Drops the expression: the cells have no value (`geneCount` 0) until
