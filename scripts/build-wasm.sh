@@ -7,7 +7,7 @@
 # scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped) and the optional
 # transcript-table module cellmap-wasm-tables into OUT_DIR/tables (loaded
 # only when a transcript table is dropped: CSV/TSV/gzip and Parquet with its
-# codecs; budget 400 KB gzipped). Prints the sizes of each .wasm, raw and
+# codecs snappy and gzip; budget 300 KB gzipped). Prints the sizes of each .wasm, raw and
 # gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
@@ -52,4 +52,4 @@ size cellmap_wasm_bg.wasm "$out/cellmap_wasm_bg.wasm" "$out/cellmap_wasm.js" $((
 size readers/cellmap_wasm_readers_bg.wasm "$out/readers/cellmap_wasm_readers_bg.wasm" \
   "$out/readers/cellmap_wasm_readers.js" $((150 * 1024))
 size tables/cellmap_wasm_tables_bg.wasm "$out/tables/cellmap_wasm_tables_bg.wasm" \
-  "$out/tables/cellmap_wasm_tables.js" $((400 * 1024))
+  "$out/tables/cellmap_wasm_tables.js" $((300 * 1024))

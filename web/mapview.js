@@ -24,6 +24,8 @@ export class MapView {
     this.offsetY = 0;
     this.drag = null;
     this.lastPointer = null;
+    /** Called after every zoom, pan or resize (layers drawn over the map follow it). */
+    this.onViewChange = () => {};
     viewport.addEventListener('wheel', (event) => this.onWheel(event), { passive: false });
     viewport.addEventListener('pointerdown', (event) => this.onPointerDown(event));
     viewport.addEventListener('pointermove', (event) => this.onPointerMove(event));
@@ -84,6 +86,7 @@ export class MapView {
 
   applyTransform() {
     this.canvas.style.transform = `translate(${this.offsetX}px, ${this.offsetY}px) scale(${this.scale})`;
+    this.onViewChange();
   }
 
   /** Image pixel (row, col) under viewport point (x, y), or null outside the image. */

@@ -8,6 +8,7 @@ import init, {
   Session, colormapLut, colormapOptions, connectivityOptions, maskReaderNeeded, noValueColor,
   statOptions,
 } from './pkg/cellmap_wasm.js';
+import { Transcripts } from './transcripts-worker.js';
 
 /** An answer whose buffers move to the page instead of being copied. */
 class Transferred {
@@ -21,6 +22,8 @@ let wasm = null;
 /** The session shown in the page, or null. */
 let session = null;
 let readers = null;
+/** The transcript table whose counts are the session's genes, or null. */
+let transcripts = null;
 
 /** Posts a progress report for step `step` of `file`. */
 function progress(step, file, done, total) {
@@ -40,6 +43,8 @@ function describe() {
     connectivity: session.connectivity,
     geneCount: session.geneCount,
     geneNames: session.geneCount > 0 ? session.geneNames() : [],
+    stats: session.statNames(),
+    transcripts: transcripts?.table.length ?? 0,
     shownGenes: Array.from(session.shownGenes()),
     shownStat: session.shownStat() ?? null,
   };
@@ -79,8 +84,33 @@ async function maskBytes(file) {
 }
 
 function dropSession() {
+  dropTranscripts();
   session?.free();
   session = null;
+}
+
+function dropTranscripts() {
+  transcripts?.free();
+  transcripts = null;
+}
+
+/**
+ * Reads a transcript table and attaches its counts to the session: `{transcripts}` (what the page
+ * shows about it), or `{needsMapping}` (the columns, for the page's dialog) when its header was
+ * not recognised and no `mapping` was given.
+ */
+async function attachTranscripts(file, mapping) {
+  const read = await Transcripts.read(file, mapping);
+  if (read.needsMapping) return { needsMapping: read };
+  progress('count', file.name, 0, 1);
+  try {
+    const summary = read.attach(wasm, session);
+    transcripts = read;
+    return { transcripts: summary };
+  } catch (error) {
+    read.free();
+    throw error;
+  }
 }
 
 /** Paints with the colour settings; a blank bound (null) is the automatic one. */
@@ -130,7 +160,7 @@ const ops = {
    * data is freed first (wasm memory never shrinks). A failed mask leaves no session; a failed
    * expression leaves the cells, and its message comes back as `expressionError`.
    */
-  async load({ mask, expression }, maskOptions) {
+  async load({ mask, expression, transcripts: table, mapping }, maskOptions) {
     if (mask) {
       dropSession();
       const bytes = await maskBytes(mask);
@@ -144,6 +174,7 @@ const ops = {
       }
       session = created;
     } else if (session) {
+      dropTranscripts();
       session.detachExpression();
     }
     if (!session) throw new Error('load a mask first');
@@ -155,7 +186,23 @@ const ops = {
         expressionError = error instanceof Error ? error.message : String(error);
       }
     }
-    return { info: describe(), expressionError };
+    let attached = {};
+    if (table) {
+      try {
+        attached = await attachTranscripts(table, mapping);
+      } catch (error) {
+        expressionError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    return { info: describe(), expressionError, ...attached };
+  },
+
+  /** A transcript table onto the shown cells, with the columns the page's dialog chose. */
+  async attachTranscripts(file, mapping) {
+    dropTranscripts();
+    session.detachExpression();
+    const attached = await attachTranscripts(file, mapping);
+    return { info: describe(), ...attached };
   },
 
   drop() {
@@ -164,12 +211,23 @@ const ops = {
   },
 
   detachExpression() {
+    dropTranscripts();
     session?.detachExpression();
     return describe();
   },
 
   setMaskOptions(fillHoles, connectivity) {
-    return session.setMaskOptions(fillHoles, connectivity);
+    const cells = session.setMaskOptions(fillHoles, connectivity);
+    // transcript counts follow the new labels
+    if (transcripts && !session.isLabelImage) transcripts.recount(wasm, session);
+    return cells;
+  },
+
+  /** The transcripts of `genes` as dots (`{xy, starts}`, moved), or null without a table. */
+  transcriptPoints(genes) {
+    if (!transcripts) return null;
+    const points = transcripts.points(genes);
+    return new Transferred(points, [points.xy.buffer, points.starts.buffer]);
   },
 
   setGeneNames(names) {
