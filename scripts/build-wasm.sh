@@ -7,8 +7,10 @@
 # scipy sparse .npz, cells.zarr.zip; budget 150 KB gzipped) and the optional
 # exports module cellmap-wasm-exports into OUT_DIR/exports (loaded on the
 # first table export: the cells' CSV written by the pipeline; budget 60 KB
-# gzipped). Prints the sizes of each .wasm, raw and gzipped, and fails over
-# a budget.
+# gzipped), and the transcript-table module cellmap-wasm-tables into
+# OUT_DIR/tables (loaded only when a transcript table is dropped: CSV/TSV/gzip
+# and Parquet with its codecs snappy and gzip; budget 300 KB gzipped). Prints
+# the sizes of each .wasm, raw and gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
 set -euo pipefail
@@ -34,6 +36,7 @@ build() {
 build wasm "$out"
 build wasm/readers "$out/readers"
 build wasm/exports "$out/exports"
+build wasm/tables "$out/tables"
 
 # size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
 size() {
@@ -53,3 +56,5 @@ size readers/cellmap_wasm_readers_bg.wasm "$out/readers/cellmap_wasm_readers_bg.
   "$out/readers/cellmap_wasm_readers.js" $((150 * 1024))
 size exports/cellmap_wasm_exports_bg.wasm "$out/exports/cellmap_wasm_exports_bg.wasm" \
   "$out/exports/cellmap_wasm_exports.js" $((60 * 1024))
+size tables/cellmap_wasm_tables_bg.wasm "$out/tables/cellmap_wasm_tables_bg.wasm" \
+  "$out/tables/cellmap_wasm_tables.js" $((300 * 1024))

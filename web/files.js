@@ -1,22 +1,27 @@
-// Sorting dropped or picked files into mask, expression and gene names, and reading them.
+// Sorting dropped or picked files into mask, expression, transcripts and gene names, and reading them.
 
 const MASK_IMAGE = /\.(png|tiff?|zarr\.zip)$/i;
 const EXPRESSION = /\.npz$/i;
-const NAMES = /\.(txt|tsv|csv)$/i;
+const TEXT = /\.(txt|tsv|csv)$/i;
+const TABLE = /\.(parquet|(csv|tsv|txt)\.gz)$/i;
 const NPY = /\.npy$/i;
 const MASK_WORD = /mask|label|seg/i;
 
 /**
- * Decides what each file is. PNG/TIFF and Xenium `cells.zarr.zip` are masks, text is gene names.
+ * Decides what each file is. PNG/TIFF and Xenium `cells.zarr.zip` are masks. Transcript tables:
+ * `.parquet` and gzip-compressed `.csv.gz` / `.tsv.gz` / `.txt.gz`, and a `.csv` / `.tsv` / `.txt`
+ * whose first line has two fields or more (split at `,`, tab or `;`); a text file with one field
+ * on its first line is a gene-name list (one name per line).
  * `.npz`: one whose name says mask/label/seg is a (scipy sparse) label image, any other is
  * expression. `.npy` files: one whose name says mask/label/seg is the mask (a Cellpose `_seg.npy`
  * included); otherwise, when no mask is among
  * the files yet, the smallest `.npy` is the mask (a uint8 mask is smaller than a float32 gene
  * image of the same size) and another `.npy` is dense expression.
- * Returns `{ mask, expression, names }` (each a File or null) or throws a message naming the files.
+ * Returns `{ mask, expression, transcripts, names }` (each a File or null) or throws a message
+ * naming the files.
  */
-export function classifyFiles(files) {
-  const result = { mask: null, expression: null, names: null };
+export async function classifyFiles(files) {
+  const result = { mask: null, expression: null, transcripts: null, names: null };
   const claim = (role, file) => {
     if (result[role]) throw new Error(`two ${roleName(role)} files: ${result[role].name} and ${file.name}`);
     result[role] = file;
@@ -25,9 +30,10 @@ export function classifyFiles(files) {
   for (const file of files) {
     if (MASK_IMAGE.test(file.name)) claim('mask', file);
     else if (EXPRESSION.test(file.name)) claim(MASK_WORD.test(file.name) ? 'mask' : 'expression', file);
-    else if (NAMES.test(file.name)) claim('names', file);
+    else if (TABLE.test(file.name)) claim('transcripts', file);
+    else if (TEXT.test(file.name)) claim(await isTable(file) ? 'transcripts' : 'names', file);
     else if (NPY.test(file.name)) npys.push(file);
-    else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff, cells.zarr.zip or a .txt gene list)`);
+    else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff, cells.zarr.zip, a transcript table .csv, .csv.gz, .tsv or .parquet, or a .txt gene list)`);
   }
   const namedMask = npys.filter((file) => MASK_WORD.test(file.name));
   if (namedMask.length > 1 || (namedMask.length === 1 && result.mask)) {
@@ -40,11 +46,21 @@ export function classifyFiles(files) {
   }
   npys.sort((a, b) => a.size - b.size);
   for (const file of npys) claim(result.mask ? 'expression' : 'mask', file);
+  if (result.expression && result.transcripts) {
+    throw new Error(`${result.expression.name} and ${result.transcripts.name}: an expression file and a transcript table; open one of them`);
+  }
   return result;
 }
 
+/** Whether a text file's first line has two fields or more (a table, not a gene-name list). */
+async function isTable(file) {
+  const head = await file.slice(0, 64 << 10).text();
+  const line = head.split(/\r?\n/, 1)[0];
+  return [',', '\t', ';'].some((delimiter) => line.split(delimiter).length >= 2);
+}
+
 function roleName(role) {
-  return { mask: 'mask', expression: 'expression', names: 'gene-name' }[role];
+  return { mask: 'mask', expression: 'expression', transcripts: 'transcript table', names: 'gene-name' }[role];
 }
 
 export async function readBytes(file) {

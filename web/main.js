@@ -16,6 +16,7 @@ import { Legend } from './legend.js';
 import { MapView } from './mapview.js';
 import { Selection } from './selection.js';
 import { ScaleControls } from './scale.js';
+import { TranscriptDots, askColumns } from './transcripts.js';
 
 const DEMO = { seed: 7, width: 512, height: 512 };
 
@@ -84,6 +85,7 @@ const scaleControls = new ScaleControls({
   vmax: byId('vmax'),
   log1p: byId('log1p'),
 });
+const dots = new TranscriptDots(controls.viewport, mapView);
 const legend = new Legend({
   ticks: byId('legend-ticks'),
   bar: byId('legend-bar'),
@@ -200,13 +202,27 @@ function setStatus(text) {
   controls.status.textContent = text;
 }
 
-const STEP_NAMES = { read: 'Reading', readers: 'Loading the label-format readers for', cells: 'Finding the cells of', decode: 'Decoding' };
+const STEP_NAMES = {
+  read: 'Reading',
+  readers: 'Loading the label-format readers for',
+  cells: 'Finding the cells of',
+  decode: 'Decoding',
+  transcripts: 'Reading the transcripts of',
+  count: 'Counting the transcripts of',
+};
 
 /** A progress report from the worker: the bar and the status line follow it. */
-function showProgress({ step, file, done, total }) {
+function showProgress({ step, file, done, total, rows }) {
   if (!loading) return;
   const bytes = step === 'read' || step === 'decode';
   controls.progress.hidden = false;
+  if (rows !== undefined) {
+    // a transcript table: rows read, and bytes of a text file (rows of a Parquet one) for the bar
+    controls.progress.max = total;
+    controls.progress.value = done;
+    setStatus(`${STEP_NAMES[step]} ${file}: ${formatCount(rows)} rows…`);
+    return;
+  }
   if (bytes && total > 0) {
     controls.progress.max = total;
     controls.progress.value = done;
@@ -323,7 +339,25 @@ async function describePixel(row, col) {
 function showGenes(genes) {
   if (!session) return null;
   shownGenes = genes;
+  showDots();
   return computeAndPaint();
+}
+
+/** The dots of the shown genes' transcripts (none without a transcript table). */
+async function showDots() {
+  const genes = shownGenes;
+  const points = session?.transcripts > 0 && genes.length > 0 ? await engine.call('transcriptPoints', genes) : null;
+  if (genes !== shownGenes) return; // the genes changed meanwhile
+  dots.setPoints(points, session?.width ?? 0, session?.height ?? 0);
+}
+
+/** Offers the statistics that apply to the expression (sum and count for transcript counts). */
+function offerStats(stats) {
+  for (const option of controls.stat.options) {
+    option.disabled = !stats.includes(option.value);
+    option.hidden = option.disabled;
+  }
+  if (!stats.includes(controls.stat.value)) controls.stat.value = stats[0];
 }
 
 /**
@@ -388,6 +422,7 @@ function dropSession() {
   shownRange = [NaN, NaN];
   shownData = [];
   source = { cells: '', expression: '' };
+  dots.setPoints(null, 0, 0);
   controls.source.textContent = 'Nothing loaded: open a mask (+ expression) or show the demo tissue.';
   controls.cellCount.textContent = '–';
   genePicker.setGenes([], []);
@@ -399,6 +434,8 @@ function dropSession() {
 function adoptGenes(genes = [0]) {
   shownGenes = genes.filter((gene) => gene < session.geneCount);
   genePicker.setGenes(session.geneNames, shownGenes);
+  offerStats(session.stats);
+  showDots();
   return computeAndPaint();
 }
 
@@ -438,10 +475,10 @@ function useSuggestedView({ scale, low, high, outlines }) {
  */
 async function loadFiles(fileList) {
   if (loading) throw new Error('still loading the previous files: wait until they are shown');
-  const files = classifyFiles([...fileList]);
-  if (!files.mask && !files.expression && !files.names) return;
+  const files = await classifyFiles([...fileList]);
+  if (!files.mask && !files.expression && !files.transcripts && !files.names) return;
   if (!files.mask && !session) throw new Error('load a mask first');
-  if (files.mask || files.expression) {
+  if (files.mask || files.expression || files.transcripts) {
     const described = Object.entries(files)
       .filter(([, file]) => file)
       .map(([role, file]) => `${role}: ${file.name} (${formatBytes(file.size)})`);
@@ -454,6 +491,7 @@ async function loadFiles(fileList) {
         // the cells stay (dimmed, not repainted until the expression is decoded)
         session = await engine.call('detachExpression');
         shownGenes = [];
+        dots.setPoints(null, 0, 0);
         genePicker.setGenes([], []);
         source.expression = '';
         showSource();
@@ -490,18 +528,36 @@ async function loadFiles(fileList) {
  * without it. The worker reads the files itself: the page never holds their bytes.
  */
 async function decodeFiles(files) {
-  const { info, expressionError } = await engine.call(
-    'load', { mask: files.mask, expression: files.expression }, maskOptions());
+  let { info, expressionError, needsMapping, transcripts } = await engine.call(
+    'load', { mask: files.mask, expression: files.expression, transcripts: files.transcripts }, maskOptions());
+  if (needsMapping) {
+    // the table's header names no x, y, gene column the viewer knows: ask which they are
+    const mapping = await askColumns({ file: files.transcripts.name, ...needsMapping });
+    if (!mapping) {
+      expressionError = `${files.transcripts.name}: no columns chosen, so no transcripts were read`;
+    } else {
+      try {
+        ({ info, transcripts } = await engine.call('attachTranscripts', files.transcripts, mapping));
+      } catch (error) {
+        if (error instanceof Cancelled) throw error;
+        expressionError = error.message;
+      }
+    }
+  }
   if (files.expression && !expressionError) {
     // new expression data opens on what Rust suggests for it: counts on the sum per cell with the
     // 1–99th percentile range, other values on the mean (the research scripts') with min–max
     controls.stat.value = info.suggestedView.stat ?? defaultStat;
   }
-  if (files.mask || (files.expression && !expressionError)) useSuggestedView(info.suggestedView);
+  // transcript counts open on their first statistic (the sum: transcripts per cell)
+  if (transcripts) controls.stat.value = info.stats[0];
+  // new data opens on the view Rust suggests for it
+  if (files.mask || (files.expression && !expressionError) || transcripts) useSuggestedView(info.suggestedView);
   shownData = [files.mask?.name ?? shownData[0], files.expression?.name].filter(Boolean);
-  const expression = files.expression && !expressionError
+  let expression = files.expression && !expressionError
     ? `${files.expression.name} (${formatCount(info.geneCount)} genes)`
     : '';
+  if (transcripts) expression = describeTranscripts(transcripts, info.geneCount);
   if (files.mask) {
     await adoptSession(info, { cells: `${files.mask.name} (${info.width}×${info.height})`, expression });
   } else {
@@ -511,6 +567,19 @@ async function decodeFiles(files) {
     await adoptGenes();
   }
   if (expressionError) throw new Error(expressionError);
+}
+
+/** The source line's words about a transcript table: genes, where the transcripts fell, what was dropped. */
+function describeTranscripts(t, genes) {
+  const dropped = [
+    [t.droppedLowQv, 'low-qv'],
+    [t.droppedControls, 'control-probe'],
+    [t.droppedFiltered, 'filtered'],
+  ].filter(([count]) => count > 0).map(([count, what]) => `${formatCount(count)} ${what}`);
+  return `${t.file} (${t.preset}, ${t.scale} units/px: ${formatCount(genes)} genes, ` +
+    `${formatCount(t.transcripts)} transcripts: ${formatCount(t.inCells)} in cells, ` +
+    `${formatCount(t.background)} on background, ${formatCount(t.outside)} outside` +
+    `${dropped.length > 0 ? `; ${dropped.join(', ')} rows dropped` : ''})`;
 }
 
 async function onMaskOptionsChange() {
@@ -622,7 +691,7 @@ function wireControls() {
     updateControls();
     guarded(() => paint(), 'colour');
   });
-  mapView.onViewChange = () => writeHash();
+  mapView.onViewChange(() => writeHash());
 
   let dragDepth = 0;
   const setDropping = (on) => {
@@ -687,6 +756,11 @@ async function start() {
     get shownGenes() { return shownGenes.slice(); },
     get range() { return shownRange.slice(); },
     get selection() { return { polygon: selection.polygon, ids: selection.ids.slice() }; },
+    /** Transcript dots drawn by the last redraw (0 when zoomed out or without a table). */
+    get dotsDrawn() { return dots.drawn; },
+    // the map view (scale, offsets, zoomAt, panBy) and its transcript dots layer
+    view: mapView,
+    dots,
   };
   document.body.dataset.ready = 'true';
 }

@@ -24,8 +24,8 @@ export class MapView {
     this.offsetY = 0;
     this.drag = null;
     this.lastPointer = null;
-    /** Called after every zoom or pan (e.g. to put the view in the URL). */
-    this.onViewChange = () => {};
+    /** Called after every zoom, pan or resize (the URL hash, layers drawn over the map). */
+    this.viewListeners = [];
     // keyboard exploration marks the cell it describes: the one under the viewport's centre
     this.marker = Object.assign(document.createElement('div'), { className: 'key-marker', hidden: true });
     this.marker.setAttribute('aria-hidden', 'true');
@@ -39,6 +39,11 @@ export class MapView {
     viewport.addEventListener('keydown', (event) => this.onKey(event));
     viewport.addEventListener('blur', () => this.hideTooltip());
     new ResizeObserver(() => this.applyTransform()).observe(viewport);
+  }
+
+  /** Calls `listener()` after every zoom, pan or resize. */
+  onViewChange(listener) {
+    this.viewListeners.push(listener);
   }
 
   /** Sets the image size (a new session) and fits it in the viewport. */
@@ -90,7 +95,7 @@ export class MapView {
 
   applyTransform() {
     this.canvas.style.transform = `translate(${this.offsetX}px, ${this.offsetY}px) scale(${this.scale})`;
-    this.onViewChange();
+    for (const listener of this.viewListeners) listener();
   }
 
   /** The zoom (screen px per image px) and the image point (x = col, y = row) at the viewport's centre. */

@@ -9,6 +9,7 @@ import init, {
   maskReaderNeeded, noValueColor, scaleOptions, statOptions,
 } from './pkg/cellmap_wasm.js';
 import { exportOps } from './worker-exports.js';
+import { Transcripts } from './transcripts-worker.js';
 
 /** At most this many ticks on the colour bar. */
 const MAX_TICKS = 6;
@@ -25,6 +26,8 @@ let wasm = null;
 /** The session shown in the page, or null. */
 let session = null;
 let readers = null;
+/** The transcript table whose counts are the session's genes, or null. */
+let transcripts = null;
 
 /** Posts a progress report for step `step` of `file`. */
 function progress(step, file, done, total) {
@@ -44,6 +47,8 @@ function describe() {
     connectivity: session.connectivity,
     geneCount: session.geneCount,
     geneNames: session.geneCount > 0 ? session.geneNames() : [],
+    stats: session.statNames(),
+    transcripts: transcripts?.table.length ?? 0,
     shownGenes: Array.from(session.shownGenes()),
     shownStat: session.shownStat() ?? null,
     suggestedView: session.suggestedView(),
@@ -84,8 +89,33 @@ async function maskBytes(file) {
 }
 
 function dropSession() {
+  dropTranscripts();
   session?.free();
   session = null;
+}
+
+function dropTranscripts() {
+  transcripts?.free();
+  transcripts = null;
+}
+
+/**
+ * Reads a transcript table and attaches its counts to the session: `{transcripts}` (what the page
+ * shows about it), or `{needsMapping}` (the columns, for the page's dialog) when its header was
+ * not recognised and no `mapping` was given.
+ */
+async function attachTranscripts(file, mapping) {
+  const read = await Transcripts.read(file, mapping);
+  if (read.needsMapping) return { needsMapping: read };
+  progress('count', file.name, 0, 1);
+  try {
+    const summary = read.attach(wasm, session);
+    transcripts = read;
+    return { transcripts: summary };
+  } catch (error) {
+    read.free();
+    throw error;
+  }
 }
 
 const ops = {
@@ -122,7 +152,7 @@ const ops = {
    * data is freed first (wasm memory never shrinks). A failed mask leaves no session; a failed
    * expression leaves the cells, and its message comes back as `expressionError`.
    */
-  async load({ mask, expression }, maskOptions) {
+  async load({ mask, expression, transcripts: table, mapping }, maskOptions) {
     if (mask) {
       dropSession();
       const bytes = await maskBytes(mask);
@@ -136,6 +166,7 @@ const ops = {
       }
       session = created;
     } else if (session) {
+      dropTranscripts();
       session.detachExpression();
     }
     if (!session) throw new Error('load a mask first');
@@ -147,7 +178,23 @@ const ops = {
         expressionError = error instanceof Error ? error.message : String(error);
       }
     }
-    return { info: describe(), expressionError };
+    let attached = {};
+    if (table) {
+      try {
+        attached = await attachTranscripts(table, mapping);
+      } catch (error) {
+        expressionError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    return { info: describe(), expressionError, ...attached };
+  },
+
+  /** A transcript table onto the shown cells, with the columns the page's dialog chose. */
+  async attachTranscripts(file, mapping) {
+    dropTranscripts();
+    session.detachExpression();
+    const attached = await attachTranscripts(file, mapping);
+    return { info: describe(), ...attached };
   },
 
   drop() {
@@ -156,12 +203,23 @@ const ops = {
   },
 
   detachExpression() {
+    dropTranscripts();
     session?.detachExpression();
     return describe();
   },
 
   setMaskOptions(fillHoles, connectivity) {
-    return session.setMaskOptions(fillHoles, connectivity);
+    const cells = session.setMaskOptions(fillHoles, connectivity);
+    // transcript counts follow the new labels
+    if (transcripts && !session.isLabelImage) transcripts.recount(wasm, session);
+    return cells;
+  },
+
+  /** The transcripts of `genes` as dots (`{xy, starts}`, moved), or null without a table. */
+  transcriptPoints(genes) {
+    if (!transcripts) return null;
+    const points = transcripts.points(genes);
+    return new Transferred(points, [points.xy.buffer, points.starts.buffer]);
   },
 
   setGeneNames(names) {

@@ -271,8 +271,7 @@ pub fn transcript_columns(path: &Path) -> Result<Vec<String>, Error> {
         let file = std::fs::File::open(path).map_err(|e| Error::new(source_name(path), ErrorKind::Io(e)))?;
         return crate::parquet::column_names(file, &source_name(path));
     }
-    let (file, _) = open(path)?;
-    crate::transcripts::header_names(BufReader::with_capacity(1 << 16, file), &source_name(path))
+    crate::transcripts::header_names(open_maybe_gzip(path)?, &source_name(path))
 }
 
 /// Writes `data` as an `.npy` array of `shape` at `path`, atomically

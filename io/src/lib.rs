@@ -56,8 +56,8 @@
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
 //! * `parquet` (off) — the `parquet` module: Parquet transcript tables (Xenium
-//!   `transcripts.parquet`), pure-Rust codecs so it also builds for wasm32
-//!   (zstd on native targets only); `fs::read_transcripts` then detects
+//!   `transcripts.parquet`); snappy and gzip in pure Rust so it also builds
+//!   for wasm32 (lz4, brotli and zstd on native targets only); `fs::read_transcripts` then detects
 //!   Parquet by its magic bytes.
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
 #![deny(unsafe_code)]

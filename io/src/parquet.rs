@@ -11,8 +11,9 @@
 //! `string` / `binary` (dictionary-encoded or plain); filter columns any of
 //! these (compared as text: `fov=2` matches an integer 2).
 //!
-//! Codecs: snappy, gzip, lz4, brotli (pure Rust, also on wasm32) and, on
-//! native targets only, zstd.
+//! Codecs: snappy and gzip (pure Rust, also on wasm32); on native targets
+//! also lz4, brotli and zstd (left out of the viewer's tables module for its
+//! size).
 
 use std::collections::HashMap;
 
@@ -37,19 +38,31 @@ pub fn read_bytes(bytes: Vec<u8>, source: &str, options: &Options) -> Result<Tra
     read(bytes::Bytes::from(bytes), source, options)
 }
 
-/// The top-level leaf column names of a Parquet file (its schema, from the footer).
-pub fn column_names<R: ChunkReader + 'static>(reader: R, source: &str) -> Result<Vec<String>, Error> {
-    let file = SerializedFileReader::new(reader)
-        .map_err(|e| Error::new(source, ErrorKind::Header(format!("parquet: {e}"))))?;
-    let schema = file.metadata().file_metadata().schema_descr_ptr();
-    Ok(schema.columns().iter().map(|c| c.path().string()).collect())
-}
-
 /// Reads a Parquet transcript table from a file (`std::fs::File`) or bytes.
 pub fn read<R: ChunkReader + 'static>(
     reader: R,
     source: &str,
     options: &Options,
+) -> Result<Transcripts, Error> {
+    read_with_progress(reader, source, options, &mut |_, _| {})
+}
+
+/// The names of the top-level leaf columns of a Parquet file (what
+/// `Column::Index` counts): what a front end offers when the columns are
+/// not found by name.
+pub fn column_names<R: ChunkReader + 'static>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let file = SerializedFileReader::new(reader)
+        .map_err(|e| Error::new(source, ErrorKind::Header(format!("parquet: {e}"))))?;
+    Ok(file.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.path().string()).collect())
+}
+
+/// [`read`], calling `progress(rows, total)` after each row group with the
+/// rows read so far (kept or dropped) and the file's row count.
+pub fn read_with_progress<R: ChunkReader + 'static>(
+    reader: R,
+    source: &str,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Transcripts, Error> {
     let err =
         |e: parquet::errors::ParquetError| Error::new(source, ErrorKind::Header(format!("parquet: {e}")));
@@ -117,6 +130,7 @@ pub fn read<R: ChunkReader + 'static>(
     let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut name_bytes = 0u64;
     let mut next_name_check = 1u64 << 20;
+    let mut rows_read = 0u64;
 
     for g in 0..file.num_row_groups() {
         let group = file.get_row_group(g).map_err(err)?;
@@ -180,6 +194,8 @@ pub fn read<R: ChunkReader + 'static>(
             out.y.push(ys[r]);
             out.gene.push(id);
         }
+        rows_read += rows as u64;
+        progress(rows_read, total as u64);
     }
     Ok(out)
 }

@@ -25,6 +25,85 @@ pub const COSMX_CONTROL_PREFIXES: [&str; 4] = ["FalseCode", "SystemControl", "Ne
 /// MERSCOPE blank barcodes (`Blank-*`), dropped by [`Options::merscope`].
 pub const MERSCOPE_CONTROL_PREFIXES: [&str; 1] = ["Blank-"];
 
+/// A transcript table layout: the presets of `cellmap assign --preset`, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// [`Options::auto`].
+    #[default]
+    Auto,
+    /// [`Options::xenium`].
+    Xenium,
+    /// [`Options::cosmx`].
+    Cosmx,
+    /// [`Options::merscope`].
+    Merscope,
+    /// [`Options::genesegnet`].
+    Genesegnet,
+    /// [`Options::pciseq`].
+    Pciseq,
+}
+
+impl Preset {
+    /// Every preset, in the order front ends list them.
+    pub const ALL: [Preset; 6] =
+        [Preset::Auto, Preset::Xenium, Preset::Cosmx, Preset::Merscope, Preset::Genesegnet, Preset::Pciseq];
+
+    /// The name on the command line and in JS: `"auto"`, `"xenium"`, ...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Preset::Auto => "auto",
+            Preset::Xenium => "xenium",
+            Preset::Cosmx => "cosmx",
+            Preset::Merscope => "merscope",
+            Preset::Genesegnet => "genesegnet",
+            Preset::Pciseq => "pciseq",
+        }
+    }
+
+    /// The preset called `name`.
+    pub fn from_name(name: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Its reading options.
+    pub fn options(self) -> Options {
+        match self {
+            Preset::Auto => Options::auto(),
+            Preset::Xenium => Options::xenium(),
+            Preset::Cosmx => Options::cosmx(),
+            Preset::Merscope => Options::merscope(),
+            Preset::Genesegnet => Options::genesegnet(),
+            Preset::Pciseq => Options::pciseq(),
+        }
+    }
+
+    /// The instrument whose export has this header (`names`, any case): Xenium
+    /// (`x_location`, `y_location`, `feature_name`), CosMx (`target` and
+    /// `x_local_px` or `x_global_px`), MERSCOPE (`global_x`, `global_y`, `gene`,
+    /// `barcode_id`); else [`Preset::Auto`]. A front end that reads a dropped
+    /// table without flags uses it, so that a Xenium table gets its µm scale,
+    /// quality filter and control probes as with `--preset xenium`.
+    ///
+    /// ```
+    /// use cellmap_io::table::Preset;
+    /// let header = |h: &str| h.split(',').map(String::from).collect::<Vec<_>>();
+    /// assert_eq!(Preset::detect(&header("feature_name,X_location,y_location,qv")), Preset::Xenium);
+    /// assert_eq!(Preset::detect(&header("x,y,gene")), Preset::Auto);
+    /// ```
+    pub fn detect(names: &[String]) -> Preset {
+        let has = |want: &str| names.iter().any(|n| n.eq_ignore_ascii_case(want));
+        if has("x_location") && has("y_location") && has("feature_name") {
+            Preset::Xenium
+        } else if has("target") && (has("x_local_px") || has("x_global_px")) {
+            Preset::Cosmx
+        } else if has("global_x") && has("global_y") && has("gene") && has("barcode_id") {
+            Preset::Merscope
+        } else {
+            Preset::Auto
+        }
+    }
+}
+
 fn any(names: &[&str]) -> Column {
     Column::Any(names.iter().map(|n| n.to_string()).collect())
 }

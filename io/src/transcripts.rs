@@ -109,61 +109,6 @@ impl Options {
     }
 }
 
-/// An instrument whose transcript tables are recognised by their documented
-/// column names, so that a named table needs no preset: its units, quality
-/// filter and control probes then follow the vendor's preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vendor {
-    /// 10x Xenium: `x_location`, `y_location`, `feature_name` (µm).
-    Xenium,
-    /// NanoString CosMx: `target` with `x_local_px` or `x_global_px` (pixels).
-    Cosmx,
-    /// Vizgen MERSCOPE: `global_x`, `global_y`, `gene` (µm of the global frame).
-    Merscope,
-}
-
-impl Vendor {
-    /// The vendor whose columns the header `names` has (any case), if any.
-    ///
-    /// ```
-    /// use cellmap_io::transcripts::Vendor;
-    /// let names = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
-    /// assert_eq!(Vendor::detect(&names("transcript_id,feature_name,x_location,y_location,qv")), Some(Vendor::Xenium));
-    /// assert_eq!(Vendor::detect(&names("barcode_id,global_x,global_y,global_z,gene")), Some(Vendor::Merscope));
-    /// assert_eq!(Vendor::detect(&names("fov,x_local_px,y_local_px,target")), Some(Vendor::Cosmx));
-    /// assert_eq!(Vendor::detect(&names("x,y,gene")), None);
-    /// ```
-    pub fn detect(names: &[String]) -> Option<Vendor> {
-        let has = |name: &str| names.iter().any(|n| n.trim().eq_ignore_ascii_case(name));
-        if has("x_location") && has("y_location") && has("feature_name") {
-            Some(Vendor::Xenium)
-        } else if has("global_x") && has("global_y") && has("gene") {
-            Some(Vendor::Merscope)
-        } else if has("target") && (has("x_local_px") || has("x_global_px")) {
-            Some(Vendor::Cosmx)
-        } else {
-            None
-        }
-    }
-}
-
-/// The column names of a transcript table's header (CSV/TSV, gzip or not),
-/// read from its first line.
-///
-/// ```
-/// let names = cellmap_io::transcripts::header_names(&b"Gene\tx\ty\nACTB\t1\t2\n"[..], "t.tsv")?;
-/// assert_eq!(names, ["Gene", "x", "y"]);
-/// # Ok::<(), cellmap_io::Error>(())
-/// ```
-pub fn header_names<R: BufRead>(reader: R, source: &str) -> Result<Vec<String>, Error> {
-    let mut reader = maybe_gunzip(reader, source)?;
-    let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
-    let delimiter = crate::table::detect_delimiter(head, b',');
-    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(reader);
-    let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?;
-    Ok(headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect())
-}
-
 /// Transcripts read from a table: coordinates as in the file, gene ids
 /// into `gene_names` (numbered in order of first appearance).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -258,6 +203,29 @@ pub fn read_bytes(bytes: &[u8], source: &str, options: &Options) -> Result<Trans
 /// Reads a transcript table from a (decompressed) stream, one record at a
 /// time. Use [`maybe_gunzip`] or `fs::open_maybe_gzip` for `.gz` input.
 pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Transcripts, Error> {
+    read_with_progress(reader, source, options, &mut |_| {})
+}
+
+/// Records between two calls of the progress callback of [`read_with_progress`].
+pub const PROGRESS_RECORDS: u64 = 1 << 16;
+
+/// [`read`], calling `progress(records)` with the records read so far (kept or
+/// dropped) every [`PROGRESS_RECORDS`] records and once at the end, so that a
+/// front end can show how far a long read is.
+///
+/// ```
+/// use cellmap_io::transcripts::{self, Options};
+/// let mut calls = Vec::new();
+/// let t = transcripts::read_with_progress(&b"x,y,gene\n1,2,A\n3,4,B\n"[..], "t.csv", &Options::auto(), &mut |n| calls.push(n))?;
+/// assert_eq!((t.len(), calls), (2, vec![2]));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn read_with_progress<R: Read>(
+    reader: R,
+    source: &str,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Transcripts, Error> {
     if !(options.units_per_pixel.is_finite() && options.units_per_pixel > 0.0) {
         return Err(Error::new(
             source,
@@ -336,6 +304,9 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
     let mut next_name_check = 1u64 << 20;
     while csv.read_byte_record(&mut record).map_err(|e| csv_error(source, e))? {
         records += 1;
+        if records % PROGRESS_RECORDS == 0 {
+            progress(records);
+        }
         if records > options.limits.max_records {
             return Err(Error::new(
                 source,
@@ -424,7 +395,40 @@ pub fn read<R: Read>(reader: R, source: &str, options: &Options) -> Result<Trans
         out.y.push(y);
         out.gene.push(id);
     }
+    progress(records);
     Ok(out)
+}
+
+/// The column names of a table's header line (the delimiter detected as
+/// [`read`] detects it, names trimmed): what a front end offers when the
+/// columns are not found by name. `reader` is the decompressed text.
+///
+/// ```
+/// let names = cellmap_io::transcripts::header_names(&b"a\tb c\t gene\n1\t2\tA\n"[..], "t.tsv")?;
+/// assert_eq!(names, ["a", "b c", "gene"]);
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn header_names<R: Read>(reader: R, source: &str) -> Result<Vec<String>, Error> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let head = reader.fill_buf().map_err(|e| Error::new(source, ErrorKind::Io(e)))?;
+    let delimiter = crate::table::detect_delimiter(head, b',');
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(RecordGuard::new(reader, delimiter));
+    let headers = csv.byte_headers().map_err(|e| csv_error(source, e))?;
+    if headers.is_empty() {
+        return Err(Error::new(source, ErrorKind::Header("the file is empty (no header line)".into())));
+    }
+    headers
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h).map(|h| h.trim().to_string()).map_err(|_| {
+                Error::new(source, ErrorKind::Header("the header line is not valid UTF-8".into()))
+            })
+        })
+        .collect()
 }
 
 /// Longest field of a transcript table (a gene name, a number).

@@ -192,3 +192,39 @@ pub fn assign_in_frame(
     let bounds = (lo_x <= hi_x).then_some(Bounds { x: (lo_x, hi_x), y: (lo_y, hi_y) });
     Ok((Assignment { cell_ids, summary }, bounds))
 }
+
+/// What to say when more than half of `total` transcripts fell outside a
+/// `width × height` image (`None` otherwise): "N of M transcripts fall outside
+/// the image: transcripts span x a..b × y c..d pixels, the image is 0..W × 0..H".
+/// All of them outside is an error in every front end (each adds how to fix
+/// its frame), more than half a warning.
+///
+/// ```
+/// use cellmap::{Bounds, frame::outside_message};
+/// let bounds = Bounds { x: (100.0, 120.5), y: (0.0, 3.0) };
+/// assert_eq!(
+///     outside_message(4, 4, Some(bounds), 60, 40).unwrap(),
+///     "4 of 4 transcripts fall outside the image: transcripts span x 100.000000..120.500000 × \
+///      y 0.000000..3.000000 pixels, the image is 0..60 × 0..40"
+/// );
+/// assert_eq!(outside_message(4, 2, Some(bounds), 60, 40), None);
+/// ```
+pub fn outside_message(
+    total: usize,
+    outside: usize,
+    bounds: Option<Bounds>,
+    width: usize,
+    height: usize,
+) -> Option<String> {
+    if total == 0 || outside * 2 <= total {
+        return None;
+    }
+    let boxed = match bounds {
+        Some(b) => format!("x {:.6}..{:.6} × y {:.6}..{:.6}", b.x.0, b.x.1, b.y.0, b.y.1),
+        None => "no finite coordinates".to_string(),
+    };
+    Some(format!(
+        "{outside} of {total} transcripts fall outside the image: transcripts span {boxed} pixels, \
+         the image is 0..{width} × 0..{height}"
+    ))
+}

@@ -84,6 +84,7 @@ mod regions;
 mod segment;
 mod session;
 mod stats;
+mod tally;
 
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
@@ -117,3 +118,4 @@ pub use regions::{
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
 pub use session::{CellsTable, Session, ViewDefaults};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
+pub use tally::{COUNT_STATS, GeneCounts, count_in_frame, frame_points};

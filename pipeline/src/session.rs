@@ -14,6 +14,7 @@ use crate::input::CellImage;
 use crate::memory::{filled, grouped, refill};
 use crate::regions::Region;
 use crate::segment::Segmenter;
+use crate::tally::{COUNT_STATS, GeneCounts};
 use crate::{
     ColorScale, Demo, Error, Expression, REGIONS_CSV_HEADER, Range, SegmentOptions, Stat, region_fields,
     write_region_fields,
@@ -59,9 +60,13 @@ pub struct Session {
     n_cells: usize,
     /// Region properties by label.
     regions: Vec<Region>,
+    /// Per-pixel expression, or (exclusive of it) `counts`.
     columns: Option<GeneColumns>,
     /// Whether every stored expression value is a whole number ≥ 0.
-    counts: bool,
+    whole_numbers: bool,
+    /// Transcript counts per cell and gene, and whether they are for the
+    /// current labels.
+    counts: Option<(GeneCounts, bool)>,
     gene_names: Vec<String>,
     categories: Option<Categories>,
     /// The shown genes and statistic, recomputed when the labels change.
@@ -103,7 +108,8 @@ impl Session {
             n_cells,
             regions: Vec::new(),
             columns: None,
-            counts: false,
+            whole_numbers: false,
+            counts: None,
             gene_names: Vec::new(),
             categories: None,
             selection: None,
@@ -216,7 +222,8 @@ impl Session {
     /// Makes `columns` the expression; returns its gene count.
     fn adopt(&mut self, columns: GeneColumns) -> usize {
         let genes = columns.n_genes();
-        self.counts = columns.whole_numbers();
+        self.whole_numbers = columns.whole_numbers();
+        self.counts = None;
         self.columns = Some(columns);
         self.gene_names = (0..genes).map(|g| format!("gene {g}")).collect();
         self.selection = None;
@@ -224,11 +231,83 @@ impl Session {
         genes
     }
 
+    /// Attaches transcript counts as the expression: `counts` (see
+    /// [`crate::count_in_frame`], for this session's labels) and one name per
+    /// gene. Each gene's per-cell value is its count there
+    /// ([`Session::stats`]: sum and count). Relabelling makes them stale until
+    /// [`Session::recount`] gives the counts for the new labels.
+    ///
+    /// ```
+    /// use cellmap::{Frame, Image, LabelImage, Session, Stat, count_in_frame, input::CellImage};
+    /// // cells 1 and 2: ##.#
+    /// let mask = Image::new(4, 1, vec![true, true, false, true])?;
+    /// let mut session = Session::new(CellImage::Mask(mask))?;
+    /// let labels = LabelImage::new(Image::new(4, 1, session.labels().to_vec())?)?;
+    /// let frame = Frame { scale: 1.0, ..Frame::default() };
+    /// let (counts, _) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
+    /// session.attach_counts(counts, vec!["A".into(), "B".into()])?;
+    /// session.compute(&[1], Stat::Sum)?;
+    /// assert_eq!(session.values()[1..], [0.0, 2.0]);
+    /// assert!(session.compute(&[0], Stat::Mean).is_err());
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn attach_counts(&mut self, counts: GeneCounts, gene_names: Vec<String>) -> Result<(), Error> {
+        self.check_counts(&counts)?;
+        if gene_names.len() != counts.n_genes() {
+            return Err(Error::input(format!(
+                "{} gene names for {} genes of counts",
+                grouped(gene_names.len()),
+                grouped(counts.n_genes())
+            )));
+        }
+        self.detach_expression();
+        self.counts = Some((counts, true));
+        self.gene_names = gene_names;
+        Ok(())
+    }
+
+    /// Replaces the attached counts by those for the current labels (after
+    /// relabelling: same genes) and recomputes the shown genes' values.
+    pub fn recount(&mut self, counts: GeneCounts) -> Result<(), Error> {
+        self.check_counts(&counts)?;
+        if counts.n_genes() != self.n_genes() || self.counts.is_none() {
+            return Err(Error::argument(format!(
+                "recount: the session has {} genes of transcript counts, the new counts {}",
+                grouped(self.n_genes()),
+                grouped(counts.n_genes())
+            )));
+        }
+        self.counts = Some((counts, true));
+        match self.selection.take() {
+            Some((genes, stat)) => self.compute(&genes, stat),
+            None => Ok(()),
+        }
+    }
+
+    fn check_counts(&self, counts: &GeneCounts) -> Result<(), Error> {
+        if counts.n_cells() != self.n_cells {
+            return Err(Error::input(format!(
+                "transcript counts of {} cells, but the labels have {} cells",
+                grouped(counts.n_cells()),
+                grouped(self.n_cells)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The statistics that apply to the expression: all of [`Stat::ALL`] for
+    /// per-pixel expression; sum and count for transcript counts (each
+    /// transcript counts 1: both are the number of transcripts).
+    pub fn stats(&self) -> &'static [Stat] {
+        if self.counts.is_some() { &COUNT_STATS } else { &Stat::ALL }
+    }
+
     /// Drops the expression (and the shown genes' values): the session
     /// shows cells without values until [`Session::attach_expression`].
     pub fn detach_expression(&mut self) {
         self.columns = None;
-        self.counts = false;
+        self.whole_numbers = false;
+        self.counts = None;
         self.gene_names = Vec::new();
         self.selection = None;
         self.values.fill(f64::NAN);
@@ -251,11 +330,13 @@ impl Session {
     /// or for several the sum of each gene's per-cell value
     /// ([`crate::add_layer`]). Remembered across relabelling.
     pub fn compute(&mut self, genes: &[usize], stat: Stat) -> Result<(), Error> {
-        let columns = self.columns.as_ref().ok_or_else(no_expression)?;
+        if self.columns.is_none() && self.counts.is_none() {
+            return Err(no_expression());
+        }
         if genes.is_empty() {
             return Err(Error::argument("no gene selected (pass at least one gene index)"));
         }
-        let n_genes = columns.n_genes();
+        let n_genes = self.n_genes();
         if let Some(&g) = genes.iter().find(|&&g| g >= n_genes) {
             return Err(Error::argument(format!(
                 "gene {g} does not exist: the expression has {} genes (indices 0 to {})",
@@ -263,11 +344,31 @@ impl Session {
                 grouped(n_genes.saturating_sub(1))
             )));
         }
-        refill(&mut self.values, self.n_cells + 1, f64::NAN, "the per-cell values")?;
+        let len = self.n_cells + 1;
+        if let Some((counts, current)) = &self.counts {
+            if !*current {
+                return Err(Error::argument(
+                    "the transcript counts are for the previous labels: count them again for the new ones",
+                ));
+            }
+            refill(&mut self.values, len, f64::NAN, "the per-cell values")?;
+            for &gene in genes {
+                counts.add_gene(gene, stat, &mut self.values)?;
+            }
+            self.remember(genes, stat);
+            return Ok(());
+        }
+        refill(&mut self.values, len, f64::NAN, "the per-cell values")?;
         for &gene in genes {
             self.gene_layer(gene, stat)?;
             crate::add_layer(&mut self.values, &self.layer)?;
         }
+        self.remember(genes, stat);
+        Ok(())
+    }
+
+    /// Keeps `genes` and `stat` as the selection (reusing its allocation).
+    fn remember(&mut self, genes: &[usize], stat: Stat) {
         match &mut self.selection {
             Some((shown, shown_stat)) => {
                 shown.clear();
@@ -276,7 +377,6 @@ impl Session {
             }
             None => self.selection = Some((genes.to_vec(), stat)),
         }
-        Ok(())
     }
 
     /// Paints the values into [`Session::pixels`] and returns the range
@@ -327,11 +427,11 @@ impl Session {
         self.categories.as_ref()
     }
 
-    /// Whether the expression holds counts: every stored value a whole
-    /// number ≥ 0 (the attached file's; the demo's appended factors do not
-    /// count). `false` without expression.
+    /// Whether the expression holds counts: transcript counts, or every
+    /// stored value a whole number ≥ 0 (the attached file's; the demo's
+    /// appended factors do not count). `false` without expression.
     pub fn is_counts(&self) -> bool {
-        self.counts
+        self.whole_numbers || self.counts.is_some()
     }
 
     /// What to open the data on: counts → [`Stat::Sum`] with the 1–99th
@@ -349,7 +449,7 @@ impl Session {
     /// # Ok::<(), cellmap::Error>(())
     /// ```
     pub fn suggested_view(&self) -> ViewDefaults {
-        let (stat, range) = if self.counts {
+        let (stat, range) = if self.is_counts() {
             (Stat::Sum, Range::Percentile { low: 1.0, high: 99.0 })
         } else {
             (Stat::Mean, Range::MinMax)
@@ -419,7 +519,11 @@ impl Session {
 
     /// Number of genes (0 without expression).
     pub fn n_genes(&self) -> usize {
-        self.columns.as_ref().map_or(0, GeneColumns::n_genes)
+        match (&self.columns, &self.counts) {
+            (Some(columns), _) => columns.n_genes(),
+            (None, Some((counts, _))) => counts.n_genes(),
+            (None, None) => 0,
+        }
     }
 
     /// The gene names.
@@ -529,9 +633,17 @@ impl Session {
             .map_err(|e| Error::core("labels", e))?;
         cellmap_core::regions::region_props(labels, self.n_cells, &mut self.regions)
             .map_err(|e| Error::core("region properties", e))?;
+        if let Some((_, current)) = &mut self.counts {
+            // counted for other labels: shown again after `recount`
+            *current = self.mask.is_none();
+        }
         refill(&mut self.values, self.n_cells + 1, f64::NAN, "the per-cell values")?;
         if let Some((genes, stat)) = self.selection.take() {
-            self.compute(&genes, stat)?;
+            if matches!(self.counts, Some((_, false))) {
+                self.selection = Some((genes, stat));
+            } else {
+                self.compute(&genes, stat)?;
+            }
         }
         Ok(())
     }

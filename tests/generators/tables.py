@@ -18,6 +18,12 @@ computed here with numpy from the pixel coordinates each table encodes:
   merscope.csv          ,barcode_id,global_x,global_y,global_z,x,y,fov,gene (µm), Blank-* rows
   micron_to_mosaic_pixel_transform.csv  3×3 affine µm -> mosaic pixels (space separated)
   half.csv              x,y,gene with 60 % of the points outside the image
+  xenium.csv, xenium.csv.gz  the rows of xenium.parquet as Xenium's transcripts.csv(.gz)
+                        (expected: the xenium case); gzip without a time stamp
+  plain.csv             x,y,gene, pixels (the named points: expected the named case)
+  unnamed.csv           molecule,px_col,px_row,target_name: no column the presets know
+                        (read with the columns named: the named case)
+  outside.csv           x,y,gene with every point right of the image
   <case>_counts.npy     int64 (cells, genes) expected counts; <case>_genes.txt the gene names
                         (first-seen order among kept rows); cases: xenium, named,
                         named_nearest, cosmx_fov2, merscope, half
@@ -26,6 +32,7 @@ computed here with numpy from the pixel coordinates each table encodes:
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -125,6 +132,16 @@ def main() -> None:
         "qv": pa.array(qv),
     })
     pq.write_table(table, os.path.join(OUT, "xenium.parquet"), row_group_size=128)
+    # The same rows as Xenium's CSV: coordinates as the shortest text of the float64 values.
+    header = "transcript_id,cell_id,overlaps_nucleus,feature_name,x_location,y_location,z_location,qv\n"
+    xenium_csv = header + "".join(
+        f"{281474976710657 + i},UNASSIGNED,0,{xg[i]},{fl(xum[i])},{fl(yum[i])},10.5,{fl(qv[i])}\n"
+        for i in range(n))
+    with open(os.path.join(OUT, "xenium.csv"), "w") as f:
+        f.write(xenium_csv)
+    with open(os.path.join(OUT, "xenium.csv.gz"), "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(xenium_csv.encode())
     # float32 coordinates and binary gene names (gzip): expected from the float32 values.
     x32, y32 = xum.astype(np.float32).astype(np.float64), yum.astype(np.float32).astype(np.float64)
     counts, names, summary = expect(lab, xg, x32 / scale, y32 / scale, keep)
@@ -139,6 +156,13 @@ def main() -> None:
         f.write("Gene\tx\ty\n" + "".join(f"{g}\t{fl(x)}\t{fl(y)}\n" for g, x, y in zip(genes, px, py)))
     with open(os.path.join(OUT, "semicolon.csv"), "w") as f:
         f.write("x;y;gene\n" + "".join(f"{fl(x)};{fl(y)};{g}\n" for g, x, y in zip(genes, px, py)))
+    with open(os.path.join(OUT, "plain.csv"), "w") as f:
+        f.write("x,y,gene\n" + "".join(f"{fl(x)},{fl(y)},{g}\n" for g, x, y in zip(genes, px, py)))
+    with open(os.path.join(OUT, "unnamed.csv"), "w") as f:
+        f.write("molecule,px_col,px_row,target_name\n"
+                + "".join(f"{i},{fl(x)},{fl(y)},{g}\n" for i, (g, x, y) in enumerate(zip(genes, px, py))))
+    with open(os.path.join(OUT, "outside.csv"), "w") as f:
+        f.write("x,y,gene\n" + "".join(f"{fl(x + 10 * W)},{fl(y)},{g}\n" for g, x, y in zip(genes, px, py)))
     all_rows = np.ones(n, bool)
     save_case("named", *expect(lab, genes, px, py, all_rows))
     save_case("named_nearest", *expect(lab, genes, px, py, all_rows, "nearest"))

@@ -1,7 +1,7 @@
 //! [`Session`]: the viewer's state, one `cellmap::Session` held for JS.
 
 use cellmap::ranges::ReadAt;
-use cellmap::{CellImage, ColorScale, Image, MaskKind, Range, SegmentOptions, range_name};
+use cellmap::{CellImage, ColorScale, GeneCounts, Image, MaskKind, Range, SegmentOptions, range_name};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
@@ -148,6 +148,41 @@ impl Session {
     #[wasm_bindgen(js_name = attachExpression)]
     pub fn attach_expression(&mut self, bytes: Uint8Array, file_name: &str) -> Result<u32, JsError> {
         self.attach(&JsBytes::new(bytes), file_name)
+    }
+
+    /// Attaches transcript counts as the expression (what the tables
+    /// module's `TranscriptTable.count` gives for this session's labels):
+    /// gene `g`'s cells are `cells[genePtr[g]..genePtr[g + 1]]` with their
+    /// `counts`; one name per gene. Each gene's per-cell value is its count
+    /// (`statNames()`: sum and count). After `setMaskOptions` relabels a mask,
+    /// give the counts for the new labels with `recount`.
+    #[wasm_bindgen(js_name = attachCounts)]
+    pub fn attach_counts(
+        &mut self,
+        gene_ptr: Vec<u32>,
+        cells: Vec<u32>,
+        counts: Vec<u32>,
+        gene_names: Vec<String>,
+    ) -> Result<(), JsError> {
+        let counts =
+            GeneCounts::from_parts(self.inner.n_cells(), gene_ptr, cells, counts).map_err(js_error)?;
+        self.inner.attach_counts(counts, gene_names).map_err(js_error)
+    }
+
+    /// Replaces the transcript counts by those for the current labels (same
+    /// genes; see `attachCounts`) and recomputes the shown genes.
+    pub fn recount(&mut self, gene_ptr: Vec<u32>, cells: Vec<u32>, counts: Vec<u32>) -> Result<(), JsError> {
+        let counts =
+            GeneCounts::from_parts(self.inner.n_cells(), gene_ptr, cells, counts).map_err(js_error)?;
+        self.inner.recount(counts).map_err(js_error)
+    }
+
+    /// The names of the statistics that apply to the expression (a subset of
+    /// `statOptions()`, in its order): all of them for per-pixel expression,
+    /// `["sum", "count"]` for transcript counts.
+    #[wasm_bindgen(js_name = statNames)]
+    pub fn stat_names(&self) -> Vec<String> {
+        self.inner.stats().iter().map(|s| s.name().to_string()).collect()
     }
 
     /// Drops the expression: the cells have no value (`geneCount` 0) until

@@ -9,7 +9,8 @@ use cellmap::{
     Assignment, Frame, LabelImage, Rounding, SparseCounts, Transform, assign_in_frame,
     count_transcripts_sparse,
 };
-use cellmap_io::transcripts::{self, Column, Options, Transcripts, Vendor};
+use cellmap_io::table::Preset;
+use cellmap_io::transcripts::{self, Column, Options, Transcripts};
 use serde_json::json;
 
 use crate::anndata::{CellObs, stage_store, store_outputs, write_store};
@@ -128,7 +129,7 @@ impl TranscriptJob {
     }
 
     /// The preset to read `transcripts_path` with: `--preset auto` on a table with a vendor's
-    /// documented columns (`cellmap_io::transcripts::Vendor`) and no column flags takes that
+    /// documented columns (`cellmap_io::table::Preset::detect`) and no column flags takes that
     /// vendor's preset — its units, quality filter and control probes — with a note on stderr.
     /// MERSCOPE's µm need the micron→pixel transform: without `--transform` that is an error.
     fn preset_for(&self, transcripts_path: &Path, transformed: bool) -> Result<PresetArg> {
@@ -139,27 +140,27 @@ impl TranscriptJob {
         }
         let columns = cellmap_io::fs::transcript_columns(transcripts_path)?;
         let source = transcripts_path.display();
-        let (preset, what) = match Vendor::detect(&columns) {
-            None => return Ok(PresetArg::Auto),
-            Some(Vendor::Xenium) => (
+        let (preset, what) = match Preset::detect(&columns) {
+            Preset::Xenium => (
                 PresetArg::Xenium,
                 "Xenium columns (x_location, y_location, feature_name): --preset xenium, µm at 0.2125 µm/px \
                  unless --scale, qv >= 20, control probes dropped",
             ),
-            Some(Vendor::Cosmx) => (
+            Preset::Cosmx => (
                 PresetArg::Cosmx,
                 "CosMx columns (target, x_local_px/x_global_px): --preset cosmx, pixels, control probes \
                  dropped (local pixels have y up: --transform 1,0,0;0,-1,H, or --cosmx DIR --fov N)",
             ),
-            Some(Vendor::Merscope) if !transformed => anyhow::bail!(
+            Preset::Merscope if !transformed => anyhow::bail!(
                 "{source}: MERSCOPE columns (global_x, global_y in µm of the global frame): give the \
                  micron-to-pixel transform, --transform DIR/images/micron_to_mosaic_pixel_transform.csv, \
                  or the whole output folder with --merscope DIR"
             ),
-            Some(Vendor::Merscope) => (
+            Preset::Merscope => (
                 PresetArg::Merscope,
                 "MERSCOPE columns (global_x, global_y, gene): --preset merscope, Blank-* dropped",
             ),
+            _ => return Ok(PresetArg::Auto),
         };
         crate::report::error_line(&format!("note: {source}: {what}"));
         Ok(preset)
@@ -344,18 +345,10 @@ fn check_outside(
     outside: usize,
     bounds: Option<cellmap::Bounds>,
 ) -> Result<()> {
-    if total == 0 || outside * 2 <= total {
-        return Ok(());
-    }
     let (w, h) = (labels.width(), labels.height());
-    let boxed = match bounds {
-        Some(b) => format!("x {:.6}..{:.6} × y {:.6}..{:.6}", b.x.0, b.x.1, b.y.0, b.y.1),
-        None => "no finite coordinates".to_string(),
+    let Some(what) = cellmap::frame::outside_message(total, outside, bounds, w, h) else {
+        return Ok(());
     };
-    let what = format!(
-        "{outside} of {total} transcripts fall outside the image: transcripts span {boxed} pixels, \
-         the image is 0..{w} × 0..{h}"
-    );
     if outside == total {
         anyhow::bail!(
             "{}: {what}; check the frame: --scale (units per pixel), --transform (e.g. '1,0,0;0,-1,{h}' \
