@@ -6,7 +6,7 @@
 
 use std::io::{Cursor, Write};
 
-use crate::error::{Error, ErrorKind, shape_string};
+use crate::error::{Error, ErrorKind};
 use crate::limits::Limits;
 use crate::npy::{self, Array, ArrayData};
 
@@ -144,9 +144,24 @@ pub fn read_png(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Er
     Array::new(vec![height, width], data, source)
 }
 
+/// Decodes a TIFF: refused in a build without the `tiff-images` feature
+/// (the viewer's main wasm package, whose readers module decodes TIFFs).
+#[cfg(not(feature = "tiff-images"))]
+pub fn read_tiff(_bytes: &[u8], source: &str, _limits: &Limits) -> Result<Array, Error> {
+    Err(Error::new(
+        source,
+        ErrorKind::Header(
+            "a TIFF image: read by the cellmap CLI and the viewer's readers module, not by this build \
+             (cellmap-io feature tiff-images)"
+                .into(),
+        ),
+    ))
+}
+
 /// Decodes a single-page, single-channel TIFF (8/16/32/64-bit
 /// integers or 32/64-bit floats; uncompressed, LZW, Deflate or PackBits)
 /// into a `(height, width)` array.
+#[cfg(feature = "tiff-images")]
 pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, Error> {
     let image_error = |e: tiff::TiffError| Error::new(source, ErrorKind::Image(format!("bad TIFF: {e}")));
     // TIFF codecs (LZW, Deflate, PackBits) expand at most ~4096:1, so a
@@ -218,7 +233,7 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
             source,
             ErrorKind::Image(format!(
                 "TIFF pixel data does not fill {}",
-                shape_string(&[height as usize, width as usize])
+                crate::error::shape_string(&[height as usize, width as usize])
             )),
         )
     })
@@ -227,6 +242,7 @@ pub fn read_tiff(bytes: &[u8], source: &str, limits: &Limits) -> Result<Array, E
 /// Rows of `bits`-bit samples (1, 2 or 4; MSB first, each row padded to
 /// a byte, as TIFF stores them) as one byte per pixel. Rows missing from
 /// `packed` stay 0 (the size check that follows reports them).
+#[cfg(feature = "tiff-images")]
 fn unpack_bits(packed: &[u8], width: usize, height: usize, bits: u8) -> Vec<u8> {
     let bits = usize::from(bits.clamp(1, 8));
     let row_bytes = (width * bits).div_ceil(8);
@@ -261,6 +277,7 @@ fn check_budget(
 /// The most a zlib stream can expand.
 const MAX_ZLIB_RATIO: u64 = 1032;
 /// A generous bound on TIFF codec expansion (LZW codes of up to 4096 bytes).
+#[cfg(feature = "tiff-images")]
 const MAX_TIFF_RATIO: u64 = 4096;
 
 fn check_decoded_size(size: u64, physical: u64, source: &str, limits: &Limits) -> Result<(), Error> {

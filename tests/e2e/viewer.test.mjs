@@ -385,7 +385,8 @@ describe('fixture files', () => {
     const readersFetched = () => fetched.some((url) => url.endsWith('cellmap_wasm_readers_bg.wasm'));
     const formats = [
       // [file, named in the page as, needs the readers module]
-      ['float_labels.tif', 'float_labels.tif', false],
+      ['expected_labels.npy', 'expected_labels.npy', false],
+      ['float_labels.tif', 'float_labels.tif', true],
       ['cellpose_seg.npy', 'tile_seg.npy', true],
       ['cellpose32_seg.npy', 'tile32_seg.npy', true],
       ['labels_coo.npz', 'label_image.coo.npz', true],
@@ -403,7 +404,7 @@ describe('fixture files', () => {
       assert.deepEqual([shown.label, shown.w, shown.h, shown.cells], [true, 50, 40, 30], name);
       assert.deepEqual(shown.ids, expectedIds, `${name}: the generator's label ids`);
       assert.match(await page.textContent('#source'), new RegExp(name.replace(/\./g, '\\.')));
-      // the main package reads a TIFF itself: the readers module is fetched for the first file that needs it
+      // the main package reads a .npy itself: the readers module is fetched for the first file that needs it
       if (!viaReaders) assert.equal(readersFetched(), false, `${name} needs no readers module`);
       else assert.equal(readersFetched(), true, name);
     }

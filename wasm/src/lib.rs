@@ -114,8 +114,9 @@ pub fn background_color() -> Vec<u8> {
 }
 
 /// The optional reader a mask file needs, from its first bytes (4 KB are
-/// plenty): `"seg-npy"` (Cellpose `_seg.npy`), `"label-formats"` (scipy
-/// sparse `.npz`, Xenium `cells.zarr.zip`) or `undefined` when
+/// plenty): `"tiff-images"` (a TIFF), `"seg-npy"` (Cellpose `_seg.npy`),
+/// `"label-formats"` (scipy sparse `.npz`, Xenium `cells.zarr.zip`) or
+/// `undefined` when
 /// `Session.fromMask` reads it as is. For the former, load the readers module
 /// (`pkg-readers/`, see `wasm/readers`) and pass its `labelImageToNpy` output
 /// to `Session.fromMask`.

@@ -1,11 +1,12 @@
 //! The viewer's label formats (`tests/fixtures/labels/`, written by
 //! `tests/generators/labels.py` with tifffile and numpy): `Session.fromMask`
-//! reads a float32 label TIFF with the generator's ids. Cellpose `_seg.npy`,
-//! scipy sparse `.npz` and `cells.zarr.zip` are left out of this package
-//! (cellmap-io features `seg-npy` and `label-formats`, for its gzip size
-//! budget): `maskReaderNeeded` names the feature, the viewer then loads the
-//! readers module (`wasm/readers`), and `fromMask` alone refuses them with a
-//! message saying so.
+//! reads a uint32 `.npy` label image with the generator's ids. TIFF,
+//! Cellpose `_seg.npy`, scipy sparse `.npz` and `cells.zarr.zip` are left out
+//! of this package (cellmap-io features `tiff-images`, `seg-npy` and
+//! `label-formats`, for its gzip size budget): `maskReaderNeeded` names the
+//! feature, the viewer then loads the readers module (`wasm/readers`, whose
+//! tests decode them to the same ids), and `fromMask` alone refuses them
+//! with a message saying so.
 //!
 //! They run in node and, with `WASM_BINDGEN_USE_BROWSER=1`, in headless
 //! Chromium; on the host they count as 0 tests.
@@ -39,8 +40,8 @@ fn message(error: wasm_bindgen::JsError) -> String {
 }
 
 #[wasm_bindgen_test]
-fn a_float32_label_tiff_keeps_its_ids() {
-    let session = Session::from_mask(FLOAT_TIF.to_vec(), "float_labels.tif").unwrap();
+fn a_uint32_npy_label_image_keeps_its_ids() {
+    let session = Session::from_mask(EXPECTED.to_vec(), "expected_labels.npy").unwrap();
     assert!(session.is_label_image());
     assert_eq!((session.width(), session.height(), session.cell_count()), (50, 40, 30));
     assert_eq!(labels(&session), expected());
@@ -52,6 +53,8 @@ fn from_mask_alone_refuses_the_left_out_formats_with_a_message() {
     assert!(seg.starts_with("tile_seg.npy:") && seg.contains("seg-npy"), "{seg}");
     let zarr = message(Session::from_mask(ZARR_ZIP.to_vec(), "cells.zarr.zip").unwrap_err());
     assert!(zarr.starts_with("cells.zarr.zip:") && zarr.contains("label-formats"), "{zarr}");
+    let tiff = message(Session::from_mask(FLOAT_TIF.to_vec(), "float_labels.tif").unwrap_err());
+    assert!(tiff.starts_with("float_labels.tif:") && tiff.contains("tiff-images"), "{tiff}");
 }
 
 #[wasm_bindgen_test]
@@ -59,6 +62,6 @@ fn mask_reader_needed_names_the_left_out_reader_from_the_first_bytes() {
     let head = |bytes: &[u8]| mask_reader_needed(&bytes[..bytes.len().min(4096)]);
     assert_eq!(head(SEG_NPY).as_deref(), Some("seg-npy"));
     assert_eq!(head(ZARR_ZIP).as_deref(), Some("label-formats"));
-    assert_eq!(head(FLOAT_TIF), None);
+    assert_eq!(head(FLOAT_TIF).as_deref(), Some("tiff-images"));
     assert_eq!(head(EXPECTED), None);
 }

@@ -28,7 +28,8 @@ use crate::npy::Array;
 /// The cellmap-io feature this build lacks to read a mask file that starts
 /// with `head` (its first few KB are enough): `Some("seg-npy")` for a
 /// Cellpose `_seg.npy`, `Some("label-formats")` for a zip archive (scipy
-/// sparse `.npz`, `cells.zarr.zip`), `None` when this build reads it or it is
+/// sparse `.npz`, `cells.zarr.zip`), `Some("tiff-images")` for a TIFF,
+/// `None` when this build reads it or it is
 /// no label format of this module. The wasm viewer asks this to know when to
 /// load its optional readers module.
 ///
@@ -40,6 +41,10 @@ use crate::npy::Array;
 pub fn missing_reader(head: &[u8]) -> Option<&'static str> {
     if is_zip(head) && !cfg!(feature = "label-formats") {
         Some("label-formats")
+    } else if crate::image::MaskFormat::sniff(head) == Some(crate::image::MaskFormat::Tiff)
+        && !cfg!(feature = "tiff-images")
+    {
+        Some("tiff-images")
     } else if pickle::is_pickled_npy(head) && !cfg!(feature = "seg-npy") {
         Some("seg-npy")
     } else {
