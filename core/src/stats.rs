@@ -602,6 +602,243 @@ fn add_nonzero_values<L: Label, W: Within>(
     Ok(())
 }
 
+/// Channels one pass of [`channel_sums`] / [`channel_means`] accumulates
+/// at once (more channels take more passes over the labels).
+const CHANNEL_GROUP: usize = 4;
+
+/// Per-cell count and exact integer sum of several `u16` channels (camera
+/// frames, one per channel) over the cells of a label image, in one pass
+/// over the labels for up to four channels.
+///
+/// `channels` holds one `width × height` image per channel, row-major like
+/// `labels`. Outputs are per-label × channel tables of
+/// [`cell_gene_table_len`]`(n_cells, channels.len())` entries, entry
+/// `label * channels.len() + channel` (row 0 is the background):
+/// `counts` the number of counted pixels, `sums` their sum (exact: at most
+/// `2³² · 65535`). Which pixels count is set by [`Options`] as for
+/// [`cell_stats`]: with [`Zeros::Skip`] (the default) a channel's `0`
+/// pixels do not count in that channel; [`Options::within`] restricts
+/// every channel to a mask's foreground. The sums equal `np.bincount` of
+/// the channel as `float64` (each sum is an exact integer), so
+/// [`channel_means`]'s means equal [`cell_means`] of the channel widened to
+/// `f32`, bit for bit.
+///
+/// Shape and size errors leave both outputs untouched; on
+/// [`Error::LabelOutOfRange`] both are **reset** to 0.
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{channel_sums, Options}};
+/// // labels   channel a   channel b
+/// // 1 1 2    3 0 7       1 1 1
+/// let labels = Grid::new(3, 1, &[1u16, 1, 2])?;
+/// let (a, b) = ([3u16, 0, 7], [1u16, 1, 1]);
+/// let (mut counts, mut sums) = ([0u32; 6], [0u64; 6]); // labels 0..=2 × 2 channels
+/// channel_sums(labels, &[&a, &b], 2, Options::new(), &mut counts, &mut sums)?;
+/// assert_eq!((counts[2..].to_vec(), sums[2..].to_vec()), (vec![1, 2, 1, 1], vec![3, 2, 7, 1]));
+/// channel_sums(labels, &[&a, &b], 2, Options::new().keep_zeros(), &mut counts, &mut sums)?;
+/// assert_eq!(counts[2..4], [2, 2]); // the 0 of channel a counts
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_sums<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
+    let len = check_channels(labels, channels, n_cells, &options)?;
+    crate::error::ensure_len("counts", counts, len)?;
+    crate::error::ensure_len("sums", sums, len)?;
+    let (counts, sums) = (counts.get_mut(..len).unwrap_or_default(), sums.get_mut(..len).unwrap_or_default());
+    counts.fill(0);
+    sums.fill(0);
+    let result = accumulate_channels(labels, channels, n_cells, &options, |index, run_sum, run_count| {
+        if let (Some(sum), Some(count)) = (sums.get_mut(index), counts.get_mut(index)) {
+            *sum = sum.wrapping_add(run_sum);
+            *count = count.wrapping_add(run_count);
+        }
+    });
+    if result.is_err() {
+        counts.fill(0);
+        sums.fill(0);
+    }
+    result
+}
+
+/// Per-cell count and mean of several `u16` channels in one pass: as
+/// [`channel_sums`], with `means[i] = sums[i] / counts[i]` (NaN for no
+/// counted pixel) — equal bit for bit to [`cell_means`] of each channel
+/// widened to `f32`, without the widened copy. Tables as in
+/// [`channel_sums`]; on [`Error::LabelOutOfRange`] both outputs are
+/// **reset** (counts 0, means NaN).
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{channel_means, Options}};
+/// // labels   red       green
+/// // 1 1 .    4 6 9     0 1 0
+/// let labels = Grid::new(3, 1, &[1i32, 1, 0])?;
+/// let (red, green) = ([4u16, 6, 9], [0u16, 1, 0]);
+/// let (mut counts, mut means) = ([0u32; 4], [0f64; 4]);
+/// channel_means(labels, &[&red, &green], 1, Options::new().keep_zeros(), &mut counts, &mut means)?;
+/// assert_eq!(means, [9.0, 0.0, 5.0, 0.5]); // background red, green; cell 1 red, green
+/// assert_eq!(counts, [1, 1, 2, 2]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_means<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    let len = check_channels(labels, channels, n_cells, &options)?;
+    crate::error::ensure_len("counts", counts, len)?;
+    crate::error::ensure_len("means", means, len)?;
+    let (counts, sums) =
+        (counts.get_mut(..len).unwrap_or_default(), means.get_mut(..len).unwrap_or_default());
+    counts.fill(0);
+    sums.fill(0.0);
+    // Sums of u16 stay below 2^53, so f64 holds them exactly.
+    let result = accumulate_channels(labels, channels, n_cells, &options, |index, run_sum, run_count| {
+        if let (Some(sum), Some(count)) = (sums.get_mut(index), counts.get_mut(index)) {
+            *sum += run_sum as f64;
+            *count = count.wrapping_add(run_count);
+        }
+    });
+    if result.is_err() {
+        counts.fill(0);
+        sums.fill(f64::NAN);
+        return result;
+    }
+    for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
+        *sum = if count == 0 { f64::NAN } else { *sum / f64::from(count) };
+    }
+    Ok(())
+}
+
+/// The checks of [`channel_sums`] before anything is written; returns the
+/// table length.
+fn check_channels<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: &Options<W>,
+) -> Result<usize, Error> {
+    if let Some(other) = channels.iter().find(|c| c.len() != labels.len()) {
+        return Err(Error::ShapeMismatch { expected: labels.len(), got: other.len() });
+    }
+    options.within.check_shape(labels.width(), labels.height())?;
+    check_countable(labels.len())?;
+    checked_table_len(n_cells)?
+        .checked_mul(channels.len())
+        .ok_or(Error::InvalidArgument("(n_cells + 1) * channels overflows"))
+}
+
+/// One pass per group of [`CHANNEL_GROUP`] channels over the runs of
+/// equal labels within each row: `flush(label * n_channels + channel, sum,
+/// count)` once per run and channel. Channel lengths are checked.
+fn accumulate_channels<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: &Options<W>,
+    mut flush: impl FnMut(usize, u64, u32),
+) -> Result<(), Error> {
+    let n_channels = channels.len();
+    for (group_index, group) in channels.chunks(CHANNEL_GROUP).enumerate() {
+        let first = group_index * CHANNEL_GROUP;
+        // A short last group repeats its first channel; those sums are dropped.
+        let Some(&head) = group.first() else { continue };
+        let group: [&[u16]; CHANNEL_GROUP] = core::array::from_fn(|k| group.get(k).copied().unwrap_or(head));
+        let real = n_channels - first;
+        let mut flush_group = |cell: usize, sums: &[u64; CHANNEL_GROUP], counts: &[u32; CHANNEL_GROUP]| {
+            let base = cell.wrapping_mul(n_channels).wrapping_add(first);
+            for (k, (&sum, &count)) in sums.iter().zip(counts).take(real).enumerate() {
+                flush(base + k, sum, count);
+            }
+        };
+        match options.zeros {
+            Zeros::Keep => {
+                channel_group::<L, W, true>(labels, group, n_cells, &options.within, &mut flush_group)?
+            }
+            Zeros::Skip => {
+                channel_group::<L, W, false>(labels, group, n_cells, &options.within, &mut flush_group)?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`accumulate_channels`] for one group of channels (each of the labels'
+/// length): finds each run of equal labels, then adds the run's pixels of
+/// the four channels, pixel by pixel with the sums in registers (exact
+/// integers), and counts the counted ones.
+#[inline(always)]
+fn channel_group<'a, L: Label, W: Within, const KEEP_ZEROS: bool>(
+    labels: Grid<'_, L>,
+    channels: [&'a [u16]; CHANNEL_GROUP],
+    n_cells: usize,
+    within: &W,
+    flush: &mut impl FnMut(usize, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
+) -> Result<(), Error> {
+    let width = labels.width().max(1);
+    let [c0, c1, c2, c3] = channels;
+    let rows = labels
+        .as_slice()
+        .chunks_exact(width)
+        .zip(c0.chunks_exact(width))
+        .zip(c1.chunks_exact(width))
+        .zip(c2.chunks_exact(width))
+        .zip(c3.chunks_exact(width));
+    for (row_index, ((((label_row, r0), r1), r2), r3)) in rows.enumerate() {
+        let row_start = row_index * width;
+        let mut start = 0;
+        while let Some(&current) = label_row.get(start) {
+            let cell = label_index(current, n_cells)?;
+            let end = run_end(label_row, start, current);
+            // Sums of the counted pixels, the number of pixels inside
+            // `within`, and (skipping zeros) each channel's zeros among them.
+            let (mut sums, mut inside_count, mut zeros) =
+                ([0u64; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
+            let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
+            let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
+            for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
+                let inside = within.contains(pixel);
+                inside_count += u32::from(inside);
+                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+                    sums[k] += if inside { u64::from(v) } else { 0 };
+                    if !KEEP_ZEROS {
+                        zeros[k] += u32::from(inside & (v == 0));
+                    }
+                }
+            }
+            flush(cell, &sums, &zeros.map(|z| inside_count - z));
+            start = end;
+        }
+    }
+    Ok(())
+}
+
+/// The end (exclusive) of the run of `current` labels that starts at
+/// `start` in `row`, eight labels at a time.
+#[inline(always)]
+fn run_end<L: Label>(row: &[L], start: usize, current: L) -> usize {
+    let mut end = start + 1;
+    while let Some(chunk) = row.get(end..).and_then(<[L]>::first_chunk::<LANES>) {
+        let differs = chunk.iter().enumerate().fold(0u32, |m, (k, &l)| m | (u32::from(l != current) << k));
+        if differs != 0 {
+            return end + differs.trailing_zeros() as usize;
+        }
+        end += LANES;
+    }
+    while row.get(end).is_some_and(|&l| l == current) {
+        end += 1;
+    }
+    end
+}
+
 /// Adds one layer of per-cell values into a running per-cell total, skipping
 /// NaN terms: the "sum of several genes" map (each gene's per-cell statistic,
 /// layers summed).
@@ -800,6 +1037,88 @@ mod tests {
                 proptest::prop_assert!(close(e.min(), g.min()) && close(e.max(), g.max()));
             }
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn channel_means_equal_cell_means_of_each_widened_channel(
+            w in 0usize..21, h in 0usize..6, n in 0usize..5, n_channels in 0usize..7,
+            seed in proptest::collection::vec(0u32..100_000, 21 * 6),
+            keep in proptest::bool::ANY, use_mask in proptest::bool::ANY,
+        ) {
+            let len = w * h;
+            // Long runs (labels change every few pixels) and zeros in every channel.
+            let labels: Vec<i32> = seed[..len].iter().map(|s| (s / 7 % (n as u32 + 1)) as i32).collect();
+            let labels: Vec<i32> = labels.iter().enumerate().map(|(i, &l)| if i % 5 == 0 { l } else { labels[i - i % 5] }).collect();
+            let channels: Vec<Vec<u16>> = (0..n_channels)
+                .map(|c| seed[..len].iter().map(|s| if (s + c as u32) % 3 == 0 { 0 } else { (s * (c as u32 + 1) % 65536) as u16 }).collect())
+                .collect();
+            let views: Vec<&[u16]> = channels.iter().map(|c| &c[..]).collect();
+            let mask: Vec<u8> = seed[..len].iter().map(|s| (s / 3 % 2) as u8).collect();
+            let lg = Grid::new(w, h, &labels).unwrap();
+            let mg = Grid::new(w, h, &mask).unwrap();
+            let zeros = if keep { Zeros::Keep } else { Zeros::Skip };
+            let opts = Options { zeros, within: AllPixels };
+            let table = cell_gene_table_len(n, n_channels);
+            let (mut counts, mut means) = (vec![7u32; table], vec![7f64; table]);
+            let (mut sum_counts, mut sums) = (vec![7u32; table], vec![7u64; table]);
+            if use_mask {
+                channel_means(lg, &views, n, opts.within(mg), &mut counts, &mut means).unwrap();
+                channel_sums(lg, &views, n, opts.within(mg), &mut sum_counts, &mut sums).unwrap();
+            } else {
+                channel_means(lg, &views, n, opts, &mut counts, &mut means).unwrap();
+                channel_sums(lg, &views, n, opts, &mut sum_counts, &mut sums).unwrap();
+            }
+            proptest::prop_assert_eq!(&counts, &sum_counts);
+            for (c, channel) in channels.iter().enumerate() {
+                let widened: Vec<f32> = channel.iter().map(|&v| f32::from(v)).collect();
+                let vg = Grid::new(w, h, &widened).unwrap();
+                let (mut one_counts, mut one_means) = (vec![0u32; n + 1], vec![0f64; n + 1]);
+                if use_mask {
+                    cell_means(lg, vg, n, opts.within(mg), &mut one_counts, &mut one_means).unwrap();
+                } else {
+                    cell_means(lg, vg, n, opts, &mut one_counts, &mut one_means).unwrap();
+                }
+                for label in 0..=n {
+                    let i = label * n_channels + c;
+                    proptest::prop_assert_eq!(counts[i], one_counts[label]);
+                    proptest::prop_assert_eq!(means[i].to_bits(), one_means[label].to_bits());
+                    let sum: u64 = (0..len)
+                        .filter(|&p| labels[p] as usize == label && (!use_mask || mask[p] != 0) && (keep || channel[p] != 0))
+                        .map(|p| u64::from(channel[p]))
+                        .sum();
+                    proptest::prop_assert_eq!(sums[i], sum);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn channel_errors_leave_or_reset_the_tables() {
+        let labels = Grid::new(3, 1, &[0u16, 1, 2]).unwrap();
+        let (a, short) = ([1u16, 2, 3], [1u16, 2]);
+        let (mut counts, mut means) = ([9u32; 6], [9f64; 6]);
+        assert_eq!(
+            channel_means(labels, &[&a, &short], 2, Options::new(), &mut counts, &mut means),
+            Err(Error::ShapeMismatch { expected: 3, got: 2 })
+        );
+        assert_eq!(
+            channel_means(labels, &[&a, &a], 2, Options::new(), &mut counts[..5], &mut means),
+            Err(Error::BufferTooSmall { buffer: "counts", needed: 6, got: 5 })
+        );
+        assert_eq!((counts, means), ([9; 6], [9.0; 6]), "untouched");
+        assert_eq!(
+            channel_means(labels, &[&a, &a], 1, Options::new(), &mut counts, &mut means),
+            Err(Error::LabelOutOfRange { label: 2, max: 1 })
+        );
+        assert_eq!(counts[..4], [0; 4]);
+        assert!(means[..4].iter().all(|m| m.is_nan()), "reset");
+        let mut sums = [9u64; 6];
+        assert!(matches!(
+            channel_sums(labels, &[&a, &a], usize::MAX, Options::new(), &mut counts, &mut sums),
+            Err(Error::InvalidArgument(_))
+        ));
+        channel_sums(labels, &[], 2, Options::new(), &mut [], &mut []).unwrap();
     }
 
     #[test]

@@ -7,7 +7,7 @@ use cellmap_core::regions::Region;
 use cellmap_core::stats::{CellStats, Options, Within};
 use cellmap_core::{Error, Grid, MaskValue};
 
-use crate::buffers::{convert_in_place, disjoint, input, output, span};
+use crate::buffers::{Span, convert_in_place, disjoint, input, output, span};
 use crate::segment::{CELLMAP_F32, CellmapDtype, WithMask, mask_span, pixels, with_mask};
 use crate::status::{CELLMAP_ERR_INVALID_ARGUMENT, CellmapStatus, Failure, run};
 
@@ -340,5 +340,267 @@ pub unsafe extern "C" fn cellmap_region_props(
             });
         }
         Ok(result?)
+    })
+}
+
+/// Most channels one call of [`cellmap_channel_means`] /
+/// [`cellmap_channel_sums`] takes (`CELLMAP_ERR_INVALID_ARGUMENT` beyond):
+/// the channel slices live on the stack, nothing is allocated.
+pub const CELLMAP_MAX_CHANNELS: usize = 16;
+
+/// Entries of a per-label × channel table for `n_cells` cells and
+/// `n_channels` channels: `(n_cells + 1) * n_channels`, entry
+/// `label * n_channels + channel` (row 0 is the background); `SIZE_MAX`
+/// when that overflows. Thread-safe (a pure function).
+#[unsafe(no_mangle)]
+pub extern "C" fn cellmap_channel_table_len(n_cells: usize, n_channels: usize) -> usize {
+    cellmap_core::stats::cell_gene_table_len(n_cells, n_channels)
+}
+
+/// A per-cell kernel over several `u16` channels, with any pixel filter.
+trait ChannelJob {
+    fn run<W: Within>(
+        self,
+        labels: Grid<'_, i32>,
+        channels: &[&[u16]],
+        options: Options<W>,
+    ) -> Result<(), Error>;
+}
+
+/// Checks the arguments shared by the channel functions (`outputs`: the
+/// spans of the written tables) and runs `job`.
+///
+/// # Safety
+///
+/// The caller's contract for every pointer (as in [`cellmap_channel_means`]).
+#[allow(clippy::too_many_arguments)]
+unsafe fn channel_entry<J: ChannelJob>(
+    labels: *const i32,
+    width: usize,
+    height: usize,
+    channels: *const *const u16,
+    n_channels: usize,
+    within: *const c_void,
+    within_type: CellmapDtype,
+    flags: u32,
+    outputs: [Span; 2],
+    job: impl FnOnce() -> Result<J, Failure>,
+) -> Result<(), Failure> {
+    let n = pixels(width, height)?;
+    if n_channels > CELLMAP_MAX_CHANNELS {
+        return Err(Failure(CELLMAP_ERR_INVALID_ARGUMENT));
+    }
+    let options = options(flags)?;
+    let pointers_span_value = span(channels, n_channels, false)?;
+    disjoint(&[pointers_span_value, outputs[0], outputs[1]])?;
+    // SAFETY: the caller's contract for the array of channel pointers,
+    // which no output overlaps (checked above).
+    let pointers = unsafe { input(channels, n_channels)? };
+    let mut spans = [Span::NONE; CELLMAP_MAX_CHANNELS + 5];
+    let [labels_span, within_span, pointers_span, out_a, out_b, channel_spans @ ..] = &mut spans;
+    *labels_span = span(labels, n, false)?;
+    *within_span = if within.is_null() { Span::NONE } else { mask_span(within, within_type, n)? };
+    *pointers_span = pointers_span_value;
+    [*out_a, *out_b] = outputs;
+    for (slot, &channel) in channel_spans.iter_mut().zip(pointers) {
+        *slot = span(channel, n, false)?;
+    }
+    disjoint(&spans)?;
+    let job = job()?;
+    let mut slices: [&[u16]; CELLMAP_MAX_CHANNELS] = [&[]; CELLMAP_MAX_CHANNELS];
+    for (slice, &channel) in slices.iter_mut().zip(pointers) {
+        // SAFETY: the caller's contract; checked and disjoint from the outputs above.
+        *slice = unsafe { input(channel, n)? };
+    }
+    let channels = slices.get(..n_channels).unwrap_or_default();
+    // SAFETY: the caller's contract.
+    let labels = Grid::new(width, height, unsafe { input(labels, n)? })?;
+    if within.is_null() {
+        return Ok(job.run(labels, channels, options)?);
+    }
+    struct Masked<'a, J> {
+        labels: Grid<'a, i32>,
+        channels: &'a [&'a [u16]],
+        options: Options,
+        job: J,
+    }
+    impl<J: ChannelJob> WithMask for Masked<'_, J> {
+        fn run<M: MaskValue>(self, mask: Grid<'_, M>) -> Result<(), Failure> {
+            Ok(self.job.run(self.labels, self.channels, self.options.within(mask))?)
+        }
+    }
+    // SAFETY: the caller's contract for `within`.
+    unsafe { with_mask(within, within_type, width, height, Masked { labels, channels, options, job }) }
+}
+
+/// Per-cell count and mean of several `uint16_t` channels (a camera's
+/// frames) in one pass over the labels, without widening them to float
+/// first (as `cellmap_core::stats::channel_means`). Each mean equals
+/// [`cellmap_cell_means`] of that channel converted to `float`, bit for
+/// bit.
+///
+/// * `labels`: `width * height` labels in `0..=n_cells`;
+/// * `channels`: `n_channels` (at most [`CELLMAP_MAX_CHANNELS`]) pointers,
+///   each to `width * height` `uint16_t` pixels; 0 counts only with
+///   [`CELLMAP_KEEP_ZEROS`] in `flags`;
+/// * `within`: optional (null = every pixel) mask of type `within_type`
+///   restricting every channel to its foreground;
+/// * `counts`, `means`: per-label × channel tables of
+///   [`cellmap_channel_table_len`]`(n_cells, n_channels)` entries each,
+///   entry `label * n_channels + channel`; `means` is NaN where no pixel
+///   counts.
+///
+/// Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
+/// `_BUFFER_TOO_SMALL`, `_SHAPE_MISMATCH`, `_DIMENSIONS_TOO_LARGE`,
+/// `_INVALID_ARGUMENT` (unknown type or flag, too many channels) leave
+/// the outputs untouched; `_LABEL_OUT_OF_RANGE` **resets** them (counts 0,
+/// means NaN).
+///
+/// Reentrant: no global state; concurrent calls need their own outputs.
+///
+/// # Safety
+///
+/// Each pointer must be valid for its length (in elements) and
+/// initialised; buffers must not be used by another thread during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cellmap_channel_means(
+    labels: *const i32,
+    width: usize,
+    height: usize,
+    n_cells: usize,
+    channels: *const *const u16,
+    n_channels: usize,
+    within: *const c_void,
+    within_type: CellmapDtype,
+    flags: u32,
+    counts: *mut u32,
+    counts_len: usize,
+    means: *mut f64,
+    means_len: usize,
+) -> CellmapStatus {
+    run(|| {
+        let outputs =
+            [span(counts.cast_const(), counts_len, true)?, span(means.cast_const(), means_len, true)?];
+        struct Job<'a> {
+            n_cells: usize,
+            counts: &'a mut [u32],
+            means: &'a mut [f64],
+        }
+        impl ChannelJob for Job<'_> {
+            fn run<W: Within>(
+                self,
+                labels: Grid<'_, i32>,
+                channels: &[&[u16]],
+                opts: Options<W>,
+            ) -> Result<(), Error> {
+                cellmap_core::stats::channel_means(
+                    labels,
+                    channels,
+                    self.n_cells,
+                    opts,
+                    self.counts,
+                    self.means,
+                )
+            }
+        }
+        // SAFETY: the caller's contract; `channel_entry` calls this once
+        // every buffer is checked and disjoint.
+        let job = || -> Result<Job<'_>, Failure> {
+            let counts = unsafe { output(counts, counts_len)? };
+            let means = unsafe { output(means, means_len)? };
+            Ok(Job { n_cells, counts, means })
+        };
+        // SAFETY: the caller's contract.
+        unsafe {
+            channel_entry(
+                labels,
+                width,
+                height,
+                channels,
+                n_channels,
+                within,
+                within_type,
+                flags,
+                outputs,
+                job,
+            )
+        }
+    })
+}
+
+/// Per-cell count and exact sum of several `uint16_t` channels in one pass
+/// (as `cellmap_core::stats::channel_sums`): the integer form of
+/// [`cellmap_channel_means`], same arguments, with `sums` (`uint64_t`)
+/// instead of `means`; a cell without counted pixels has count 0 and sum
+/// 0. On `CELLMAP_ERR_LABEL_OUT_OF_RANGE` both outputs are reset to 0.
+///
+/// Reentrant: no global state; concurrent calls need their own outputs.
+///
+/// # Safety
+///
+/// As [`cellmap_channel_means`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cellmap_channel_sums(
+    labels: *const i32,
+    width: usize,
+    height: usize,
+    n_cells: usize,
+    channels: *const *const u16,
+    n_channels: usize,
+    within: *const c_void,
+    within_type: CellmapDtype,
+    flags: u32,
+    counts: *mut u32,
+    counts_len: usize,
+    sums: *mut u64,
+    sums_len: usize,
+) -> CellmapStatus {
+    run(|| {
+        let outputs =
+            [span(counts.cast_const(), counts_len, true)?, span(sums.cast_const(), sums_len, true)?];
+        struct Job<'a> {
+            n_cells: usize,
+            counts: &'a mut [u32],
+            sums: &'a mut [u64],
+        }
+        impl ChannelJob for Job<'_> {
+            fn run<W: Within>(
+                self,
+                labels: Grid<'_, i32>,
+                channels: &[&[u16]],
+                opts: Options<W>,
+            ) -> Result<(), Error> {
+                cellmap_core::stats::channel_sums(
+                    labels,
+                    channels,
+                    self.n_cells,
+                    opts,
+                    self.counts,
+                    self.sums,
+                )
+            }
+        }
+        // SAFETY: the caller's contract; `channel_entry` calls this once
+        // every buffer is checked and disjoint.
+        let job = || -> Result<Job<'_>, Failure> {
+            let counts = unsafe { output(counts, counts_len)? };
+            let sums = unsafe { output(sums, sums_len)? };
+            Ok(Job { n_cells, counts, sums })
+        };
+        // SAFETY: the caller's contract.
+        unsafe {
+            channel_entry(
+                labels,
+                width,
+                height,
+                channels,
+                n_channels,
+                within,
+                within_type,
+                flags,
+                outputs,
+                job,
+            )
+        }
     })
 }
