@@ -285,10 +285,19 @@ impl<'a> RunTable<'a> {
         check_dimensions(width, height, stride)?;
         crate::error::ensure_len("scratch", scratch, run_scratch_len(width, height))?;
         let slots = if width == 0 { 0 } else { height * stride };
-        let (starts, rest) = scratch.split_at_mut(slots);
-        let (ends, rest) = rest.split_at_mut(slots);
-        let (parents, rest) = rest.split_at_mut(slots);
-        let counts = &mut rest[..if width == 0 { 0 } else { height }];
+        let rows = if width == 0 { 0 } else { height };
+        let split = (scratch.split_at_mut_checked(slots))
+            .and_then(|(starts, rest)| Some((starts, rest.split_at_mut_checked(slots)?)))
+            .and_then(|(starts, (ends, rest))| Some((starts, ends, rest.split_at_mut_checked(slots)?)))
+            .and_then(|(starts, ends, (parents, rest))| Some((starts, ends, parents, rest.get_mut(..rows)?)));
+        // Never `None`: the length was checked above.
+        let Some((starts, ends, parents, counts)) = split else {
+            return Err(Error::BufferTooSmall {
+                buffer: "scratch",
+                needed: run_scratch_len(width, height),
+                got: 0,
+            });
+        };
         Self::from_parts(width, starts, ends, parents, counts, stride)
     }
 
@@ -311,9 +320,10 @@ impl<'a> RunTable<'a> {
     /// union-find root.
     fn scan_row<M: MaskValue, const BACKGROUND: bool>(&mut self, row: usize, pixels: &[M]) {
         let base = row * self.stride;
-        let starts = &mut self.starts[base..base + self.stride];
-        let ends = &mut self.ends[base..base + self.stride];
-        let parents = &mut self.parents[base..base + self.stride];
+        let slots = base..base + self.stride;
+        let starts = self.starts.get_mut(slots.clone()).unwrap_or_default();
+        let ends = self.ends.get_mut(slots.clone()).unwrap_or_default();
+        let parents = self.parents.get_mut(slots).unwrap_or_default();
         let flip = if BACKGROUND { u64::MAX } else { 0 };
         let (mut opened, mut closed) = (0usize, 0usize);
         // Writes the runs that open and close in one word of pixels;
@@ -323,13 +333,13 @@ impl<'a> RunTable<'a> {
             let mut rises = bits & !before;
             let mut falls = !bits & before & valid;
             while rises != 0 {
-                starts[opened] = column + rises.trailing_zeros();
-                parents[opened] = (base + opened) as u32; // its own root
+                set(starts, opened, column + rises.trailing_zeros());
+                set(parents, opened, (base + opened) as u32); // its own root
                 opened += 1;
                 rises &= rises - 1;
             }
             while falls != 0 {
-                ends[closed] = column + falls.trailing_zeros();
+                set(ends, closed, column + falls.trailing_zeros());
                 closed += 1;
                 falls &= falls - 1;
             }
@@ -351,9 +361,9 @@ impl<'a> RunTable<'a> {
             edges(bits, valid, column, carry);
         }
         if opened > closed {
-            ends[closed] = pixels.len() as u32; // the last run reaches the row's end
+            set(ends, closed, pixels.len() as u32); // the last run reaches the row's end
         }
-        self.counts[row] = opened as u32;
+        set(self.counts, row, opened as u32);
     }
 
     /// Joins the runs of `row` with the runs of the row above that they
@@ -364,10 +374,10 @@ impl<'a> RunTable<'a> {
             return;
         }
         let (above, current) = ((row - 1) * self.stride, row * self.stride);
-        let above_runs = above..above + self.counts[row - 1] as usize;
-        let current_runs = current..current + self.counts[row] as usize;
-        let (above_starts, above_ends) = (&self.starts[above_runs.clone()], &self.ends[above_runs]);
-        let runs = self.starts[current_runs.clone()].iter().zip(&self.ends[current_runs]);
+        let above_runs = above..above + get(self.counts, row - 1) as usize;
+        let current_runs = current..current + get(self.counts, row) as usize;
+        let (above_starts, above_ends) = (part(self.starts, above_runs.clone()), part(self.ends, above_runs));
+        let runs = part(self.starts, current_runs.clone()).iter().zip(part(self.ends, current_runs));
         let parents = &mut *self.parents;
         let mut next_above = 0usize;
         for (slot, (&start, &end)) in (current as u32..).zip(runs) {
@@ -397,16 +407,16 @@ impl<'a> RunTable<'a> {
             self.scan_row::<M, true>(row, mask.row(row));
             self.join_with_row_above(row, 0);
             let base = row * self.stride;
-            let runs = base..base + self.counts[row] as usize;
+            let runs = base..base + get(self.counts, row) as usize;
             if row == 0 || row + 1 == height {
                 runs.for_each(|slot| self.join_with_border(slot));
             } else if !runs.is_empty() {
                 // Only a row's first and last runs can reach its ends.
                 let (first, last) = (runs.start, runs.end - 1);
-                if self.starts[first] == 0 {
+                if get(self.starts, first) == 0 {
                     self.join_with_border(first);
                 }
-                if self.ends[last] as usize == width {
+                if get(self.ends, last) as usize == width {
                     self.join_with_border(last);
                 }
             }
@@ -425,17 +435,17 @@ impl<'a> RunTable<'a> {
         mut each: impl FnMut(usize, usize, bool),
     ) {
         let base = row * self.stride;
-        for slot in base..base + self.counts[row] as usize {
-            let parent = self.parents[slot];
+        for slot in base..base + get(self.counts, row) as usize {
+            let parent = get(self.parents, slot);
             let mark = if parent as usize != slot {
-                self.parents[parent as usize]
+                get(self.parents, parent as usize)
             } else if outside_root == Some(parent) {
                 OUTSIDE
             } else {
                 HOLE
             };
-            self.parents[slot] = mark;
-            each(self.starts[slot] as usize, self.ends[slot] as usize, mark == OUTSIDE);
+            set(self.parents, slot, mark);
+            each(get(self.starts, slot) as usize, get(self.ends, slot) as usize, mark == OUTSIDE);
         }
     }
 
@@ -459,26 +469,27 @@ impl<'a> RunTable<'a> {
         let base = row * self.stride;
         let mut count = 0usize;
         let mut gap_start = 0u32;
-        for slot in base..base + self.counts[row] as usize {
-            if self.parents[slot] == OUTSIDE {
-                let (start, end) = (self.starts[slot], self.ends[slot]);
+        for slot in base..base + get(self.counts, row) as usize {
+            if get(self.parents, slot) == OUTSIDE {
+                let (start, end) = (get(self.starts, slot), get(self.ends, slot));
                 if start > gap_start {
-                    self.starts[base + count] = gap_start;
-                    self.ends[base + count] = start;
+                    set(self.starts, base + count, gap_start);
+                    set(self.ends, base + count, start);
                     count += 1;
                 }
                 gap_start = end;
             }
         }
         if (gap_start as usize) < width {
-            self.starts[base + count] = gap_start;
-            self.ends[base + count] = width as u32;
+            set(self.starts, base + count, gap_start);
+            set(self.ends, base + count, width as u32);
             count += 1;
         }
-        for (k, parent) in self.parents[base..base + count].iter_mut().enumerate() {
+        for (k, parent) in self.parents.get_mut(base..base + count).unwrap_or_default().iter_mut().enumerate()
+        {
             *parent = (base + k) as u32;
         }
-        self.counts[row] = count as u32;
+        set(self.counts, row, count as u32);
     }
 
     /// Replaces every slot's parent with its component's label, `1..=N` in
@@ -487,17 +498,18 @@ impl<'a> RunTable<'a> {
         let mut count = 0usize;
         for row in 0..height {
             let base = row * self.stride;
-            for slot in base..base + self.counts[row] as usize {
-                let parent = self.parents[slot] as usize;
-                self.parents[slot] = if parent == slot {
+            for slot in base..base + get(self.counts, row) as usize {
+                let parent = get(self.parents, slot) as usize;
+                let label = if parent == slot {
                     if count == max_label {
                         return Err(Error::TooManyLabels { capacity: max_label });
                     }
                     count += 1;
                     count as u32
                 } else {
-                    self.parents[parent] // already a label: parents point backwards
+                    get(self.parents, parent) // already a label: parents point backwards
                 };
+                set(self.parents, slot, label);
             }
         }
         Ok(count)
@@ -508,13 +520,15 @@ impl<'a> RunTable<'a> {
     /// rows), each [`paint`]ed in order.
     fn write_labels<L: Label>(&self, width: usize, height: usize, labels: &mut [L]) {
         let total = width * height;
-        let out = &mut labels[..total];
+        let out = labels.get_mut(..total).unwrap_or_default();
         let mut done = 0usize;
         for row in 0..height {
             let (base, first_pixel) = (row * self.stride, row * width);
-            let slots = base..base + self.counts[row] as usize;
-            let runs =
-                self.starts[slots.clone()].iter().zip(&self.ends[slots.clone()]).zip(&self.parents[slots]);
+            let slots = base..base + get(self.counts, row) as usize;
+            let runs = part(self.starts, slots.clone())
+                .iter()
+                .zip(part(self.ends, slots.clone()))
+                .zip(part(self.parents, slots));
             for ((&start, &end), &label) in runs {
                 let (start, end) = (first_pixel + start as usize, first_pixel + end as usize);
                 paint(out, done, start, L::default());
@@ -596,12 +610,12 @@ fn pack_foreground<M: MaskValue>(pixels: &[M]) -> u64 {
 #[inline]
 fn find(parents: &mut [u32], mut slot: u32) -> u32 {
     loop {
-        let parent = parents[slot as usize];
+        let parent = parents.get(slot as usize).copied().unwrap_or(slot);
         if parent == slot {
             return slot;
         }
-        let grandparent = parents[parent as usize];
-        parents[slot as usize] = grandparent;
+        let grandparent = get(parents, parent as usize);
+        set(parents, slot as usize, grandparent);
         slot = grandparent;
     }
 }
@@ -611,12 +625,39 @@ fn find(parents: &mut [u32], mut slot: u32) -> u32 {
 #[inline]
 fn link(parents: &mut [u32], a: u32, b: u32) -> u32 {
     if a < b {
-        parents[b as usize] = a;
+        set(parents, b as usize, a);
         a
     } else {
-        parents[a as usize] = b;
+        set(parents, a as usize, b);
         b
     }
+}
+
+// The run table is indexed only below its own counts, which never exceed
+// its slots (a row of `width` pixels has at most `slots_per_row(width)`
+// runs), so these never miss; they read 0 and drop the write instead of
+// panicking, which keeps every kernel free of panic paths (see
+// `scripts/check-ffi.sh`) at the cost of the compare a bounds check does
+// anyway.
+
+/// `table[i]` (0 past the end).
+#[inline(always)]
+fn get(table: &[u32], i: usize) -> u32 {
+    table.get(i).copied().unwrap_or(0)
+}
+
+/// `table[i] = value` (nothing past the end).
+#[inline(always)]
+fn set(table: &mut [u32], i: usize, value: u32) {
+    if let Some(entry) = table.get_mut(i) {
+        *entry = value;
+    }
+}
+
+/// `&table[range]` (empty past the end).
+#[inline(always)]
+fn part(table: &[u32], range: core::ops::Range<usize>) -> &[u32] {
+    table.get(range).unwrap_or_default()
 }
 
 #[cfg(test)]

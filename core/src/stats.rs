@@ -419,16 +419,17 @@ fn accumulate_runs<L: Label, W: Within, A: RunAccumulator>(
     let width = labels.width();
     let zeros = options.zeros;
     let within = &options.within;
-    let rows = labels.as_slice().chunks_exact(width.max(1)).zip(values.chunks_exact(width.max(1)));
-    for (row_index, (label_row, value_row)) in rows.enumerate() {
+    for (row_index, label_row) in labels.as_slice().chunks_exact(width.max(1)).enumerate() {
         let row_start = row_index * width;
+        let value_row = values.get(row_start..row_start + width).unwrap_or_default();
         let mut i = 0;
         while let Some(&current) = label_row.get(i) {
             let cell = label_index(current, n_cells)?;
             let mut acc = A::default();
-            while let (Some(label_chunk), Some(value_chunk)) =
-                (label_row[i..].first_chunk::<LANES>(), value_row[i..].first_chunk::<LANES>())
-            {
+            while let (Some(label_chunk), Some(value_chunk)) = (
+                label_row.get(i..).and_then(<[L]>::first_chunk::<LANES>),
+                value_row.get(i..).and_then(<[f32]>::first_chunk::<LANES>),
+            ) {
                 if !label_chunk.iter().fold(true, |same, &l| same & (l == current)) {
                     break;
                 }
@@ -491,10 +492,12 @@ pub fn cell_stats<L: Label, W: Within>(
     check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("out", out, len)?;
-    let out = &mut out[..len];
+    let out = out.get_mut(..len).unwrap_or_default();
     out.fill(CellStats::EMPTY);
     let result = accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &StatLanes| {
-        out[cell].merge(&acc.to_stats());
+        if let Some(stats) = out.get_mut(cell) {
+            stats.merge(&acc.to_stats());
+        }
     });
     if result.is_err() {
         out.fill(CellStats::EMPTY);
@@ -541,7 +544,8 @@ pub fn cell_means<L: Label, W: Within>(
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("counts", counts, len)?;
     crate::error::ensure_len("means", means, len)?;
-    let (counts, sums) = (&mut counts[..len], &mut means[..len]);
+    let (counts, sums) =
+        (counts.get_mut(..len).unwrap_or_default(), means.get_mut(..len).unwrap_or_default());
     counts.fill(0);
     sums.fill(0.0);
     let result = match options.zeros {
@@ -550,8 +554,10 @@ pub fn cell_means<L: Label, W: Within>(
         Zeros::Skip => add_nonzero_values(labels, values.as_slice(), n_cells, &options.within, counts, sums),
         Zeros::Keep => {
             accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &SumLanes| {
-                sums[cell] += lane_sum(&acc.sum);
-                counts[cell] = counts[cell].wrapping_add(acc.count.iter().sum::<u32>());
+                if let (Some(sum), Some(count)) = (sums.get_mut(cell), counts.get_mut(cell)) {
+                    *sum += lane_sum(&acc.sum);
+                    *count = count.wrapping_add(acc.count.iter().sum::<u32>());
+                }
             })
         }
     };
@@ -593,9 +599,11 @@ fn add_nonzero_values<L: Label, W: Within>(
         for (k, &v) in chunk.iter().enumerate() {
             let pixel = chunk_index * CHUNK + k;
             if is_counted(v, Zeros::Skip) && within.contains(pixel) {
-                let cell = labels[pixel].index();
-                sums[cell] += f64::from(v);
-                counts[cell] = counts[cell].wrapping_add(1);
+                let cell = labels.get(pixel).map_or(usize::MAX, |l| l.index());
+                if let (Some(sum), Some(count)) = (sums.get_mut(cell), counts.get_mut(cell)) {
+                    *sum += f64::from(v);
+                    *count = count.wrapping_add(1);
+                }
             }
         }
     }

@@ -188,7 +188,11 @@ pub unsafe extern "C" fn cellmap_cell_colors(
         // each chunk stands for the background, as in `cell_colors`).
         const CHUNK: usize = 64;
         let (mut chunk_levels, mut chunk_colors) = ([None; CHUNK + 1], [0u32; CHUNK + 1]);
-        for (cell_chunk, value_chunk) in cells.chunks_mut(CHUNK).zip(cell_values.chunks(CHUNK)) {
+        // Pairs of chunks by hand: `Zip::new` over chunk iterators keeps a
+        // division-by-zero check (a panic path) on the chunk size.
+        let mut value_chunks = cell_values.chunks(CHUNK);
+        for cell_chunk in cells.chunks_mut(CHUNK) {
+            let Some(value_chunk) = value_chunks.next() else { break };
             let m = value_chunk.len();
             let (Some(level_slots), Some(color_slots)) =
                 (chunk_levels.get_mut(..=m), chunk_colors.get_mut(..=m))
