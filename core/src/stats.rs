@@ -780,9 +780,10 @@ fn accumulate_channels<L: Label, W: Within>(
 }
 
 /// [`accumulate_channels`] for one group of channels (each of the labels'
-/// length): finds each run of equal labels, then adds the run's pixels of
-/// the four channels, pixel by pixel with the sums in registers (exact
-/// integers), and counts the counted ones.
+/// length). Per row: the whole row's sums (a vectorised pass per
+/// channel), then the runs of cells (label ≠ 0), pixel by pixel with the
+/// four sums in registers; the background gets the row's sums minus the
+/// cells' (exact: integer sums), so its runs are only skipped over.
 #[inline(always)]
 fn channel_group<'a, L: Label, W: Within, const KEEP_ZEROS: bool>(
     labels: Grid<'_, L>,
@@ -792,41 +793,105 @@ fn channel_group<'a, L: Label, W: Within, const KEEP_ZEROS: bool>(
     flush: &mut impl FnMut(usize, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
 ) -> Result<(), Error> {
     let width = labels.width().max(1);
-    let [c0, c1, c2, c3] = channels;
-    let rows = labels
-        .as_slice()
-        .chunks_exact(width)
-        .zip(c0.chunks_exact(width))
-        .zip(c1.chunks_exact(width))
-        .zip(c2.chunks_exact(width))
-        .zip(c3.chunks_exact(width));
-    for (row_index, ((((label_row, r0), r1), r2), r3)) in rows.enumerate() {
+    let background = L::default();
+    for (row_index, label_row) in labels.as_slice().chunks_exact(width).enumerate() {
         let row_start = row_index * width;
-        let mut start = 0;
-        while let Some(&current) = label_row.get(start) {
-            let cell = label_index(current, n_cells)?;
-            let end = run_end(label_row, start, current);
-            // Sums of the counted pixels, the number of pixels inside
-            // `within`, and (skipping zeros) each channel's zeros among them.
-            let (mut sums, mut inside_count, mut zeros) =
-                ([0u64; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
-            let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
-            let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
-            for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
-                let inside = within.contains(pixel);
-                inside_count += u32::from(inside);
-                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
-                    sums[k] += if inside { u64::from(v) } else { 0 };
-                    if !KEEP_ZEROS {
-                        zeros[k] += u32::from(inside & (v == 0));
-                    }
+        let rows = channels.map(|c| c.get(row_start..row_start + width).unwrap_or_default());
+        let [r0, r1, r2, r3] = rows;
+        let inside = (row_start..row_start + label_row.len()).map(|p| u32::from(within.contains(p))).sum();
+        let mut row_acc = RunSums { inside, ..RunSums::default() };
+        for ((sum, zeros), row) in row_acc.sums.iter_mut().zip(&mut row_acc.zeros).zip(&rows) {
+            // u32 sums of at most U32_SUM_SPAN pixels vectorise far better than u64 ones.
+            for (chunk_index, chunk) in row.chunks(U32_SUM_SPAN).enumerate() {
+                let pixels = chunk.iter().zip(row_start + chunk_index * U32_SUM_SPAN..);
+                let chunk_sum: u32 =
+                    pixels.clone().map(|(&v, p)| if within.contains(p) { u32::from(v) } else { 0 }).sum();
+                *sum += u64::from(chunk_sum);
+                if !KEEP_ZEROS {
+                    *zeros += pixels.map(|(&v, p)| u32::from(within.contains(p) & (v == 0))).sum::<u32>();
                 }
             }
-            flush(cell, &sums, &zeros.map(|z| inside_count - z));
+        }
+        let mut cells_acc = RunSums::default();
+        let mut start = 0;
+        while let Some(&current) = label_row.get(start) {
+            // Cell runs are cut at U32_SUM_SPAN pixels, so that u32 holds their sums.
+            let end = if current == background {
+                run_end(label_row, start, current)
+            } else {
+                run_end(
+                    label_row.get(..start.saturating_add(U32_SUM_SPAN)).unwrap_or(label_row),
+                    start,
+                    current,
+                )
+            };
+            if current != background {
+                let cell = label_index(current, n_cells)?;
+                let (mut sums, mut inside_count, mut zeros) =
+                    ([0u32; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
+                let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
+                let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
+                for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
+                    let inside = within.contains(pixel);
+                    inside_count += u32::from(inside);
+                    for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+                        sums[k] += if inside { u32::from(v) } else { 0 };
+                        if !KEEP_ZEROS {
+                            zeros[k] += u32::from(inside & (v == 0));
+                        }
+                    }
+                }
+                let acc = RunSums { sums: sums.map(u64::from), inside: inside_count, zeros };
+                flush(cell, &acc.sums, &acc.counts());
+                cells_acc.add(&acc);
+            }
             start = end;
         }
+        let background_acc = row_acc.minus(&cells_acc);
+        flush(0, &background_acc.sums, &background_acc.counts());
     }
     Ok(())
+}
+
+/// Most `u16` values whose sum `u32` always holds (`65537 · 65535 < 2³²`;
+/// a power of two for even chunks).
+const U32_SUM_SPAN: usize = 1 << 16;
+
+/// Sums of four channels over some pixels (exact), the number of those
+/// pixels inside the `within` filter, and each channel's zeros among them
+/// (only counted when zeros are skipped).
+#[derive(Default, Clone, Copy)]
+struct RunSums {
+    sums: [u64; CHANNEL_GROUP],
+    inside: u32,
+    zeros: [u32; CHANNEL_GROUP],
+}
+
+impl RunSums {
+    /// Counted pixels per channel.
+    #[inline(always)]
+    fn counts(&self) -> [u32; CHANNEL_GROUP] {
+        self.zeros.map(|z| self.inside.wrapping_sub(z))
+    }
+
+    #[inline(always)]
+    fn add(&mut self, other: &RunSums) {
+        for k in 0..CHANNEL_GROUP {
+            self.sums[k] = self.sums[k].wrapping_add(other.sums[k]);
+            self.zeros[k] = self.zeros[k].wrapping_add(other.zeros[k]);
+        }
+        self.inside = self.inside.wrapping_add(other.inside);
+    }
+
+    /// The pixels of `self` that are not in `part` (a subset of them).
+    #[inline(always)]
+    fn minus(&self, part: &RunSums) -> RunSums {
+        RunSums {
+            sums: core::array::from_fn(|k| self.sums[k].wrapping_sub(part.sums[k])),
+            inside: self.inside.wrapping_sub(part.inside),
+            zeros: core::array::from_fn(|k| self.zeros[k].wrapping_sub(part.zeros[k])),
+        }
+    }
 }
 
 /// The end (exclusive) of the run of `current` labels that starts at
@@ -1099,6 +1164,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn channel_sums_of_rows_and_runs_beyond_u32() {
+        // One row of 140,000 pixels at 65535: its sums pass 2^32 (cell and background).
+        let width = 140_000;
+        let labels: Vec<u32> = (0..width).map(|i| u32::from(i >= 1000)).collect();
+        let channel = vec![u16::MAX; width];
+        let labels = Grid::new(width, 1, &labels).unwrap();
+        let (mut counts, mut sums) = ([0u32; 2], [0u64; 2]);
+        channel_sums(labels, &[&channel], 1, Options::new(), &mut counts, &mut sums).unwrap();
+        assert_eq!(counts, [1000, 139_000]);
+        assert_eq!(sums, [1000 * 65535, 139_000 * 65535]);
     }
 
     #[test]
