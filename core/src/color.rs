@@ -46,6 +46,7 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::str::FromStr;
 
+use crate::labeling::LabelRuns;
 use crate::{Error, Grid, Label, error::ensure_len};
 
 #[rustfmt::skip]
@@ -668,6 +669,52 @@ pub fn paint<L: Label, P: Copy>(
                 outline_row(labels, r, edge, out_row);
             }
         }
+    }
+    Ok(())
+}
+
+/// [`paint`] from a [`LabelRuns`] (the runs that labelling left in its
+/// scratch) instead of a label image, without outlines: `out[p] =
+/// cell_colors[label of p]`, written run by run (no label is read, no
+/// table lookup per pixel). Equal to [`paint`] with `outline = None` on
+/// the label image of the same runs.
+///
+/// Errors, before anything is written: `out` not `width · height` pixels
+/// ([`Error::ShapeMismatch`]), an empty `cell_colors`
+/// ([`Error::BufferTooSmall`]), fewer than `runs.n_labels() + 1` colours
+/// ([`Error::LabelOutOfRange`] for label `runs.n_labels()`).
+///
+/// ```
+/// use cellmap_core::{Grid, color::paint_runs, labeling::{label, label_scratch_len, Connectivity, LabelRuns}};
+/// let mask = Grid::new(5, 1, &[1u8, 1, 0, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0u8; 5], [0u32; label_scratch_len(5, 1)]);
+/// let n = label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let mut image = [0u8; 5];
+/// paint_runs(&LabelRuns::from_scratch(5, 1, n, &scratch)?, b".ab", &mut image)?;
+/// assert_eq!(&image, b"aa..b");
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn paint_runs<P: Copy>(runs: &LabelRuns<'_>, cell_colors: &[P], out: &mut [P]) -> Result<(), Error> {
+    let (width, height) = (runs.width(), runs.height());
+    let pixels = crate::grid::pixel_count(width, height)?;
+    if out.len() != pixels {
+        return Err(Error::ShapeMismatch { expected: pixels, got: out.len() });
+    }
+    let Some(&background) = cell_colors.first() else {
+        return Err(Error::BufferTooSmall { buffer: "cell_colors", needed: 1, got: 0 });
+    };
+    if runs.n_labels() >= cell_colors.len() {
+        return Err(Error::LabelOutOfRange { label: runs.n_labels(), max: cell_colors.len() - 1 });
+    }
+    for (row, out_row) in out.chunks_exact_mut(width.max(1)).enumerate() {
+        let mut done = 0;
+        for (start, end, label) in runs.row(row) {
+            let color = cell_colors.get(label).copied().unwrap_or(background);
+            crate::labeling::paint(out_row, done, start, background);
+            crate::labeling::paint(out_row, start, end, color);
+            done = end;
+        }
+        crate::labeling::paint(out_row, done, width, background);
     }
     Ok(())
 }

@@ -90,7 +90,9 @@ pub const fn fill_holes_and_label_scratch_len(width: usize, height: usize) -> us
 /// `N`. Background pixels get `0`.
 ///
 /// `labels` needs at least `width * height` elements (only those are
-/// written); `scratch` needs [`label_scratch_len`]`(width, height)`.
+/// written); `scratch` needs [`label_scratch_len`]`(width, height)`. On
+/// success `scratch` also holds the labels as runs, which
+/// [`LabelRuns::from_scratch`] reads (for kernels that work on runs).
 ///
 /// # Errors
 ///
@@ -167,7 +169,8 @@ pub(crate) fn label_with<M: MaskValue, L: Label>(
 /// runs, which then become the filled mask's runs in place).
 ///
 /// `labels` needs at least `width * height` elements; `scratch` needs
-/// [`fill_holes_and_label_scratch_len`]`(width, height)`.
+/// [`fill_holes_and_label_scratch_len`]`(width, height)`. On success
+/// `scratch` also holds the labels as runs ([`LabelRuns::from_scratch`]).
 ///
 /// # Errors
 ///
@@ -231,6 +234,109 @@ pub(crate) fn fill_holes_and_label_with<M: MaskValue, L: Label>(
     let count = runs.number_components(height, L::MAX_LABEL)?;
     runs.write_labels(width, height, labels);
     Ok(count)
+}
+
+/// A label image as runs: for each row, the runs of cell pixels as
+/// `(start, end, label)` column ranges, left to right. It is what
+/// [`label`] and [`fill_holes_and_label`] leave in their `scratch` on
+/// success, read back with [`LabelRuns::from_scratch`]; kernels that take
+/// it ([`crate::stats::channel_means_of_runs`], [`crate::color::paint_runs`])
+/// skip reading the label image and finding its runs again.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{fill_holes_and_label, fill_holes_and_label_scratch_len, Connectivity, LabelRuns}};
+/// // ###.#
+/// // #.#..
+/// // ###..
+/// let rows = ["###.#", "#.#..", "###.."];
+/// let mask: Vec<bool> = rows.concat().bytes().map(|c| c == b'#').collect();
+/// let mut labels = [0u8; 15];
+/// let mut scratch = [0u32; fill_holes_and_label_scratch_len(5, 3)];
+/// let n = fill_holes_and_label(Grid::new(5, 3, &mask)?, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(5, 3, n, &scratch)?;
+/// assert_eq!(runs.row(0).collect::<Vec<_>>(), [(0, 3, 1), (4, 5, 2)]);
+/// assert_eq!(runs.row(1).collect::<Vec<_>>(), [(0, 3, 1)]); // the hole is filled
+/// assert!(LabelRuns::from_scratch(5, 3, n, &[0u32; 3]).is_err());
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LabelRuns<'a> {
+    width: usize,
+    height: usize,
+    n_labels: usize,
+    stride: usize,
+    starts: &'a [u32],
+    ends: &'a [u32],
+    labels: &'a [u32],
+    counts: &'a [u32],
+}
+
+impl<'a> LabelRuns<'a> {
+    /// Reads the runs that [`label`] or [`fill_holes_and_label`] left in
+    /// `scratch` after labelling a `width × height` mask into `n_labels`
+    /// labels (their return value). The table is checked (O(runs)): every
+    /// row's runs must be ordered, disjoint, inside the row and labelled
+    /// `1..=n_labels`; otherwise (e.g. the scratch was changed since)
+    /// [`Error::InvalidArgument`]. [`Error::BufferTooSmall`] for a scratch
+    /// shorter than [`label_scratch_len`]`(width, height)`.
+    pub fn from_scratch(
+        width: usize,
+        height: usize,
+        n_labels: usize,
+        scratch: &'a [u32],
+    ) -> Result<Self, Error> {
+        let stride = slots_per_row(width);
+        check_dimensions(width, height, stride)?;
+        crate::error::ensure_len("scratch", scratch, run_scratch_len(width, height))?;
+        let (slots, rows) = if width == 0 || height == 0 { (0, 0) } else { (height * stride, height) };
+        let bad = Error::InvalidArgument("scratch does not hold the runs of a labelled image of this size");
+        let part = |k: usize, len: usize| scratch.get(k * slots..k * slots + len);
+        let (Some(starts), Some(ends), Some(labels), Some(counts)) =
+            (part(0, slots), part(1, slots), part(2, slots), part(3, rows))
+        else {
+            return Err(bad);
+        };
+        let runs = LabelRuns { width, height, n_labels, stride, starts, ends, labels, counts };
+        for (row, &count) in counts.iter().enumerate() {
+            if count as usize > stride {
+                return Err(bad);
+            }
+            let mut done = 0;
+            for (start, end, label) in runs.row(row) {
+                if start < done || end <= start || end > width || label == 0 || label > n_labels {
+                    return Err(bad);
+                }
+                done = end;
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Columns of the image.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Rows of the image.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Number of labels `N` (labels are `1..=N`).
+    pub fn n_labels(&self) -> usize {
+        self.n_labels
+    }
+
+    /// The cells' runs of `row` as `(start, end, label)`: columns
+    /// `start..end` have label `label`, left to right; every other pixel is
+    /// background (0). Empty outside the image.
+    pub fn row(&self, row: usize) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        let base = row.wrapping_mul(self.stride);
+        let slots = base..base.wrapping_add(get(self.counts, row) as usize);
+        let (starts, ends, labels) =
+            (part(self.starts, slots.clone()), part(self.ends, slots.clone()), part(self.labels, slots));
+        starts.iter().zip(ends).zip(labels).map(|((&s, &e), &l)| (s as usize, e as usize, l as usize))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -550,7 +656,7 @@ const PAINT_BLOCK: usize = 32;
 /// least one block) overwrites the overshoot; near the end of `out` it
 /// falls back to an exact fill.
 #[inline(always)]
-fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
+pub(crate) fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
     let block = [value; PAINT_BLOCK];
     let mut at = from;
     while at < to {
@@ -991,5 +1097,73 @@ pub(crate) mod tests {
             prop_assert_eq!(n, want_n);
             prop_assert_eq!(labels, want);
         }
+
+        #[test]
+        fn runs_left_in_the_scratch_are_the_label_image(
+            (w, h, mask) in masks(140, 10), eight in any::<bool>(), fill in any::<bool>(),
+            seed in proptest::collection::vec(any::<u16>(), 140 * 10 * 3), keep in any::<bool>(),
+        ) {
+            let connectivity = if eight { Connectivity::Eight } else { Connectivity::Four };
+            let grid = Grid::new(w, h, &mask).unwrap();
+            let mut labels = vec![0i32; w * h];
+            let mut scratch = vec![0u32; label_scratch_len(w, h)];
+            let n = if fill {
+                fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap()
+            } else {
+                label(grid, connectivity, &mut labels, &mut scratch).unwrap()
+            };
+            let runs = LabelRuns::from_scratch(w, h, n, &scratch).unwrap();
+            let mut from_runs = vec![0i32; w * h];
+            for row in 0..h {
+                for (start, end, l) in runs.row(row) {
+                    from_runs[row * w + start..row * w + end].fill(l as i32);
+                }
+            }
+            prop_assert_eq!(&from_runs, &labels);
+            // The run kernels equal the label-image kernels, bit for bit.
+            let channels: Vec<&[u16]> = seed.chunks(140 * 10).map(|c| &c[..w * h]).collect();
+            let opts = if keep { crate::stats::Options::new().keep_zeros() } else { crate::stats::Options::new() };
+            let table = crate::stats::cell_gene_table_len(n, 3);
+            let (mut c1, mut m1, mut c2, mut m2) = (vec![0u32; table], vec![0f64; table], vec![1u32; table], vec![1f64; table]);
+            crate::stats::channel_means(grid_of(w, h, &labels), &channels, n, opts, &mut c1, &mut m1).unwrap();
+            crate::stats::channel_means_of_runs(&runs, &channels, opts, &mut c2, &mut m2).unwrap();
+            prop_assert_eq!(c1, c2);
+            prop_assert_eq!(m1.iter().map(|m| m.to_bits()).collect::<Vec<_>>(), m2.iter().map(|m| m.to_bits()).collect::<Vec<_>>());
+            let colors: Vec<u32> = (0..=n as u32).map(|c| c.wrapping_mul(2_654_435_761)).collect();
+            let (mut p1, mut p2) = (vec![0u32; w * h], vec![7u32; w * h]);
+            crate::color::paint(grid_of(w, h, &labels), &colors, None, &mut p1).unwrap();
+            crate::color::paint_runs(&runs, &colors, &mut p2).unwrap();
+            prop_assert_eq!(p1, p2);
+        }
+
+        #[test]
+        fn a_changed_scratch_is_rejected_or_still_a_valid_table(
+            (w, h, mask) in masks(40, 6), at in any::<usize>(), value in any::<u32>(),
+        ) {
+            let mut labels = vec![0u16; w * h];
+            let mut scratch = vec![0u32; label_scratch_len(w, h)];
+            let n = fill_holes_and_label(Grid::new(w, h, &mask).unwrap(), Connectivity::Four, &mut labels, &mut scratch)
+                .unwrap();
+            if !scratch.is_empty() {
+                let len = scratch.len();
+                scratch[at % len] = value;
+            }
+            if let Ok(runs) = LabelRuns::from_scratch(w, h, n, &scratch) {
+                let colors = vec![1u8; n + 1];
+                let mut out = vec![0u8; w * h];
+                crate::color::paint_runs(&runs, &colors, &mut out).unwrap();
+                for row in 0..h {
+                    let mut done = 0;
+                    for (start, end, l) in runs.row(row) {
+                        prop_assert!(done <= start && start < end && end <= w && (1..=n).contains(&l));
+                        done = end;
+                    }
+                }
+            }
+        }
+    }
+
+    fn grid_of(w: usize, h: usize, labels: &[i32]) -> Grid<'_, i32> {
+        Grid::new(w, h, labels).unwrap()
     }
 }

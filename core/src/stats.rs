@@ -18,6 +18,7 @@
 //! An empty cell (no counted pixel) has count 0, sum 0, and NaN mean, min,
 //! max and variance.
 
+use crate::labeling::LabelRuns;
 use crate::{Error, Grid, Label, MaskValue};
 
 /// Number of entries of a per-label table for `n_cells` cells: one per label
@@ -655,6 +656,46 @@ pub fn channel_sums<L: Label, W: Within>(
     counts: &mut [u32],
     sums: &mut [u64],
 ) -> Result<(), Error> {
+    channel_sums_in(&labels, channels, n_cells, options, counts, sums)
+}
+
+/// [`channel_sums`] over the cells of a [`LabelRuns`] (the runs that
+/// labelling left in its scratch) instead of a label image: the same
+/// results without reading the label image. `runs.n_labels()` cells;
+/// tables of [`cell_gene_table_len`]`(runs.n_labels(), channels.len())`.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{label, label_scratch_len, Connectivity, LabelRuns}};
+/// use cellmap_core::stats::{channel_sums, channel_sums_of_runs, Options};
+/// let mask = Grid::new(4, 1, &[1u8, 1, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0u16; 4], [0u32; label_scratch_len(4, 1)]);
+/// let n = label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(4, 1, n, &scratch)?;
+/// let channel = [5u16, 6, 7, 8];
+/// let (mut counts, mut sums) = ([0u32; 3], [0u64; 3]);
+/// channel_sums_of_runs(&runs, &[&channel], Options::new(), &mut counts, &mut sums)?;
+/// assert_eq!((counts, sums), ([1, 2, 1], [7, 11, 8]));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_sums_of_runs<W: Within>(
+    runs: &LabelRuns<'_>,
+    channels: &[&[u16]],
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
+    channel_sums_in(runs, channels, runs.n_labels(), options, counts, sums)
+}
+
+/// [`channel_sums`] over any [`CellRuns`].
+fn channel_sums_in<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
     let len = check_channels(labels, channels, n_cells, &options)?;
     crate::error::ensure_len("counts", counts, len)?;
     crate::error::ensure_len("sums", sums, len)?;
@@ -701,6 +742,47 @@ pub fn channel_means<L: Label, W: Within>(
     counts: &mut [u32],
     means: &mut [f64],
 ) -> Result<(), Error> {
+    channel_means_in(&labels, channels, n_cells, options, counts, means)
+}
+
+/// [`channel_means`] over the cells of a [`LabelRuns`] (the runs that
+/// labelling left in its scratch) instead of a label image: the same
+/// results, bit for bit, without reading the label image or finding its
+/// runs again. `runs.n_labels()` cells; tables of
+/// [`cell_gene_table_len`]`(runs.n_labels(), channels.len())`.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{fill_holes_and_label, fill_holes_and_label_scratch_len, Connectivity, LabelRuns}};
+/// use cellmap_core::stats::{channel_means_of_runs, Options};
+/// let mask = Grid::new(4, 1, &[1u8, 1, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0i32; 4], [0u32; fill_holes_and_label_scratch_len(4, 1)]);
+/// let n = fill_holes_and_label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(4, 1, n, &scratch)?;
+/// let (red, green) = ([4u16, 6, 9, 1], [0u16, 1, 0, 3]);
+/// let (mut counts, mut means) = ([0u32; 6], [0f64; 6]);
+/// channel_means_of_runs(&runs, &[&red, &green], Options::new().keep_zeros(), &mut counts, &mut means)?;
+/// assert_eq!(means, [9.0, 0.0, 5.0, 0.5, 1.0, 3.0]); // label-major: background, cell 1, cell 2
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_means_of_runs<W: Within>(
+    runs: &LabelRuns<'_>,
+    channels: &[&[u16]],
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    channel_means_in(runs, channels, runs.n_labels(), options, counts, means)
+}
+
+/// [`channel_means`] over any [`CellRuns`].
+fn channel_means_in<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
     let len = check_channels(labels, channels, n_cells, &options)?;
     crate::error::ensure_len("counts", counts, len)?;
     crate::error::ensure_len("means", means, len)?;
@@ -728,17 +810,19 @@ pub fn channel_means<L: Label, W: Within>(
 
 /// The checks of [`channel_sums`] before anything is written; returns the
 /// table length.
-fn check_channels<L: Label, W: Within>(
-    labels: Grid<'_, L>,
+fn check_channels<R: CellRuns, W: Within>(
+    labels: &R,
     channels: &[&[u16]],
     n_cells: usize,
     options: &Options<W>,
 ) -> Result<usize, Error> {
-    if let Some(other) = channels.iter().find(|c| c.len() != labels.len()) {
-        return Err(Error::ShapeMismatch { expected: labels.len(), got: other.len() });
+    let (width, height) = labels.shape();
+    let pixels = width.saturating_mul(height);
+    if let Some(other) = channels.iter().find(|c| c.len() != pixels) {
+        return Err(Error::ShapeMismatch { expected: pixels, got: other.len() });
     }
-    options.within.check_shape(labels.width(), labels.height())?;
-    check_countable(labels.len())?;
+    options.within.check_shape(width, height)?;
+    check_countable(pixels)?;
     checked_table_len(n_cells)?
         .checked_mul(channels.len())
         .ok_or(Error::InvalidArgument("(n_cells + 1) * channels overflows"))
@@ -747,8 +831,8 @@ fn check_channels<L: Label, W: Within>(
 /// One pass per group of [`CHANNEL_GROUP`] channels over the runs of
 /// equal labels within each row: `flush(label * n_channels + channel, sum,
 /// count)` once per run and channel. Channel lengths are checked.
-fn accumulate_channels<L: Label, W: Within>(
-    labels: Grid<'_, L>,
+fn accumulate_channels<R: CellRuns, W: Within>(
+    labels: &R,
     channels: &[&[u16]],
     n_cells: usize,
     options: &Options<W>,
@@ -769,10 +853,10 @@ fn accumulate_channels<L: Label, W: Within>(
         };
         match options.zeros {
             Zeros::Keep => {
-                channel_group::<L, W, true>(labels, group, n_cells, &options.within, &mut flush_group)?
+                channel_group::<R, W, true>(labels, group, n_cells, &options.within, &mut flush_group)?
             }
             Zeros::Skip => {
-                channel_group::<L, W, false>(labels, group, n_cells, &options.within, &mut flush_group)?
+                channel_group::<R, W, false>(labels, group, n_cells, &options.within, &mut flush_group)?
             }
         }
     }
@@ -785,20 +869,19 @@ fn accumulate_channels<L: Label, W: Within>(
 /// four sums in registers; the background gets the row's sums minus the
 /// cells' (exact: integer sums), so its runs are only skipped over.
 #[inline(always)]
-fn channel_group<'a, L: Label, W: Within, const KEEP_ZEROS: bool>(
-    labels: Grid<'_, L>,
+fn channel_group<'a, R: CellRuns, W: Within, const KEEP_ZEROS: bool>(
+    labels: &R,
     channels: [&'a [u16]; CHANNEL_GROUP],
     n_cells: usize,
     within: &W,
     flush: &mut impl FnMut(usize, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
 ) -> Result<(), Error> {
-    let width = labels.width().max(1);
-    let background = L::default();
-    for (row_index, label_row) in labels.as_slice().chunks_exact(width).enumerate() {
+    let (width, height) = labels.shape();
+    for row_index in 0..height {
         let row_start = row_index * width;
         let rows = channels.map(|c| c.get(row_start..row_start + width).unwrap_or_default());
         let [r0, r1, r2, r3] = rows;
-        let inside = (row_start..row_start + label_row.len()).map(|p| u32::from(within.contains(p))).sum();
+        let inside = (row_start..row_start + width).map(|p| u32::from(within.contains(p))).sum();
         let mut row_acc = RunSums { inside, ..RunSums::default() };
         for ((sum, zeros), row) in row_acc.sums.iter_mut().zip(&mut row_acc.zeros).zip(&rows) {
             // u32 sums of at most U32_SUM_SPAN pixels vectorise far better than u64 ones.
@@ -813,44 +896,106 @@ fn channel_group<'a, L: Label, W: Within, const KEEP_ZEROS: bool>(
             }
         }
         let mut cells_acc = RunSums::default();
-        let mut start = 0;
-        while let Some(&current) = label_row.get(start) {
-            // Cell runs are cut at U32_SUM_SPAN pixels, so that u32 holds their sums.
-            let end = if current == background {
-                run_end(label_row, start, current)
-            } else {
-                run_end(
-                    label_row.get(..start.saturating_add(U32_SUM_SPAN)).unwrap_or(label_row),
-                    start,
-                    current,
-                )
-            };
-            if current != background {
-                let cell = label_index(current, n_cells)?;
-                let (mut sums, mut inside_count, mut zeros) =
-                    ([0u32; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
-                let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
-                let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
-                for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
-                    let inside = within.contains(pixel);
-                    inside_count += u32::from(inside);
-                    for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
-                        sums[k] += if inside { u32::from(v) } else { 0 };
-                        if !KEEP_ZEROS {
-                            zeros[k] += u32::from(inside & (v == 0));
-                        }
+        labels.cell_runs(row_index, n_cells, |start, end, cell| {
+            let (mut sums, mut inside_count, mut zeros) =
+                ([0u32; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
+            let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
+            let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
+            for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
+                let inside = within.contains(pixel);
+                inside_count += u32::from(inside);
+                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+                    sums[k] += if inside { u32::from(v) } else { 0 };
+                    if !KEEP_ZEROS {
+                        zeros[k] += u32::from(inside & (v == 0));
                     }
                 }
-                let acc = RunSums { sums: sums.map(u64::from), inside: inside_count, zeros };
-                flush(cell, &acc.sums, &acc.counts());
-                cells_acc.add(&acc);
             }
-            start = end;
-        }
+            let acc = RunSums { sums: sums.map(u64::from), inside: inside_count, zeros };
+            flush(cell, &acc.sums, &acc.counts());
+            cells_acc.add(&acc);
+        })?;
         let background_acc = row_acc.minus(&cells_acc);
         flush(0, &background_acc.sums, &background_acc.counts());
     }
     Ok(())
+}
+
+/// Where the channel kernels find the cells: the runs of each row's cell
+/// pixels (label ≠ 0), from a label image or a [`LabelRuns`].
+trait CellRuns {
+    /// `(width, height)`.
+    fn shape(&self) -> (usize, usize);
+    /// Calls `each(start, end, cell)` for the runs of cells of `row`, left
+    /// to right, each at most [`U32_SUM_SPAN`] pixels long (longer runs
+    /// come in pieces), with `cell` in `1..=n_cells`; fails on a label
+    /// beyond `n_cells`.
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error>;
+}
+
+impl<L: Label> CellRuns for Grid<'_, L> {
+    fn shape(&self) -> (usize, usize) {
+        (self.width(), self.height())
+    }
+
+    #[inline(always)]
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        mut each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error> {
+        let label_row = self.row(row);
+        let background = L::default();
+        let mut start = 0;
+        while let Some(&current) = label_row.get(start) {
+            if current == background {
+                start = run_end(label_row, start, current);
+                continue;
+            }
+            let cell = label_index(current, n_cells)?;
+            let end = run_end(
+                label_row.get(..start.saturating_add(U32_SUM_SPAN)).unwrap_or(label_row),
+                start,
+                current,
+            );
+            each(start, end, cell);
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+impl CellRuns for LabelRuns<'_> {
+    fn shape(&self) -> (usize, usize) {
+        (self.width(), self.height())
+    }
+
+    #[inline(always)]
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        mut each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error> {
+        for (start, end, label) in self.row(row) {
+            if label > n_cells {
+                return Err(Error::LabelOutOfRange { label, max: n_cells });
+            }
+            let mut piece = start;
+            while piece < end {
+                let piece_end = end.min(piece.saturating_add(U32_SUM_SPAN));
+                each(piece, piece_end, label);
+                piece = piece_end;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Most `u16` values whose sum `u32` always holds (`65537 · 65535 < 2³²`;

@@ -7,13 +7,16 @@
  * four uint16 channels, made deterministically before the loop (two frames
  * in a ring, as a driver's buffers). Per frame the host:
  *
- *   1. fills holes and labels the mask (cellmap_fill_holes_and_label);
+ *   1. fills holes and labels the mask (cellmap_fill_holes_and_label), which
+ *      also leaves the labels as runs in its scratch;
  *   2. computes each cell's mean of the four uint16 channels in one pass
- *      (cellmap_channel_means, a cell x channel table) with
- *      CELLMAP_KEEP_ZEROS (a camera's 0 is a measured intensity, not the
- *      "no value" of an expression image);
+ *      over those runs (cellmap_channel_means_from_runs, a cell x channel
+ *      table; cellmap_channel_means on the label image gives the same bits)
+ *      with CELLMAP_KEEP_ZEROS (a camera's 0 is a measured intensity, not
+ *      the "no value" of an expression image);
  *   3. paints channel 0's map: its column of the table, cellmap_cell_colors
- *      (min-max, viridis), then cellmap_paint into an RGBA buffer.
+ *      (min-max, viridis), then cellmap_paint_from_runs into an RGBA buffer
+ *      (= cellmap_paint on the label image).
  *
  * Every buffer is allocated once, before the loop. Under the malloc_count
  * shim (LD_PRELOAD) the program fails unless each frame allocates nothing.
@@ -142,14 +145,14 @@ int main(int argc, char **argv) {
         CHECK(cellmap_fill_holes_and_label(mask, CELLMAP_U16, w, h, CELLMAP_CONNECTIVITY_4, labels, n, scratch,
                                            scratch_len, &n_cells));
         double t1 = now_ms();
-        CHECK(cellmap_channel_means(labels, w, h, n_cells, chan, CHANNELS, NULL, 0, CELLMAP_KEEP_ZEROS, counts,
-                                    channel_table, means, channel_table));
+        CHECK(cellmap_channel_means_from_runs(scratch, scratch_len, w, h, n_cells, chan, CHANNELS, NULL, 0,
+                                              CELLMAP_KEEP_ZEROS, counts, channel_table, means, channel_table));
         double t2 = now_ms();
         for (size_t label = 0; label <= n_cells; label++) means0[label] = means[label * CHANNELS];
         CHECK(cellmap_cell_colors(means0, cellmap_table_len(n_cells), CELLMAP_RANGE_MIN_MAX, 0, 0, 0,
                                   CELLMAP_COLORMAP_VIRIDIS, 0x000000FF, 0x808080FF, NULL, 0, colors, table, NULL));
         double t3 = now_ms();
-        CHECK(cellmap_paint(labels, w, h, colors, cellmap_table_len(n_cells), 0, 0, rgba, n));
+        CHECK(cellmap_paint_from_runs(scratch, scratch_len, w, h, n_cells, colors, cellmap_table_len(n_cells), rgba, n));
 
         double t4 = now_ms();
         times[frame] = t4 - t0;

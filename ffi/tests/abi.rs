@@ -518,3 +518,136 @@ fn channel_functions_check_their_buffers() {
     assert_eq!(call(&[a.as_ptr()], 1, counts.as_mut_ptr(), means.as_mut_ptr()), CELLMAP_OK);
     assert_eq!((counts[0], means[0]), (4, 1.0));
 }
+
+#[test]
+fn the_runs_left_in_the_scratch_give_the_label_image_results() {
+    let (m, w, h) = mask(&["##..#", "#.#.#", "##..#", "....."]);
+    let n = w * h;
+    let (mut labels, mut scratch) =
+        (vec![0i32; n], vec![0u32; cellmap_fill_holes_and_label_scratch_len(w, h)]);
+    let mut n_cells = 0;
+    let status = unsafe {
+        cellmap_fill_holes_and_label(
+            m.as_ptr().cast(),
+            CELLMAP_U8,
+            w,
+            h,
+            CELLMAP_CONNECTIVITY_4,
+            labels.as_mut_ptr(),
+            n,
+            scratch.as_mut_ptr(),
+            scratch.len(),
+            &mut n_cells,
+        )
+    };
+    assert_eq!((status, n_cells), (CELLMAP_OK, 2));
+    let a: Vec<u16> = (0..n as u16).map(|i| i * 3 % 7).collect();
+    let channels = [a.as_ptr(), a.as_ptr()];
+    let table = cellmap_channel_table_len(n_cells, 2);
+    let (mut c1, mut m1, mut c2, mut m2) =
+        (vec![0u32; table], vec![0f64; table], vec![0u32; table], vec![0f64; table]);
+    let s1 = unsafe {
+        cellmap_channel_means(
+            labels.as_ptr(),
+            w,
+            h,
+            n_cells,
+            channels.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            c1.as_mut_ptr(),
+            table,
+            m1.as_mut_ptr(),
+            table,
+        )
+    };
+    let s2 = unsafe {
+        cellmap_channel_means_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            channels.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            c2.as_mut_ptr(),
+            table,
+            m2.as_mut_ptr(),
+            table,
+        )
+    };
+    assert_eq!((s1, s2), (CELLMAP_OK, CELLMAP_OK));
+    assert_eq!(c1, c2);
+    assert_eq!(
+        m1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        m2.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    let colors = [0u32, 0x1111_1111, 0x2222_2222];
+    let (mut p1, mut p2) = (vec![0u32; n], vec![0u32; n]);
+    let s1 = unsafe { cellmap_paint(labels.as_ptr(), w, h, colors.as_ptr(), 3, 0, 0, p1.as_mut_ptr(), n) };
+    let s2 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            3,
+            p2.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!((s1, s2, &p1), (CELLMAP_OK, CELLMAP_OK, &p2));
+    // A scratch that no longer holds those runs (or the wrong cell count) is refused, nothing written.
+    let mut changed = scratch.clone();
+    changed[0] = 99; // the first run of row 0 now starts past the image
+    let mut p3 = vec![5u32; n];
+    let s3 = unsafe {
+        cellmap_paint_from_runs(
+            changed.as_ptr(),
+            changed.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            3,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!((s3, &p3), (CELLMAP_ERR_INVALID_ARGUMENT, &vec![5u32; n]));
+    let s4 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            1,
+            colors.as_ptr(),
+            3,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!(s4, CELLMAP_ERR_INVALID_ARGUMENT);
+    let s5 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            2,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!(s5, CELLMAP_ERR_LABEL_OUT_OF_RANGE);
+}

@@ -1,6 +1,7 @@
 use cellmap_core::Grid;
 use cellmap_core::stats::{
-    CellStats, Options, add_skipping_nan, cell_means, cell_stats, channel_means, channel_sums,
+    CellStats, Options, add_skipping_nan, cell_means, cell_stats, channel_means, channel_means_of_runs,
+    channel_sums,
 };
 
 /// Dense per-cell statistics on the 8×8 mask used as labels 0/1 and as values.
@@ -36,7 +37,31 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     )
     .is_ok()
         && channel_sums(labels, &channels, 1, Options::new(), &mut channel_counts, &mut sums).is_ok();
+    let mut scratch = [0u32; cellmap_core::labeling::label_scratch_len(8, 8)];
+    let mut relabelled = [0u8; 64];
+    let e = cellmap_core::labeling::label(
+        unfilled,
+        cellmap_core::Connectivity::Four,
+        &mut relabelled,
+        &mut scratch,
+    )
+    .and_then(|n| cellmap_core::labeling::LabelRuns::from_scratch(8, 8, n, &scratch))
+    .and_then(|runs| {
+        let mut image = [0u32; 64];
+        let colors = [0u32; 64];
+        channel_means_of_runs(
+            &runs,
+            &channels,
+            Options::new(),
+            &mut channel_counts[..],
+            &mut [0f64; 256][..],
+        )?;
+        cellmap_core::color::paint_runs(&runs, &colors[..runs.n_labels() + 1], &mut image)?;
+        Ok(image[9])
+    })
+    .unwrap_or(0);
     u32::from(a)
+        + e
         + u32::from(d)
         + sums[3] as u32
         + channel_means_out[2] as u32
