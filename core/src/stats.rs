@@ -702,10 +702,14 @@ fn channel_sums_in<R: CellRuns, W: Within>(
     let (counts, sums) = (counts.get_mut(..len).unwrap_or_default(), sums.get_mut(..len).unwrap_or_default());
     counts.fill(0);
     sums.fill(0);
-    let result = accumulate_channels(labels, channels, n_cells, &options, |index, run_sum, run_count| {
-        if let (Some(sum), Some(count)) = (sums.get_mut(index), counts.get_mut(index)) {
-            *sum = sum.wrapping_add(run_sum);
-            *count = count.wrapping_add(run_count);
+    let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
+        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
+            for ((sum, count), (&run_sum, &run_count)) in
+                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
+            {
+                *sum = sum.wrapping_add(run_sum);
+                *count = count.wrapping_add(run_count);
+            }
         }
     });
     if result.is_err() {
@@ -791,10 +795,14 @@ fn channel_means_in<R: CellRuns, W: Within>(
     counts.fill(0);
     sums.fill(0.0);
     // Sums of u16 stay below 2^53, so f64 holds them exactly.
-    let result = accumulate_channels(labels, channels, n_cells, &options, |index, run_sum, run_count| {
-        if let (Some(sum), Some(count)) = (sums.get_mut(index), counts.get_mut(index)) {
-            *sum += run_sum as f64;
-            *count = count.wrapping_add(run_count);
+    let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
+        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
+            for ((sum, count), (&run_sum, &run_count)) in
+                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
+            {
+                *sum += run_sum as f64;
+                *count = count.wrapping_add(run_count);
+            }
         }
     });
     if result.is_err() {
@@ -829,14 +837,16 @@ fn check_channels<R: CellRuns, W: Within>(
 }
 
 /// One pass per group of [`CHANNEL_GROUP`] channels over the runs of
-/// equal labels within each row: `flush(label * n_channels + channel, sum,
-/// count)` once per run and channel. Channel lengths are checked.
+/// equal labels within each row: `flush(entries, sums, counts)` once per
+/// run, with the run's table entries `label * n_channels + first..` of
+/// the group's channels (as many as it has) and their sums and counts.
+/// Channel lengths are checked.
 fn accumulate_channels<R: CellRuns, W: Within>(
     labels: &R,
     channels: &[&[u16]],
     n_cells: usize,
     options: &Options<W>,
-    mut flush: impl FnMut(usize, u64, u32),
+    mut flush: impl FnMut(core::ops::Range<usize>, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
 ) -> Result<(), Error> {
     let n_channels = channels.len();
     for (group_index, group) in channels.chunks(CHANNEL_GROUP).enumerate() {
@@ -844,12 +854,10 @@ fn accumulate_channels<R: CellRuns, W: Within>(
         // A short last group repeats its first channel; those sums are dropped.
         let Some(&head) = group.first() else { continue };
         let group: [&[u16]; CHANNEL_GROUP] = core::array::from_fn(|k| group.get(k).copied().unwrap_or(head));
-        let real = n_channels - first;
+        let real = group.len().min(n_channels - first);
         let mut flush_group = |cell: usize, sums: &[u64; CHANNEL_GROUP], counts: &[u32; CHANNEL_GROUP]| {
             let base = cell.wrapping_mul(n_channels).wrapping_add(first);
-            for (k, (&sum, &count)) in sums.iter().zip(counts).take(real).enumerate() {
-                flush(base + k, sum, count);
-            }
+            flush(base..base.wrapping_add(real), sums, counts);
         };
         match options.zeros {
             Zeros::Keep => {
