@@ -13,11 +13,14 @@
 #     allocator (scripts/check-no-alloc.sh has the negative control);
 #  6. panic paths: every exported function is linked (--gc-sections) into a
 #     thumbv7em image whose panic handler is an undefined symbol; the
-#     exported functions that still reach a panic (bounds checks the
-#     optimiser keeps in the core's kernels) must be exactly those listed in
-#     ffi/panic-paths.txt, so no new panic path can appear unnoticed. The
-#     FFI glue itself has none; hosted builds catch any panic at the
-#     boundary (CELLMAP_ERR_INTERNAL).
+#     exported functions that reach a panic (a bounds check the optimiser
+#     keeps, an unwrap, a division by zero, ...) must be exactly those
+#     listed in ffi/panic-paths.txt, which is empty: every exported function
+#     is proven panic-free. Negative control: in a copy of the core and the
+#     C ABI with one deliberately panicking kernel behind a new exported
+#     function, the same check must flag that function. (Hosted builds
+#     still catch a panic at the boundary as CELLMAP_ERR_INTERNAL, as a
+#     second line of defence.)
 # Usage: scripts/check-ffi.sh [--write]   (ACQUIRE_FRAMES: frames of 2048² in step 4, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,18 +73,24 @@ archive="$target_dir/$thumb/release/libcellmap_ffi.a"
 say "no-alloc: libcellmap_ffi.a builds for $thumb with no global allocator"
 
 lld=$(find "$(rustc --print sysroot)/lib/rustlib" -name rust-lld -type f | head -n 1)
-mapfile -t exports < <(llvm-nm --defined-only -g "$archive" 2>/dev/null | awk '$2 == "T" && $3 ~ /^cellmap_/ { print $3 }' | sort -u)
-roots=()
-for symbol in "${exports[@]}"; do roots+=(-u "$symbol"); done
-if "$lld" -flavor gnu --gc-sections -e 0 "${roots[@]}" "$archive" -o "$work/proof.elf" 2>"$work/lld.log"; then
-  reached=""
-else
-  grep -q cellmap_ffi_panic_is_reachable "$work/lld.log" || { cat "$work/lld.log" >&2; exit 1; }
+# panic_paths ARCHIVE DIR: prints the exported functions of ARCHIVE (a
+# panic-proof thumbv7em libcellmap_ffi.a) that reach a panic, one a line.
+panic_paths() {
+  local archive=$1 dir=$2 exports roots symbol
+  mkdir -p "$dir"
+  mapfile -t exports < <(llvm-nm --defined-only -g "$archive" 2>/dev/null | awk '$2 == "T" && $3 ~ /^cellmap_/ { print $3 }' | sort -u)
+  echo "${#exports[@]}" >"$dir/exports"
+  roots=()
+  for symbol in "${exports[@]}"; do roots+=(-u "$symbol"); done
+  if "$lld" -flavor gnu --gc-sections -e 0 "${roots[@]}" "$archive" -o "$dir/proof.elf" 2>"$dir/lld.log"; then
+    return 0
+  fi
+  grep -q cellmap_ffi_panic_is_reachable "$dir/lld.log" || { cat "$dir/lld.log" >&2; return 1; }
   # Link anyway to see which exported functions reach the panic handler.
-  "$lld" -flavor gnu --gc-sections -e 0 "${roots[@]}" "$archive" -o "$work/proof.elf" --unresolved-symbols=ignore-all
-  llvm-objdump -d --no-show-raw-insn "$work/proof.elf" >"$work/proof.s"
-  llvm-nm -S --defined-only "$work/proof.elf" >"$work/proof.syms"
-  reached=$(python3 - "$work/proof.s" "$work/proof.syms" "${exports[@]}" <<'PY'
+  "$lld" -flavor gnu --gc-sections -e 0 "${roots[@]}" "$archive" -o "$dir/proof.elf" --unresolved-symbols=ignore-all
+  llvm-objdump -d --no-show-raw-insn "$dir/proof.elf" >"$dir/proof.s"
+  llvm-nm -S --defined-only "$dir/proof.elf" >"$dir/proof.syms"
+  python3 - "$dir/proof.s" "$dir/proof.syms" "${exports[@]}" <<'PY'
 # The call graph by address: each direct branch (bl, b.w, ...) inside a
 # function's [start, start + size) is an edge to the function whose range
 # holds the target (padding and mapping symbols are thus ignored).
@@ -122,10 +131,41 @@ for root in sys.argv[3:]:
     if reaches(root):
         print(root)
 PY
-)
-fi
+}
+reached=$(panic_paths "$archive" "$work/proof")
 if ! diff -u ffi/panic-paths.txt <(printf '%s\n' "$reached" | sed '/^$/d'); then
   echo "check-ffi: the exported functions that reach a panic path differ from ffi/panic-paths.txt (+ new, - gone): a new path must be removed, a gone one deleted from the list" >&2
   exit 1
 fi
-say "panic paths: ${#exports[@]} exported functions; $(sed '/^$/d' ffi/panic-paths.txt | wc -l) still reach a core bounds check (ffi/panic-paths.txt), the rest are proven panic-free"
+say "panic paths: $(cat "$work/proof/exports") exported functions; $(sed '/^$/d' ffi/panic-paths.txt | wc -l) reach a panic (ffi/panic-paths.txt), the rest are proven panic-free"
+
+# Negative control: a copy of the core and the C ABI with one deliberately
+# panicking kernel (an unchecked index) behind a new exported function; the
+# same check must name that function and nothing else new.
+control="$work/control"
+mkdir -p "$control"
+git ls-files -z Cargo.toml Cargo.lock core sim ffi tests/nostd-check | xargs -0 cp --parents -t "$control"
+sed -i 's/^members = .*/members = ["core", "sim", "ffi", "tests\/nostd-check"]/; /^default-members/d' "$control/Cargo.toml"
+cat >>"$control/core/src/lib.rs" <<'RS'
+/// Deliberate panic path (the panic check must flag it).
+pub fn indexes_for_the_no_panic_proof(values: &[u32], i: usize) -> u32 {
+    values[i]
+}
+RS
+cat >>"$control/ffi/src/lib.rs" <<'RS'
+/// Deliberate panic path (the panic check must flag it).
+#[unsafe(no_mangle)]
+pub extern "C" fn cellmap_panic_control(i: usize) -> u32 {
+    cellmap_core::indexes_for_the_no_panic_proof(&[1, 2, 3], i)
+}
+RS
+(cd "$control" && CARGO_TARGET_DIR="$work/control-target" cargo build -q -p cellmap-ffi --release --target "$thumb" \
+  --features panic-proof) 2>&1 | grep -v -e 'crate type `cdylib`' -e '^$' || true
+flagged=$(panic_paths "$work/control-target/$thumb/release/libcellmap_ffi.a" "$work/control-proof")
+expected=$(printf '%s\n' "$reached" cellmap_panic_control | sed '/^$/d' | sort)
+if [ "$(printf '%s\n' "$flagged" | sed '/^$/d' | sort)" != "$expected" ]; then
+  echo "check-ffi: the panic check missed a deliberate panic path (negative control); it flagged:" >&2
+  printf '%s\n' "$flagged" >&2
+  exit 1
+fi
+say "panic paths: with a deliberate out-of-bounds index in a copy of the core, the same check flags cellmap_panic_control, as it must"

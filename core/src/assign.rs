@@ -172,7 +172,7 @@ pub fn assign_points<L: Label, F: Coordinate>(
     if !scale.is_valid_scale() {
         return Err(Error::InvalidArgument("scale must be finite and > 0"));
     }
-    let cells = &mut cells[..xs.len()];
+    let cells = cells.get_mut(..xs.len()).unwrap_or_default();
     let result = assign_checked(labels, xs, ys, scale, cells);
     if result.is_err() {
         cells.fill(OUT_OF_IMAGE);
@@ -191,9 +191,13 @@ fn assign_checked<L: Label, F: Coordinate>(
     let (width, height, pixels) = (labels.width(), labels.height(), labels.as_slice());
     let mut summary = AssignSummary::default();
     for ((cell, &x), &y) in cells.iter_mut().zip(xs).zip(ys) {
-        *cell = match (x.pixel(scale, width), y.pixel(scale, height)) {
-            (Some(col), Some(row)) => {
-                let label = pixels[row * width + col].index();
+        let pixel = match (x.pixel(scale, width), y.pixel(scale, height)) {
+            (Some(col), Some(row)) => pixels.get(row * width + col),
+            _ => None,
+        };
+        *cell = match pixel {
+            Some(pixel) => {
+                let label = pixel.index();
                 if label > MAX_CELL {
                     return Err(Error::LabelOutOfRange { label, max: MAX_CELL });
                 }
@@ -204,7 +208,7 @@ fn assign_checked<L: Label, F: Coordinate>(
                 }
                 label as u32
             }
-            _ => {
+            None => {
                 summary.out_of_image += 1;
                 OUT_OF_IMAGE
             }

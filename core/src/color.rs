@@ -42,9 +42,11 @@
 //! # Ok::<(), cellmap_core::Error>(())
 //! ```
 
+use core::cmp::Ordering;
 use core::fmt;
 use core::str::FromStr;
 
+use crate::labeling::LabelRuns;
 use crate::{Error, Grid, Label, error::ensure_len};
 
 #[rustfmt::skip]
@@ -272,7 +274,7 @@ pub fn percentile(values: &[f64], p: f64, scratch: &mut [f64]) -> Result<Option<
     ensure_len("scratch", scratch, percentile_scratch_len(values.len()))?;
     check_percentile(p)?;
     let n = copy_finite(values, false, scratch);
-    Ok(percentile_of_finite(&mut scratch[..n], p))
+    Ok(percentile_of_finite(scratch.get_mut(..n).unwrap_or_default(), p))
 }
 
 fn check_percentile(p: f64) -> Result<(), Error> {
@@ -289,8 +291,8 @@ fn copy_finite(values: &[f64], log1p: bool, scratch: &mut [f64]) -> usize {
     let mut n = 0;
     for &v in values {
         let v = transform(v, log1p);
-        if v.is_finite() {
-            scratch[n] = v;
+        if let (true, Some(slot)) = (v.is_finite(), scratch.get_mut(n)) {
+            *slot = v;
             n += 1;
         }
     }
@@ -309,11 +311,97 @@ fn percentile_of_finite(sample: &mut [f64], p: f64) -> Option<f64> {
     let gamma = virtual_index - below;
     let (previous, next) =
         if virtual_index >= (n - 1) as f64 { (n - 1, n - 1) } else { (below as usize, below as usize + 1) };
-    let (_, &mut a, rest) = sample.select_nth_unstable_by(previous, f64::total_cmp);
+    let a = select_nth(sample, previous)?;
+    let rest = sample.get(previous + 1..).unwrap_or_default();
     let b = if next == previous { a } else { rest.iter().copied().fold(f64::INFINITY, f64::min) };
     // numpy's _lerp: a + (b - a)·t, but b − (b − a)·(1 − t) when t ≥ 0.5.
     let diff = b - a;
     Some(if gamma >= 0.5 { b - diff * (1.0 - gamma) } else { a + diff * gamma })
+}
+
+/// Reorders `v` so that `v[k]` is its `k`-th smallest value by
+/// `f64::total_cmp`, with no greater value before it and no smaller one
+/// after (as `select_nth_unstable_by(k, f64::total_cmp)`), and returns it;
+/// `None` if `k >= v.len()`. A quickselect with three-way partitions
+/// around the median of three pseudo-random samples (expected O(n)),
+/// written with checked indexing so that it has no panic path, unlike the
+/// standard library's.
+fn select_nth(v: &mut [f64], k: usize) -> Option<f64> {
+    let (mut lo, mut hi) = (0, v.len());
+    let mut seed = 0x9E37_79B9u32;
+    while k >= lo && k < hi {
+        let part = v.get_mut(lo..hi)?;
+        let n = part.len();
+        if n <= 16 {
+            insertion_sort(part);
+            return part.get(k - lo).copied();
+        }
+        let mut sample = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            part.get(seed as usize % n).copied().unwrap_or(0.0)
+        };
+        let (x, y, z) = (sample(), sample(), sample());
+        let pivot = if x.total_cmp(&y).is_lt() == y.total_cmp(&z).is_lt() {
+            y
+        } else if x.total_cmp(&y).is_lt() == z.total_cmp(&x).is_lt() {
+            x
+        } else {
+            z
+        };
+        // Dijkstra's partition: part[..less] < pivot, part[more..] > pivot.
+        let (mut less, mut i, mut more) = (0, 0, n);
+        while i < more {
+            let Some(&value) = part.get(i) else { break };
+            match value.total_cmp(&pivot) {
+                Ordering::Less => {
+                    swap(part, less, i);
+                    less += 1;
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    more -= 1;
+                    swap(part, i, more);
+                }
+                Ordering::Equal => i += 1,
+            }
+        }
+        match k - lo {
+            j if j < less => hi = lo + less,
+            j if j >= more => lo += more,
+            _ => return Some(pivot),
+        }
+    }
+    None
+}
+
+/// Sorts a short slice by `f64::total_cmp`.
+fn insertion_sort(v: &mut [f64]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while let Some([a, b]) =
+            v.get_mut(j.wrapping_sub(1)..j + 1).and_then(|pair| <&mut [f64; 2]>::try_from(pair).ok())
+        {
+            if a.total_cmp(b).is_le() {
+                break;
+            }
+            core::mem::swap(a, b);
+            j -= 1;
+        }
+    }
+}
+
+/// Swaps `v[i]` and `v[j]` (nothing if either is out of range).
+fn swap(v: &mut [f64], i: usize, j: usize) {
+    if let (Some(&a), Some(&b)) = (v.get(i), v.get(j)) {
+        if let Some(x) = v.get_mut(i) {
+            *x = b;
+        }
+        if let Some(y) = v.get_mut(j) {
+            *y = a;
+        }
+    }
 }
 
 /// The normalisation range `(lo, hi)` of `values` under `normalization`, in
@@ -369,7 +457,7 @@ pub fn value_range(
                 return Err(Error::InvalidArgument("percentile range needs low <= high"));
             }
             let n = copy_finite(values, log1p, scratch);
-            let sample = &mut scratch[..n];
+            let sample = scratch.get_mut(..n).unwrap_or_default();
             Ok(percentile_of_finite(sample, low).zip(percentile_of_finite(sample, high)))
         }
     }
@@ -521,11 +609,12 @@ pub fn cell_colors<P: Pixel>(
 ) -> Result<(), Error> {
     ensure_len("out", out, levels.len().max(1))?;
     let lut = colormap.lut();
-    out[0] = P::from_rgba(background);
-    for (color, level) in out[1..].iter_mut().zip(levels.iter().skip(1)) {
+    let Some((first, cells)) = out.split_first_mut() else { return Ok(()) };
+    *first = P::from_rgba(background);
+    for (color, level) in cells.iter_mut().zip(levels.iter().skip(1)) {
         *color = P::from_rgba(match *level {
             Some(l) => {
-                let [r, g, b] = lut[l as usize];
+                let [r, g, b] = lut.get(usize::from(l)).copied().unwrap_or_default();
                 [r, g, b, 255]
             }
             None => no_value,
@@ -580,7 +669,9 @@ pub fn paint<L: Label, P: Copy>(
         return Err(Error::LabelOutOfRange { label, max: colors - 1 });
     }
     for (o, &l) in out.iter_mut().zip(pixels) {
-        *o = cell_colors[l.index()];
+        if let Some(&color) = cell_colors.get(l.index()) {
+            *o = color;
+        }
     }
     if let Some(edge) = outline {
         let width = labels.width();
@@ -593,36 +684,91 @@ pub fn paint<L: Label, P: Copy>(
     Ok(())
 }
 
+/// [`paint`] from a [`LabelRuns`] (the runs that labelling left in its
+/// scratch) instead of a label image, without outlines: `out[p] =
+/// cell_colors[label of p]`, written run by run (no label is read, no
+/// table lookup per pixel). Equal to [`paint`] with `outline = None` on
+/// the label image of the same runs.
+///
+/// Errors, before anything is written: `out` not `width · height` pixels
+/// ([`Error::ShapeMismatch`]), an empty `cell_colors`
+/// ([`Error::BufferTooSmall`]), fewer than `runs.n_labels() + 1` colours
+/// ([`Error::LabelOutOfRange`] for label `runs.n_labels()`).
+///
+/// ```
+/// use cellmap_core::{Grid, color::paint_runs, labeling::{label, label_scratch_len, Connectivity, LabelRuns}};
+/// let mask = Grid::new(5, 1, &[1u8, 1, 0, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0u8; 5], [0u32; label_scratch_len(5, 1)]);
+/// let n = label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let mut image = [0u8; 5];
+/// paint_runs(&LabelRuns::from_scratch(5, 1, n, &scratch)?, b".ab", &mut image)?;
+/// assert_eq!(&image, b"aa..b");
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn paint_runs<P: Copy>(runs: &LabelRuns<'_>, cell_colors: &[P], out: &mut [P]) -> Result<(), Error> {
+    let (width, height) = (runs.width(), runs.height());
+    let pixels = crate::grid::pixel_count(width, height)?;
+    if out.len() != pixels {
+        return Err(Error::ShapeMismatch { expected: pixels, got: out.len() });
+    }
+    let Some(&background) = cell_colors.first() else {
+        return Err(Error::BufferTooSmall { buffer: "cell_colors", needed: 1, got: 0 });
+    };
+    if runs.n_labels() >= cell_colors.len() {
+        return Err(Error::LabelOutOfRange { label: runs.n_labels(), max: cell_colors.len() - 1 });
+    }
+    for (row, out_row) in out.chunks_exact_mut(width.max(1)).enumerate() {
+        let mut done = 0;
+        for (start, end, label) in runs.row(row) {
+            let color = cell_colors.get(label).copied().unwrap_or(background);
+            crate::labeling::paint(out_row, done, start, background);
+            crate::labeling::paint(out_row, start, end, color);
+            done = end;
+        }
+        crate::labeling::paint(out_row, done, width, background);
+    }
+    Ok(())
+}
+
 /// Overwrites with `edge` the cell pixels of row `r` that have a 4-neighbour
 /// with another label. A missing neighbour (outside the image) is replaced
 /// by the pixel itself, which never differs. Compare-and-select only, so
 /// the interior loop vectorises.
-fn outline_row<L: Label, P: Copy>(labels: Grid<'_, L>, r: usize, edge: P, out: &mut [P]) {
+fn outline_row<'a, L: Label, P: Copy>(labels: Grid<'a, L>, r: usize, edge: P, out: &mut [P]) {
     let row = labels.row(r);
     let above = if r > 0 { labels.row(r - 1) } else { row };
     let below = if r + 1 < labels.height() { labels.row(r + 1) } else { row };
     let background = L::default();
     let width = row.len();
+    // Rows all have `width` labels: `at` never misses.
+    let at = |labels: &[L], c: usize| labels.get(c).copied().unwrap_or(background);
     if width < 3 {
         for c in 0..width {
-            let (l, left, right) = (row[c], row[c.saturating_sub(1)], row[(c + 1).min(width - 1)]);
-            if l != background && (left != l || right != l || above[c] != l || below[c] != l) {
-                out[c] = edge;
+            let (l, left, right) =
+                (at(row, c), at(row, c.saturating_sub(1)), at(row, (c + 1).min(width - 1)));
+            if l != background && (left != l || right != l || at(above, c) != l || at(below, c) != l) {
+                if let Some(o) = out.get_mut(c) {
+                    *o = edge;
+                }
             }
         }
         return;
     }
-    let interior = row.windows(3).zip(&above[1..]).zip(&below[1..]).zip(&mut out[1..width - 1]);
+    let tail = |labels: &'a [L]| -> &'a [L] { labels.get(1..).unwrap_or_default() };
+    let interior =
+        row.windows(3).zip(tail(above)).zip(tail(below)).zip(out.get_mut(1..width - 1).unwrap_or_default());
     for (((three, &up), &down), o) in interior {
-        let l = three[1];
-        let boundary = (three[0] != l) | (three[2] != l) | (up != l) | (down != l);
+        let &[left, l, right] = three else { continue };
+        let boundary = (left != l) | (right != l) | (up != l) | (down != l);
         // An unconditional store (a select), so the loop vectorises.
         *o = if boundary & (l != background) { edge } else { *o };
     }
     for (c, side) in [(0, 1), (width - 1, width - 2)] {
-        let l = row[c];
-        if l != background && (row[side] != l || above[c] != l || below[c] != l) {
-            out[c] = edge;
+        let l = at(row, c);
+        if l != background && (at(row, side) != l || at(above, c) != l || at(below, c) != l) {
+            if let Some(o) = out.get_mut(c) {
+                *o = edge;
+            }
         }
     }
 }
@@ -633,6 +779,26 @@ mod tests {
     use proptest::prelude::*;
     use std::vec;
     use std::vec::Vec;
+
+    proptest! {
+        #[test]
+        fn select_nth_is_the_sorted_order_statistic(
+            v in proptest::collection::vec(prop_oneof![-5.0f64..5.0, Just(0.0), Just(-0.0), Just(1.0)], 0..80),
+            k in 0usize..80,
+        ) {
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut work = v.clone();
+            let got = select_nth(&mut work, k);
+            prop_assert_eq!(got.map(f64::to_bits), sorted.get(k).map(|x| x.to_bits()));
+            if let Some(a) = got {
+                prop_assert!(work[..k].iter().all(|x| x.total_cmp(&a).is_le()));
+                prop_assert!(work[k + 1..].iter().all(|x| x.total_cmp(&a).is_ge()));
+                work.sort_by(f64::total_cmp);
+                prop_assert_eq!(work.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), sorted.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+            }
+        }
+    }
 
     #[test]
     fn names_round_trip_and_unknown_names_are_errors() {

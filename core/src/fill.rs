@@ -79,15 +79,15 @@ pub(crate) fn fill_holes_with<M: MaskValue>(
     let outside_root = runs.join_background(mask);
     // The mask itself, then its holes: far fewer writes than painting
     // every background and foreground segment.
-    let out = &mut filled[..mask.len()];
+    let out = filled.get_mut(..mask.len()).unwrap_or_default();
     for (pixel, &value) in out.iter_mut().zip(mask.as_slice()) {
         *pixel = value.is_foreground();
     }
     let mut holes = 0usize;
-    for (row, out_row) in out.chunks_exact_mut(mask.width()).enumerate() {
+    for (row, out_row) in out.chunks_exact_mut(mask.width().max(1)).enumerate() {
         runs.mark_row(row, outside_root, |start, end, outside| {
             if !outside {
-                out_row[start..end].fill(true);
+                out_row.get_mut(start..end).unwrap_or_default().fill(true);
                 holes += end - start;
             }
         });

@@ -78,7 +78,11 @@ impl<'a, T> Grid<'a, T> {
 
     /// Row `row` as a slice (empty outside the image).
     pub fn row(&self, row: usize) -> &'a [T] {
-        if row < self.height { &self.data[row * self.width..(row + 1) * self.width] } else { &[] }
+        if row < self.height {
+            self.data.get(row * self.width..(row + 1) * self.width).unwrap_or_default()
+        } else {
+            &[]
+        }
     }
 
     /// Checks that `other` has the same width and height.

@@ -90,7 +90,9 @@ pub const fn fill_holes_and_label_scratch_len(width: usize, height: usize) -> us
 /// `N`. Background pixels get `0`.
 ///
 /// `labels` needs at least `width * height` elements (only those are
-/// written); `scratch` needs [`label_scratch_len`]`(width, height)`.
+/// written); `scratch` needs [`label_scratch_len`]`(width, height)`. On
+/// success `scratch` also holds the labels as runs, which
+/// [`LabelRuns::from_scratch`] reads (for kernels that work on runs).
 ///
 /// # Errors
 ///
@@ -167,7 +169,8 @@ pub(crate) fn label_with<M: MaskValue, L: Label>(
 /// runs, which then become the filled mask's runs in place).
 ///
 /// `labels` needs at least `width * height` elements; `scratch` needs
-/// [`fill_holes_and_label_scratch_len`]`(width, height)`.
+/// [`fill_holes_and_label_scratch_len`]`(width, height)`. On success
+/// `scratch` also holds the labels as runs ([`LabelRuns::from_scratch`]).
 ///
 /// # Errors
 ///
@@ -233,6 +236,109 @@ pub(crate) fn fill_holes_and_label_with<M: MaskValue, L: Label>(
     Ok(count)
 }
 
+/// A label image as runs: for each row, the runs of cell pixels as
+/// `(start, end, label)` column ranges, left to right. It is what
+/// [`label`] and [`fill_holes_and_label`] leave in their `scratch` on
+/// success, read back with [`LabelRuns::from_scratch`]; kernels that take
+/// it ([`crate::stats::channel_means_of_runs`], [`crate::color::paint_runs`])
+/// skip reading the label image and finding its runs again.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{fill_holes_and_label, fill_holes_and_label_scratch_len, Connectivity, LabelRuns}};
+/// // ###.#
+/// // #.#..
+/// // ###..
+/// let rows = ["###.#", "#.#..", "###.."];
+/// let mask: Vec<bool> = rows.concat().bytes().map(|c| c == b'#').collect();
+/// let mut labels = [0u8; 15];
+/// let mut scratch = [0u32; fill_holes_and_label_scratch_len(5, 3)];
+/// let n = fill_holes_and_label(Grid::new(5, 3, &mask)?, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(5, 3, n, &scratch)?;
+/// assert_eq!(runs.row(0).collect::<Vec<_>>(), [(0, 3, 1), (4, 5, 2)]);
+/// assert_eq!(runs.row(1).collect::<Vec<_>>(), [(0, 3, 1)]); // the hole is filled
+/// assert!(LabelRuns::from_scratch(5, 3, n, &[0u32; 3]).is_err());
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LabelRuns<'a> {
+    width: usize,
+    height: usize,
+    n_labels: usize,
+    stride: usize,
+    starts: &'a [u32],
+    ends: &'a [u32],
+    labels: &'a [u32],
+    counts: &'a [u32],
+}
+
+impl<'a> LabelRuns<'a> {
+    /// Reads the runs that [`label`] or [`fill_holes_and_label`] left in
+    /// `scratch` after labelling a `width × height` mask into `n_labels`
+    /// labels (their return value). The table is checked (O(runs)): every
+    /// row's runs must be ordered, disjoint, inside the row and labelled
+    /// `1..=n_labels`; otherwise (e.g. the scratch was changed since)
+    /// [`Error::InvalidArgument`]. [`Error::BufferTooSmall`] for a scratch
+    /// shorter than [`label_scratch_len`]`(width, height)`.
+    pub fn from_scratch(
+        width: usize,
+        height: usize,
+        n_labels: usize,
+        scratch: &'a [u32],
+    ) -> Result<Self, Error> {
+        let stride = slots_per_row(width);
+        check_dimensions(width, height, stride)?;
+        crate::error::ensure_len("scratch", scratch, run_scratch_len(width, height))?;
+        let (slots, rows) = if width == 0 || height == 0 { (0, 0) } else { (height * stride, height) };
+        let bad = Error::InvalidArgument("scratch does not hold the runs of a labelled image of this size");
+        let part = |k: usize, len: usize| scratch.get(k * slots..k * slots + len);
+        let (Some(starts), Some(ends), Some(labels), Some(counts)) =
+            (part(0, slots), part(1, slots), part(2, slots), part(3, rows))
+        else {
+            return Err(bad);
+        };
+        let runs = LabelRuns { width, height, n_labels, stride, starts, ends, labels, counts };
+        for (row, &count) in counts.iter().enumerate() {
+            if count as usize > stride {
+                return Err(bad);
+            }
+            let mut done = 0;
+            for (start, end, label) in runs.row(row) {
+                if start < done || end <= start || end > width || label == 0 || label > n_labels {
+                    return Err(bad);
+                }
+                done = end;
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Columns of the image.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Rows of the image.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Number of labels `N` (labels are `1..=N`).
+    pub fn n_labels(&self) -> usize {
+        self.n_labels
+    }
+
+    /// The cells' runs of `row` as `(start, end, label)`: columns
+    /// `start..end` have label `label`, left to right; every other pixel is
+    /// background (0). Empty outside the image.
+    pub fn row(&self, row: usize) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        let base = row.wrapping_mul(self.stride);
+        let slots = base..base.wrapping_add(get(self.counts, row) as usize);
+        let (starts, ends, labels) =
+            (part(self.starts, slots.clone()), part(self.ends, slots.clone()), part(self.labels, slots));
+        starts.iter().zip(ends).zip(labels).map(|((&s, &e), &l)| (s as usize, e as usize, l as usize))
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The run engine (shared with `fill`)
 // ---------------------------------------------------------------------------
@@ -285,10 +391,19 @@ impl<'a> RunTable<'a> {
         check_dimensions(width, height, stride)?;
         crate::error::ensure_len("scratch", scratch, run_scratch_len(width, height))?;
         let slots = if width == 0 { 0 } else { height * stride };
-        let (starts, rest) = scratch.split_at_mut(slots);
-        let (ends, rest) = rest.split_at_mut(slots);
-        let (parents, rest) = rest.split_at_mut(slots);
-        let counts = &mut rest[..if width == 0 { 0 } else { height }];
+        let rows = if width == 0 { 0 } else { height };
+        let split = (scratch.split_at_mut_checked(slots))
+            .and_then(|(starts, rest)| Some((starts, rest.split_at_mut_checked(slots)?)))
+            .and_then(|(starts, (ends, rest))| Some((starts, ends, rest.split_at_mut_checked(slots)?)))
+            .and_then(|(starts, ends, (parents, rest))| Some((starts, ends, parents, rest.get_mut(..rows)?)));
+        // Never `None`: the length was checked above.
+        let Some((starts, ends, parents, counts)) = split else {
+            return Err(Error::BufferTooSmall {
+                buffer: "scratch",
+                needed: run_scratch_len(width, height),
+                got: 0,
+            });
+        };
         Self::from_parts(width, starts, ends, parents, counts, stride)
     }
 
@@ -311,9 +426,10 @@ impl<'a> RunTable<'a> {
     /// union-find root.
     fn scan_row<M: MaskValue, const BACKGROUND: bool>(&mut self, row: usize, pixels: &[M]) {
         let base = row * self.stride;
-        let starts = &mut self.starts[base..base + self.stride];
-        let ends = &mut self.ends[base..base + self.stride];
-        let parents = &mut self.parents[base..base + self.stride];
+        let slots = base..base + self.stride;
+        let starts = self.starts.get_mut(slots.clone()).unwrap_or_default();
+        let ends = self.ends.get_mut(slots.clone()).unwrap_or_default();
+        let parents = self.parents.get_mut(slots).unwrap_or_default();
         let flip = if BACKGROUND { u64::MAX } else { 0 };
         let (mut opened, mut closed) = (0usize, 0usize);
         // Writes the runs that open and close in one word of pixels;
@@ -323,13 +439,13 @@ impl<'a> RunTable<'a> {
             let mut rises = bits & !before;
             let mut falls = !bits & before & valid;
             while rises != 0 {
-                starts[opened] = column + rises.trailing_zeros();
-                parents[opened] = (base + opened) as u32; // its own root
+                set(starts, opened, column + rises.trailing_zeros());
+                set(parents, opened, (base + opened) as u32); // its own root
                 opened += 1;
                 rises &= rises - 1;
             }
             while falls != 0 {
-                ends[closed] = column + falls.trailing_zeros();
+                set(ends, closed, column + falls.trailing_zeros());
                 closed += 1;
                 falls &= falls - 1;
             }
@@ -351,9 +467,9 @@ impl<'a> RunTable<'a> {
             edges(bits, valid, column, carry);
         }
         if opened > closed {
-            ends[closed] = pixels.len() as u32; // the last run reaches the row's end
+            set(ends, closed, pixels.len() as u32); // the last run reaches the row's end
         }
-        self.counts[row] = opened as u32;
+        set(self.counts, row, opened as u32);
     }
 
     /// Joins the runs of `row` with the runs of the row above that they
@@ -364,10 +480,10 @@ impl<'a> RunTable<'a> {
             return;
         }
         let (above, current) = ((row - 1) * self.stride, row * self.stride);
-        let above_runs = above..above + self.counts[row - 1] as usize;
-        let current_runs = current..current + self.counts[row] as usize;
-        let (above_starts, above_ends) = (&self.starts[above_runs.clone()], &self.ends[above_runs]);
-        let runs = self.starts[current_runs.clone()].iter().zip(&self.ends[current_runs]);
+        let above_runs = above..above + get(self.counts, row - 1) as usize;
+        let current_runs = current..current + get(self.counts, row) as usize;
+        let (above_starts, above_ends) = (part(self.starts, above_runs.clone()), part(self.ends, above_runs));
+        let runs = part(self.starts, current_runs.clone()).iter().zip(part(self.ends, current_runs));
         let parents = &mut *self.parents;
         let mut next_above = 0usize;
         for (slot, (&start, &end)) in (current as u32..).zip(runs) {
@@ -397,16 +513,16 @@ impl<'a> RunTable<'a> {
             self.scan_row::<M, true>(row, mask.row(row));
             self.join_with_row_above(row, 0);
             let base = row * self.stride;
-            let runs = base..base + self.counts[row] as usize;
+            let runs = base..base + get(self.counts, row) as usize;
             if row == 0 || row + 1 == height {
                 runs.for_each(|slot| self.join_with_border(slot));
             } else if !runs.is_empty() {
                 // Only a row's first and last runs can reach its ends.
                 let (first, last) = (runs.start, runs.end - 1);
-                if self.starts[first] == 0 {
+                if get(self.starts, first) == 0 {
                     self.join_with_border(first);
                 }
-                if self.ends[last] as usize == width {
+                if get(self.ends, last) as usize == width {
                     self.join_with_border(last);
                 }
             }
@@ -425,17 +541,17 @@ impl<'a> RunTable<'a> {
         mut each: impl FnMut(usize, usize, bool),
     ) {
         let base = row * self.stride;
-        for slot in base..base + self.counts[row] as usize {
-            let parent = self.parents[slot];
+        for slot in base..base + get(self.counts, row) as usize {
+            let parent = get(self.parents, slot);
             let mark = if parent as usize != slot {
-                self.parents[parent as usize]
+                get(self.parents, parent as usize)
             } else if outside_root == Some(parent) {
                 OUTSIDE
             } else {
                 HOLE
             };
-            self.parents[slot] = mark;
-            each(self.starts[slot] as usize, self.ends[slot] as usize, mark == OUTSIDE);
+            set(self.parents, slot, mark);
+            each(get(self.starts, slot) as usize, get(self.ends, slot) as usize, mark == OUTSIDE);
         }
     }
 
@@ -459,26 +575,27 @@ impl<'a> RunTable<'a> {
         let base = row * self.stride;
         let mut count = 0usize;
         let mut gap_start = 0u32;
-        for slot in base..base + self.counts[row] as usize {
-            if self.parents[slot] == OUTSIDE {
-                let (start, end) = (self.starts[slot], self.ends[slot]);
+        for slot in base..base + get(self.counts, row) as usize {
+            if get(self.parents, slot) == OUTSIDE {
+                let (start, end) = (get(self.starts, slot), get(self.ends, slot));
                 if start > gap_start {
-                    self.starts[base + count] = gap_start;
-                    self.ends[base + count] = start;
+                    set(self.starts, base + count, gap_start);
+                    set(self.ends, base + count, start);
                     count += 1;
                 }
                 gap_start = end;
             }
         }
         if (gap_start as usize) < width {
-            self.starts[base + count] = gap_start;
-            self.ends[base + count] = width as u32;
+            set(self.starts, base + count, gap_start);
+            set(self.ends, base + count, width as u32);
             count += 1;
         }
-        for (k, parent) in self.parents[base..base + count].iter_mut().enumerate() {
+        for (k, parent) in self.parents.get_mut(base..base + count).unwrap_or_default().iter_mut().enumerate()
+        {
             *parent = (base + k) as u32;
         }
-        self.counts[row] = count as u32;
+        set(self.counts, row, count as u32);
     }
 
     /// Replaces every slot's parent with its component's label, `1..=N` in
@@ -487,17 +604,18 @@ impl<'a> RunTable<'a> {
         let mut count = 0usize;
         for row in 0..height {
             let base = row * self.stride;
-            for slot in base..base + self.counts[row] as usize {
-                let parent = self.parents[slot] as usize;
-                self.parents[slot] = if parent == slot {
+            for slot in base..base + get(self.counts, row) as usize {
+                let parent = get(self.parents, slot) as usize;
+                let label = if parent == slot {
                     if count == max_label {
                         return Err(Error::TooManyLabels { capacity: max_label });
                     }
                     count += 1;
                     count as u32
                 } else {
-                    self.parents[parent] // already a label: parents point backwards
+                    get(self.parents, parent) // already a label: parents point backwards
                 };
+                set(self.parents, slot, label);
             }
         }
         Ok(count)
@@ -508,13 +626,15 @@ impl<'a> RunTable<'a> {
     /// rows), each [`paint`]ed in order.
     fn write_labels<L: Label>(&self, width: usize, height: usize, labels: &mut [L]) {
         let total = width * height;
-        let out = &mut labels[..total];
+        let out = labels.get_mut(..total).unwrap_or_default();
         let mut done = 0usize;
         for row in 0..height {
             let (base, first_pixel) = (row * self.stride, row * width);
-            let slots = base..base + self.counts[row] as usize;
-            let runs =
-                self.starts[slots.clone()].iter().zip(&self.ends[slots.clone()]).zip(&self.parents[slots]);
+            let slots = base..base + get(self.counts, row) as usize;
+            let runs = part(self.starts, slots.clone())
+                .iter()
+                .zip(part(self.ends, slots.clone()))
+                .zip(part(self.parents, slots));
             for ((&start, &end), &label) in runs {
                 let (start, end) = (first_pixel + start as usize, first_pixel + end as usize);
                 paint(out, done, start, L::default());
@@ -536,7 +656,7 @@ const PAINT_BLOCK: usize = 32;
 /// least one block) overwrites the overshoot; near the end of `out` it
 /// falls back to an exact fill.
 #[inline(always)]
-fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
+pub(crate) fn paint<T: Copy>(out: &mut [T], from: usize, to: usize, value: T) {
     let block = [value; PAINT_BLOCK];
     let mut at = from;
     while at < to {
@@ -596,12 +716,12 @@ fn pack_foreground<M: MaskValue>(pixels: &[M]) -> u64 {
 #[inline]
 fn find(parents: &mut [u32], mut slot: u32) -> u32 {
     loop {
-        let parent = parents[slot as usize];
+        let parent = parents.get(slot as usize).copied().unwrap_or(slot);
         if parent == slot {
             return slot;
         }
-        let grandparent = parents[parent as usize];
-        parents[slot as usize] = grandparent;
+        let grandparent = get(parents, parent as usize);
+        set(parents, slot as usize, grandparent);
         slot = grandparent;
     }
 }
@@ -611,12 +731,39 @@ fn find(parents: &mut [u32], mut slot: u32) -> u32 {
 #[inline]
 fn link(parents: &mut [u32], a: u32, b: u32) -> u32 {
     if a < b {
-        parents[b as usize] = a;
+        set(parents, b as usize, a);
         a
     } else {
-        parents[a as usize] = b;
+        set(parents, a as usize, b);
         b
     }
+}
+
+// The run table is indexed only below its own counts, which never exceed
+// its slots (a row of `width` pixels has at most `slots_per_row(width)`
+// runs), so these never miss; they read 0 and drop the write instead of
+// panicking, which keeps every kernel free of panic paths (see
+// `scripts/check-ffi.sh`) at the cost of the compare a bounds check does
+// anyway.
+
+/// `table[i]` (0 past the end).
+#[inline(always)]
+fn get(table: &[u32], i: usize) -> u32 {
+    table.get(i).copied().unwrap_or(0)
+}
+
+/// `table[i] = value` (nothing past the end).
+#[inline(always)]
+fn set(table: &mut [u32], i: usize, value: u32) {
+    if let Some(entry) = table.get_mut(i) {
+        *entry = value;
+    }
+}
+
+/// `&table[range]` (empty past the end).
+#[inline(always)]
+fn part(table: &[u32], range: core::ops::Range<usize>) -> &[u32] {
+    table.get(range).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -950,5 +1097,73 @@ pub(crate) mod tests {
             prop_assert_eq!(n, want_n);
             prop_assert_eq!(labels, want);
         }
+
+        #[test]
+        fn runs_left_in_the_scratch_are_the_label_image(
+            (w, h, mask) in masks(140, 10), eight in any::<bool>(), fill in any::<bool>(),
+            seed in proptest::collection::vec(any::<u16>(), 140 * 10 * 3), keep in any::<bool>(),
+        ) {
+            let connectivity = if eight { Connectivity::Eight } else { Connectivity::Four };
+            let grid = Grid::new(w, h, &mask).unwrap();
+            let mut labels = vec![0i32; w * h];
+            let mut scratch = vec![0u32; label_scratch_len(w, h)];
+            let n = if fill {
+                fill_holes_and_label(grid, connectivity, &mut labels, &mut scratch).unwrap()
+            } else {
+                label(grid, connectivity, &mut labels, &mut scratch).unwrap()
+            };
+            let runs = LabelRuns::from_scratch(w, h, n, &scratch).unwrap();
+            let mut from_runs = vec![0i32; w * h];
+            for row in 0..h {
+                for (start, end, l) in runs.row(row) {
+                    from_runs[row * w + start..row * w + end].fill(l as i32);
+                }
+            }
+            prop_assert_eq!(&from_runs, &labels);
+            // The run kernels equal the label-image kernels, bit for bit.
+            let channels: Vec<&[u16]> = seed.chunks(140 * 10).map(|c| &c[..w * h]).collect();
+            let opts = if keep { crate::stats::Options::new().keep_zeros() } else { crate::stats::Options::new() };
+            let table = crate::stats::cell_gene_table_len(n, 3);
+            let (mut c1, mut m1, mut c2, mut m2) = (vec![0u32; table], vec![0f64; table], vec![1u32; table], vec![1f64; table]);
+            crate::stats::channel_means(grid_of(w, h, &labels), &channels, n, opts, &mut c1, &mut m1).unwrap();
+            crate::stats::channel_means_of_runs(&runs, &channels, opts, &mut c2, &mut m2).unwrap();
+            prop_assert_eq!(c1, c2);
+            prop_assert_eq!(m1.iter().map(|m| m.to_bits()).collect::<Vec<_>>(), m2.iter().map(|m| m.to_bits()).collect::<Vec<_>>());
+            let colors: Vec<u32> = (0..=n as u32).map(|c| c.wrapping_mul(2_654_435_761)).collect();
+            let (mut p1, mut p2) = (vec![0u32; w * h], vec![7u32; w * h]);
+            crate::color::paint(grid_of(w, h, &labels), &colors, None, &mut p1).unwrap();
+            crate::color::paint_runs(&runs, &colors, &mut p2).unwrap();
+            prop_assert_eq!(p1, p2);
+        }
+
+        #[test]
+        fn a_changed_scratch_is_rejected_or_still_a_valid_table(
+            (w, h, mask) in masks(40, 6), at in any::<usize>(), value in any::<u32>(),
+        ) {
+            let mut labels = vec![0u16; w * h];
+            let mut scratch = vec![0u32; label_scratch_len(w, h)];
+            let n = fill_holes_and_label(Grid::new(w, h, &mask).unwrap(), Connectivity::Four, &mut labels, &mut scratch)
+                .unwrap();
+            if !scratch.is_empty() {
+                let len = scratch.len();
+                scratch[at % len] = value;
+            }
+            if let Ok(runs) = LabelRuns::from_scratch(w, h, n, &scratch) {
+                let colors = vec![1u8; n + 1];
+                let mut out = vec![0u8; w * h];
+                crate::color::paint_runs(&runs, &colors, &mut out).unwrap();
+                for row in 0..h {
+                    let mut done = 0;
+                    for (start, end, l) in runs.row(row) {
+                        prop_assert!(done <= start && start < end && end <= w && (1..=n).contains(&l));
+                        done = end;
+                    }
+                }
+            }
+        }
+    }
+
+    fn grid_of(w: usize, h: usize, labels: &[i32]) -> Grid<'_, i32> {
+        Grid::new(w, h, labels).unwrap()
     }
 }

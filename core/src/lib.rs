@@ -41,7 +41,11 @@
 //! ### Outputs on error
 //!
 //! Scratch buffers may hold anything after a call, whether it succeeds or
-//! not. Output buffers:
+//! not — except that [`label`] and [`fill_holes_and_label`] leave the
+//! labels as runs in theirs on success, which [`labeling::LabelRuns`]
+//! reads back for the kernels that work on runs
+//! ([`stats::channel_means_of_runs`], [`color::paint_runs`]). Output
+//! buffers:
 //!
 //! * are **untouched** on every error — all checks, labels included,
 //!   happen before the first write — for [`fill_holes`], [`label`],
@@ -49,12 +53,14 @@
 //!   [`sparse::csr_cell_stats`], [`sparse::csr_cell_means`],
 //!   [`sparse::csr_to_gene_major`], [`stats::add_skipping_nan`],
 //!   [`color::levels`], [`color::normalize`], [`color::cell_colors`],
-//!   [`color::paint`], [`assign::nearest_cell_map`],
+//!   [`color::paint`], [`color::paint_runs`], [`assign::nearest_cell_map`],
 //!   [`assign::count_cell_genes`] and [`polygon::fill_polygon`];
 //! * are untouched on shape, size and argument errors but **reset** on
 //!   [`Error::LabelOutOfRange`] (found while writing, so as not to read
 //!   the labels twice) — to the empty value, never a partial result — for
-//!   [`stats::cell_stats`], [`stats::cell_means`], [`regions::region_props`],
+//!   [`stats::cell_stats`], [`stats::cell_means`], [`stats::channel_sums`],
+//!   [`stats::channel_means`] (and their `_of_runs` forms),
+//!   [`regions::region_props`],
 //!   [`sparse::gene_cell_stats`] and [`assign::assign_points`].
 //!
 //! Each kernel's docs say which applies.

@@ -144,7 +144,7 @@ impl Region {
 pub fn region_props<L: Label>(labels: Grid<'_, L>, n_cells: usize, out: &mut [Region]) -> Result<(), Error> {
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("out", out, len)?;
-    let out = &mut out[..len];
+    let out = out.get_mut(..len).unwrap_or_default();
     out.fill(Region::EMPTY);
     let width = labels.width();
     for (row_index, row) in labels.as_slice().chunks_exact(width.max(1)).enumerate() {
@@ -155,7 +155,11 @@ pub fn region_props<L: Label>(labels: Grid<'_, L>, n_cells: usize, out: &mut [Re
                 end += 1;
             }
             match label_index(label, n_cells) {
-                Ok(cell) => out[cell].add_run(row_index, start, end),
+                Ok(cell) => {
+                    if let Some(region) = out.get_mut(cell) {
+                        region.add_run(row_index, start, end);
+                    }
+                }
                 Err(e) => {
                     out.fill(Region::EMPTY);
                     return Err(e);

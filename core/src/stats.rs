@@ -18,6 +18,7 @@
 //! An empty cell (no counted pixel) has count 0, sum 0, and NaN mean, min,
 //! max and variance.
 
+use crate::labeling::LabelRuns;
 use crate::{Error, Grid, Label, MaskValue};
 
 /// Number of entries of a per-label table for `n_cells` cells: one per label
@@ -419,16 +420,17 @@ fn accumulate_runs<L: Label, W: Within, A: RunAccumulator>(
     let width = labels.width();
     let zeros = options.zeros;
     let within = &options.within;
-    let rows = labels.as_slice().chunks_exact(width.max(1)).zip(values.chunks_exact(width.max(1)));
-    for (row_index, (label_row, value_row)) in rows.enumerate() {
+    for (row_index, label_row) in labels.as_slice().chunks_exact(width.max(1)).enumerate() {
         let row_start = row_index * width;
+        let value_row = values.get(row_start..row_start + width).unwrap_or_default();
         let mut i = 0;
         while let Some(&current) = label_row.get(i) {
             let cell = label_index(current, n_cells)?;
             let mut acc = A::default();
-            while let (Some(label_chunk), Some(value_chunk)) =
-                (label_row[i..].first_chunk::<LANES>(), value_row[i..].first_chunk::<LANES>())
-            {
+            while let (Some(label_chunk), Some(value_chunk)) = (
+                label_row.get(i..).and_then(<[L]>::first_chunk::<LANES>),
+                value_row.get(i..).and_then(<[f32]>::first_chunk::<LANES>),
+            ) {
                 if !label_chunk.iter().fold(true, |same, &l| same & (l == current)) {
                     break;
                 }
@@ -491,10 +493,12 @@ pub fn cell_stats<L: Label, W: Within>(
     check_countable(labels.len())?;
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("out", out, len)?;
-    let out = &mut out[..len];
+    let out = out.get_mut(..len).unwrap_or_default();
     out.fill(CellStats::EMPTY);
     let result = accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &StatLanes| {
-        out[cell].merge(&acc.to_stats());
+        if let Some(stats) = out.get_mut(cell) {
+            stats.merge(&acc.to_stats());
+        }
     });
     if result.is_err() {
         out.fill(CellStats::EMPTY);
@@ -541,7 +545,8 @@ pub fn cell_means<L: Label, W: Within>(
     let len = checked_table_len(n_cells)?;
     crate::error::ensure_len("counts", counts, len)?;
     crate::error::ensure_len("means", means, len)?;
-    let (counts, sums) = (&mut counts[..len], &mut means[..len]);
+    let (counts, sums) =
+        (counts.get_mut(..len).unwrap_or_default(), means.get_mut(..len).unwrap_or_default());
     counts.fill(0);
     sums.fill(0.0);
     let result = match options.zeros {
@@ -550,8 +555,10 @@ pub fn cell_means<L: Label, W: Within>(
         Zeros::Skip => add_nonzero_values(labels, values.as_slice(), n_cells, &options.within, counts, sums),
         Zeros::Keep => {
             accumulate_runs(labels, values.as_slice(), n_cells, &options, |cell, acc: &SumLanes| {
-                sums[cell] += lane_sum(&acc.sum);
-                counts[cell] = counts[cell].wrapping_add(acc.count.iter().sum::<u32>());
+                if let (Some(sum), Some(count)) = (sums.get_mut(cell), counts.get_mut(cell)) {
+                    *sum += lane_sum(&acc.sum);
+                    *count = count.wrapping_add(acc.count.iter().sum::<u32>());
+                }
             })
         }
     };
@@ -593,13 +600,469 @@ fn add_nonzero_values<L: Label, W: Within>(
         for (k, &v) in chunk.iter().enumerate() {
             let pixel = chunk_index * CHUNK + k;
             if is_counted(v, Zeros::Skip) && within.contains(pixel) {
-                let cell = labels[pixel].index();
-                sums[cell] += f64::from(v);
-                counts[cell] = counts[cell].wrapping_add(1);
+                let cell = labels.get(pixel).map_or(usize::MAX, |l| l.index());
+                if let (Some(sum), Some(count)) = (sums.get_mut(cell), counts.get_mut(cell)) {
+                    *sum += f64::from(v);
+                    *count = count.wrapping_add(1);
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Channels one pass of [`channel_sums`] / [`channel_means`] accumulates
+/// at once (more channels take more passes over the labels).
+const CHANNEL_GROUP: usize = 4;
+
+/// Per-cell count and exact integer sum of several `u16` channels (camera
+/// frames, one per channel) over the cells of a label image, in one pass
+/// over the labels for up to four channels.
+///
+/// `channels` holds one `width × height` image per channel, row-major like
+/// `labels`. Outputs are per-label × channel tables of
+/// [`cell_gene_table_len`]`(n_cells, channels.len())` entries, entry
+/// `label * channels.len() + channel` (row 0 is the background):
+/// `counts` the number of counted pixels, `sums` their sum (exact: at most
+/// `2³² · 65535`). Which pixels count is set by [`Options`] as for
+/// [`cell_stats`]: with [`Zeros::Skip`] (the default) a channel's `0`
+/// pixels do not count in that channel; [`Options::within`] restricts
+/// every channel to a mask's foreground. The sums equal `np.bincount` of
+/// the channel as `float64` (each sum is an exact integer), so
+/// [`channel_means`]'s means equal [`cell_means`] of the channel widened to
+/// `f32`, bit for bit.
+///
+/// Shape and size errors leave both outputs untouched; on
+/// [`Error::LabelOutOfRange`] both are **reset** to 0.
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{channel_sums, Options}};
+/// // labels   channel a   channel b
+/// // 1 1 2    3 0 7       1 1 1
+/// let labels = Grid::new(3, 1, &[1u16, 1, 2])?;
+/// let (a, b) = ([3u16, 0, 7], [1u16, 1, 1]);
+/// let (mut counts, mut sums) = ([0u32; 6], [0u64; 6]); // labels 0..=2 × 2 channels
+/// channel_sums(labels, &[&a, &b], 2, Options::new(), &mut counts, &mut sums)?;
+/// assert_eq!((counts[2..].to_vec(), sums[2..].to_vec()), (vec![1, 2, 1, 1], vec![3, 2, 7, 1]));
+/// channel_sums(labels, &[&a, &b], 2, Options::new().keep_zeros(), &mut counts, &mut sums)?;
+/// assert_eq!(counts[2..4], [2, 2]); // the 0 of channel a counts
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_sums<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
+    channel_sums_in(&labels, channels, n_cells, options, counts, sums)
+}
+
+/// [`channel_sums`] over the cells of a [`LabelRuns`] (the runs that
+/// labelling left in its scratch) instead of a label image: the same
+/// results without reading the label image. `runs.n_labels()` cells;
+/// tables of [`cell_gene_table_len`]`(runs.n_labels(), channels.len())`.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{label, label_scratch_len, Connectivity, LabelRuns}};
+/// use cellmap_core::stats::{channel_sums, channel_sums_of_runs, Options};
+/// let mask = Grid::new(4, 1, &[1u8, 1, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0u16; 4], [0u32; label_scratch_len(4, 1)]);
+/// let n = label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(4, 1, n, &scratch)?;
+/// let channel = [5u16, 6, 7, 8];
+/// let (mut counts, mut sums) = ([0u32; 3], [0u64; 3]);
+/// channel_sums_of_runs(&runs, &[&channel], Options::new(), &mut counts, &mut sums)?;
+/// assert_eq!((counts, sums), ([1, 2, 1], [7, 11, 8]));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_sums_of_runs<W: Within>(
+    runs: &LabelRuns<'_>,
+    channels: &[&[u16]],
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
+    channel_sums_in(runs, channels, runs.n_labels(), options, counts, sums)
+}
+
+/// [`channel_sums`] over any [`CellRuns`].
+fn channel_sums_in<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    sums: &mut [u64],
+) -> Result<(), Error> {
+    let len = check_channels(labels, channels, n_cells, &options)?;
+    crate::error::ensure_len("counts", counts, len)?;
+    crate::error::ensure_len("sums", sums, len)?;
+    let (counts, sums) = (counts.get_mut(..len).unwrap_or_default(), sums.get_mut(..len).unwrap_or_default());
+    counts.fill(0);
+    sums.fill(0);
+    let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
+        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
+            for ((sum, count), (&run_sum, &run_count)) in
+                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
+            {
+                *sum = sum.wrapping_add(run_sum);
+                *count = count.wrapping_add(run_count);
+            }
+        }
+    });
+    if result.is_err() {
+        counts.fill(0);
+        sums.fill(0);
+    }
+    result
+}
+
+/// Per-cell count and mean of several `u16` channels in one pass: as
+/// [`channel_sums`], with `means[i] = sums[i] / counts[i]` (NaN for no
+/// counted pixel) — equal bit for bit to [`cell_means`] of each channel
+/// widened to `f32`, without the widened copy. Tables as in
+/// [`channel_sums`]; on [`Error::LabelOutOfRange`] both outputs are
+/// **reset** (counts 0, means NaN).
+///
+/// ```
+/// use cellmap_core::{Grid, stats::{channel_means, Options}};
+/// // labels   red       green
+/// // 1 1 .    4 6 9     0 1 0
+/// let labels = Grid::new(3, 1, &[1i32, 1, 0])?;
+/// let (red, green) = ([4u16, 6, 9], [0u16, 1, 0]);
+/// let (mut counts, mut means) = ([0u32; 4], [0f64; 4]);
+/// channel_means(labels, &[&red, &green], 1, Options::new().keep_zeros(), &mut counts, &mut means)?;
+/// assert_eq!(means, [9.0, 0.0, 5.0, 0.5]); // background red, green; cell 1 red, green
+/// assert_eq!(counts, [1, 1, 2, 2]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_means<L: Label, W: Within>(
+    labels: Grid<'_, L>,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    channel_means_in(&labels, channels, n_cells, options, counts, means)
+}
+
+/// [`channel_means`] over the cells of a [`LabelRuns`] (the runs that
+/// labelling left in its scratch) instead of a label image: the same
+/// results, bit for bit, without reading the label image or finding its
+/// runs again. `runs.n_labels()` cells; tables of
+/// [`cell_gene_table_len`]`(runs.n_labels(), channels.len())`.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{fill_holes_and_label, fill_holes_and_label_scratch_len, Connectivity, LabelRuns}};
+/// use cellmap_core::stats::{channel_means_of_runs, Options};
+/// let mask = Grid::new(4, 1, &[1u8, 1, 0, 1])?;
+/// let (mut labels, mut scratch) = ([0i32; 4], [0u32; fill_holes_and_label_scratch_len(4, 1)]);
+/// let n = fill_holes_and_label(mask, Connectivity::Four, &mut labels, &mut scratch)?;
+/// let runs = LabelRuns::from_scratch(4, 1, n, &scratch)?;
+/// let (red, green) = ([4u16, 6, 9, 1], [0u16, 1, 0, 3]);
+/// let (mut counts, mut means) = ([0u32; 6], [0f64; 6]);
+/// channel_means_of_runs(&runs, &[&red, &green], Options::new().keep_zeros(), &mut counts, &mut means)?;
+/// assert_eq!(means, [9.0, 0.0, 5.0, 0.5, 1.0, 3.0]); // label-major: background, cell 1, cell 2
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn channel_means_of_runs<W: Within>(
+    runs: &LabelRuns<'_>,
+    channels: &[&[u16]],
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    channel_means_in(runs, channels, runs.n_labels(), options, counts, means)
+}
+
+/// [`channel_means`] over any [`CellRuns`].
+fn channel_means_in<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: Options<W>,
+    counts: &mut [u32],
+    means: &mut [f64],
+) -> Result<(), Error> {
+    let len = check_channels(labels, channels, n_cells, &options)?;
+    crate::error::ensure_len("counts", counts, len)?;
+    crate::error::ensure_len("means", means, len)?;
+    let (counts, sums) =
+        (counts.get_mut(..len).unwrap_or_default(), means.get_mut(..len).unwrap_or_default());
+    counts.fill(0);
+    sums.fill(0.0);
+    // Sums of u16 stay below 2^53, so f64 holds them exactly.
+    let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
+        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
+            for ((sum, count), (&run_sum, &run_count)) in
+                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
+            {
+                *sum += run_sum as f64;
+                *count = count.wrapping_add(run_count);
+            }
+        }
+    });
+    if result.is_err() {
+        counts.fill(0);
+        sums.fill(f64::NAN);
+        return result;
+    }
+    for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
+        *sum = if count == 0 { f64::NAN } else { *sum / f64::from(count) };
+    }
+    Ok(())
+}
+
+/// The checks of [`channel_sums`] before anything is written; returns the
+/// table length.
+fn check_channels<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: &Options<W>,
+) -> Result<usize, Error> {
+    let (width, height) = labels.shape();
+    let pixels = width.saturating_mul(height);
+    if let Some(other) = channels.iter().find(|c| c.len() != pixels) {
+        return Err(Error::ShapeMismatch { expected: pixels, got: other.len() });
+    }
+    options.within.check_shape(width, height)?;
+    check_countable(pixels)?;
+    checked_table_len(n_cells)?
+        .checked_mul(channels.len())
+        .ok_or(Error::InvalidArgument("(n_cells + 1) * channels overflows"))
+}
+
+/// One pass per group of [`CHANNEL_GROUP`] channels over the runs of
+/// equal labels within each row: `flush(entries, sums, counts)` once per
+/// run, with the run's table entries `label * n_channels + first..` of
+/// the group's channels (as many as it has) and their sums and counts.
+/// Channel lengths are checked.
+fn accumulate_channels<R: CellRuns, W: Within>(
+    labels: &R,
+    channels: &[&[u16]],
+    n_cells: usize,
+    options: &Options<W>,
+    mut flush: impl FnMut(core::ops::Range<usize>, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
+) -> Result<(), Error> {
+    let n_channels = channels.len();
+    for (group_index, group) in channels.chunks(CHANNEL_GROUP).enumerate() {
+        let first = group_index * CHANNEL_GROUP;
+        // A short last group repeats its first channel; those sums are dropped.
+        let Some(&head) = group.first() else { continue };
+        let group: [&[u16]; CHANNEL_GROUP] = core::array::from_fn(|k| group.get(k).copied().unwrap_or(head));
+        let real = group.len().min(n_channels - first);
+        let mut flush_group = |cell: usize, sums: &[u64; CHANNEL_GROUP], counts: &[u32; CHANNEL_GROUP]| {
+            let base = cell.wrapping_mul(n_channels).wrapping_add(first);
+            flush(base..base.wrapping_add(real), sums, counts);
+        };
+        match options.zeros {
+            Zeros::Keep => {
+                channel_group::<R, W, true>(labels, group, n_cells, &options.within, &mut flush_group)?
+            }
+            Zeros::Skip => {
+                channel_group::<R, W, false>(labels, group, n_cells, &options.within, &mut flush_group)?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`accumulate_channels`] for one group of channels (each of the labels'
+/// length). Per row: the whole row's sums (a vectorised pass per
+/// channel), then the runs of cells (label ≠ 0), pixel by pixel with the
+/// four sums in registers; the background gets the row's sums minus the
+/// cells' (exact: integer sums), so its runs are only skipped over.
+#[inline(always)]
+fn channel_group<'a, R: CellRuns, W: Within, const KEEP_ZEROS: bool>(
+    labels: &R,
+    channels: [&'a [u16]; CHANNEL_GROUP],
+    n_cells: usize,
+    within: &W,
+    flush: &mut impl FnMut(usize, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
+) -> Result<(), Error> {
+    let (width, height) = labels.shape();
+    for row_index in 0..height {
+        let row_start = row_index * width;
+        let rows = channels.map(|c| c.get(row_start..row_start + width).unwrap_or_default());
+        let [r0, r1, r2, r3] = rows;
+        let inside = (row_start..row_start + width).map(|p| u32::from(within.contains(p))).sum();
+        let mut row_acc = RunSums { inside, ..RunSums::default() };
+        for ((sum, zeros), row) in row_acc.sums.iter_mut().zip(&mut row_acc.zeros).zip(&rows) {
+            // u32 sums of at most U32_SUM_SPAN pixels vectorise far better than u64 ones.
+            for (chunk_index, chunk) in row.chunks(U32_SUM_SPAN).enumerate() {
+                let pixels = chunk.iter().zip(row_start + chunk_index * U32_SUM_SPAN..);
+                let chunk_sum: u32 =
+                    pixels.clone().map(|(&v, p)| if within.contains(p) { u32::from(v) } else { 0 }).sum();
+                *sum += u64::from(chunk_sum);
+                if !KEEP_ZEROS {
+                    *zeros += pixels.map(|(&v, p)| u32::from(within.contains(p) & (v == 0))).sum::<u32>();
+                }
+            }
+        }
+        let mut cells_acc = RunSums::default();
+        labels.cell_runs(row_index, n_cells, |start, end, cell| {
+            let (mut sums, mut inside_count, mut zeros) =
+                ([0u32; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
+            let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
+            let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
+            for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
+                let inside = within.contains(pixel);
+                inside_count += u32::from(inside);
+                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+                    sums[k] += if inside { u32::from(v) } else { 0 };
+                    if !KEEP_ZEROS {
+                        zeros[k] += u32::from(inside & (v == 0));
+                    }
+                }
+            }
+            let acc = RunSums { sums: sums.map(u64::from), inside: inside_count, zeros };
+            flush(cell, &acc.sums, &acc.counts());
+            cells_acc.add(&acc);
+        })?;
+        let background_acc = row_acc.minus(&cells_acc);
+        flush(0, &background_acc.sums, &background_acc.counts());
+    }
+    Ok(())
+}
+
+/// Where the channel kernels find the cells: the runs of each row's cell
+/// pixels (label ≠ 0), from a label image or a [`LabelRuns`].
+trait CellRuns {
+    /// `(width, height)`.
+    fn shape(&self) -> (usize, usize);
+    /// Calls `each(start, end, cell)` for the runs of cells of `row`, left
+    /// to right, each at most [`U32_SUM_SPAN`] pixels long (longer runs
+    /// come in pieces), with `cell` in `1..=n_cells`; fails on a label
+    /// beyond `n_cells`.
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error>;
+}
+
+impl<L: Label> CellRuns for Grid<'_, L> {
+    fn shape(&self) -> (usize, usize) {
+        (self.width(), self.height())
+    }
+
+    #[inline(always)]
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        mut each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error> {
+        let label_row = self.row(row);
+        let background = L::default();
+        let mut start = 0;
+        while let Some(&current) = label_row.get(start) {
+            if current == background {
+                start = run_end(label_row, start, current);
+                continue;
+            }
+            let cell = label_index(current, n_cells)?;
+            let end = run_end(
+                label_row.get(..start.saturating_add(U32_SUM_SPAN)).unwrap_or(label_row),
+                start,
+                current,
+            );
+            each(start, end, cell);
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+impl CellRuns for LabelRuns<'_> {
+    fn shape(&self) -> (usize, usize) {
+        (self.width(), self.height())
+    }
+
+    #[inline(always)]
+    fn cell_runs(
+        &self,
+        row: usize,
+        n_cells: usize,
+        mut each: impl FnMut(usize, usize, usize),
+    ) -> Result<(), Error> {
+        for (start, end, label) in self.row(row) {
+            if label > n_cells {
+                return Err(Error::LabelOutOfRange { label, max: n_cells });
+            }
+            let mut piece = start;
+            while piece < end {
+                let piece_end = end.min(piece.saturating_add(U32_SUM_SPAN));
+                each(piece, piece_end, label);
+                piece = piece_end;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Most `u16` values whose sum `u32` always holds (`65537 · 65535 < 2³²`;
+/// a power of two for even chunks).
+const U32_SUM_SPAN: usize = 1 << 16;
+
+/// Sums of four channels over some pixels (exact), the number of those
+/// pixels inside the `within` filter, and each channel's zeros among them
+/// (only counted when zeros are skipped).
+#[derive(Default, Clone, Copy)]
+struct RunSums {
+    sums: [u64; CHANNEL_GROUP],
+    inside: u32,
+    zeros: [u32; CHANNEL_GROUP],
+}
+
+impl RunSums {
+    /// Counted pixels per channel.
+    #[inline(always)]
+    fn counts(&self) -> [u32; CHANNEL_GROUP] {
+        self.zeros.map(|z| self.inside.wrapping_sub(z))
+    }
+
+    #[inline(always)]
+    fn add(&mut self, other: &RunSums) {
+        for k in 0..CHANNEL_GROUP {
+            self.sums[k] = self.sums[k].wrapping_add(other.sums[k]);
+            self.zeros[k] = self.zeros[k].wrapping_add(other.zeros[k]);
+        }
+        self.inside = self.inside.wrapping_add(other.inside);
+    }
+
+    /// The pixels of `self` that are not in `part` (a subset of them).
+    #[inline(always)]
+    fn minus(&self, part: &RunSums) -> RunSums {
+        RunSums {
+            sums: core::array::from_fn(|k| self.sums[k].wrapping_sub(part.sums[k])),
+            inside: self.inside.wrapping_sub(part.inside),
+            zeros: core::array::from_fn(|k| self.zeros[k].wrapping_sub(part.zeros[k])),
+        }
+    }
+}
+
+/// The end (exclusive) of the run of `current` labels that starts at
+/// `start` in `row`, eight labels at a time.
+#[inline(always)]
+fn run_end<L: Label>(row: &[L], start: usize, current: L) -> usize {
+    let mut end = start + 1;
+    while let Some(chunk) = row.get(end..).and_then(<[L]>::first_chunk::<LANES>) {
+        let differs = chunk.iter().enumerate().fold(0u32, |m, (k, &l)| m | (u32::from(l != current) << k));
+        if differs != 0 {
+            return end + differs.trailing_zeros() as usize;
+        }
+        end += LANES;
+    }
+    while row.get(end).is_some_and(|&l| l == current) {
+        end += 1;
+    }
+    end
 }
 
 /// Adds one layer of per-cell values into a running per-cell total, skipping
@@ -800,6 +1263,101 @@ mod tests {
                 proptest::prop_assert!(close(e.min(), g.min()) && close(e.max(), g.max()));
             }
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn channel_means_equal_cell_means_of_each_widened_channel(
+            w in 0usize..21, h in 0usize..6, n in 0usize..5, n_channels in 0usize..7,
+            seed in proptest::collection::vec(0u32..100_000, 21 * 6),
+            keep in proptest::bool::ANY, use_mask in proptest::bool::ANY,
+        ) {
+            let len = w * h;
+            // Long runs (labels change every few pixels) and zeros in every channel.
+            let labels: Vec<i32> = seed[..len].iter().map(|s| (s / 7 % (n as u32 + 1)) as i32).collect();
+            let labels: Vec<i32> = labels.iter().enumerate().map(|(i, &l)| if i % 5 == 0 { l } else { labels[i - i % 5] }).collect();
+            let channels: Vec<Vec<u16>> = (0..n_channels)
+                .map(|c| seed[..len].iter().map(|s| if (s + c as u32) % 3 == 0 { 0 } else { (s * (c as u32 + 1) % 65536) as u16 }).collect())
+                .collect();
+            let views: Vec<&[u16]> = channels.iter().map(|c| &c[..]).collect();
+            let mask: Vec<u8> = seed[..len].iter().map(|s| (s / 3 % 2) as u8).collect();
+            let lg = Grid::new(w, h, &labels).unwrap();
+            let mg = Grid::new(w, h, &mask).unwrap();
+            let zeros = if keep { Zeros::Keep } else { Zeros::Skip };
+            let opts = Options { zeros, within: AllPixels };
+            let table = cell_gene_table_len(n, n_channels);
+            let (mut counts, mut means) = (vec![7u32; table], vec![7f64; table]);
+            let (mut sum_counts, mut sums) = (vec![7u32; table], vec![7u64; table]);
+            if use_mask {
+                channel_means(lg, &views, n, opts.within(mg), &mut counts, &mut means).unwrap();
+                channel_sums(lg, &views, n, opts.within(mg), &mut sum_counts, &mut sums).unwrap();
+            } else {
+                channel_means(lg, &views, n, opts, &mut counts, &mut means).unwrap();
+                channel_sums(lg, &views, n, opts, &mut sum_counts, &mut sums).unwrap();
+            }
+            proptest::prop_assert_eq!(&counts, &sum_counts);
+            for (c, channel) in channels.iter().enumerate() {
+                let widened: Vec<f32> = channel.iter().map(|&v| f32::from(v)).collect();
+                let vg = Grid::new(w, h, &widened).unwrap();
+                let (mut one_counts, mut one_means) = (vec![0u32; n + 1], vec![0f64; n + 1]);
+                if use_mask {
+                    cell_means(lg, vg, n, opts.within(mg), &mut one_counts, &mut one_means).unwrap();
+                } else {
+                    cell_means(lg, vg, n, opts, &mut one_counts, &mut one_means).unwrap();
+                }
+                for label in 0..=n {
+                    let i = label * n_channels + c;
+                    proptest::prop_assert_eq!(counts[i], one_counts[label]);
+                    proptest::prop_assert_eq!(means[i].to_bits(), one_means[label].to_bits());
+                    let sum: u64 = (0..len)
+                        .filter(|&p| labels[p] as usize == label && (!use_mask || mask[p] != 0) && (keep || channel[p] != 0))
+                        .map(|p| u64::from(channel[p]))
+                        .sum();
+                    proptest::prop_assert_eq!(sums[i], sum);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn channel_sums_of_rows_and_runs_beyond_u32() {
+        // One row of 140,000 pixels at 65535: its sums pass 2^32 (cell and background).
+        let width = 140_000;
+        let labels: Vec<u32> = (0..width).map(|i| u32::from(i >= 1000)).collect();
+        let channel = vec![u16::MAX; width];
+        let labels = Grid::new(width, 1, &labels).unwrap();
+        let (mut counts, mut sums) = ([0u32; 2], [0u64; 2]);
+        channel_sums(labels, &[&channel], 1, Options::new(), &mut counts, &mut sums).unwrap();
+        assert_eq!(counts, [1000, 139_000]);
+        assert_eq!(sums, [1000 * 65535, 139_000 * 65535]);
+    }
+
+    #[test]
+    fn channel_errors_leave_or_reset_the_tables() {
+        let labels = Grid::new(3, 1, &[0u16, 1, 2]).unwrap();
+        let (a, short) = ([1u16, 2, 3], [1u16, 2]);
+        let (mut counts, mut means) = ([9u32; 6], [9f64; 6]);
+        assert_eq!(
+            channel_means(labels, &[&a, &short], 2, Options::new(), &mut counts, &mut means),
+            Err(Error::ShapeMismatch { expected: 3, got: 2 })
+        );
+        assert_eq!(
+            channel_means(labels, &[&a, &a], 2, Options::new(), &mut counts[..5], &mut means),
+            Err(Error::BufferTooSmall { buffer: "counts", needed: 6, got: 5 })
+        );
+        assert_eq!((counts, means), ([9; 6], [9.0; 6]), "untouched");
+        assert_eq!(
+            channel_means(labels, &[&a, &a], 1, Options::new(), &mut counts, &mut means),
+            Err(Error::LabelOutOfRange { label: 2, max: 1 })
+        );
+        assert_eq!(counts[..4], [0; 4]);
+        assert!(means[..4].iter().all(|m| m.is_nan()), "reset");
+        let mut sums = [9u64; 6];
+        assert!(matches!(
+            channel_sums(labels, &[&a, &a], usize::MAX, Options::new(), &mut counts, &mut sums),
+            Err(Error::InvalidArgument(_))
+        ));
+        channel_sums(labels, &[], 2, Options::new(), &mut [], &mut []).unwrap();
     }
 
     #[test]

@@ -7,13 +7,16 @@
  * four uint16 channels, made deterministically before the loop (two frames
  * in a ring, as a driver's buffers). Per frame the host:
  *
- *   1. fills holes and labels the mask (cellmap_fill_holes_and_label);
- *   2. computes each cell's mean of the four channels: widening uint16 to
- *      float into one reused buffer, then cellmap_cell_means with
- *      CELLMAP_KEEP_ZEROS (a camera's 0 is a measured intensity, not the
- *      "no value" of an expression image);
- *   3. paints channel 0's map: cellmap_cell_colors (min-max, viridis),
- *      then cellmap_paint into an RGBA buffer.
+ *   1. fills holes and labels the mask (cellmap_fill_holes_and_label), which
+ *      also leaves the labels as runs in its scratch;
+ *   2. computes each cell's mean of the four uint16 channels in one pass
+ *      over those runs (cellmap_channel_means_from_runs, a cell x channel
+ *      table; cellmap_channel_means on the label image gives the same bits)
+ *      with CELLMAP_KEEP_ZEROS (a camera's 0 is a measured intensity, not
+ *      the "no value" of an expression image);
+ *   3. paints channel 0's map: its column of the table, cellmap_cell_colors
+ *      (min-max, viridis), then cellmap_paint_from_runs into an RGBA buffer
+ *      (= cellmap_paint on the label image).
  *
  * Every buffer is allocated once, before the loop. Under the malloc_count
  * shim (LD_PRELOAD) the program fails unless each frame allocates nothing.
@@ -86,6 +89,8 @@ static void *zalloc(size_t n, size_t size) { /* calloc or die: Rust wants initia
         fprintf(stderr, "acquire: out of memory\n");
         exit(1);
     }
+    for (size_t byte = 0; byte < n * size; byte += 4096) /* fault every page in now, not in frame 0 */
+        ((volatile unsigned char *)p)[byte] = 0;
     return p;
 }
 
@@ -101,7 +106,7 @@ static void *zalloc(size_t n, size_t size) { /* calloc or die: Rust wants initia
 int main(int argc, char **argv) {
     int frames = argc > 1 ? atoi(argv[1]) : 200;
     size_t w = argc > 3 ? strtoul(argv[2], NULL, 10) : 2048, h = argc > 3 ? strtoul(argv[3], NULL, 10) : 2048;
-    size_t n = w * h, table = cellmap_table_len(MAX_CELLS);
+    size_t n = w * h, table = cellmap_table_len(MAX_CELLS), channel_table = cellmap_channel_table_len(MAX_CELLS, CHANNELS);
     if (frames < 1 || n == 0) {
         fprintf(stderr, "usage: acquire [FRAMES [WIDTH HEIGHT]]\n");
         return 2;
@@ -117,57 +122,56 @@ int main(int argc, char **argv) {
     size_t scratch_len = cellmap_fill_holes_and_label_scratch_len(w, h);
     uint32_t *scratch = zalloc(scratch_len, sizeof *scratch);
     int32_t *labels = zalloc(n, sizeof *labels);
-    float *widened = zalloc(n, sizeof *widened);
-    uint32_t *counts = zalloc(table, sizeof *counts);
-    double *means[CHANNELS];
-    for (int c = 0; c < CHANNELS; c++) means[c] = zalloc(table, sizeof(double));
+    uint32_t *counts = zalloc(channel_table, sizeof *counts);
+    double *means = zalloc(channel_table, sizeof *means); /* means[label * CHANNELS + channel] */
+    double *means0 = zalloc(table, sizeof *means0);       /* channel 0, by label */
     uint32_t *colors = zalloc(table, sizeof *colors);
     uint32_t *rgba = zalloc(n, sizeof *rgba);
     double *times = zalloc((size_t)frames, sizeof *times);
 
     const char *clock_name = getenv("CELLMAP_BENCH_CLOCK");
     if (clock_name && strcmp(clock_name, "cpu") == 0) clock_id = CLOCK_THREAD_CPUTIME_ID;
-    double step_ms[3] = {0, 0, 0}; /* fill + label, means, colours + paint */
+    double step_ms[4] = {0, 0, 0, 0}; /* fill + label, means, colours, paint */
     int counting = malloc_count_calls != NULL;
     unsigned long allocations = 0, worst = 0;
     size_t n_cells = 0;
     double digest = 0;
     for (int frame = 0; frame < frames; frame++) {
         const uint16_t *mask = masks[frame % RING];
-        uint16_t *const *chan = channels[frame % RING];
+        const uint16_t *const *chan = (const uint16_t *const *)channels[frame % RING];
         unsigned long before = counting ? malloc_count_calls() : 0;
         double t0 = now_ms();
 
         CHECK(cellmap_fill_holes_and_label(mask, CELLMAP_U16, w, h, CELLMAP_CONNECTIVITY_4, labels, n, scratch,
                                            scratch_len, &n_cells));
         double t1 = now_ms();
-        for (int c = 0; c < CHANNELS; c++) {
-            for (size_t p = 0; p < n; p++) widened[p] = (float)chan[c][p];
-            CHECK(cellmap_cell_means(labels, w, h, n_cells, widened, CELLMAP_F32, NULL, 0, CELLMAP_KEEP_ZEROS, counts, table,
-                                     means[c], table));
-        }
+        CHECK(cellmap_channel_means_from_runs(scratch, scratch_len, w, h, n_cells, chan, CHANNELS, NULL, 0,
+                                              CELLMAP_KEEP_ZEROS, counts, channel_table, means, channel_table));
         double t2 = now_ms();
-        CHECK(cellmap_cell_colors(means[0], cellmap_table_len(n_cells), CELLMAP_RANGE_MIN_MAX, 0, 0, 0,
+        for (size_t label = 0; label <= n_cells; label++) means0[label] = means[label * CHANNELS];
+        CHECK(cellmap_cell_colors(means0, cellmap_table_len(n_cells), CELLMAP_RANGE_MIN_MAX, 0, 0, 0,
                                   CELLMAP_COLORMAP_VIRIDIS, 0x000000FF, 0x808080FF, NULL, 0, colors, table, NULL));
-        CHECK(cellmap_paint(labels, w, h, colors, cellmap_table_len(n_cells), 0, 0, rgba, n));
-
         double t3 = now_ms();
-        times[frame] = t3 - t0;
-        step_ms[0] += t1 - t0, step_ms[1] += t2 - t1, step_ms[2] += t3 - t2;
+        CHECK(cellmap_paint_from_runs(scratch, scratch_len, w, h, n_cells, colors, cellmap_table_len(n_cells), rgba, n));
+
+        double t4 = now_ms();
+        times[frame] = t4 - t0;
+        step_ms[0] += t1 - t0, step_ms[1] += t2 - t1, step_ms[2] += t3 - t2, step_ms[3] += t4 - t3;
         if (counting) {
             unsigned long frame_allocations = malloc_count_calls() - before;
             allocations += frame_allocations;
             worst = frame_allocations > worst ? frame_allocations : worst;
         }
-        digest += means[CHANNELS - 1][n_cells] + (double)(rgba[n / 2] & 0xFF);
+        digest += means[n_cells * CHANNELS + CHANNELS - 1] + (double)(rgba[n / 2] & 0xFF);
     }
 
     qsort(times, (size_t)frames, sizeof *times, by_value);
     printf("acquire: %d frames of %zux%zu, %d uint16 channels, %zu cells per frame (last)\n", frames, w, h, CHANNELS,
            n_cells);
     printf("per frame: min %.2f ms, median %.2f ms, max %.2f ms\n", times[0], times[frames / 2], times[frames - 1]);
-    printf("mean per step: fill + label %.2f ms, 4 channel means %.2f ms, colours + paint %.2f ms (%s clock)\n",
-           step_ms[0] / frames, step_ms[1] / frames, step_ms[2] / frames, clock_id == CLOCK_MONOTONIC ? "wall" : "cpu");
+    printf("mean per step: fill + label %.2f ms, 4 channel means %.2f ms, colours %.2f ms, paint %.2f ms (%s clock)\n",
+           step_ms[0] / frames, step_ms[1] / frames, step_ms[2] / frames, step_ms[3] / frames,
+           clock_id == CLOCK_MONOTONIC ? "wall" : "cpu");
     printf("digest: %.6f\n", digest);
     if (counting) {
         printf("allocations in the loop: %lu (at most %lu per frame)\n", allocations, worst);
@@ -182,7 +186,6 @@ int main(int argc, char **argv) {
         free(masks[r]);
         for (int c = 0; c < CHANNELS; c++) free(channels[r][c]);
     }
-    for (int c = 0; c < CHANNELS; c++) free(means[c]);
-    free(scratch), free(labels), free(widened), free(counts), free(colors), free(rgba), free(times);
+    free(scratch), free(labels), free(counts), free(means), free(means0), free(colors), free(rgba), free(times);
     return 0;
 }

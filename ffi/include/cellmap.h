@@ -117,6 +117,13 @@
 #define CELLMAP_KEEP_ZEROS 1
 
 /**
+ * Most channels one call of [`cellmap_channel_means`] /
+ * [`cellmap_channel_sums`] takes (`CELLMAP_ERR_INVALID_ARGUMENT` beyond):
+ * the channel slices live on the stack, nothing is allocated.
+ */
+#define CELLMAP_MAX_CHANNELS 16
+
+/**
  * What a fallible function returns: [`CELLMAP_OK`] or a `CELLMAP_ERR_*`
  * code. [`cellmap_status_message`] gives a static message for any value.
  */
@@ -405,6 +412,38 @@ CellmapStatus cellmap_paint(const int32_t *labels,
                             size_t rgba_len);
 
 /**
+ * [`cellmap_paint`] without outlines, from the runs that
+ * [`crate::cellmap_label`] or [`crate::cellmap_fill_holes_and_label`] left
+ * in their `scratch` (pass the same `scratch`, `width`, `height` and the
+ * `n_cells` they returned) instead of a label image: the same pixels,
+ * written run by run without reading the labels.
+ *
+ * * `colors`: `n_colors >= n_cells + 1` pixels (e.g. from
+ *   [`cellmap_cell_colors`]);
+ * * `rgba`: `rgba_len >= width * height` pixels (only those are written).
+ *
+ * Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
+ * `_BUFFER_TOO_SMALL`, `_DIMENSIONS_TOO_LARGE`, `_LABEL_OUT_OF_RANGE`
+ * (fewer than `n_cells + 1` colours), `_INVALID_ARGUMENT` (the scratch
+ * does not hold such runs, e.g. it changed since); `rgba` untouched on
+ * every error. Reentrant: no global state.
+ *
+ * # Safety
+ *
+ * Each pointer must be valid for its length (in elements) and
+ * initialised; buffers must not be used by another thread during the call.
+ */
+CellmapStatus cellmap_paint_from_runs(const uint32_t *scratch,
+                                      size_t scratch_len,
+                                      size_t width,
+                                      size_t height,
+                                      size_t n_cells,
+                                      const uint32_t *colors,
+                                      size_t n_colors,
+                                      uint32_t *rgba,
+                                      size_t rgba_len);
+
+/**
  * Transcript → cell lookup: `cells[i] = labels[trunc(ys[i] / scale),
  * trunc(xs[i] / scale)]` (x = column, y = row; `scale` = coordinate units
  * per pixel, 1.0 for pixels), [`CELLMAP_OUT_OF_IMAGE`] for points outside
@@ -503,7 +542,11 @@ CellmapStatus cellmap_fill_holes(const void *mask,
  * * `mask`: `width * height` elements of type `mask_type`, nonzero = foreground;
  * * `connectivity`: [`CELLMAP_CONNECTIVITY_4`] (scipy's default) or [`CELLMAP_CONNECTIVITY_8`];
  * * `labels`: `labels_len >= width * height` (only those are written);
- * * `scratch`: `scratch_len >=` [`cellmap_label_scratch_len`]`(width, height)`.
+ * * `scratch`: `scratch_len >=` [`cellmap_label_scratch_len`]`(width, height)`;
+ *   on success it also holds the labels as runs, which
+ *   [`crate::cellmap_channel_means_from_runs`] and
+ *   [`crate::cellmap_paint_from_runs`] read instead of the label image
+ *   (faster: no label is read again).
  *
  * Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
  * `_BUFFER_TOO_SMALL`, `_DIMENSIONS_TOO_LARGE`, `_TOO_MANY_LABELS`,
@@ -534,8 +577,8 @@ CellmapStatus cellmap_label(const void *mask,
  * to `scipy.ndimage.label(scipy.ndimage.binary_fill_holes(mask))` (with
  * `structure=np.ones((3, 3))` for [`CELLMAP_CONNECTIVITY_8`]); the filled
  * mask is `labels != 0`. Arguments, errors and threading as
- * [`cellmap_label`]; `scratch_len >=`
- * [`cellmap_fill_holes_and_label_scratch_len`]`(width, height)`.
+ * [`cellmap_label`] (the scratch holds the runs afterwards);
+ * `scratch_len >=` [`cellmap_fill_holes_and_label_scratch_len`]`(width, height)`.
  *
  * # Safety
  *
@@ -652,6 +695,140 @@ CellmapStatus cellmap_region_props(const int32_t *labels,
                                    size_t n_cells,
                                    CellmapRegion *out,
                                    size_t out_len);
+
+/**
+ * Entries of a per-label × channel table for `n_cells` cells and
+ * `n_channels` channels: `(n_cells + 1) * n_channels`, entry
+ * `label * n_channels + channel` (row 0 is the background); `SIZE_MAX`
+ * when that overflows. Thread-safe (a pure function).
+ */
+size_t cellmap_channel_table_len(size_t n_cells,
+                                 size_t n_channels);
+
+/**
+ * Per-cell count and mean of several `uint16_t` channels (a camera's
+ * frames) in one pass over the labels, without widening them to float
+ * first (as `cellmap_core::stats::channel_means`). Each mean equals
+ * [`cellmap_cell_means`] of that channel converted to `float`, bit for
+ * bit.
+ *
+ * * `labels`: `width * height` labels in `0..=n_cells`;
+ * * `channels`: `n_channels` (at most [`CELLMAP_MAX_CHANNELS`]) pointers,
+ *   each to `width * height` `uint16_t` pixels; 0 counts only with
+ *   [`CELLMAP_KEEP_ZEROS`] in `flags`;
+ * * `within`: optional (null = every pixel) mask of type `within_type`
+ *   restricting every channel to its foreground;
+ * * `counts`, `means`: per-label × channel tables of
+ *   [`cellmap_channel_table_len`]`(n_cells, n_channels)` entries each,
+ *   entry `label * n_channels + channel`; `means` is NaN where no pixel
+ *   counts.
+ *
+ * Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
+ * `_BUFFER_TOO_SMALL`, `_SHAPE_MISMATCH`, `_DIMENSIONS_TOO_LARGE`,
+ * `_INVALID_ARGUMENT` (unknown type or flag, too many channels) leave
+ * the outputs untouched; `_LABEL_OUT_OF_RANGE` **resets** them (counts 0,
+ * means NaN).
+ *
+ * Reentrant: no global state; concurrent calls need their own outputs.
+ *
+ * # Safety
+ *
+ * Each pointer must be valid for its length (in elements) and
+ * initialised; buffers must not be used by another thread during the call.
+ */
+CellmapStatus cellmap_channel_means(const int32_t *labels,
+                                    size_t width,
+                                    size_t height,
+                                    size_t n_cells,
+                                    const uint16_t *const *channels,
+                                    size_t n_channels,
+                                    const void *within,
+                                    CellmapDtype within_type,
+                                    uint32_t flags,
+                                    uint32_t *counts,
+                                    size_t counts_len,
+                                    double *means,
+                                    size_t means_len);
+
+/**
+ * [`cellmap_channel_means`] on the runs that [`crate::cellmap_label`] or
+ * [`crate::cellmap_fill_holes_and_label`] left in their `scratch` (pass
+ * the same `scratch`, `width`, `height` and the `n_cells` they returned)
+ * instead of a label image: the same results, bit for bit, without
+ * reading the label image. The scratch is checked first (its runs
+ * ordered, inside the image, labelled `1..=n_cells`):
+ * `CELLMAP_ERR_INVALID_ARGUMENT` if it changed since, nothing written.
+ * Other arguments and errors as [`cellmap_channel_means`].
+ *
+ * # Safety
+ *
+ * As [`cellmap_channel_means`]; `scratch` must be valid for reads of
+ * `scratch_len` elements.
+ */
+CellmapStatus cellmap_channel_means_from_runs(const uint32_t *scratch,
+                                              size_t scratch_len,
+                                              size_t width,
+                                              size_t height,
+                                              size_t n_cells,
+                                              const uint16_t *const *channels,
+                                              size_t n_channels,
+                                              const void *within,
+                                              CellmapDtype within_type,
+                                              uint32_t flags,
+                                              uint32_t *counts,
+                                              size_t counts_len,
+                                              double *means,
+                                              size_t means_len);
+
+/**
+ * Per-cell count and exact sum of several `uint16_t` channels in one pass
+ * (as `cellmap_core::stats::channel_sums`): the integer form of
+ * [`cellmap_channel_means`], same arguments, with `sums` (`uint64_t`)
+ * instead of `means`; a cell without counted pixels has count 0 and sum
+ * 0. On `CELLMAP_ERR_LABEL_OUT_OF_RANGE` both outputs are reset to 0.
+ *
+ * Reentrant: no global state; concurrent calls need their own outputs.
+ *
+ * # Safety
+ *
+ * As [`cellmap_channel_means`].
+ */
+CellmapStatus cellmap_channel_sums(const int32_t *labels,
+                                   size_t width,
+                                   size_t height,
+                                   size_t n_cells,
+                                   const uint16_t *const *channels,
+                                   size_t n_channels,
+                                   const void *within,
+                                   CellmapDtype within_type,
+                                   uint32_t flags,
+                                   uint32_t *counts,
+                                   size_t counts_len,
+                                   uint64_t *sums,
+                                   size_t sums_len);
+
+/**
+ * [`cellmap_channel_sums`] on the runs left in a labelling `scratch`, as
+ * [`cellmap_channel_means_from_runs`].
+ *
+ * # Safety
+ *
+ * As [`cellmap_channel_means_from_runs`].
+ */
+CellmapStatus cellmap_channel_sums_from_runs(const uint32_t *scratch,
+                                             size_t scratch_len,
+                                             size_t width,
+                                             size_t height,
+                                             size_t n_cells,
+                                             const uint16_t *const *channels,
+                                             size_t n_channels,
+                                             const void *within,
+                                             CellmapDtype within_type,
+                                             uint32_t flags,
+                                             uint32_t *counts,
+                                             size_t counts_len,
+                                             uint64_t *sums,
+                                             size_t sums_len);
 
 /**
  * A static, NUL-terminated English message for `status` (never null;

@@ -4,6 +4,7 @@
 
 use cellmap_core::assign::AssignSummary;
 use cellmap_core::color::{Normalization, Range, cell_colors, levels, normalize_scratch_len, value_range};
+use cellmap_core::labeling::LabelRuns;
 use cellmap_core::{Colormap, Grid};
 
 use crate::buffers::{Span, disjoint, input, optional_out, optional_span, output, span};
@@ -188,7 +189,11 @@ pub unsafe extern "C" fn cellmap_cell_colors(
         // each chunk stands for the background, as in `cell_colors`).
         const CHUNK: usize = 64;
         let (mut chunk_levels, mut chunk_colors) = ([None; CHUNK + 1], [0u32; CHUNK + 1]);
-        for (cell_chunk, value_chunk) in cells.chunks_mut(CHUNK).zip(cell_values.chunks(CHUNK)) {
+        // Pairs of chunks by hand: `Zip::new` over chunk iterators keeps a
+        // division-by-zero check (a panic path) on the chunk size.
+        let mut value_chunks = cell_values.chunks(CHUNK);
+        for cell_chunk in cells.chunks_mut(CHUNK) {
+            let Some(value_chunk) = value_chunks.next() else { break };
             let m = value_chunk.len();
             let (Some(level_slots), Some(color_slots)) =
                 (chunk_levels.get_mut(..=m), chunk_colors.get_mut(..=m))
@@ -262,6 +267,54 @@ pub unsafe extern "C" fn cellmap_paint(
             unsafe { (input(labels, n)?, input(colors, n_colors)?, output(rgba, rgba_len)?) };
         let out = out.get_mut(..n).ok_or(Failure(CELLMAP_ERR_BUFFER_TOO_SMALL))?;
         Ok(cellmap_core::color::paint(Grid::new(width, height, labels)?, colors, outline, out)?)
+    })
+}
+
+/// [`cellmap_paint`] without outlines, from the runs that
+/// [`crate::cellmap_label`] or [`crate::cellmap_fill_holes_and_label`] left
+/// in their `scratch` (pass the same `scratch`, `width`, `height` and the
+/// `n_cells` they returned) instead of a label image: the same pixels,
+/// written run by run without reading the labels.
+///
+/// * `colors`: `n_colors >= n_cells + 1` pixels (e.g. from
+///   [`cellmap_cell_colors`]);
+/// * `rgba`: `rgba_len >= width * height` pixels (only those are written).
+///
+/// Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
+/// `_BUFFER_TOO_SMALL`, `_DIMENSIONS_TOO_LARGE`, `_LABEL_OUT_OF_RANGE`
+/// (fewer than `n_cells + 1` colours), `_INVALID_ARGUMENT` (the scratch
+/// does not hold such runs, e.g. it changed since); `rgba` untouched on
+/// every error. Reentrant: no global state.
+///
+/// # Safety
+///
+/// Each pointer must be valid for its length (in elements) and
+/// initialised; buffers must not be used by another thread during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cellmap_paint_from_runs(
+    scratch: *const u32,
+    scratch_len: usize,
+    width: usize,
+    height: usize,
+    n_cells: usize,
+    colors: *const u32,
+    n_colors: usize,
+    rgba: *mut u32,
+    rgba_len: usize,
+) -> CellmapStatus {
+    run(|| {
+        let n = pixels(width, height)?;
+        disjoint(&[
+            span(scratch, scratch_len, false)?,
+            span(colors, n_colors, false)?,
+            span(rgba.cast_const(), rgba_len, true)?,
+        ])?;
+        // SAFETY: the caller's contract; checked and disjoint above.
+        let (scratch, colors, out) =
+            unsafe { (input(scratch, scratch_len)?, input(colors, n_colors)?, output(rgba, rgba_len)?) };
+        let out = out.get_mut(..n).ok_or(Failure(CELLMAP_ERR_BUFFER_TOO_SMALL))?;
+        let runs = LabelRuns::from_scratch(width, height, n_cells, scratch)?;
+        Ok(cellmap_core::color::paint_runs(&runs, colors, out)?)
     })
 }
 

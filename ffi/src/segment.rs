@@ -253,7 +253,11 @@ unsafe fn label_entry(
 /// * `mask`: `width * height` elements of type `mask_type`, nonzero = foreground;
 /// * `connectivity`: [`CELLMAP_CONNECTIVITY_4`] (scipy's default) or [`CELLMAP_CONNECTIVITY_8`];
 /// * `labels`: `labels_len >= width * height` (only those are written);
-/// * `scratch`: `scratch_len >=` [`cellmap_label_scratch_len`]`(width, height)`.
+/// * `scratch`: `scratch_len >=` [`cellmap_label_scratch_len`]`(width, height)`;
+///   on success it also holds the labels as runs, which
+///   [`crate::cellmap_channel_means_from_runs`] and
+///   [`crate::cellmap_paint_from_runs`] read instead of the label image
+///   (faster: no label is read again).
 ///
 /// Errors: `CELLMAP_ERR_NULL_POINTER`, `_MISALIGNED`, `_OVERLAP`,
 /// `_BUFFER_TOO_SMALL`, `_DIMENSIONS_TOO_LARGE`, `_TOO_MANY_LABELS`,
@@ -302,8 +306,8 @@ pub unsafe extern "C" fn cellmap_label(
 /// to `scipy.ndimage.label(scipy.ndimage.binary_fill_holes(mask))` (with
 /// `structure=np.ones((3, 3))` for [`CELLMAP_CONNECTIVITY_8`]); the filled
 /// mask is `labels != 0`. Arguments, errors and threading as
-/// [`cellmap_label`]; `scratch_len >=`
-/// [`cellmap_fill_holes_and_label_scratch_len`]`(width, height)`.
+/// [`cellmap_label`] (the scratch holds the runs afterwards);
+/// `scratch_len >=` [`cellmap_fill_holes_and_label_scratch_len`]`(width, height)`.
 ///
 /// # Safety
 ///

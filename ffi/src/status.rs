@@ -89,11 +89,12 @@ impl From<Error> for Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Failure(pub(crate) CellmapStatus);
 
-/// Runs `body` and turns its outcome into a status. On hosted targets a
-/// panic (a bug: see `scripts/check-ffi.sh` for which core functions still
-/// have panic paths) is caught here and becomes [`CELLMAP_ERR_INTERNAL`],
-/// so it never unwinds into C; the happy path costs nothing (table-based
-/// unwinding).
+/// Runs `body` and turns its outcome into a status. Every exported
+/// function is proven panic-free (`scripts/check-ffi.sh` links them into a
+/// firmware image whose panic handler does not exist); as a second line of
+/// defence, on hosted targets a panic would be caught here and become
+/// [`CELLMAP_ERR_INTERNAL`], so it never unwinds into C. The happy path
+/// costs nothing (table-based unwinding).
 #[inline(always)]
 pub(crate) fn run(body: impl FnOnce() -> Result<(), Failure>) -> CellmapStatus {
     #[cfg(not(target_os = "none"))]

@@ -401,3 +401,253 @@ fn every_status_has_a_message_and_the_version_is_the_headers() {
     assert_eq!(cellmap_abi_version() >> 16, CELLMAP_ABI_VERSION_MAJOR);
     assert_eq!(cellmap_table_len(usize::MAX), usize::MAX);
 }
+
+#[test]
+fn channel_means_equal_cell_means_of_the_widened_channels() {
+    // labels   channel a   channel b
+    // 1 1 0 2  3 0 5 7     1 2 0 4
+    let labels = [1, 1, 0, 2];
+    let (a, b) = ([3u16, 0, 5, 7], [1u16, 2, 0, 4]);
+    let channels = [a.as_ptr(), b.as_ptr()];
+    let len = cellmap_channel_table_len(2, 2);
+    assert_eq!(len, 6);
+    let (mut counts, mut means, mut sums) = ([0u32; 6], [0f64; 6], [0u64; 6]);
+    for flags in [0, CELLMAP_KEEP_ZEROS] {
+        let status = unsafe {
+            cellmap_channel_means(
+                labels.as_ptr(),
+                4,
+                1,
+                2,
+                channels.as_ptr(),
+                2,
+                null(),
+                0,
+                flags,
+                counts.as_mut_ptr(),
+                6,
+                means.as_mut_ptr(),
+                6,
+            )
+        };
+        assert_eq!(status, CELLMAP_OK);
+        for (c, channel) in [a, b].iter().enumerate() {
+            let widened = channel.map(f32::from);
+            let (mut one_counts, mut one_means) = ([0u32; 3], [0f64; 3]);
+            let status = unsafe {
+                cellmap_cell_means(
+                    labels.as_ptr(),
+                    4,
+                    1,
+                    2,
+                    widened.as_ptr().cast(),
+                    CELLMAP_F32,
+                    null(),
+                    0,
+                    flags,
+                    one_counts.as_mut_ptr(),
+                    3,
+                    one_means.as_mut_ptr(),
+                    3,
+                )
+            };
+            assert_eq!(status, CELLMAP_OK);
+            for label in 0..3 {
+                assert_eq!(counts[label * 2 + c], one_counts[label]);
+                assert_eq!(means[label * 2 + c].to_bits(), one_means[label].to_bits());
+            }
+        }
+    }
+    let status = unsafe {
+        cellmap_channel_sums(
+            labels.as_ptr(),
+            4,
+            1,
+            2,
+            channels.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            counts.as_mut_ptr(),
+            6,
+            sums.as_mut_ptr(),
+            6,
+        )
+    };
+    assert_eq!((status, counts, sums), (CELLMAP_OK, [1, 0, 1, 2, 1, 1], [5, 0, 3, 3, 7, 4]));
+}
+
+#[test]
+fn channel_functions_check_their_buffers() {
+    let labels = [0i32; 4];
+    let a = [1u16; 4];
+    let (mut counts, mut means) = ([5u32; 2], [5f64; 2]);
+    let call = |channels: &[*const u16], n_channels: usize, counts: *mut u32, means: *mut f64| unsafe {
+        cellmap_channel_means(
+            labels.as_ptr(),
+            2,
+            2,
+            0,
+            channels.as_ptr(),
+            n_channels,
+            null(),
+            0,
+            0,
+            counts,
+            2,
+            means,
+            2,
+        )
+    };
+    let many = [a.as_ptr(); CELLMAP_MAX_CHANNELS + 1];
+    assert_eq!(
+        call(&many, CELLMAP_MAX_CHANNELS + 1, counts.as_mut_ptr(), means.as_mut_ptr()),
+        CELLMAP_ERR_INVALID_ARGUMENT
+    );
+    assert_eq!(call(&[null()], 1, counts.as_mut_ptr(), means.as_mut_ptr()), CELLMAP_ERR_NULL_POINTER);
+    // An output that is a channel.
+    let mut frame = [0u16; 4];
+    let aliased = [frame.as_ptr()];
+    assert_eq!(call(&aliased, 1, frame.as_mut_ptr().cast(), means.as_mut_ptr()), CELLMAP_ERR_OVERLAP);
+    assert_eq!(
+        call(&[a.as_ptr(); 3], 3, counts.as_mut_ptr(), means.as_mut_ptr()),
+        CELLMAP_ERR_BUFFER_TOO_SMALL
+    );
+    assert_eq!((counts, means), ([5; 2], [5.0; 2]), "untouched on every error");
+    assert_eq!(call(&[a.as_ptr()], 1, counts.as_mut_ptr(), means.as_mut_ptr()), CELLMAP_OK);
+    assert_eq!((counts[0], means[0]), (4, 1.0));
+}
+
+#[test]
+fn the_runs_left_in_the_scratch_give_the_label_image_results() {
+    let (m, w, h) = mask(&["##..#", "#.#.#", "##..#", "....."]);
+    let n = w * h;
+    let (mut labels, mut scratch) =
+        (vec![0i32; n], vec![0u32; cellmap_fill_holes_and_label_scratch_len(w, h)]);
+    let mut n_cells = 0;
+    let status = unsafe {
+        cellmap_fill_holes_and_label(
+            m.as_ptr().cast(),
+            CELLMAP_U8,
+            w,
+            h,
+            CELLMAP_CONNECTIVITY_4,
+            labels.as_mut_ptr(),
+            n,
+            scratch.as_mut_ptr(),
+            scratch.len(),
+            &mut n_cells,
+        )
+    };
+    assert_eq!((status, n_cells), (CELLMAP_OK, 2));
+    let a: Vec<u16> = (0..n as u16).map(|i| i * 3 % 7).collect();
+    let channels = [a.as_ptr(), a.as_ptr()];
+    let table = cellmap_channel_table_len(n_cells, 2);
+    let (mut c1, mut m1, mut c2, mut m2) =
+        (vec![0u32; table], vec![0f64; table], vec![0u32; table], vec![0f64; table]);
+    let s1 = unsafe {
+        cellmap_channel_means(
+            labels.as_ptr(),
+            w,
+            h,
+            n_cells,
+            channels.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            c1.as_mut_ptr(),
+            table,
+            m1.as_mut_ptr(),
+            table,
+        )
+    };
+    let s2 = unsafe {
+        cellmap_channel_means_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            channels.as_ptr(),
+            2,
+            null(),
+            0,
+            0,
+            c2.as_mut_ptr(),
+            table,
+            m2.as_mut_ptr(),
+            table,
+        )
+    };
+    assert_eq!((s1, s2), (CELLMAP_OK, CELLMAP_OK));
+    assert_eq!(c1, c2);
+    assert_eq!(
+        m1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        m2.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    let colors = [0u32, 0x1111_1111, 0x2222_2222];
+    let (mut p1, mut p2) = (vec![0u32; n], vec![0u32; n]);
+    let s1 = unsafe { cellmap_paint(labels.as_ptr(), w, h, colors.as_ptr(), 3, 0, 0, p1.as_mut_ptr(), n) };
+    let s2 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            3,
+            p2.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!((s1, s2, &p1), (CELLMAP_OK, CELLMAP_OK, &p2));
+    // A scratch that no longer holds those runs (or the wrong cell count) is refused, nothing written.
+    let mut changed = scratch.clone();
+    changed[0] = 99; // the first run of row 0 now starts past the image
+    let mut p3 = vec![5u32; n];
+    let s3 = unsafe {
+        cellmap_paint_from_runs(
+            changed.as_ptr(),
+            changed.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            3,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!((s3, &p3), (CELLMAP_ERR_INVALID_ARGUMENT, &vec![5u32; n]));
+    let s4 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            1,
+            colors.as_ptr(),
+            3,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!(s4, CELLMAP_ERR_INVALID_ARGUMENT);
+    let s5 = unsafe {
+        cellmap_paint_from_runs(
+            scratch.as_ptr(),
+            scratch.len(),
+            w,
+            h,
+            n_cells,
+            colors.as_ptr(),
+            2,
+            p3.as_mut_ptr(),
+            n,
+        )
+    };
+    assert_eq!(s5, CELLMAP_ERR_LABEL_OUT_OF_RANGE);
+}
