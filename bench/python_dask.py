@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import time
@@ -35,8 +34,21 @@ def timed(fn, repeats):
 TIMES: list = []
 
 
+def _hwm_mb():
+    """This process's peak RSS (VmHWM; ru_maxrss would include the parent's peak, kept across exec)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_hwm():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 def peak_rss_mb(client):
-    return max(client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).values()) / 1024
+    return max(client.run(_hwm_mb).values())
 
 
 def run(path, repeats, chunk, out):
@@ -114,6 +126,7 @@ def run(path, repeats, chunk, out):
     ]:
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
             with distributed.Client(c) as client:
+                client.run(_reset_hwm)
                 base = peak_rss_mb(client)
                 client.compute(make().max(), sync=True)
                 res[f"rss_{name}_mb"] = peak_rss_mb(client)

@@ -361,6 +361,11 @@ type SummaryIn<'py> = (
     PyReadonlyArray1<'py, i32>,
 );
 
+thread_local! {
+    /// Each worker thread keeps its tile scratch between chunks.
+    static LABELER: std::cell::RefCell<TileLabeler> = std::cell::RefCell::new(TileLabeler::default());
+}
+
 #[pyfunction]
 fn label_tile<'py>(
     py: Python<'py>,
@@ -373,7 +378,7 @@ fn label_tile<'py>(
         let (w, h) = (g.width(), g.height());
         let (labels, s) = py.detach(|| {
             let mut labels = vec![0i32; g.len()];
-            TileLabeler::default().label(g, options, &mut labels).map(|s| (labels, s))
+            LABELER.with_borrow_mut(|labeler| labeler.label(g, options, &mut labels)).map(|s| (labels, s))
         }).map_err(py_err)?;
         let adjacency: Vec<u32> = s.adjacency.iter().flatten().copied().collect();
         let pairs = s.adjacency.len();
