@@ -22,6 +22,9 @@ import numpy as np
 
 
 def timed(fn, repeats):
+    """Median wall time of `repeats` runs after one untimed warm-up run (page cache, huge
+    pages, worker imports), the same for every contender."""
+    fn()
     times, out = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -103,7 +106,9 @@ def run(path, repeats, chunk, out):
         res["cellmap_mean_in_memory"], _ = timed(lambda: cellmap.cell_stats(labels, values, "mean"), repeats)
         log("cellmap_mean_in_memory")
         k = 20  # dask-image: one pass over the image per cell; measured on k cells, scaled to all
-        t, _ = timed(lambda: dim.mean(dval, dlab, np.arange(1, k + 1)).compute(), 1)
+        t0 = time.perf_counter()
+        dim.mean(dval, dlab, np.arange(1, k + 1)).compute()
+        t = time.perf_counter() - t0
         res["dask_image_mean_all_cells_est"] = t / k * n
         log("dask_image_mean_all_cells_est")
         del values, dlab, dval
@@ -143,7 +148,7 @@ def table(paths):
     a, b = (json.load(open(p)) for p in paths)
     s = a["size"]
     lines = [
-        f"{s}² ({a['n_cells']:,} cells), {a['chunk']}² chunks, 2 cores; wall s, median of {a['repeats']}; "
+        f"{s}² ({a['n_cells']:,} cells), {a['chunk']}² chunks, 2 cores; wall s, median of {a['repeats']} after a warm-up; "
         f"one run of bench/python-dask.sh; load average {a['load_average'][0]:.1f} / {b['load_average'][0]:.1f}",
         "",
         "| what | seconds | ratio |",
