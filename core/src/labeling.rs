@@ -138,8 +138,50 @@ pub fn label<M: MaskValue, L: Label>(
     label_with(mask, connectivity, labels, runs)
 }
 
+/// Labels the connected components of the **background** of `mask` (its
+/// zero pixels), joined through edges only — the structure
+/// `scipy.ndimage.binary_fill_holes` floods the background with — numbered
+/// `1..=N` in raster order, and returns `N`. Foreground pixels get `0`.
+/// Equal to `scipy.ndimage.label(mask == 0)`.
+///
+/// A tile of a larger image needs it: the background components of a tile
+/// that touch its edges may still be holes of the whole image (see
+/// `cellmap::tiles`). Buffers and errors as [`label`];
+/// `scratch` needs [`label_scratch_len`]`(width, height)`.
+///
+/// ```
+/// use cellmap_core::{Grid, labeling::{label_background, label_scratch_len}};
+/// let rows = ["#.#", ".#.", "#.#"]; // four background pixels, none edge-adjacent
+/// let mask: Vec<bool> = rows.concat().bytes().map(|c| c == b'#').collect();
+/// let mut labels = [0i32; 9];
+/// let mut scratch = [0u32; label_scratch_len(3, 3)];
+/// let n = label_background(Grid::new(3, 3, &mask)?, &mut labels, &mut scratch)?;
+/// assert_eq!((n, labels), (4, [0, 1, 0, 2, 0, 3, 0, 4, 0]));
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn label_background<M: MaskValue, L: Label>(
+    mask: Grid<'_, M>,
+    labels: &mut [L],
+    scratch: &mut [u32],
+) -> Result<usize, Error> {
+    crate::error::ensure_len("labels", labels, mask.len())?;
+    let runs = RunTable::from_scratch(mask.width(), mask.height(), scratch)?;
+    label_runs_with::<M, L, true>(mask, Connectivity::Four, labels, runs)
+}
+
 /// [`label`] on a run table whose size is checked; `labels` is long enough.
 pub(crate) fn label_with<M: MaskValue, L: Label>(
+    mask: Grid<'_, M>,
+    connectivity: Connectivity,
+    labels: &mut [L],
+    runs: RunTable<'_>,
+) -> Result<usize, Error> {
+    label_runs_with::<M, L, false>(mask, connectivity, labels, runs)
+}
+
+/// Labels the runs of foreground (`BACKGROUND == false`) or background
+/// pixels of `mask`.
+fn label_runs_with<M: MaskValue, L: Label, const BACKGROUND: bool>(
     mask: Grid<'_, M>,
     connectivity: Connectivity,
     labels: &mut [L],
@@ -150,7 +192,7 @@ pub(crate) fn label_with<M: MaskValue, L: Label>(
         return Ok(0);
     }
     for row in 0..height {
-        runs.scan_row::<M, false>(row, mask.row(row));
+        runs.scan_row::<M, BACKGROUND>(row, mask.row(row));
         runs.join_with_row_above(row, connectivity.reach());
     }
     let count = runs.number_components(height, L::MAX_LABEL)?;
@@ -1081,6 +1123,17 @@ pub(crate) mod tests {
             let mut scratch = vec![0u32; label_scratch_len(w, h)];
             let n = label(Grid::new(w, h, &bytes).unwrap(), Connectivity::Four, &mut labels, &mut scratch).unwrap();
             let (want_n, want) = reference_label(w, h, &mask, Connectivity::Four);
+            prop_assert_eq!(n, want_n);
+            prop_assert_eq!(labels, want);
+        }
+
+        #[test]
+        fn background_labels_match_flood_fill_of_the_inverse((w, h, mask) in masks(140, 10)) {
+            let inverse: Vec<bool> = mask.iter().map(|&m| !m).collect();
+            let mut labels = vec![0u32; w * h];
+            let mut scratch = vec![0u32; label_scratch_len(w, h)];
+            let n = label_background(Grid::new(w, h, &mask).unwrap(), &mut labels, &mut scratch).unwrap();
+            let (want_n, want) = reference_label(w, h, &inverse, Connectivity::Four);
             prop_assert_eq!(n, want_n);
             prop_assert_eq!(labels, want);
         }

@@ -119,7 +119,8 @@ pub use error::Error;
 pub use fill::{fill_holes, fill_holes_scratch_len};
 pub use grid::{Grid, Label, MaskValue};
 pub use labeling::{
-    Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
+    Connectivity, fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_background,
+    label_scratch_len,
 };
 pub use regions::{BoundingBox, Region};
 pub use sparse::{Csr, GeneMajor};

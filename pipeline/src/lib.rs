@@ -17,7 +17,9 @@
 //! * **colour** ([`ColorScale`], [`paint_map`], [`Painter`]) with one palette;
 //! * **regions** ([`regions`], `regions.csv`), **transcripts**
 //!   ([`assign_transcripts`]), the **demo** ([`Demo`]);
-//! * a [`Session`] that keeps every per-frame buffer for interactive use.
+//! * a [`Session`] that keeps every per-frame buffer for interactive use;
+//! * **tiles** ([`tiles`]): slides labelled tile by tile, merged across the
+//!   seams (hole filling included) to scipy's labels of the whole slide.
 //!
 //! ## Should I use this crate?
 //!
@@ -85,6 +87,7 @@ mod segment;
 mod session;
 mod stats;
 mod tally;
+pub mod tiles;
 
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,

@@ -1,10 +1,10 @@
 //! Masks to labels: scipy's `binary_fill_holes` (optional) then `label`.
 
-use cellmap_core::Grid;
 use cellmap_core::fill::{fill_holes, fill_holes_scratch_len};
 use cellmap_core::labeling::{
     fill_holes_and_label, fill_holes_and_label_scratch_len, label, label_scratch_len,
 };
+use cellmap_core::{Grid, MaskValue};
 
 pub use cellmap_core::labeling::Connectivity;
 
@@ -45,11 +45,12 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
-    /// Labels `mask` into `labels` (same size) and returns the number of
-    /// cells, as scipy numbers them.
-    pub fn segment(
+    /// Labels `mask` (foreground = nonzero, any [`MaskValue`]) into
+    /// `labels` (same size) and returns the number of cells, as scipy
+    /// numbers them.
+    pub fn segment<M: MaskValue>(
         &mut self,
-        mask: Grid<'_, bool>,
+        mask: Grid<'_, M>,
         options: SegmentOptions,
         labels: &mut [i32],
     ) -> Result<usize, Error> {
