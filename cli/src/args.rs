@@ -46,9 +46,21 @@ impl Cli {
             args.check_bundle()
                 .map_err(|message| usage_error("run", clap::error::ErrorKind::ArgumentConflict, message))?;
         }
+        if let Command::Publish(args) = &self.command {
+            if let (Some(_), Some(flag)) = (&args.expression, args.frame.first_given()) {
+                return Err(usage_error(
+                    "publish",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "{flag} is for transcripts: it needs --transcripts, --xenium, --cosmx or --merscope"
+                    ),
+                ));
+            }
+        }
         let bundle = match &self.command {
             Command::Assign(args) => Some(("assign", &args.bundle)),
             Command::Run(args) => Some(("run", &args.bundle)),
+            Command::Publish(args) => Some(("publish", &args.bundle)),
             _ => None,
         };
         if let Some((name, bundle)) = bundle {
@@ -83,6 +95,7 @@ pub enum Command {
     Reduce(ReduceArgs),
     Assign(Box<AssignArgs>),
     Run(Box<RunArgs>),
+    Publish(Box<crate::cmd::publish::PublishArgs>),
     Bench(BenchArgs),
     Demo(DemoArgs),
 }
@@ -174,7 +187,7 @@ fn mask_kind_parser() -> impl TypedValueParser<Value = MaskKind> {
 }
 
 /// `--stat mean|sum|count|min|max` by the pipeline's names.
-fn stat_parser() -> impl TypedValueParser<Value = Stat> {
+pub(crate) fn stat_parser() -> impl TypedValueParser<Value = Stat> {
     PossibleValuesParser::new(Stat::ALL.map(|s| PossibleValue::new(s.name()).help(s.description())))
         .map(|name| Stat::from_name(&name).unwrap_or_default())
 }
@@ -704,7 +717,7 @@ fn non_negative(text: &str) -> Result<f64, String> {
 }
 
 /// Worker threads: at least 1 (more than the cores are not started).
-fn jobs(text: &str) -> Result<usize, String> {
+pub(crate) fn jobs(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => {

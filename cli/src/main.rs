@@ -62,6 +62,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Reduce(args) => cmd::reduce::run(args),
         Command::Run(args) => cmd::run::run(*args),
         Command::Assign(args) => cmd::assign::run(*args),
+        Command::Publish(args) => cmd::publish::run(*args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     }

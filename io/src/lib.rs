@@ -59,6 +59,9 @@
 //!   `transcripts.parquet`); snappy and gzip in pure Rust so it also builds
 //!   for wasm32 (lz4, brotli and zstd on native targets only); `fs::read_transcripts` then detects
 //!   Parquet by its magic bytes.
+//! * `zarr3` (off) — the `zarr3` module: the Zarr v3 writer (`bytes` + `zstd`
+//!   chunks, inline consolidated metadata) of `cellmap publish`; native only
+//!   (the `zstd` crate is the C library).
 // One `unsafe` call (madvise for huge pages), isolated and measured in `pages`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -78,6 +81,8 @@ pub mod polygons;
 pub mod ranges;
 pub mod table;
 pub mod transcripts;
+#[cfg(feature = "zarr3")]
+pub mod zarr3;
 pub mod zarr_write;
 
 pub use error::{Error, ErrorKind, grouped};

@@ -56,6 +56,8 @@
 //!
 //! * `fs` (default) — readers by file path (`std::fs`); without it only the
 //!   bytes-in readers remain (the wasm viewer).
+//! * `publish` — [`publish`]: labels and a cell × gene table as a SpatialData
+//!   Zarr v3 store (`cellmap publish`); native only.
 //! * `bench` — [`mod@bench`]: the one benchmark clock (wall or thread CPU time),
 //!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
 
@@ -82,6 +84,8 @@ mod image;
 pub mod input;
 mod memory;
 pub mod polygons;
+#[cfg(feature = "publish")]
+pub mod publish;
 mod regions;
 mod segment;
 mod session;

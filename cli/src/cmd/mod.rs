@@ -4,6 +4,7 @@ pub mod assign;
 pub mod bench;
 pub mod demo;
 pub mod label;
+pub mod publish;
 pub mod rasterize;
 pub mod reduce;
 pub mod run;

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{GenesArg, PresetArg, RangeArg, RunArgs};
+use crate::args::{GenesArg, PresetArg, RangeArg, RunArgs, SegmentationArgs};
 use crate::cmd::assign::{TranscriptJob, write_counts_npz, write_genes_txt};
 use crate::inputs::check_all;
 use crate::out::{
@@ -275,22 +275,10 @@ fn process(tile: &TileFiles, args: &RunArgs, selected: &GeneSelection) -> Result
     check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
-        || -> Result<(Image<bool>, LabelImage, MaskKind, Option<String>)> {
-            match CellImage::read(&tile.mask, args.segmentation.mask_kind)? {
-                CellImage::Mask(mask) => {
-                    let labels = segment(&mask, args.segmentation.options())?;
-                    Ok((mask, labels, MaskKind::Binary, None))
-                }
-                // A label image is used as is; its cell pixels play the unfilled mask's part.
-                CellImage::Labels(labels) => {
-                    let warning = labels.intensity_warning();
-                    Ok((labels.foreground(), labels, MaskKind::Labels, warning))
-                }
-            }
-        },
+        || read_cells(&tile.mask, &args.segmentation),
         || cellmap_io::fs::read_csr(expression, &cellmap_io::Limits::default()),
     );
-    let (mask, labels, kind, warning) = segmented?;
+    let Cells { mask, labels, kind, warning } = segmented?;
     let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
     let (cells, genes, nnz) = (labels.n_cells(), expression.n_genes(), expression.nnz());
     // Before any per-gene work; afterwards the chosen genes are at most the matrix's.
@@ -326,6 +314,31 @@ fn process(tile: &TileFiles, args: &RunArgs, selected: &GeneSelection) -> Result
     write_tile(&out, &tile_name, &outputs, &chosen, &ranges, args)?;
     out.commit()?;
     Ok(Done { cells, genes, nnz, kind, warning })
+}
+
+/// A tile's cells: the unfilled mask (the pixels the statistics use), the labels, what the
+/// mask was taken for, and a warning for a label image that looks like an intensity image.
+pub struct Cells {
+    pub mask: Image<bool>,
+    pub labels: LabelImage,
+    pub kind: MaskKind,
+    pub warning: Option<String>,
+}
+
+/// Reads a mask or label image and labels it as `run` does: a binary mask is filled and
+/// labelled (`segmentation`), a label image is used as is, its cell pixels playing the unfilled
+/// mask's part.
+pub fn read_cells(path: &Path, segmentation: &SegmentationArgs) -> Result<Cells> {
+    match CellImage::read(path, segmentation.mask_kind)? {
+        CellImage::Mask(mask) => {
+            let labels = segment(&mask, segmentation.options())?;
+            Ok(Cells { mask, labels, kind: MaskKind::Binary, warning: None })
+        }
+        CellImage::Labels(labels) => {
+            let warning = labels.intensity_warning();
+            Ok(Cells { mask: labels.foreground(), labels, kind: MaskKind::Labels, warning })
+        }
+    }
 }
 
 /// What a tile's folder holds, whatever made it.
@@ -499,7 +512,7 @@ fn bundle_tile_name(labels: &Path) -> OsString {
 /// Worker threads: `-j` (default: every core available), at most the cores available. Not also
 /// capped by the number of tiles: a tile's own work (reading its mask while its matrix inflates,
 /// writing its tables while its maps are painted) runs on the same pool.
-fn worker_threads(jobs: Option<usize>) -> usize {
+pub fn worker_threads(jobs: Option<usize>) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     jobs.map_or(cores, |jobs| jobs.clamp(1, cores))
 }
@@ -514,7 +527,7 @@ fn summed_genes(columns: &[Vec<f64>], cells: usize) -> Result<Vec<f64>> {
 }
 
 /// One gene name per line, as many as the expression has genes.
-fn read_gene_names(path: &std::path::Path, genes: usize) -> Result<Vec<String>> {
+pub fn read_gene_names(path: &std::path::Path, genes: usize) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let names: Vec<String> = text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
     if names.len() != genes {
