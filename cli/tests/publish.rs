@@ -84,13 +84,21 @@ fn spatialdata_python() -> Option<PathBuf> {
     }
 }
 
-/// Runs cli/tests/publish_check.py on `site`.
-fn check_in_spatialdata(site: &Path, labels: &Path, table: &Path, genes: &Path, levels: usize) {
+/// Runs cli/tests/publish_check.py on `site` (`transcripts`: the CSV its points came from).
+fn check_in_spatialdata(
+    site: &Path,
+    labels: &Path,
+    table: &Path,
+    genes: &Path,
+    levels: usize,
+    transcripts: Option<&Path>,
+) {
     let Some(py) = spatialdata_python() else { return };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/publish_check.py");
     let out = Command::new(py)
         .arg(&script)
         .args([s(site), s(labels), s(table), s(genes), &levels.to_string()])
+        .args(transcripts.map(s))
         .output()
         .unwrap();
     assert!(
@@ -157,7 +165,7 @@ fn a_tile_is_published_with_runs_values() {
     let n_genes = summary["genes"].as_u64().unwrap();
     std::fs::write(&genes, (0..n_genes).map(|g| format!("gene_{g}\n")).collect::<String>()).unwrap();
     let table = PathBuf::from(format!("{}:mean", s(&ran.join("t/table.npz"))));
-    check_in_spatialdata(&site, &ran.join("t/labels.npy"), &table, &genes, 1);
+    check_in_spatialdata(&site, &ran.join("t/labels.npy"), &table, &genes, 1, None);
 }
 
 /// A 4096² label image of 40-px squares (ids with gaps: every 7th id unused), the top-right
@@ -216,7 +224,10 @@ fn a_slide_gets_a_pyramid_and_assigns_counts() {
     assert!((0..4).all(|r| (4..8).all(|c| !s0.join(format!("{r}/{c}")).exists())));
     assert_eq!(summary["empty_chunks"], 16 + 4 + 1);
     assert_golden(&site.join("data.zarr/labels/cells/zarr.json"), "slide.labels.zarr.json");
-    check_in_spatialdata(&site, &labels, &assigned.join("counts.npz"), &assigned.join("genes.txt"), 4);
+    assert_golden(&site.join("data.zarr/points/transcripts/zarr.json"), "slide.points.zarr.json");
+    assert_eq!(summary["points"], 3000);
+    let counts = assigned.join("counts.npz");
+    check_in_spatialdata(&site, &labels, &counts, &assigned.join("genes.txt"), 4, Some(&transcripts));
 }
 
 #[test]

@@ -1,14 +1,15 @@
 """Checks a site written by `cellmap publish` with the pinned SpatialData stack
 (tests/requirements-spatialdata.txt, in .venv-spatialdata); run by cli/tests/publish.rs.
 
-    publish_check.py SITE LABELS.npy TABLE GENES.txt LEVELS
+    publish_check.py SITE LABELS.npy TABLE GENES.txt LEVELS [TRANSCRIPTS.csv]
 
 SITE/data.zarr must open in spatialdata.read_zarr with the labels (level 0 equal to LABELS.npy,
 renumbered 1..N; level k equal to LABELS[::2**k, ::2**k]; LEVELS levels) annotated by the table,
 whose X (CSC, float32) equals TABLE (cells x genes: a .npy or ARCHIVE.npz:MEMBER, NaN = no entry,
 or a scipy sparse .npz) and whose var names are
 GENES.txt; anndata.read_zarr must read the same table from a loopback HTTP server (range requests,
-consolidated metadata only: no directory listing).
+consolidated metadata only: no directory listing). With TRANSCRIPTS.csv (x, y, gene in pixels), the
+store's points element must hold them all, in Morton order, each with the cell under it.
 """
 
 import functools
@@ -27,6 +28,7 @@ from RangeHTTPServer import RangeRequestHandler
 from spatialdata import get_element_annotators, get_values
 
 site, labels_path, table_path, genes_path, levels = sys.argv[1:6]
+transcripts_path = sys.argv[6] if len(sys.argv) > 6 else None
 levels = int(levels)
 store = f"{site}/data.zarr"
 labels = np.load(labels_path)
@@ -96,6 +98,28 @@ np.testing.assert_array_equal(adata.X.toarray(), want)
 gene = genes[int(np.argmax((want != 0).sum(axis=0)))]
 values = get_values(value_key=gene, sdata=sdata, element_name="cells", table_name="table")
 np.testing.assert_array_equal(values[gene].to_numpy(), want[:, genes.index(gene)])
+
+# The points: every transcript, at its place, with the (renumbered) cell under it.
+if transcripts_path is None:
+    assert set(sdata.points) == set(), sdata.points
+else:
+    import pandas as pd
+
+    points = sdata.points["transcripts"].compute()
+    given = pd.read_csv(transcripts_path)
+    assert len(points) == len(given), (len(points), len(given))
+    # A plain Parquet string column (no arrow schema in the file): pandas strings, not categories.
+    assert str(points["gene"].dtype) in ("category", "string", "object"), points.dtypes
+    codes = points["morton_code_2d"].to_numpy().astype(np.uint32)
+    assert (np.diff(codes.astype(np.int64)) >= 0).all(), "rows in Morton order"
+    def positions(frame):
+        xy = frame[["x", "y"]].to_numpy(np.float32)
+        return xy[np.lexsort((xy[:, 1], xy[:, 0]))]
+
+    np.testing.assert_array_equal(positions(points), positions(given))
+    row, col = points["y"].to_numpy().astype(np.int64), points["x"].to_numpy().astype(np.int64)
+    np.testing.assert_array_equal(points["cell_id"].to_numpy(), want0[row, col])
+    assert (np.asarray(genes)[points["feature_index"].to_numpy()] == points["gene"].astype(str).to_numpy()).all()
 
 # The manifest names the store and the default gene (the one in most cells).
 manifest = json.load(open(f"{site}/manifest.json"))

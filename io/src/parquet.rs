@@ -632,3 +632,106 @@ mod tests {
         assert!(polygons("xenium_cell_boundaries.parquet", &bad_scale).is_err());
     }
 }
+
+/// Columns of a points table for [`write_points`], one entry per point.
+#[derive(Debug, Clone, Copy)]
+pub struct PointColumns<'a> {
+    /// x (column direction).
+    pub x: &'a [f32],
+    /// y (row direction).
+    pub y: &'a [f32],
+    /// Gene of each point: an index into `gene_names`.
+    pub gene: &'a [u32],
+    /// The gene names.
+    pub gene_names: &'a [String],
+    /// The cell of each point (0: none).
+    pub cell_id: &'a [i32],
+    /// A sort key of each point (the Morton code of its position).
+    pub morton_code_2d: &'a [u32],
+}
+
+/// Writes `points` as a Parquet file (snappy, dictionary-encoded; rows in the order given, in
+/// row groups of `row_group` rows): columns `x`, `y` (float), `gene` (string), `cell_id`
+/// (int32), `feature_index` (int32: the gene's index) and `morton_code_2d` (uint32), as
+/// SpatialData's points elements and Vitessce read them.
+///
+/// ```
+/// use cellmap_io::parquet::{PointColumns, write_points};
+/// let names = vec!["Gad1".to_string(), "Sst".to_string()];
+/// let points = PointColumns {
+///     x: &[1.5, 2.0], y: &[0.5, 3.0], gene: &[1, 0], gene_names: &names,
+///     cell_id: &[7, 0], morton_code_2d: &[3, 9],
+/// };
+/// let mut file = Vec::new();
+/// write_points(&mut file, &points, 100_000, "points.parquet")?;
+/// let options = cellmap_io::transcripts::Options::auto();
+/// let back = cellmap_io::parquet::read_bytes(file, "points.parquet", &options)?;
+/// assert_eq!((back.x.as_slice(), back.gene_names[back.gene[0] as usize].as_str()), (&[1.5, 2.0][..], "Sst"));
+/// # Ok::<(), cellmap_io::Error>(())
+/// ```
+pub fn write_points<W: std::io::Write + Send>(
+    out: W,
+    points: &PointColumns<'_>,
+    row_group: usize,
+    source: &str,
+) -> Result<(), Error> {
+    use parquet::basic::Compression;
+    use parquet::data_type::{FloatType, Int32Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+
+    let n = points.x.len();
+    let lengths = [points.y.len(), points.gene.len(), points.cell_id.len(), points.morton_code_2d.len()];
+    let failed =
+        |e: parquet::errors::ParquetError| Error::new(source, ErrorKind::Io(std::io::Error::other(e)));
+    if lengths.iter().any(|&len| len != n)
+        || points.gene.iter().any(|&g| g as usize >= points.gene_names.len())
+    {
+        return Err(Error::new(
+            source,
+            ErrorKind::Header("point columns of different lengths or genes out of range".into()),
+        ));
+    }
+    let schema = parquet::schema::parser::parse_message_type(
+        "message points { required float x; required float y; required binary gene (STRING); \
+         required int32 cell_id; required int32 feature_index; required int32 morton_code_2d (INTEGER(32, false)); }",
+    )
+    .map_err(failed)?;
+    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let mut writer =
+        SerializedFileWriter::new(out, Arc::new(schema), Arc::new(properties)).map_err(failed)?;
+    let names: Vec<ByteArray> = points.gene_names.iter().map(|n| ByteArray::from(n.as_str())).collect();
+    for start in (0..n).step_by(row_group.max(1)) {
+        let rows = start..(start + row_group.max(1)).min(n);
+        let mut group = writer.next_row_group().map_err(failed)?;
+        let mut column = 0;
+        while let Some(mut writer) = group.next_column().map_err(failed)? {
+            let written = match column {
+                0 => writer.typed::<FloatType>().write_batch(&points.x[rows.clone()], None, None),
+                1 => writer.typed::<FloatType>().write_batch(&points.y[rows.clone()], None, None),
+                2 => {
+                    let genes: Vec<ByteArray> =
+                        points.gene[rows.clone()].iter().map(|&g| names[g as usize].clone()).collect();
+                    writer.typed::<parquet::data_type::ByteArrayType>().write_batch(&genes, None, None)
+                }
+                3 => writer.typed::<Int32Type>().write_batch(&points.cell_id[rows.clone()], None, None),
+                4 => {
+                    let index: Vec<i32> = points.gene[rows.clone()].iter().map(|&g| g as i32).collect();
+                    writer.typed::<Int32Type>().write_batch(&index, None, None)
+                }
+                _ => {
+                    let codes: Vec<i32> =
+                        points.morton_code_2d[rows.clone()].iter().map(|&m| m as i32).collect();
+                    writer.typed::<Int32Type>().write_batch(&codes, None, None)
+                }
+            };
+            written.map_err(failed)?;
+            writer.close().map_err(failed)?;
+            column += 1;
+        }
+        group.close().map_err(failed)?;
+    }
+    writer.close().map_err(failed)?;
+    Ok(())
+}

@@ -38,6 +38,18 @@ pub const ZSTD_LEVEL: i32 = 3;
 pub trait Store: Sync {
     /// Writes the object `key` (`"labels/cells/s0/c/0/1"`) with the bytes `value`.
     fn put(&self, key: &str, value: &[u8]) -> std::io::Result<()>;
+
+    /// Writes the object `key` with what `write` writes (a large object that is not a chunk,
+    /// e.g. a Parquet file). By default buffered in memory, then [`put`](Store::put).
+    fn put_stream(
+        &self,
+        key: &str,
+        write: &mut dyn FnMut(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.put(key, &bytes)
+    }
 }
 
 /// A store in a folder on disk: keys become files and subfolders.
@@ -51,6 +63,20 @@ impl Store for DirStore {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(path, value)
+    }
+
+    fn put_stream(
+        &self,
+        key: &str,
+        write: &mut dyn FnMut(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let path = self.0.join(key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+        write(&mut file)?;
+        std::io::Write::flush(&mut file)
     }
 }
 
@@ -198,6 +224,16 @@ impl<'a, S: Store + ?Sized> Zarr3Writer<'a, S> {
     /// The group at `path` (not the root: see [`finish`](Self::finish)) with `attributes`.
     pub fn group(&self, path: &str, attributes: Value) -> Result<(), Error> {
         self.node(path, json!({"zarr_format": 3, "node_type": "group", "attributes": attributes}))
+    }
+
+    /// Writes the object `key` (not a Zarr node: e.g. a Parquet file inside a group) with what
+    /// `write` writes.
+    pub fn object(
+        &self,
+        key: &str,
+        write: &mut dyn FnMut(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        self.store.put_stream(key, write).map_err(|e| self.error(key, e))
     }
 
     /// Declares the array at `path`: writes its `zarr.json`. Chunks follow with [`chunk`](Self::chunk).

@@ -21,7 +21,7 @@
 //! per thread for the pyramid (each level is sampled from level 0 directly, never held).
 //!
 //! ```
-//! use cellmap::publish::{CscTable, PublishOptions, write_spatialdata};
+//! use cellmap::publish::{Contents, CscTable, PublishOptions, write_spatialdata};
 //! use cellmap::{Image, LabelImage};
 //! use cellmap_io::zarr3::MemStore;
 //! let labels = LabelImage::new(Image::new(3, 2, vec![1, 1, 0, 0, 2, 2])?)?;
@@ -29,7 +29,8 @@
 //! let table = CscTable::from_columns(2, vec![vec![(0, 5.0)], vec![(1, 7.0)]])?;
 //! let store = MemStore::default();
 //! let genes = ["Gad1".to_string(), "Sst".to_string()];
-//! let done = write_spatialdata(&store, "data.zarr", &labels, &table, &genes, &PublishOptions::default(), &|_| {})?;
+//! let contents = Contents { labels: &labels, table: &table, genes: &genes, points: None };
+//! let done = write_spatialdata(&store, "data.zarr", &contents, &PublishOptions::default(), &|_| {})?;
 //! assert_eq!((done.n_cells, done.levels.len(), done.label_chunks), (2, 1, 1));
 //! assert!(store.get("labels/cells/s0/c/0/0").is_some());
 //! assert_eq!(store.keys().last().unwrap(), "zarr.json");
@@ -221,6 +222,54 @@ impl CscTable {
     }
 }
 
+/// The name of the points element (transcripts).
+pub const POINTS_NAME: &str = "transcripts";
+
+/// Rows of one Parquet row group of the points (Vitessce reads row groups of < 100,000 rows).
+pub const POINTS_ROW_GROUP: usize = 65_536;
+
+/// Transcripts to publish as the points element `points/transcripts`: positions in pixels of
+/// the labels (pixel `(r, c)` covers `[c, c + 1) × [r, r + 1)`), genes as indices into the
+/// table's gene names, and the cell each was assigned to (the input's label; 0 = background,
+/// `u32::MAX` = outside the image).
+#[derive(Debug, Clone, Copy)]
+pub struct Points<'a> {
+    /// x = column coordinate.
+    pub x: &'a [f32],
+    /// y = row coordinate.
+    pub y: &'a [f32],
+    /// Gene of each transcript.
+    pub gene: &'a [u32],
+    /// Cell of each transcript.
+    pub cell_id: &'a [u32],
+}
+
+/// The Z-order (Morton) code of `(x, y)` in a square of side `extent` quantised to 2¹⁶ steps a
+/// side: the bits of the column interleaved with those of the row (x in the even bits), so
+/// nearby points get nearby codes and a tile of the square is a few ranges of codes.
+///
+/// ```
+/// use cellmap::publish::morton_code;
+/// assert_eq!(morton_code(0.0, 0.0, 4.0), 0);
+/// assert_eq!(morton_code(2.0, 0.0, 4.0), 1 << 30); // top bit of x: bit 30
+/// assert_eq!(morton_code(0.0, 2.0, 4.0), 1 << 31); // top bit of y: bit 31
+/// assert_eq!(morton_code(9.0, -1.0, 4.0), 0x5555_5555); // clamped to the square
+/// ```
+pub fn morton_code(x: f32, y: f32, extent: f32) -> u32 {
+    let quantise = |v: f32| -> u32 {
+        let q = (v / extent * 65536.0).floor();
+        if q.is_nan() { 0 } else { q.clamp(0.0, 65535.0) as u32 }
+    };
+    let spread = |v: u32| -> u32 {
+        let mut v = v & 0xffff;
+        v = (v | (v << 8)) & 0x00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333;
+        (v | (v << 1)) & 0x5555_5555
+    };
+    spread(quantise(x)) | (spread(quantise(y)) << 1)
+}
+
 /// Settings of [`write_spatialdata`].
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
@@ -248,6 +297,8 @@ pub enum Stage {
     },
     /// Writing the table.
     Table,
+    /// Sorting and writing the points.
+    Points,
 }
 
 /// What [`write_spatialdata`] wrote.
@@ -267,21 +318,35 @@ pub struct Published {
     pub empty_chunks: usize,
     /// Whether the labels were renumbered (the input had ids without pixels).
     pub renumbered: bool,
+    /// Points written (0 without points).
+    pub points: usize,
 }
 
-/// Writes `labels` and `table` (rows = labels `1..=n_cells` of `labels`, columns = `genes`) as a
-/// SpatialData store into `store` (`dest` names it in errors), reporting `progress`. Labels
-/// without pixels are dropped and the others renumbered `1..=N` in order (their table rows
-/// with them; `obs/source_label` keeps the input's ids).
+/// What a store holds: the labels, their table (rows = labels `1..=n_cells`, columns = `genes`)
+/// and optionally the transcripts.
+#[derive(Debug, Clone, Copy)]
+pub struct Contents<'a> {
+    /// The cells.
+    pub labels: &'a LabelImage,
+    /// Their cell × gene table.
+    pub table: &'a CscTable,
+    /// The table's gene names.
+    pub genes: &'a [String],
+    /// The transcripts, as the points element.
+    pub points: Option<Points<'a>>,
+}
+
+/// Writes `contents` as a SpatialData store into `store` (`dest` names it in errors), reporting
+/// `progress`. Labels without pixels are dropped and the others renumbered `1..=N` in order
+/// (their table rows and points with them; `obs/source_label` keeps the input's ids).
 pub fn write_spatialdata<S: Store + ?Sized>(
     store: &S,
     dest: &str,
-    labels: &LabelImage,
-    table: &CscTable,
-    genes: &[String],
+    contents: &Contents<'_>,
     options: &PublishOptions,
     progress: &(dyn Fn(Stage) + Sync),
 ) -> Result<Published, Error> {
+    let Contents { labels, table, genes, points } = *contents;
     if table.n_cells != labels.n_cells() || table.n_genes() != genes.len() {
         return Err(Error::argument(format!(
             "a table of {} cells × {} genes for {} labels and {} gene names",
@@ -330,6 +395,10 @@ pub fn write_spatialdata<S: Store + ?Sized>(
         table
     };
     write_table(&writer, table, genes, &obs)?;
+    if let Some(points) = points {
+        progress(Stage::Points);
+        write_points(&writer, &points, genes, &new_id, (height, width))?;
+    }
     writer.finish(json!({
         "spatialdata_attrs": {"version": "0.2", "spatialdata_software_version": options.software}
     }))?;
@@ -341,7 +410,72 @@ pub fn write_spatialdata<S: Store + ?Sized>(
         label_chunks,
         empty_chunks,
         renumbered,
+        points: points.map_or(0, |p| p.x.len()),
     })
+}
+
+/// The points element `points/transcripts`: the transcripts in Morton order (cells renumbered
+/// by `new_id`; -1 outside the image) as one Parquet file.
+fn write_points<S: Store + ?Sized>(
+    writer: &Zarr3Writer<'_, S>,
+    points: &Points<'_>,
+    genes: &[String],
+    new_id: &[i32],
+    (height, width): (usize, usize),
+) -> Result<(), Error> {
+    let n = points.x.len();
+    if [points.y.len(), points.gene.len(), points.cell_id.len()].iter().any(|&len| len != n) {
+        return Err(Error::argument("points: columns of different lengths"));
+    }
+    let extent = height.max(width).max(1) as f32;
+    let codes: Vec<u32> = points.x.iter().zip(points.y).map(|(&x, &y)| morton_code(x, y, extent)).collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&i| (codes[i as usize], i));
+    let gather_f32 = |v: &[f32]| -> Vec<f32> { order.iter().map(|&i| v[i as usize]).collect() };
+    let (x, y) = (gather_f32(points.x), gather_f32(points.y));
+    let gene: Vec<u32> = order.iter().map(|&i| points.gene[i as usize]).collect();
+    let cell_id: Vec<i32> = order
+        .iter()
+        .map(|&i| match points.cell_id[i as usize] {
+            u32::MAX => -1,
+            id => new_id.get(id as usize).copied().unwrap_or(0),
+        })
+        .collect();
+    let morton: Vec<u32> = order.iter().map(|&i| codes[i as usize]).collect();
+    drop(codes);
+    let columns = cellmap_io::parquet::PointColumns {
+        x: &x,
+        y: &y,
+        gene: &gene,
+        gene_names: genes,
+        cell_id: &cell_id,
+        morton_code_2d: &morton,
+    };
+    let unit_axes = json!([
+        {"name": "x", "type": "space", "unit": "unit"},
+        {"name": "y", "type": "space", "unit": "unit"}
+    ]);
+    writer.group("points", json!({}))?;
+    let path = format!("points/{POINTS_NAME}");
+    writer.group(
+        &path,
+        json!({
+            "encoding-type": "ngff:points",
+            "axes": ["x", "y"],
+            "coordinateTransformations": [{
+                "type": "identity",
+                "input": {"name": "xy", "axes": unit_axes},
+                "output": {"name": "global", "axes": unit_axes}
+            }],
+            "spatialdata_attrs": {"version": "0.2", "feature_key": "gene", "instance_key": "cell_id"}
+        }),
+    )?;
+    let key = format!("{path}/points.parquet/part.0.parquet");
+    writer.object(&key, &mut |out| {
+        cellmap_io::parquet::write_points(out, &columns, POINTS_ROW_GROUP, &key)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })?;
+    Ok(())
 }
 
 /// The multiscales attributes of the labels group (`ome` 0.5 in SpatialData's dialect).
@@ -565,6 +699,11 @@ mod tests {
     use crate::{Image, Selection, Stat, cell_table};
     use cellmap_io::zarr3::MemStore;
 
+    /// The contents of a table of one gene `g` (`genes`), without points.
+    fn one_gene<'a>(labels: &'a LabelImage, table: &'a CscTable, genes: &'a [String]) -> Contents<'a> {
+        Contents { labels, table, genes, points: None }
+    }
+
     fn decode_i32(bytes: &[u8]) -> Vec<i32> {
         let raw = zstd_decode(bytes);
         raw.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
@@ -611,6 +750,7 @@ mod tests {
 
     #[test]
     fn every_level_samples_level_zero_and_background_chunks_are_left_out() {
+        let genes = ["g".to_string()];
         // 1100 × 600: level 0 has 3 × 2 chunks, level 1 (550 × 300) 2 × 1, level 2 (275 × 150) 1.
         let (h, w) = (1100, 600);
         let data: Vec<i32> = (0..h * w)
@@ -622,9 +762,7 @@ mod tests {
         let done = write_spatialdata(
             &store,
             "t",
-            &labels,
-            &table,
-            &["g".into()],
+            &one_gene(&labels, &table, &genes),
             &PublishOptions { threads: 2, ..Default::default() },
             &|_| {},
         )
@@ -665,6 +803,7 @@ mod tests {
 
     #[test]
     fn labels_without_pixels_are_dropped_and_the_rest_renumbered() {
+        let genes = ["g".to_string()];
         // labels 2 and 5 present (n_cells = 5), values on genes of cells 2 and 5
         let labels = LabelImage::new(Image::new(3, 1, vec![5, 0, 2]).unwrap()).unwrap();
         let table = CscTable::from_columns(5, vec![vec![(1, 3.0), (4, 8.0)]]).unwrap();
@@ -672,9 +811,7 @@ mod tests {
         let done = write_spatialdata(
             &store,
             "t",
-            &labels,
-            &table,
-            &["g".into()],
+            &one_gene(&labels, &table, &genes),
             &PublishOptions::default(),
             &|_| {},
         )
@@ -688,9 +825,7 @@ mod tests {
         let error = write_spatialdata(
             &MemStore::default(),
             "t",
-            &labels,
-            &bad,
-            &["g".into()],
+            &one_gene(&labels, &bad, &genes),
             &PublishOptions::default(),
             &|_| {},
         );
@@ -699,6 +834,7 @@ mod tests {
 
     #[test]
     fn a_table_that_does_not_fit_the_labels_is_refused() {
+        let genes = ["g".to_string()];
         let labels = LabelImage::new(Image::new(2, 1, vec![1, 2]).unwrap()).unwrap();
         let table = CscTable::from_columns(3, vec![vec![]]).unwrap();
         let store = MemStore::default();
@@ -706,9 +842,7 @@ mod tests {
             write_spatialdata(
                 &store,
                 "t",
-                &labels,
-                &table,
-                &["g".into()],
+                &one_gene(&labels, &table, &genes),
                 &PublishOptions::default(),
                 &|_| {}
             )

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cellmap::publish::{CscTable, PublishOptions, Published, Stage, write_spatialdata};
+use cellmap::publish::{Contents, CscTable, Points, PublishOptions, Published, Stage, write_spatialdata};
 use cellmap::{Expression, LabelImage, Selection, Stat, cell_table};
 use cellmap_io::zarr3::DirStore;
 use clap::Args;
@@ -91,6 +91,10 @@ pub struct PublishArgs {
     /// Write only data.zarr and manifest.json (no viewer files).
     #[arg(long)]
     pub no_viewer: bool,
+    /// Leave the transcripts out of the store (by default they are its points element
+    /// `points/transcripts`, Parquet in Morton order, in pixels of the labels).
+    #[arg(long)]
+    pub no_points: bool,
     /// Columns and units of --transcripts.
     #[arg(long, value_enum, default_value_t = PresetArg::Auto, requires = "transcripts")]
     pub preset: PresetArg,
@@ -122,6 +126,39 @@ struct Content {
     statistic: &'static str,
     /// `(role, path)` of each input file.
     sources: Vec<(&'static str, PathBuf)>,
+    /// The transcripts in pixels, their genes and cells (for the points element).
+    points: Option<OwnedPoints>,
+}
+
+/// The columns of [`cellmap::publish::Points`], owned.
+struct OwnedPoints {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    gene: Vec<u32>,
+    cell_id: Vec<u32>,
+}
+
+impl OwnedPoints {
+    /// The transcripts of `assigned` at their pixel positions (the frame of the assignment; with
+    /// `--round nearest` shifted by half a pixel, so that pixel `i` covers `[i, i + 1)`).
+    fn new(assigned: &mut crate::cmd::assign::Assigned) -> Self {
+        let frame = assigned.frame;
+        let half = if frame.rounding == cellmap::Rounding::Nearest { 0.5 } else { 0.0 };
+        let n = assigned.table.x.len();
+        let table = &mut assigned.table;
+        let (mut x, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (&tx, &ty) in table.x.iter().zip(&table.y) {
+            let (px, py) = frame.transform.apply(tx, ty);
+            x.push((px / frame.scale + half) as f32);
+            y.push((py / frame.scale + half) as f32);
+        }
+        // The table's coordinates are no longer needed: free them before the store is written.
+        table.x = Vec::new();
+        table.y = Vec::new();
+        let gene = std::mem::take(&mut table.gene);
+        let cell_id = std::mem::take(&mut assigned.assignment.cell_ids);
+        OwnedPoints { x, y, gene, cell_id }
+    }
 }
 
 pub fn run(args: PublishArgs) -> Result<()> {
@@ -170,16 +207,18 @@ pub fn run(args: PublishArgs) -> Result<()> {
         match &resolved {
             Some((bundle, labels_path, table_path)) => {
                 progress.set_message(format!("{}: reading and assigning transcripts", table_path.display()));
-                let assigned = job.assign(labels_path, table_path, bundle.as_ref())?;
+                let mut assigned = job.assign(labels_path, table_path, bundle.as_ref())?;
                 let table = CscTable::from_counts(&assigned.counts)?;
                 let (what, _) = assigned.summary(!job.frame.filters.is_empty());
                 progress.suspend(|| error_line(&format!("note: {what}")));
+                let points = (!args.no_points).then(|| OwnedPoints::new(&mut assigned));
                 Ok(Content {
                     labels: assigned.labels,
                     table,
                     genes: assigned.table.gene_names,
                     statistic: "count",
                     sources: vec![("labels", labels_path.clone()), ("transcripts", table_path.clone())],
+                    points,
                 })
             }
             None => {
@@ -210,6 +249,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
                     genes,
                     statistic: args.stat.name(),
                     sources,
+                    points: None,
                 })
             }
         }
@@ -242,9 +282,12 @@ pub fn run(args: PublishArgs) -> Result<()> {
             progress.set_style(ProgressStyle::default_spinner());
             progress.set_message("table");
         }
+        Stage::Points => progress.set_message("points (transcripts in Morton order)"),
     };
-    let published =
-        write_spatialdata(&store, &dest, &content.labels, &content.table, &content.genes, &options, &report)?;
+    let points =
+        content.points.as_ref().map(|p| Points { x: &p.x, y: &p.y, gene: &p.gene, cell_id: &p.cell_id });
+    let contents = Contents { labels: &content.labels, table: &content.table, genes: &content.genes, points };
+    let published = write_spatialdata(&store, &dest, &contents, &options, &report)?;
     entries.push(DATA.to_string());
     entries.push(MANIFEST.to_string());
     let title = args.title.clone().unwrap_or_else(|| resolve_name(&site));
@@ -282,6 +325,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         "label_chunks": published.label_chunks,
         "empty_chunks": published.empty_chunks,
         "renumbered": published.renumbered,
+        "points": published.points,
         "data_bytes": bytes,
         "seconds": seconds,
     });
@@ -479,6 +523,7 @@ fn manifest(title: &str, content: &Content, published: &Published, files: &[Stri
         "data": DATA,
         "labels": format!("labels/{}", cellmap::publish::LABELS_NAME),
         "table": format!("tables/{}", cellmap::publish::TABLE_NAME),
+        "points": (published.points > 0).then(|| format!("points/{}", cellmap::publish::POINTS_NAME)),
         "statistic": content.statistic,
         "shape": [published.levels[0].0, published.levels[0].1],
         "levels": published.levels.len(),
@@ -513,5 +558,25 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     {
         let _ = (path, mode);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_viewer_is_web_without_dotfiles_or_readme() {
+        let names: Vec<&str> = viewer::VIEWER_FILES.iter().map(|(name, _)| *name).collect();
+        let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+        for name in ["index.html", "main.js", "worker.js"] {
+            let (_, bytes) = viewer::VIEWER_FILES.iter().find(|(n, _)| *n == name).expect(name);
+            assert_eq!(*bytes, std::fs::read(web.join(name)).unwrap().as_slice(), "{name}");
+        }
+        assert!(!names.iter().any(|n| n.ends_with("README.md") || n.split('/').any(|p| p.starts_with('.'))));
+        assert_eq!(
+            names.contains(&"pkg/cellmap_wasm_bg.wasm"),
+            web.join("pkg/cellmap_wasm_bg.wasm").is_file()
+        );
     }
 }
