@@ -2,7 +2,8 @@
 # Times `cellmap publish` on a whole synthetic slide (issue 14's case: 40,000 × 40,000 px, ~500,000
 # cells, 5,000 genes, ~50 M transcripts; targets on the 2-core machines: <= 120 s and <= 12 GB
 # peak RSS). Not a test: prints the wall time and peak RSS (GNU time) of each run, and the store's
-# size and file count. The site is written --no-viewer (the viewer's files are a copy of ~1 MB).
+# size and file count, and cellmap's JSON summary (stage_seconds: inputs = reading the labels and
+# the transcripts, assigning and counting; regions; labels = the pyramid; table; points). The site is written --no-viewer (the viewer's files are a copy of ~1 MB).
 #
 #   bash bench/publish-slide.sh [SIDE] [TRANSCRIPTS] [GENES] [RUNS]
 #   (defaults: 40000 px, 50000000 transcripts, 5000 genes, 1 run)
@@ -86,6 +87,6 @@ for i in $(seq "$runs"); do
   site=$data/site_$side
   rm -rf "$site"
   /usr/bin/time -f "run $i: %e s wall, %M KB peak RSS, %P CPU" \
-    "$bin" publish "$labels" --transcripts "$table" -o "$site" --no-viewer --title "synthetic slide ${side}px"
+    "$bin" publish "$labels" --transcripts "$table" -o "$site" --no-viewer --json --title "synthetic slide ${side}px"
   echo "store: $(du -sh "$site/data.zarr" | cut -f1), $(find "$site/data.zarr" -type f | wc -l) files"
 done

@@ -217,6 +217,8 @@ fn a_slide_gets_a_pyramid_and_assigns_counts() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["levels"], serde_json::json!([[4096, 4096], [2048, 2048], [1024, 1024], [512, 512]]));
     assert_eq!(summary["renumbered"], true);
+    let stages: Vec<&String> = summary["stage_seconds"].as_object().unwrap().keys().collect();
+    assert_eq!(stages, ["inputs", "labels", "points", "regions", "table"]);
     assert_eq!(names(&site), ["data.zarr", "manifest.json"]);
     // The top-right quarter is background: its level-0 chunks (rows 0..4, columns 4..8) are absent.
     let s0 = site.join("data.zarr/labels/cells/s0/c");

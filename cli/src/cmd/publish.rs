@@ -269,9 +269,14 @@ pub fn run(args: PublishArgs) -> Result<()> {
     let options = PublishOptions { software, threads };
     let bar_style = ProgressStyle::with_template("{bar:30} {pos}/{len} label chunks [{elapsed}] {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
+    // When each stage started, for the summary's `stage_seconds`.
+    let marks = std::sync::Mutex::new(vec![("inputs", started), ("regions", Instant::now())]);
+    let mark =
+        |name: &'static str| marks.lock().unwrap_or_else(|e| e.into_inner()).push((name, Instant::now()));
     let report = |stage: Stage| match stage {
         Stage::Labels { done, total } => {
             if done == 1 {
+                mark("labels");
                 progress.set_style(bar_style.clone());
                 progress.set_length(total as u64);
                 progress.set_message("labels pyramid");
@@ -279,10 +284,14 @@ pub fn run(args: PublishArgs) -> Result<()> {
             progress.set_position(done as u64);
         }
         Stage::Table => {
+            mark("table");
             progress.set_style(ProgressStyle::default_spinner());
             progress.set_message("table");
         }
-        Stage::Points => progress.set_message("points (transcripts in Morton order)"),
+        Stage::Points => {
+            mark("points");
+            progress.set_message("points (transcripts in Morton order)");
+        }
     };
     let points =
         content.points.as_ref().map(|p| Points { x: &p.x, y: &p.y, gene: &p.gene, cell_id: &p.cell_id });
@@ -298,6 +307,10 @@ pub fn run(args: PublishArgs) -> Result<()> {
     progress.finish_and_clear();
     commit(temp, &site, replaces, &parent)?;
     let seconds = started.elapsed().as_secs_f64();
+    mark("end");
+    let marks = marks.into_inner().unwrap_or_else(|e| e.into_inner());
+    let stage_seconds: serde_json::Map<String, Value> =
+        marks.windows(2).map(|w| (w[0].0.to_string(), json!((w[1].1 - w[0].1).as_secs_f64()))).collect();
     let bytes = folder_bytes(&site.join(DATA));
     let (h, w) = published.levels[0];
     let text = format!(
@@ -328,6 +341,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
         "points": published.points,
         "data_bytes": bytes,
         "seconds": seconds,
+        "stage_seconds": stage_seconds,
     });
     emit(args.json, summary, &text)
 }
