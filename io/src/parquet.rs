@@ -698,7 +698,14 @@ pub fn write_points<W: std::io::Write + Send>(
          required int32 cell_id; required int32 feature_index; required int32 morton_code_2d (INTEGER(32, false)); }",
     )
     .map_err(failed)?;
-    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    // Dictionaries for the columns with few distinct values only: for coordinates and codes the
+    // encoder would build one per row group and give it up (time, no gain).
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_column_dictionary_enabled("gene".into(), true)
+        .set_column_dictionary_enabled("feature_index".into(), true)
+        .build();
     let mut writer =
         SerializedFileWriter::new(out, Arc::new(schema), Arc::new(properties)).map_err(failed)?;
     let names: Vec<ByteArray> = points.gene_names.iter().map(|n| ByteArray::from(n.as_str())).collect();

@@ -153,7 +153,7 @@ impl LabelImage {
     #[cfg(feature = "fs")]
     pub fn read(path: &std::path::Path) -> Result<Self, Error> {
         let source = cellmap_io::fs::source_name(path);
-        label_image(&read_image_file(path)?, &source)
+        label_image_owned(read_image_file(path)?, &source)
     }
 }
 
@@ -390,20 +390,41 @@ pub fn is_label_image(data: &ArrayData) -> bool {
 
 /// An array as a label image (integers, bool, or whole-number floats),
 /// validated against [`max_label_id`].
+/// [`label_image`] of an array read for it: an `int32` one is validated where it is (no copy: a
+/// whole slide's labels are gigabytes), any other is converted.
+fn label_image_owned(array: Array, source: &str) -> Result<LabelImage, Error> {
+    if !matches!(array.data(), ArrayData::I32(_)) {
+        return label_image(&array, source);
+    }
+    let (height, width) = dims(&array, source, "label image")?;
+    let (_, ArrayData::I32(values)) = array.into_parts() else {
+        return Err(Error::input(format!("{source}: a label image of int32 expected")));
+    };
+    let max = max_label_id(values.len());
+    if let Some(&bad) = values.iter().find(|&&v| v < 0 || v as usize > max) {
+        return Err(label_range_error(source, max, u128::try_from(bad).ok()));
+    }
+    let labels = Image::new(width, height, values).map_err(|e| e.context(source))?;
+    LabelImage::new(labels).map_err(|e| e.context(source))
+}
+
+/// "`source`: label image holds id N (or a negative id), outside 0..=`max` …".
+fn label_range_error(source: &str, max: usize, label: Option<u128>) -> Error {
+    let shown = label.map_or_else(|| "a negative id".to_string(), |l| format!("id {l}"));
+    Error::input(format!(
+        "{source}: label image holds {shown}, outside 0..={} (one table row per id up to the largest, \
+         at most max(pixels, 65535) = {}); relabel it to 1..N first",
+        grouped(max),
+        grouped(max)
+    ))
+}
+
 fn label_image(array: &Array, source: &str) -> Result<LabelImage, Error> {
     let (height, width) = dims(array, source, "label image")?;
     let pixels = array.data().len();
     budget(|| format!("{source}: label image of {width}×{height} pixels"), pixels as u128, size_of::<i32>())?;
     let max = max_label_id(pixels);
-    let out_of_range = |label: Option<u128>| {
-        let shown = label.map_or_else(|| "a negative id".to_string(), |l| format!("id {l}"));
-        Error::input(format!(
-            "{source}: label image holds {shown}, outside 0..={} (one table row per id up to the largest, \
-             at most max(pixels, 65535) = {}); relabel it to 1..N first",
-            grouped(max),
-            grouped(max)
-        ))
-    };
+    let out_of_range = |label: Option<u128>| label_range_error(source, max, label);
     fn narrow<T: Copy>(
         values: &[T],
         max: usize,

@@ -427,10 +427,23 @@ fn write_points<S: Store + ?Sized>(
     if [points.y.len(), points.gene.len(), points.cell_id.len()].iter().any(|&len| len != n) {
         return Err(Error::argument("points: columns of different lengths"));
     }
+    if u32::try_from(n).is_err() {
+        return Err(Error::argument(format!("{} points: at most 2³² − 1 in one store", grouped(n))));
+    }
     let extent = height.max(width).max(1) as f32;
-    let codes: Vec<u32> = points.x.iter().zip(points.y).map(|(&x, &y)| morton_code(x, y, extent)).collect();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by_key(|&i| (codes[i as usize], i));
+    // Sorted as one u64 per point (code, then index: a stable order), which sorts several times
+    // faster than indices compared through the codes.
+    let mut keys: Vec<u64> = points
+        .x
+        .iter()
+        .zip(points.y)
+        .enumerate()
+        .map(|(i, (&x, &y))| (u64::from(morton_code(x, y, extent)) << 32) | i as u64)
+        .collect();
+    keys.sort_unstable();
+    let morton: Vec<u32> = keys.iter().map(|&k| (k >> 32) as u32).collect();
+    let order: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+    drop(keys);
     let gather_f32 = |v: &[f32]| -> Vec<f32> { order.iter().map(|&i| v[i as usize]).collect() };
     let (x, y) = (gather_f32(points.x), gather_f32(points.y));
     let gene: Vec<u32> = order.iter().map(|&i| points.gene[i as usize]).collect();
@@ -441,8 +454,6 @@ fn write_points<S: Store + ?Sized>(
             id => new_id.get(id as usize).copied().unwrap_or(0),
         })
         .collect();
-    let morton: Vec<u32> = order.iter().map(|&i| codes[i as usize]).collect();
-    drop(codes);
     let columns = cellmap_io::parquet::PointColumns {
         x: &x,
         y: &y,
