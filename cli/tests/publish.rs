@@ -277,3 +277,48 @@ fn a_viewer_without_its_wasm_package_is_refused() {
     // Transcript flags need transcripts.
     assert_fails(&cellmap(&[&args[..], &["--scale", "0.5"]].concat()), 2, "--scale is for transcripts");
 }
+
+/// The Python of .venv (anndata): `$CELLMAP_PYTHON`, else the checkout's venv if set up.
+fn venv_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CELLMAP_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    p.exists().then_some(p)
+}
+
+#[test]
+fn a_xenium_bundle_is_published_with_assigns_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("xenium");
+    std::fs::create_dir(&bundle).unwrap();
+    std::fs::copy(fixture("labels/cells.zarr.zip"), bundle.join("cells.zarr.zip")).unwrap();
+    std::fs::copy(fixture("tables/xenium.parquet"), bundle.join("transcripts.parquet")).unwrap();
+    std::fs::write(bundle.join("experiment.xenium"), r#"{"pixel_size": 0.425}"#).unwrap();
+    let assigned = dir.path().join("assigned");
+    assert_ok(&cellmap(&["assign", "--xenium", s(&bundle), "-o", s(&assigned)]));
+    let site = dir.path().join("site");
+    let out = cellmap(&["publish", "--xenium", s(&bundle), "-o", s(&site), "--no-viewer", "--json"]);
+    assert_ok(&out);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["points"].as_u64().unwrap() > 0, "{summary}");
+    let manifest = std::fs::read_to_string(site.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"role\": \"transcripts\"") && manifest.contains("\"statistic\": \"count\""));
+    let Some(py) = venv_python() else { return };
+    // X is assign's counts.npz, row by row of the (renumbered) cells.
+    let code = format!(
+        "import anndata as ad, numpy as np, scipy.sparse as sp\n\
+         a = ad.read_zarr({table:?})\n\
+         c = sp.load_npz({counts:?}).toarray()\n\
+         rows = a.obs['source_label'].to_numpy() - 1 if 'source_label' in a.obs else np.arange(a.n_obs)\n\
+         assert a.X.format == 'csc' and a.n_obs > 0\n\
+         np.testing.assert_array_equal(a.X.toarray(), c[rows].astype(np.float32))\n\
+         assert c.sum() == c[rows].sum(), 'counts on cells without pixels'\n\
+         assert list(a.var_names) == open({genes:?}).read().splitlines()\n",
+        table = s(&site.join("data.zarr/tables/table")),
+        counts = s(&assigned.join("counts.npz")),
+        genes = s(&assigned.join("genes.txt")),
+    );
+    let done = Command::new(py).args(["-c", &code]).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+}
