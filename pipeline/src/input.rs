@@ -146,7 +146,7 @@ impl LabelImage {
     /// file in errors.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, Error> {
         let array = cellmap_io::image::read_mask(bytes, source)?;
-        label_image(&array, source)
+        label_image_owned(array, source)
     }
 
     /// Reads a label image file (see [`LabelImage::from_bytes`]).
