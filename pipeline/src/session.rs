@@ -162,11 +162,7 @@ impl Session {
     /// expression.
     pub fn attach_expression(&mut self, expression: &Expression) -> Result<usize, Error> {
         if expression.looks_like_mask() {
-            return Err(Error::input(format!(
-                "{}: this looks like a mask (a one-channel uint8 or bool image of a single value), not expression: \
-                 open one mask with a CSR .npz or a dense .npy of expression values",
-                expression.source()
-            )));
+            return Err(mask_like(expression.source()));
         }
         if expression.n_pixels() != self.labels.len() {
             return Err(Error::input(format!(
@@ -211,6 +207,9 @@ impl Session {
                 npy::read_data(&mut reader, &header, available, source, &cellmap_io::Limits::default())?;
             let expression = Expression::from_dense(&values, source, self.height, self.width)?;
             drop(values);
+            if expression.looks_like_mask() {
+                return Err(mask_like(source));
+            }
             progress(len, len);
             GeneColumns::new(&expression)?
         } else {
@@ -762,6 +761,14 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The error for expression that is a second mask (see [`Expression::looks_like_mask`]).
+fn mask_like(source: &str) -> Error {
+    Error::input(format!(
+        "{source}: this looks like a mask (a one-channel uint8 or bool image of a single value), not expression: \
+         open one mask with a CSR .npz or a dense .npy of expression values"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -806,6 +813,10 @@ mod tests {
         let mask = Expression::from_bytes(&npy, "other_mask.npy", 1, 4).unwrap();
         let error = session.attach_expression(&mask).unwrap_err().to_string();
         assert!(error.starts_with("other_mask.npy: this looks like a mask"), "{error}");
+        // the streaming path (the viewer's) refuses it alike
+        let error =
+            session.attach_expression_file(&npy.as_slice(), "other_mask.npy", &mut |_, _| {}).unwrap_err();
+        assert!(error.to_string().starts_with("other_mask.npy: this looks like a mask"), "{error}");
         // uint8 counts with several values are expression
         let npy = cellmap_io::npy::encode(&[1, 4], &[1u8, 0, 3, 2]).unwrap();
         session.attach_expression(&Expression::from_bytes(&npy, "counts.npy", 1, 4).unwrap()).unwrap();

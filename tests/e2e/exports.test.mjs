@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { formatValue } from '../../web/format.js';
 import { pngLayout } from '../../web/worker-exports.js';
 import { launchChromium } from './browser.mjs';
-import { ROOT, afterRender, assertNoProblems, canvasPixels, openViewer, screenshot } from './page.mjs';
+import { ROOT, SCREENSHOTS, afterRender, assertNoProblems, canvasPixels, openViewer, screenshot } from './page.mjs';
 import { decodePng } from './png.mjs';
 import { startServer } from './server.mjs';
 
@@ -126,7 +126,8 @@ describe('exports', () => {
     const { name, path: file } = await downloaded(page, '#export-png');
     assert.match(name, /\.png$/);
     const png = decodePng(await readFile(file));
-    await copyFile(file, path.join(ROOT, 'target/e2e/exports-map.png'));
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await copyFile(file, path.join(SCREENSHOTS, 'exports-map.png'));
     const { width, height, luts, range } = await page.evaluate(() => ({
       width: window.cellmapViewer.session.width,
       height: window.cellmapViewer.session.height,

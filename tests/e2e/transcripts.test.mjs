@@ -61,7 +61,8 @@ function viewerCounts(page, cells, genes) {
     const columns = [];
     for (let gene = 0; gene < genes; gene += 1) {
       await viewer.call('render', {
-        genes: [gene], stat: 'sum', compute: true, colormap: 'viridis', vmin: null, vmax: null, outlines: false,
+        genes: [gene], stat: 'sum', compute: true, colormap: 'viridis', scale: 'minmax', low: 0, high: 0, log1p: false,
+        outlines: false,
       });
       columns.push(await viewer.call('cellValues', labels));
     }
