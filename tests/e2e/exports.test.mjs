@@ -78,8 +78,8 @@ async function readNpy(file) {
 async function openFixture() {
   const viewer = await openViewer(browser, server.url);
   const { page } = viewer;
+  // holes filled (the default of both): the statistics of both skip the filled pixels
   await afterRender(page, () => page.setInputFiles('#file-input', [MASK, EXPRESSION]));
-  await afterRender(page, () => page.uncheck('#fill-holes'));
   return viewer;
 }
 
@@ -104,7 +104,7 @@ describe('exports', () => {
     for (const [stat, gene] of [['mean', 0], ['max', 0], ['count', 0]]) {
       await afterRender(page, () => page.selectOption('#stat', stat));
       const csv = await readCsv((await downloaded(page, '#export-csv')).path);
-      const tile = await runTile('--csv', '--no-fill-holes', '--genes', String(gene), '--stat', stat);
+      const tile = await runTile('--csv', '--genes', String(gene), '--stat', stat);
       const regions = await readCsv(path.join(tile, 'regions.csv'));
       const table = await readCsv(path.join(tile, 'table.csv'));
       assert.deepEqual(csv[0], ['cell_id', ...regions[0].slice(1), 'gene 0'], 'header');
@@ -173,7 +173,7 @@ describe('exports', () => {
 
   test('a rectangle and a lasso select the cells whose centroid is inside; the ids are exported', async (t) => {
     const { page, problems } = await openFixture();
-    const tile = await runTile('--no-fill-holes', '--genes', '0');
+    const tile = await runTile('--genes', '0');
     const centroids = (await readCsv(path.join(tile, 'regions.csv'))).slice(1)
       .map(([label, , row, col]) => ({ label: Number(label), x: Number(col) + 0.5, y: Number(row) + 0.5 }));
     const { width, height } = await page.evaluate(() => window.cellmapViewer.session);
@@ -235,7 +235,7 @@ describe('exports', () => {
 
   test('a clicked cell shows its facts and its top 10 genes as the CLI\'s table has them; Escape closes', async (t) => {
     const { page, problems } = await openFixture();
-    const tile = await runTile('--no-fill-holes', '--genes', '0');
+    const tile = await runTile('--genes', '0');
     const regions = (await readCsv(path.join(tile, 'regions.csv'))).slice(1);
     // the largest cell, clicked at one of its pixels (its label from the CLI's labels.npy)
     const labels = await readNpy(path.join(tile, 'labels.npy'));
@@ -244,10 +244,10 @@ describe('exports', () => {
     const cell = Number(largest[0]);
     const pixel = labels.data.indexOf(cell);
     const [row, col] = [Math.floor(pixel / width), pixel % width];
-    // the CLI's per-cell tables of every gene
+    // the CLI's per-cell tables of every gene, over the mask's own pixels (as `run` and the viewer)
     const reduce = async (stat) => {
       const out = path.join(work, `reduce-${stat}.npy`);
-      execFileSync(cli, ['reduce', path.join(tile, 'labels.npy'), EXPRESSION, '-o', out, '--stat', stat, '--overwrite']);
+      execFileSync(cli, ['reduce', path.join(tile, 'labels.npy'), EXPRESSION, '-o', out, '--stat', stat, '--within', MASK, '--overwrite']);
       return readNpy(out);
     };
     const [means, counts] = [await reduce('mean'), await reduce('count')];
