@@ -171,6 +171,25 @@ describe('exports', () => {
     await page.close();
   });
 
+  test('the transcript assignments CSV equals cellmap assign\'s assignments.csv, text for text', async () => {
+    const tables = path.join(ROOT, 'tests/fixtures/tables');
+    const [labels, transcripts] = [path.join(tables, 'labels.npy'), path.join(tables, 'xenium.csv.gz')];
+    const { page, problems } = await openViewer(browser, server.url);
+    assert.equal(await page.isDisabled('#export-assignments'), true, 'no transcripts: nothing to export');
+    await afterRender(page, () => page.setInputFiles('#file-input', [labels, transcripts]));
+    await page.waitForSelector('#export-assignments:not([disabled])');
+    assert.equal(await page.isHidden('#export-assignments-note'), true);
+    const { name, path: file } = await downloaded(page, '#export-assignments');
+    assert.equal(name, 'cellmap_assignments.csv');
+    const out = path.join(work, 'assign');
+    execFileSync(cli, ['assign', labels, transcripts, '-o', out, '--overwrite'], { stdio: 'pipe' });
+    const [viewer, batch] = [await readFile(file, 'utf8'), await readFile(path.join(out, 'assignments.csv'), 'utf8')];
+    assert.ok(batch.split('\n').length > 100, 'a table of transcripts, not a header alone');
+    assert.equal(viewer, batch);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a rectangle and a lasso select the cells whose centroid is inside; the ids are exported', async (t) => {
     const { page, problems } = await openFixture();
     const tile = await runTile('--genes', '0');

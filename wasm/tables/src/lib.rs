@@ -32,10 +32,11 @@ use std::cell::Cell;
 use std::io::{BufReader, Read};
 use std::rc::Rc;
 
-use cellmap::{Frame, Image, LabelImage, Rounding, Transform, count_in_frame, frame_points};
+use cellmap::{Frame, Image, LabelImage, Rounding, Transform, assign_in_frame, count_in_frame, frame_points};
 use cellmap_io::table::{Preset, position};
 use cellmap_io::transcripts::{self, Column, Options, Transcripts};
 use cellmap_io::{Error, ErrorKind, Limits, parquet};
+use cellmap_wasm_chunks::JsChunks;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint32Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync};
@@ -183,6 +184,31 @@ impl TranscriptTable {
             ("background", number(summary.background)),
             ("outside", number(summary.out_of_image)),
         ])
+    }
+
+    /// Writes every transcript's cell for `labels` (`width × height`, as for
+    /// `count`) as CSV, as `cellmap assign` writes `assignments.csv`
+    /// ([`transcripts::write_mapping_csv`]: `cell_id,spotX,spotY,gene` in the
+    /// file's units, grouped by cell id, 0 = background first, -1 = outside
+    /// the image last), handing it to `sink(Uint8Array)` in chunks of 1 MiB
+    /// (e.g. the parts of a `Blob`), so it never sits whole in wasm memory.
+    #[wasm_bindgen(js_name = assignmentsCsv)]
+    pub fn assignments_csv(
+        &self,
+        labels: Vec<i32>,
+        width: u32,
+        height: u32,
+        sink: &js_sys::Function,
+    ) -> Result<(), JsError> {
+        let js = |e: cellmap::Error| JsError::new(&e.to_string());
+        let labels =
+            Image::new(width as usize, height as usize, labels).and_then(LabelImage::new).map_err(js)?;
+        let t = &self.transcripts;
+        let (assignment, _) = assign_in_frame(&labels, &t.x, &t.y, self.frame, None).map_err(js)?;
+        drop(labels);
+        // write_mapping_csv flushes: the last chunk is handed over before it returns
+        transcripts::write_mapping_csv(JsChunks::new(sink), "assignments.csv", t, &assignment.cell_ids)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The transcripts of genes `geneIndices` as dots: `{xy: Float32Array,
