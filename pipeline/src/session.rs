@@ -243,7 +243,7 @@ impl Session {
     /// let mut session = Session::new(CellImage::Mask(mask))?;
     /// let labels = LabelImage::new(Image::new(4, 1, session.labels().to_vec())?)?;
     /// let frame = Frame { scale: 1.0, ..Frame::default() };
-    /// let (counts, _) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
+    /// let (counts, ..) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
     /// session.attach_counts(counts, vec!["A".into(), "B".into()])?;
     /// session.compute(&[1], Stat::Sum)?;
     /// assert_eq!(session.values()[1..], [0.0, 2.0]);

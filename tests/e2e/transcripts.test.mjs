@@ -165,6 +165,19 @@ describe('transcript tables', () => {
     await page.close();
   });
 
+  test('a table mostly outside the image: counted, with cellmap assign\'s warning in the source line', async () => {
+    // 3 of 4 transcripts beyond the 60 × 40 label image (plain x, y, gene columns: pixels)
+    const mostly = path.join(scratch, 'mostly_outside.csv');
+    await writeFile(mostly, 'x,y,gene\n10.5,10.5,A\n500,10,A\n600,20,B\n700,30,B\n');
+    const { page, problems } = await load([table('labels.npy'), mostly]);
+    const source = await page.locator('#source').textContent();
+    assert.match(source, /4 transcripts: \d+ in cells, \d+ on background, 3 outside/);
+    assert.match(source, /Warning: mostly_outside\.csv: 3 of 4 transcripts fall outside the image: transcripts span x 10\.5\d*\.\.700\.\d+ × y 10\.\d+\.\.30\.\d+ pixels, the image is 0\.\.60 × 0\.\.40/);
+    assert.equal(await page.isHidden('#error'), true, 'a warning, not an error');
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a gene-name list is still a gene-name list; a transcript table replaces it as genes', async () => {
     const names = path.join(scratch, 'names.txt');
     await writeFile(names, 'A\nB\n');

@@ -163,14 +163,16 @@ impl TranscriptTable {
     /// row-major, 0 = background: the session's) and counts them per cell and
     /// gene as `cellmap assign` does: `{genePtr, cells, counts}` for
     /// `Session.attachCounts` / `recount`, and where they fell:
-    /// `{transcripts, inCells, background, outside}`. Every transcript outside
-    /// the image is an error naming the file, with their extent.
+    /// `{transcripts, inCells, background, outside, warning}` (`warning`: when
+    /// more than half fell outside the image, what `cellmap assign` warns,
+    /// else `undefined`). Every transcript outside the image is an error
+    /// naming the file, with their extent.
     pub fn count(&self, labels: Vec<i32>, width: u32, height: u32) -> Result<JsValue, JsError> {
         let js = |e: cellmap::Error| JsError::new(&e.to_string());
         let labels =
             Image::new(width as usize, height as usize, labels).and_then(LabelImage::new).map_err(js)?;
         let t = &self.transcripts;
-        let (counts, summary) =
+        let (counts, summary, warning) =
             count_in_frame(&labels, &t.x, &t.y, &t.gene, t.gene_names.len(), self.frame, &self.name)
                 .map_err(js)?;
         let (gene_ptr, cells, values) = counts.parts();
@@ -183,6 +185,7 @@ impl TranscriptTable {
             ("inCells", number(summary.in_cells)),
             ("background", number(summary.background)),
             ("outside", number(summary.out_of_image)),
+            ("warning", warning.map_or(JsValue::UNDEFINED, |w| JsValue::from_str(&w))),
         ])
     }
 
