@@ -67,6 +67,7 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
+mod analysis;
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -89,6 +90,7 @@ mod stats;
 mod tally;
 pub mod tiles;
 
+pub use analysis::{DenseTable, HighlyVariable, Pca, highly_variable_genes, pca};
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
