@@ -103,6 +103,7 @@
 extern crate std;
 
 pub mod assign;
+pub mod cluster;
 pub mod color;
 pub mod error;
 pub mod fill;

@@ -215,3 +215,217 @@ pub fn pca(table: &DenseTable, n_comps: usize) -> Result<Pca, Error> {
         explained_variance,
     })
 }
+
+/// The preprocessing steps before clustering, in the Bio_GMM_VGAE / scanpy
+/// order: highly variable genes on the raw counts, then `normalize_total`,
+/// `log1p`, the HVG subset, PCA.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Preprocess {
+    /// `normalize_total` to this row sum (scanpy's 1e4).
+    pub normalize_total: Option<f64>,
+    /// `log1p` after normalisation.
+    pub log1p: bool,
+    /// Keep the `n` Seurat v3 highly variable genes (chosen on the raw counts, span 0.3).
+    pub highly_variable: Option<usize>,
+    /// Project onto this many principal components.
+    pub pca: Option<usize>,
+}
+
+/// A preprocessed table and the genes it kept (column indices of the input).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The features to cluster: genes, or principal components with [`Preprocess::pca`].
+    pub table: DenseTable,
+    /// The input columns kept by the highly-variable selection (all without it).
+    pub genes: Vec<usize>,
+}
+
+/// Runs the [`Preprocess`] steps on a raw-count table.
+///
+/// # Errors
+///
+/// Argument errors (more HVGs than genes, PCA components out of range) and
+/// the kernels' input errors; out of memory.
+///
+/// ```
+/// use cellmap::{DenseTable, Preprocess, preprocess};
+/// let counts = DenseTable::new(3, 2, vec![1.0, 0.0, 0.0, 2.0, 1.0, 1.0]).unwrap();
+/// let steps = Preprocess { normalize_total: Some(10.0), log1p: false, ..Preprocess::default() };
+/// assert_eq!(preprocess(counts, steps).unwrap().table.row(2), &[5.0, 5.0]);
+/// ```
+pub fn preprocess(counts: DenseTable, steps: Preprocess) -> Result<Prepared, Error> {
+    let genes = match steps.highly_variable {
+        Some(n) if n > counts.n_features => {
+            return Err(Error::argument(format!(
+                "{n} highly variable genes asked of a table of {} genes",
+                counts.n_features
+            )));
+        }
+        Some(n) => highly_variable_genes(&counts, 0.3)?.top(n),
+        None => (0..counts.n_features).collect(),
+    };
+    let mut table = counts;
+    if let Some(target) = steps.normalize_total {
+        table.normalize_total(target)?;
+    }
+    if steps.log1p {
+        table.log1p();
+    }
+    if genes.len() != table.n_features {
+        table = table.select_columns(&genes)?;
+    }
+    if let Some(n) = steps.pca {
+        table = pca(&table, n)?.scores;
+    }
+    Ok(Prepared { table, genes })
+}
+
+/// A clustering: one label in `0..k` per cell and how the fit went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clustering {
+    /// Cluster of each cell.
+    pub labels: Vec<u32>,
+    /// Iterations of the last fit (Lloyd or EM).
+    pub iterations: usize,
+    /// Whether that fit converged before its iteration limit.
+    pub converged: bool,
+    /// k-means: the inertia; Gaussian mixture: the mean log-likelihood (lower bound).
+    pub objective: f64,
+}
+
+fn check_k(table: &DenseTable, k: usize) -> Result<(), Error> {
+    if k == 0 || k > table.n_cells {
+        return Err(Error::argument(format!(
+            "k = {k} clusters asked of {} cells (need 1..={})",
+            table.n_cells, table.n_cells
+        )));
+    }
+    Ok(())
+}
+
+/// k-means as sklearn's `KMeans(k, n_init=1)` with its defaults (300
+/// iterations, `tol` 1e-4): k-means++ seeding from `seed`, Lloyd iterations.
+///
+/// # Errors
+///
+/// An argument error for `k` out of `1..=cells`; input errors for non-finite
+/// values; out of memory.
+///
+/// ```
+/// let t = cellmap::DenseTable::new(4, 1, vec![0.0, 1.0, 10.0, 11.0]).unwrap();
+/// let c = cellmap::kmeans(&t, 2, 0).unwrap();
+/// assert_eq!(c.labels[0], c.labels[1]);
+/// assert_ne!(c.labels[1], c.labels[2]);
+/// ```
+pub fn kmeans(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Error> {
+    use cellmap_core::cluster as kc;
+    check_k(table, k)?;
+    let (n, d) = (table.n_cells, table.n_features);
+    let mut centres = filled(k.saturating_mul(d), 0.0, "k-means centres")?;
+    let mut scratch = filled(
+        kc::kmeans_plus_plus_scratch_len(n).max(kc::kmeans_scratch_len(n, d, k)),
+        0.0,
+        "k-means scratch",
+    )?;
+    kc::kmeans_plus_plus(&table.values, n, d, k, seed, &mut centres, &mut scratch)
+        .map_err(|e| Error::core("k-means++", e))?;
+    let mut labels = filled(n, 0u32, "cluster labels")?;
+    let mut previous = filled(n, 0u32, "k-means scratch")?;
+    let fit = kc::kmeans_lloyd(
+        &table.values,
+        n,
+        d,
+        k,
+        300,
+        1e-4,
+        &mut centres,
+        &mut labels,
+        &mut previous,
+        &mut scratch,
+    )
+    .map_err(|e| Error::core("k-means", e))?;
+    Ok(Clustering { labels, iterations: fit.iterations, converged: fit.converged, objective: fit.inertia })
+}
+
+/// A diagonal-covariance Gaussian mixture as sklearn's
+/// `GaussianMixture(k, covariance_type="diag")` with its defaults (`tol`
+/// 1e-3, 100 iterations, `reg_covar` 1e-6), initialised from [`kmeans`]
+/// labels (seeded by `seed`) as sklearn's `init_params="kmeans"`.
+///
+/// # Errors
+///
+/// As [`kmeans`], and an input error when a variance collapses.
+///
+/// ```
+/// let t = cellmap::DenseTable::new(6, 1, vec![0.0, 0.5, 1.0, 10.0, 10.5, 11.0]).unwrap();
+/// let c = cellmap::gaussian_mixture(&t, 2, 0).unwrap();
+/// assert!(c.converged && c.labels[0] != c.labels[5]);
+/// ```
+pub fn gaussian_mixture(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Error> {
+    use cellmap_core::cluster as kc;
+    let init = kmeans(table, k, seed)?;
+    let (n, d) = (table.n_cells, table.n_features);
+    let mut weights = filled(k, 0.0, "mixture weights")?;
+    let mut means = filled(k.saturating_mul(d), 0.0, "mixture means")?;
+    let mut variances = filled(k.saturating_mul(d), 0.0, "mixture variances")?;
+    let params = kc::GmmParams::default();
+    let model = kc::DiagGmm { weights: &mut weights, means: &mut means, variances: &mut variances };
+    kc::gmm_diag_init_from_labels(&table.values, n, d, k, &init.labels, params.reg_covar, model)
+        .map_err(|e| Error::core("gaussian mixture", e))?;
+    let mut labels = init.labels;
+    let mut scratch = filled(kc::gmm_diag_scratch_len(n, k), 0.0, "mixture responsibilities")?;
+    let model = kc::DiagGmm { weights: &mut weights, means: &mut means, variances: &mut variances };
+    let fit = kc::gmm_diag_fit(&table.values, n, d, k, params, model, &mut labels, &mut scratch)
+        .map_err(|e| Error::core("gaussian mixture", e))?;
+    Ok(Clustering {
+        labels,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        objective: fit.lower_bound,
+    })
+}
+
+/// Adjusted Rand index and normalised mutual information of `predicted`
+/// against `truth` (any labels with an order: they are coded in sorted
+/// order, as `np.unique`), exactly as sklearn's `adjusted_rand_score` and
+/// `normalized_mutual_info_score`.
+///
+/// # Errors
+///
+/// An input error when the labellings differ in length; out of memory.
+///
+/// ```
+/// let (ari, nmi) = cellmap::agreement(&["a", "a", "b", "b"], &[1, 1, 0, 0]).unwrap();
+/// assert_eq!((ari, nmi), (1.0, 1.0));
+/// ```
+pub fn agreement<T: Ord, U: Ord>(truth: &[T], predicted: &[U]) -> Result<(f64, f64), Error> {
+    use cellmap_core::cluster as kc;
+    if truth.len() != predicted.len() {
+        return Err(Error::input(format!("{} truth labels for {} cells", truth.len(), predicted.len())));
+    }
+    let (a, na) = codes(truth)?;
+    let (b, nb) = codes(predicted)?;
+    let mut table = filled(kc::contingency_scratch_len(na, nb), 0u64, "the contingency table")?;
+    let mut terms = filled(kc::nmi_scratch_len(na, nb), 0.0, "the contingency table")?;
+    let ari = kc::adjusted_rand_index(&a, &b, na, nb, &mut table)
+        .map_err(|e| Error::core("adjusted Rand index", e))?;
+    let nmi = kc::normalized_mutual_info(&a, &b, na, nb, &mut table, &mut terms)
+        .map_err(|e| Error::core("normalised mutual information", e))?;
+    Ok((ari, nmi))
+}
+
+/// Dense codes `0..m` of `labels` in sorted label order, and `m`.
+fn codes<T: Ord>(labels: &[T]) -> Result<(Vec<u32>, usize), Error> {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
+    let mut out = filled(labels.len(), 0u32, "label codes")?;
+    let mut code = 0u32;
+    for (i, w) in order.iter().enumerate() {
+        if i > 0 && labels[order[i - 1]] != labels[*w] {
+            code = code.checked_add(1).ok_or_else(|| Error::input("more than 2^32 distinct labels"))?;
+        }
+        out[*w] = code;
+    }
+    let m = if labels.is_empty() { 0 } else { code as usize + 1 };
+    Ok((out, m))
+}

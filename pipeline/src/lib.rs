@@ -90,7 +90,10 @@ mod stats;
 mod tally;
 pub mod tiles;
 
-pub use analysis::{DenseTable, HighlyVariable, Pca, highly_variable_genes, pca};
+pub use analysis::{
+    Clustering, DenseTable, HighlyVariable, Pca, Prepared, Preprocess, agreement, gaussian_mixture,
+    highly_variable_genes, kmeans, pca, preprocess,
+};
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };

@@ -1,5 +1,10 @@
 //! Parity tests: preprocessing and clustering against scanpy / scikit-misc /
 //! scikit-learn (fixtures by `tests/generators/cluster.py`).
+use cellmap_core::cluster::{
+    DiagGmm, GmmParams, adjusted_rand_index, contingency_scratch_len, gmm_diag_fit,
+    gmm_diag_init_from_labels, gmm_diag_scratch_len, kmeans_lloyd, kmeans_scratch_len, nmi_scratch_len,
+    normalized_mutual_info,
+};
 use cellmap_core::loess::{loess_fit, loess_scratch_len};
 use cellmap_core::preprocess::{
     HvgSeuratV3, gene_mean_var, hvg_seurat_v3, hvg_seurat_v3_scratch_len, log1p, normalize_total, pca,
@@ -95,4 +100,156 @@ fn pca_matches_sklearn_and_scanpy() {
     assert_close("scores", &scores, &load("cluster/pca_scores.npy").values, 0.0, 1e-9 * scale);
     // scanpy: ARPACK, then cast to float32.
     assert_close("scanpy X_pca", &scores, &load("cluster/pca_scanpy_scores.npy").values, 0.0, 1e-5 * scale);
+}
+
+fn u32s(rel: &str) -> Vec<u32> {
+    load(rel).values.iter().map(|&v| v as u32).collect()
+}
+
+fn kmeans_case(name: &str) {
+    let x = load(&format!("cluster/kmeans_{name}_x.npy"));
+    let (n, d) = (x.shape[0], x.shape[1]);
+    let mut centres = load(&format!("cluster/kmeans_{name}_init.npy")).values;
+    let k = centres.len() / d;
+    let stats = load(&format!("cluster/kmeans_{name}_stats.npy")).values;
+    let (mut labels, mut previous) = (vec![0u32; n], vec![0u32; n]);
+    let mut scratch = vec![0.0; kmeans_scratch_len(n, d, k)];
+    let fit = kmeans_lloyd(
+        &x.values,
+        n,
+        d,
+        k,
+        stats[2] as usize,
+        1e-4,
+        &mut centres,
+        &mut labels,
+        &mut previous,
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(labels, u32s(&format!("cluster/kmeans_{name}_labels.npy")), "{name}: labels");
+    assert_eq!(fit.iterations, stats[1] as usize, "{name}: n_iter_");
+    assert_close(
+        &format!("{name}: centres"),
+        &centres,
+        &load(&format!("cluster/kmeans_{name}_centres.npy")).values,
+        1e-12,
+        1e-12,
+    );
+    assert_close(&format!("{name}: inertia"), &[fit.inertia], &stats[..1], 1e-12, 0.0);
+}
+
+#[test]
+fn kmeans_matches_sklearn_from_the_same_centres() {
+    kmeans_case("pca");
+    kmeans_case("blobs_empty");
+    kmeans_case("blobs_short");
+}
+
+fn gmm_check(
+    name: &str,
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    (w, m, v): (&mut [f64], &mut [f64], &mut [f64]),
+    params: GmmParams,
+) {
+    let mut labels = vec![0u32; n];
+    let mut scratch = vec![0.0; gmm_diag_scratch_len(n, k)];
+    let model = DiagGmm { weights: &mut *w, means: &mut *m, variances: &mut *v };
+    let fit = gmm_diag_fit(x, n, d, k, params, model, &mut labels, &mut scratch).unwrap();
+    let stats = load(&format!("cluster/gmm_{name}_stats.npy")).values;
+    assert_close(&format!("{name}: lower bound"), &[fit.lower_bound], &stats[..1], 1e-10, 0.0);
+    assert_eq!(
+        (fit.iterations, fit.converged),
+        (stats[1] as usize, stats[2] != 0.0),
+        "{name}: n_iter_, converged_"
+    );
+    assert_eq!(labels, u32s(&format!("cluster/gmm_{name}_labels.npy")), "{name}: labels");
+    assert_close(
+        &format!("{name}: weights"),
+        w,
+        &load(&format!("cluster/gmm_{name}_weights.npy")).values,
+        1e-9,
+        1e-12,
+    );
+    assert_close(
+        &format!("{name}: means"),
+        m,
+        &load(&format!("cluster/gmm_{name}_means.npy")).values,
+        1e-9,
+        1e-12,
+    );
+    assert_close(
+        &format!("{name}: variances"),
+        v,
+        &load(&format!("cluster/gmm_{name}_covariances.npy")).values,
+        1e-9,
+        1e-12,
+    );
+}
+
+#[test]
+fn gaussian_mixture_matches_sklearn() {
+    // sklearn's default path: responsibilities from k-means labels (the labels its KMeans gave).
+    let x = load("cluster/gmm_pca_x.npy");
+    let (n, d) = (x.shape[0], x.shape[1]);
+    let init = u32s("cluster/gmm_pca_init_labels.npy");
+    let k = 4;
+    let (mut w, mut m, mut v) = (vec![0.0; k], vec![0.0; k * d], vec![0.0; k * d]);
+    let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
+    gmm_diag_init_from_labels(&x.values, n, d, k, &init, 1e-6, model).unwrap();
+    gmm_check("pca", &x.values, n, d, k, (&mut w, &mut m, &mut v), GmmParams::default());
+
+    // Explicit weights / means / precisions.
+    let x = load("cluster/gmm_blobs_x.npy");
+    let (n, d) = (x.shape[0], x.shape[1]);
+    let mut w = load("cluster/gmm_blobs_init_weights.npy").values;
+    let mut m = load("cluster/gmm_blobs_init_means.npy").values;
+    let mut v: Vec<f64> =
+        load("cluster/gmm_blobs_init_precisions.npy").values.iter().map(|p| 1.0 / p).collect();
+    let params = GmmParams { tol: 1e-6, max_iter: 500, ..GmmParams::default() };
+    gmm_check("blobs", &x.values, n, d, 4, (&mut w, &mut m, &mut v), params);
+}
+
+#[test]
+fn ari_and_nmi_match_sklearn() {
+    let want = load("cluster/metrics_scores.npy").values;
+    let score = |a: &[u32], b: &[u32]| {
+        let (na, nb) = (*a.iter().max().unwrap() as usize + 1, *b.iter().max().unwrap() as usize + 1);
+        let mut s = vec![0u64; contingency_scratch_len(na, nb)];
+        let mut t = vec![0.0; nmi_scratch_len(na, nb)];
+        (
+            adjusted_rand_index(a, b, na, nb, &mut s).unwrap(),
+            normalized_mutual_info(a, b, na, nb, &mut s, &mut t).unwrap(),
+        )
+    };
+    let (ari, nmi) = score(&u32s("cluster/metrics_groups.npy"), &u32s("cluster/metrics_gmm_labels.npy"));
+    assert_eq!((ari, nmi), (want[0], want[1]));
+    let (ari, nmi) = score(&u32s("cluster/metrics_big_a.npy"), &u32s("cluster/metrics_big_b.npy"));
+    assert_eq!(ari, want[2], "ARI of the 50,000-element labellings");
+    assert_eq!(nmi, want[3], "NMI of the 50,000-element labellings");
+}
+
+#[test]
+fn pipeline_preprocess_is_the_scanpy_recipe() {
+    // HVG on raw counts, normalize_total 1e4, log1p, HVG subset, PCA: the generator's steps.
+    let (x, n, g) = counts();
+    let steps = cellmap::Preprocess {
+        normalize_total: Some(1e4),
+        log1p: true,
+        highly_variable: Some(80),
+        pca: Some(10),
+    };
+    let prepared = cellmap::preprocess(cellmap::DenseTable::new(n, g, x).unwrap(), steps).unwrap();
+    let hv = load("cluster/hvg_highly_variable.npy").values;
+    assert_eq!(prepared.genes, (0..g).filter(|&j| hv[j] != 0.0).collect::<Vec<_>>());
+    let want = load("cluster/pca_scores.npy").values;
+    let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    assert_close("pipeline scores", prepared.table.values(), &want, 0.0, 1e-9 * scale);
+    let groups = u32s("cluster/groups.npy");
+    let clusters = cellmap::gaussian_mixture(&prepared.table, 4, 0).unwrap();
+    let (ari, nmi) = cellmap::agreement(&groups, &clusters.labels).unwrap();
+    assert!(ari > 0.9 && nmi > 0.9, "4 well separated groups: ARI {ari}, NMI {nmi}");
 }

@@ -35,3 +35,35 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     ok += u32::from(symmetric_eigen(&mut a, 2, &mut values, &mut [0.0; 2]).is_ok());
     ok + (pairwise_sum(&x) + fit[0] + scores[0] + norm[0]) as u32
 }
+
+/// k-means++, Lloyd, the diagonal Gaussian mixture and the agreement scores
+/// on the mask's 64 pixels as 1-D points.
+pub(crate) fn check_clustering(mask: &[u8; 64]) -> u32 {
+    use cellmap_core::cluster::{
+        DiagGmm, GmmParams, adjusted_rand_index, gmm_diag_fit, gmm_diag_init_from_labels, kmeans_lloyd,
+        kmeans_plus_plus, normalized_mutual_info,
+    };
+    let mut x = [0f64; 64];
+    for (p, (v, &m)) in x.iter_mut().zip(mask).enumerate() {
+        *v = f64::from(m) * 10.0 + (p % 3) as f64;
+    }
+    let mut centres = [0f64; 2];
+    let mut scratch = [0f64; 160];
+    let mut ok = u32::from(kmeans_plus_plus(&x, 64, 1, 2, 1, &mut centres, &mut scratch).is_ok());
+    let (mut labels, mut previous) = ([0u32; 64], [0u32; 64]);
+    ok += u32::from(
+        kmeans_lloyd(&x, 64, 1, 2, 300, 1e-4, &mut centres, &mut labels, &mut previous, &mut scratch).is_ok(),
+    );
+    let (mut w, mut m, mut v) = ([0f64; 2], [0f64; 2], [0f64; 2]);
+    let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
+    ok += u32::from(gmm_diag_init_from_labels(&x, 64, 1, 2, &labels, 1e-6, model).is_ok());
+    let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
+    ok += u32::from(
+        gmm_diag_fit(&x, 64, 1, 2, GmmParams::default(), model, &mut previous, &mut scratch).is_ok(),
+    );
+    let mut table = [0u64; 8];
+    let mut terms = [0f64; 8];
+    let ari = adjusted_rand_index(&labels, &previous, 2, 2, &mut table).unwrap_or(0.0);
+    let nmi = normalized_mutual_info(&labels, &previous, 2, 2, &mut table, &mut terms).unwrap_or(0.0);
+    ok + ((ari + nmi) * 100.0) as u32 + centres[0] as u32
+}

@@ -1,0 +1,904 @@
+//! Clustering of a dense `n × d` table (row-major `f64`) as scikit-learn
+//! does it: k-means (k-means++ seeding, Lloyd iterations), a Gaussian
+//! mixture with diagonal covariances fitted by EM, and the agreement of two
+//! labellings (adjusted Rand index, normalised mutual information).
+//!
+//! | kernel | reference (scikit-learn 1.9) | agreement |
+//! | --- | --- | --- |
+//! | [`kmeans_lloyd`] | `KMeans(init=centres, n_init=1, algorithm="lloyd")` | same labels and iterations; centres and inertia to rounding |
+//! | [`kmeans_plus_plus`] | `_kmeans_plusplus` (greedy, `2 + ⌊ln k⌋` local trials) | same algorithm; our seeded generator (SplitMix64), not numpy's `RandomState`, draws the candidates |
+//! | [`gmm_diag_fit`] | `GaussianMixture(covariance_type="diag")` from the same weights / means / precisions | same iterations and labels; lower bound to 1e-10 relative |
+//! | [`gmm_diag_init_from_labels`] | its `init_params="kmeans"` step (one-hot responsibilities) | to rounding |
+//! | [`adjusted_rand_index`], [`normalized_mutual_info`] | `adjusted_rand_score`, `normalized_mutual_info_score` | ARI exact (integer pair counts); NMI in numpy's summation order (bit-equal on the fixtures) |
+//!
+//! Labels are `u32` in `0..k` (the caller maps arbitrary labels to dense
+//! indices).
+
+use crate::Error;
+use crate::error::ensure_len;
+use crate::linalg::pairwise_sum;
+
+fn table_len(n: usize, d: usize, got: usize) -> Result<(), Error> {
+    let need = n.checked_mul(d).ok_or(Error::InvalidArgument("table too large"))?;
+    if got != need {
+        return Err(Error::ShapeMismatch { expected: need, got });
+    }
+    Ok(())
+}
+
+fn check_finite(x: &[f64], what: &'static str) -> Result<(), Error> {
+    if x.iter().any(|v| !v.is_finite()) { Err(Error::InvalidArgument(what)) } else { Ok(()) }
+}
+
+/// SplitMix64: the seeded generator of [`kmeans_plus_plus`].
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)` with 53 random bits.
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    }
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Scratch (`f64` elements) that [`kmeans_plus_plus`] needs for `n` points.
+///
+/// ```
+/// assert_eq!(cellmap_core::cluster::kmeans_plus_plus_scratch_len(100), 200);
+/// ```
+pub const fn kmeans_plus_plus_scratch_len(n: usize) -> usize {
+    n.saturating_mul(2)
+}
+
+/// Picks `k` initial centres among the rows of `x` by greedy k-means++
+/// (sklearn's `_kmeans_plusplus`): the first centre uniformly, each next
+/// one the best (lowest potential) of `2 + ⌊ln k⌋` candidates drawn with
+/// probability proportional to the squared distance to the nearest centre
+/// so far. Deterministic for a given `seed`. Writes `centres` (`k × d`).
+///
+/// # Errors
+///
+/// Size errors; [`Error::InvalidArgument`] for `k` of 0 or above `n`, or
+/// non-finite values.
+///
+/// ```
+/// use cellmap_core::cluster::{kmeans_plus_plus, kmeans_plus_plus_scratch_len};
+/// let x = [0.0, 0.1, 10.0, 10.1];
+/// let mut c = [0.0; 2];
+/// kmeans_plus_plus(&x, 4, 1, 2, 7, &mut c, &mut [0.0; 8]).unwrap();
+/// assert!((c[0] - c[1]).abs() > 5.0); // one centre in each group
+/// ```
+pub fn kmeans_plus_plus(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    seed: u64,
+    centres: &mut [f64],
+    scratch: &mut [f64],
+) -> Result<(), Error> {
+    table_len(n, d, x.len())?;
+    if k == 0 || k > n {
+        return Err(Error::InvalidArgument("k-means++: k must be in 1..=n"));
+    }
+    ensure_len("centres", centres, k * d)?;
+    ensure_len("scratch", scratch, kmeans_plus_plus_scratch_len(n))?;
+    check_finite(x, "k-means++: values must be finite")?;
+    let (closest, cumulative) = scratch.split_at_mut(n);
+    let cumulative = &mut cumulative[..n];
+    let mut rng = SplitMix64(seed);
+    let row = |i: usize| &x[i * d..(i + 1) * d];
+    let first = ((rng.uniform() * n as f64) as usize).min(n - 1);
+    centres[..d].copy_from_slice(row(first));
+    for (i, c) in closest.iter_mut().enumerate() {
+        *c = squared_distance(row(i), row(first));
+    }
+    let mut potential: f64 = closest.iter().sum();
+    let trials = 2 + libm::log(k as f64) as usize;
+    for c in 1..k {
+        let mut acc = 0.0;
+        for (cum, v) in cumulative.iter_mut().zip(closest.iter()) {
+            acc += v;
+            *cum = acc;
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for _ in 0..trials {
+            let target = rng.uniform() * potential;
+            // searchsorted(side="left"), clipped to n - 1.
+            let candidate = cumulative.partition_point(|&v| v < target).min(n - 1);
+            let pot: f64 = closest
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| v.min(squared_distance(row(i), row(candidate))))
+                .sum();
+            if best.is_none_or(|(_, b)| pot < b) {
+                best = Some((candidate, pot));
+            }
+        }
+        let (chosen, pot) = best.unwrap_or((0, potential));
+        potential = pot;
+        centres[c * d..(c + 1) * d].copy_from_slice(row(chosen));
+        for (i, v) in closest.iter_mut().enumerate() {
+            *v = v.min(squared_distance(row(i), row(chosen)));
+        }
+    }
+    Ok(())
+}
+
+/// Outcome of [`kmeans_lloyd`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KMeansFit {
+    /// Lloyd iterations run (sklearn's `n_iter_`).
+    pub iterations: usize,
+    /// Sum of squared distances to the assigned centres (`inertia_`).
+    pub inertia: f64,
+    /// Whether the labels stopped changing or the centre shift fell under
+    /// the tolerance before `max_iter`.
+    pub converged: bool,
+}
+
+/// Scratch (`f64` elements) that [`kmeans_lloyd`] needs.
+///
+/// ```
+/// assert_eq!(cellmap_core::cluster::kmeans_scratch_len(100, 3, 4), 4 * 3 + 3 * 4 + 3 + 100);
+/// ```
+pub const fn kmeans_scratch_len(n: usize, d: usize, k: usize) -> usize {
+    k.saturating_mul(d).saturating_add(k.saturating_mul(3)).saturating_add(d).saturating_add(n)
+}
+
+/// sklearn's `_tolerance`: `tol` times the mean over features of the
+/// per-feature (biased) variance.
+fn scaled_tolerance(x: &[f64], n: usize, d: usize, tol: f64, mean: &mut [f64]) -> f64 {
+    if n == 0 || d == 0 {
+        return 0.0;
+    }
+    mean.fill(0.0);
+    for r in x.chunks_exact(d) {
+        mean.iter_mut().zip(r).for_each(|(m, v)| *m += v);
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut total = 0.0;
+    for j in 0..d {
+        let var: f64 = x.chunks_exact(d).map(|r| (r[j] - mean[j]) * (r[j] - mean[j])).sum::<f64>() / n as f64;
+        total += var;
+    }
+    total / d as f64 * tol
+}
+
+/// Assigns every row to its nearest centre by sklearn's distance
+/// `‖c‖² − 2 x·c` (ties to the lower index); returns nothing, writes
+/// `labels`.
+fn assign(x: &[f64], d: usize, centres: &[f64], norms: &[f64], labels: &mut [u32]) {
+    for (r, label) in x.chunks_exact(d).zip(labels.iter_mut()) {
+        let mut best = 0usize;
+        let mut best_d = f64::INFINITY;
+        for (j, (c, cn)) in centres.chunks_exact(d).zip(norms).enumerate() {
+            let dot: f64 = r.iter().zip(c).map(|(a, b)| a * b).sum();
+            let dist = cn - 2.0 * dot;
+            if dist < best_d {
+                best_d = dist;
+                best = j;
+            }
+        }
+        *label = best as u32;
+    }
+}
+
+/// Lloyd's k-means from the initial `centres` (`k × d`, updated in place),
+/// as sklearn's `KMeans(init=centres, n_init=1, algorithm="lloyd",
+/// max_iter, tol)`: assign by `‖c‖² − 2 x·c`, move every centre to the mean
+/// of its points (an emptied cluster takes the point farthest from its
+/// centre, whose label is left as it was — sklearn's relocation), stop when
+/// the labels repeat or the total squared centre shift is at most `tol ×
+/// mean feature variance`; then a last assignment. `labels` (`n`) receives
+/// the result; `previous` (`n`) is scratch.
+///
+/// # Errors
+///
+/// Size errors; [`Error::InvalidArgument`] for `k` of 0 or above `n`, or
+/// non-finite values.
+///
+/// ```
+/// use cellmap_core::cluster::{kmeans_lloyd, kmeans_scratch_len};
+/// let x = [0.0, 1.0, 10.0, 11.0];
+/// let mut centres = [0.0, 1.0];
+/// let (mut labels, mut prev) = ([0u32; 4], [0u32; 4]);
+/// let fit = kmeans_lloyd(&x, 4, 1, 2, 300, 1e-4, &mut centres, &mut labels, &mut prev, &mut [0.0; 32]).unwrap();
+/// assert_eq!(labels, [0, 0, 1, 1]);
+/// assert_eq!(centres, [0.5, 10.5]);
+/// assert_eq!(fit.inertia, 1.0);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn kmeans_lloyd(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+    centres: &mut [f64],
+    labels: &mut [u32],
+    previous: &mut [u32],
+    scratch: &mut [f64],
+) -> Result<KMeansFit, Error> {
+    table_len(n, d, x.len())?;
+    if k == 0 || k > n {
+        return Err(Error::InvalidArgument("k-means: k must be in 1..=n"));
+    }
+    if tol.is_nan() || tol < 0.0 {
+        return Err(Error::InvalidArgument("k-means: tol must be >= 0"));
+    }
+    ensure_len("centres", centres, k * d)?;
+    ensure_len("labels", labels, n)?;
+    ensure_len("previous", previous, n)?;
+    ensure_len("scratch", scratch, kmeans_scratch_len(n, d, k))?;
+    check_finite(x, "k-means: values must be finite")?;
+    check_finite(&centres[..k * d], "k-means: initial centres must be finite")?;
+    let (labels, previous) = (&mut labels[..n], &mut previous[..n]);
+    let centres = &mut centres[..k * d];
+    let (sums, rest) = scratch.split_at_mut(k * d);
+    let (weights, rest) = rest.split_at_mut(k);
+    let (norms, rest) = rest.split_at_mut(k);
+    let (shift, rest) = rest.split_at_mut(k);
+    let (feature_mean, rest) = rest.split_at_mut(d);
+    let distances = &mut rest[..n];
+    let tol = scaled_tolerance(x, n, d, tol, feature_mean);
+    previous.fill(u32::MAX);
+    let mut converged = false;
+    let mut strict = false;
+    let mut iterations = 0;
+    for _ in 0..max_iter {
+        iterations += 1;
+        for (c, nm) in centres.chunks_exact(d).zip(norms.iter_mut()) {
+            *nm = c.iter().map(|v| v * v).sum();
+        }
+        assign(x, d, centres, norms, labels);
+        // New centres: weighted sums, then relocation of empty clusters, then means.
+        sums.fill(0.0);
+        weights.fill(0.0);
+        for (r, &l) in x.chunks_exact(d).zip(labels.iter()) {
+            let l = l as usize;
+            weights[l] += 1.0;
+            sums[l * d..(l + 1) * d].iter_mut().zip(r).for_each(|(s, v)| *s += v);
+        }
+        if weights.contains(&0.0) {
+            for (i, (r, &l)) in x.chunks_exact(d).zip(labels.iter()).enumerate() {
+                distances[i] = squared_distance(r, &centres[l as usize * d..(l as usize + 1) * d]);
+            }
+            let mut last: Option<(f64, usize)> = None;
+            for empty in 0..k {
+                if weights[empty] != 0.0 {
+                    continue;
+                }
+                // The farthest point not taken yet: order by (distance desc, index asc).
+                let mut far: Option<(f64, usize)> = None;
+                for (i, &dist) in distances.iter().enumerate() {
+                    let below_last = match last {
+                        None => true,
+                        Some((ld, li)) => dist < ld || (dist == ld && i > li),
+                    };
+                    if below_last && far.is_none_or(|(fd, _)| dist > fd) {
+                        far = Some((dist, i));
+                    }
+                }
+                let Some((_, i)) = far else { break };
+                last = far;
+                let old = labels[i] as usize;
+                let r = &x[i * d..(i + 1) * d];
+                for (j, v) in r.iter().enumerate() {
+                    sums[old * d + j] -= v;
+                    sums[empty * d + j] = *v;
+                }
+                weights[empty] = 1.0;
+                weights[old] -= 1.0;
+            }
+        }
+        for (((c, s), w), sh) in
+            centres.chunks_exact_mut(d).zip(sums.chunks_exact(d)).zip(weights.iter()).zip(shift.iter_mut())
+        {
+            let mut moved = 0.0;
+            for (cv, sv) in c.iter_mut().zip(s) {
+                let new = if *w > 0.0 { sv / w } else { *sv };
+                moved += (new - *cv) * (new - *cv);
+                *cv = new;
+            }
+            *sh = moved;
+        }
+        if labels == previous {
+            converged = true;
+            strict = true;
+            break;
+        }
+        if shift.iter().sum::<f64>() <= tol {
+            converged = true;
+            // sklearn re-runs the assignment below (labels may change with the new centres).
+            break;
+        }
+        previous.copy_from_slice(labels);
+    }
+    if !strict {
+        for (c, nm) in centres.chunks_exact(d).zip(norms.iter_mut()) {
+            *nm = c.iter().map(|v| v * v).sum();
+        }
+        assign(x, d, centres, norms, labels);
+    }
+    let inertia = x
+        .chunks_exact(d)
+        .zip(labels.iter())
+        .map(|(r, &l)| squared_distance(r, &centres[l as usize * d..(l as usize + 1) * d]))
+        .sum();
+    Ok(KMeansFit { iterations, inertia, converged })
+}
+
+/// Parameters of [`gmm_diag_fit`], sklearn's defaults by [`Default`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GmmParams {
+    /// Stop when the lower bound changes by less than this (`tol`, 1e-3).
+    pub tol: f64,
+    /// At most this many EM iterations (`max_iter`, 100).
+    pub max_iter: usize,
+    /// Added to every variance (`reg_covar`, 1e-6).
+    pub reg_covar: f64,
+}
+
+impl Default for GmmParams {
+    fn default() -> Self {
+        GmmParams { tol: 1e-3, max_iter: 100, reg_covar: 1e-6 }
+    }
+}
+
+/// A diagonal Gaussian mixture over caller buffers: `weights` (`k`),
+/// `means` and `variances` (`k × d`, row-major).
+#[derive(Debug)]
+pub struct DiagGmm<'a> {
+    /// Mixing weights (sum 1).
+    pub weights: &'a mut [f64],
+    /// Component means.
+    pub means: &'a mut [f64],
+    /// Component variances (sklearn's `covariances_`; precisions are their
+    /// inverses).
+    pub variances: &'a mut [f64],
+}
+
+/// Outcome of [`gmm_diag_fit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GmmFit {
+    /// EM iterations run (`n_iter_`).
+    pub iterations: usize,
+    /// Whether the lower-bound change fell under `tol` (`converged_`).
+    pub converged: bool,
+    /// Mean log-likelihood per sample at the last iteration (`lower_bound_`).
+    pub lower_bound: f64,
+}
+
+/// Scratch (`f64` elements) that [`gmm_diag_fit`] needs: the `n × k`
+/// responsibilities and `2k` more.
+///
+/// ```
+/// assert_eq!(cellmap_core::cluster::gmm_diag_scratch_len(10, 3), 36);
+/// ```
+pub const fn gmm_diag_scratch_len(n: usize, k: usize) -> usize {
+    n.saturating_mul(k).saturating_add(k.saturating_mul(2))
+}
+
+/// Weights, means and variances from hard labels (sklearn's initialisation
+/// from k-means labels: one-hot responsibilities, `nk + 10ε`, `E[x²] −
+/// mean² + reg_covar`).
+///
+/// # Errors
+///
+/// Size errors; [`Error::InvalidArgument`] for a label `≥ k`, or a variance
+/// that is not positive (sklearn's "ill-defined empirical covariance").
+///
+/// ```
+/// use cellmap_core::cluster::{DiagGmm, gmm_diag_init_from_labels};
+/// let x = [0.0, 2.0, 10.0, 12.0];
+/// let (mut w, mut m, mut v) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+/// gmm_diag_init_from_labels(&x, 4, 1, 2, &[0, 0, 1, 1], 1e-6, DiagGmm { weights: &mut w, means: &mut m, variances: &mut v }).unwrap();
+/// assert!((w[0] - 0.5).abs() < 1e-14); // (2 + 10ε) / 4, as sklearn
+/// assert!((m[1] - 11.0).abs() < 1e-12 && (v[0] - 1.0).abs() < 1e-5);
+/// ```
+pub fn gmm_diag_init_from_labels(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    labels: &[u32],
+    reg_covar: f64,
+    model: DiagGmm<'_>,
+) -> Result<(), Error> {
+    table_len(n, d, x.len())?;
+    ensure_len("labels", labels, n)?;
+    ensure_len("weights", model.weights, k)?;
+    ensure_len("means", model.means, k * d)?;
+    ensure_len("variances", model.variances, k * d)?;
+    if labels[..n].iter().any(|&l| l as usize >= k) {
+        return Err(Error::InvalidArgument("gmm: a label is not below k"));
+    }
+    let nk = &mut model.weights[..k];
+    let means = &mut model.means[..k * d];
+    let sq = &mut model.variances[..k * d];
+    nk.fill(0.0);
+    means.fill(0.0);
+    sq.fill(0.0);
+    for (r, &l) in x.chunks_exact(d.max(1)).zip(labels).take(n) {
+        let l = l as usize;
+        nk[l] += 1.0;
+        for (j, v) in r.iter().enumerate() {
+            means[l * d + j] += v;
+            sq[l * d + j] += v * v;
+        }
+    }
+    for c in 0..k {
+        let w = nk[c] + 10.0 * f64::EPSILON;
+        for j in 0..d {
+            let m = means[c * d + j] / w;
+            means[c * d + j] = m;
+            sq[c * d + j] = sq[c * d + j] / w - m * m + reg_covar;
+        }
+        nk[c] = w / n as f64;
+    }
+    if sq.iter().any(|v| v.is_nan() || *v <= 0.0) {
+        return Err(Error::InvalidArgument("gmm: a variance is not positive (increase reg_covar)"));
+    }
+    Ok(())
+}
+
+/// sklearn's `_logsumexp` of one row: `log1p(Σ_{others} e^(a−max) / m) +
+/// ln m + max`, `m` = how many entries equal the maximum.
+fn logsumexp(row: &[f64]) -> f64 {
+    let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let m = row.iter().filter(|&&v| v == max).count() as f64;
+    let shift = if max.is_finite() { max } else { 0.0 };
+    let mut s = 0.0;
+    for &v in row {
+        if v != max {
+            s += libm::exp(v - shift);
+        }
+    }
+    if s != 0.0 {
+        s /= m;
+    }
+    libm::log1p(s) + libm::log(m) + max
+}
+
+/// E-step: writes `log_resp` (`n × k`) and returns the mean log-likelihood.
+fn e_step(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    model: &DiagGmm<'_>,
+    log_resp: &mut [f64],
+    log_det: &mut [f64],
+) -> f64 {
+    const LOG_2PI: f64 = 1.837_877_066_409_345_3;
+    // log_det = Σ log(precision_chol) = −½ Σ log var; and the ‖μ‖²_P term.
+    let (log_det, mu_p) = log_det.split_at_mut(k);
+    for c in 0..k {
+        let var = &model.variances[c * d..(c + 1) * d];
+        let mean = &model.means[c * d..(c + 1) * d];
+        log_det[c] = var.iter().map(|v| libm::log(1.0 / libm::sqrt(*v))).sum();
+        mu_p[c] = mean.iter().zip(var).map(|(m, v)| m * m * (1.0 / v)).sum();
+    }
+    let mut total = 0.0;
+    for (r, out) in x.chunks_exact(d.max(1)).zip(log_resp.chunks_exact_mut(k)).take(n) {
+        for c in 0..k {
+            let var = &model.variances[c * d..(c + 1) * d];
+            let mean = &model.means[c * d..(c + 1) * d];
+            let mut cross = 0.0;
+            let mut sq = 0.0;
+            for ((xv, m), v) in r.iter().zip(mean).zip(var) {
+                let p = 1.0 / v;
+                cross += xv * (m * p);
+                sq += xv * xv * p;
+            }
+            let log_prob = mu_p[c] - 2.0 * cross + sq;
+            out[c] = -0.5 * (d as f64 * LOG_2PI + log_prob) + log_det[c] + libm::log(model.weights[c]);
+        }
+        let norm = logsumexp(out);
+        out.iter_mut().for_each(|v| *v -= norm);
+        total += norm;
+    }
+    total / n as f64
+}
+
+/// M-step from `log_resp`: weights, means, variances (sklearn's
+/// `_estimate_gaussian_parameters` with `reg_covar`, weights normalised).
+fn m_step(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    reg_covar: f64,
+    model: &mut DiagGmm<'_>,
+    log_resp: &[f64],
+) -> Result<(), Error> {
+    model.weights[..k].fill(0.0);
+    model.means[..k * d].fill(0.0);
+    model.variances[..k * d].fill(0.0);
+    for (r, lr) in x.chunks_exact(d.max(1)).zip(log_resp.chunks_exact(k)).take(n) {
+        for (c, l) in lr.iter().enumerate() {
+            let resp = libm::exp(*l);
+            model.weights[c] += resp;
+            for (j, v) in r.iter().enumerate() {
+                model.means[c * d + j] += resp * v;
+                model.variances[c * d + j] += resp * (v * v);
+            }
+        }
+    }
+    let mut total = 0.0;
+    for c in 0..k {
+        let nk = model.weights[c] + 10.0 * f64::EPSILON;
+        for j in 0..d {
+            let m = model.means[c * d + j] / nk;
+            model.means[c * d + j] = m;
+            model.variances[c * d + j] = model.variances[c * d + j] / nk - m * m + reg_covar;
+        }
+        model.weights[c] = nk;
+        total += nk;
+    }
+    model.weights[..k].iter_mut().for_each(|w| *w /= total);
+    if model.variances[..k * d].iter().any(|v| v.is_nan() || *v <= 0.0) {
+        return Err(Error::InvalidArgument("gmm: a variance is not positive (increase reg_covar)"));
+    }
+    Ok(())
+}
+
+/// Fits a diagonal Gaussian mixture by EM from the parameters in `model`
+/// (updated in place), as sklearn's `GaussianMixture(covariance_type="diag",
+/// n_init=1)` from `weights_init`, `means_init`, `precisions_init = 1 /
+/// variances`: E-step, M-step, stop when `|Δ lower bound| < tol`; a final
+/// E-step gives `labels` (argmax responsibility, ties to the lower index).
+///
+/// # Errors
+///
+/// Size errors; [`Error::InvalidArgument`] for `k` of 0, non-finite
+/// values, non-positive weights or variances, or a variance that collapses
+/// during EM.
+///
+/// ```
+/// use cellmap_core::cluster::{DiagGmm, GmmParams, gmm_diag_fit, gmm_diag_scratch_len};
+/// let x = [0.0, 0.5, 1.0, 10.0, 10.5, 11.0];
+/// let (mut w, mut m, mut v) = ([0.5, 0.5], [1.0, 9.0], [1.0, 1.0]);
+/// let mut labels = [0u32; 6];
+/// let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
+/// let fit = gmm_diag_fit(&x, 6, 1, 2, GmmParams::default(), model, &mut labels, &mut [0.0; 16]).unwrap();
+/// assert_eq!(labels, [0, 0, 0, 1, 1, 1]);
+/// assert!(fit.converged && (m[1] - 10.5).abs() < 1e-6);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn gmm_diag_fit(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    k: usize,
+    params: GmmParams,
+    mut model: DiagGmm<'_>,
+    labels: &mut [u32],
+    scratch: &mut [f64],
+) -> Result<GmmFit, Error> {
+    table_len(n, d, x.len())?;
+    if k == 0 || n == 0 {
+        return Err(Error::InvalidArgument("gmm: need k >= 1 and at least one sample"));
+    }
+    ensure_len("weights", model.weights, k)?;
+    ensure_len("means", model.means, k * d)?;
+    ensure_len("variances", model.variances, k * d)?;
+    ensure_len("labels", labels, n)?;
+    ensure_len("scratch", scratch, gmm_diag_scratch_len(n, k))?;
+    check_finite(x, "gmm: values must be finite")?;
+    check_finite(&model.means[..k * d], "gmm: means must be finite")?;
+    if model.weights[..k].iter().any(|w| !(*w > 0.0 && w.is_finite())) {
+        return Err(Error::InvalidArgument("gmm: weights must be positive"));
+    }
+    if model.variances[..k * d].iter().any(|v| !(*v > 0.0 && v.is_finite())) {
+        return Err(Error::InvalidArgument("gmm: variances must be positive"));
+    }
+    if !(params.tol >= 0.0 && params.reg_covar >= 0.0) {
+        return Err(Error::InvalidArgument("gmm: tol and reg_covar must be >= 0"));
+    }
+    let (log_resp, rest) = scratch.split_at_mut(n * k);
+    let work = &mut rest[..2 * k];
+    let mut lower_bound = f64::NEG_INFINITY;
+    let mut converged = false;
+    let mut iterations = 0;
+    for _ in 0..params.max_iter {
+        iterations += 1;
+        let previous = lower_bound;
+        let ll = e_step(x, n, d, k, &model, log_resp, work);
+        m_step(x, n, d, k, params.reg_covar, &mut model, log_resp)?;
+        lower_bound = ll;
+        if (lower_bound - previous).abs() < params.tol {
+            converged = true;
+            break;
+        }
+    }
+    e_step(x, n, d, k, &model, log_resp, work);
+    for (row, label) in log_resp.chunks_exact(k).zip(labels.iter_mut()) {
+        let mut best = 0;
+        for (c, v) in row.iter().enumerate() {
+            if *v > row[best] {
+                best = c;
+            }
+        }
+        *label = best as u32;
+    }
+    Ok(GmmFit { iterations, converged, lower_bound })
+}
+
+/// Scratch (`u64` elements) that the agreement scores need: the `n_true ×
+/// n_pred` contingency table plus both margins.
+///
+/// ```
+/// assert_eq!(cellmap_core::cluster::contingency_scratch_len(3, 4), 12 + 7);
+/// ```
+pub const fn contingency_scratch_len(n_true: usize, n_pred: usize) -> usize {
+    n_true.saturating_mul(n_pred).saturating_add(n_true).saturating_add(n_pred)
+}
+
+/// The contingency table and its row and column sums.
+type Contingency<'a> = (&'a [u64], &'a [u64], &'a [u64]);
+
+fn contingency<'a>(
+    truth: &[u32],
+    pred: &[u32],
+    n_true: usize,
+    n_pred: usize,
+    scratch: &'a mut [u64],
+) -> Result<Contingency<'a>, Error> {
+    if truth.len() != pred.len() {
+        return Err(Error::ShapeMismatch { expected: truth.len(), got: pred.len() });
+    }
+    ensure_len("scratch", scratch, contingency_scratch_len(n_true, n_pred))?;
+    let (table, rest) = scratch.split_at_mut(n_true * n_pred);
+    let (rows, rest) = rest.split_at_mut(n_true);
+    let cols = &mut rest[..n_pred];
+    table.fill(0);
+    rows.fill(0);
+    cols.fill(0);
+    for (&t, &p) in truth.iter().zip(pred) {
+        let (t, p) = (t as usize, p as usize);
+        if t >= n_true || p >= n_pred {
+            return Err(Error::InvalidArgument("agreement: a label is not below its number of classes"));
+        }
+        table[t * n_pred + p] += 1;
+        rows[t] += 1;
+        cols[p] += 1;
+    }
+    Ok((table, rows, cols))
+}
+
+/// Adjusted Rand index of two labellings, exactly as sklearn's
+/// `adjusted_rand_score` (pair counts in integers, one rounding at the end;
+/// 1.0 when no pair is split differently, including empty input).
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] for labellings of different lengths,
+/// [`Error::InvalidArgument`] for a label out of range, short scratch.
+///
+/// ```
+/// use cellmap_core::cluster::{adjusted_rand_index, contingency_scratch_len};
+/// let mut s = [0u64; 32];
+/// let ari = adjusted_rand_index(&[0, 0, 1, 2], &[0, 0, 1, 1], 3, 2, &mut s).unwrap();
+/// assert!((ari - 0.5714285714285714).abs() < 1e-15);
+/// ```
+pub fn adjusted_rand_index(
+    truth: &[u32],
+    pred: &[u32],
+    n_true: usize,
+    n_pred: usize,
+    scratch: &mut [u64],
+) -> Result<f64, Error> {
+    let n = truth.len() as i128;
+    let (table, rows, cols) = contingency(truth, pred, n_true, n_pred, scratch)?;
+    let sum_squares: i128 = table.iter().map(|&v| (v as i128) * (v as i128)).sum();
+    let rows_sq: i128 = rows.iter().map(|&v| (v as i128) * (v as i128)).sum();
+    let cols_sq: i128 = cols.iter().map(|&v| (v as i128) * (v as i128)).sum();
+    let tp = sum_squares - n;
+    let fp = cols_sq - sum_squares; // contingency · n_k summed
+    let fn_ = rows_sq - sum_squares;
+    let tn = n * n - fp - fn_ - sum_squares;
+    if fn_ == 0 && fp == 0 {
+        return Ok(1.0);
+    }
+    let num = tp * tn - fn_ * fp;
+    let den = (tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn);
+    Ok(2.0 * (num as f64) / (den as f64))
+}
+
+/// Scratch (`f64` elements) for [`normalized_mutual_info`]: one term per
+/// contingency cell.
+pub const fn nmi_scratch_len(n_true: usize, n_pred: usize) -> usize {
+    n_true.saturating_mul(n_pred).saturating_add(n_true).saturating_add(n_pred)
+}
+
+/// Entropy of the nonzero `counts` as sklearn's `entropy` (natural log).
+fn entropy(counts: &[u64], terms: &mut [f64]) -> f64 {
+    let mut m = 0;
+    for &c in counts {
+        if c > 0 {
+            terms[m] = c as f64;
+            m += 1;
+        }
+    }
+    if m <= 1 {
+        return 0.0;
+    }
+    let pi_sum = pairwise_sum(&terms[..m]);
+    let log_sum = libm::log(pi_sum);
+    for t in terms[..m].iter_mut() {
+        *t = (*t / pi_sum) * (libm::log(*t) - log_sum);
+    }
+    -pairwise_sum(&terms[..m])
+}
+
+/// Normalised mutual information with the arithmetic mean of the entropies
+/// (sklearn's `normalized_mutual_info_score`, its default
+/// `average_method="arithmetic"`): 1.0 when both labellings have a single
+/// class, 0.0 when the mutual information is below ε.
+///
+/// # Errors
+///
+/// As [`adjusted_rand_index`]; `terms` needs [`nmi_scratch_len`].
+///
+/// ```
+/// use cellmap_core::cluster::normalized_mutual_info;
+/// let (mut s, mut t) = ([0u64; 32], [0.0; 32]);
+/// let nmi = normalized_mutual_info(&[0, 0, 1, 1], &[1, 1, 0, 0], 2, 2, &mut s, &mut t).unwrap();
+/// assert!((nmi - 1.0).abs() < 1e-15);
+/// ```
+pub fn normalized_mutual_info(
+    truth: &[u32],
+    pred: &[u32],
+    n_true: usize,
+    n_pred: usize,
+    scratch: &mut [u64],
+    terms: &mut [f64],
+) -> Result<f64, Error> {
+    ensure_len("terms", terms, nmi_scratch_len(n_true, n_pred))?;
+    let (table, rows, cols) = contingency(truth, pred, n_true, n_pred, scratch)?;
+    let present_rows = rows.iter().filter(|&&v| v > 0).count();
+    let present_cols = cols.iter().filter(|&&v| v > 0).count();
+    if present_rows == present_cols && present_rows <= 1 {
+        return Ok(1.0);
+    }
+    // mutual_info_score on the sparse contingency (row-major nonzeros).
+    let mi = if present_rows == 1 || present_cols == 1 {
+        0.0
+    } else {
+        let total = truth.len() as f64;
+        let log_total = libm::log(total);
+        let log_pi_sum = libm::log(rows.iter().sum::<u64>() as f64);
+        let log_pj_sum = libm::log(cols.iter().sum::<u64>() as f64);
+        let mut m = 0;
+        for (t, row) in table.chunks_exact(n_pred.max(1)).enumerate().take(n_true) {
+            for (p, &v) in row.iter().enumerate() {
+                if v == 0 {
+                    continue;
+                }
+                let val = v as f64;
+                let nm = val / total;
+                let outer = ((rows[t] as i64) * (cols[p] as i64)) as f64;
+                let log_outer = -libm::log(outer) + log_pi_sum + log_pj_sum;
+                let term = nm * (libm::log(val) - log_total) + nm * log_outer;
+                terms[m] = if term.abs() < f64::EPSILON { 0.0 } else { term };
+                m += 1;
+            }
+        }
+        pairwise_sum(&terms[..m]).max(0.0)
+    };
+    if mi.abs() < f64::EPSILON {
+        return Ok(0.0);
+    }
+    let h_true = entropy(rows, terms);
+    let h_pred = entropy(cols, terms);
+    let normalizer = (h_true + h_pred) / 2.0;
+    Ok(mi / normalizer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Pair counting over all pairs: the definition of the Rand index terms.
+    fn ari_brute(a: &[u32], b: &[u32]) -> f64 {
+        let n = a.len();
+        let (mut tp, mut fp, mut fn_, mut tn) = (0i128, 0i128, 0i128, 0i128);
+        for i in 0..n {
+            for j in 0..n {
+                if i == j {
+                    continue;
+                }
+                match (a[i] == a[j], b[i] == b[j]) {
+                    (true, true) => tp += 1,
+                    (false, true) => fp += 1,
+                    (true, false) => fn_ += 1,
+                    (false, false) => tn += 1,
+                }
+            }
+        }
+        if fn_ == 0 && fp == 0 {
+            return 1.0;
+        }
+        2.0 * ((tp * tn - fn_ * fp) as f64) / (((tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn)) as f64)
+    }
+
+    proptest! {
+        #[test]
+        fn ari_equals_pair_counting(pairs in proptest::collection::vec((0u32..4, 0u32..5), 0..60)) {
+            let (a, b): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+            let mut s = vec![0u64; contingency_scratch_len(4, 5)];
+            let got = adjusted_rand_index(&a, &b, 4, 5, &mut s).unwrap();
+            prop_assert_eq!(got, ari_brute(&a, &b));
+        }
+
+        #[test]
+        fn nmi_is_symmetric_and_bounded(pairs in proptest::collection::vec((0u32..4, 0u32..5), 1..60)) {
+            let (a, b): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+            let mut s = vec![0u64; contingency_scratch_len(5, 5)];
+            let mut t = vec![0.0; nmi_scratch_len(5, 5)];
+            let ab = normalized_mutual_info(&a, &b, 4, 5, &mut s, &mut t).unwrap();
+            let ba = normalized_mutual_info(&b, &a, 5, 4, &mut s, &mut t).unwrap();
+            prop_assert!((ab - ba).abs() < 1e-12);
+            prop_assert!((0.0..=1.0 + 1e-12).contains(&ab));
+        }
+
+        #[test]
+        fn assignment_is_the_nearest_centre(points in proptest::collection::vec(-10.0f64..10.0, 2..40), centres in proptest::collection::vec(-10.0f64..10.0, 6)) {
+            let d = 2;
+            let n = points.len() / d;
+            let x = &points[..n * d];
+            let norms: Vec<f64> = centres.chunks(d).map(|c| c.iter().map(|v| v * v).sum()).collect();
+            let mut labels = vec![0u32; n];
+            assign(x, d, &centres, &norms, &mut labels);
+            for (r, &l) in x.chunks(d).zip(&labels) {
+                let got = squared_distance(r, &centres[l as usize * d..(l as usize + 1) * d]);
+                let best = centres.chunks(d).map(|c| squared_distance(r, c)).fold(f64::INFINITY, f64::min);
+                prop_assert!(got <= best + 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn kmeans_relocates_an_empty_cluster() {
+        let x = [0.0, 1.0, 2.0, 20.0];
+        let mut centres = [0.0, 100.0, 1.0];
+        let (mut labels, mut prev) = ([0u32; 4], [0u32; 4]);
+        let mut s = vec![0.0; kmeans_scratch_len(4, 1, 3)];
+        let fit = kmeans_lloyd(&x, 4, 1, 3, 300, 1e-4, &mut centres, &mut labels, &mut prev, &mut s).unwrap();
+        // sklearn: KMeans(3, init=[[0], [100], [1]], n_init=1).fit([[0], [1], [2], [20]])
+        assert_eq!((centres, labels, fit.iterations), ([0.0, 20.0, 1.5], [0, 2, 2, 1], 2));
+    }
+
+    #[test]
+    fn bad_input_is_rejected() {
+        let mut s = vec![0.0; 64];
+        let (mut l, mut p) = ([0u32; 2], [0u32; 2]);
+        assert!(kmeans_lloyd(&[0.0, 1.0], 2, 1, 3, 10, 1e-4, &mut [0.0; 3], &mut l, &mut p, &mut s).is_err());
+        assert!(
+            kmeans_lloyd(&[0.0, f64::NAN], 2, 1, 1, 10, 1e-4, &mut [0.0; 1], &mut l, &mut p, &mut s).is_err()
+        );
+        let model = DiagGmm { weights: &mut [1.0], means: &mut [0.0], variances: &mut [0.0] };
+        assert!(gmm_diag_fit(&[0.0, 1.0], 2, 1, 1, GmmParams::default(), model, &mut l, &mut s).is_err());
+        let mut c = [0u64; 16];
+        assert!(adjusted_rand_index(&[0, 1], &[0], 2, 2, &mut c).is_err());
+        assert!(adjusted_rand_index(&[0, 3], &[0, 1], 2, 2, &mut c).is_err());
+    }
+}
