@@ -152,10 +152,15 @@ pub struct KMeansFit {
 /// Scratch (`f64` elements) that [`kmeans_lloyd`] needs.
 ///
 /// ```
-/// assert_eq!(cellmap_core::cluster::kmeans_scratch_len(100, 3, 4), 4 * 3 + 3 * 4 + 3 + 100);
+/// // centres and their transpose padded to 8 components, 3 per centre, the mean row, n distances
+/// assert_eq!(cellmap_core::cluster::kmeans_scratch_len(100, 3, 4), 4 * 3 + 8 * 3 + 3 * 4 + 3 + 100);
 /// ```
 pub const fn kmeans_scratch_len(n: usize, d: usize, k: usize) -> usize {
-    k.saturating_mul(d).saturating_add(k.saturating_mul(3)).saturating_add(d).saturating_add(n)
+    k.saturating_add(padded(k))
+        .saturating_mul(d)
+        .saturating_add(k.saturating_mul(3))
+        .saturating_add(d)
+        .saturating_add(n)
 }
 
 /// sklearn's `_tolerance`: `tol` times the mean over features of the
@@ -169,27 +174,65 @@ fn scaled_tolerance(x: &[f64], n: usize, d: usize, tol: f64, mean: &mut [f64]) -
         mean.iter_mut().zip(r).for_each(|(m, v)| *m += v);
     }
     mean.iter_mut().for_each(|m| *m /= n as f64);
-    let mut total = 0.0;
+    // Σ_j var_j in one row-major pass (a threshold: the summation order does not matter).
+    let total: f64 = x
+        .chunks_exact(d)
+        .map(|r| r.iter().zip(mean.iter()).map(|(v, m)| (v - m) * (v - m)).sum::<f64>())
+        .sum();
+    total / n as f64 / d as f64 * tol
+}
+
+/// Components handled together by the assignment and E-step loops (held in
+/// registers); the transposed tables are padded with zeros to a multiple of it.
+const LANES: usize = 8;
+
+/// `k` rounded up to a multiple of [`LANES`].
+const fn padded(k: usize) -> usize {
+    k.div_ceil(LANES).saturating_mul(LANES)
+}
+
+/// `out[j · kp + c] = f(c, j)` for `c < k`, 0 for the padding up to
+/// `kp = padded(k)`: a `k × d` table transposed so that the inner loops run
+/// over the components (vectorised).
+fn transpose_into(k: usize, d: usize, out: &mut [f64], f: impl Fn(usize, usize) -> f64) {
+    let kp = padded(k);
     for j in 0..d {
-        let var: f64 = x.chunks_exact(d).map(|r| (r[j] - mean[j]) * (r[j] - mean[j])).sum::<f64>() / n as f64;
-        total += var;
+        for (c, o) in out[j * kp..(j + 1) * kp].iter_mut().enumerate() {
+            *o = if c < k { f(c, j) } else { 0.0 };
+        }
     }
-    total / d as f64 * tol
+}
+
+/// `Σ_j row[j] · table_t[j · kp + c0 + i]` for the [`LANES`] components from `c0`.
+#[inline]
+fn block_dots(row: &[f64], table_t: &[f64], kp: usize, c0: usize) -> [f64; LANES] {
+    let mut acc = [0.0f64; LANES];
+    for (j, xj) in row.iter().enumerate() {
+        if let Some(t) = table_t[j * kp + c0..].first_chunk::<LANES>() {
+            for (a, c) in acc.iter_mut().zip(t) {
+                *a += xj * c;
+            }
+        }
+    }
+    acc
 }
 
 /// Assigns every row to its nearest centre by sklearn's distance
-/// `‖c‖² − 2 x·c` (ties to the lower index); returns nothing, writes
-/// `labels`.
-fn assign(x: &[f64], d: usize, centres: &[f64], norms: &[f64], labels: &mut [u32]) {
+/// `‖c‖² − 2 x·c` (ties to the lower index), with `centres_t` the centres
+/// transposed and padded ([`transpose_into`]); writes `labels`.
+fn assign(x: &[f64], d: usize, k: usize, centres_t: &[f64], norms: &[f64], labels: &mut [u32]) {
+    let kp = padded(k);
     for (r, label) in x.chunks_exact(d).zip(labels.iter_mut()) {
         let mut best = 0usize;
         let mut best_d = f64::INFINITY;
-        for (j, (c, cn)) in centres.chunks_exact(d).zip(norms).enumerate() {
-            let dot: f64 = r.iter().zip(c).map(|(a, b)| a * b).sum();
-            let dist = cn - 2.0 * dot;
-            if dist < best_d {
-                best_d = dist;
-                best = j;
+        for c0 in (0..kp).step_by(LANES) {
+            let acc = block_dots(r, centres_t, kp, c0);
+            for (i, dot) in acc.iter().enumerate().take(k - c0) {
+                let dist = norms[c0 + i] - 2.0 * dot;
+                if dist < best_d {
+                    best_d = dist;
+                    best = c0 + i;
+                }
             }
         }
         *label = best as u32;
@@ -253,6 +296,7 @@ pub fn kmeans_lloyd(
     let (norms, rest) = rest.split_at_mut(k);
     let (shift, rest) = rest.split_at_mut(k);
     let (feature_mean, rest) = rest.split_at_mut(d);
+    let (centres_t, rest) = rest.split_at_mut(padded(k) * d);
     let distances = &mut rest[..n];
     let tol = scaled_tolerance(x, n, d, tol, feature_mean);
     previous.fill(u32::MAX);
@@ -264,7 +308,8 @@ pub fn kmeans_lloyd(
         for (c, nm) in centres.chunks_exact(d).zip(norms.iter_mut()) {
             *nm = c.iter().map(|v| v * v).sum();
         }
-        assign(x, d, centres, norms, labels);
+        transpose_into(k, d, centres_t, |c, j| centres[c * d + j]);
+        assign(x, d, k, centres_t, norms, labels);
         // New centres: weighted sums, then relocation of empty clusters, then means.
         sums.fill(0.0);
         weights.fill(0.0);
@@ -332,7 +377,8 @@ pub fn kmeans_lloyd(
         for (c, nm) in centres.chunks_exact(d).zip(norms.iter_mut()) {
             *nm = c.iter().map(|v| v * v).sum();
         }
-        assign(x, d, centres, norms, labels);
+        transpose_into(k, d, centres_t, |c, j| centres[c * d + j]);
+        assign(x, d, k, centres_t, norms, labels);
     }
     let inertia = x
         .chunks_exact(d)
@@ -384,13 +430,16 @@ pub struct GmmFit {
 }
 
 /// Scratch (`f64` elements) that [`gmm_diag_fit`] needs: the `n × k`
-/// responsibilities and `2k` more.
+/// responsibilities, `2k`, and two `d × padded(k)` tables (`k` rounded up to a multiple of 8).
 ///
 /// ```
-/// assert_eq!(cellmap_core::cluster::gmm_diag_scratch_len(10, 3), 36);
+/// // responsibilities, 2 per component, two d × 8 transposed tables (3 components padded to 8)
+/// assert_eq!(cellmap_core::cluster::gmm_diag_scratch_len(10, 2, 3), 30 + 6 + 2 * 2 * 8);
 /// ```
-pub const fn gmm_diag_scratch_len(n: usize, k: usize) -> usize {
-    n.saturating_mul(k).saturating_add(k.saturating_mul(2))
+pub const fn gmm_diag_scratch_len(n: usize, d: usize, k: usize) -> usize {
+    n.saturating_mul(k)
+        .saturating_add(k.saturating_mul(2))
+        .saturating_add(padded(k).saturating_mul(d).saturating_mul(2))
 }
 
 /// Weights, means and variances from hard labels (sklearn's initialisation
@@ -456,66 +505,127 @@ pub fn gmm_diag_init_from_labels(
     Ok(())
 }
 
-/// sklearn's `_logsumexp` of one row: `log1p(Σ_{others} e^(a−max) / m) +
-/// ln m + max`, `m` = how many entries equal the maximum.
-fn logsumexp(row: &[f64]) -> f64 {
-    let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let m = row.iter().filter(|&&v| v == max).count() as f64;
-    let shift = if max.is_finite() { max } else { 0.0 };
-    let mut s = 0.0;
-    for &v in row {
-        if v != max {
-            s += libm::exp(v - shift);
+/// `Σ_j x_j · mp_t[j, c]` and `Σ_j x_j² · p_t[j, c]` for the [`LANES`]
+/// components from `c0` (the E-step's `x·(μ/σ²)` and `x²·(1/σ²)`).
+#[inline]
+fn block_cross_sq(
+    row: &[f64],
+    mean_prec_t: &[f64],
+    prec_t: &[f64],
+    kp: usize,
+    c0: usize,
+) -> ([f64; LANES], [f64; LANES]) {
+    let mut cross = [0.0f64; LANES];
+    let mut sq = [0.0f64; LANES];
+    for (j, xj) in row.iter().enumerate() {
+        let at = j * kp + c0;
+        if let (Some(mp), Some(p)) =
+            (mean_prec_t[at..].first_chunk::<LANES>(), prec_t[at..].first_chunk::<LANES>())
+        {
+            let x2 = xj * xj;
+            for (((c, s), m), q) in cross.iter_mut().zip(sq.iter_mut()).zip(mp).zip(p) {
+                *c += xj * m;
+                *s += x2 * q;
+            }
         }
     }
-    if s != 0.0 {
-        s /= m;
-    }
-    libm::log1p(s) + libm::log(m) + max
+    (cross, sq)
 }
 
-/// E-step: writes `log_resp` (`n × k`) and returns the mean log-likelihood.
+/// E-step: replaces the weighted log densities of each row by its
+/// responsibilities and returns the mean log-likelihood. The row's
+/// log-normaliser is sklearn's `_logsumexp` (`log1p(Σ_{others} e^(a−max) /
+/// m) + ln m + max`, `m` = how many entries equal the maximum), and the
+/// responsibilities reuse its exponentials: `e^(a−max) / (m + Σ)`, which is
+/// `exp(log_resp)` to rounding. `work` holds `2k + 2·padded(k)·d`.
 fn e_step(
     x: &[f64],
     n: usize,
     d: usize,
     k: usize,
     model: &DiagGmm<'_>,
-    log_resp: &mut [f64],
-    log_det: &mut [f64],
+    resp: &mut [f64],
+    work: &mut [f64],
 ) -> f64 {
     const LOG_2PI: f64 = 1.837_877_066_409_345_3;
-    // log_det = Σ log(precision_chol) = −½ Σ log var; and the ‖μ‖²_P term.
-    let (log_det, mu_p) = log_det.split_at_mut(k);
+    let kp = padded(k);
+    let (log_det, rest) = work.split_at_mut(k);
+    let (mu_p, rest) = rest.split_at_mut(k);
+    let (prec_t, rest) = rest.split_at_mut(kp * d);
+    let mean_prec_t = &mut rest[..kp * d];
+    // Per component: Σ log(precision_chol) with precision_chol = 1/√var (sklearn's), the log
+    // weight and the constant; and Σ μ²/σ².
     for c in 0..k {
         let var = &model.variances[c * d..(c + 1) * d];
         let mean = &model.means[c * d..(c + 1) * d];
-        log_det[c] = var.iter().map(|v| libm::log(1.0 / libm::sqrt(*v))).sum();
+        log_det[c] = var.iter().map(|v| libm::log(1.0 / libm::sqrt(*v))).sum::<f64>()
+            + libm::log(model.weights[c])
+            - 0.5 * d as f64 * LOG_2PI;
         mu_p[c] = mean.iter().zip(var).map(|(m, v)| m * m * (1.0 / v)).sum();
     }
+    transpose_into(k, d, prec_t, |c, j| 1.0 / model.variances[c * d + j]);
+    transpose_into(k, d, mean_prec_t, |c, j| model.means[c * d + j] * (1.0 / model.variances[c * d + j]));
     let mut total = 0.0;
-    for (r, out) in x.chunks_exact(d.max(1)).zip(log_resp.chunks_exact_mut(k)).take(n) {
-        for c in 0..k {
-            let var = &model.variances[c * d..(c + 1) * d];
-            let mean = &model.means[c * d..(c + 1) * d];
-            let mut cross = 0.0;
-            let mut sq = 0.0;
-            for ((xv, m), v) in r.iter().zip(mean).zip(var) {
-                let p = 1.0 / v;
-                cross += xv * (m * p);
-                sq += xv * xv * p;
+    for (r, out) in x.chunks_exact(d.max(1)).zip(resp.chunks_exact_mut(k)).take(n) {
+        for c0 in (0..kp).step_by(LANES) {
+            let (cross, sq) = block_cross_sq(r, mean_prec_t, prec_t, kp, c0);
+            for i in 0..LANES.min(k - c0) {
+                let log_prob = mu_p[c0 + i] - 2.0 * cross[i] + sq[i];
+                out[c0 + i] = -0.5 * log_prob + log_det[c0 + i];
             }
-            let log_prob = mu_p[c] - 2.0 * cross + sq;
-            out[c] = -0.5 * (d as f64 * LOG_2PI + log_prob) + log_det[c] + libm::log(model.weights[c]);
         }
-        let norm = logsumexp(out);
-        out.iter_mut().for_each(|v| *v -= norm);
+        let max = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let shift = if max.is_finite() { max } else { 0.0 };
+        let (mut m, mut others) = (0.0f64, 0.0f64);
+        for v in out.iter_mut() {
+            if *v == max {
+                m += 1.0;
+                *v = libm::exp(max - shift);
+            } else {
+                *v = libm::exp(*v - shift);
+                others += *v;
+            }
+        }
+        let scaled = if others != 0.0 { others / m } else { others };
+        let norm = libm::log1p(scaled) + libm::log(m) + max;
+        let denom = m * libm::exp(max - shift) + others;
+        out.iter_mut().for_each(|v| *v /= denom);
         total += norm;
     }
     total / n as f64
 }
 
-/// M-step from `log_resp`: weights, means, variances (sklearn's
+/// Adds `Σ resp`, `Σ resp·x` and `Σ resp·x²` of the given rows to the
+/// model's weights, means and variances (the M-step's sums).
+fn accumulate_rows(rows: &[(&[f64], &[f64])], d: usize, model: &mut DiagGmm<'_>) {
+    let k = model.weights.len().min(rows.first().map_or(0, |(_, rr)| rr.len()));
+    for c in 0..k {
+        let means = &mut model.means[c * d..(c + 1) * d];
+        let sq = &mut model.variances[c * d..(c + 1) * d];
+        if let [(x0, r0), (x1, r1), (x2, r2), (x3, r3)] = rows {
+            let (a, b, e, f) = (r0[c], r1[c], r2[c], r3[c]);
+            model.weights[c] += ((a + b) + e) + f;
+            let (x0, x1, x2, x3) = (&x0[..d], &x1[..d], &x2[..d], &x3[..d]);
+            let (means, sq) = (&mut means[..d], &mut sq[..d]);
+            for j in 0..d {
+                let (v0, v1, v2, v3) = (x0[j], x1[j], x2[j], x3[j]);
+                means[j] += ((a * v0 + b * v1) + e * v2) + f * v3;
+                sq[j] += ((a * (v0 * v0) + b * (v1 * v1)) + e * (v2 * v2)) + f * (v3 * v3);
+            }
+        } else {
+            for (x, rr) in rows {
+                let w = rr[c];
+                model.weights[c] += w;
+                for ((m, s), v) in means.iter_mut().zip(sq.iter_mut()).zip(x.iter()) {
+                    *m += w * v;
+                    *s += w * (v * v);
+                }
+            }
+        }
+    }
+}
+
+/// M-step from the responsibilities: weights, means, variances (sklearn's
 /// `_estimate_gaussian_parameters` with `reg_covar`, weights normalised).
 fn m_step(
     x: &[f64],
@@ -524,20 +634,25 @@ fn m_step(
     k: usize,
     reg_covar: f64,
     model: &mut DiagGmm<'_>,
-    log_resp: &[f64],
+    resp: &[f64],
 ) -> Result<(), Error> {
     model.weights[..k].fill(0.0);
     model.means[..k * d].fill(0.0);
     model.variances[..k * d].fill(0.0);
-    for (r, lr) in x.chunks_exact(d.max(1)).zip(log_resp.chunks_exact(k)).take(n) {
-        for (c, l) in lr.iter().enumerate() {
-            let resp = libm::exp(*l);
-            model.weights[c] += resp;
-            for (j, v) in r.iter().enumerate() {
-                model.means[c * d + j] += resp * v;
-                model.variances[c * d + j] += resp * (v * v);
-            }
+    // Four rows at a time: a quarter of the loads and stores of the accumulators.
+    let rows = x.chunks_exact(d.max(1)).zip(resp.chunks_exact(k)).take(n);
+    let mut quad: [(&[f64], &[f64]); 4] = [(&[], &[]); 4];
+    let mut filled = 0;
+    for (r, rr) in rows {
+        quad[filled] = (r, rr);
+        filled += 1;
+        if filled == 4 {
+            accumulate_rows(&quad, d, model);
+            filled = 0;
         }
+    }
+    for &(r, rr) in &quad[..filled] {
+        accumulate_rows(&[(r, rr)], d, model);
     }
     let mut total = 0.0;
     for c in 0..k {
@@ -575,7 +690,7 @@ fn m_step(
 /// let (mut w, mut m, mut v) = ([0.5, 0.5], [1.0, 9.0], [1.0, 1.0]);
 /// let mut labels = [0u32; 6];
 /// let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
-/// let fit = gmm_diag_fit(&x, 6, 1, 2, GmmParams::default(), model, &mut labels, &mut [0.0; 16]).unwrap();
+/// let fit = gmm_diag_fit(&x, 6, 1, 2, GmmParams::default(), model, &mut labels, &mut [0.0; 32]).unwrap();
 /// assert_eq!(labels, [0, 0, 0, 1, 1, 1]);
 /// assert!(fit.converged && (m[1] - 10.5).abs() < 1e-6);
 /// ```
@@ -598,7 +713,7 @@ pub fn gmm_diag_fit(
     ensure_len("means", model.means, k * d)?;
     ensure_len("variances", model.variances, k * d)?;
     ensure_len("labels", labels, n)?;
-    ensure_len("scratch", scratch, gmm_diag_scratch_len(n, k))?;
+    ensure_len("scratch", scratch, gmm_diag_scratch_len(n, d, k))?;
     check_finite(x, "gmm: values must be finite")?;
     check_finite(&model.means[..k * d], "gmm: means must be finite")?;
     if model.weights[..k].iter().any(|w| !(*w > 0.0 && w.is_finite())) {
@@ -610,24 +725,24 @@ pub fn gmm_diag_fit(
     if !(params.tol >= 0.0 && params.reg_covar >= 0.0) {
         return Err(Error::InvalidArgument("gmm: tol and reg_covar must be >= 0"));
     }
-    let (log_resp, rest) = scratch.split_at_mut(n * k);
-    let work = &mut rest[..2 * k];
+    let (resp, rest) = scratch.split_at_mut(n * k);
+    let work = &mut rest[..2 * k + 2 * padded(k) * d];
     let mut lower_bound = f64::NEG_INFINITY;
     let mut converged = false;
     let mut iterations = 0;
     for _ in 0..params.max_iter {
         iterations += 1;
         let previous = lower_bound;
-        let ll = e_step(x, n, d, k, &model, log_resp, work);
-        m_step(x, n, d, k, params.reg_covar, &mut model, log_resp)?;
+        let ll = e_step(x, n, d, k, &model, resp, work);
+        m_step(x, n, d, k, params.reg_covar, &mut model, resp)?;
         lower_bound = ll;
         if (lower_bound - previous).abs() < params.tol {
             converged = true;
             break;
         }
     }
-    e_step(x, n, d, k, &model, log_resp, work);
-    for (row, label) in log_resp.chunks_exact(k).zip(labels.iter_mut()) {
+    e_step(x, n, d, k, &model, resp, work);
+    for (row, label) in resp.chunks_exact(k).zip(labels.iter_mut()) {
         let mut best = 0;
         for (c, v) in row.iter().enumerate() {
             if *v > row[best] {
@@ -861,19 +976,61 @@ mod tests {
         }
 
         #[test]
-        fn assignment_is_the_nearest_centre(points in proptest::collection::vec(-10.0f64..10.0, 2..40), centres in proptest::collection::vec(-10.0f64..10.0, 6)) {
+        fn assignment_is_the_nearest_centre(points in proptest::collection::vec(-10.0f64..10.0, 2..40), centres in proptest::collection::vec(-10.0f64..10.0, 2..80)) {
             let d = 2;
+            let k = centres.len() / d;
+            let centres = &centres[..k * d];
             let n = points.len() / d;
             let x = &points[..n * d];
             let norms: Vec<f64> = centres.chunks(d).map(|c| c.iter().map(|v| v * v).sum()).collect();
             let mut labels = vec![0u32; n];
-            assign(x, d, &centres, &norms, &mut labels);
+            let mut centres_t = vec![0.0; padded(k) * d];
+            transpose_into(k, d, &mut centres_t, |c, j| centres[c * d + j]);
+            assign(x, d, k, &centres_t, &norms, &mut labels);
             for (r, &l) in x.chunks(d).zip(&labels) {
                 let got = squared_distance(r, &centres[l as usize * d..(l as usize + 1) * d]);
                 let best = centres.chunks(d).map(|c| squared_distance(r, c)).fold(f64::INFINITY, f64::min);
                 prop_assert!(got <= best + 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn e_step_is_the_gaussian_log_density() {
+        // d > 256 and k > 16 take every blocked path.
+        let (n, d, k) = (5, 300, 20);
+        let mut rng = SplitMix64(3);
+        let x: Vec<f64> = (0..n * d).map(|_| rng.uniform() * 4.0 - 2.0).collect();
+        let mut means: Vec<f64> = (0..k * d).map(|_| rng.uniform() - 0.5).collect();
+        let mut vars: Vec<f64> = (0..k * d).map(|_| 0.5 + rng.uniform()).collect();
+        let mut weights: Vec<f64> = (0..k).map(|c| (c + 1) as f64 / 210.0).collect();
+        let model = DiagGmm { weights: &mut weights, means: &mut means, variances: &mut vars };
+        let mut resp = vec![0.0; n * k];
+        let mut work = vec![0.0; 2 * k + 2 * padded(k) * d];
+        let mean_ll = e_step(&x, n, d, k, &model, &mut resp, &mut work);
+        let mut want_total = 0.0;
+        for i in 0..n {
+            let logp: Vec<f64> = (0..k)
+                .map(|c| {
+                    let mut s = libm::log(model.weights[c]);
+                    for j in 0..d {
+                        let (m, v) = (model.means[c * d + j], model.variances[c * d + j]);
+                        s += -0.5
+                            * (libm::log(2.0 * core::f64::consts::PI * v)
+                                + (x[i * d + j] - m) * (x[i * d + j] - m) / v);
+                    }
+                    s
+                })
+                .collect();
+            let max = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let norm = max + libm::log(logp.iter().map(|v| libm::exp(v - max)).sum::<f64>());
+            want_total += norm;
+            for c in 0..k {
+                let want = libm::exp(logp[c] - norm);
+                assert!((resp[i * k + c] - want).abs() < 1e-12 + 1e-9 * want, "row {i} component {c}");
+            }
+        }
+        assert!((mean_ll - want_total / n as f64).abs() < 1e-9 * want_total.abs() / n as f64);
     }
 
     #[test]

@@ -373,7 +373,7 @@ pub fn gaussian_mixture(table: &DenseTable, k: usize, seed: u64) -> Result<Clust
     kc::gmm_diag_init_from_labels(&table.values, n, d, k, &init.labels, params.reg_covar, model)
         .map_err(|e| Error::core("gaussian mixture", e))?;
     let mut labels = init.labels;
-    let mut scratch = filled(kc::gmm_diag_scratch_len(n, k), 0.0, "mixture responsibilities")?;
+    let mut scratch = filled(kc::gmm_diag_scratch_len(n, d, k), 0.0, "mixture responsibilities")?;
     let model = kc::DiagGmm { weights: &mut weights, means: &mut means, variances: &mut variances };
     let fit = kc::gmm_diag_fit(&table.values, n, d, k, params, model, &mut labels, &mut scratch)
         .map_err(|e| Error::core("gaussian mixture", e))?;

@@ -156,7 +156,7 @@ fn gmm_check(
     params: GmmParams,
 ) {
     let mut labels = vec![0u32; n];
-    let mut scratch = vec![0.0; gmm_diag_scratch_len(n, k)];
+    let mut scratch = vec![0.0; gmm_diag_scratch_len(n, d, k)];
     let model = DiagGmm { weights: &mut *w, means: &mut *m, variances: &mut *v };
     let fit = gmm_diag_fit(x, n, d, k, params, model, &mut labels, &mut scratch).unwrap();
     let stats = load(&format!("cluster/gmm_{name}_stats.npy")).values;
