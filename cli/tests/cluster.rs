@@ -95,6 +95,14 @@ fn the_scanpy_recipe_recovers_the_groups() {
         let clusters = read_clusters(&out);
         assert_eq!(clusters.len(), 240);
         assert!(clusters.iter().enumerate().all(|(i, (id, c))| *id == (i + 1).to_string() && *c < 4));
+        // --seed 0 is sklearn's random_state=0: the very labels of KMeans / GaussianMixture.
+        let want = npy::load(if method == "gmm" {
+            "cluster/gmm_pca_labels.npy"
+        } else {
+            "cluster/gmm_pca_init_labels.npy"
+        });
+        let got: Vec<f64> = clusters.iter().map(|(_, c)| f64::from(*c)).collect();
+        assert_eq!(got, want.values, "{method} labels vs sklearn");
     }
     // A 2-D .npy table and a 1-D .npy truth give the same clusters.
     let out2 = dir.path().join("npy.csv");

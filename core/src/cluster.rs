@@ -6,7 +6,7 @@
 //! | kernel | reference (scikit-learn 1.9) | agreement |
 //! | --- | --- | --- |
 //! | [`kmeans_lloyd`] | `KMeans(init=centres, n_init=1, algorithm="lloyd")` | same labels and iterations; centres and inertia to rounding |
-//! | [`kmeans_plus_plus`] | `_kmeans_plusplus` (greedy, `2 + ⌊ln k⌋` local trials) | same algorithm; our seeded generator (SplitMix64), not numpy's `RandomState`, draws the candidates |
+//! | [`kmeans_plus_plus`] | `_kmeans_plusplus` with `random_state=seed` (greedy, `2 + ⌊ln k⌋` local trials) | same centres: numpy's `RandomState` (MT19937) ported |
 //! | [`gmm_diag_fit`] | `GaussianMixture(covariance_type="diag")` from the same weights / means / precisions | same iterations and labels; lower bound to 1e-10 relative |
 //! | [`gmm_diag_init_from_labels`] | its `init_params="kmeans"` step (one-hot responsibilities) | to rounding |
 //! | [`adjusted_rand_index`], [`normalized_mutual_info`] | `adjusted_rand_score`, `normalized_mutual_info_score` | ARI exact (integer pair counts); NMI in numpy's summation order (bit-equal on the fixtures) |
@@ -30,22 +30,51 @@ fn check_finite(x: &[f64], what: &'static str) -> Result<(), Error> {
     if x.iter().any(|v| !v.is_finite()) { Err(Error::InvalidArgument(what)) } else { Ok(()) }
 }
 
-/// SplitMix64: the seeded generator of [`kmeans_plus_plus`].
+/// numpy's legacy `RandomState(seed)`: MT19937 seeded by `init_genrand`,
+/// doubles from two 32-bit draws (`random_sample`), the generator sklearn's
+/// `random_state=<int>` uses.
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+struct RandomState {
+    key: [u32; 624],
+    pos: usize,
+}
 
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+impl RandomState {
+    fn new(seed: u32) -> Self {
+        let mut key = [0u32; 624];
+        let mut s = seed;
+        for (i, k) in key.iter_mut().enumerate() {
+            *k = s;
+            s = 1_812_433_253u32.wrapping_mul(s ^ (s >> 30)).wrapping_add(i as u32 + 1);
+        }
+        RandomState { key, pos: 624 }
     }
 
-    /// Uniform in `[0, 1)` with 53 random bits.
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    fn next_u32(&mut self) -> u32 {
+        const UPPER: u32 = 0x8000_0000;
+        const LOWER: u32 = 0x7fff_ffff;
+        const MATRIX_A: u32 = 0x9908_b0df;
+        if self.pos >= 624 {
+            for i in 0..624 {
+                let y = (self.key[i] & UPPER) | (self.key[(i + 1) % 624] & LOWER);
+                let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
+                self.key[i] = self.key[(i + 397) % 624] ^ (y >> 1) ^ mag;
+            }
+            self.pos = 0;
+        }
+        let mut y = self.key[self.pos];
+        self.pos += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// `random_sample()`: uniform in `[0, 1)` with 53 bits.
+    fn random_sample(&mut self) -> f64 {
+        let a = self.next_u32() >> 5;
+        let b = self.next_u32() >> 6;
+        (f64::from(a) * 67_108_864.0 + f64::from(b)) / 9_007_199_254_740_992.0
     }
 }
 
@@ -63,10 +92,14 @@ pub const fn kmeans_plus_plus_scratch_len(n: usize) -> usize {
 }
 
 /// Picks `k` initial centres among the rows of `x` by greedy k-means++
-/// (sklearn's `_kmeans_plusplus`): the first centre uniformly, each next
-/// one the best (lowest potential) of `2 + ⌊ln k⌋` candidates drawn with
-/// probability proportional to the squared distance to the nearest centre
-/// so far. Deterministic for a given `seed`. Writes `centres` (`k × d`).
+/// exactly as sklearn's `_kmeans_plusplus` with `random_state=seed` (numpy's
+/// `RandomState`, MT19937): the first centre by `choice(n)`, each next one
+/// the best (lowest potential) of `2 + ⌊ln k⌋` candidates drawn with
+/// probability proportional to the squared distance to the nearest centre so
+/// far. Writes `centres` (`k × d`). sklearn computes the distances as
+/// `‖x‖² − 2x·y + ‖y‖²`, here `Σ (x − y)²`: the draws differ only if a
+/// random number falls within rounding of a boundary of the cumulative
+/// potential.
 ///
 /// # Errors
 ///
@@ -85,7 +118,7 @@ pub fn kmeans_plus_plus(
     n: usize,
     d: usize,
     k: usize,
-    seed: u64,
+    seed: u32,
     centres: &mut [f64],
     scratch: &mut [f64],
 ) -> Result<(), Error> {
@@ -98,9 +131,19 @@ pub fn kmeans_plus_plus(
     check_finite(x, "k-means++: values must be finite")?;
     let (closest, cumulative) = scratch.split_at_mut(n);
     let cumulative = &mut cumulative[..n];
-    let mut rng = SplitMix64(seed);
+    let mut rng = RandomState::new(seed);
     let row = |i: usize| &x[i * d..(i + 1) * d];
-    let first = ((rng.uniform() * n as f64) as usize).min(n - 1);
+    // choice(n, p=1/n): cdf = cumsum(p) / its last element, searchsorted(side="right").
+    let p = 1.0 / n as f64;
+    let mut acc = 0.0;
+    for cum in cumulative.iter_mut() {
+        acc += p;
+        *cum = acc;
+    }
+    let last = cumulative[n - 1];
+    cumulative.iter_mut().for_each(|c| *c /= last);
+    let u = rng.random_sample();
+    let first = cumulative.partition_point(|&c| c <= u).min(n - 1);
     centres[..d].copy_from_slice(row(first));
     for (i, c) in closest.iter_mut().enumerate() {
         *c = squared_distance(row(i), row(first));
@@ -115,7 +158,7 @@ pub fn kmeans_plus_plus(
         }
         let mut best: Option<(usize, f64)> = None;
         for _ in 0..trials {
-            let target = rng.uniform() * potential;
+            let target = rng.random_sample() * potential;
             // searchsorted(side="left"), clipped to n - 1.
             let candidate = cumulative.partition_point(|&v| v < target).min(n - 1);
             let pot: f64 = closest
@@ -996,13 +1039,26 @@ mod tests {
     }
 
     #[test]
+    fn random_state_is_numpys() {
+        // np.random.RandomState(0).random_sample(2); RandomState(12345).uniform(size=2)
+        let mut r = RandomState::new(0);
+        assert_eq!((r.random_sample(), r.random_sample()), (0.5488135039273248, 0.7151893663724195));
+        let mut r = RandomState::new(12345);
+        assert_eq!(r.random_sample(), 0.9296160928171479);
+        // past the first 624 words: the state is regenerated.
+        let mut r = RandomState::new(1);
+        let tail = (0..1000).map(|_| r.random_sample()).last();
+        assert_eq!(tail, Some(0.7744772660150796)); // RandomState(1).random_sample(1000)[-1]
+    }
+
+    #[test]
     fn e_step_is_the_gaussian_log_density() {
         // d > 256 and k > 16 take every blocked path.
         let (n, d, k) = (5, 300, 20);
-        let mut rng = SplitMix64(3);
-        let x: Vec<f64> = (0..n * d).map(|_| rng.uniform() * 4.0 - 2.0).collect();
-        let mut means: Vec<f64> = (0..k * d).map(|_| rng.uniform() - 0.5).collect();
-        let mut vars: Vec<f64> = (0..k * d).map(|_| 0.5 + rng.uniform()).collect();
+        let mut rng = RandomState::new(3);
+        let x: Vec<f64> = (0..n * d).map(|_| rng.random_sample() * 4.0 - 2.0).collect();
+        let mut means: Vec<f64> = (0..k * d).map(|_| rng.random_sample() - 0.5).collect();
+        let mut vars: Vec<f64> = (0..k * d).map(|_| 0.5 + rng.random_sample()).collect();
         let mut weights: Vec<f64> = (0..k).map(|c| (c + 1) as f64 / 210.0).collect();
         let model = DiagGmm { weights: &mut weights, means: &mut means, variances: &mut vars };
         let mut resp = vec![0.0; n * k];

@@ -303,8 +303,9 @@ fn check_k(table: &DenseTable, k: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// k-means as sklearn's `KMeans(k, n_init=1)` with its defaults (300
-/// iterations, `tol` 1e-4): k-means++ seeding from `seed`, Lloyd iterations.
+/// k-means as sklearn's `KMeans(k, n_init=1, random_state=seed)` with its
+/// defaults (k-means++ seeding with numpy's `RandomState(seed)`, Lloyd
+/// iterations, 300 at most, `tol` 1e-4): the same clusters.
 ///
 /// # Errors
 ///
@@ -317,7 +318,7 @@ fn check_k(table: &DenseTable, k: usize) -> Result<(), Error> {
 /// assert_eq!(c.labels[0], c.labels[1]);
 /// assert_ne!(c.labels[1], c.labels[2]);
 /// ```
-pub fn kmeans(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Error> {
+pub fn kmeans(table: &DenseTable, k: usize, seed: u32) -> Result<Clustering, Error> {
     use cellmap_core::cluster as kc;
     check_k(table, k)?;
     let (n, d) = (table.n_cells, table.n_features);
@@ -348,9 +349,10 @@ pub fn kmeans(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Err
 }
 
 /// A diagonal-covariance Gaussian mixture as sklearn's
-/// `GaussianMixture(k, covariance_type="diag")` with its defaults (`tol`
-/// 1e-3, 100 iterations, `reg_covar` 1e-6), initialised from [`kmeans`]
-/// labels (seeded by `seed`) as sklearn's `init_params="kmeans"`.
+/// `GaussianMixture(k, covariance_type="diag", random_state=seed)` with its
+/// defaults (`tol` 1e-3, 100 iterations, `reg_covar` 1e-6, `init_params=
+/// "kmeans"`: responsibilities from the labels of [`kmeans`] with the same
+/// seed). Bio_GMM_VGAE's `fix_seed(0)` is `seed = 0`.
 ///
 /// # Errors
 ///
@@ -361,7 +363,7 @@ pub fn kmeans(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Err
 /// let c = cellmap::gaussian_mixture(&t, 2, 0).unwrap();
 /// assert!(c.converged && c.labels[0] != c.labels[5]);
 /// ```
-pub fn gaussian_mixture(table: &DenseTable, k: usize, seed: u64) -> Result<Clustering, Error> {
+pub fn gaussian_mixture(table: &DenseTable, k: usize, seed: u32) -> Result<Clustering, Error> {
     use cellmap_core::cluster as kc;
     let init = kmeans(table, k, seed)?;
     let (n, d) = (table.n_cells, table.n_features);

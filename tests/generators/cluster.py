@@ -24,6 +24,8 @@ highly_variable_genes flavor="seurat_v3" with scikit-misc 0.5.3's loess, pca), s
   init labels = KMeans(K, n_init=1, random_state=0) labels, saved), and from explicit
   weights_init / means_init / precisions_init on the blobs: weights, means, covariances, labels,
   lower_bound, n_iter, converged.
+* seeded_blobs_*: KMeans(K, n_init=1, random_state=3) and GaussianMixture(K, "diag",
+  random_state=3) on the blobs, seeded end to end: labels, inertia, lower bound, n_iter.
 * metrics_*: adjusted_rand_score and normalized_mutual_info_score of the groups vs the GMM labels
   and of two random 50,000-element labellings (7 and 9 classes).
 """
@@ -164,6 +166,13 @@ def clustering(rng, groups, scores):
     gm = GaussianMixture(k, covariance_type="diag", weights_init=w0, means_init=m0, precisions_init=p0,
                          tol=1e-6, max_iter=500).fit(blobs)
     gmm_save("blobs", blobs, gm)
+
+    # Seeded end to end (k-means++ draws from numpy's RandomState(seed)), on the overlapping blobs.
+    km = KMeans(k, n_init=1, random_state=3).fit(blobs)
+    save("seeded_blobs_kmeans_labels.npy", km.labels_.astype(np.int32))
+    gm = GaussianMixture(k, covariance_type="diag", random_state=3).fit(blobs)
+    save("seeded_blobs_gmm_labels.npy", gm.predict(blobs).astype(np.int32))
+    save("seeded_blobs_stats.npy", np.array([km.inertia_, km.n_iter_, gm.lower_bound_, gm.n_iter_]))
 
     gmm_labels = GaussianMixture(k, covariance_type="diag", random_state=0).fit_predict(scores)
     a = rng.integers(0, 7, 50_000)

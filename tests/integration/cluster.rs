@@ -253,3 +253,40 @@ fn pipeline_preprocess_is_the_scanpy_recipe() {
     let (ari, nmi) = cellmap::agreement(&groups, &clusters.labels).unwrap();
     assert!(ari > 0.9 && nmi > 0.9, "4 well separated groups: ARI {ari}, NMI {nmi}");
 }
+
+#[test]
+fn seeded_pipeline_clusterings_are_sklearns() {
+    // KMeans(4, n_init=1, random_state=seed) and GaussianMixture(4, "diag", random_state=seed):
+    // k-means++ draws from numpy's RandomState, so the whole fit is sklearn's.
+    let x = load("cluster/gmm_pca_x.npy");
+    let table = cellmap::DenseTable::new(x.shape[0], x.shape[1], x.values).unwrap();
+    let km = cellmap::kmeans(&table, 4, 0).unwrap();
+    assert_eq!(
+        km.labels,
+        u32s("cluster/gmm_pca_init_labels.npy"),
+        "KMeans(random_state=0) on the PCA scores"
+    );
+    let gm = cellmap::gaussian_mixture(&table, 4, 0).unwrap();
+    assert_eq!(gm.labels, u32s("cluster/gmm_pca_labels.npy"), "GaussianMixture(random_state=0)");
+    assert_close("lower bound", &[gm.objective], &load("cluster/gmm_pca_stats.npy").values[..1], 1e-10, 0.0);
+
+    let x = load("cluster/kmeans_blobs_empty_x.npy");
+    let table = cellmap::DenseTable::new(x.shape[0], x.shape[1], x.values).unwrap();
+    let stats = load("cluster/seeded_blobs_stats.npy").values;
+    let km = cellmap::kmeans(&table, 4, 3).unwrap();
+    assert_eq!(
+        km.labels,
+        u32s("cluster/seeded_blobs_kmeans_labels.npy"),
+        "KMeans(random_state=3) on the blobs"
+    );
+    assert_eq!(km.iterations, stats[1] as usize);
+    assert_close("inertia", &[km.objective], &stats[..1], 1e-12, 0.0);
+    let gm = cellmap::gaussian_mixture(&table, 4, 3).unwrap();
+    assert_eq!(
+        gm.labels,
+        u32s("cluster/seeded_blobs_gmm_labels.npy"),
+        "GaussianMixture(random_state=3) on the blobs"
+    );
+    assert_eq!(gm.iterations, stats[3] as usize);
+    assert_close("lower bound", &[gm.objective], &stats[2..3], 1e-10, 0.0);
+}

@@ -27,8 +27,8 @@ use crate::report::emit;
     Seurat v3 highly variable genes on the raw table (scanpy flavor=\"seurat_v3\", loess span 0.3), \
     --normalize scales each cell to TARGET counts, --log1p takes ln(1 + x), the table is cut to the \
     HVGs, --pca projects onto N principal components (exact, sklearn's signs). --method kmeans is \
-    sklearn's KMeans(k, n_init=1) (k-means++ seeded by --seed); gmm is \
-    GaussianMixture(k, covariance_type=\"diag\") initialised from that k-means. OUT is CSV \
+    sklearn's KMeans(k, n_init=1, random_state=SEED); gmm is \
+    GaussianMixture(k, covariance_type=\"diag\", random_state=SEED): the same clusters as sklearn. OUT is CSV \
     cell_id,cluster (0..k-1). --truth (CSV cell_id,label with a header, or a 1-D .npy in table \
     order) prints the adjusted Rand index and normalised mutual information (sklearn's).")]
 pub struct ClusterArgs {
@@ -43,9 +43,9 @@ pub struct ClusterArgs {
     /// Clustering method.
     #[arg(long, value_enum, default_value = "gmm")]
     pub method: Method,
-    /// Seed of the k-means++ initialisation.
+    /// Seed of the k-means++ initialisation: sklearn's random_state (numpy RandomState, 0..2^32-1).
     #[arg(long, default_value = "0")]
-    pub seed: u64,
+    pub seed: u32,
     /// Scale each cell's values to sum to TARGET (scanpy normalize_total).
     #[arg(long, value_name = "TARGET", num_args = 0..=1, default_missing_value = "10000")]
     pub normalize: Option<f64>,
