@@ -13,6 +13,10 @@
 //!
 //! Labels are `u32` in `0..k` (the caller maps arbitrary labels to dense
 //! indices).
+//!
+//! Outputs on error: every check happens before the first write, except a
+//! variance that collapses during [`gmm_diag_fit`]'s EM (the model then holds
+//! the last M-step, the labels are untouched).
 
 use crate::Error;
 use crate::error::ensure_len;
@@ -192,18 +196,35 @@ pub struct KMeansFit {
     pub converged: bool,
 }
 
-/// Scratch (`f64` elements) that [`kmeans_lloyd`] needs.
+/// The scratch buffers of [`kmeans_lloyd`]: their lengths for `n` points
+/// of `d` features and `k` centres.
 ///
 /// ```
+/// use cellmap_core::cluster::KMeansLloydScratch;
+/// let s = KMeansLloydScratch::new(100, 3, 4);
 /// // centres and their transpose padded to 8 components, 3 per centre, the mean row, n distances
-/// assert_eq!(cellmap_core::cluster::kmeans_scratch_len(100, 3, 4), 4 * 3 + 8 * 3 + 3 * 4 + 3 + 100);
+/// assert_eq!(s.scratch, 4 * 3 + 8 * 3 + 3 * 4 + 3 + 100);
+/// assert_eq!(s.previous, 100);
 /// ```
-pub const fn kmeans_scratch_len(n: usize, d: usize, k: usize) -> usize {
-    k.saturating_add(padded(k))
-        .saturating_mul(d)
-        .saturating_add(k.saturating_mul(3))
-        .saturating_add(d)
-        .saturating_add(n)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KMeansLloydScratch {
+    /// `f64` elements of `scratch`.
+    pub scratch: usize,
+    /// `u32` elements of `previous` (the labels of the previous iteration).
+    pub previous: usize,
+}
+
+impl KMeansLloydScratch {
+    /// The scratch lengths for `n` points, `d` features, `k` centres.
+    pub const fn new(n: usize, d: usize, k: usize) -> Self {
+        let scratch = k
+            .saturating_add(padded(k))
+            .saturating_mul(d)
+            .saturating_add(k.saturating_mul(3))
+            .saturating_add(d)
+            .saturating_add(n);
+        Self { scratch, previous: n }
+    }
 }
 
 /// sklearn's `_tolerance`: `tol` times the mean over features of the
@@ -289,7 +310,7 @@ fn assign(x: &[f64], d: usize, k: usize, centres_t: &[f64], norms: &[f64], label
 /// centre, whose label is left as it was — sklearn's relocation), stop when
 /// the labels repeat or the total squared centre shift is at most `tol ×
 /// mean feature variance`; then a last assignment. `labels` (`n`) receives
-/// the result; `previous` (`n`) is scratch.
+/// the result; `previous` and `scratch` are scratch ([`KMeansLloydScratch`]).
 ///
 /// # Errors
 ///
@@ -297,7 +318,7 @@ fn assign(x: &[f64], d: usize, k: usize, centres_t: &[f64], norms: &[f64], label
 /// non-finite values.
 ///
 /// ```
-/// use cellmap_core::cluster::{kmeans_lloyd, kmeans_scratch_len};
+/// use cellmap_core::cluster::kmeans_lloyd;
 /// let x = [0.0, 1.0, 10.0, 11.0];
 /// let mut centres = [0.0, 1.0];
 /// let (mut labels, mut prev) = ([0u32; 4], [0u32; 4]);
@@ -328,8 +349,9 @@ pub fn kmeans_lloyd(
     }
     ensure_len("centres", centres, k * d)?;
     ensure_len("labels", labels, n)?;
-    ensure_len("previous", previous, n)?;
-    ensure_len("scratch", scratch, kmeans_scratch_len(n, d, k))?;
+    let need = KMeansLloydScratch::new(n, d, k);
+    ensure_len("previous", previous, need.previous)?;
+    ensure_len("scratch", scratch, need.scratch)?;
     check_finite(x, "k-means: values must be finite")?;
     check_finite(&centres[..k * d], "k-means: initial centres must be finite")?;
     let (labels, previous) = (&mut labels[..n], &mut previous[..n]);
@@ -477,9 +499,9 @@ pub struct GmmFit {
 ///
 /// ```
 /// // responsibilities, 2 per component, two d × 8 transposed tables (3 components padded to 8)
-/// assert_eq!(cellmap_core::cluster::gmm_diag_scratch_len(10, 2, 3), 30 + 6 + 2 * 2 * 8);
+/// assert_eq!(cellmap_core::cluster::gmm_diag_fit_scratch_len(10, 2, 3), 30 + 6 + 2 * 2 * 8);
 /// ```
-pub const fn gmm_diag_scratch_len(n: usize, d: usize, k: usize) -> usize {
+pub const fn gmm_diag_fit_scratch_len(n: usize, d: usize, k: usize) -> usize {
     n.saturating_mul(k)
         .saturating_add(k.saturating_mul(2))
         .saturating_add(padded(k).saturating_mul(d).saturating_mul(2))
@@ -728,7 +750,7 @@ fn m_step(
 /// during EM.
 ///
 /// ```
-/// use cellmap_core::cluster::{DiagGmm, GmmParams, gmm_diag_fit, gmm_diag_scratch_len};
+/// use cellmap_core::cluster::{DiagGmm, GmmParams, gmm_diag_fit, gmm_diag_fit_scratch_len};
 /// let x = [0.0, 0.5, 1.0, 10.0, 10.5, 11.0];
 /// let (mut w, mut m, mut v) = ([0.5, 0.5], [1.0, 9.0], [1.0, 1.0]);
 /// let mut labels = [0u32; 6];
@@ -756,7 +778,7 @@ pub fn gmm_diag_fit(
     ensure_len("means", model.means, k * d)?;
     ensure_len("variances", model.variances, k * d)?;
     ensure_len("labels", labels, n)?;
-    ensure_len("scratch", scratch, gmm_diag_scratch_len(n, d, k))?;
+    ensure_len("scratch", scratch, gmm_diag_fit_scratch_len(n, d, k))?;
     check_finite(x, "gmm: values must be finite")?;
     check_finite(&model.means[..k * d], "gmm: means must be finite")?;
     if model.weights[..k].iter().any(|w| !(*w > 0.0 && w.is_finite())) {
@@ -801,9 +823,9 @@ pub fn gmm_diag_fit(
 /// n_pred` contingency table plus both margins.
 ///
 /// ```
-/// assert_eq!(cellmap_core::cluster::contingency_scratch_len(3, 4), 12 + 7);
+/// assert_eq!(cellmap_core::cluster::adjusted_rand_index_scratch_len(3, 4), 12 + 7);
 /// ```
-pub const fn contingency_scratch_len(n_true: usize, n_pred: usize) -> usize {
+pub const fn adjusted_rand_index_scratch_len(n_true: usize, n_pred: usize) -> usize {
     n_true.saturating_mul(n_pred).saturating_add(n_true).saturating_add(n_pred)
 }
 
@@ -820,7 +842,7 @@ fn contingency<'a>(
     if truth.len() != pred.len() {
         return Err(Error::ShapeMismatch { expected: truth.len(), got: pred.len() });
     }
-    ensure_len("scratch", scratch, contingency_scratch_len(n_true, n_pred))?;
+    ensure_len("scratch", scratch, adjusted_rand_index_scratch_len(n_true, n_pred))?;
     let (table, rest) = scratch.split_at_mut(n_true * n_pred);
     let (rows, rest) = rest.split_at_mut(n_true);
     let cols = &mut rest[..n_pred];
@@ -849,7 +871,7 @@ fn contingency<'a>(
 /// [`Error::InvalidArgument`] for a label out of range, short scratch.
 ///
 /// ```
-/// use cellmap_core::cluster::{adjusted_rand_index, contingency_scratch_len};
+/// use cellmap_core::cluster::{adjusted_rand_index, adjusted_rand_index_scratch_len};
 /// let mut s = [0u64; 32];
 /// let ari = adjusted_rand_index(&[0, 0, 1, 2], &[0, 0, 1, 1], 3, 2, &mut s).unwrap();
 /// assert!((ari - 0.5714285714285714).abs() < 1e-15);
@@ -878,10 +900,28 @@ pub fn adjusted_rand_index(
     Ok(2.0 * (num as f64) / (den as f64))
 }
 
-/// Scratch (`f64` elements) for [`normalized_mutual_info`]: one term per
-/// contingency cell.
-pub const fn nmi_scratch_len(n_true: usize, n_pred: usize) -> usize {
-    n_true.saturating_mul(n_pred).saturating_add(n_true).saturating_add(n_pred)
+/// The scratch buffers of [`normalized_mutual_info`] for `n_true` and
+/// `n_pred` classes: the contingency table with its margins (`u64`), and
+/// one `f64` term per table cell and margin.
+///
+/// ```
+/// let s = cellmap_core::cluster::NormalizedMutualInfoScratch::new(3, 4);
+/// assert_eq!((s.table, s.terms), (12 + 7, 12 + 7));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NormalizedMutualInfoScratch {
+    /// `u64` elements of `table`.
+    pub table: usize,
+    /// `f64` elements of `terms`.
+    pub terms: usize,
+}
+
+impl NormalizedMutualInfoScratch {
+    /// The scratch lengths for `n_true` and `n_pred` classes.
+    pub const fn new(n_true: usize, n_pred: usize) -> Self {
+        let cells = n_true.saturating_mul(n_pred).saturating_add(n_true).saturating_add(n_pred);
+        Self { table: cells, terms: cells }
+    }
 }
 
 /// Entropy of the nonzero `counts` as sklearn's `entropy` (natural log).
@@ -911,7 +951,7 @@ fn entropy(counts: &[u64], terms: &mut [f64]) -> f64 {
 ///
 /// # Errors
 ///
-/// As [`adjusted_rand_index`]; `terms` needs [`nmi_scratch_len`].
+/// As [`adjusted_rand_index`]; scratch sizes from [`NormalizedMutualInfoScratch`].
 ///
 /// ```
 /// use cellmap_core::cluster::normalized_mutual_info;
@@ -924,11 +964,11 @@ pub fn normalized_mutual_info(
     pred: &[u32],
     n_true: usize,
     n_pred: usize,
-    scratch: &mut [u64],
+    table: &mut [u64],
     terms: &mut [f64],
 ) -> Result<f64, Error> {
-    ensure_len("terms", terms, nmi_scratch_len(n_true, n_pred))?;
-    let (table, rows, cols) = contingency(truth, pred, n_true, n_pred, scratch)?;
+    ensure_len("terms", terms, NormalizedMutualInfoScratch::new(n_true, n_pred).terms)?;
+    let (table, rows, cols) = contingency(truth, pred, n_true, n_pred, table)?;
     let present_rows = rows.iter().filter(|&&v| v > 0).count();
     let present_cols = cols.iter().filter(|&&v| v > 0).count();
     if present_rows == present_cols && present_rows <= 1 {
@@ -1002,7 +1042,7 @@ mod tests {
         #[test]
         fn ari_equals_pair_counting(pairs in proptest::collection::vec((0u32..4, 0u32..5), 0..60)) {
             let (a, b): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
-            let mut s = vec![0u64; contingency_scratch_len(4, 5)];
+            let mut s = vec![0u64; adjusted_rand_index_scratch_len(4, 5)];
             let got = adjusted_rand_index(&a, &b, 4, 5, &mut s).unwrap();
             prop_assert_eq!(got, ari_brute(&a, &b));
         }
@@ -1010,8 +1050,8 @@ mod tests {
         #[test]
         fn nmi_is_symmetric_and_bounded(pairs in proptest::collection::vec((0u32..4, 0u32..5), 1..60)) {
             let (a, b): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
-            let mut s = vec![0u64; contingency_scratch_len(5, 5)];
-            let mut t = vec![0.0; nmi_scratch_len(5, 5)];
+            let mut s = vec![0u64; adjusted_rand_index_scratch_len(5, 5)];
+            let mut t = vec![0.0; NormalizedMutualInfoScratch::new(5, 5).terms];
             let ab = normalized_mutual_info(&a, &b, 4, 5, &mut s, &mut t).unwrap();
             let ba = normalized_mutual_info(&b, &a, 5, 4, &mut s, &mut t).unwrap();
             prop_assert!((ab - ba).abs() < 1e-12);
@@ -1094,7 +1134,7 @@ mod tests {
         let x = [0.0, 1.0, 2.0, 20.0];
         let mut centres = [0.0, 100.0, 1.0];
         let (mut labels, mut prev) = ([0u32; 4], [0u32; 4]);
-        let mut s = vec![0.0; kmeans_scratch_len(4, 1, 3)];
+        let mut s = vec![0.0; KMeansLloydScratch::new(4, 1, 3).scratch];
         let fit = kmeans_lloyd(&x, 4, 1, 3, 300, 1e-4, &mut centres, &mut labels, &mut prev, &mut s).unwrap();
         // sklearn: KMeans(3, init=[[0], [100], [1]], n_init=1).fit([[0], [1], [2], [20]])
         assert_eq!((centres, labels, fit.iterations), ([0.0, 20.0, 1.5], [0, 2, 2, 1], 2));

@@ -41,18 +41,32 @@ const fn tree_capacity(n: usize) -> usize {
     if n > 200 { n } else { 200 }
 }
 
-/// Scratch sizes `(f64 elements, u32 elements)` that [`loess_fit`] needs
-/// for `n` points. Saturates at `usize::MAX` for impossible sizes.
+/// The scratch buffers of [`loess_fit`]: their lengths for `n` points.
+/// Lengths saturate at `usize::MAX` for impossible sizes.
 ///
 /// ```
-/// use cellmap_core::loess::loess_scratch_len;
-/// assert_eq!(loess_scratch_len(10), (10 * 6 + 3 * 200, 10 + 4 * 200));
+/// use cellmap_core::loess::LoessScratch;
+/// let s = LoessScratch::new(10);
+/// assert_eq!((s.scratch, s.index), (10 * 6 + 3 * 200, 10 + 4 * 200));
 /// ```
-pub const fn loess_scratch_len(n: usize) -> (usize, usize) {
-    let cap = tree_capacity(n);
-    let f = n.saturating_mul(6).saturating_add(cap.saturating_mul(3));
-    let u = n.saturating_add(cap.saturating_mul(4));
-    (f, u)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoessScratch {
+    /// `f64` elements of `scratch`: the sorted points, the least-squares
+    /// columns, and three per k-d tree vertex (`max(200, n)` of them).
+    pub scratch: usize,
+    /// `u32` elements of `index`: the sort order and four per k-d tree cell.
+    pub index: usize,
+}
+
+impl LoessScratch {
+    /// The scratch lengths for `n` points.
+    pub const fn new(n: usize) -> Self {
+        let cap = tree_capacity(n);
+        Self {
+            scratch: n.saturating_mul(6).saturating_add(cap.saturating_mul(3)),
+            index: n.saturating_add(cap.saturating_mul(4)),
+        }
+    }
 }
 
 /// Fits a degree-2 LOESS of `y` on `x` with the given `span` and writes
@@ -60,7 +74,7 @@ pub const fn loess_scratch_len(n: usize) -> (usize, usize) {
 /// Returns the number of vertices of the k-d tree.
 ///
 /// `fitted` needs `x.len()` elements; the scratch sizes come from
-/// [`loess_scratch_len`].
+/// [`LoessScratch`].
 ///
 /// # Errors
 ///
@@ -69,13 +83,14 @@ pub const fn loess_scratch_len(n: usize) -> (usize, usize) {
 /// [`Error::InvalidArgument`] for a non-finite input, a span outside
 /// `(0, 1]`, or a span too small for a quadratic (fewer than 4 neighbours,
 /// or all neighbours at the same `x`, dloess's errors 104, 120 and 121).
+/// `fitted` is untouched on every error.
 ///
 /// ```
-/// use cellmap_core::loess::{loess_fit, loess_scratch_len};
+/// use cellmap_core::loess::{loess_fit, LoessScratch};
 /// // A quadratic is reproduced exactly (up to rounding).
 /// let x: Vec<f64> = (0..50).map(|i| i as f64 / 10.0).collect();
 /// let y: Vec<f64> = x.iter().map(|v| 1.0 + 2.0 * v - 0.5 * v * v).collect();
-/// let (nf, nu) = loess_scratch_len(x.len());
+/// let LoessScratch { scratch: nf, index: nu } = LoessScratch::new(x.len());
 /// let mut fitted = vec![0.0; x.len()];
 /// loess_fit(&x, &y, 0.3, &mut fitted, &mut vec![0.0; nf], &mut vec![0; nu]).unwrap();
 /// for (f, t) in fitted.iter().zip(&y) {
@@ -95,7 +110,7 @@ pub fn loess_fit(
         return Err(Error::ShapeMismatch { expected: n, got: y.len() });
     }
     ensure_len("fitted", fitted, n)?;
-    let (need_f, need_u) = loess_scratch_len(n);
+    let LoessScratch { scratch: need_f, index: need_u } = LoessScratch::new(n);
     ensure_len("scratch", scratch, need_f)?;
     ensure_len("index", index, need_u)?;
     if n > u32::MAX as usize - 1 {
@@ -400,7 +415,7 @@ mod tests {
     use std::vec::Vec;
 
     fn fit(x: &[f64], y: &[f64], span: f64) -> Result<Vec<f64>, Error> {
-        let (nf, nu) = loess_scratch_len(x.len());
+        let LoessScratch { scratch: nf, index: nu } = LoessScratch::new(x.len());
         let mut out = vec![0.0; x.len()];
         loess_fit(x, y, span, &mut out, &mut vec![0.0; nf], &mut vec![0; nu])?;
         Ok(out)

@@ -11,11 +11,16 @@
 //! | [`gene_mean_var`] | scanpy `_get_mean_var` (`E[x²] − E[x]²`, × n/(n−1)) | bit-exact (sequential column sums) |
 //! | [`hvg_seurat_v3`] | `sc.pp.highly_variable_genes(flavor="seurat_v3")` with skmisc's loess | normalised variances to 1e-12 relative (measured 1e-13); same ranks except exact ties (ours: lower gene index first; numpy's unstable argsort is unspecified) |
 //! | [`pca`] | sklearn `PCA(svd_solver="covariance_eigh")`, `svd_flip(u_based_decision=False)` | components and scores to 1e-8 relative to the largest; scanpy's `sc.pp.pca` (ARPACK, cast to float32) to float32 rounding |
+//!
+//! Outputs on error: every size, shape and argument check happens before the
+//! first write; the one later failure, [`hvg_seurat_v3`]'s LOESS (too few
+//! non-constant genes for the span), leaves `means` and `variances` written
+//! and the other outputs untouched.
 
 use crate::Error;
 use crate::error::ensure_len;
 use crate::linalg::{pairwise_sum, symmetric_eigen};
-use crate::loess::{loess_fit, loess_scratch_len};
+use crate::loess::{LoessScratch, loess_fit};
 
 fn table_len(n_cells: usize, n_genes: usize, got: usize) -> Result<usize, Error> {
     let need = n_cells.checked_mul(n_genes).ok_or(Error::InvalidArgument("table too large"))?;
@@ -126,15 +131,30 @@ pub fn gene_mean_var(
     Ok(())
 }
 
-/// Scratch sizes `(f64, u32)` that [`hvg_seurat_v3`] needs for `n_genes`.
+/// The scratch buffers of [`hvg_seurat_v3`]: their lengths for `n_genes`
+/// genes (five `f64` per gene and a `u32` per gene, plus [`LoessScratch`]).
 ///
 /// ```
-/// let (f, u) = cellmap_core::preprocess::hvg_seurat_v3_scratch_len(1000);
-/// assert!(f >= 5000 && u >= 1000);
+/// let s = cellmap_core::preprocess::HvgSeuratV3Scratch::new(1000);
+/// assert_eq!((s.scratch, s.index), (5 * 1000 + 6 * 1000 + 3 * 1000, 1000 + 1000 + 4 * 1000));
 /// ```
-pub const fn hvg_seurat_v3_scratch_len(n_genes: usize) -> (usize, usize) {
-    let (lf, lu) = loess_scratch_len(n_genes);
-    (n_genes.saturating_mul(5).saturating_add(lf), n_genes.saturating_add(lu))
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HvgSeuratV3Scratch {
+    /// `f64` elements of `scratch`.
+    pub scratch: usize,
+    /// `u32` elements of `index`.
+    pub index: usize,
+}
+
+impl HvgSeuratV3Scratch {
+    /// The scratch lengths for `n_genes` genes.
+    pub const fn new(n_genes: usize) -> Self {
+        let loess = LoessScratch::new(n_genes);
+        Self {
+            scratch: n_genes.saturating_mul(5).saturating_add(loess.scratch),
+            index: n_genes.saturating_add(loess.index),
+        }
+    }
 }
 
 /// Outputs of [`hvg_seurat_v3`], one element per gene (the columns scanpy
@@ -169,11 +189,11 @@ pub struct HvgSeuratV3<'a> {
 /// LOESS errors (too few non-constant genes for the span).
 ///
 /// ```
-/// use cellmap_core::preprocess::{hvg_seurat_v3, hvg_seurat_v3_scratch_len, HvgSeuratV3};
+/// use cellmap_core::preprocess::{hvg_seurat_v3, HvgSeuratV3Scratch, HvgSeuratV3};
 /// let (cells, genes) = (30, 40);
 /// let counts: Vec<f64> = (0..cells * genes).map(|i| ((i * 7919) % 13 * (i % genes)) as f64 % 17.0).collect();
 /// let (mut m, mut v, mut vn, mut rank) = (vec![0.0; genes], vec![0.0; genes], vec![0.0; genes], vec![0; genes]);
-/// let (nf, nu) = hvg_seurat_v3_scratch_len(genes);
+/// let HvgSeuratV3Scratch { scratch: nf, index: nu } = HvgSeuratV3Scratch::new(genes);
 /// let out = HvgSeuratV3 { means: &mut m, variances: &mut v, variances_norm: &mut vn, rank: &mut rank };
 /// hvg_seurat_v3(&counts, cells, genes, 0.3, out, &mut vec![0.0; nf], &mut vec![0; nu]).unwrap();
 /// let top = rank.iter().position(|&r| r == 0).unwrap();
@@ -191,7 +211,7 @@ pub fn hvg_seurat_v3(
     table_len(n_cells, n_genes, counts.len())?;
     ensure_len("variances_norm", out.variances_norm, n_genes)?;
     ensure_len("rank", out.rank, n_genes)?;
-    let (need_f, need_u) = hvg_seurat_v3_scratch_len(n_genes);
+    let HvgSeuratV3Scratch { scratch: need_f, index: need_u } = HvgSeuratV3Scratch::new(n_genes);
     ensure_len("scratch", scratch, need_f)?;
     ensure_len("index", index, need_u)?;
     if n_cells < 2 {

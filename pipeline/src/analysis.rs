@@ -142,7 +142,7 @@ impl HighlyVariable {
 /// genes for the span, non-finite counts); out of memory.
 pub fn highly_variable_genes(counts: &DenseTable, span: f64) -> Result<HighlyVariable, Error> {
     let g = counts.n_features;
-    let (nf, nu) = kernels::hvg_seurat_v3_scratch_len(g);
+    let kernels::HvgSeuratV3Scratch { scratch: nf, index: nu } = kernels::HvgSeuratV3Scratch::new(g);
     let mut means = filled(g, 0.0, "gene means")?;
     let mut variances = filled(g, 0.0, "gene variances")?;
     let mut variances_norm = filled(g, 0.0, "normalised variances")?;
@@ -323,15 +323,12 @@ pub fn kmeans(table: &DenseTable, k: usize, seed: u32) -> Result<Clustering, Err
     check_k(table, k)?;
     let (n, d) = (table.n_cells, table.n_features);
     let mut centres = filled(k.saturating_mul(d), 0.0, "k-means centres")?;
-    let mut scratch = filled(
-        kc::kmeans_plus_plus_scratch_len(n).max(kc::kmeans_scratch_len(n, d, k)),
-        0.0,
-        "k-means scratch",
-    )?;
+    let need = kc::KMeansLloydScratch::new(n, d, k);
+    let mut scratch = filled(kc::kmeans_plus_plus_scratch_len(n).max(need.scratch), 0.0, "k-means scratch")?;
     kc::kmeans_plus_plus(&table.values, n, d, k, seed, &mut centres, &mut scratch)
         .map_err(|e| Error::core("k-means++", e))?;
     let mut labels = filled(n, 0u32, "cluster labels")?;
-    let mut previous = filled(n, 0u32, "k-means scratch")?;
+    let mut previous = filled(need.previous, 0u32, "k-means scratch")?;
     let fit = kc::kmeans_lloyd(
         &table.values,
         n,
@@ -375,7 +372,7 @@ pub fn gaussian_mixture(table: &DenseTable, k: usize, seed: u32) -> Result<Clust
     kc::gmm_diag_init_from_labels(&table.values, n, d, k, &init.labels, params.reg_covar, model)
         .map_err(|e| Error::core("gaussian mixture", e))?;
     let mut labels = init.labels;
-    let mut scratch = filled(kc::gmm_diag_scratch_len(n, d, k), 0.0, "mixture responsibilities")?;
+    let mut scratch = filled(kc::gmm_diag_fit_scratch_len(n, d, k), 0.0, "mixture responsibilities")?;
     let model = kc::DiagGmm { weights: &mut weights, means: &mut means, variances: &mut variances };
     let fit = kc::gmm_diag_fit(&table.values, n, d, k, params, model, &mut labels, &mut scratch)
         .map_err(|e| Error::core("gaussian mixture", e))?;
@@ -407,8 +404,10 @@ pub fn agreement<T: Ord, U: Ord>(truth: &[T], predicted: &[U]) -> Result<(f64, f
     }
     let (a, na) = codes(truth)?;
     let (b, nb) = codes(predicted)?;
-    let mut table = filled(kc::contingency_scratch_len(na, nb), 0u64, "the contingency table")?;
-    let mut terms = filled(kc::nmi_scratch_len(na, nb), 0.0, "the contingency table")?;
+    let need = kc::NormalizedMutualInfoScratch::new(na, nb);
+    let mut table =
+        filled(need.table.max(kc::adjusted_rand_index_scratch_len(na, nb)), 0u64, "the contingency table")?;
+    let mut terms = filled(need.terms, 0.0, "the contingency table")?;
     let ari = kc::adjusted_rand_index(&a, &b, na, nb, &mut table)
         .map_err(|e| Error::core("adjusted Rand index", e))?;
     let nmi = kc::normalized_mutual_info(&a, &b, na, nb, &mut table, &mut terms)

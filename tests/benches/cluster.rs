@@ -8,7 +8,7 @@
 //! for thread CPU time), the iterations, the k-means inertia and the GMM lower bound.
 use cellmap::bench::{Clock, median_ms};
 use cellmap_core::cluster::{
-    DiagGmm, GmmParams, gmm_diag_fit, gmm_diag_scratch_len, kmeans_lloyd, kmeans_scratch_len,
+    DiagGmm, GmmParams, KMeansLloydScratch, gmm_diag_fit, gmm_diag_fit_scratch_len, kmeans_lloyd,
 };
 use cellmap_tests::npy::{Array, parse};
 
@@ -34,8 +34,9 @@ fn main() {
     let init = load(dir, "kmeans_init.npy").values;
     let k = init.len() / d;
     let params = load(dir, "params.npy").values; // kmeans max_iter, tol; gmm max_iter, tol, reg_covar
-    let (mut labels, mut previous) = (vec![0u32; n], vec![0u32; n]);
-    let mut scratch = vec![0.0; kmeans_scratch_len(n, d, k)];
+    let need = KMeansLloydScratch::new(n, d, k);
+    let (mut labels, mut previous) = (vec![0u32; n], vec![0u32; need.previous]);
+    let mut scratch = vec![0.0; need.scratch];
     let mut centres = init.clone();
     let mut kfit = None;
     let kmeans_ms = median_ms(clock, repeats, || {
@@ -62,7 +63,7 @@ fn main() {
     let m0 = load(dir, "gmm_means.npy").values;
     let v0: Vec<f64> = load(dir, "gmm_precisions.npy").values.iter().map(|p| 1.0 / p).collect();
     let (mut w, mut m, mut v) = (w0.clone(), m0.clone(), v0.clone());
-    let mut resp = vec![0.0; gmm_diag_scratch_len(n, d, k)];
+    let mut resp = vec![0.0; gmm_diag_fit_scratch_len(n, d, k)];
     let gmm_params = GmmParams { max_iter: params[2] as usize, tol: params[3], reg_covar: params[4] };
     let mut gfit = None;
     let gmm_ms = median_ms(clock, repeats, || {

@@ -1,13 +1,13 @@
 //! Parity tests: preprocessing and clustering against scanpy / scikit-misc /
 //! scikit-learn (fixtures by `tests/generators/cluster.py`).
 use cellmap_core::cluster::{
-    DiagGmm, GmmParams, adjusted_rand_index, contingency_scratch_len, gmm_diag_fit,
-    gmm_diag_init_from_labels, gmm_diag_scratch_len, kmeans_lloyd, kmeans_scratch_len, nmi_scratch_len,
-    normalized_mutual_info,
+    DiagGmm, GmmParams, KMeansLloydScratch, NormalizedMutualInfoScratch, adjusted_rand_index,
+    adjusted_rand_index_scratch_len, gmm_diag_fit, gmm_diag_fit_scratch_len, gmm_diag_init_from_labels,
+    kmeans_lloyd, normalized_mutual_info,
 };
-use cellmap_core::loess::{loess_fit, loess_scratch_len};
+use cellmap_core::loess::{LoessScratch, loess_fit};
 use cellmap_core::preprocess::{
-    HvgSeuratV3, gene_mean_var, hvg_seurat_v3, hvg_seurat_v3_scratch_len, log1p, normalize_total, pca,
+    HvgSeuratV3, HvgSeuratV3Scratch, gene_mean_var, hvg_seurat_v3, log1p, normalize_total, pca,
     pca_scratch_len,
 };
 use cellmap_tests::npy::load;
@@ -43,7 +43,7 @@ fn mean_and_variance_are_scanpys() {
 }
 
 fn fit(x: &[f64], y: &[f64], span: f64) -> Vec<f64> {
-    let (nf, nu) = loess_scratch_len(x.len());
+    let LoessScratch { scratch: nf, index: nu } = LoessScratch::new(x.len());
     let mut out = vec![0.0; x.len()];
     loess_fit(x, y, span, &mut out, &mut vec![0.0; nf], &mut vec![0; nu]).unwrap();
     out
@@ -69,7 +69,7 @@ fn loess_matches_skmisc() {
 fn seurat_v3_hvg_matches_scanpy() {
     let (x, n, g) = counts();
     let (mut m, mut v, mut vn, mut rank) = (vec![0.0; g], vec![0.0; g], vec![0.0; g], vec![0u32; g]);
-    let (nf, nu) = hvg_seurat_v3_scratch_len(g);
+    let HvgSeuratV3Scratch { scratch: nf, index: nu } = HvgSeuratV3Scratch::new(g);
     let out = HvgSeuratV3 { means: &mut m, variances: &mut v, variances_norm: &mut vn, rank: &mut rank };
     hvg_seurat_v3(&x, n, g, 0.3, out, &mut vec![0.0; nf], &mut vec![0; nu]).unwrap();
     assert_close("variances_norm", &vn, &load("cluster/hvg_variances_norm.npy").values, 1e-12, 0.0);
@@ -112,8 +112,9 @@ fn kmeans_case(name: &str) {
     let mut centres = load(&format!("cluster/kmeans_{name}_init.npy")).values;
     let k = centres.len() / d;
     let stats = load(&format!("cluster/kmeans_{name}_stats.npy")).values;
-    let (mut labels, mut previous) = (vec![0u32; n], vec![0u32; n]);
-    let mut scratch = vec![0.0; kmeans_scratch_len(n, d, k)];
+    let need = KMeansLloydScratch::new(n, d, k);
+    let (mut labels, mut previous) = (vec![0u32; n], vec![0u32; need.previous]);
+    let mut scratch = vec![0.0; need.scratch];
     let fit = kmeans_lloyd(
         &x.values,
         n,
@@ -156,7 +157,7 @@ fn gmm_check(
     params: GmmParams,
 ) {
     let mut labels = vec![0u32; n];
-    let mut scratch = vec![0.0; gmm_diag_scratch_len(n, d, k)];
+    let mut scratch = vec![0.0; gmm_diag_fit_scratch_len(n, d, k)];
     let model = DiagGmm { weights: &mut *w, means: &mut *m, variances: &mut *v };
     let fit = gmm_diag_fit(x, n, d, k, params, model, &mut labels, &mut scratch).unwrap();
     let stats = load(&format!("cluster/gmm_{name}_stats.npy")).values;
@@ -218,8 +219,8 @@ fn ari_and_nmi_match_sklearn() {
     let want = load("cluster/metrics_scores.npy").values;
     let score = |a: &[u32], b: &[u32]| {
         let (na, nb) = (*a.iter().max().unwrap() as usize + 1, *b.iter().max().unwrap() as usize + 1);
-        let mut s = vec![0u64; contingency_scratch_len(na, nb)];
-        let mut t = vec![0.0; nmi_scratch_len(na, nb)];
+        let mut s = vec![0u64; adjusted_rand_index_scratch_len(na, nb)];
+        let mut t = vec![0.0; NormalizedMutualInfoScratch::new(na, nb).terms];
         (
             adjusted_rand_index(a, b, na, nb, &mut s).unwrap(),
             normalized_mutual_info(a, b, na, nb, &mut s, &mut t).unwrap(),

@@ -1,7 +1,7 @@
 use cellmap_core::linalg::{pairwise_sum, symmetric_eigen};
-use cellmap_core::loess::{loess_fit, loess_scratch_len};
+use cellmap_core::loess::{LoessScratch, loess_fit};
 use cellmap_core::preprocess::{
-    HvgSeuratV3, gene_mean_var, hvg_seurat_v3, hvg_seurat_v3_scratch_len, log1p, normalize_total, pca,
+    HvgSeuratV3, HvgSeuratV3Scratch, gene_mean_var, hvg_seurat_v3, log1p, normalize_total, pca,
     pca_scratch_len,
 };
 
@@ -14,15 +14,15 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     }
     let mut ok = 0u32;
     let (mut means, mut vars, mut norm, mut rank) = ([0f64; 8], [0f64; 8], [0f64; 8], [0u32; 8]);
-    let mut f = [0f64; hvg_seurat_v3_scratch_len(8).0];
-    let mut u = [0u32; hvg_seurat_v3_scratch_len(8).1];
+    let mut f = [0f64; HvgSeuratV3Scratch::new(8).scratch];
+    let mut u = [0u32; HvgSeuratV3Scratch::new(8).index];
     let out =
         HvgSeuratV3 { means: &mut means, variances: &mut vars, variances_norm: &mut norm, rank: &mut rank };
     ok += u32::from(hvg_seurat_v3(&counts, 8, 8, 0.9, out, &mut f, &mut u).is_ok());
     ok += u32::from(gene_mean_var(&counts, 8, 8, &mut means, &mut vars).is_ok());
     let mut fit = [0f64; 8];
-    let mut lf = [0f64; loess_scratch_len(8).0];
-    let mut lu = [0u32; loess_scratch_len(8).1];
+    let mut lf = [0f64; LoessScratch::new(8).scratch];
+    let mut lu = [0u32; LoessScratch::new(8).index];
     ok += u32::from(loess_fit(&means, &vars, 1.0, &mut fit, &mut lf, &mut lu).is_ok());
     let mut x = counts;
     ok += u32::from(normalize_total(&mut x, 8, 8, 1e4).is_ok());
