@@ -170,6 +170,15 @@ fn bad_input_is_one_line_and_leaves_nothing() {
         &["301 highly variable genes"],
     );
     fails(&["cluster", s(&table), "-o", s(&table), "--k", "2"], 2, &["also an input"]);
+    let wide = dir.path().join("wide.csv");
+    let header: String = (0..5001).map(|j| format!(",g{j}")).collect();
+    let row: String = (0..5001).map(|j| format!(",{}", j % 7)).collect();
+    std::fs::write(&wide, format!("cell_id{header}\n1{row}\n2{row}\n3{row}\n")).unwrap();
+    fails(
+        &["cluster", s(&wide), "-o", s(&out), "--k", "2", "--pca", "2"],
+        1,
+        &["wide.csv", "PCA of 5001 genes", "highly variable"],
+    );
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

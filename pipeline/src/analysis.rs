@@ -172,14 +172,19 @@ pub struct Pca {
     pub explained_variance: Vec<f64>,
 }
 
+/// The most genes [`pca`] accepts: the covariance of 5,000 genes is 200 MB
+/// and 50,000 cells take about 10¹² multiply-adds.
+pub const MAX_PCA_GENES: usize = 5000;
+
 /// Exact PCA of `table` to `n_comps` components (see
 /// [`cellmap_core::preprocess::pca`]: covariance eigen-decomposition,
 /// sklearn's sign convention).
 ///
 /// # Errors
 ///
-/// Argument errors for `n_comps` out of `1..=min(cells, genes)`; input
-/// errors for non-finite values; out of memory.
+/// Argument errors for `n_comps` out of `1..=min(cells, genes)` or more
+/// than [`MAX_PCA_GENES`] genes; input errors for non-finite values; out of
+/// memory.
 ///
 /// ```
 /// let t = cellmap::DenseTable::new(3, 2, vec![0.0, 0.0, 1.0, 2.0, 2.0, 4.0]).unwrap();
@@ -188,6 +193,12 @@ pub struct Pca {
 /// ```
 pub fn pca(table: &DenseTable, n_comps: usize) -> Result<Pca, Error> {
     let (n, g) = (table.n_cells, table.n_features);
+    if g > MAX_PCA_GENES {
+        return Err(Error::argument(format!(
+            "PCA of {g} genes: the exact PCA costs cells × genes², at most {MAX_PCA_GENES} genes \
+             (select highly variable genes first)"
+        )));
+    }
     if n_comps == 0 || n_comps > n.min(g) {
         return Err(Error::argument(format!(
             "{n_comps} principal components asked of a {n} × {g} table (at most {})",

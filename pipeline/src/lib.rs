@@ -92,8 +92,8 @@ mod tally;
 pub mod tiles;
 
 pub use analysis::{
-    Clustering, DenseTable, HighlyVariable, Pca, Prepared, Preprocess, agreement, gaussian_mixture,
-    highly_variable_genes, kmeans, pca, preprocess,
+    Clustering, DenseTable, HighlyVariable, MAX_PCA_GENES, Pca, Prepared, Preprocess, agreement,
+    gaussian_mixture, highly_variable_genes, kmeans, pca, preprocess,
 };
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
