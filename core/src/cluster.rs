@@ -1129,6 +1129,32 @@ mod tests {
         assert!((mean_ll - want_total / n as f64).abs() < 1e-9 * want_total.abs() / n as f64);
     }
 
+    proptest! {
+        /// EM never decreases the likelihood: the lower bound after t iterations is
+        /// non-decreasing in t (from the same start).
+        #[test]
+        fn em_lower_bound_never_decreases(points in proptest::collection::vec(-5.0f64..5.0, 24..120), seed in 0u32..1000) {
+            let (d, k) = (2, 3);
+            let n = points.len() / d;
+            let x = &points[..n * d];
+            let mut rng = RandomState::new(seed);
+            let w0 = [0.2, 0.3, 0.5];
+            let m0: Vec<f64> = (0..k * d).map(|_| rng.random_sample() * 6.0 - 3.0).collect();
+            let v0: Vec<f64> = (0..k * d).map(|_| 0.5 + rng.random_sample()).collect();
+            let mut last = f64::NEG_INFINITY;
+            for t in 1..8 {
+                let (mut w, mut m, mut v) = (w0.to_vec(), m0.clone(), v0.clone());
+                let model = DiagGmm { weights: &mut w, means: &mut m, variances: &mut v };
+                let params = GmmParams { tol: 0.0, max_iter: t, reg_covar: 1e-6 };
+                let mut labels = vec![0u32; n];
+                let mut s = vec![0.0; gmm_diag_fit_scratch_len(n, d, k)];
+                let fit = gmm_diag_fit(x, n, d, k, params, model, &mut labels, &mut s).unwrap();
+                prop_assert!(fit.lower_bound >= last - 1e-9 * last.abs().max(1.0), "{} after {}", fit.lower_bound, last);
+                last = fit.lower_bound;
+            }
+        }
+    }
+
     #[test]
     fn kmeans_relocates_an_empty_cluster() {
         let x = [0.0, 1.0, 2.0, 20.0];

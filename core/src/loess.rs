@@ -411,8 +411,34 @@ fn pseudo_solve(r: &[[f64; 3]; 3], b: &[f64; 3], k: usize) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::vec;
     use std::vec::Vec;
+
+    proptest! {
+        /// A local quadratic fit reproduces a quadratic, so the interpolated surface (k-d tree,
+        /// vertex fits, Hermite cubics) must too, whatever the ties and the order of the points.
+        #[test]
+        fn any_quadratic_is_reproduced(
+            raw in proptest::collection::vec(0u32..400, 20..300),
+            a in -3.0f64..3.0, b in -3.0f64..3.0, c in -1.0f64..1.0, span in 0.2f64..1.0,
+        ) {
+            let x: Vec<f64> = raw.iter().map(|&v| f64::from(v) / 40.0).collect();
+            let distinct = { let mut d = x.clone(); d.sort_by(f64::total_cmp); d.dedup(); d.len() };
+            prop_assume!(distinct >= 8);
+            let y: Vec<f64> = x.iter().map(|v| a + b * v + c * v * v).collect();
+            match fit(&x, &y, span) {
+                Ok(f) => {
+                    for (g, w) in f.iter().zip(&y) {
+                        prop_assert!((g - w).abs() < 1e-7 * (1.0 + w.abs()), "{} vs {}", g, w);
+                    }
+                }
+                // Too few distinct neighbours for the span: dloess's error too.
+                Err(Error::InvalidArgument(_)) => {}
+                Err(e) => prop_assert!(false, "{:?}", e),
+            }
+        }
+    }
 
     fn fit(x: &[f64], y: &[f64], span: f64) -> Result<Vec<f64>, Error> {
         let LoessScratch { scratch: nf, index: nu } = LoessScratch::new(x.len());
