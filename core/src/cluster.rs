@@ -344,6 +344,9 @@ pub fn kmeans_lloyd(
     if k == 0 || k > n {
         return Err(Error::InvalidArgument("k-means: k must be in 1..=n"));
     }
+    if d == 0 {
+        return Err(Error::InvalidArgument("k-means: the table has no features"));
+    }
     if tol.is_nan() || tol < 0.0 {
         return Err(Error::InvalidArgument("k-means: tol must be >= 0"));
     }

@@ -57,6 +57,10 @@ impl DenseTable {
     }
 
     /// Row `cell`.
+    ///
+    /// # Panics
+    ///
+    /// If `cell` is not below [`DenseTable::n_cells`].
     pub fn row(&self, cell: usize) -> &[f64] {
         &self.values[cell * self.n_features..(cell + 1) * self.n_features]
     }
