@@ -34,9 +34,9 @@ import sys
 
 # This folder holds sparse.py, which would shadow the `sparse` package dask probes for.
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # one thread: bit-identical fixtures (sklearn sums per-thread chunks)
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
 
 import warnings  # noqa: E402
 
