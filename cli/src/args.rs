@@ -85,6 +85,7 @@ pub enum Command {
     Run(Box<RunArgs>),
     Bench(BenchArgs),
     Demo(DemoArgs),
+    Cluster(Box<crate::cmd::cluster::ClusterArgs>),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.
