@@ -35,7 +35,7 @@ export class Exports {
     const data = idle && session !== null;
     this.elements.png.disabled = !data;
     this.elements.csv.disabled = !data;
-    const transcripts = data && (session.transcriptCount ?? 0) > 0;
+    const transcripts = data && session.transcripts > 0;
     this.elements.assignments.disabled = !transcripts;
     this.elements.assignmentsNote.hidden = transcripts;
   }

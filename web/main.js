@@ -569,7 +569,10 @@ async function decodeFiles(files) {
   if (expressionError) throw new Error(expressionError);
 }
 
-/** The source line's words about a transcript table: genes, where the transcripts fell, what was dropped. */
+/**
+ * The source line's words about a transcript table: genes, where the transcripts fell, what was
+ * dropped, and the warning when more than half fell outside the image.
+ */
 function describeTranscripts(t, genes) {
   const dropped = [
     [t.droppedLowQv, 'low-qv'],
@@ -579,7 +582,9 @@ function describeTranscripts(t, genes) {
   return `${t.file} (${t.preset}, ${t.scale} units/px: ${formatCount(genes)} genes, ` +
     `${formatCount(t.transcripts)} transcripts: ${formatCount(t.inCells)} in cells, ` +
     `${formatCount(t.background)} on background, ${formatCount(t.outside)} outside` +
-    `${dropped.length > 0 ? `; ${dropped.join(', ')} rows dropped` : ''})`;
+    `${dropped.length > 0 ? `; ${dropped.join(', ')} rows dropped` : ''})` +
+    // more than half outside the image: the frame is likely wrong (cellmap assign's warning)
+    `${t.warning ? `. Warning: ${t.warning}` : ''}`;
 }
 
 async function onMaskOptionsChange() {

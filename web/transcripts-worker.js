@@ -59,6 +59,12 @@ export class Transcripts {
     session.recount(counts.genePtr, counts.cells, counts.counts);
   }
 
+  /** The CSV of every transcript's cell for the session's labels, to `sink(Uint8Array)` in chunks. */
+  assignmentsCsv(wasm, session, sink) {
+    const labels = new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen());
+    this.table.assignmentsCsv(labels, session.width, session.height, sink);
+  }
+
   /** The points of `genes` (`{xy, starts}`, see TranscriptTable.points). */
   points(genes) {
     return this.table.points(Uint32Array.from(genes));

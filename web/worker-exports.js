@@ -139,13 +139,17 @@ export function exportOps(state) {
     },
 
     /**
-     * The transcript → cell assignments as CSV (`cell_id,spotX,spotY,gene`, as `cellmap assign`
-     * writes assignments.csv). Transcripts are not loaded in the viewer yet: the transcripts work
-     * (branch i13-transcripts) replaces this with cellmap_io::transcripts::write_mapping_csv over
-     * the session's transcripts, written in chunks like the cells' CSV.
+     * The transcript → cell assignments as a CSV Blob (`cell_id,spotX,spotY,gene`, as `cellmap
+     * assign` writes assignments.csv), for the session's labels, written in chunks by the tables
+     * module.
      */
     exportAssignments() {
-      throw new Error('no transcripts loaded: load a transcript table to export their cells');
+      const session = live();
+      const transcripts = state.transcripts();
+      if (!transcripts) throw new Error('no transcripts loaded: load a transcript table to export their cells');
+      const parts = [];
+      transcripts.assignmentsCsv(state.wasm(), session, (chunk) => parts.push(chunk));
+      return new Blob(parts, { type: 'text/csv' });
     },
   };
 }

@@ -272,7 +272,9 @@ const ops = {
   },
 };
 
-Object.assign(ops, exportOps({ session: () => session, wasm: () => wasm, lut: colormapLut }));
+Object.assign(ops, exportOps({
+  session: () => session, wasm: () => wasm, lut: colormapLut, transcripts: () => transcripts,
+}));
 
 onmessage = async ({ data: { id, op, args } }) => {
   try {

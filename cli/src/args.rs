@@ -98,6 +98,7 @@ pub enum Command {
     Publish(Box<crate::cmd::publish::PublishArgs>),
     Bench(BenchArgs),
     Demo(DemoArgs),
+    Cluster(Box<crate::cmd::cluster::ClusterArgs>),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.

@@ -65,5 +65,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Publish(args) => cmd::publish::run(*args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Cluster(args) => cmd::cluster::run(*args),
     }
 }

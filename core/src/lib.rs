@@ -103,12 +103,16 @@
 extern crate std;
 
 pub mod assign;
+pub mod cluster;
 pub mod color;
 pub mod error;
 pub mod fill;
 pub mod grid;
 pub mod labeling;
+pub mod linalg;
+pub mod loess;
 pub mod polygon;
+pub mod preprocess;
 pub mod regions;
 pub mod sparse;
 pub mod static_segmenter;

@@ -779,9 +779,11 @@ fn gene_pass<L: Label, V: SparseValue, W: Within>(
 }
 
 /// One cell's statistics of gene `gene`: the entry of `cell` that
-/// [`gene_cell_stats`] gives with [`Options::new`] (every pixel; a pixel
-/// whose value is 0 or NaN does not count), computed bit for bit the same
-/// way from the gene's entries alone — no per-cell table, no scratch.
+/// [`gene_cell_stats`] gives with `Options::new().within(within)` (the
+/// pixels `within` contains — [`AllPixels`](crate::stats::AllPixels) for
+/// every pixel; a pixel whose value is 0 or NaN does not count), computed
+/// bit for bit the same way from the gene's entries alone — no per-cell
+/// table, no scratch.
 ///
 /// Cost: O(entries of the gene in `gm`). For one cell of a large image,
 /// pass a view of only the entries whose pixels lie in the cell's
@@ -790,23 +792,27 @@ fn gene_pass<L: Label, V: SparseValue, W: Within>(
 ///
 /// # Errors
 ///
-/// [`Error::ShapeMismatch`] if `gm` is not the label image's size,
-/// [`Error::InvalidArgument`] for `gene >= gm.genes()`.
+/// [`Error::ShapeMismatch`] if `gm` or `within` is not the label image's
+/// size, [`Error::InvalidArgument`] for `gene >= gm.genes()`.
 ///
 /// ```
-/// use cellmap_core::{Grid, sparse::{GeneMajor, gene_stats_of_cell}};
-/// // labels: 1 1 2        gene 0: 1 3 5
+/// use cellmap_core::{Grid, sparse::{GeneMajor, gene_stats_of_cell}, stats::AllPixels};
+/// // labels: 1 1 2        gene 0: 1 3 5        mask: 1 0 1
 /// let labels = Grid::new(3, 1, &[1u8, 1, 2])?;
 /// let gm = GeneMajor::new(3, &[0, 3], &[0, 1, 2], &[1.0f32, 3.0, 5.0])?;
-/// let stats = gene_stats_of_cell(labels, &gm, 0, 1)?;
+/// let stats = gene_stats_of_cell(labels, &gm, 0, 1, AllPixels)?;
 /// assert_eq!((stats.count(), stats.mean()), (2, 2.0));
+/// let mask = Grid::new(3, 1, &[true, false, true])?;
+/// let stats = gene_stats_of_cell(labels, &gm, 0, 1, mask)?;
+/// assert_eq!((stats.count(), stats.mean()), (1, 1.0));
 /// # Ok::<(), cellmap_core::Error>(())
 /// ```
-pub fn gene_stats_of_cell<L: Label, V: SparseValue>(
+pub fn gene_stats_of_cell<L: Label, V: SparseValue, W: Within>(
     labels: Grid<'_, L>,
     gm: &GeneMajor<'_, V>,
     gene: usize,
     cell: usize,
+    within: W,
 ) -> Result<CellStats, Error> {
     if gm.n_pixels() != labels.len() {
         return Err(Error::ShapeMismatch { expected: labels.len(), got: gm.n_pixels() });
@@ -814,6 +820,7 @@ pub fn gene_stats_of_cell<L: Label, V: SparseValue>(
     if gene >= gm.genes() {
         return Err(Error::InvalidArgument("gene index out of range 0..n_genes"));
     }
+    within.check_shape(labels.width(), labels.height())?;
     let labels = labels.as_slice();
     let mut stats = [CellStats::EMPTY];
     let mut sink = StatsSink(&mut stats);
@@ -826,7 +833,8 @@ pub fn gene_stats_of_cell<L: Label, V: SparseValue>(
             sum = V::add_in_precision(sum, values[k]);
             k += 1;
         }
-        if labels[p as usize].index() == cell {
+        let p = p as usize;
+        if labels.get(p).is_some_and(|l| l.index() == cell) && within.contains(p) {
             emit(&mut sink, 0, sum, Zeros::Skip);
         }
     }
@@ -1051,12 +1059,19 @@ mod tests {
                 for c in 0..=n {
                     proptest::prop_assert!(same(&expected[c * cols + g], &per_gene[c]));
                 }
-                if use_mask || keep {
+                if keep {
                     continue;
                 }
                 // one cell at a time, from the whole gene and from the entries in the cell's rows
+                let one_cell = |gm: &GeneMajor<'_, f32>, gene, c| {
+                    if use_mask {
+                        gene_stats_of_cell(lg, gm, gene, c, mg)
+                    } else {
+                        gene_stats_of_cell(lg, gm, gene, c, AllPixels)
+                    }
+                };
                 for (c, &table_entry) in per_gene.iter().enumerate() {
-                    let whole = gene_stats_of_cell(lg, &rebuilt, g, c).unwrap();
+                    let whole = one_cell(&rebuilt, g, c).unwrap();
                     proptest::prop_assert_eq!(whole, table_entry, "cell {}", c);
                     let cell_rows: Vec<usize> = (0..rows).filter(|&p| labels[p] as usize == c).map(|p| p / w).collect();
                     let (first, last) = (cell_rows.first().copied().unwrap_or(0), cell_rows.last().map_or(0, |r| r + 1));
@@ -1065,7 +1080,7 @@ mod tests {
                     let end = pixels.partition_point(|&p| (p as usize) < last * w);
                     let band_ptr = [0, end - start];
                     let band = GeneMajor::new(rows, &band_ptr, &pixels[start..end], &values[start..end]).unwrap();
-                    let banded = gene_stats_of_cell(lg, &band, 0, c).unwrap();
+                    let banded = one_cell(&band, 0, c).unwrap();
                     proptest::prop_assert_eq!(banded, table_entry, "cell {} from its rows", c);
                 }
             }

@@ -2,7 +2,7 @@
 //! `.npy`, and its gene-major form for switching genes fast.
 
 use cellmap_core::sparse::{self, Csr as CsrView, GeneMajor, SparseIndex};
-use cellmap_core::stats::{CellStats, Options};
+use cellmap_core::stats::{AllPixels, CellStats, Options};
 use cellmap_core::{Grid, Label};
 use cellmap_io::npy::{Array, ArrayData};
 use cellmap_io::npz::{self, Columns, Csr, CsrValue, CsrVisitor, IndexArray, Npz, ValueArray};
@@ -320,11 +320,12 @@ impl GeneColumns {
     }
 
     /// Per-label statistics of gene `gene` into `out` (by label; see
-    /// [`sparse::gene_cell_stats`]); `scratch` needs
-    /// [`gene_stats_scratch_len`]`(n_cells)` elements.
+    /// [`sparse::gene_cell_stats`]), over the pixels of `within` only when
+    /// given; `scratch` needs [`gene_stats_scratch_len`]`(n_cells)` elements.
     pub(crate) fn gene_stats<L: Label>(
         &self,
         labels: Grid<'_, L>,
+        within: Option<Grid<'_, bool>>,
         gene: usize,
         n_cells: usize,
         out: &mut [CellStats],
@@ -336,28 +337,45 @@ impl GeneColumns {
         // Validating a gene-major view costs a pass over its entries: the view covers this gene only.
         let ptr = [0, end - start];
         let pixels = &self.pixels[start..end];
+        fn stats<V: sparse::SparseValue>(
+            labels: Grid<'_, impl Label>,
+            within: Option<Grid<'_, bool>>,
+            gm: GeneMajor<'_, V>,
+            n_cells: usize,
+            out: &mut [CellStats],
+            scratch: &mut [usize],
+        ) -> Result<(), cellmap_core::Error> {
+            match within {
+                Some(mask) => sparse::gene_cell_stats(
+                    labels,
+                    &gm,
+                    0,
+                    n_cells,
+                    Options::new().within(mask),
+                    out,
+                    scratch,
+                ),
+                None => sparse::gene_cell_stats(labels, &gm, 0, n_cells, Options::new(), out, scratch),
+            }
+        }
         let result = match &self.values {
-            ValueArray::F32(v) => {
-                GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
-                    sparse::gene_cell_stats(labels, &gm, 0, n_cells, Options::new(), out, scratch)
-                })
-            }
-            ValueArray::F64(v) => {
-                GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end]).and_then(|gm| {
-                    sparse::gene_cell_stats(labels, &gm, 0, n_cells, Options::new(), out, scratch)
-                })
-            }
+            ValueArray::F32(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end])
+                .and_then(|gm| stats(labels, within, gm, n_cells, out, scratch)),
+            ValueArray::F64(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[start..end])
+                .and_then(|gm| stats(labels, within, gm, n_cells, out, scratch)),
         };
         result.map_err(|e| Error::core("per-cell statistics", e))
     }
 
     /// Gene `gene`'s statistics in the one cell `cell` (see
-    /// [`sparse::gene_stats_of_cell`]), from its entries in the pixel range
-    /// `pixels` only (found by binary search: pass the rows of the cell's
-    /// bounding box, `row_start * width .. row_end * width`).
+    /// [`sparse::gene_stats_of_cell`]; over the pixels of `within` only when
+    /// given), from its entries in the pixel range `pixels` only (found by
+    /// binary search: pass the rows of the cell's bounding box,
+    /// `row_start * width .. row_end * width`).
     pub(crate) fn gene_stats_of_cell<L: Label>(
         &self,
         labels: Grid<'_, L>,
+        within: Option<Grid<'_, bool>>,
         gene: usize,
         cell: usize,
         pixels: std::ops::Range<usize>,
@@ -371,11 +389,22 @@ impl GeneColumns {
         // a view of those entries only: validating it costs a pass over them, not the gene's
         let ptr = [0, last - first];
         let pixels = &self.pixels[first..last];
+        fn stats<V: sparse::SparseValue>(
+            labels: Grid<'_, impl Label>,
+            within: Option<Grid<'_, bool>>,
+            gm: GeneMajor<'_, V>,
+            cell: usize,
+        ) -> Result<CellStats, cellmap_core::Error> {
+            match within {
+                Some(mask) => sparse::gene_stats_of_cell(labels, &gm, 0, cell, mask),
+                None => sparse::gene_stats_of_cell(labels, &gm, 0, cell, AllPixels),
+            }
+        }
         let result = match &self.values {
             ValueArray::F32(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[first..last])
-                .and_then(|gm| sparse::gene_stats_of_cell(labels, &gm, 0, cell)),
+                .and_then(|gm| stats(labels, within, gm, cell)),
             ValueArray::F64(v) => GeneMajor::new(self.n_pixels, &ptr, pixels, &v[first..last])
-                .and_then(|gm| sparse::gene_stats_of_cell(labels, &gm, 0, cell)),
+                .and_then(|gm| stats(labels, within, gm, cell)),
         };
         result.map_err(|e| Error::core("per-cell statistics", e))
     }

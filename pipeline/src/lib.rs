@@ -69,10 +69,12 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
+mod analysis;
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod categories;
+mod cell_table;
 mod color;
 mod counts;
 pub mod demo;
@@ -93,10 +95,19 @@ mod stats;
 mod tally;
 pub mod tiles;
 
+pub use analysis::{
+    Clustering, DenseTable, HighlyVariable, MAX_PCA_GENES, Pca, Prepared, Preprocess, agreement,
+    gaussian_mixture, highly_variable_genes, kmeans, pca, preprocess,
+};
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
 pub use categories::Categories;
+pub use cell_table::{
+    CellGeneTable, read_cell_gene_table_bytes, read_truth_labels_bytes, write_clusters_csv,
+};
+#[cfg(feature = "fs")]
+pub use cell_table::{read_cell_gene_table, read_truth_labels};
 /// The memory budget big buffers are checked against (see
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.

@@ -162,11 +162,7 @@ impl Session {
     /// expression.
     pub fn attach_expression(&mut self, expression: &Expression) -> Result<usize, Error> {
         if expression.looks_like_mask() {
-            return Err(Error::input(format!(
-                "{}: this looks like a mask (a one-channel uint8 or bool image of a single value), not expression: \
-                 open one mask with a CSR .npz or a dense .npy of expression values",
-                expression.source()
-            )));
+            return Err(mask_like(expression.source()));
         }
         if expression.n_pixels() != self.labels.len() {
             return Err(Error::input(format!(
@@ -211,6 +207,9 @@ impl Session {
                 npy::read_data(&mut reader, &header, available, source, &cellmap_io::Limits::default())?;
             let expression = Expression::from_dense(&values, source, self.height, self.width)?;
             drop(values);
+            if expression.looks_like_mask() {
+                return Err(mask_like(source));
+            }
             progress(len, len);
             GeneColumns::new(&expression)?
         } else {
@@ -244,7 +243,7 @@ impl Session {
     /// let mut session = Session::new(CellImage::Mask(mask))?;
     /// let labels = LabelImage::new(Image::new(4, 1, session.labels().to_vec())?)?;
     /// let frame = Frame { scale: 1.0, ..Frame::default() };
-    /// let (counts, _) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
+    /// let (counts, ..) = count_in_frame(&labels, &[0.5, 3.5, 3.2], &[0.5; 3], &[0, 1, 1], 2, frame, "t.csv")?;
     /// session.attach_counts(counts, vec!["A".into(), "B".into()])?;
     /// session.compute(&[1], Stat::Sum)?;
     /// assert_eq!(session.values()[1..], [0.0, 2.0]);
@@ -586,11 +585,12 @@ impl Session {
         let Some(bbox) = region.bounding_box() else { return Ok(Vec::new()) };
         let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
             .map_err(|e| Error::core("labels", e))?;
+        let within = self.within()?;
         let rows = bbox.row_start * self.width..bbox.row_end * self.width;
         // the best n so far, best first: an insertion per gene (n is small; no sort in the wasm)
         let mut top: Vec<(usize, f64)> = Vec::new();
         for gene in 0..columns.n_genes() {
-            let stats = columns.gene_stats_of_cell(labels, gene, label, rows.clone())?;
+            let stats = columns.gene_stats_of_cell(labels, within, gene, label, rows.clone())?;
             if stats.count() == 0 {
                 continue;
             }
@@ -604,6 +604,17 @@ impl Session {
         Ok(top)
     }
 
+    /// The pixels statistics are taken over: a mask's own pixels (not the
+    /// holes filling adds), as `cellmap run` does; every pixel of a label image.
+    fn within(&self) -> Result<Option<cellmap_core::Grid<'_, bool>>, Error> {
+        self.mask
+            .as_deref()
+            .map(|mask| {
+                cellmap_core::Grid::new(self.width, self.height, mask).map_err(|e| Error::core("mask", e))
+            })
+            .transpose()
+    }
+
     /// Gene `gene`'s per-cell `stat` into `layer`, by label.
     fn gene_layer(&mut self, gene: usize, stat: Stat) -> Result<(), Error> {
         let columns = self.columns.as_ref().ok_or_else(no_expression)?;
@@ -613,7 +624,21 @@ impl Session {
         refill(&mut self.layer, len, f64::NAN, "the per-gene values")?;
         let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
             .map_err(|e| Error::core("labels", e))?;
-        columns.gene_stats(labels, gene, self.n_cells, &mut self.gene_stats, &mut self.gene_scratch)?;
+        let within = match &self.mask {
+            Some(mask) => Some(
+                cellmap_core::Grid::new(self.width, self.height, &mask[..])
+                    .map_err(|e| Error::core("mask", e))?,
+            ),
+            None => None,
+        };
+        columns.gene_stats(
+            labels,
+            within,
+            gene,
+            self.n_cells,
+            &mut self.gene_stats,
+            &mut self.gene_scratch,
+        )?;
         for (value, s) in self.layer.iter_mut().zip(&self.gene_stats).skip(1) {
             *value = stat.of(s);
         }
@@ -762,6 +787,14 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The error for expression that is a second mask (see [`Expression::looks_like_mask`]).
+fn mask_like(source: &str) -> Error {
+    Error::input(format!(
+        "{source}: this looks like a mask (a one-channel uint8 or bool image of a single value), not expression: \
+         open one mask with a CSR .npz or a dense .npy of expression values"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,12 +833,47 @@ mod tests {
     }
 
     #[test]
+    fn a_masks_statistics_are_over_its_own_pixels_as_in_cellmap_run() {
+        // a ring cell with a hole (the centre): filled into the cell, but its value is not the cell's
+        #[rustfmt::skip]
+        let ring = [
+            false, false, false, false, false,
+            false, true,  true,  true,  false,
+            false, true,  false, true,  false,
+            false, true,  true,  true,  false,
+            false, false, false, false, false,
+        ];
+        let mask = Image::new(5, 5, ring.to_vec()).unwrap();
+        let mut session = Session::new(CellImage::Mask(mask.clone())).unwrap();
+        assert_eq!(session.labels()[12], 1, "the hole is filled into the cell");
+        let values: Vec<f32> = (0..25).map(|p| if p == 12 { 100.0 } else { p as f32 }).collect();
+        let npy = cellmap_io::npy::encode(&[5, 5], &values).unwrap();
+        let expression = Expression::from_bytes(&npy, "v.npy", 5, 5).unwrap();
+        session.attach_expression(&expression).unwrap();
+        let labels = crate::LabelImage::new(Image::new(5, 5, session.labels().to_vec()).unwrap()).unwrap();
+        for stat in [Stat::Mean, Stat::Sum, Stat::Count, Stat::Max] {
+            session.compute(&[0], stat).unwrap();
+            let selection = crate::Selection { within: Some(&mask), keep_zeros: false };
+            let run = crate::cell_table(&labels, &expression, selection, stat).unwrap();
+            assert_eq!(session.values()[1].to_bits(), run.values_by_label(0)[1].to_bits(), "{stat:?}");
+            let top = session.top_genes(1, stat, 1).unwrap();
+            assert_eq!(top[0].1.to_bits(), run.values_by_label(0)[1].to_bits(), "top genes, {stat:?}");
+        }
+        session.compute(&[0], Stat::Max).unwrap();
+        assert_eq!(session.values()[1], 18.0, "the hole's 100 does not count");
+    }
+
+    #[test]
     fn a_second_mask_is_refused_as_expression() {
         let mut session = tile();
         let npy = cellmap_io::npy::encode(&[1, 4], &[255u8, 0, 255, 255]).unwrap();
         let mask = Expression::from_bytes(&npy, "other_mask.npy", 1, 4).unwrap();
         let error = session.attach_expression(&mask).unwrap_err().to_string();
         assert!(error.starts_with("other_mask.npy: this looks like a mask"), "{error}");
+        // the streaming path (the viewer's) refuses it alike
+        let error =
+            session.attach_expression_file(&npy.as_slice(), "other_mask.npy", &mut |_, _| {}).unwrap_err();
+        assert!(error.to_string().starts_with("other_mask.npy: this looks like a mask"), "{error}");
         // uint8 counts with several values are expression
         let npy = cellmap_io::npy::encode(&[1, 4], &[1u8, 0, 3, 2]).unwrap();
         session.attach_expression(&Expression::from_bytes(&npy, "counts.npy", 1, 4).unwrap()).unwrap();

@@ -122,17 +122,21 @@ impl GeneCounts {
 /// Places transcripts `(x[i], y[i])` of gene `gene[i]` (`< n_genes`) in the
 /// cells of `labels` through `frame` ([`assign_in_frame`], no maximum
 /// distance) and counts them per cell and gene
-/// ([`count_transcripts_sparse`]) — `cellmap assign`'s numbers. Every
+/// ([`count_transcripts_sparse`]) — `cellmap assign`'s numbers — with where
+/// they fell and, when more than half fell outside the image, the warning
+/// `cellmap assign` prints ([`outside_message`], naming `source`). Every
 /// transcript outside the image is an error naming `source`, with their
-/// extent and the image's ([`outside_message`]).
+/// extent and the image's.
 ///
 /// ```
 /// use cellmap::{Frame, Image, LabelImage, count_in_frame};
 /// // cells 1 and 2: 1 1 . 2
 /// let labels = LabelImage::new(Image::new(4, 1, vec![1, 1, 0, 2])?)?;
 /// let frame = Frame { scale: 1.0, ..Frame::default() };
-/// let (counts, summary) = count_in_frame(&labels, &[0.5, 1.5, 2.5, 3.5], &[0.5; 4], &[0, 1, 1, 1], 2, frame, "t.csv")?;
-/// assert_eq!((summary.in_cells, summary.background), (3, 1));
+/// let (counts, summary, warning) = count_in_frame(&labels, &[0.5, 1.5, 2.5, 3.5], &[0.5; 4], &[0, 1, 1, 1], 2, frame, "t.csv")?;
+/// assert_eq!((summary.in_cells, summary.background, warning), (3, 1, None));
+/// let (_, _, warning) = count_in_frame(&labels, &[0.5, 5.0, 6.0], &[0.5; 3], &[0, 0, 0], 1, frame, "t.csv")?;
+/// assert!(warning.unwrap().starts_with("t.csv: 2 of 3 transcripts fall outside the image"));
 /// assert_eq!(counts.parts(), (&[0, 1, 3][..], &[1, 1, 2][..], &[1, 1, 1][..]));
 /// # Ok::<(), cellmap::Error>(())
 /// ```
@@ -144,12 +148,12 @@ pub fn count_in_frame(
     n_genes: usize,
     frame: Frame,
     source: &str,
-) -> Result<(GeneCounts, AssignSummary), Error> {
+) -> Result<(GeneCounts, AssignSummary, Option<String>), Error> {
     let (assignment, bounds) = assign_in_frame(labels, x, y, frame, None).map_err(|e| e.context(source))?;
     let (total, outside) = (x.len(), assignment.summary.out_of_image);
+    let what = outside_message(total, outside, bounds, labels.width(), labels.height());
     if total > 0 && outside == total {
-        let what =
-            outside_message(total, outside, bounds, labels.width(), labels.height()).unwrap_or_default();
+        let what = what.unwrap_or_default();
         return Err(Error::input(format!(
             "{source}: {what}; check the frame: the scale (units per pixel), the transform, the preset \
              or the x/y columns"
@@ -157,7 +161,8 @@ pub fn count_in_frame(
     }
     let sparse = count_transcripts_sparse(&assignment, gene, labels.n_cells(), n_genes)
         .map_err(|e| e.context(source))?;
-    Ok((GeneCounts::from_sparse(&sparse)?, assignment.summary))
+    let warning = what.map(|what| format!("{source}: {what}"));
+    Ok((GeneCounts::from_sparse(&sparse)?, assignment.summary, warning))
 }
 
 /// The pixel coordinates (column, row; pixel `i` spans `[i, i + 1)`, as
@@ -221,7 +226,7 @@ mod tests {
         let mut session = Session::new(CellImage::Mask(diagonal_mask())).unwrap();
         let names = vec!["A".to_string(), "B".into(), "C".into()];
         let labels = |s: &Session| LabelImage::new(Image::new(3, 3, s.labels().to_vec()).unwrap()).unwrap();
-        let (counts, _) = count_in_frame(&labels(&session), &x, &y, &gene, 3, frame, "t").unwrap();
+        let (counts, ..) = count_in_frame(&labels(&session), &x, &y, &gene, 3, frame, "t").unwrap();
         session.attach_counts(counts, names).unwrap();
         session.compute(&[0], Stat::Sum).unwrap();
         for connectivity in [Connectivity::Eight, Connectivity::Four] {
@@ -229,7 +234,8 @@ mod tests {
                 session.set_segment_options(SegmentOptions { connectivity, ..Default::default() }).unwrap();
             let e = session.compute(&[0], Stat::Sum).unwrap_err().to_string();
             assert!(e.contains("count them again"), "{e}");
-            let (counts, summary) = count_in_frame(&labels(&session), &x, &y, &gene, 3, frame, "t").unwrap();
+            let (counts, summary, _) =
+                count_in_frame(&labels(&session), &x, &y, &gene, 3, frame, "t").unwrap();
             session.recount(counts).unwrap();
             let (assignment, _) = assign_in_frame(&labels(&session), &x, &y, frame, None).unwrap();
             assert_eq!(summary, assignment.summary);

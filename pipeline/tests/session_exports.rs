@@ -11,29 +11,42 @@ use cellmap::{
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/cli");
 
-/// The CLI fixture's mask and 7-gene expression in a session, and the same labels for `cell_table`.
-fn fixture() -> (Session, LabelImage, Expression) {
-    let mask = CellImage::read(&Path::new(FIXTURES).join("mask.npy"), MaskKind::Auto).unwrap();
-    let mut session = Session::new(mask).unwrap();
+/// The CLI fixture's mask (it has holes) and 7-gene expression in a session, and the same labels,
+/// expression and mask for `cell_table`.
+fn fixture() -> (Session, Table) {
+    let cells = CellImage::read(&Path::new(FIXTURES).join("mask.npy"), MaskKind::Auto).unwrap();
+    let CellImage::Mask(mask) = cells.clone() else { panic!("mask.npy is a binary mask") };
+    let mut session = Session::new(cells).unwrap();
     let expression =
         Expression::read(&Path::new(FIXTURES).join("st.npz"), session.height(), session.width()).unwrap();
     session.attach_expression(&expression).unwrap();
     let labels = Image::new(session.width(), session.height(), session.labels().to_vec()).unwrap();
-    (session, LabelImage::new(labels).unwrap(), expression)
+    (session, Table { labels: LabelImage::new(labels).unwrap(), expression, mask })
 }
 
-fn table(labels: &LabelImage, expression: &Expression, stat: Stat) -> CellTable {
-    cell_table(labels, expression, Selection::default(), stat).unwrap()
+/// The batch path's inputs.
+struct Table {
+    labels: LabelImage,
+    expression: Expression,
+    mask: Image<bool>,
+}
+
+impl Table {
+    /// `cellmap run`'s table: over the mask's own pixels (not the filled holes), as the session.
+    fn of(&self, stat: Stat) -> CellTable {
+        let selection = Selection { within: Some(&self.mask), keep_zeros: false };
+        cell_table(&self.labels, &self.expression, selection, stat).unwrap()
+    }
 }
 
 #[test]
 fn top_genes_are_the_cells_row_of_the_table_sorted() {
-    let (session, labels, expression) = fixture();
+    let (session, table) = fixture();
     let genes = session.n_genes();
-    let counts = table(&labels, &expression, Stat::Count);
+    let counts = table.of(Stat::Count);
     let mut compared = 0;
     for stat in Stat::ALL {
-        let values = table(&labels, &expression, stat);
+        let values = table.of(stat);
         let columns: Vec<Vec<f64>> = (0..genes).map(|g| values.values_by_label(g)).collect();
         let count_columns: Vec<Vec<f64>> = (0..genes).map(|g| counts.values_by_label(g)).collect();
         for cell in 1..=session.n_cells() {
@@ -57,16 +70,16 @@ fn top_genes_are_the_cells_row_of_the_table_sorted() {
 
 #[test]
 fn the_cells_csv_holds_regions_csv_and_the_table() {
-    let (mut session, labels, expression) = fixture();
+    let (mut session, table) = fixture();
     for (genes, stat) in [(vec![3], Stat::Mean), (vec![1, 4], Stat::Max), (vec![0, 2, 5], Stat::Count)] {
         session.compute(&genes, stat).unwrap();
         let mut csv = Vec::new();
         session.cells_table().unwrap().write_csv(&mut csv).unwrap();
         let csv = String::from_utf8(csv).unwrap();
         let mut regions_csv = Vec::new();
-        write_regions_csv(&mut regions_csv, &regions(&labels).unwrap()).unwrap();
+        write_regions_csv(&mut regions_csv, &regions(&table.labels).unwrap()).unwrap();
         let regions_csv = String::from_utf8(regions_csv).unwrap();
-        let values = table(&labels, &expression, stat);
+        let values = table.of(stat);
         let mut lines = csv.lines();
         let mut header = vec![
             "cell_id,area,centroid_row,centroid_col,bbox_min_row,bbox_min_col,bbox_max_row,bbox_max_col"

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { formatValue } from '../../web/format.js';
 import { pngLayout } from '../../web/worker-exports.js';
 import { launchChromium } from './browser.mjs';
-import { ROOT, afterRender, assertNoProblems, canvasPixels, openViewer, screenshot } from './page.mjs';
+import { ROOT, SCREENSHOTS, afterRender, assertNoProblems, canvasPixels, openViewer, screenshot } from './page.mjs';
 import { decodePng } from './png.mjs';
 import { startServer } from './server.mjs';
 
@@ -78,8 +78,8 @@ async function readNpy(file) {
 async function openFixture() {
   const viewer = await openViewer(browser, server.url);
   const { page } = viewer;
+  // holes filled (the default of both): the statistics of both skip the filled pixels
   await afterRender(page, () => page.setInputFiles('#file-input', [MASK, EXPRESSION]));
-  await afterRender(page, () => page.uncheck('#fill-holes'));
   return viewer;
 }
 
@@ -104,7 +104,7 @@ describe('exports', () => {
     for (const [stat, gene] of [['mean', 0], ['max', 0], ['count', 0]]) {
       await afterRender(page, () => page.selectOption('#stat', stat));
       const csv = await readCsv((await downloaded(page, '#export-csv')).path);
-      const tile = await runTile('--csv', '--no-fill-holes', '--genes', String(gene), '--stat', stat);
+      const tile = await runTile('--csv', '--genes', String(gene), '--stat', stat);
       const regions = await readCsv(path.join(tile, 'regions.csv'));
       const table = await readCsv(path.join(tile, 'table.csv'));
       assert.deepEqual(csv[0], ['cell_id', ...regions[0].slice(1), 'gene 0'], 'header');
@@ -126,7 +126,8 @@ describe('exports', () => {
     const { name, path: file } = await downloaded(page, '#export-png');
     assert.match(name, /\.png$/);
     const png = decodePng(await readFile(file));
-    await copyFile(file, path.join(ROOT, 'target/e2e/exports-map.png'));
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await copyFile(file, path.join(SCREENSHOTS, 'exports-map.png'));
     const { width, height, luts, range } = await page.evaluate(() => ({
       width: window.cellmapViewer.session.width,
       height: window.cellmapViewer.session.height,
@@ -170,9 +171,28 @@ describe('exports', () => {
     await page.close();
   });
 
+  test('the transcript assignments CSV equals cellmap assign\'s assignments.csv, text for text', async () => {
+    const tables = path.join(ROOT, 'tests/fixtures/tables');
+    const [labels, transcripts] = [path.join(tables, 'labels.npy'), path.join(tables, 'xenium.csv.gz')];
+    const { page, problems } = await openViewer(browser, server.url);
+    assert.equal(await page.isDisabled('#export-assignments'), true, 'no transcripts: nothing to export');
+    await afterRender(page, () => page.setInputFiles('#file-input', [labels, transcripts]));
+    await page.waitForSelector('#export-assignments:not([disabled])');
+    assert.equal(await page.isHidden('#export-assignments-note'), true);
+    const { name, path: file } = await downloaded(page, '#export-assignments');
+    assert.equal(name, 'cellmap_assignments.csv');
+    const out = path.join(work, 'assign');
+    execFileSync(cli, ['assign', labels, transcripts, '-o', out, '--overwrite'], { stdio: 'pipe' });
+    const [viewer, batch] = [await readFile(file, 'utf8'), await readFile(path.join(out, 'assignments.csv'), 'utf8')];
+    assert.ok(batch.split('\n').length > 100, 'a table of transcripts, not a header alone');
+    assert.equal(viewer, batch);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
   test('a rectangle and a lasso select the cells whose centroid is inside; the ids are exported', async (t) => {
     const { page, problems } = await openFixture();
-    const tile = await runTile('--no-fill-holes', '--genes', '0');
+    const tile = await runTile('--genes', '0');
     const centroids = (await readCsv(path.join(tile, 'regions.csv'))).slice(1)
       .map(([label, , row, col]) => ({ label: Number(label), x: Number(col) + 0.5, y: Number(row) + 0.5 }));
     const { width, height } = await page.evaluate(() => window.cellmapViewer.session);
@@ -234,7 +254,7 @@ describe('exports', () => {
 
   test('a clicked cell shows its facts and its top 10 genes as the CLI\'s table has them; Escape closes', async (t) => {
     const { page, problems } = await openFixture();
-    const tile = await runTile('--no-fill-holes', '--genes', '0');
+    const tile = await runTile('--genes', '0');
     const regions = (await readCsv(path.join(tile, 'regions.csv'))).slice(1);
     // the largest cell, clicked at one of its pixels (its label from the CLI's labels.npy)
     const labels = await readNpy(path.join(tile, 'labels.npy'));
@@ -243,10 +263,10 @@ describe('exports', () => {
     const cell = Number(largest[0]);
     const pixel = labels.data.indexOf(cell);
     const [row, col] = [Math.floor(pixel / width), pixel % width];
-    // the CLI's per-cell tables of every gene
+    // the CLI's per-cell tables of every gene, over the mask's own pixels (as `run` and the viewer)
     const reduce = async (stat) => {
       const out = path.join(work, `reduce-${stat}.npy`);
-      execFileSync(cli, ['reduce', path.join(tile, 'labels.npy'), EXPRESSION, '-o', out, '--stat', stat, '--overwrite']);
+      execFileSync(cli, ['reduce', path.join(tile, 'labels.npy'), EXPRESSION, '-o', out, '--stat', stat, '--within', MASK, '--overwrite']);
       return readNpy(out);
     };
     const [means, counts] = [await reduce('mean'), await reduce('count')];

@@ -142,11 +142,15 @@ describe('the view in the URL', () => {
     const want = await state(page);
     const { page: copy, problems: copyProblems } = await openViewer(browser, `${server.url}${hash}`);
     await copy.waitForFunction((g) => document.getElementById('gene-shown').textContent === g, want.gene);
-    await copy.waitForFunction((t) => document.getElementById('map').style.transform === t, want.transform);
+    // the hash keeps the centre to 1e-4 data pixels: the restored translate may differ in the 4th decimal
+    await copy.waitForFunction((t) => {
+      const numbers = (css) => (css.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+      const [got, want] = [numbers(document.getElementById('map').style.transform), numbers(t)];
+      return got.length === want.length && got.every((v, i) => Math.abs(v - want[i]) < 0.01);
+    }, want.transform);
     const got = await state(copy);
     assert.deepEqual(got.controls, want.controls);
     assert.equal(got.gene, 'F1');
-    assert.equal(got.transform, want.transform);
     assert.ok(got.pixels.length === want.pixels.length && got.pixels.every((v, i) => v === want.pixels[i]), 'same canvas pixels');
     await screenshot(copy, 'hash-restored.png');
     assertNoProblems(problems);

@@ -61,7 +61,8 @@ function viewerCounts(page, cells, genes) {
     const columns = [];
     for (let gene = 0; gene < genes; gene += 1) {
       await viewer.call('render', {
-        genes: [gene], stat: 'sum', compute: true, colormap: 'viridis', vmin: null, vmax: null, outlines: false,
+        genes: [gene], stat: 'sum', compute: true, colormap: 'viridis', scale: 'minmax', low: 0, high: 0, log1p: false,
+        outlines: false,
       });
       columns.push(await viewer.call('cellValues', labels));
     }
@@ -160,6 +161,19 @@ describe('transcript tables', () => {
     const session = await page.evaluate(() => window.cellmapViewer.session);
     assert.equal(session.geneCount, 0);
     assert.equal(session.width, 60);
+    assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('a table mostly outside the image: counted, with cellmap assign\'s warning in the source line', async () => {
+    // 3 of 4 transcripts beyond the 60 × 40 label image (plain x, y, gene columns: pixels)
+    const mostly = path.join(scratch, 'mostly_outside.csv');
+    await writeFile(mostly, 'x,y,gene\n10.5,10.5,A\n500,10,A\n600,20,B\n700,30,B\n');
+    const { page, problems } = await load([table('labels.npy'), mostly]);
+    const source = await page.locator('#source').textContent();
+    assert.match(source, /4 transcripts: \d+ in cells, \d+ on background, 3 outside/);
+    assert.match(source, /Warning: mostly_outside\.csv: 3 of 4 transcripts fall outside the image: transcripts span x 10\.5\d*\.\.700\.\d+ × y 10\.\d+\.\.30\.\d+ pixels, the image is 0\.\.60 × 0\.\.40/);
+    assert.equal(await page.isHidden('#error'), true, 'a warning, not an error');
     assertNoProblems(problems);
     await page.close();
   });

@@ -258,7 +258,7 @@ describe('fixture files', () => {
     const magma = await checkCellColours(page, 'magma');
     assert.equal(magma.wrong, 0, JSON.stringify(magma.firstWrong));
 
-    // the ring's hole carries CD3E expression: filled, it counts for the ring cell
+    // the ring's hole carries CD3E expression: filled, it joins the ring cell, its values do not count
     await chooseGene(page, 'CD3E');
     const ring = setting(true, 4).cells.find((cell) => cell.firstPixel.join() === '3,20');
     const holePixel = [8, 25];

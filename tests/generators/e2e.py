@@ -15,7 +15,8 @@ Writes into tests/fixtures/e2e/:
   expected.json   per-cell numbers from scipy for every (fill, connectivity) setting:
                   label count, and for each cell its first pixel in raster order
                   (where scipy's label numbering starts), area, centroid, and the
-                  mean / sum / max per gene (mean skips zeros and NaN; null = NaN).
+                  mean / sum / max per gene over the mask's own pixels, not the filled
+                  hole (mean skips zeros and NaN; null = NaN).
 
 Run with the project venv: .venv/bin/python tests/generators/e2e.py
 """
@@ -52,7 +53,8 @@ def make_expression(mask, rng):
     for g in range(GENES):
         on = inside & (rng.random(HEIGHT * WIDTH) < 0.3 + 0.1 * g)
         dense[on, g] = rng.lognormal(g * 0.5, 0.6, on.sum()).astype(np.float32)
-    # the hole of the ring carries expression (seen only when holes are filled)
+    # the hole of the ring carries expression: in the ring's cell once filled, never counted
+    # (statistics take the mask's own pixels, as cellmap run does)
     hole = np.zeros((HEIGHT, WIDTH), bool)
     hole[7:11, 24:28] = True
     dense[hole.reshape(-1), 1] = 40.0
@@ -90,10 +92,11 @@ def per_cell(mask, dense, fill, connectivity):
         for g in range(GENES):
             gene = dense[:, g].reshape(HEIGHT, WIDTH).astype(np.float64)
             valid = (gene != 0) & ~np.isnan(gene)
-            valid_labels = np.where(valid, labels, 0)
+            within = np.where(mask > 0, labels, 0)  # the mask's own pixels, not the filled holes
+            valid_labels = np.where(valid, within, 0)
             means = ndi.mean(gene, valid_labels, index)
-            sums = ndi.sum(np.nan_to_num(gene), labels, index)
-            maxima = ndi.maximum(np.where(valid, gene, -np.inf), labels, index)
+            sums = ndi.sum(np.nan_to_num(gene), within, index)
+            maxima = ndi.maximum(np.where(valid, gene, -np.inf), within, index)
             maxima = np.where(np.isneginf(maxima), np.nan, maxima)
             stats.append((means, sums, maxima))
     for i in range(count):

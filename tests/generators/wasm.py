@@ -15,8 +15,9 @@ Writes into tests/fixtures/wasm/:
   mask_6x8.npy      a 6 x 8 mask (the wrong size for the expression).
   expected.json     scipy's numbers for every (fill, connectivity) setting:
                     cell count, label image, and per cell: area, centroid,
-                    bounding box, and per gene mean / sum / count / max (mean,
-                    count and max skip zeros and NaN; null = NaN), plus for genes
+                    bounding box, and per gene mean / sum / count / max over
+                    the mask's own pixels, not the filled hole (mean, count
+                    and max skip zeros and NaN; null = NaN), plus for genes
                     0 and 2 the per-cell sum of their two values of each
                     statistic (NaN skipped; null when both are NaN).
 
@@ -55,7 +56,7 @@ def make_expression(mask, rng):
         dense[on, g] = np.round(rng.lognormal(g * 0.5, 0.6, on.sum()), 2).astype(np.float32)
     hole = np.zeros((HEIGHT, WIDTH), bool)
     hole[2:4, 2:4] = True
-    dense[hole.reshape(-1), 1] = 40.0  # counted only when holes are filled
+    dense[hole.reshape(-1), 1] = 40.0  # in the hole: part of the ring's cell once filled, never counted
     dense[11 * WIDTH + 15, 0] = 0.0  # the dot has no value for gene 0
     dense[8 * WIDTH + 5, 2] = np.nan
     csr = sp.csr_matrix(dense)
@@ -102,7 +103,9 @@ def per_setting(mask, dense, fill, connectivity):
     areas = ndi.sum(ones, labels, index)
     centroids = ndi.center_of_mass(ones, labels, index)
     boxes = ndi.find_objects(labels)
-    genes = [stats(dense[:, :, g], labels, index) for g in range(GENES)]
+    # statistics over the mask's own pixels (cellmap run's rule): the filled hole's pixels are not counted
+    within = np.where(mask > 0, labels, 0)
+    genes = [stats(dense[:, :, g], within, index) for g in range(GENES)]
     summed = sum_of_genes([genes[0], genes[2]])
     return {
         "fillHoles": fill,

@@ -2,6 +2,7 @@
 //! `tests/fixtures/<topic>/` are written by `tests/generators/<topic>.py`
 //! with real numpy/scipy/matplotlib.
 mod assign;
+mod cluster;
 mod color;
 mod front_ends;
 mod labeling;

@@ -214,7 +214,9 @@ impl Session {
     /// statistic `statName` (see `statOptions()`): of one gene, or for
     /// several the sum over the genes of each gene's per-cell value. Read
     /// them with `cellValue`, `cellValues`, `cellInfo`; draw them with
-    /// `paint`. Remembered across `setMaskOptions`.
+    /// `paint`. Remembered across `setMaskOptions`. For a binary mask only
+    /// the mask's own pixels count, not the holes filling adds to a cell
+    /// (as `cellmap run`, `cellmap reduce --within MASK`).
     #[wasm_bindgen(js_name = computeValues)]
     pub fn compute_values(&mut self, gene_indices: &[u32], stat_name: &str) -> Result<(), JsError> {
         let stat = stat(stat_name)?;

@@ -384,8 +384,13 @@ fn values_follow_mask_options() {
     session.set_mask_options(false, "4").unwrap();
     let unfilled = session.cell_value(1);
     let want = |fill| Expected::load(fill, "4").stat(Some(1), "mean")[0];
-    assert_eq!((filled, unfilled), (want(true), want(false)), "the ring's hole carries gene 1");
+    assert_eq!((filled, unfilled), (want(true), want(false)));
+    // the ring's hole carries 40 of gene 1: filled into the cell, but not one of the mask's pixels
+    assert_eq!(filled, unfilled, "the filled hole's values do not count");
     assert_eq!((session.shown_genes(), session.shown_stat().as_deref()), (vec![1], Some("mean")));
+    session.set_mask_options(true, "4").unwrap();
+    session.compute_values(&[1], "max").unwrap();
+    assert!(session.cell_value(1) < 40.0, "the filled hole's values do not count");
 }
 
 #[wasm_bindgen_test]

@@ -2,6 +2,7 @@
 
 pub mod assign;
 pub mod bench;
+pub mod cluster;
 pub mod demo;
 pub mod label;
 pub mod publish;

@@ -16,6 +16,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 mod assign;
+mod cluster;
 mod color;
 mod labeling;
 mod polygon;
@@ -27,9 +28,13 @@ mod stats;
 /// Entry point for the link check: runs every topic's checks on `mask`.
 #[unsafe(no_mangle)]
 pub extern "C" fn nostd_check(mask: &[u8; 64]) -> u32 {
-    assign::check(mask).wrapping_add(polygon::check(mask)).wrapping_add(color::check(mask).wrapping_add(
-        labeling::check(mask).wrapping_add(regions::check(mask).wrapping_add(
-            sim::check(mask).wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask))),
-        )),
-    ))
+    assign::check(mask)
+        .wrapping_add(cluster::check(mask))
+        .wrapping_add(cluster::check_clustering(mask))
+        .wrapping_add(polygon::check(mask))
+        .wrapping_add(color::check(mask).wrapping_add(labeling::check(mask).wrapping_add(
+            regions::check(mask).wrapping_add(
+                sim::check(mask).wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask))),
+            ),
+        )))
 }

@@ -16,12 +16,9 @@
 //! const blob = new Blob(parts, { type: 'text/csv' });
 //! ```
 
-mod chunks;
-
 use cellmap::{CellsTable, Stat};
+use cellmap_wasm_chunks::JsChunks;
 use wasm_bindgen::prelude::*;
-
-pub use chunks::JsChunks;
 
 /// Writes the cells' table as CSV (`cellmap::CellsTable::write_csv`), handing it to
 /// `sink(Uint8Array)` in chunks of 1 MiB (e.g. the parts of a `Blob`). `regions`: 7 numbers per

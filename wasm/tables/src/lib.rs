@@ -32,10 +32,11 @@ use std::cell::Cell;
 use std::io::{BufReader, Read};
 use std::rc::Rc;
 
-use cellmap::{Frame, Image, LabelImage, Rounding, Transform, count_in_frame, frame_points};
+use cellmap::{Frame, Image, LabelImage, Rounding, Transform, assign_in_frame, count_in_frame, frame_points};
 use cellmap_io::table::{Preset, position};
 use cellmap_io::transcripts::{self, Column, Options, Transcripts};
 use cellmap_io::{Error, ErrorKind, Limits, parquet};
+use cellmap_wasm_chunks::JsChunks;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint32Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync};
@@ -162,14 +163,16 @@ impl TranscriptTable {
     /// row-major, 0 = background: the session's) and counts them per cell and
     /// gene as `cellmap assign` does: `{genePtr, cells, counts}` for
     /// `Session.attachCounts` / `recount`, and where they fell:
-    /// `{transcripts, inCells, background, outside}`. Every transcript outside
-    /// the image is an error naming the file, with their extent.
+    /// `{transcripts, inCells, background, outside, warning}` (`warning`: when
+    /// more than half fell outside the image, what `cellmap assign` warns,
+    /// else `undefined`). Every transcript outside the image is an error
+    /// naming the file, with their extent.
     pub fn count(&self, labels: Vec<i32>, width: u32, height: u32) -> Result<JsValue, JsError> {
         let js = |e: cellmap::Error| JsError::new(&e.to_string());
         let labels =
             Image::new(width as usize, height as usize, labels).and_then(LabelImage::new).map_err(js)?;
         let t = &self.transcripts;
-        let (counts, summary) =
+        let (counts, summary, warning) =
             count_in_frame(&labels, &t.x, &t.y, &t.gene, t.gene_names.len(), self.frame, &self.name)
                 .map_err(js)?;
         let (gene_ptr, cells, values) = counts.parts();
@@ -182,7 +185,33 @@ impl TranscriptTable {
             ("inCells", number(summary.in_cells)),
             ("background", number(summary.background)),
             ("outside", number(summary.out_of_image)),
+            ("warning", warning.map_or(JsValue::UNDEFINED, |w| JsValue::from_str(&w))),
         ])
+    }
+
+    /// Writes every transcript's cell for `labels` (`width × height`, as for
+    /// `count`) as CSV, as `cellmap assign` writes `assignments.csv`
+    /// ([`transcripts::write_mapping_csv`]: `cell_id,spotX,spotY,gene` in the
+    /// file's units, grouped by cell id, 0 = background first, -1 = outside
+    /// the image last), handing it to `sink(Uint8Array)` in chunks of 1 MiB
+    /// (e.g. the parts of a `Blob`), so it never sits whole in wasm memory.
+    #[wasm_bindgen(js_name = assignmentsCsv)]
+    pub fn assignments_csv(
+        &self,
+        labels: Vec<i32>,
+        width: u32,
+        height: u32,
+        sink: &js_sys::Function,
+    ) -> Result<(), JsError> {
+        let js = |e: cellmap::Error| JsError::new(&e.to_string());
+        let labels =
+            Image::new(width as usize, height as usize, labels).and_then(LabelImage::new).map_err(js)?;
+        let t = &self.transcripts;
+        let (assignment, _) = assign_in_frame(&labels, &t.x, &t.y, self.frame, None).map_err(js)?;
+        drop(labels);
+        // write_mapping_csv flushes: the last chunk is handed over before it returns
+        transcripts::write_mapping_csv(JsChunks::new(sink), "assignments.csv", t, &assignment.cell_ids)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The transcripts of genes `geneIndices` as dots: `{xy: Float32Array,

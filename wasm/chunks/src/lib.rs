@@ -1,5 +1,6 @@
 //! [`JsChunks`]: an `io::Write` that hands what is written to a JS function in chunks, so that a
-//! large export (a CSV of every cell) never sits whole in wasm memory.
+//! large export (a CSV of every cell, every transcript's cell) never sits whole in wasm memory.
+//! Shared by the viewer's wasm modules `cellmap-wasm-exports` and `cellmap-wasm-tables`.
 
 use std::io::{self, Write};
 
@@ -7,7 +8,7 @@ use js_sys::{Function, Uint8Array};
 use wasm_bindgen::JsValue;
 
 /// Bytes handed over per call.
-const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 1 << 20;
 
 /// Collects written bytes and calls `sink(Uint8Array)` with each full chunk of [`CHUNK`] bytes
 /// (a copy: JS keeps it, e.g. as a `Blob` part) and with the rest on `flush`. A sink that throws
