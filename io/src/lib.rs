@@ -75,9 +75,13 @@ mod pages;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod polygons;
+#[cfg(feature = "zarr-read")]
+pub mod published;
 pub mod ranges;
 pub mod table;
 pub mod transcripts;
+#[cfg(feature = "zarr-read")]
+pub mod zarr_read;
 pub mod zarr_write;
 
 pub use error::{Error, ErrorKind, grouped};

@@ -82,6 +82,8 @@ mod image;
 pub mod input;
 mod memory;
 pub mod polygons;
+#[cfg(feature = "published")]
+pub mod published;
 mod regions;
 mod segment;
 mod session;
