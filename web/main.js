@@ -487,8 +487,9 @@ async function openStore(url, view = null) {
     shownData = [url];
     controls.stat.value = info.shownStat;
     useSuggestedView(info.suggestedView);
+    if (info.store.colormap && palette.colormaps.includes(info.store.colormap)) controls.colormap.value = info.store.colormap;
     loading = false;
-    const cells = `${url}: published store, ${info.width}×${info.height} px, ` +
+    const cells = `${info.store.title ? `${info.store.title} — ` : ''}${url}: published store, ${info.width}×${info.height} px, ` +
       `${formatCount(info.cellCount)} cells, ${formatCount(info.geneCount)} genes ` +
       `(${info.store.levels.length / 5} pyramid levels, fetched as viewed)`;
     await adoptSession(info, { cells }, info.shownGenes, view);
@@ -750,7 +751,7 @@ async function applyView(view) {
     [session.fillHoles, session.connectivity] = maskOptions();
     controls.cellCount.textContent = cellCountText(session);
   }
-  if (view.stat) controls.stat.value = view.stat;
+  if (view.stat && session.stats.includes(view.stat)) controls.stat.value = view.stat;
   if (view.cmap) controls.colormap.value = view.cmap;
   if (view.outlines !== undefined) controls.outlines.checked = view.outlines;
   scaleControls.set({ colorBy: view.by, scale: view.scale, low: view.low, high: view.high, log1p: view.log1p });

@@ -4,6 +4,10 @@
 // only the label chunks of the pyramid level in view and per gene only its CSC column's chunks —
 // and hands their bytes to Rust, which decodes, caches (LRU) and paints them. A key the server
 // does not have (404, or 403 as S3 answers) is a chunk that is all background.
+//
+// `cellmap publish` writes manifest.json next to data.zarr: when it names this store (`data`),
+// its `statistic` says what X holds (default `sum`), `title` names the data and `default_view`
+// (`gene`, `colormap`) is what the store opens on.
 
 /** Decoded label chunks kept (1 MiB each at 512 × 512): a 1080p view needs about 20–30. */
 const CHUNK_CAPACITY = 96;
@@ -11,6 +15,8 @@ const CHUNK_CAPACITY = 96;
 const COLUMN_CAPACITY = 16;
 /** Requests in flight at once. */
 const PARALLEL = 8;
+/** The statistics X may hold (the manifest's `statistic`). */
+const STATISTICS = ['mean', 'sum', 'count', 'min', 'max'];
 
 let storeModule = null;
 
@@ -21,6 +27,33 @@ function loadModule() {
     return module;
   });
   return storeModule;
+}
+
+/**
+ * manifest.json next to the store at `url` (no trailing '/'), when it names this store; null when
+ * there is none (a store published by other tools) or it is about another store.
+ */
+async function readManifest(url) {
+  const at = new URL('manifest.json', url).href;
+  let response;
+  try {
+    response = await fetch(at);
+  } catch {
+    return null;
+  }
+  if (!response.ok) return null;
+  let manifest;
+  try {
+    manifest = JSON.parse(await response.text());
+  } catch (error) {
+    throw new Error(`${at}: not JSON (${error.message})`);
+  }
+  const name = new URL(url).pathname.split('/').filter(Boolean).pop();
+  if (manifest?.data !== name) return null;
+  if (manifest.statistic !== undefined && !STATISTICS.includes(manifest.statistic)) {
+    throw new Error(`${at}: statistic '${manifest.statistic}' is not one of ${STATISTICS.join(', ')}`);
+  }
+  return manifest;
 }
 
 export class PublishedStore {
@@ -34,6 +67,8 @@ export class PublishedStore {
     const store = new PublishedStore(base, progress);
     const root = await store.get('zarr.json', true);
     store.view = new module.PublishedView(root, url.replace(/\/$/, ''), CHUNK_CAPACITY, COLUMN_CAPACITY);
+    store.manifest = await readManifest(url.replace(/\/$/, ''));
+    store.statistic = store.manifest?.statistic ?? 'sum';
     const names = store.view.metaArrays();
     const keys = names.map((name) => store.view.arrayKeys(name));
     const chunks = await store.getAll(keys.flat(), 'metadata');
@@ -51,6 +86,9 @@ export class PublishedStore {
     this.progress = progress;
     this.view = null;
     this.geneNames = [];
+    /** manifest.json when it describes this store, else null. */
+    this.manifest = null;
+    this.statistic = 'sum';
     /** Keys fetched, in order (for the console and the tests). */
     this.fetched = [];
     /** One operation at a time: fetches of one render must not evict the chunks of another. */
@@ -100,7 +138,8 @@ export class PublishedStore {
 
   /** What the page needs to know (as the session's facts). */
   describe() {
-    const { view } = this;
+    const { view, manifest } = this;
+    const gene = Math.max(0, this.geneNames.indexOf(manifest?.default_view?.gene));
     return {
       width: view.width,
       height: view.height,
@@ -112,12 +151,17 @@ export class PublishedStore {
       geneCount: view.geneCount,
       geneNames: this.geneNames,
       // X holds one value per cell and gene: the statistic the store was published with
-      stats: ['sum'],
+      stats: [this.statistic],
       transcripts: 0,
-      shownGenes: view.geneCount > 0 ? [0] : [],
-      shownStat: 'sum',
-      suggestedView: { stat: 'sum', scale: 'minmax', low: 1, high: 99, outlines: false },
-      store: { url: this.base, levels: Array.from(view.levels()) },
+      shownGenes: view.geneCount > 0 ? [gene] : [],
+      shownStat: this.statistic,
+      suggestedView: { stat: this.statistic, scale: 'minmax', low: 1, high: 99, outlines: false },
+      store: {
+        url: this.base,
+        levels: Array.from(view.levels()),
+        title: manifest?.title ?? null,
+        colormap: manifest?.default_view?.colormap ?? null,
+      },
     };
   }
 
@@ -171,7 +215,7 @@ export class PublishedStore {
           throw new Error(`a published store sums at most ${COLUMN_CAPACITY} genes at once (${shown.length} picked)`);
         }
         requests += await this.loadGenes(shown);
-        view.compute(Uint32Array.from(shown));
+        view.compute(Uint32Array.from(shown), this.statistic);
       }
       let range = [NaN, NaN];
       if (colorBy === 'cell') view.paintCellIds(outlines);

@@ -23,6 +23,7 @@ use cellmap_io::zarr_read::ArrayMeta;
 use crate::color::{ColorScale, Painter};
 use crate::error::Error;
 use crate::memory::filled;
+use crate::stats::Stat;
 
 /// The metadata arrays read whole at open ([`LazyStore::array_keys`]).
 pub const META_ARRAYS: [&str; 6] = ["indptr", "var", "cell_id", "area", "centroid_y", "centroid_x"];
@@ -403,7 +404,8 @@ impl LazyStore {
         }
         let (start, end) = self.column_span(gene)?;
         let n = self.store.n_obs as usize;
-        let mut column = filled(n, 0.0, "a gene column")?;
+        // NaN: no entry (a cell without a value, or 0: `compute` tells them apart by the statistic)
+        let mut column = filled(n, f64::NAN, "a gene column")?;
         let chunk = self.store.data.chunk_shape[0];
         for ((&k, d), x) in ks.iter().zip(data).zip(indices) {
             let values = self.store.data.decode_at(*d, Some(&[k]))?.to_f64();
@@ -424,28 +426,34 @@ impl LazyStore {
                         self.store.indices.chunk_key(&[k])
                     ))
                 })?;
-                *slot += v; // duplicates summed, as scipy does
+                *slot = if slot.is_nan() { v } else { *slot + v }; // duplicates summed, as scipy does
             }
         }
         self.columns.insert(gene, column);
         Ok(())
     }
 
-    /// Per-cell values of `genes` (their columns loaded): one gene's value,
-    /// or for several the sum over the genes (values not stored are 0).
-    pub fn compute(&mut self, genes: &[usize]) -> Result<(), Error> {
+    /// Per-cell values of `genes` (their columns loaded), `X` holding
+    /// statistic `stat` (the manifest's `statistic`): one gene's value, or for
+    /// several the sum over the genes, as [`crate::Session::compute`] sums
+    /// layers (NaN terms skipped, NaN when every gene's is NaN). A value not
+    /// stored in the sparse `X` is 0 for `sum` and `count` and no value
+    /// (NaN) for `mean`, `min` and `max`, whose cells without nonzero values
+    /// have none (`cellmap publish` leaves out zeros and NaN).
+    pub fn compute(&mut self, genes: &[usize], stat: Stat) -> Result<(), Error> {
+        let absent = if matches!(stat, Stat::Sum | Stat::Count) { 0.0 } else { f64::NAN };
         let mut values = std::mem::take(&mut self.values);
-        values.iter_mut().for_each(|v| *v = if genes.is_empty() { f64::NAN } else { 0.0 });
-        if let Some(v) = values.first_mut() {
-            *v = f64::NAN;
-        }
+        values.iter_mut().for_each(|v| *v = f64::NAN);
         for &gene in genes {
             let Some(column) = self.columns.get(&gene) else {
                 self.values = values;
                 return Err(Error::argument(format!("gene {gene}'s column is not loaded")));
             };
-            for (v, c) in values.iter_mut().skip(1).zip(column) {
-                *v += c;
+            for (v, &c) in values.iter_mut().skip(1).zip(column) {
+                let c = if c.is_nan() { absent } else { c };
+                if !c.is_nan() {
+                    *v = if v.is_nan() { c } else { *v + c };
+                }
             }
         }
         self.values = values;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use cellmap::published::{LazyStore, META_ARRAYS, Window};
-use cellmap::{ColorScale, Colormap, Range};
+use cellmap::{ColorScale, Colormap, Range, Stat};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -94,7 +94,7 @@ fn gene_columns_equal_the_tables_values_across_chunk_boundaries() {
         if name == "Empty1" {
             assert_eq!(fetched, 0, "an empty column needs no chunk");
         }
-        lazy.compute(&[gene]).unwrap();
+        lazy.compute(&[gene], Stat::Sum).unwrap();
         let values: Vec<f64> = serde_json::from_value(want["by_gene"][name]["values"].clone()).unwrap();
         assert!(lazy.values()[0].is_nan());
         assert_eq!(&lazy.values()[1..], values.as_slice(), "gene {name}");
@@ -103,16 +103,29 @@ fn gene_columns_equal_the_tables_values_across_chunk_boundaries() {
     }
     assert!(spanning >= 3, "the 64-element chunks should split columns ({spanning})");
     // the column cache holds 4 genes: gene 0 was evicted and must be fetched again
-    assert!(lazy.compute(&[0]).unwrap_err().to_string().contains("not loaded"));
+    assert!(lazy.compute(&[0], Stat::Sum).unwrap_err().to_string().contains("not loaded"));
     assert!(!lazy.column_chunks(0).unwrap().is_empty());
     // several genes: the sum per cell
     load_gene(&mut lazy, &dir, 0);
     load_gene(&mut lazy, &dir, 2);
-    lazy.compute(&[0, 2]).unwrap();
+    lazy.compute(&[0, 2], Stat::Sum).unwrap();
     let a: Vec<f64> = serde_json::from_value(want["by_gene"][&names[0]]["values"].clone()).unwrap();
     let b: Vec<f64> = serde_json::from_value(want["by_gene"][&names[2]]["values"].clone()).unwrap();
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(lazy.values()[i + 1], x + y);
+    }
+    // X of a mean: an entry not stored is a cell without a value; a sum of genes skips those
+    // terms and is no value only when every gene has none (as Session::compute sums layers)
+    lazy.compute(&[0], Stat::Mean).unwrap();
+    for (i, &x) in a.iter().enumerate() {
+        let got = lazy.values()[i + 1];
+        assert!(if x == 0.0 { got.is_nan() } else { got == x }, "cell {}: {got} for {x}", i + 1);
+    }
+    lazy.compute(&[0, 2], Stat::Max).unwrap();
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let got = lazy.values()[i + 1];
+        let want = if *x == 0.0 && *y == 0.0 { f64::NAN } else { x + y };
+        assert!(got == want || (got.is_nan() && want.is_nan()), "cell {}: {got}, want {want}", i + 1);
     }
 }
 
@@ -127,7 +140,7 @@ fn whole_image_colours_match_matplotlib_and_the_omitted_chunk_is_background() {
     let scale = ColorScale { colormap: Colormap::Viridis, range: Range::MinMax, log1p: false };
     for (gene, name) in lazy.gene_names().to_vec().iter().enumerate() {
         load_gene(&mut lazy, &dir, gene);
-        lazy.compute(&[gene]).unwrap();
+        lazy.compute(&[gene], Stat::Sum).unwrap();
         let range = lazy.paint(&scale, false).unwrap();
         let want_range: Vec<f64> = serde_json::from_value(want["by_gene"][name]["range"].clone()).unwrap();
         if want_range[0] == want_range[1] {

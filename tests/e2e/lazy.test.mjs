@@ -195,10 +195,15 @@ describe('published stores, viewed lazily', () => {
   test('a copied link opens the same view on another page', async () => {
     const data = 'published/store.zarr';
     const { page } = await openViewer(browser, `${server.url}?data=${data}`);
-    await settled(page);
+    const opened = await settled(page);
+    // manifest.json next to the store: its title, statistic and default view
+    assert.match(await page.textContent('#source'), /^published fixture — published\/store\.zarr: published store/);
+    assert.deepEqual(opened.genes, [expected.genes.indexOf('Gapdh')]);
+    assert.equal(await page.inputValue('#colormap'), 'magma');
+    assert.equal(await page.inputValue('#stat'), 'sum');
     await page.fill('#gene-search', 'Sox2');
     await page.keyboard.press('Enter');
-    await page.selectOption('#colormap', 'magma');
+    await page.selectOption('#colormap', 'cividis');
     await page.evaluate(() => window.cellmapViewer.view.setView({ zoom: 1.5, cx: 400, cy: 300 }));
     const shown = await settled(page);
     await page.click('#copy-link');
@@ -208,7 +213,7 @@ describe('published stores, viewed lazily', () => {
     const pixels = await mapDigest(page);
     const other = await openViewer(browser, link);
     const restored = await settled(other.page);
-    assert.equal(await other.page.inputValue('#colormap'), 'magma');
+    assert.equal(await other.page.inputValue('#colormap'), 'cividis');
     assert.deepEqual(restored.genes, shown.genes);
     assert.deepEqual(restored.region, shown.region);
     assert.deepEqual(restored.placement, shown.placement);

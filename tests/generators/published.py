@@ -14,6 +14,8 @@ Writes into tests/fixtures/published/:
                   column of this small table in one chunk): columns span chunk boundaries.
   sharded.zarr/   the same layout, small (64 x 64, one level), with X/data written sharded
                   (codec sharding_indexed, as anndata >= 0.13 writes zarr v3): not readable lazily.
+  manifest.json   what `cellmap publish` writes next to data.zarr, for store.zarr: X holds the
+                  sum, the store opens on gene Gapdh with magma (the viewer reads it first).
   expected.json   for each gene: the values by cell (row = label - 1), the min-max range over
                   cells, and for a few cells their first pixel and the RGBA matplotlib paints them
                   with viridis under that range (level round-half-even of 255 (v - lo) / (hi - lo)).
@@ -209,6 +211,13 @@ def main():
                 "levels": [[HEIGHT >> k, WIDTH >> k] for k in range(LEVELS)],
                 "omitted_chunk": "labels/cells/s0/c/1/0", "colormap": "viridis",
                 "by_gene": expected_colours(labels, dense, area)}
+    manifest = {"generator": "cellmap publish", "format": 1, "cellmap_version": "0.1.0",
+                "title": "published fixture", "data": "store.zarr", "labels": "labels/cells",
+                "table": "tables/table", "points": None, "statistic": "sum",
+                "shape": [HEIGHT, WIDTH], "levels": LEVELS, "cells": n_cells, "genes": len(GENES),
+                "sources": [], "default_view": {"gene": "Gapdh", "colormap": "magma"},
+                "files": ["store.zarr", "sharded.zarr"]}
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (OUT / "expected.json").write_text(json.dumps(expected, indent=None, separators=(",", ":")) + "\n")
 
 

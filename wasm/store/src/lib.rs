@@ -20,13 +20,13 @@
 //! const ks = view.columnChunks(gene);
 //! view.putColumn(gene, await Promise.all(ks.map((k) => get(view.columnKeys(k)[0]))),
 //!                await Promise.all(ks.map((k) => get(view.columnKeys(k)[1]))));
-//! view.compute(Uint32Array.of(gene));
+//! view.compute(Uint32Array.of(gene), 'mean'); // what X holds (manifest.json's statistic)
 //! const [lo, hi] = view.paint('viridis', 'minmax', 0, 0, false, false);
 //! const rgba = view.pixels(); // width × height × 4 bytes
 //! ```
 
 use cellmap::published::{LazyStore, META_ARRAYS, Window};
-use cellmap::{ColorScale, Colormap};
+use cellmap::{ColorScale, Colormap, Stat};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -208,10 +208,15 @@ impl PublishedView {
         self.inner.put_column(gene, &as_refs(&d), &as_refs(&x)).map_err(js_error)
     }
 
-    /// Per-cell values of `genes` (their columns put): one gene's, or the sum over the genes.
-    pub fn compute(&mut self, genes: &[u32]) -> Result<(), JsError> {
+    /// Per-cell values of `genes` (their columns put), `X` holding statistic `statName` (the
+    /// manifest's `statistic`): one gene's, or the sum over the genes. A value not stored is 0
+    /// for `sum` and `count`, no value (NaN) for `mean`, `min` and `max`.
+    pub fn compute(&mut self, genes: &[u32], stat_name: &str) -> Result<(), JsError> {
+        let stat = Stat::from_name(stat_name).ok_or_else(|| {
+            JsError::new(&format!("unknown statistic '{stat_name}' (known: mean, sum, count, min, max)"))
+        })?;
         let genes: Vec<usize> = genes.iter().map(|&g| g as usize).collect();
-        self.inner.compute(&genes).map_err(js_error)
+        self.inner.compute(&genes, stat).map_err(js_error)
     }
 
     /// Paints the composed window (as `Session.paint`; the automatic range runs over every

@@ -71,7 +71,7 @@ fn a_gene_column_read_from_csc_chunks_equals_the_table() {
     let data: Vec<String> = ks.iter().map(|&k| view.column_keys(k)[0].clone()).collect();
     let indices: Vec<String> = ks.iter().map(|&k| view.column_keys(k)[1].clone()).collect();
     view.put_column(0, &chunks(&data), &chunks(&indices)).unwrap();
-    view.compute(&[0]).unwrap();
+    view.compute(&[0], "sum").unwrap();
     let values = Array::from(&expected(&["by_gene", "Actb", "values"]));
     assert_eq!(values.length() as f64, view.cell_count());
     for (i, v) in values.iter().enumerate() {
@@ -95,7 +95,7 @@ fn a_chunk_missing_from_the_store_is_background() {
     }
     view.compose(0, w[0], w[1], w[2], w[3]).unwrap();
     assert_eq!(view.cell_at(650.0, 450.0), 0);
-    view.compute(&[]).unwrap();
+    view.compute(&[], "sum").unwrap();
     view.paint("viridis", "minmax", 0.0, 0.0, false, false).unwrap();
     let rgba = view.pixels();
     assert_eq!(rgba.len() as f64, w[2] * w[3] * 4.0);
