@@ -58,6 +58,9 @@
 //!   bytes-in readers remain (the wasm viewer).
 //! * `bench` — [`mod@bench`]: the one benchmark clock (wall or thread CPU time),
 //!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
+//! * `published` — [`mod@published`]: viewing a `cellmap publish` store lazily
+//!   (the caller fetches the chunks; LRU caches of label chunks and gene
+//!   columns, windows of a pyramid level painted as [`Session`] paints).
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
