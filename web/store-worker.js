@@ -23,8 +23,8 @@ let storeModule = null;
 /** The store module, loaded on the first published store. */
 function loadModule() {
   storeModule ??= import('./pkg/store/cellmap_wasm_store.js').then(async (module) => {
-    await module.default();
-    return module;
+    const wasm = await module.default();
+    return { PublishedView: module.PublishedView, memory: wasm.memory };
   });
   return storeModule;
 }
@@ -65,6 +65,7 @@ export class PublishedStore {
     const base = url.endsWith('/') ? url : `${url}/`;
     const module = await loadModule();
     const store = new PublishedStore(base, progress);
+    store.memory = module.memory;
     const root = await store.get('zarr.json', true);
     store.view = new module.PublishedView(root, url.replace(/\/$/, ''), CHUNK_CAPACITY, COLUMN_CAPACITY);
     store.manifest = await readManifest(url.replace(/\/$/, ''));
@@ -220,7 +221,8 @@ export class PublishedStore {
       let range = [NaN, NaN];
       if (colorBy === 'cell') view.paintCellIds(outlines);
       else range = Array.from(view.paint(colormap, scale, low, high, log1p, outlines));
-      const pixels = new Uint8ClampedArray(view.pixels().buffer);
+      // one copy out of wasm memory (the buffer then moves to the page)
+      const pixels = new Uint8ClampedArray(this.memory.buffer, view.pixelsPtr(), view.pixelsLen()).slice();
       return {
         pixels,
         width: window[3],

@@ -22,7 +22,7 @@
 //!                await Promise.all(ks.map((k) => get(view.columnKeys(k)[1]))));
 //! view.compute(Uint32Array.of(gene), 'mean'); // what X holds (manifest.json's statistic)
 //! const [lo, hi] = view.paint('viridis', 'minmax', 0, 0, false, false);
-//! const rgba = view.pixels(); // width × height × 4 bytes
+//! const rgba = view.pixels(); // width × height × 4 bytes (or pixelsPtr / pixelsLen in wasm memory)
 //! ```
 
 use cellmap::published::{LazyStore, META_ARRAYS, Window};
@@ -243,6 +243,19 @@ impl PublishedView {
     #[wasm_bindgen(js_name = paintCellIds)]
     pub fn paint_cell_ids(&mut self, outlines: bool) -> Result<(), JsError> {
         self.inner.paint_cell_ids(outlines).map_err(js_error)
+    }
+
+    /// Where the painted window's RGBA bytes are in the module's memory (`pixelsLen` bytes,
+    /// 4 per pixel); valid until the next call into the view.
+    #[wasm_bindgen(js_name = pixelsPtr)]
+    pub fn pixels_ptr(&self) -> *const u32 {
+        self.inner.pixels().as_ptr()
+    }
+
+    /// The painted window's length in bytes (`width · height · 4`).
+    #[wasm_bindgen(js_name = pixelsLen)]
+    pub fn pixels_len(&self) -> usize {
+        self.inner.pixels().len() * 4
     }
 
     /// The painted window's RGBA bytes (a copy).
