@@ -511,8 +511,10 @@ let storeRepaint = { timer: null, running: false, again: false };
 let drawnRegion = null;
 function scheduleStoreRepaint() {
   if (!session?.store || loading || JSON.stringify(mapView.visibleRegion()) === drawnRegion) return;
-  clearTimeout(storeRepaint.timer);
+  // at most one draw per 60 ms while the view keeps moving (a drag), and one after it stops
+  if (storeRepaint.timer !== null) return;
   storeRepaint.timer = setTimeout(() => {
+    storeRepaint.timer = null;
     if (session?.store && JSON.stringify(mapView.visibleRegion()) !== drawnRegion) guarded(repaintStore, 'colour');
   }, 60);
 }

@@ -182,11 +182,14 @@ describe('published stores, viewed lazily', () => {
     await page.waitForSelector('#tooltip:not([hidden])');
     const tooltip = (await page.textContent('#tooltip')).split('\n');
     assert.equal(tooltip[0], 'cell 7');
+    assert.equal(tooltip[1], `area ${cell.area.toLocaleString('en-US')} px`);
     assert.match(tooltip[3], new RegExp(`^sum ${cell.value}`));
     // click: the detail panel with the cell's facts from obs
     await page.mouse.click(box.x + point.x, box.y + point.y);
     await page.waitForSelector('#cell-detail:not([hidden])');
     assert.equal(await page.textContent('#cell-detail-title'), 'Cell 7');
+    assert.match(await page.textContent('#cell-detail-facts'), new RegExp(`area${cell.area.toLocaleString('en-US')} px`));
+    assert.match(await page.textContent('#cell-detail-genes-title'), /not ranked for a published store/);
     const notFound = problems.filter((p) => !/404|Failed to load resource/.test(p));
     assert.deepEqual(notFound, []);
     await page.close();

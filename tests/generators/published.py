@@ -193,7 +193,7 @@ def expected_colours(labels, dense, area):
         for label in (1, 2, 7, len(values) // 2, len(values)):
             v = values[label - 1]
             level = 128 if hi == lo else int(np.clip(np.round(255 * (v - lo) / (hi - lo)), 0, 255))
-            cells[str(label)] = {"pixel": first[label], "value": float(v),
+            cells[str(label)] = {"pixel": first[label], "value": float(v), "area": int(area[label - 1]),
                                  "rgba": [int(c) for c in viridis(level, bytes=True)]}
         genes[name] = {"range": [lo, hi], "values": values.tolist(), "cells": cells}
     return genes
