@@ -29,8 +29,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
 
-/// The largest chunk decoded, in elements (2^26: 256 MiB of `int32`).
-pub const MAX_CHUNK_ELEMENTS: u64 = 1 << 26;
+/// The largest chunk decoded, in elements (2^24: 64 MiB of `int32`; the
+/// format's chunks are 2^18 labels and 2^17 table values).
+pub const MAX_CHUNK_ELEMENTS: u64 = 1 << 24;
 
 /// The codecs this reader knows, for messages.
 const KNOWN_CODECS: &str = "'bytes', 'zstd' and 'vlen-utf8'";

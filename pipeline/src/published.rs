@@ -319,6 +319,17 @@ impl LazyStore {
     /// touches must have been put).
     pub fn compose(&mut self, window: Window) -> Result<(), Error> {
         let level = self.store.levels.get(window.level).ok_or_else(|| Error::argument("no such level"))?;
+        let fits = |start: u64, len: u64, size: u64| start.checked_add(len).is_some_and(|end| end <= size);
+        if !fits(window.row0, window.height, level.height())
+            || !fits(window.col0, window.width, level.width())
+        {
+            return Err(Error::argument(format!(
+                "window {window:?} is outside level {} ({}×{})",
+                window.level,
+                level.height(),
+                level.width()
+            )));
+        }
         let (ch, cw) = (level.array.chunk_shape[0], level.array.chunk_shape[1]);
         let (h, w) = (window.height as usize, window.width as usize);
         let mut labels = std::mem::take(&mut self.labels);

@@ -215,8 +215,12 @@ fn bad_chunks_give_one_line_errors() {
     // not zstd
     let err = lazy.put_chunk(0, 0, 0, Some(b"not a zstd frame")).unwrap_err().to_string();
     assert!(err.contains("labels/cells/s0/c/0/0: bad zstd data"), "{err}");
-    // outside the grid
+    // outside the grid, or a window larger than the level
     assert!(lazy.put_chunk(0, 9, 0, None).is_err());
+    let huge = Window { level: 0, row0: 0, col0: 0, height: 1 << 40, width: 1 << 40 };
+    assert!(lazy.compose(huge).unwrap_err().to_string().contains("outside level 0"));
+    let past = Window { level: 2, row0: 200, col0: 0, height: 100, width: 10 };
+    assert!(lazy.compose(past).is_err());
     // a store without consolidated metadata
     let err = LazyStore::open(br#"{"zarr_format":3,"node_type":"group","attributes":{}}"#, "bare.zarr", 4, 4)
         .unwrap_err()
