@@ -9,7 +9,10 @@
 # first table export: the cells' CSV written by the pipeline; budget 60 KB
 # gzipped), and the transcript-table module cellmap-wasm-tables into
 # OUT_DIR/tables (loaded only when a transcript table is dropped: CSV/TSV/gzip
-# and Parquet with its codecs snappy and gzip; budget 300 KB gzipped). Prints
+# and Parquet with its codecs snappy and gzip; budget 300 KB gzipped), and the store module
+# cellmap-wasm-store into OUT_DIR/store (loaded only when the page opens a published store,
+# `?data=`: zarr v3 metadata, zstd chunks through ruzstd, the lazy caches and the painter;
+# budget 200 KB gzipped). Prints
 # the sizes of each .wasm, raw and gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
@@ -37,6 +40,7 @@ build wasm "$out"
 build wasm/readers "$out/readers"
 build wasm/exports "$out/exports"
 build wasm/tables "$out/tables"
+build wasm/store "$out/store"
 
 # size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
 size() {
@@ -58,3 +62,5 @@ size exports/cellmap_wasm_exports_bg.wasm "$out/exports/cellmap_wasm_exports_bg.
   "$out/exports/cellmap_wasm_exports.js" $((60 * 1024))
 size tables/cellmap_wasm_tables_bg.wasm "$out/tables/cellmap_wasm_tables_bg.wasm" \
   "$out/tables/cellmap_wasm_tables.js" $((300 * 1024))
+size store/cellmap_wasm_store_bg.wasm "$out/store/cellmap_wasm_store_bg.wasm" \
+  "$out/store/cellmap_wasm_store.js" $((200 * 1024))

@@ -23,11 +23,11 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   exit 1
 fi
 
-targets=(npy npz csv reduce assign genes)
+targets=(npy npz csv reduce assign genes zarr)
 
 # Seed corpora from the committed fixtures (kept out of git: fuzz/corpus).
 c=fuzz/corpus
-mkdir -p "$c"/{npy,npz,csv,reduce,assign,genes} fuzz/artifacts
+mkdir -p "$c"/{npy,npz,csv,reduce,assign,genes,zarr} fuzz/artifacts
 cp -n tests/fixtures/io/*.npy tests/fixtures/io/*.png tests/fixtures/io/*.tif "$c/npy/" 2>/dev/null || true
 cp -n tests/fixtures/io/*.npz "$c/npz/" 2>/dev/null || true
 cp -n tests/fixtures/io/*.csv tests/fixtures/io/*.csv.gz "$c/csv/" 2>/dev/null || true
@@ -37,6 +37,12 @@ cp -n tests/fixtures/io/*.npz tests/fixtures/io/*_dense.npy tests/fixtures/io/de
   "$c/reduce/" 2>/dev/null || true
 cp -n tests/fixtures/io/*.csv tests/fixtures/cli/spots.csv tests/fixtures/cli/xenium.csv.gz \
   "$c/assign/" 2>/dev/null || true
+# zarr: the first byte picks the reader (0 root zarr.json, 2 a label chunk, 3 a vlen-utf8 chunk)
+for f in tests/fixtures/published/store.zarr/zarr.json tests/fixtures/published/sharded.zarr/zarr.json; do
+  { printf '\000'; cat "$f"; } >"$c/zarr/root-$(basename "$(dirname "$f")")"
+done
+{ printf '\002'; cat tests/fixtures/published/store.zarr/labels/cells/s0/c/0/1; } >"$c/zarr/chunk"
+{ printf '\003'; cat tests/fixtures/published/store.zarr/tables/table/obs/_index/c/0; } >"$c/zarr/strings"
 i=0
 for g in '10..30' '10..=29' '7' '1,5,7' '0..=18446744073709551615' '0..4294967296' ' 3 .. 9 ,2'; do
   printf '%s' "$g" >"$c/genes/seed$i"

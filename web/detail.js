@@ -78,9 +78,11 @@ export class CellDetail {
       Object.assign(document.createElement('dt'), { textContent: term }),
       Object.assign(document.createElement('dd'), { textContent: value }),
     ]));
-    elements.genesTitle.textContent = session.geneCount > 0
-      ? `Top ${TOP_GENES} genes by ${stat}`
-      : 'No expression loaded: no genes to rank.';
+    elements.genesTitle.textContent = session.store
+      ? 'Top genes are not ranked for a published store (that would fetch every gene\'s column).'
+      : session.geneCount > 0
+        ? `Top ${TOP_GENES} genes by ${stat}`
+        : 'No expression loaded: no genes to rank.';
     const largest = Math.max(0, ...genes.map(({ value }) => value));
     elements.genes.replaceChildren(...genes.map(({ name, value }) => {
       const item = document.createElement('li');

@@ -1,7 +1,8 @@
 // The view in the URL hash: genes (by name), statistic, colormap, colour mode, range, log1p, zoom
 // and centre, mask options, outlines. Reloading the page or opening a copied link restores it:
-// for the demo at once; for files (which cannot travel in a URL) once files with the same names
-// are opened again (`data` lists them).
+// for the demo at once; for a published store (`index.html?data=URL#data=URL&...`: `data` is the
+// store's URL as given) at once; for files (which cannot travel in a URL) once files with the same
+// names are opened again (`data` lists them).
 
 const NUMBER_FIELDS = ['low', 'high', 'zoom', 'cx', 'cy'];
 const FLAGS = ['log1p', 'fill', 'outlines'];

@@ -39,6 +39,8 @@ const controls = {
   status: byId('status'),
   progress: byId('progress'),
   cancel: byId('cancel'),
+  copyLink: byId('copy-link'),
+  copyLinkStatus: byId('copy-link-status'),
 };
 
 /** The worker that owns wasm and the session. */
@@ -70,6 +72,8 @@ let errorTopic = null;
 let shownData = [];
 /** A view from the URL waiting for its files to be opened again (see hash.js), or null. */
 let pendingView = null;
+/** The published store shown (`?data=`, as given: relative or absolute), or null. */
+let storeUrl = null;
 
 const mapView = new MapView(
   { viewport: controls.viewport, canvas: byId('map'), tooltip: byId('tooltip'), announcer: byId('announcer') },
@@ -205,6 +209,7 @@ function setStatus(text) {
 const STEP_NAMES = {
   read: 'Reading',
   readers: 'Loading the label-format readers for',
+  store: 'Opening the published store',
   cells: 'Finding the cells of',
   decode: 'Decoding',
   transcripts: 'Reading the transcripts of',
@@ -213,6 +218,14 @@ const STEP_NAMES = {
 
 /** A progress report from the worker: the bar and the status line follow it. */
 function showProgress({ step, file, done, total, rows }) {
+  if (step === 'fetch') {
+    // a published store's chunks, while opening it or for the view and genes shown
+    controls.progress.hidden = false;
+    controls.progress.max = total;
+    controls.progress.value = done;
+    setStatus(`Fetching ${file} from ${storeUrl ?? 'the store'}: ${formatCount(done)} of ${formatCount(total)}…`);
+    return;
+  }
   if (!loading) return;
   const bytes = step === 'read' || step === 'decode';
   controls.progress.hidden = false;
@@ -276,6 +289,9 @@ async function render(compute) {
   const started = performance.now();
   const colormap = controls.colormap.value;
   const scale = scaleControls.settings();
+  const shownSession = session;
+  const region = session.store ? mapView.visibleRegion() : null;
+  drawnRegion = region && JSON.stringify(region);
   const painted = await engine.call('render', {
     genes: shownGenes,
     stat: controls.stat.value,
@@ -283,11 +299,14 @@ async function render(compute) {
     colormap,
     ...scale,
     outlines: controls.outlines.checked,
+    // a published store draws the window in view (its chunks are fetched on the way)
+    region,
   });
-  if (!session) return;
+  if (session !== shownSession) return;
+  if (!loading) controls.progress.hidden = true;
   shownRange = painted.range;
   scaleControls.showRange(shownRange);
-  mapView.draw(new ImageData(painted.pixels, painted.width, painted.height));
+  mapView.draw(new ImageData(painted.pixels, painted.width, painted.height), painted.placement ?? null);
   const elapsed = performance.now() - started;
   if (scale.colorBy === 'cell') {
     legend.showCategorical(palette.categorical, 'a distinct colour per cell id (matplotlib tab20: 20 colours, repeating)');
@@ -300,7 +319,10 @@ async function render(compute) {
   renderCount += 1;
   document.body.dataset.renders = String(renderCount);
   clearError('colour');
-  setStatus(`${cellCountText(session)} cells · drawn in ${elapsed.toFixed(1)} ms`);
+  const fetched = session.store
+    ? ` · level ${painted.level} (${painted.placement.factor}× coarser), ${formatCount(painted.requests)} requests`
+    : '';
+  setStatus(`${cellCountText(session)} cells · drawn in ${elapsed.toFixed(1)} ms${fetched}`);
   writeHash();
 }
 
@@ -364,23 +386,28 @@ function offerStats(stats) {
  * Makes `next` the shown session (freeing the previous one), fits it in the view, shows `genes`.
  * `from` is the source line's parts ({cells, expression}).
  */
-function adoptSession(next, from, genes = [0]) {
+function adoptSession(next, from, genes = [0], initialView = null) {
   session = next;
   source = { cells: '', expression: '', ...from };
   showSource();
   controls.cellCount.textContent = cellCountText(session);
   updateControls();
-  mapView.setImageSize(session.width, session.height);
+  mapView.setImageSize(session.width, session.height, Boolean(session.store));
+  // a link's zoom and centre before the first draw: a published store then fetches only that view
+  if (initialView && [initialView.zoom, initialView.cx, initialView.cy].every(Number.isFinite)) mapView.setView(initialView);
   return adoptGenes(genes);
 }
 
+const LABEL_IMAGE_NOTE = 'This file is a label image: its cells are used as labelled (touching cells stay ' +
+  'apart), so fill holes and connectivity do not apply.';
+const PUBLISHED_NOTE = 'A published store holds its cells as labelled, so fill holes and connectivity do not ' +
+  'apply; exports and selections need the files (the store is read window by window).';
 /** The note shown under the mask options when they do not apply (made once, here). */
 const labelImageNote = Object.assign(document.createElement('p'), {
   id: 'label-image-note',
   className: 'hint',
   hidden: true,
-  textContent: 'This file is a label image: its cells are used as labelled (touching cells stay ' +
-    'apart), so fill holes and connectivity do not apply.',
+  textContent: LABEL_IMAGE_NOTE,
 });
 byId('connectivity-hint').after(labelImageNote);
 
@@ -393,18 +420,22 @@ function updateControls() {
   const idle = !loading;
   const data = idle && session !== null;
   const labelImage = session?.isLabelImage ?? false;
+  const published = Boolean(session?.store);
   controls.fileInput.disabled = !idle;
   controls.demoButton.disabled = !idle;
   controls.fillHoles.disabled = !data || labelImage;
   controls.connectivity.disabled = !data || labelImage;
   labelImageNote.hidden = !(session && labelImage);
+  labelImageNote.textContent = published ? PUBLISHED_NOTE : LABEL_IMAGE_NOTE;
+  controls.copyLink.disabled = !data;
   for (const control of [controls.stat, controls.colormap, controls.outlines]) {
     control.disabled = !data;
   }
   scaleControls.update(data);
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
-  exportsPanel.update({ idle, session });
-  selection.update({ idle, session });
+  // exports and selections work on a session in memory (a published store is read window by window)
+  exportsPanel.update({ idle, session: published ? null : session });
+  selection.update({ idle, session: published ? null : session });
   controls.cancel.hidden = !loading;
   document.body.toggleAttribute('data-loading', loading);
   controls.viewport.setAttribute('aria-busy', String(loading));
@@ -416,6 +447,7 @@ function updateControls() {
  */
 function dropSession() {
   session = null;
+  storeUrl = null;
   selection.clear();
   cellDetail.close();
   shownGenes = [];
@@ -439,8 +471,93 @@ function adoptGenes(genes = [0]) {
   return computeAndPaint();
 }
 
+/**
+ * Opens the published store at `url` (`?data=`; relative to the page or absolute): its metadata,
+ * then the chunks of the view and the columns of the genes shown, as the map is drawn.
+ */
+async function openStore(url, view = null) {
+  loading = true;
+  clearError();
+  try {
+    dropSession();
+    updateControls();
+    setStatus(`Opening the published store ${url}…`);
+    const info = await engine.call('openStore', new URL(url, location.href).href);
+    storeUrl = url;
+    shownData = [url];
+    controls.stat.value = info.shownStat;
+    useSuggestedView(info.suggestedView);
+    if (info.store.colormap && palette.colormaps.includes(info.store.colormap)) controls.colormap.value = info.store.colormap;
+    loading = false;
+    const cells = `${info.store.title ? `${info.store.title} — ` : ''}${url}: published store, ${info.width}×${info.height} px, ` +
+      `${formatCount(info.cellCount)} cells, ${formatCount(info.geneCount)} genes ` +
+      `(${info.store.levels.length / 5} pyramid levels, fetched as viewed)`;
+    await adoptSession(info, { cells }, info.shownGenes, view);
+  } catch (error) {
+    if (error instanceof Cancelled) return;
+    dropSession();
+    setStatus('The published store could not be opened: open files or show the demo tissue.');
+    throw error;
+  } finally {
+    loading = false;
+    controls.progress.hidden = true;
+    updateControls();
+  }
+}
+
+/** A published store's map follows the view: the window in view is drawn again after a pan or zoom. */
+let storeRepaint = { timer: null, running: false, again: false };
+/** The region of the store's last render (JSON), to skip repaints a resize or a re-fit do not need. */
+let drawnRegion = null;
+function scheduleStoreRepaint() {
+  if (!session?.store || loading || JSON.stringify(mapView.visibleRegion()) === drawnRegion) return;
+  // at most one draw per 60 ms while the view keeps moving (a drag), and one after it stops
+  if (storeRepaint.timer !== null) return;
+  storeRepaint.timer = setTimeout(() => {
+    storeRepaint.timer = null;
+    if (session?.store && JSON.stringify(mapView.visibleRegion()) !== drawnRegion) guarded(repaintStore, 'colour');
+  }, 60);
+}
+async function repaintStore() {
+  if (storeRepaint.running) {
+    storeRepaint.again = true;
+    return;
+  }
+  storeRepaint.running = true;
+  try {
+    await paint();
+  } finally {
+    storeRepaint.running = false;
+    if (storeRepaint.again) {
+      storeRepaint.again = false;
+      scheduleStoreRepaint();
+    }
+  }
+}
+
+/** Drops `?data=` from the address (other data is shown): a reload shows what is shown. */
+function forgetStoreUrl() {
+  if (!new URLSearchParams(location.search).has('data')) return;
+  history.replaceState(null, '', `${location.pathname}${location.hash}`);
+}
+
+/** Copies the address of the shown view (the data URL and the view in the hash) to the clipboard. */
+async function copyLink() {
+  if (session && !loading && !pendingView) history.replaceState(null, '', encodeView(currentView()));
+  const link = location.href;
+  try {
+    await navigator.clipboard.writeText(link);
+    controls.copyLinkStatus.textContent = 'Link copied.';
+  } catch {
+    // no clipboard permission (e.g. an http: page): show the link to copy by hand
+    controls.copyLinkStatus.textContent = link;
+  }
+  window.cellmapViewer.copiedLink = link;
+}
+
 async function showDemo() {
   // the shown session goes first: the demo reuses its memory
+  forgetStoreUrl();
   dropSession();
   // the first session's mask options are the defaults (scipy's): the controls start from them
   const demo = await engine.call('demo', DEMO, maskDefaultsSet ? maskOptions() : null);
@@ -486,6 +603,7 @@ async function loadFiles(fileList) {
     clearError();
     try {
       if (files.mask) {
+        forgetStoreUrl();
         dropSession();
       } else {
         // the cells stay (dimmed, not repainted until the expression is decoded)
@@ -640,7 +758,7 @@ async function applyView(view) {
     [session.fillHoles, session.connectivity] = maskOptions();
     controls.cellCount.textContent = cellCountText(session);
   }
-  if (view.stat) controls.stat.value = view.stat;
+  if (view.stat && session.stats.includes(view.stat)) controls.stat.value = view.stat;
   if (view.cmap) controls.colormap.value = view.cmap;
   if (view.outlines !== undefined) controls.outlines.checked = view.outlines;
   scaleControls.set({ colorBy: view.by, scale: view.scale, low: view.low, high: view.high, log1p: view.log1p });
@@ -696,7 +814,11 @@ function wireControls() {
     updateControls();
     guarded(() => paint(), 'colour');
   });
-  mapView.onViewChange(() => writeHash());
+  mapView.onViewChange(() => {
+    writeHash();
+    scheduleStoreRepaint();
+  });
+  controls.copyLink.addEventListener('click', () => guarded(copyLink));
 
   let dragDepth = 0;
   const setDropping = (on) => {
@@ -739,11 +861,19 @@ async function start() {
     legend.setNoValueColour(palette.noValueColor);
     // a view in the URL: the demo's is shown at once, one of files once they are opened again
     const view = decodeView(location.hash);
-    await showDemo();
-    if (view && sameData(view, ['demo'])) await applyView(view);
-    else if (view) {
-      pendingView = view;
-      setStatus(`The link's view is shown when ${view.data.join(', ')} are opened.`);
+    const data = new URLSearchParams(location.search).get('data');
+    if (data) {
+      // a published store: `?data=URL` (the view in the hash, when it is this store's)
+      const linked = view && sameData(view, [data]) ? view : null;
+      await guarded(() => openStore(data, linked), 'files');
+      if (session && linked) await applyView(linked);
+    } else {
+      await showDemo();
+      if (view && sameData(view, ['demo'])) await applyView(view);
+      else if (view) {
+        pendingView = view;
+        setStatus(`The link's view is shown when ${view.data.join(', ')} are opened.`);
+      }
     }
   } catch (error) {
     showError(`The viewer could not start: ${error instanceof Error ? error.message : error}`);
@@ -761,6 +891,10 @@ async function start() {
     get shownGenes() { return shownGenes.slice(); },
     get range() { return shownRange.slice(); },
     get selection() { return { polygon: selection.polygon, ids: selection.ids.slice() }; },
+    /** The published store shown (`?data=`, as given), or null. */
+    get storeUrl() { return storeUrl; },
+    /** The address the last "copy link" copied. */
+    copiedLink: null,
     /** Transcript dots drawn by the last redraw (0 when zoomed out or without a table). */
     get dotsDrawn() { return dots.drawn; },
     // the map view (scale, offsets, zoomAt, panBy) and its transcript dots layer

@@ -1,6 +1,9 @@
 // The map canvas inside its viewport: zoom and pan by wheel, drag and keyboard; hover reports the
 // image pixel under the pointer. The canvas holds the map at 1 canvas pixel per image pixel; zoom
-// and pan are a CSS transform, so they never repaint the map.
+// and pan are a CSS transform, so they never repaint the map. For a published store (too large
+// for one canvas) the canvas holds only the window in view, at its pyramid level: `draw` is
+// given its placement (top-left in image pixels, image pixels per canvas pixel) and
+// `visibleRegion()` says what to draw next.
 
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 64;
@@ -20,6 +23,11 @@ export class MapView {
     this.tooltip = tooltip;
     this.describePixel = describePixel;
     this.scale = 1;
+    /** The image's size (the canvas's, except for a published store's window). */
+    this.imageWidth = 0;
+    this.imageHeight = 0;
+    /** Where the canvas sits: its top-left in image pixels and image pixels per canvas pixel. */
+    this.placement = { x: 0, y: 0, factor: 1 };
     this.offsetX = 0;
     this.offsetY = 0;
     this.drag = null;
@@ -46,9 +54,18 @@ export class MapView {
     this.viewListeners.push(listener);
   }
 
-  /** Sets the image size (a new session) and fits it in the viewport. */
-  setImageSize(width, height) {
-    if (this.canvas.width !== width || this.canvas.height !== height) {
+  /**
+   * Sets the image size (a new session) and fits it in the viewport. `windowed`: the canvas
+   * will hold windows of it (a published store), so it is not sized to the image.
+   */
+  setImageSize(width, height, windowed = false) {
+    this.imageWidth = width;
+    this.imageHeight = height;
+    this.placement = { x: 0, y: 0, factor: 1 };
+    if (windowed) {
+      this.canvas.width = 0;
+      this.canvas.height = 0;
+    } else if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;
       this.canvas.height = height;
     }
@@ -59,22 +76,51 @@ export class MapView {
   clear() {
     this.canvas.width = 0;
     this.canvas.height = 0;
+    this.imageWidth = 0;
+    this.imageHeight = 0;
+    this.placement = { x: 0, y: 0, factor: 1 };
     this.hideTooltip();
   }
 
-  /** Draws an ImageData of the image size (its pixels moved here from the worker). */
-  draw(imageData) {
+  /**
+   * Draws an ImageData (its pixels moved here from the worker): of the image size, or a window
+   * of it placed at `placement` ({x, y, factor}: its top-left in image pixels, image pixels per
+   * canvas pixel).
+   */
+  draw(imageData, placement = null) {
+    if (placement) {
+      if (this.canvas.width !== imageData.width || this.canvas.height !== imageData.height) {
+        this.canvas.width = imageData.width;
+        this.canvas.height = imageData.height;
+      }
+      this.placement = placement;
+      this.placeCanvas(); // not a view change: the listeners would draw again
+    }
     this.context.putImageData(imageData, 0, 0);
     this.refreshTooltip();
   }
 
   fit() {
     const { clientWidth, clientHeight } = this.viewport;
-    const scale = Math.min(clientWidth / this.canvas.width, clientHeight / this.canvas.height);
+    const scale = Math.min(clientWidth / this.imageWidth, clientHeight / this.imageHeight);
     this.scale = clamp(Number.isFinite(scale) && scale > 0 ? scale : 1, MIN_SCALE, MAX_SCALE);
-    this.offsetX = (clientWidth - this.canvas.width * this.scale) / 2;
-    this.offsetY = (clientHeight - this.canvas.height * this.scale) / 2;
+    this.offsetX = (clientWidth - this.imageWidth * this.scale) / 2;
+    this.offsetY = (clientHeight - this.imageHeight * this.scale) / 2;
     this.applyTransform();
+  }
+
+  /**
+   * The image region in the viewport, in image pixels (clamped to the image, at least one pixel)
+   * and the zoom: `{zoom, top, left, bottom, right}`.
+   */
+  visibleRegion() {
+    const { clientWidth, clientHeight } = this.viewport;
+    const at = (v, max) => clamp(v, 0, max);
+    const left = at(Math.floor(-this.offsetX / this.scale), this.imageWidth - 1);
+    const top = at(Math.floor(-this.offsetY / this.scale), this.imageHeight - 1);
+    const right = Math.max(left + 1, at(Math.ceil((clientWidth - this.offsetX) / this.scale), this.imageWidth));
+    const bottom = Math.max(top + 1, at(Math.ceil((clientHeight - this.offsetY) / this.scale), this.imageHeight));
+    return { zoom: this.scale, top, left, bottom, right };
   }
 
   /** Multiplies the zoom by `factor`, keeping viewport point (x, y) fixed. */
@@ -94,8 +140,16 @@ export class MapView {
   }
 
   applyTransform() {
-    this.canvas.style.transform = `translate(${this.offsetX}px, ${this.offsetY}px) scale(${this.scale})`;
+    this.placeCanvas();
     for (const listener of this.viewListeners) listener();
+  }
+
+  /** Sets the canvas's CSS transform from the zoom, the pan and the canvas's placement. */
+  placeCanvas() {
+    const { x, y, factor } = this.placement;
+    const left = this.offsetX + x * this.scale;
+    const top = this.offsetY + y * this.scale;
+    this.canvas.style.transform = `translate(${left}px, ${top}px) scale(${this.scale * factor})`;
   }
 
   /** The zoom (screen px per image px) and the image point (x = col, y = row) at the viewport's centre. */
@@ -119,7 +173,7 @@ export class MapView {
   pixelAt(x, y) {
     const col = Math.floor((x - this.offsetX) / this.scale);
     const row = Math.floor((y - this.offsetY) / this.scale);
-    if (row < 0 || col < 0 || row >= this.canvas.height || col >= this.canvas.width) return null;
+    if (row < 0 || col < 0 || row >= this.imageHeight || col >= this.imageWidth) return null;
     return { row, col };
   }
 

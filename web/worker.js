@@ -9,6 +9,7 @@ import init, {
   maskReaderNeeded, noValueColor, scaleOptions, statOptions,
 } from './pkg/cellmap_wasm.js';
 import { exportOps } from './worker-exports.js';
+import { PublishedStore } from './store-worker.js';
 import { Transcripts } from './transcripts-worker.js';
 
 /** At most this many ticks on the colour bar. */
@@ -28,6 +29,8 @@ let session = null;
 let readers = null;
 /** The transcript table whose counts are the session's genes, or null. */
 let transcripts = null;
+/** The published store shown instead of a session (`?data=`), or null. */
+let store = null;
 
 /** Posts a progress report for step `step` of `file`. */
 function progress(step, file, done, total) {
@@ -90,6 +93,8 @@ async function maskBytes(file) {
 
 function dropSession() {
   dropTranscripts();
+  store?.free();
+  store = null;
   session?.free();
   session = null;
 }
@@ -202,6 +207,22 @@ const ops = {
     return null;
   },
 
+  /**
+   * Opens the published store at `url` (absolute) instead of a session: its metadata, gene names
+   * and obs columns; the map's chunks come with each render (`render` with a `region`).
+   */
+  async openStore(url) {
+    dropSession();
+    progress('store', url, 0, 1);
+    store = await PublishedStore.open(url, progress);
+    return store.describe();
+  },
+
+  /** The keys fetched from the shown store so far, in order (tests, console). */
+  storeRequests() {
+    return store?.fetched.slice() ?? [];
+  },
+
   detachExpression() {
     dropTranscripts();
     session?.detachExpression();
@@ -233,7 +254,14 @@ const ops = {
    * cell id (`colorBy` 'cell') — its RGBA pixels as a transferred buffer, the range used (log1p
    * units under log1p), the colour bar's ticks ([value, position, ...]) and the wasm time.
    */
-  render({ genes, stat, compute, colormap, colorBy, scale, low, high, log1p, outlines }) {
+  async render(settings) {
+    const { genes, stat, compute, colormap, colorBy, scale, low, high, log1p, outlines } = settings;
+    if (store) {
+      // a published store: the window of the level in view, painted by the store module
+      const result = await store.render(settings);
+      result.ticks = Array.from(colorbarTicks(result.range[0], result.range[1], log1p, MAX_TICKS));
+      return new Transferred(result, [result.pixels.buffer]);
+    }
     const started = performance.now();
     if (compute && session.geneCount > 0 && genes.length > 0) session.computeValues(Uint32Array.from(genes), stat);
     let range = [NaN, NaN];
@@ -249,21 +277,23 @@ const ops = {
 
   /** The tooltip's facts of the cell at (row, col): null for background. */
   cellInfo(row, col) {
-    const label = session?.cellAt(row, col) ?? 0;
-    return label === 0 ? null : session.cellInfo(label);
+    const shown = store ?? session;
+    const label = shown?.cellAt(row, col) ?? 0;
+    return label === 0 ? null : shown.cellInfo(label);
   },
 
   /** The facts of cell `label` (`session.cellInfo`). */
   cellInfoOf(label) {
-    return session.cellInfo(label);
+    return (store ?? session).cellInfo(label);
   },
 
   cellAt(row, col) {
-    return session.cellAt(row, col);
+    return (store ?? session).cellAt(row, col);
   },
 
   cellValues(labels) {
-    return labels.map((label) => session.cellValue(label));
+    const shown = store ?? session;
+    return labels.map((label) => shown.cellValue(label));
   },
 
   /** The label image (a copy), row-major. */
@@ -275,6 +305,9 @@ const ops = {
 Object.assign(ops, exportOps({
   session: () => session, wasm: () => wasm, lut: colormapLut, transcripts: () => transcripts,
 }));
+const sessionTopGenes = ops.topGenes;
+/** A published store holds one column per gene: ranking a cell's genes would read them all. */
+ops.topGenes = (...args) => (store ? [] : sessionTopGenes(...args));
 
 onmessage = async ({ data: { id, op, args } }) => {
   try {

@@ -88,6 +88,8 @@ pub enum ErrorKind {
     },
     /// A table whose rows cannot give what was asked (no rows, none on the chosen plane).
     Table(String),
+    /// A zarr store's metadata or chunk is not what the reader can read.
+    Zarr(String),
     /// A PNG or TIFF decoder error, or an unsupported pixel format.
     Image(String),
     /// A core kernel rejected the data (see [`cellmap_core::Error`]).
@@ -158,7 +160,7 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Record { line, message } => write!(f, "line {line}: {message}"),
             ErrorKind::Row { row, message } => write!(f, "row {row}: {message}"),
-            ErrorKind::Table(why) => f.write_str(why),
+            ErrorKind::Table(why) | ErrorKind::Zarr(why) => f.write_str(why),
             ErrorKind::Core(e) => write!(f, "{e}"),
             ErrorKind::OverBudget(e) => write!(f, "{e}"),
         }

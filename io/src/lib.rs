@@ -55,6 +55,9 @@
 //!   `serde_json`; without it the GeoJSON reader returns an error).
 //! * `parallel` (off) — `fs::read_csr` inflates the CSR `data` member on a
 //!   second thread; for single-tile use (the CLI parallelises across tiles).
+//! * `zarr-read` (off) — [`zarr_read`] (zarr v3 from bytes: consolidated metadata, `bytes` +
+//!   `zstd` through the pure-Rust `ruzstd`, `vlen-utf8`) and [`published`] (the layout of a
+//!   `cellmap publish` store); the viewer's store module has it.
 //! * `parquet` (off) — the `parquet` module: Parquet transcript tables (Xenium
 //!   `transcripts.parquet`); snappy and gzip in pure Rust so it also builds
 //!   for wasm32 (lz4, brotli and zstd on native targets only); `fs::read_transcripts` then detects
@@ -78,11 +81,15 @@ mod pages;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod polygons;
+#[cfg(feature = "zarr-read")]
+pub mod published;
 pub mod ranges;
 pub mod table;
 pub mod transcripts;
 #[cfg(feature = "zarr3")]
 pub mod zarr3;
+#[cfg(feature = "zarr-read")]
+pub mod zarr_read;
 pub mod zarr_write;
 
 pub use error::{Error, ErrorKind, grouped};

@@ -137,7 +137,6 @@ impl Painter {
         outlines: bool,
         out: &mut [u32],
     ) -> Result<Option<(f64, f64)>, Error> {
-        let n = values.len().saturating_sub(1);
         if regions.len() != values.len() {
             return Err(Error::argument(format!(
                 "paint: {} values but {} regions (both by label)",
@@ -145,9 +144,46 @@ impl Painter {
                 regions.len()
             )));
         }
+        self.paint_window(
+            labels,
+            values,
+            |label| regions.get(label).is_some_and(|r| r.area() > 0),
+            scale,
+            outlines,
+            out,
+        )
+    }
+
+    /// [`Painter::paint`] for a window of a larger label image (a tile of a
+    /// published store's pyramid): the range runs over every cell of
+    /// `values` for which `has_pixels(label)` says it has pixels somewhere,
+    /// not only over those in the window, so a cell keeps its colour as the
+    /// window moves. Labels in the window above `values.len() - 1` are an error.
+    ///
+    /// ```
+    /// use cellmap::{ColorScale, Colormap, Painter};
+    /// let window = cellmap_core::Grid::new(2, 1, &[0, 2][..]).unwrap();
+    /// let mut out = [0u32; 2];
+    /// let scale = ColorScale { colormap: Colormap::Gray, ..ColorScale::default() };
+    /// // cell 1 is outside the window but sets the low end of the range
+    /// let range = Painter::default().paint_window(window, &[f64::NAN, 1.0, 3.0], |_| true, &scale, false, &mut out)?;
+    /// assert_eq!(range, Some((1.0, 3.0)));
+    /// assert_eq!(out[1].to_ne_bytes(), [255, 255, 255, 255]);
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn paint_window(
+        &mut self,
+        labels: Grid<'_, i32>,
+        values: &[f64],
+        has_pixels: impl Fn(usize) -> bool,
+        scale: &ColorScale,
+        outlines: bool,
+        out: &mut [u32],
+    ) -> Result<Option<(f64, f64)>, Error> {
+        let n = values.len().saturating_sub(1);
         refill(&mut self.shown, n + 1, f64::NAN, "the shown values")?;
-        for ((shown, &v), region) in self.shown.iter_mut().zip(values).zip(regions).skip(1) {
-            *shown = if region.area() > 0 { v } else { f64::NAN };
+        for (label, (shown, &v)) in self.shown.iter_mut().zip(values).enumerate().skip(1) {
+            *shown = if has_pixels(label) { v } else { f64::NAN };
         }
         let normalization = Normalization { range: scale.range, log1p: scale.log1p };
         refill(&mut self.levels, n + 1, None, "the colour levels")?;

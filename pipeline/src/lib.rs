@@ -60,6 +60,9 @@
 //!   Zarr v3 store (`cellmap publish`); native only.
 //! * `bench` — [`mod@bench`]: the one benchmark clock (wall or thread CPU time),
 //!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
+//! * `published` — [`mod@published`]: viewing a `cellmap publish` store lazily
+//!   (the caller fetches the chunks; LRU caches of label chunks and gene
+//!   columns, windows of a pyramid level painted as [`Session`] paints).
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -88,6 +91,8 @@ mod memory;
 pub mod polygons;
 #[cfg(feature = "publish")]
 pub mod publish;
+#[cfg(feature = "published")]
+pub mod published;
 mod regions;
 mod segment;
 mod session;

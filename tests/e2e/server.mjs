@@ -19,11 +19,15 @@ const MIME = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** Serves `mounts` on 127.0.0.1 at a free port; resolves to { url, close() }. */
-export async function startServer(mounts) {
+/**
+ * Serves `mounts` on 127.0.0.1 at a free port; resolves to { url, close() }. Every request's path
+ * is pushed onto `log` when given (the tests check what a page fetched).
+ */
+export async function startServer(mounts, log = null) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer(async (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    log?.push(urlPath);
     const prefix = prefixes.find((candidate) => urlPath.startsWith(candidate));
     const root = prefix && path.resolve(mounts[prefix]);
     let file = root && path.join(root, urlPath.slice(prefix.length));
