@@ -861,7 +861,9 @@ async function start() {
     legend.setNoValueColour(palette.noValueColor);
     // a view in the URL: the demo's is shown at once, one of files once they are opened again
     const view = decodeView(location.hash);
-    const data = new URLSearchParams(location.search).get('data');
+    // ?data=URL, else the store a published site names in its index.html (cellmap publish)
+    const data = new URLSearchParams(location.search).get('data')
+      || document.querySelector('meta[name="cellmap-data"]')?.content || null;
     if (data) {
       // a published store: `?data=URL` (the view in the hash, when it is this store's)
       const linked = view && sameData(view, [data]) ? view : null;

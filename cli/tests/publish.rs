@@ -56,7 +56,7 @@ fn fake_viewer(dir: &Path) -> PathBuf {
     let web = dir.join("web");
     std::fs::create_dir_all(web.join("pkg/readers")).unwrap();
     for (name, text) in [
-        ("index.html", "<!doctype html>"),
+        ("index.html", "<!doctype html><meta name=\"cellmap-data\" content=\"\">"),
         ("main.js", "// main"),
         ("README.md", "not copied"),
         (".hidden", "not copied"),
@@ -150,6 +150,9 @@ fn a_tile_is_published_with_runs_values() {
     assert_eq!(names(&site), ["data.zarr", "index.html", "main.js", "manifest.json", "pkg"]);
     assert_eq!(names(&site.join("pkg")), ["cellmap_wasm_bg.wasm", "readers"]);
     assert_eq!(names(dir.path()), ["ran", "site", "tiles", "web"], "no temporaries left");
+    // the site's own address opens its store: index.html names it
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert_eq!(index, r#"<!doctype html><meta name="cellmap-data" content="data.zarr">"#);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(site.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["generator"], "cellmap publish");

@@ -47,7 +47,7 @@ pub const GENERATOR: &str = "cellmap publish";
     cellmap publish tile.npy tile_ST_1024.npz -o site --genes-file tile_genes.txt\n  \
     cellmap publish labels.npy --transcripts transcripts.csv.gz -o site --preset xenium\n  \
     cellmap publish --xenium outs/ -o site --title 'Mouse brain, section 3'\n  \
-    python3 -m http.server -d site 8000   # then open http://localhost:8000/index.html?data=data.zarr\n\n\
+    python3 -m http.server -d site 8000   # then open http://localhost:8000/\n\n\
     SITE gets the viewer's files (index.html, its scripts and the wasm package; embedded in \
     this binary, or --viewer DIR), SITE/data.zarr and SITE/manifest.json. data.zarr is a Zarr v3 \
     SpatialData store (container format 0.2, codecs bytes + zstd, metadata consolidated into its \
@@ -316,7 +316,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
     let text = format!(
         "published {}: {} cells × {} genes ({} values, {}), labels {h}×{w} in {} levels ({} chunks, {} \
          all-background left out), data.zarr {:.1} MB, {seconds:.2} s\nserve it: python3 -m http.server \
-         -d {} 8000, then open http://localhost:8000/index.html?data=data.zarr",
+         -d {} 8000, then open http://localhost:8000/",
         site.display(),
         published.n_cells,
         published.n_genes,
@@ -419,6 +419,21 @@ fn read_tree(root: &Path, dir: &Path, out: &mut ViewerFiles) -> Result<()> {
     Ok(())
 }
 
+/// The viewer's placeholder for the store it opens without `?data=` (web/index.html).
+const DATA_META: &str = r#"<meta name="cellmap-data" content="">"#;
+
+/// `index.html` with its placeholder naming the site's store, so that the site's own address
+/// (e.g. `https://lab.github.io/site/`) opens the published data, not the demo. A viewer
+/// without the placeholder (`--viewer DIR` of another version) is copied as it is.
+fn open_on_data(index_html: &[u8]) -> Vec<u8> {
+    match std::str::from_utf8(index_html) {
+        Ok(text) if text.contains(DATA_META) => text
+            .replacen(DATA_META, &format!(r#"<meta name="cellmap-data" content="{DATA}">"#), 1)
+            .into_bytes(),
+        _ => index_html.to_vec(),
+    }
+}
+
 /// Writes the viewer's files into `dir`; gives the top-level names written.
 fn write_viewer(dir: &Path, files: &[(String, Vec<u8>)], site: &Path) -> Result<Vec<String>> {
     let mut top = Vec::new();
@@ -431,6 +446,7 @@ fn write_viewer(dir: &Path, files: &[(String, Vec<u8>)], site: &Path) -> Result<
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("{}: cannot create a folder", site.join(name).display()))?;
         }
+        let bytes = if name == "index.html" { open_on_data(bytes) } else { bytes.clone() };
         std::fs::write(&path, bytes)
             .with_context(|| format!("{}: write failed", site.join(name).display()))?;
         let first = name.split('/').next().unwrap_or(name).to_string();
@@ -592,5 +608,16 @@ mod tests {
             names.contains(&"pkg/cellmap_wasm_bg.wasm"),
             web.join("pkg/cellmap_wasm_bg.wasm").is_file()
         );
+    }
+
+    #[test]
+    fn the_sites_index_html_names_its_store() {
+        let (_, index) = viewer::VIEWER_FILES.iter().find(|(n, _)| *n == "index.html").expect("index.html");
+        let published = String::from_utf8(open_on_data(index)).unwrap();
+        assert!(
+            published.contains(r#"<meta name="cellmap-data" content="data.zarr">"#),
+            "web/index.html has the placeholder"
+        );
+        assert_eq!(open_on_data(b"<!doctype html>"), b"<!doctype html>", "no placeholder: as it is");
     }
 }
