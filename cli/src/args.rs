@@ -85,6 +85,7 @@ pub enum Command {
     Run(Box<RunArgs>),
     Bench(BenchArgs),
     Demo(DemoArgs),
+    Segeval(crate::cmd::segeval::SegevalArgs),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.

@@ -64,5 +64,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Assign(args) => cmd::assign::run(*args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Segeval(args) => cmd::segeval::run(args),
     }
 }

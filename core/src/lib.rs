@@ -110,6 +110,7 @@ pub mod grid;
 pub mod labeling;
 pub mod polygon;
 pub mod regions;
+pub mod segeval;
 pub mod sparse;
 pub mod static_segmenter;
 pub mod stats;

@@ -83,6 +83,7 @@ pub mod input;
 mod memory;
 pub mod polygons;
 mod regions;
+pub mod segeval;
 mod segment;
 mod session;
 mod stats;

@@ -7,6 +7,7 @@ mod front_ends;
 mod labeling;
 mod polygon;
 mod regions;
+mod segeval;
 mod sim;
 mod sparse;
 mod stats;

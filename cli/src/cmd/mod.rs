@@ -7,3 +7,4 @@ pub mod label;
 pub mod rasterize;
 pub mod reduce;
 pub mod run;
+pub mod segeval;

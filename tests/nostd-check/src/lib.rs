@@ -20,6 +20,7 @@ mod color;
 mod labeling;
 mod polygon;
 mod regions;
+mod segeval;
 mod sim;
 mod sparse;
 mod stats;
@@ -27,9 +28,15 @@ mod stats;
 /// Entry point for the link check: runs every topic's checks on `mask`.
 #[unsafe(no_mangle)]
 pub extern "C" fn nostd_check(mask: &[u8; 64]) -> u32 {
-    assign::check(mask).wrapping_add(polygon::check(mask)).wrapping_add(color::check(mask).wrapping_add(
-        labeling::check(mask).wrapping_add(regions::check(mask).wrapping_add(
-            sim::check(mask).wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask))),
-        )),
-    ))
+    assign::check(mask).wrapping_add(polygon::check(mask)).wrapping_add(
+        color::check(mask).wrapping_add(
+            labeling::check(mask).wrapping_add(
+                regions::check(mask).wrapping_add(
+                    sim::check(mask)
+                        .wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask)))
+                        .wrapping_add(segeval::check(mask)),
+                ),
+            ),
+        ),
+    )
 }
