@@ -86,6 +86,7 @@ pub enum Command {
     Bench(BenchArgs),
     Demo(DemoArgs),
     Segeval(crate::cmd::segeval::SegevalArgs),
+    Heatmap(Box<crate::cmd::heatmap::HeatmapArgs>),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.

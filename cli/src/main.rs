@@ -65,5 +65,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Segeval(args) => cmd::segeval::run(args),
+        Command::Heatmap(args) => cmd::heatmap::run(*args),
     }
 }

@@ -70,3 +70,41 @@ fn segeval_refuses_bad_input() {
     let run = cellmap(&["segeval", s(&a), s(&a), "--cleaned", "x.npy"]);
     assert_eq!(run.status.code(), Some(2));
 }
+
+#[test]
+fn heatmap_writes_the_numpy_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (labels, table) = (fixture("heatmap/labels.npy"), fixture("heatmap/transcripts.csv"));
+    for (flags, reference) in [
+        (vec![], "all_max"),
+        (vec!["--combine", "sum"], "all_sum"),
+        (vec!["--each-gene"], "genes_max"),
+        (vec!["--genes", "Sst,Vip,Gad1"], "genes_max"),
+        (vec!["--in-cells"], "in_cells_max"),
+    ] {
+        let out = dir.path().join(format!("{reference}.npy"));
+        let mut args = vec!["heatmap", s(&labels), s(&table), "-o", s(&out), "--overwrite"];
+        args.extend(&flags);
+        let run = cellmap(&args);
+        assert_eq!(run.status.code(), Some(0), "{flags:?}: {}", String::from_utf8_lossy(&run.stderr));
+        let got = npy::parse(&std::fs::read(&out).unwrap()).unwrap();
+        let want = npy::load(&format!("heatmap/{reference}.npy"));
+        assert_eq!((got.shape, got.dtype, got.values), (want.shape, want.dtype, want.values), "{flags:?}");
+    }
+    let png = dir.path().join("map.png");
+    let run =
+        cellmap(&["heatmap", s(&labels), s(&table), "-o", s(&dir.path().join("m.npy")), "--png", s(&png)]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn heatmap_refuses_bad_input() {
+    let (labels, table) = (fixture("heatmap/labels.npy"), fixture("heatmap/transcripts.csv"));
+    let run = cellmap(&["heatmap", s(&labels), s(&table), "-o", "/tmp/never.npy", "--genes", "Nope"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no gene \"Nope\""));
+    assert!(!Path::new("/tmp/never.npy").exists());
+    let run = cellmap(&["heatmap", s(&labels), s(&table), "-o", "/tmp/never.npy", "--sigma", "0"]);
+    assert_eq!(run.status.code(), Some(2));
+}

@@ -107,6 +107,7 @@ pub mod color;
 pub mod error;
 pub mod fill;
 pub mod grid;
+pub mod heatmap;
 pub mod labeling;
 pub mod polygon;
 pub mod regions;

@@ -4,6 +4,7 @@
 mod assign;
 mod color;
 mod front_ends;
+mod heatmap;
 mod labeling;
 mod polygon;
 mod regions;

@@ -48,7 +48,7 @@ pub fn run(args: AssignArgs) -> Result<()> {
     let store_files = args.anndata.as_deref().map(store_outputs).unwrap_or_default();
     refuse_existing(&[&files[..], &store_files[..]].concat(), overwrite)?;
     let done = job.assign(&labels_path, &transcripts_path, bundle.as_ref())?;
-    let Assigned { labels, polygon_ids, table, assignment, counts } = &done;
+    let Assigned { labels, polygon_ids, table, assignment, counts, .. } = &done;
     let (cells, genes) = (labels.n_cells(), table.gene_names.len());
     let obs = CellObs::new(&cellmap::regions(labels)?);
     let out = StagedDir::new(&args.output, &args.output, overwrite)?;
@@ -115,6 +115,8 @@ pub struct Assigned {
     pub assignment: Assignment,
     /// Transcripts per cell and gene.
     pub counts: SparseCounts,
+    /// The frame that placed the transcripts on the labels (`cellmap heatmap` draws them).
+    pub frame: Frame,
 }
 
 impl TranscriptJob {
@@ -275,7 +277,7 @@ impl TranscriptJob {
             assign_in_frame(&labels, &table.x, &table.y, pixel_frame, frame.max_distance)?;
         check_outside(transcripts_path, &labels, table.len(), assignment.summary.out_of_image, bounds)?;
         let counts = count_transcripts_sparse(&assignment, &table.gene, cells, table.gene_names.len())?;
-        Ok(Assigned { labels, polygon_ids, table, assignment, counts })
+        Ok(Assigned { labels, polygon_ids, table, assignment, counts, frame: pixel_frame })
     }
 }
 

@@ -17,6 +17,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 mod assign;
 mod color;
+mod heatmap;
 mod labeling;
 mod polygon;
 mod regions;
@@ -34,7 +35,8 @@ pub extern "C" fn nostd_check(mask: &[u8; 64]) -> u32 {
                 regions::check(mask).wrapping_add(
                     sim::check(mask)
                         .wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask)))
-                        .wrapping_add(segeval::check(mask)),
+                        .wrapping_add(segeval::check(mask))
+                        .wrapping_add(heatmap::check(mask)),
                 ),
             ),
         ),
