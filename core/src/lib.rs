@@ -106,6 +106,7 @@ pub mod assign;
 pub mod color;
 pub mod error;
 pub mod fill;
+pub mod graph;
 pub mod grid;
 pub mod heatmap;
 pub mod labeling;

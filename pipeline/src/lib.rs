@@ -78,6 +78,7 @@ mod error;
 mod expression;
 pub mod frame;
 mod genes;
+pub mod graph;
 pub mod heatmap;
 mod image;
 pub mod input;

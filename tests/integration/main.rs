@@ -4,6 +4,7 @@
 mod assign;
 mod color;
 mod front_ends;
+mod graph;
 mod heatmap;
 mod labeling;
 mod polygon;
