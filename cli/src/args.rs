@@ -87,6 +87,7 @@ pub enum Command {
     Demo(DemoArgs),
     Segeval(crate::cmd::segeval::SegevalArgs),
     Heatmap(Box<crate::cmd::heatmap::HeatmapArgs>),
+    Evaluate(crate::cmd::evaluate::EvaluateArgs),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.

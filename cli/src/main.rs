@@ -66,5 +66,6 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Segeval(args) => cmd::segeval::run(args),
         Command::Heatmap(args) => cmd::heatmap::run(*args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
     }
 }

@@ -108,3 +108,31 @@ fn heatmap_refuses_bad_input() {
     let run = cellmap(&["heatmap", s(&labels), s(&table), "-o", "/tmp/never.npy", "--sigma", "0"]);
     assert_eq!(run.status.code(), Some(2));
 }
+
+#[test]
+fn evaluate_reports_pandas_pcc_and_the_top_svgs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("genes.csv");
+    let (pred, measured, labels) =
+        (fixture("evaluate/pred.csv"), fixture("evaluate/measured.npy"), fixture("evaluate/labels.npy"));
+    let run =
+        cellmap(&["evaluate", s(&pred), s(&measured), "--labels", s(&labels), "--csv", s(&csv), "--json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let want = npy::load("evaluate/summary.npy").values;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12;
+    assert!(close(summary["mean_pcc"].as_f64().unwrap(), want[0]));
+    assert!(close(summary["median_pcc"].as_f64().unwrap(), want[1]));
+    assert_eq!(summary["nan_genes"].as_f64(), Some(want[2]));
+    let top = npy::load("evaluate/top_median.npy").values;
+    for (k, entry) in summary["top_svgs"].as_array().unwrap().iter().enumerate() {
+        assert!(close(entry["median_pcc"].as_f64().unwrap(), top[k]), "{entry}");
+    }
+    let lines = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(lines.lines().next(), Some("gene,pcc,morans_i,svg_rank"));
+    assert_eq!(lines.lines().count(), 71);
+    // Tables that cannot be matched: exit 1, naming both files.
+    let run = cellmap(&["evaluate", s(&pred), s(&labels)]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("labels.npy"));
+}

@@ -105,6 +105,7 @@ extern crate std;
 pub mod assign;
 pub mod color;
 pub mod error;
+pub mod evaluate;
 pub mod fill;
 pub mod graph;
 pub mod grid;

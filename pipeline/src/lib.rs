@@ -75,6 +75,7 @@ mod color;
 mod counts;
 pub mod demo;
 mod error;
+pub mod evaluate;
 mod expression;
 pub mod frame;
 mod genes;

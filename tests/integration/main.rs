@@ -3,6 +3,7 @@
 //! with real numpy/scipy/matplotlib.
 mod assign;
 mod color;
+mod evaluate;
 mod front_ends;
 mod graph;
 mod heatmap;

@@ -3,6 +3,7 @@
 pub mod assign;
 pub mod bench;
 pub mod demo;
+pub mod evaluate;
 pub mod heatmap;
 pub mod label;
 pub mod rasterize;

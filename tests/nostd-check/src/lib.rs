@@ -17,6 +17,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 mod assign;
 mod color;
+mod evaluate;
 mod graph;
 mod heatmap;
 mod labeling;
@@ -38,7 +39,8 @@ pub extern "C" fn nostd_check(mask: &[u8; 64]) -> u32 {
                         .wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask)))
                         .wrapping_add(segeval::check(mask))
                         .wrapping_add(heatmap::check(mask))
-                        .wrapping_add(graph::check(mask)),
+                        .wrapping_add(graph::check(mask))
+                        .wrapping_add(evaluate::check(mask)),
                 ),
             ),
         ),
