@@ -687,14 +687,55 @@ pub fn touching_graph<L: Label>(
     Ok(entries)
 }
 
-/// `f64` scratch entries [`smooth`] needs for `n_nodes` nodes and
-/// `n_features` features: one table plus one value per node.
+/// `f64` scratch entries [`smooth`] needs for `n_nodes` nodes,
+/// `n_features` features and `steps` steps: one value per node, plus one
+/// table for two steps or more (the steps alternate between it and `out`).
 ///
 /// ```
-/// assert_eq!(cellmap_core::graph::smooth_scratch_len(3, 2), 3 * 2 + 3);
+/// use cellmap_core::graph::smooth_scratch_len;
+/// assert_eq!(smooth_scratch_len(3, 2, 1), 3);
+/// assert_eq!(smooth_scratch_len(3, 2, 2), 3 + 3 * 2);
 /// ```
-pub const fn smooth_scratch_len(n_nodes: usize, n_features: usize) -> usize {
-    n_nodes.saturating_mul(n_features).saturating_add(n_nodes)
+pub const fn smooth_scratch_len(n_nodes: usize, n_features: usize, steps: usize) -> usize {
+    if steps >= 2 { n_nodes.saturating_mul(n_features).saturating_add(n_nodes) } else { n_nodes }
+}
+
+/// One propagation step `dst = Ã · src` (see [`smooth`]); the graph is
+/// checked.
+fn propagate(
+    indptr: &[u32],
+    indices: &[u32],
+    weights: Option<&[f64]>,
+    inv_sqrt: &[f64],
+    n_features: usize,
+    src: &[f64],
+    dst: &mut [f64],
+) {
+    for (i, row_out) in dst.chunks_exact_mut(n_features.max(1)).enumerate() {
+        row_out.fill(0.0);
+        let di = inv_sqrt.get(i).copied().unwrap_or(0.0);
+        let (s, e) =
+            (indptr.get(i).copied().unwrap_or(0) as usize, indptr.get(i + 1).copied().unwrap_or(0) as usize);
+        let mut add = |j: usize, a: f64| {
+            let v = (di * a) * inv_sqrt.get(j).copied().unwrap_or(0.0);
+            let x = src.get(j * n_features..(j + 1) * n_features).unwrap_or_default();
+            for (o, &xv) in row_out.iter_mut().zip(x) {
+                *o += v * xv;
+            }
+        };
+        let mut diagonal_done = false;
+        for k in s..e {
+            let j = indices.get(k).copied().unwrap_or(0) as usize;
+            if !diagonal_done && j > i {
+                add(i, 1.0);
+                diagonal_done = true;
+            }
+            add(j, weights.map_or(1.0, |w| w.get(k).copied().unwrap_or(0.0)));
+        }
+        if !diagonal_done {
+            add(i, 1.0);
+        }
+    }
 }
 
 /// SGC propagation: `out = Ã^steps · features` with
@@ -706,6 +747,7 @@ pub const fn smooth_scratch_len(n_nodes: usize, n_features: usize) -> usize {
 /// `diags(d^-1/2) @ (A + I) @ diags(d^-1/2) @ X` with sorted indices:
 /// entry values `(d_i^-1/2 · a_ij) · d_j^-1/2` (`d^-1/2 = 1 / sqrt(d)`),
 /// each output row summed from 0 in column order, the diagonal in place.
+/// `scratch`: [`smooth_scratch_len`]`(n_nodes, n_features, steps)`.
 ///
 /// # Errors
 ///
@@ -719,7 +761,7 @@ pub const fn smooth_scratch_len(n_nodes: usize, n_features: usize) -> usize {
 /// // Two nodes joined by one edge: D = 2 each, Ã = [[1/2, 1/2], [1/2, 1/2]].
 /// let (indptr, indices) = ([0u32, 1, 2], [1u32, 0]);
 /// let mut out = [0.0; 2];
-/// let mut scratch = [0.0; smooth_scratch_len(2, 1)];
+/// let mut scratch = [0.0; smooth_scratch_len(2, 1, 1)];
 /// smooth(&indptr, &indices, None, &[1.0, 3.0], 1, 1, &mut out, &mut scratch)?;
 /// // (1/√2 · 1) · 1/√2 rounds below ½, as in scipy:
 /// let half = (1.0 / 2f64.sqrt()) * (1.0 / 2f64.sqrt());
@@ -745,7 +787,7 @@ pub fn smooth(
     if out.len() != cells {
         return Err(Error::ShapeMismatch { expected: cells, got: out.len() });
     }
-    crate::error::ensure_len("scratch", scratch, smooth_scratch_len(n, n_features))?;
+    crate::error::ensure_len("scratch", scratch, smooth_scratch_len(n, n_features, steps))?;
     if indptr.first() != Some(&0) || indptr.last().map(|&e| e as usize) != Some(indices.len()) {
         return Err(Error::InvalidSparse("indptr must start at 0 and end at the number of entries"));
     }
@@ -762,8 +804,7 @@ pub fn smooth(
             return Err(Error::InvalidSparse("indices out of range, self loops or unsorted rows"));
         }
     }
-    let (table, inv_sqrt) = scratch.split_at_mut(cells);
-    let inv_sqrt = inv_sqrt.get_mut(..n).unwrap_or_default();
+    let (inv_sqrt, table) = scratch.split_at_mut(n);
     for (i, d) in inv_sqrt.iter_mut().enumerate() {
         let (s, e) =
             (indptr.get(i).copied().unwrap_or(0) as usize, indptr.get(i + 1).copied().unwrap_or(0) as usize);
@@ -783,35 +824,21 @@ pub fn smooth(
         }
         *d = 1.0 / libm::sqrt(sum);
     }
-    out.copy_from_slice(features);
-    for _ in 0..steps {
-        table.copy_from_slice(out);
-        for (i, row_out) in out.chunks_exact_mut(n_features.max(1)).enumerate().take(n) {
-            row_out.fill(0.0);
-            let di = inv_sqrt.get(i).copied().unwrap_or(0.0);
-            let (s, e) = (
-                indptr.get(i).copied().unwrap_or(0) as usize,
-                indptr.get(i + 1).copied().unwrap_or(0) as usize,
-            );
-            let mut add = |j: usize, a: f64| {
-                let v = (di * a) * inv_sqrt.get(j).copied().unwrap_or(0.0);
-                let x = table.get(j * n_features..(j + 1) * n_features).unwrap_or_default();
-                for (o, &xv) in row_out.iter_mut().zip(x) {
-                    *o += v * xv;
-                }
-            };
-            let mut diagonal_done = false;
-            for k in s..e {
-                let j = indices.get(k).copied().unwrap_or(0) as usize;
-                if !diagonal_done && j > i {
-                    add(i, 1.0);
-                    diagonal_done = true;
-                }
-                add(j, weights.map_or(1.0, |w| w.get(k).copied().unwrap_or(0.0)));
-            }
-            if !diagonal_done {
-                add(i, 1.0);
-            }
+    if steps == 0 {
+        out.copy_from_slice(features);
+        return Ok(());
+    }
+    let table = table.get_mut(..if steps >= 2 { cells } else { 0 }).unwrap_or_default();
+    // Alternate so that the last step writes `out`: step s writes `out`
+    // when (steps - s) is odd.
+    let inv_sqrt: &[f64] = inv_sqrt;
+    for step in 0..steps {
+        let into_out = (steps - step) % 2 == 1;
+        match (step == 0, into_out) {
+            (true, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, out),
+            (true, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, table),
+            (false, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, table, out),
+            (false, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, out, table),
         }
     }
     Ok(())
@@ -944,7 +971,7 @@ mod tests {
             let edges = symmetrize(&nn, k, &mut indptr, &mut indices).unwrap();
             let features: Vec<f64> = (0..n * 2).map(|v| (v * 7 % 11) as f64).collect();
             let mut out = vec![0.0; n * 2];
-            let mut s = vec![0.0; smooth_scratch_len(n, 2)];
+            let mut s = vec![0.0; smooth_scratch_len(n, 2, steps)];
             smooth(&indptr, &indices[..edges], None, &features, 2, steps, &mut out, &mut s).unwrap();
             let mut a = vec![0.0; n * n];
             for i in 0..n {

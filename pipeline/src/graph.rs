@@ -172,7 +172,7 @@ pub fn touching_graph(labels: &LabelImage, connectivity: Connectivity) -> Result
 pub fn smooth(graph: &Graph, features: &[f64], n_features: usize, steps: usize) -> Result<Vec<f64>, Error> {
     let n = graph.n_nodes();
     let mut out = filled(features.len(), 0.0f64, "the smoothed table")?;
-    let mut scratch = filled(smooth_scratch_len(n, n_features), 0.0f64, "the smoothing scratch")?;
+    let mut scratch = filled(smooth_scratch_len(n, n_features, steps), 0.0f64, "the smoothing scratch")?;
     kernels::smooth(
         &graph.indptr,
         &graph.indices,

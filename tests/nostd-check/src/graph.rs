@@ -16,7 +16,7 @@ pub(crate) fn check(mask: &[u8; 64]) -> u32 {
     let edges = symmetrize(&nn, 3, &mut indptr, &mut indices).unwrap_or(0);
     let features: [f64; 64] = core::array::from_fn(|i| i as f64);
     let mut out = [0.0f64; 64];
-    let mut scratch = [0.0f64; smooth_scratch_len(64, 1)];
+    let mut scratch = [0.0f64; smooth_scratch_len(64, 1, 2)];
     ok &= smooth(&indptr, &indices[..edges], None, &features, 1, 2, &mut out, &mut scratch).is_ok();
     let (mut rp, mut ri) = ([0u32; 65], [0u32; 64 * 64]);
     let radius_edges = radius_graph(&xs, &ys, 1.5, &mut rp, &mut ri, &mut grid).unwrap_or(0);
