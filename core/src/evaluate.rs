@@ -169,7 +169,7 @@ pub fn finite_mean_median(values: &[f64], scratch: &mut [f64]) -> Result<(f64, f
 
 /// Genes per block of [`morans_i`] (its scratch holds one block of
 /// centred columns).
-pub const MORAN_BLOCK: usize = 32;
+pub const MORAN_BLOCK: usize = 256;
 
 /// `f64` scratch entries of [`morans_i`] for `n_nodes` rows and
 /// `n_genes` genes.
@@ -217,10 +217,45 @@ pub fn morans_i(
     out: &mut [f64],
     scratch: &mut [f64],
 ) -> Result<(), Error> {
+    crate::error::ensure_len("out", out, n_genes)?;
+    morans_i_of_genes(
+        indptr,
+        indices,
+        weights,
+        table,
+        n_genes,
+        0,
+        out.get_mut(..n_genes).unwrap_or_default(),
+        scratch,
+    )
+}
+
+/// [`morans_i`] of the genes `first_gene..first_gene + out.len()` only
+/// (for splitting the genes between threads); `scratch` as for
+/// [`morans_i_scratch_len`]`(n_nodes, out.len())`.
+///
+/// # Errors
+///
+/// Those of [`morans_i`], and [`Error::InvalidArgument`] for genes past
+/// `n_genes`.
+#[allow(clippy::too_many_arguments)]
+pub fn morans_i_of_genes(
+    indptr: &[u32],
+    indices: &[u32],
+    weights: Option<&[f64]>,
+    table: &[f64],
+    n_genes: usize,
+    first_gene: usize,
+    out: &mut [f64],
+    scratch: &mut [f64],
+) -> Result<(), Error> {
     let n = indptr.len().checked_sub(1).ok_or(Error::InvalidSparse("indptr is empty"))?;
     check_table(table, n, n_genes)?;
-    crate::error::ensure_len("out", out, n_genes)?;
-    crate::error::ensure_len("scratch", scratch, morans_i_scratch_len(n, n_genes))?;
+    let end = first_gene.checked_add(out.len()).filter(|&e| e <= n_genes);
+    let Some(end) = end else {
+        return Err(Error::InvalidArgument("the genes asked for are past the table's columns"));
+    };
+    crate::error::ensure_len("scratch", scratch, morans_i_scratch_len(n, out.len()))?;
     if indptr.first() != Some(&0)
         || indptr.last().map(|&e| e as usize) != Some(indices.len())
         || indptr.windows(2).any(|w| w[0] > w[1])
@@ -230,7 +265,7 @@ pub fn morans_i(
         return Err(Error::InvalidSparse("indptr/indices/weights do not form an n × n CSR graph"));
     }
     let s0: f64 = weights.map_or(indices.len() as f64, |w| w.iter().sum());
-    let block = n_genes.min(MORAN_BLOCK);
+    let block = out.len().min(MORAN_BLOCK);
     if block == 0 {
         return Ok(());
     }
@@ -238,17 +273,18 @@ pub fn morans_i(
     let (mean, rest) = rest.split_at_mut(block);
     let (num, rest) = rest.split_at_mut(block);
     let den = rest.get_mut(..block).unwrap_or_default();
-    let mut g0 = 0usize;
-    while g0 < n_genes {
-        let width = block.min(n_genes - g0);
+    let mut g0 = first_gene;
+    while g0 < end {
+        let width = block.min(end - g0);
         mean.fill(0.0);
         num.fill(0.0);
         den.fill(0.0);
-        // Gather and centre the block's columns.
+        // Gather the block's columns (one contiguous run per row), summing them.
         for (row, zrow) in table.chunks_exact(n_genes).zip(z.chunks_exact_mut(block)) {
             let cols = row.get(g0..g0 + width).unwrap_or_default();
-            for ((zv, &v), m) in zrow.iter_mut().zip(cols).zip(mean.iter_mut()) {
-                *zv = v;
+            let zrow = zrow.get_mut(..width).unwrap_or_default();
+            zrow.copy_from_slice(cols);
+            for (m, &v) in mean.iter_mut().zip(zrow.iter()) {
                 *m += v;
             }
         }
@@ -271,10 +307,19 @@ pub fn morans_i(
             lag.fill(0.0);
             for k in s..e {
                 let j = indices.get(k).copied().unwrap_or(0) as usize;
-                let w = weights.map_or(1.0, |w| w.get(k).copied().unwrap_or(0.0));
                 let zj = z.get(j * block..j * block + width).unwrap_or_default();
-                for (l, &v) in lag.iter_mut().zip(zj) {
-                    *l += w * v;
+                match weights {
+                    None => {
+                        for (l, &v) in lag.iter_mut().zip(zj) {
+                            *l += v;
+                        }
+                    }
+                    Some(weights) => {
+                        let w = weights.get(k).copied().unwrap_or(0.0);
+                        for (l, &v) in lag.iter_mut().zip(zj) {
+                            *l += w * v;
+                        }
+                    }
                 }
             }
             let zi = z.get(i * block..i * block + width).unwrap_or_default();
@@ -282,7 +327,7 @@ pub fn morans_i(
                 *acc += v * l;
             }
         }
-        for (g, o) in out.iter_mut().skip(g0).take(width).enumerate() {
+        for (g, o) in out.iter_mut().skip(g0 - first_gene).take(width).enumerate() {
             let (a, d) = (num.get(g).copied().unwrap_or(0.0), den.get(g).copied().unwrap_or(0.0));
             let i = (n as f64 / s0) * a / d;
             *o = if d > 0.0 && d.is_finite() && i.is_finite() { i } else { 0.0 };
@@ -336,6 +381,25 @@ mod tests {
     use proptest::prelude::*;
     use std::vec;
     use std::vec::Vec;
+
+    #[test]
+    fn morans_i_blocks_agree_with_one_gene_at_a_time() {
+        // More genes than a block: every block, the last one partial, against single-gene calls.
+        let (n, g) = (23usize, MORAN_BLOCK + 45);
+        let indptr: Vec<u32> = (0..=n as u32).map(|i| 2 * i).collect();
+        let indices: Vec<u32> = (0..n).flat_map(|i| [((i + 1) % n) as u32, ((i + 5) % n) as u32]).collect();
+        let table: Vec<f64> = (0..n * g).map(|v| ((v * 7919) % 101) as f64 / 7.0).collect();
+        let mut all = vec![0.0; g];
+        let mut scratch = vec![0.0; morans_i_scratch_len(n, g)];
+        morans_i(&indptr, &indices, None, &table, g, &mut all, &mut scratch).unwrap();
+        for gene in 0..g {
+            let column: Vec<f64> = (0..n).map(|i| table[i * g + gene]).collect();
+            let mut one = [0.0];
+            let mut s = vec![0.0; morans_i_scratch_len(n, 1)];
+            morans_i(&indptr, &indices, None, &column, 1, &mut one, &mut s).unwrap();
+            assert_eq!(all[gene], one[0], "gene {gene}");
+        }
+    }
 
     proptest! {
         #[test]

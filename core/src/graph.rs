@@ -172,6 +172,31 @@ impl<'a> PointGrid<'a> {
         }
     }
 
+    /// The distance from `(x, y)` (in cell `(bx, by)`) to the nearest point
+    /// outside the cells of rings `0..=ring`, shrunk by a relative margin for
+    /// rounding; infinite when those rings cover the grid.
+    fn gap(&self, x: f64, y: f64, bx: usize, by: usize, ring: usize) -> f64 {
+        let mut gap = f64::INFINITY;
+        if bx > ring {
+            gap = gap.min(x - (self.x0 + (bx - ring) as f64 * self.cell));
+        }
+        if bx + ring + 1 < self.nx {
+            gap = gap.min(self.x0 + (bx + ring + 1) as f64 * self.cell - x);
+        }
+        if by > ring {
+            gap = gap.min(y - (self.y0 + (by - ring) as f64 * self.cell));
+        }
+        if by + ring + 1 < self.ny {
+            gap = gap.min(self.y0 + (by + ring + 1) as f64 * self.cell - y);
+        }
+        if gap == f64::INFINITY {
+            return gap;
+        }
+        let scale =
+            x.abs() + y.abs() + self.x0.abs() + self.y0.abs() + self.cell * (self.nx + self.ny) as f64;
+        (gap - 1e-9 * scale).max(0.0)
+    }
+
     /// Rings needed to cover the whole grid from any cell.
     fn max_ring(&self) -> usize {
         self.nx.max(self.ny)
@@ -280,10 +305,13 @@ pub fn knn(
                 }
                 found = (found + 1).min(chunk);
             });
-            // Unvisited points are at least (ring) cells away; one ring of
-            // margin against rounding in the binning.
-            let reach = ring.saturating_sub(1) as f64 * grid.cell;
-            if (found == chunk && best_d2[chunk - 1] < reach * reach) || ring > grid.max_ring() {
+            // Unvisited points lie outside the block of rings 0..=ring: at
+            // least `gap` away (less a margin for rounding in the binning).
+            let gap = grid.gap(x, y, bx, by, ring);
+            if ring > grid.max_ring()
+                || gap == f64::INFINITY
+                || (found == chunk && best_d2[chunk - 1] < gap * gap)
+            {
                 break;
             }
             ring += 1;
@@ -700,8 +728,123 @@ pub const fn smooth_scratch_len(n_nodes: usize, n_features: usize, steps: usize)
     if steps >= 2 { n_nodes.saturating_mul(n_features).saturating_add(n_nodes) } else { n_nodes }
 }
 
-/// One propagation step `dst = Ã · src` (see [`smooth`]); the graph is
-/// checked.
+/// Checks a CSR graph for [`smooth`]: `indptr` from 0 to `indices.len()`,
+/// monotone; rows sorted, in range, without self loops; weights as long as
+/// `indices`. Returns the number of nodes.
+fn check_graph(indptr: &[u32], indices: &[u32], weights: Option<&[f64]>) -> Result<usize, Error> {
+    let n = indptr.len().checked_sub(1).ok_or(Error::InvalidSparse("indptr is empty"))?;
+    if indptr.first() != Some(&0) || indptr.last().map(|&e| e as usize) != Some(indices.len()) {
+        return Err(Error::InvalidSparse("indptr must start at 0 and end at the number of entries"));
+    }
+    if weights.is_some_and(|w| w.len() != indices.len()) {
+        return Err(Error::InvalidSparse("weights and indices differ in length"));
+    }
+    for i in 0..n {
+        let (s, e) = (indptr.get(i).copied().unwrap_or(0), indptr.get(i + 1).copied().unwrap_or(0));
+        if s > e {
+            return Err(Error::InvalidSparse("indptr is not monotone"));
+        }
+        let row = indices.get(s as usize..e as usize).unwrap_or_default();
+        if row.iter().any(|&j| j as usize >= n || j as usize == i) || row.windows(2).any(|p| p[0] >= p[1]) {
+            return Err(Error::InvalidSparse("indices out of range, self loops or unsorted rows"));
+        }
+    }
+    Ok(n)
+}
+
+/// `inv_sqrt[i] = 1 / sqrt(rowsum(A + I)_i)` for [`propagate_rows`], the
+/// row sum taken in column order with the diagonal 1 in place (as scipy
+/// sums it). `inv_sqrt` needs `indptr.len() − 1` entries.
+///
+/// # Errors
+///
+/// [`Error::InvalidSparse`] for a malformed graph (see [`smooth`]),
+/// [`Error::BufferTooSmall`] for a short `inv_sqrt`.
+///
+/// ```
+/// use cellmap_core::graph::gcn_inv_sqrt_degrees;
+/// let mut d = [0.0; 2];
+/// gcn_inv_sqrt_degrees(&[0, 1, 2], &[1, 0], None, &mut d)?;
+/// assert_eq!(d, [1.0 / 2f64.sqrt(); 2]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn gcn_inv_sqrt_degrees(
+    indptr: &[u32],
+    indices: &[u32],
+    weights: Option<&[f64]>,
+    inv_sqrt: &mut [f64],
+) -> Result<(), Error> {
+    let n = check_graph(indptr, indices, weights)?;
+    crate::error::ensure_len("inv_sqrt", inv_sqrt, n)?;
+    for (i, d) in inv_sqrt.iter_mut().take(n).enumerate() {
+        let (s, e) =
+            (indptr.get(i).copied().unwrap_or(0) as usize, indptr.get(i + 1).copied().unwrap_or(0) as usize);
+        let mut sum = 0.0f64;
+        let mut diagonal_done = false;
+        for k in s..e {
+            let j = indices.get(k).copied().unwrap_or(0) as usize;
+            if !diagonal_done && j > i {
+                sum += 1.0;
+                diagonal_done = true;
+            }
+            sum += weights.map_or(1.0, |w| w.get(k).copied().unwrap_or(0.0));
+        }
+        if !diagonal_done {
+            sum += 1.0;
+        }
+        *d = 1.0 / libm::sqrt(sum);
+    }
+    Ok(())
+}
+
+/// One propagation step for the rows `first_row..first_row + dst.len() /
+/// n_features`: `dst = (Ã · src)[those rows]` (see [`smooth`]), with
+/// `inv_sqrt` from [`gcn_inv_sqrt_degrees`]. Lets a caller split the rows
+/// of a step between threads; the values are those of [`smooth`].
+///
+/// # Errors
+///
+/// [`Error::InvalidSparse`] for a malformed graph, [`Error::ShapeMismatch`]
+/// for `src` of another size or `dst` not whole rows inside the table,
+/// [`Error::BufferTooSmall`] for a short `inv_sqrt`.
+///
+/// ```
+/// use cellmap_core::graph::{gcn_inv_sqrt_degrees, propagate_rows};
+/// let (indptr, indices) = ([0u32, 1, 2], [1u32, 0]);
+/// let mut d = [0.0; 2];
+/// gcn_inv_sqrt_degrees(&indptr, &indices, None, &mut d)?;
+/// let mut row1 = [0.0];
+/// propagate_rows(&indptr, &indices, None, &d, 1, &[1.0, 3.0], 1, &mut row1)?;
+/// assert!((row1[0] - 2.0).abs() < 1e-15);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn propagate_rows(
+    indptr: &[u32],
+    indices: &[u32],
+    weights: Option<&[f64]>,
+    inv_sqrt: &[f64],
+    n_features: usize,
+    src: &[f64],
+    first_row: usize,
+    dst: &mut [f64],
+) -> Result<(), Error> {
+    let n = check_graph(indptr, indices, weights)?;
+    crate::error::ensure_len("inv_sqrt", inv_sqrt, n)?;
+    let cells = n.checked_mul(n_features).ok_or(Error::InvalidArgument("table too large"))?;
+    if src.len() != cells {
+        return Err(Error::ShapeMismatch { expected: cells, got: src.len() });
+    }
+    let rows = dst.len().checked_div(n_features).unwrap_or(0);
+    if rows * n_features != dst.len() || first_row.checked_add(rows).is_none_or(|end| end > n) {
+        return Err(Error::ShapeMismatch { expected: cells, got: dst.len() });
+    }
+    propagate(indptr, indices, weights, inv_sqrt, n_features, src, first_row, dst);
+    Ok(())
+}
+
+/// [`propagate_rows`] on a checked graph and sizes.
+#[allow(clippy::too_many_arguments)]
 fn propagate(
     indptr: &[u32],
     indices: &[u32],
@@ -709,9 +852,11 @@ fn propagate(
     inv_sqrt: &[f64],
     n_features: usize,
     src: &[f64],
+    first_row: usize,
     dst: &mut [f64],
 ) {
-    for (i, row_out) in dst.chunks_exact_mut(n_features.max(1)).enumerate() {
+    for (r, row_out) in dst.chunks_exact_mut(n_features.max(1)).enumerate() {
+        let i = first_row + r;
         row_out.fill(0.0);
         let di = inv_sqrt.get(i).copied().unwrap_or(0.0);
         let (s, e) =
@@ -779,7 +924,7 @@ pub fn smooth(
     out: &mut [f64],
     scratch: &mut [f64],
 ) -> Result<(), Error> {
-    let n = indptr.len().checked_sub(1).ok_or(Error::InvalidSparse("indptr is empty"))?;
+    let n = check_graph(indptr, indices, weights)?;
     let cells = n.checked_mul(n_features).ok_or(Error::InvalidArgument("table too large"))?;
     if features.len() != cells {
         return Err(Error::ShapeMismatch { expected: cells, got: features.len() });
@@ -788,42 +933,8 @@ pub fn smooth(
         return Err(Error::ShapeMismatch { expected: cells, got: out.len() });
     }
     crate::error::ensure_len("scratch", scratch, smooth_scratch_len(n, n_features, steps))?;
-    if indptr.first() != Some(&0) || indptr.last().map(|&e| e as usize) != Some(indices.len()) {
-        return Err(Error::InvalidSparse("indptr must start at 0 and end at the number of entries"));
-    }
-    if weights.is_some_and(|w| w.len() != indices.len()) {
-        return Err(Error::InvalidSparse("weights and indices differ in length"));
-    }
-    for i in 0..n {
-        let (s, e) = (indptr.get(i).copied().unwrap_or(0), indptr.get(i + 1).copied().unwrap_or(0));
-        if s > e {
-            return Err(Error::InvalidSparse("indptr is not monotone"));
-        }
-        let row = indices.get(s as usize..e as usize).unwrap_or_default();
-        if row.iter().any(|&j| j as usize >= n || j as usize == i) || row.windows(2).any(|p| p[0] >= p[1]) {
-            return Err(Error::InvalidSparse("indices out of range, self loops or unsorted rows"));
-        }
-    }
     let (inv_sqrt, table) = scratch.split_at_mut(n);
-    for (i, d) in inv_sqrt.iter_mut().enumerate() {
-        let (s, e) =
-            (indptr.get(i).copied().unwrap_or(0) as usize, indptr.get(i + 1).copied().unwrap_or(0) as usize);
-        // rowsum(A + I): scipy sums the row's stored values in order, the diagonal 1 in place.
-        let mut sum = 0.0f64;
-        let mut diagonal_done = false;
-        for k in s..e {
-            let j = indices.get(k).copied().unwrap_or(0) as usize;
-            if !diagonal_done && j > i {
-                sum += 1.0;
-                diagonal_done = true;
-            }
-            sum += weights.map_or(1.0, |w| w.get(k).copied().unwrap_or(0.0));
-        }
-        if !diagonal_done {
-            sum += 1.0;
-        }
-        *d = 1.0 / libm::sqrt(sum);
-    }
+    gcn_inv_sqrt_degrees(indptr, indices, weights, inv_sqrt)?;
     if steps == 0 {
         out.copy_from_slice(features);
         return Ok(());
@@ -835,10 +946,10 @@ pub fn smooth(
     for step in 0..steps {
         let into_out = (steps - step) % 2 == 1;
         match (step == 0, into_out) {
-            (true, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, out),
-            (true, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, table),
-            (false, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, table, out),
-            (false, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, out, table),
+            (true, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, 0, out),
+            (true, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, features, 0, table),
+            (false, true) => propagate(indptr, indices, weights, inv_sqrt, n_features, table, 0, out),
+            (false, false) => propagate(indptr, indices, weights, inv_sqrt, n_features, out, 0, table),
         }
     }
     Ok(())

@@ -251,13 +251,47 @@ pub fn knn_directed(xs: &[f64], ys: &[f64], k: usize) -> Result<(Vec<u32>, Vec<u
     Ok((indptr, indices))
 }
 
-/// Moran's I of each gene of `table` (`n × n_genes`) on a CSR graph.
+/// Moran's I of each gene of `table` (`n × n_genes`) on a CSR graph, the
+/// genes split between the available cores (each result is the same as
+/// on one thread).
 pub fn morans_i(indptr: &[u32], indices: &[u32], table: &[f64], n_genes: usize) -> Result<Vec<f64>, Error> {
     let n = indptr.len().saturating_sub(1);
     let mut out = filled(n_genes, 0.0f64, "Moran's I")?;
-    let mut scratch = filled(morans_i_scratch_len(n, n_genes), 0.0f64, "the Moran's I scratch")?;
-    kernels::morans_i(indptr, indices, None, table, n_genes, &mut out, &mut scratch)
-        .map_err(|e| Error::core("Moran's I", e))?;
+    let threads =
+        std::thread::available_parallelism().map_or(1, |t| t.get()).min(n_genes.div_ceil(64)).max(1);
+    let per_thread = n_genes.div_ceil(threads).max(1);
+    let mut scratches = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        scratches.push(filled(morans_i_scratch_len(n, per_thread), 0.0f64, "the Moran's I scratch")?);
+    }
+    let results: Vec<Result<(), cellmap_core::Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = out
+            .chunks_mut(per_thread)
+            .zip(scratches.iter_mut())
+            .enumerate()
+            .map(|(t, (part, scratch))| {
+                scope.spawn(move || {
+                    kernels::morans_i_of_genes(
+                        indptr,
+                        indices,
+                        None,
+                        table,
+                        n_genes,
+                        t * per_thread,
+                        part,
+                        scratch,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(cellmap_core::Error::InvalidArgument("a thread failed"))))
+            .collect()
+    });
+    for result in results {
+        result.map_err(|e| Error::core("Moran's I", e))?;
+    }
     Ok(out)
 }
 

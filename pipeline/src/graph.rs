@@ -6,9 +6,7 @@
 //! Nodes are per-label rows as everywhere in cellmap: node `c` is cell `c`,
 //! node 0 the background (no coordinates, no edges).
 
-use cellmap_core::graph::{
-    self as kernels, Contact, contact_table_len, point_grid_scratch_len, smooth_scratch_len,
-};
+use cellmap_core::graph::{self as kernels, Contact, contact_table_len, point_grid_scratch_len};
 
 pub use cellmap_core::graph::{DEFAULT_K, MAX_K, NO_NEIGHBOR};
 
@@ -171,18 +169,63 @@ pub fn touching_graph(labels: &LabelImage, connectivity: Connectivity) -> Result
 /// ```
 pub fn smooth(graph: &Graph, features: &[f64], n_features: usize, steps: usize) -> Result<Vec<f64>, Error> {
     let n = graph.n_nodes();
+    if n.checked_mul(n_features) != Some(features.len()) {
+        return Err(Error::input(format!(
+            "a table of {} values is not {n} nodes × {n_features} features",
+            features.len()
+        )));
+    }
+    let weights = graph.weights.as_deref();
+    let mut inv_sqrt = filled(n, 0.0f64, "the node degrees")?;
+    kernels::gcn_inv_sqrt_degrees(&graph.indptr, &graph.indices, weights, &mut inv_sqrt)
+        .map_err(core("smoothing"))?;
     let mut out = filled(features.len(), 0.0f64, "the smoothed table")?;
-    let mut scratch = filled(smooth_scratch_len(n, n_features, steps), 0.0f64, "the smoothing scratch")?;
-    kernels::smooth(
-        &graph.indptr,
-        &graph.indices,
-        graph.weights.as_deref(),
-        features,
-        n_features,
-        steps,
-        &mut out,
-        &mut scratch,
-    )
-    .map_err(core("smoothing"))?;
+    if steps == 0 {
+        out.copy_from_slice(features);
+        return Ok(out);
+    }
+    let mut other =
+        if steps >= 2 { filled(features.len(), 0.0f64, "the smoothing scratch")? } else { Vec::new() };
+    // The rows of each step are split between the cores (the values are the same as on one).
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.div_ceil(256)).max(1);
+    let rows_per_thread = n.div_ceil(threads).max(1);
+    let step_into = |src: &[f64], dst: &mut [f64]| -> Result<(), Error> {
+        let results: Vec<Result<(), cellmap_core::Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = dst
+                .chunks_mut(rows_per_thread * n_features.max(1))
+                .enumerate()
+                .map(|(t, part)| {
+                    let (indptr, indices, inv_sqrt) = (&graph.indptr, &graph.indices, &inv_sqrt);
+                    scope.spawn(move || {
+                        kernels::propagate_rows(
+                            indptr,
+                            indices,
+                            weights,
+                            inv_sqrt,
+                            n_features,
+                            src,
+                            t * rows_per_thread,
+                            part,
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(cellmap_core::Error::InvalidArgument("a thread failed"))))
+                .collect()
+        });
+        results.into_iter().try_for_each(|r| r.map_err(core("smoothing")))
+    };
+    // The last step writes `out`.
+    for step in 0..steps {
+        let into_out = (steps - step) % 2 == 1;
+        match (step == 0, into_out) {
+            (true, true) => step_into(features, &mut out)?,
+            (true, false) => step_into(features, &mut other)?,
+            (false, true) => step_into(&other, &mut out)?,
+            (false, false) => step_into(&out, &mut other)?,
+        }
+    }
     Ok(out)
 }
