@@ -169,25 +169,27 @@ pub fn finite_mean_median(values: &[f64], scratch: &mut [f64]) -> Result<(f64, f
 
 /// Genes per block of [`morans_i`] (its scratch holds one block of
 /// centred columns).
-pub const MORAN_BLOCK: usize = 256;
+pub const MORAN_BLOCK: usize = 64;
 
 /// `f64` scratch entries of [`morans_i`] for `n_nodes` rows and
-/// `n_genes` genes.
+/// `n_genes` genes: a block of centred columns, two per-block sums, and
+/// one mean per gene.
 ///
 /// ```
 /// use cellmap_core::evaluate::morans_i_scratch_len;
-/// assert_eq!(morans_i_scratch_len(10, 3), 10 * 3 + 3 * 3);
+/// assert_eq!(morans_i_scratch_len(10, 3), 10 * 3 + 2 * 3 + 3);
 /// ```
 pub const fn morans_i_scratch_len(n_nodes: usize, n_genes: usize) -> usize {
     let block = if n_genes < MORAN_BLOCK { n_genes } else { MORAN_BLOCK };
-    n_nodes.saturating_add(3).saturating_mul(block)
+    n_nodes.saturating_add(2).saturating_mul(block).saturating_add(n_genes)
 }
 
 /// Moran's I of every gene of `table` (`n_nodes × n_genes`, rows = the
 /// graph's nodes) on the CSR graph `indptr`/`indices` with `weights`
 /// (`None`: 1), into `out` (`n_genes`). See the [module docs](self) for
 /// the formula and the zero rule. Genes are done [`MORAN_BLOCK`] at a time
-/// over contiguous centred copies in `scratch`.
+/// over contiguous centred copies in `scratch`, after one sequential pass
+/// for the means.
 ///
 /// # Errors
 ///
@@ -270,30 +272,30 @@ pub fn morans_i_of_genes(
         return Ok(());
     }
     let (z, rest) = scratch.split_at_mut(n * block);
-    let (mean, rest) = rest.split_at_mut(block);
     let (num, rest) = rest.split_at_mut(block);
-    let den = rest.get_mut(..block).unwrap_or_default();
+    let (den, rest) = rest.split_at_mut(block);
+    let means = rest.get_mut(..out.len()).unwrap_or_default();
+    // Every gene's mean in one sequential pass over the rows.
+    means.fill(0.0);
+    for row in table.chunks_exact(n_genes) {
+        for (m, &v) in means.iter_mut().zip(row.get(first_gene..end).unwrap_or_default()) {
+            *m += v;
+        }
+    }
+    for m in means.iter_mut() {
+        *m /= n as f64;
+    }
     let mut g0 = first_gene;
     while g0 < end {
         let width = block.min(end - g0);
-        mean.fill(0.0);
         num.fill(0.0);
         den.fill(0.0);
-        // Gather the block's columns (one contiguous run per row), summing them.
+        let mean = means.get(g0 - first_gene..g0 - first_gene + width).unwrap_or_default();
+        // Gather the block's columns centred (one contiguous run per row).
         for (row, zrow) in table.chunks_exact(n_genes).zip(z.chunks_exact_mut(block)) {
             let cols = row.get(g0..g0 + width).unwrap_or_default();
-            let zrow = zrow.get_mut(..width).unwrap_or_default();
-            zrow.copy_from_slice(cols);
-            for (m, &v) in mean.iter_mut().zip(zrow.iter()) {
-                *m += v;
-            }
-        }
-        for m in mean.iter_mut() {
-            *m /= n as f64;
-        }
-        for zrow in z.chunks_exact_mut(block) {
-            for ((zv, &m), d) in zrow.iter_mut().zip(mean.iter()).zip(den.iter_mut()).take(width) {
-                *zv -= m;
+            for (((zv, &v), &m), d) in zrow.iter_mut().zip(cols).zip(mean).zip(den.iter_mut()) {
+                *zv = v - m;
                 *d += *zv * *zv;
             }
         }
