@@ -99,6 +99,9 @@ pub enum Command {
     Bench(BenchArgs),
     Demo(DemoArgs),
     Cluster(Box<crate::cmd::cluster::ClusterArgs>),
+    Segeval(crate::cmd::segeval::SegevalArgs),
+    Heatmap(Box<crate::cmd::heatmap::HeatmapArgs>),
+    Evaluate(crate::cmd::evaluate::EvaluateArgs),
 }
 
 /// Fill holes and label cells (scipy numbering) in a mask.

@@ -66,5 +66,8 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Cluster(args) => cmd::cluster::run(*args),
+        Command::Segeval(args) => cmd::segeval::run(args),
+        Command::Heatmap(args) => cmd::heatmap::run(*args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
     }
 }

@@ -4,10 +4,14 @@
 mod assign;
 mod cluster;
 mod color;
+mod evaluate;
 mod front_ends;
+mod graph;
+mod heatmap;
 mod labeling;
 mod polygon;
 mod regions;
+mod segeval;
 mod sim;
 mod sparse;
 mod stats;

@@ -18,9 +18,13 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 mod assign;
 mod cluster;
 mod color;
+mod evaluate;
+mod graph;
+mod heatmap;
 mod labeling;
 mod polygon;
 mod regions;
+mod segeval;
 mod sim;
 mod sparse;
 mod stats;
@@ -32,9 +36,14 @@ pub extern "C" fn nostd_check(mask: &[u8; 64]) -> u32 {
         .wrapping_add(cluster::check(mask))
         .wrapping_add(cluster::check_clustering(mask))
         .wrapping_add(polygon::check(mask))
-        .wrapping_add(color::check(mask).wrapping_add(labeling::check(mask).wrapping_add(
-            regions::check(mask).wrapping_add(
-                sim::check(mask).wrapping_add(sparse::check(mask).wrapping_add(stats::check(mask))),
-            ),
-        )))
+        .wrapping_add(color::check(mask))
+        .wrapping_add(labeling::check(mask))
+        .wrapping_add(regions::check(mask))
+        .wrapping_add(sim::check(mask))
+        .wrapping_add(sparse::check(mask))
+        .wrapping_add(stats::check(mask))
+        .wrapping_add(segeval::check(mask))
+        .wrapping_add(heatmap::check(mask))
+        .wrapping_add(graph::check(mask))
+        .wrapping_add(evaluate::check(mask))
 }
