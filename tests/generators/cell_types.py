@@ -17,7 +17,8 @@ Per case ``<case>``:
   is shuffled; cells are matched by id and scored over the ids in both;
 * ``<case>_true.npy``, ``<case>_pred.npy``: int64 category ids of the matched cells (in the
   measured file's order), numbered in sklearn's label order;
-* ``<case>_scores.npy``: float64 ``[accuracy, macro_f1, n_cells, n_labels]``;
+* ``<case>_scores.npy``: float64 ``[accuracy, macro_f1, n_cells, n_labels, macro_precision,
+  macro_recall]`` (``precision_score``/``recall_score(average="macro")``, zero division 0);
 * ``<case>_per_type.npy``: float64 ``(n_labels, 4)``: precision, recall, F1, support;
 * ``<case>_labels.txt``: the labels, one per line.
 """
@@ -26,7 +27,8 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (accuracy_score, f1_score, precision_recall_fscore_support, precision_score,
+                             recall_score)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "evaluate", "types")
 
@@ -96,6 +98,10 @@ def main():
             accuracy = accuracy_score(y_true, y_pred)
             macro = f1_score(y_true, y_pred, average="macro")
         assert not caught, [str(w.message) for w in caught]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            macro_precision = precision_score(y_true, y_pred, average="macro")
+            macro_recall = recall_score(y_true, y_pred, average="macro")
         labels = np.unique(np.r_[np.asarray(y_true), np.asarray(y_pred)])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -108,7 +114,8 @@ def main():
         ids = {v: k for k, v in enumerate(labels.tolist())}
         np.save(os.path.join(OUT, f"{name}_true.npy"), np.array([ids[v] for v in y_true], np.int64))
         np.save(os.path.join(OUT, f"{name}_pred.npy"), np.array([ids[v] for v in y_pred], np.int64))
-        np.save(os.path.join(OUT, f"{name}_scores.npy"), np.array([accuracy, macro, len(y_true), labels.size]))
+        np.save(os.path.join(OUT, f"{name}_scores.npy"), np.array([accuracy, macro, len(y_true), labels.size,
+                                                                    macro_precision, macro_recall]))
         np.save(os.path.join(OUT, f"{name}_per_type.npy"), np.stack([precision, recall, f1, support], axis=1).astype(np.float64))
         with open(os.path.join(OUT, f"{name}_labels.txt"), "w") as f:
             f.write("".join(f"{v}\n" for v in labels.tolist()))

@@ -65,3 +65,31 @@ fn category_scores_equal_sklearn_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn cell_type_files_score_as_sklearn() {
+    use cellmap::evaluate::{CellTypes, score_types};
+    for case in TYPE_CASES {
+        let read = |side: &str| {
+            CellTypes::read(&fixture_path(&format!("evaluate/types/{case}_{side}.csv"))).unwrap()
+        };
+        let (pred, measured) = (read("pred"), read("true"));
+        let s = score_types(&pred, &measured).unwrap();
+        let want = load(&format!("evaluate/types/{case}_scores.npy")).values;
+        assert_eq!((s.accuracy, s.macro_f1, s.n_cells as f64), (want[0], want[1], want[2]), "{case}");
+        assert_eq!((s.macro_precision, s.macro_recall), (want[4], want[5]), "{case}");
+        // sklearn's label order (numbers numerically, text by code point).
+        let labels =
+            std::fs::read_to_string(fixture_path(&format!("evaluate/types/{case}_labels.txt"))).unwrap();
+        assert_eq!(s.types, labels.lines().collect::<Vec<_>>(), "{case}");
+        let per_type = load(&format!("evaluate/types/{case}_per_type.npy")).values;
+        let f1: Vec<f64> = s.tallies.iter().map(|t| t.f1()).collect();
+        assert_eq!(f1, per_type.chunks_exact(4).map(|r| r[2]).collect::<Vec<_>>(), "{case}");
+        let only = (s.pred_only, s.measured_only);
+        assert_eq!(
+            only,
+            if case == "text" { (5, measured.cell_ids.len() - s.n_cells) } else { (0, 0) },
+            "{case}"
+        );
+    }
+}
