@@ -16,6 +16,9 @@ pub const SUMMARY: &str = "run.json";
 /// What a summary's `generator` says.
 pub const GENERATOR: &str = "cellmap run";
 
+/// A summary is a few hundred bytes; a larger file is not one (and is not read).
+const MAX_SUMMARY_BYTES: u64 = 1 << 20;
+
 /// The files of a tile folder that publish reads.
 pub const READ: [&str; 4] = [SUMMARY, "labels.npy", "table.npz", "genes.txt"];
 
@@ -99,6 +102,10 @@ pub fn find(dir: &Path) -> Result<PathBuf> {
 /// Reads the tile folder `folder` (see [`find`]).
 pub fn read(folder: &Path) -> Result<RunTile> {
     let path = folder.join(SUMMARY);
+    let size = std::fs::metadata(&path).with_context(|| format!("{}: cannot read", path.display()))?.len();
+    if size > MAX_SUMMARY_BYTES {
+        bail!("{}: {size} bytes, too large for a summary of `{GENERATOR}`", path.display());
+    }
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
     let summary: Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("{}: not JSON ({e}): not a summary of `{GENERATOR}`", path.display()))?;

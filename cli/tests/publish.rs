@@ -463,6 +463,8 @@ fn a_folder_that_is_not_a_runs_output_is_refused_in_one_line() {
     one_line(&publish(&path("ran/b"), &[]), "run.json: not a summary of `cellmap run`");
     std::fs::write(path("ran/b/run.json"), "not json").unwrap();
     one_line(&publish(&path("ran/b"), &[]), "run.json: not JSON");
+    std::fs::write(path("ran/b/run.json"), vec![b' '; 2 << 20]).unwrap();
+    one_line(&publish(&path("ran/b"), &[]), "run.json: 2097152 bytes, too large for a summary");
     // An incomplete tile folder names the missing file.
     std::fs::remove_file(path("ran/a/table.npz")).unwrap();
     one_line(&publish(&path("ran/a"), &[]), "table.npz");
