@@ -458,7 +458,9 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     <tile>_ST_1024.npz if it exists, else with the one .npz whose name starts with <tile> \
     (an .npz is claimed by the longest mask name that prefixes it; a '_cp_masks' or '_seg' suffix is \
     ignored for matching). Per tile, OUTDIR/<tile>/ gets labels.npy, regions.csv, table.npz \
-    (and table.csv with --csv), maps/gene_<i>.png for each chosen gene and maps/sum.png. \
+    (and table.csv with --csv), genes.txt (the gene names), run.json (the tile's summary: \
+    statistic, inputs; `cellmap publish OUTDIR/<tile>` reads it), maps/gene_<i>.png for each \
+    chosen gene and maps/sum.png. \
     The per-cell statistic uses only the pixels of the ORIGINAL (unfilled) mask, with zeros \
     and NaN skipped, as the research scripts did. A tile's files appear only when the whole tile \
     succeeded; failed tiles are reported and skipped, and the exit code is then 1. OUTDIR may \
@@ -468,7 +470,7 @@ fn where_parser(s: &str) -> Result<(String, String), String> {
     as for `cellmap assign`): the run is one tile named after the label file (cells, \
     CellLabels_F002, cell_boundaries, ...). OUTDIR/<tile>/ gets the same files, the table \
     counting transcripts per cell and gene (--stat sum, float64, or count, int64: the same \
-    numbers), plus counts.npz and genes.txt as `assign` writes them (and cell_ids.csv for \
+    numbers), plus counts.npz as `assign` writes it (and cell_ids.csv for \
     polygons). --genes also takes gene names (EPCAM,CD3E) from the transcript table. A missing \
     file, an empty table or transcripts all outside the image is an error naming the file \
     (exit 1).")]

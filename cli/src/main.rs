@@ -13,6 +13,7 @@ mod inputs;
 mod memory;
 mod out;
 mod report;
+mod run_folder;
 mod tiles;
 
 use std::process::ExitCode;

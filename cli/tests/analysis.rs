@@ -136,3 +136,98 @@ fn evaluate_reports_pandas_pcc_and_the_top_svgs() {
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("labels.npy"));
 }
+
+#[test]
+fn evaluate_scores_cell_types_as_sklearn() {
+    let dir = tempfile::tempdir().unwrap();
+    let types_csv = dir.path().join("types.csv");
+    let (pred, measured) = (fixture("evaluate/pred.csv"), fixture("evaluate/measured.npy"));
+    // The text case: 300 measured cells, a shuffled prediction with 5 cells of its own and 6 missing.
+    let (pred_types, measured_types) =
+        (fixture("evaluate/types/text_pred.csv"), fixture("evaluate/types/text_true.csv"));
+    let args = [
+        "evaluate",
+        s(&pred),
+        s(&measured),
+        "--pred-types",
+        s(&pred_types),
+        "--measured-types",
+        s(&measured_types),
+    ];
+    let run = cellmap(&[&args[..], &["--types-csv", s(&types_csv), "--json"]].concat());
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let types = &summary["cell_types"];
+    let want = npy::load("evaluate/types/text_scores.npy").values;
+    // JSON numbers are f64's shortest round-trip form: sklearn's bits.
+    assert_eq!(types["accuracy"].as_f64(), Some(want[0]));
+    assert_eq!(types["macro_f1"].as_f64(), Some(want[1]));
+    assert_eq!(
+        (types["cells"].as_f64(), types["pred_only"].as_u64(), types["measured_only"].as_u64()),
+        (Some(want[2]), Some(5), Some(6))
+    );
+    let per_type = npy::load("evaluate/types/text_per_type.npy").values;
+    let labels = std::fs::read_to_string(fixture("evaluate/types/text_labels.txt")).unwrap();
+    let rows = types["types"].as_array().unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r["type"].as_str().unwrap()).collect::<Vec<_>>(),
+        labels.lines().collect::<Vec<_>>()
+    );
+    for (row, want) in rows.iter().zip(per_type.chunks_exact(4)) {
+        let got = ["precision", "recall", "f1", "support"].map(|k| row[k].as_f64().unwrap());
+        assert_eq!(got, want, "{row}");
+    }
+    // The CSV: a row per type, then accuracy and macro avg (sklearn's classification_report).
+    let csv = std::fs::read_to_string(&types_csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "type,precision,recall,f1,support,predicted");
+    assert_eq!(lines.len(), 1 + rows.len() + 2);
+    for (line, (label, want)) in lines[1..].iter().zip(labels.lines().zip(per_type.chunks_exact(4))) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let values: Vec<f64> = fields[1..5].iter().map(|f| f.parse().unwrap()).collect();
+        assert_eq!((fields[0], &values[..]), (label, want), "{line}");
+    }
+    let field = |line: &str, k: usize| line.rsplit(',').nth(5 - k).unwrap().parse::<f64>().unwrap();
+    let accuracy = lines[lines.len() - 2];
+    assert!(accuracy.starts_with("accuracy,,,"), "{csv}");
+    assert_eq!(field(accuracy, 3), want[0]);
+    let macro_avg = lines[lines.len() - 1];
+    assert!(macro_avg.starts_with("macro avg,"), "{csv}");
+    assert_eq!([field(macro_avg, 1), field(macro_avg, 2), field(macro_avg, 3)], [want[4], want[5], want[1]]);
+    // The text report names both scores.
+    let run = cellmap(&args);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains(&format!("accuracy {:.6}, macro-F1 {:.6}", want[0], want[1])), "{text}");
+    // Bad type files: one line naming the file (exit 1); one flag without the other: usage (exit 2).
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "cell_id,type\n1,B\n1,T\n").unwrap();
+    let run = cellmap(&[
+        "evaluate",
+        s(&pred),
+        s(&measured),
+        "--pred-types",
+        s(&bad),
+        "--measured-types",
+        s(&measured_types),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("bad.csv line 3: cell 1 is listed twice") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+    std::fs::write(&bad, "cell_id,type\n900,B\n").unwrap();
+    let run = cellmap(&[
+        "evaluate",
+        s(&pred),
+        s(&measured),
+        "--pred-types",
+        s(&bad),
+        "--measured-types",
+        s(&measured_types),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no cell id is in both"));
+    let run = cellmap(&["evaluate", s(&pred), s(&measured), "--pred-types", s(&pred_types)]);
+    assert_eq!(run.status.code(), Some(2));
+}

@@ -491,12 +491,14 @@ fn run_processes_good_tiles_and_reports_bad_ones() {
     assert_eq!(
         files(&good),
         [
+            "genes.txt",
             "labels.npy",
             "maps/gene_0001.png",
             "maps/gene_0002.png",
             "maps/gene_0003.png",
             "maps/sum.png",
             "regions.csv",
+            "run.json",
             "table.csv",
             "table.npz"
         ]

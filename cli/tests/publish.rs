@@ -325,3 +325,175 @@ fn a_xenium_bundle_is_published_with_assigns_counts() {
     let done = Command::new(py).args(["-c", &code]).output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
 }
+
+/// Every file under `dir`: (path relative to it, bytes), sorted by path.
+fn tree_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The site's manifest.
+fn manifest(site: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(site.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// `site`'s store and manifest are those of `want` (every file of data.zarr byte for byte).
+#[track_caller]
+fn assert_same_site(site: &Path, want: &Path) {
+    let (got, expected) = (tree_bytes(&site.join("data.zarr")), tree_bytes(&want.join("data.zarr")));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&got), names(&expected), "{} vs {}", site.display(), want.display());
+    for ((name, a), (_, b)) in got.iter().zip(&expected) {
+        assert!(a == b, "{name} differs: {} vs {}", site.display(), want.display());
+    }
+    assert_eq!(manifest(site), manifest(want));
+}
+
+#[test]
+fn a_run_folder_publishes_the_store_of_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    // A binary mask (mean, the default) with gene names, in the folder layout `run` reads.
+    std::fs::create_dir(path("tiles")).unwrap();
+    let (mask, csr, genes) = (path("tiles/t.npy"), path("tiles/t_ST_1024.npz"), path("tiles/t_genes.txt"));
+    std::fs::copy(fixture("cli/mask.npy"), &mask).unwrap();
+    std::fs::copy(fixture("cli/st.npz"), &csr).unwrap();
+    std::fs::write(&genes, "Gad1\nSst\nPvalb\nVip\nActb\nMbp\nSnap25\n").unwrap();
+    assert_ok(&cellmap(&["run", s(&path("tiles")), "-o", s(&path("ran")), "--genes", "0"]));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("ran/t/run.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&summary["generator"], &summary["tile"], &summary["statistic"]),
+        (&"cellmap run".into(), &"t".into(), &"mean".into())
+    );
+    assert_eq!(
+        std::fs::read_to_string(path("ran/t/genes.txt")).unwrap(),
+        std::fs::read_to_string(&genes).unwrap()
+    );
+    let publish = |from: &[&str], site: &str| {
+        let out =
+            cellmap(&[&["publish"][..], from, &["-o", s(&path(site)), "--no-viewer", "--json"]].concat());
+        assert_ok(&out);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // The run's output folder (one tile) and the tile's folder give the store of the inputs.
+    let from_inputs = publish(&[s(&mask), s(&csr), "--genes-file", s(&genes), "--title", "t"], "from_inputs");
+    let from_run = publish(&[s(&path("ran"))], "from_run");
+    publish(&[s(&path("ran/t"))], "from_tile");
+    assert_same_site(&path("from_run"), &path("from_inputs"));
+    assert_same_site(&path("from_tile"), &path("from_inputs"));
+    for key in ["cells", "genes", "nnz", "statistic", "levels", "label_chunks", "renumbered"] {
+        assert_eq!(from_run[key], from_inputs[key], "{key}");
+    }
+    let m = manifest(&path("from_run"));
+    assert_eq!((m["title"].as_str(), m["statistic"].as_str()), (Some("t"), Some("mean")));
+    let roles: Vec<&str> =
+        m["sources"].as_array().unwrap().iter().map(|s| s["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["mask", "expression", "genes"]);
+    let table = PathBuf::from(format!("{}:mean", s(&path("ran/t/table.npz"))));
+    check_in_spatialdata(&path("from_run"), &path("ran/t/labels.npy"), &table, &genes, 1, None);
+
+    // A label image with unused ids (renumbered in the store) and another statistic (float32).
+    std::fs::create_dir(path("tiles2")).unwrap();
+    let labels = cellmap_io::fs::read_npy(&path("ran/t/labels.npy"), &cellmap_io::Limits::default()).unwrap();
+    let (shape, data) = labels.into_parts();
+    let cellmap_io::npy::ArrayData::I32(ids) = data else { panic!("labels.npy is int32") };
+    let gapped: Vec<i32> = ids.iter().map(|&l| l * 3).collect();
+    let (label_image, csr2) = (path("tiles2/u.npy"), path("tiles2/u_ST_1024.npz"));
+    cellmap_io::fs::write_npy(&label_image, &shape, &gapped).unwrap();
+    std::fs::copy(fixture("cli/st.npz"), &csr2).unwrap();
+    assert_ok(&cellmap(&[
+        "run",
+        s(&path("tiles2")),
+        "-o",
+        s(&path("ran2")),
+        "--genes",
+        "0",
+        "--stat",
+        "max",
+    ]));
+    let from_inputs = publish(&[s(&label_image), s(&csr2), "--stat", "max", "--title", "u"], "from_inputs2");
+    assert_eq!(from_inputs["renumbered"], true);
+    publish(&[s(&path("ran2"))], "from_run2");
+    assert_same_site(&path("from_run2"), &path("from_inputs2"));
+    assert_eq!(manifest(&path("from_run2"))["statistic"], "max");
+}
+
+#[test]
+fn a_folder_that_is_not_a_runs_output_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let publish = |from: &Path, extra: &[&str]| {
+        let site = path("site");
+        cellmap(&[&["publish", s(from), "-o", s(&site), "--no-viewer"][..], extra].concat())
+    };
+    #[track_caller]
+    fn one_line(out: &Output, words: &str) {
+        let err = assert_fails(out, 1, words);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    // An empty folder, a folder of other files.
+    std::fs::create_dir(path("empty")).unwrap();
+    one_line(&publish(&path("empty"), &[]), "empty: is not a folder `cellmap run` wrote (no run.json");
+    // A run of two tiles: publish one of them.
+    std::fs::create_dir(path("tiles")).unwrap();
+    for tile in ["a", "b"] {
+        std::fs::copy(fixture("cli/mask.npy"), path(&format!("tiles/{tile}.npy"))).unwrap();
+        std::fs::copy(fixture("cli/st.npz"), path(&format!("tiles/{tile}_ST_1024.npz"))).unwrap();
+    }
+    assert_ok(&cellmap(&["run", s(&path("tiles")), "-o", s(&path("ran")), "--genes", "0"]));
+    one_line(&publish(&path("ran"), &[]), "ran: holds 2 tiles (a, b); a site shows one: publish one of them");
+    // A tile folder without its summary (an older run), or with someone else's run.json.
+    std::fs::rename(path("ran/b/run.json"), path("b.json")).unwrap();
+    one_line(&publish(&path("ran/b"), &[]), "b: has no run.json (written by a cellmap run older");
+    std::fs::write(path("ran/b/run.json"), "{\"generator\": \"something else\"}").unwrap();
+    one_line(&publish(&path("ran/b"), &[]), "run.json: not a summary of `cellmap run`");
+    std::fs::write(path("ran/b/run.json"), "not json").unwrap();
+    one_line(&publish(&path("ran/b"), &[]), "run.json: not JSON");
+    std::fs::write(path("ran/b/run.json"), vec![b' '; 2 << 20]).unwrap();
+    one_line(&publish(&path("ran/b"), &[]), "run.json: 2097152 bytes, too large for a summary");
+    // An incomplete tile folder names the missing file.
+    std::fs::remove_file(path("ran/a/table.npz")).unwrap();
+    one_line(&publish(&path("ran/a"), &[]), "table.npz");
+    assert!(!path("site").exists(), "nothing written");
+    // Usage errors (exit 2): labelling flags or --stat with a run's folder, a mask alone, the
+    // run's folder as the output.
+    assert_fails(&publish(&path("ran/b"), &["--connectivity", "8"]), 2, "not for a run's folder");
+    assert_fails(&publish(&path("ran/b"), &["--stat", "sum"]), 2, "EXPRESSION");
+    assert_fails(&publish(&fixture("cli/mask.npy"), &[]), 2, "EXPRESSION is required");
+    let out = cellmap(&["publish", s(&path("ran/b")), "-o", s(&path("ran/b")), "--no-viewer"]);
+    assert_fails(&out, 2, "is also an input");
+}
+
+#[test]
+fn a_bundles_run_folder_publishes_the_bundles_store_without_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    std::fs::create_dir(path("xenium")).unwrap();
+    std::fs::copy(fixture("labels/cells.zarr.zip"), path("xenium/cells.zarr.zip")).unwrap();
+    std::fs::copy(fixture("tables/xenium.parquet"), path("xenium/transcripts.parquet")).unwrap();
+    std::fs::write(path("xenium/experiment.xenium"), r#"{"pixel_size": 0.425}"#).unwrap();
+    assert_ok(&cellmap(&["run", "--xenium", s(&path("xenium")), "-o", s(&path("ran"))]));
+    let out = cellmap(&["publish", s(&path("ran")), "-o", s(&path("from_run")), "--no-viewer"]);
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no transcripts"));
+    let (bundle, site) = (path("xenium"), path("from_bundle"));
+    let args =
+        ["publish", "--xenium", s(&bundle), "--no-points", "--title", "cells", "-o", s(&site), "--no-viewer"];
+    assert_ok(&cellmap(&args));
+    assert_same_site(&path("from_run"), &path("from_bundle"));
+    assert_eq!(manifest(&path("from_run"))["statistic"], "count");
+}

@@ -20,6 +20,9 @@
 //! * [`rank_descending`] orders genes by a score, highest first, NaN last,
 //!   ties by gene index; [`finite_mean_median`] summarises (numpy `nanmean`
 //!   and `nanmedian` over the finite values).
+//! * [`category_scores`] — cell types: accuracy and macro-F1 of predicted
+//!   category ids against true ones, by scikit-learn's rules
+//!   (`accuracy_score`, `f1_score(average="macro")`), bit for bit.
 
 use crate::Error;
 use crate::color::{percentile, percentile_scratch_len};
@@ -377,6 +380,166 @@ pub fn rank_descending(scores: &[f64], order: &mut [u32]) -> Result<(), Error> {
     Ok(())
 }
 
+/// One category's tallies in a comparison of predicted and true categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CategoryTally {
+    /// Cells in the category in both (true positives).
+    pub both: u64,
+    /// Cells the prediction puts in it (true + false positives).
+    pub predicted: u64,
+    /// Cells truly in it (true positives + false negatives; sklearn's
+    /// support).
+    pub actual: u64,
+}
+
+impl CategoryTally {
+    /// Whether either side has the category (sklearn's labels are those).
+    pub const fn is_present(&self) -> bool {
+        self.predicted > 0 || self.actual > 0
+    }
+
+    /// `both / predicted`; 0 when nothing is predicted in the category
+    /// (sklearn's default `zero_division="warn"`: 0.0 and an
+    /// `UndefinedMetricWarning` from `precision_score`).
+    pub fn precision(&self) -> f64 {
+        if self.predicted == 0 { 0.0 } else { self.both as f64 / self.predicted as f64 }
+    }
+
+    /// `both / actual`; 0 when no cell is truly in the category (as
+    /// [`precision`](Self::precision), sklearn warns).
+    pub fn recall(&self) -> f64 {
+        if self.actual == 0 { 0.0 } else { self.both as f64 / self.actual as f64 }
+    }
+
+    /// F1 as sklearn computes it, `2·both / (actual + predicted)` in `f64`;
+    /// 0 for a category on neither side (never one of sklearn's labels, so
+    /// never averaged).
+    ///
+    /// ```
+    /// use cellmap_core::evaluate::CategoryTally;
+    /// let t = CategoryTally { both: 2, predicted: 3, actual: 4 };
+    /// assert_eq!((t.precision(), t.recall(), t.f1()), (2.0 / 3.0, 0.5, 4.0 / 7.0));
+    /// ```
+    pub fn f1(&self) -> f64 {
+        let denominator = self.actual as f64 + self.predicted as f64;
+        if denominator == 0.0 { 0.0 } else { 2.0 * self.both as f64 / denominator }
+    }
+}
+
+/// Accuracy and macro-F1 of a prediction ([`category_scores`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CategoryScores {
+    /// Cells compared.
+    pub n_cells: usize,
+    /// Cells whose predicted category is the true one.
+    pub correct: usize,
+    /// `correct / n_cells` (sklearn `accuracy_score`).
+    pub accuracy: f64,
+    /// Categories on either side: sklearn's labels.
+    pub n_present: usize,
+    /// The mean F1 over those categories (sklearn
+    /// `f1_score(average="macro")`).
+    pub macro_f1: f64,
+}
+
+/// `f64` scratch entries of [`category_scores`] for `n_categories` ids.
+///
+/// ```
+/// assert_eq!(cellmap_core::evaluate::category_scores_scratch_len(7), 7);
+/// ```
+pub const fn category_scores_scratch_len(n_categories: usize) -> usize {
+    n_categories
+}
+
+/// Compares `pred` with `truth` (the category id of each cell, both of one
+/// length; ids below `tallies.len()`): fills `tallies` (one per id) and
+/// gives accuracy and macro-F1 by scikit-learn's rules:
+///
+/// * accuracy = `correct / n` (`accuracy_score`);
+/// * the averaged categories are those present on **either** side (sklearn's
+///   `unique_labels(y_true, y_pred)`), a category only predicted or only
+///   true counting with F1 = 0; categories on neither side do not count;
+/// * F1 = `2·tp / (true + predicted)` in `f64`, averaged by numpy's pairwise
+///   sum over the present categories in id order, divided by their number
+///   (`np.nanmean`): the same bits as sklearn when ids are numbered in
+///   sklearn's (sorted) label order, to rounding otherwise.
+///
+/// With these labels F1's denominator is never 0, so sklearn's
+/// `zero_division` never applies to macro-F1 and `f1_score` warns of
+/// nothing; only a category's precision (nothing predicted) or recall
+/// (nothing true) is ill-defined — 0 here, 0 with an
+/// `UndefinedMetricWarning` in `precision_recall_fscore_support`.
+///
+/// `scratch` holds the present categories' F1 ([`category_scores_scratch_len`]).
+///
+/// # Errors
+///
+/// [`Error::ShapeMismatch`] for vectors of different lengths,
+/// [`Error::InvalidArgument`] for no cells (sklearn raises a `ValueError`),
+/// [`Error::LabelOutOfRange`] for an id not below `tallies.len()`,
+/// [`Error::BufferTooSmall`] for a short `scratch`. `tallies` is untouched
+/// on error.
+///
+/// ```
+/// use cellmap_core::evaluate::{CategoryTally, category_scores};
+/// // true: 0 0 1 2; predicted: 0 1 1 3 (3 is only predicted, 2 only true)
+/// let mut tallies = [CategoryTally::default(); 4];
+/// let mut scratch = [0.0; 4];
+/// let s = category_scores(&[0, 0, 1, 2], &[0, 1, 1, 3], &mut tallies, &mut scratch)?;
+/// assert_eq!((s.correct, s.accuracy, s.n_present), (2, 0.5, 4));
+/// // F1: 2/3, 2/3, 0, 0 -> 1/3, as sklearn.metrics.f1_score(average="macro")
+/// assert_eq!(s.macro_f1, (2.0 / 3.0 + 2.0 / 3.0) / 4.0);
+/// assert_eq!(tallies[1], CategoryTally { both: 1, predicted: 2, actual: 1 });
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn category_scores(
+    truth: &[u32],
+    pred: &[u32],
+    tallies: &mut [CategoryTally],
+    scratch: &mut [f64],
+) -> Result<CategoryScores, Error> {
+    if truth.len() != pred.len() {
+        return Err(Error::ShapeMismatch { expected: truth.len(), got: pred.len() });
+    }
+    if truth.is_empty() {
+        return Err(Error::InvalidArgument("no cells to compare"));
+    }
+    crate::error::ensure_len("scratch", scratch, category_scores_scratch_len(tallies.len()))?;
+    let n = tallies.len();
+    if let Some(&id) = truth.iter().chain(pred).find(|&&id| id as usize >= n) {
+        return Err(Error::LabelOutOfRange { label: id as usize, max: n.saturating_sub(1) });
+    }
+    tallies.fill(CategoryTally::default());
+    let mut correct = 0usize;
+    for (&t, &p) in truth.iter().zip(pred) {
+        if let Some(tally) = tallies.get_mut(t as usize) {
+            tally.actual += 1;
+            if t == p {
+                tally.both += 1;
+                correct += 1;
+            }
+        }
+        if let Some(tally) = tallies.get_mut(p as usize) {
+            tally.predicted += 1;
+        }
+    }
+    let mut n_present = 0usize;
+    for tally in tallies.iter().filter(|t| t.is_present()) {
+        if let Some(slot) = scratch.get_mut(n_present) {
+            *slot = tally.f1();
+        }
+        n_present += 1;
+    }
+    let f1s = scratch.get(..n_present).unwrap_or_default();
+    Ok(CategoryScores {
+        n_cells: truth.len(),
+        correct,
+        accuracy: correct as f64 / truth.len() as f64,
+        n_present,
+        macro_f1: crate::linalg::pairwise_sum(f1s) / n_present as f64,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +564,56 @@ mod tests {
             morans_i(&indptr, &indices, None, &column, 1, &mut one, &mut s).unwrap();
             assert_eq!(all[gene], one[0], "gene {gene}");
         }
+    }
+
+    /// A simple reference: sklearn's labels (the ids on either side), per-label F1 from
+    /// counts, the plain mean.
+    fn reference(truth: &[u32], pred: &[u32]) -> (f64, f64, usize) {
+        let mut labels: Vec<u32> = truth.iter().chain(pred).copied().collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let f1: Vec<f64> = labels
+            .iter()
+            .map(|&l| {
+                let tp = truth.iter().zip(pred).filter(|&(&t, &p)| t == l && p == l).count() as f64;
+                let t = truth.iter().filter(|&&t| t == l).count() as f64;
+                let p = pred.iter().filter(|&&p| p == l).count() as f64;
+                2.0 * tp / (t + p)
+            })
+            .collect();
+        let correct = truth.iter().zip(pred).filter(|(t, p)| t == p).count();
+        (correct as f64 / truth.len() as f64, f1.iter().sum::<f64>() / f1.len() as f64, labels.len())
+    }
+
+    #[test]
+    fn category_scores_edge_cases() {
+        let mut tallies = [CategoryTally::default(); 4];
+        let mut scratch = [0.0; 4];
+        // All right: 1, 1; all wrong with disjoint categories: 0, 0.
+        let s = category_scores(&[2, 2, 3], &[2, 2, 3], &mut tallies, &mut scratch).unwrap();
+        assert_eq!((s.accuracy, s.macro_f1, s.n_present), (1.0, 1.0, 2));
+        let s = category_scores(&[0, 0, 1], &[2, 3, 3], &mut tallies, &mut scratch).unwrap();
+        assert_eq!((s.accuracy, s.macro_f1, s.n_present, s.correct), (0.0, 0.0, 4, 0));
+        assert_eq!((tallies[0].precision(), tallies[2].recall()), (0.0, 0.0), "zero division gives 0");
+        // One cell.
+        let s = category_scores(&[1], &[1], &mut tallies, &mut scratch).unwrap();
+        assert_eq!((s.n_cells, s.accuracy, s.macro_f1), (1, 1.0, 1.0));
+        // Errors leave the tallies as they were.
+        let before = tallies;
+        let e = |t: &[u32], p: &[u32], tallies: &mut [CategoryTally], scratch: &mut [f64]| {
+            category_scores(t, p, tallies, scratch).unwrap_err()
+        };
+        assert_eq!(e(&[], &[], &mut tallies, &mut scratch), Error::InvalidArgument("no cells to compare"));
+        assert_eq!(
+            e(&[1, 2], &[1], &mut tallies, &mut scratch),
+            Error::ShapeMismatch { expected: 2, got: 1 }
+        );
+        assert_eq!(e(&[1], &[4], &mut tallies, &mut scratch), Error::LabelOutOfRange { label: 4, max: 3 });
+        assert_eq!(
+            e(&[1], &[1], &mut tallies, &mut scratch[..3]),
+            Error::BufferTooSmall { buffer: "scratch", needed: 4, got: 3 }
+        );
+        assert_eq!(tallies, before);
     }
 
     proptest! {
@@ -447,6 +660,26 @@ mod tests {
                 let want = if den > 0.0 && s0 > 0.0 { n as f64 / s0 * num / den } else { 0.0 };
                 prop_assert!((out[gene] - want).abs() <= 1e-9 * (1.0 + want.abs()), "gene {}: {} vs {}", gene, out[gene], want);
             }
+        }
+
+        #[test]
+        fn category_scores_equal_the_simple_reference(
+            (k, truth, pred) in (1u32..40, 1usize..300).prop_flat_map(|(k, n)| (
+                Just(k),
+                proptest::collection::vec(0..k, n),
+                proptest::collection::vec(0..k, n),
+            )),
+        ) {
+            let mut tallies = vec![CategoryTally::default(); k as usize];
+            let mut scratch = vec![0.0; category_scores_scratch_len(k as usize)];
+            let s = category_scores(&truth, &pred, &mut tallies, &mut scratch).unwrap();
+            let (accuracy, macro_f1, n_present) = reference(&truth, &pred);
+            prop_assert_eq!(s.accuracy, accuracy);
+            prop_assert_eq!(s.n_present, n_present);
+            prop_assert!((s.macro_f1 - macro_f1).abs() <= 1e-15, "{} vs {}", s.macro_f1, macro_f1);
+            prop_assert_eq!(tallies.iter().map(|t| t.actual).sum::<u64>(), truth.len() as u64);
+            prop_assert_eq!(tallies.iter().map(|t| t.predicted).sum::<u64>(), pred.len() as u64);
+            prop_assert_eq!(tallies.iter().map(|t| t.both).sum::<u64>(), s.correct as u64);
         }
 
         #[test]

@@ -140,7 +140,7 @@ impl Categories {
 }
 
 /// The comma-separated fields of a CSV line, trimmed and unquoted.
-fn fields(line: &str) -> Vec<&str> {
+pub(crate) fn fields(line: &str) -> Vec<&str> {
     line.split(',')
         .map(|field| {
             let field = field.trim();

@@ -2,10 +2,13 @@
 //! GHIST scores it (see [`cellmap_core::evaluate`]): per-gene Pearson
 //! correlation across cells (mean, median, NaN count), spatially variable
 //! genes ranked by Moran's I of the measured table on the directed k = 8
-//! nearest-centroid graph, and the median PCC of the top 20 / top 50 SVGs.
+//! nearest-centroid graph, and the median PCC of the top 20 / top 50 SVGs;
+//! and predicted cell types against measured ones ([`score_types`]: accuracy
+//! and macro-F1, scikit-learn's numbers).
 
 use cellmap_core::evaluate::{
-    self as kernels, finite_mean_median, gene_pearson_scratch_len, morans_i_scratch_len, rank_descending,
+    self as kernels, CategoryTally, category_scores, category_scores_scratch_len, finite_mean_median,
+    gene_pearson_scratch_len, morans_i_scratch_len, rank_descending,
 };
 
 pub use cellmap_core::evaluate::{MORAN_K, TOP_SVGS};
@@ -352,5 +355,204 @@ pub fn evaluate(
         morans_i: morans,
         svg_order,
         top_svgs,
+    })
+}
+
+/// A type per cell, from a CSV `cell_id,<column>` (e.g. `cell_id,type`; fields may be
+/// double-quoted, blank lines are skipped). Ids are compared as text, like [`Table`]'s.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CellTypes {
+    /// The file, for messages.
+    pub source: String,
+    /// Cell ids, in the file's order.
+    pub cell_ids: Vec<String>,
+    /// Each cell's type.
+    pub types: Vec<String>,
+}
+
+impl CellTypes {
+    /// Reads a cell-type CSV (see [`CellTypes::parse_csv`]).
+    #[cfg(feature = "fs")]
+    pub fn read(path: &std::path::Path) -> Result<CellTypes, Error> {
+        let source = cellmap_io::fs::source_name(path);
+        let bytes = std::fs::read(path).map_err(|e| Error::input(format!("{source}: {e}")))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| Error::input(format!("{source}: not UTF-8 text")))?;
+        CellTypes::parse_csv(text, &source)
+    }
+
+    /// Parses the CSV text; a header of two columns, then one row per cell. A row without two
+    /// fields, an empty type, a cell listed twice or no rows at all is an error naming `source`
+    /// (and the line).
+    ///
+    /// ```
+    /// use cellmap::evaluate::CellTypes;
+    /// let t = CellTypes::parse_csv("cell_id,type\n7,\"T cell\"\n9,B cell\n", "types.csv")?;
+    /// assert_eq!((t.cell_ids, t.types), (vec!["7".to_string(), "9".into()], vec!["T cell".to_string(), "B cell".into()]));
+    /// assert!(CellTypes::parse_csv("cell_id,type\n7,a\n7,b\n", "t.csv").unwrap_err().to_string().contains("t.csv line 3"));
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn parse_csv(text: &str, source: &str) -> Result<CellTypes, Error> {
+        let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
+        let (_, header) = lines.next().ok_or_else(|| Error::input(format!("{source}: empty file")))?;
+        if crate::categories::fields(header).len() != 2 {
+            return Err(Error::input(format!(
+                "{source}: the header needs two columns, cell_id,<type column>; it has {}",
+                crate::categories::fields(header).len()
+            )));
+        }
+        let mut seen = std::collections::HashMap::new();
+        let (mut cell_ids, mut types) = (Vec::new(), Vec::new());
+        for (index, line) in lines {
+            let at = || format!("{source} line {}", index + 1);
+            let [id, kind] = crate::categories::fields(line)[..] else {
+                return Err(Error::input(format!("{}: expected two fields, cell id and type", at())));
+            };
+            if kind.is_empty() {
+                return Err(Error::input(format!("{}: cell {id} has no type", at())));
+            }
+            if let Some(first) = seen.insert(id.to_string(), index + 1) {
+                return Err(Error::input(format!(
+                    "{}: cell {id} is listed twice (first on line {first})",
+                    at()
+                )));
+            }
+            cell_ids.push(id.to_string());
+            types.push(kind.to_string());
+        }
+        if cell_ids.is_empty() {
+            return Err(Error::input(format!("{source}: no cells (only a header)")));
+        }
+        Ok(CellTypes { source: source.to_string(), cell_ids, types })
+    }
+}
+
+/// Predicted cell types scored against measured ones ([`score_types`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeScores {
+    /// The types on either side, in scikit-learn's label order.
+    pub types: Vec<String>,
+    /// Per type (same order): cells in it on both sides, predicted in it, measured in it.
+    pub tallies: Vec<CategoryTally>,
+    /// Cells with both a predicted and a measured type (the scored ones).
+    pub n_cells: usize,
+    /// Of those, cells whose types agree.
+    pub correct: usize,
+    /// `correct / n_cells` (`sklearn.metrics.accuracy_score`).
+    pub accuracy: f64,
+    /// `sklearn.metrics.f1_score(average="macro")`.
+    pub macro_f1: f64,
+    /// `precision_score(average="macro")` (a type never predicted counts 0).
+    pub macro_precision: f64,
+    /// `recall_score(average="macro")` (a type never measured counts 0).
+    pub macro_recall: f64,
+    /// Predicted cells that have no measured type (not scored).
+    pub pred_only: usize,
+    /// Measured cells that have no predicted type (not scored).
+    pub measured_only: usize,
+}
+
+/// Accuracy and macro-F1 of `pred` against `measured` over the cells (ids) in both, as
+/// `sklearn.metrics.accuracy_score(y_true, y_pred)` and `f1_score(y_true, y_pred,
+/// average="macro")` give them for those cells — bit for bit (see
+/// [`cellmap_core::evaluate::category_scores`] for the rules). The types are sklearn's labels:
+/// those on either side, sorted numerically when every one is a number (as pandas reads such a
+/// column: `2` before `10`, `1` and `1.0` the same type), else as text (code point order, as numpy
+/// sorts strings).
+///
+/// # Errors
+///
+/// No cell id in both ([`ErrorKind::Input`](crate::ErrorKind::Input)), naming both files.
+///
+/// ```
+/// use cellmap::evaluate::{CellTypes, score_types};
+/// let measured = CellTypes::parse_csv("cell_id,type\n1,B\n2,T\n3,T\n4,NK\n", "m.csv")?;
+/// let pred = CellTypes::parse_csv("cell_id,type\n2,T\n1,T\n3,T\n9,B\n", "p.csv")?;
+/// let s = score_types(&pred, &measured)?;
+/// assert_eq!((s.n_cells, s.pred_only, s.measured_only), (3, 1, 1));
+/// assert_eq!(s.types, ["B", "T"]);
+/// assert_eq!(s.accuracy, 2.0 / 3.0); // sklearn: accuracy_score(["B", "T", "T"], ["T", "T", "T"])
+/// assert_eq!(s.macro_f1, 0.4); // f1_score(..., average="macro"): (0 + 0.8) / 2
+/// # Ok::<(), cellmap::Error>(())
+/// ```
+pub fn score_types(pred: &CellTypes, measured: &CellTypes) -> Result<TypeScores, Error> {
+    let predicted: std::collections::HashMap<&str, &str> =
+        pred.cell_ids.iter().map(String::as_str).zip(pred.types.iter().map(String::as_str)).collect();
+    let pairs: Vec<(&str, &str)> = measured
+        .cell_ids
+        .iter()
+        .zip(&measured.types)
+        .filter_map(|(id, t)| predicted.get(id.as_str()).map(|&p| (t.as_str(), p)))
+        .collect();
+    if pairs.is_empty() {
+        return Err(Error::input(format!(
+            "{} vs {}: no cell id is in both (ids are compared as text)",
+            pred.source, measured.source
+        )));
+    }
+    if pairs.len() > (u32::MAX / 2) as usize {
+        return Err(Error::input(format!("{}: too many cells", measured.source)));
+    }
+    // sklearn's labels: the types on either side, sorted.
+    let numbers: Option<Vec<f64>> = pairs
+        .iter()
+        .flat_map(|&(t, p)| [t, p])
+        .map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect();
+    let mut names: Vec<&str> = pairs.iter().flat_map(|&(t, p)| [t, p]).collect();
+    let ids: Vec<u32> = match numbers {
+        Some(values) => {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            sorted.dedup_by(|a, b| a == b); // 1 and 1.0, -0 and 0: one type
+            let mut label_names = vec![""; sorted.len()];
+            let ids: Vec<u32> = values
+                .iter()
+                .zip(&names)
+                .map(|(v, &name)| {
+                    let k = sorted.partition_point(|x| x < v);
+                    if label_names[k].is_empty() {
+                        label_names[k] = name;
+                    }
+                    k as u32
+                })
+                .collect();
+            names = label_names;
+            ids
+        }
+        None => {
+            let all = names.clone();
+            names.sort_unstable();
+            names.dedup();
+            all.iter().map(|v| names.partition_point(|x| x < v) as u32).collect()
+        }
+    };
+    let truth: Vec<u32> = ids.iter().step_by(2).copied().collect();
+    let guess: Vec<u32> = ids.iter().skip(1).step_by(2).copied().collect();
+    let mut tallies = filled(names.len(), CategoryTally::default(), "the per-type tallies")?;
+    let mut scratch = filled(category_scores_scratch_len(names.len()), 0.0f64, "the per-type F1")?;
+    let s = category_scores(&truth, &guess, &mut tallies, &mut scratch)
+        .map_err(|e| Error::core("cell-type scores", e))?;
+    // The per-type precision and recall, then their means as numpy takes them.
+    let mean = |value: fn(&CategoryTally) -> f64, scratch: &mut [f64]| {
+        for (slot, tally) in scratch.iter_mut().zip(&tallies) {
+            *slot = value(tally);
+        }
+        let values = &scratch[..tallies.len()];
+        cellmap_core::linalg::pairwise_sum(values) / values.len() as f64
+    };
+    let macro_precision = mean(CategoryTally::precision, &mut scratch);
+    let macro_recall = mean(CategoryTally::recall, &mut scratch);
+    Ok(TypeScores {
+        types: names.into_iter().map(str::to_string).collect(),
+        macro_precision,
+        macro_recall,
+        tallies,
+        n_cells: s.n_cells,
+        correct: s.correct,
+        accuracy: s.accuracy,
+        macro_f1: s.macro_f1,
+        pred_only: pred.cell_ids.len() - pairs.len(),
+        measured_only: measured.cell_ids.len() - pairs.len(),
     })
 }

@@ -170,6 +170,50 @@ impl CellTable {
         self.n_genes
     }
 
+    /// A table read back (e.g. `cellmap run`'s `table.npz`): `values` row-major, `n_cells ×
+    /// n_genes`, in the dtype [`cell_table`] gives `stat` (mean and sum `F64`, count `I64`, min
+    /// and max `F32`). Another length or dtype is an
+    /// [`ErrorKind::Input`](crate::ErrorKind::Input) error.
+    ///
+    /// ```
+    /// use cellmap::{CellTable, Stat, TableValues};
+    /// let table = CellTable::from_values(Stat::Mean, 2, 1, TableValues::F64(vec![1.5, f64::NAN]))?;
+    /// assert_eq!(table.values_by_label(0)[1], 1.5);
+    /// assert!(CellTable::from_values(Stat::Count, 2, 1, TableValues::F64(vec![1.0, 2.0])).is_err());
+    /// assert!(CellTable::from_values(Stat::Mean, 2, 2, TableValues::F64(vec![1.0, 2.0])).is_err());
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn from_values(
+        stat: Stat,
+        n_cells: usize,
+        n_genes: usize,
+        values: TableValues,
+    ) -> Result<Self, Error> {
+        let (len, dtype) = match &values {
+            TableValues::F64(v) => (v.len(), "float64"),
+            TableValues::I64(v) => (v.len(), "int64"),
+            TableValues::F32(v) => (v.len(), "float32"),
+        };
+        let want = match stat {
+            Stat::Mean | Stat::Sum => "float64",
+            Stat::Count => "int64",
+            Stat::Min | Stat::Max => "float32",
+        };
+        if dtype != want {
+            return Err(Error::input(format!("a table of {}: {dtype} values, expected {want}", stat.name())));
+        }
+        if n_cells.checked_mul(n_genes) != Some(len) {
+            return Err(Error::input(format!(
+                "a table of {} cells × {} genes needs {} values, got {}",
+                grouped(n_cells),
+                grouped(n_genes),
+                grouped(n_cells.saturating_mul(n_genes)),
+                grouped(len)
+            )));
+        }
+        Ok(CellTable { stat, n_cells, n_genes, values })
+    }
+
     /// The values, row-major.
     pub fn values(&self) -> &TableValues {
         &self.values

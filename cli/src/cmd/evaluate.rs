@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use cellmap::LabelImage;
-use cellmap::evaluate::{Evaluation, MORAN_K, TOP_SVGS, Table, align, evaluate};
+use cellmap::evaluate::{
+    CellTypes, Evaluation, MORAN_K, TOP_SVGS, Table, TypeScores, align, evaluate, score_types,
+};
 use clap::Args;
 use serde_json::json;
 
@@ -14,11 +16,13 @@ use crate::inputs::check_all;
 use crate::out::{Staged, prepare_files};
 use crate::report::emit;
 
-/// Score a predicted cell × gene table against a measured one (per-gene PCC, SVGs by Moran's I).
+/// Score a predicted cell × gene table against a measured one (per-gene PCC, SVGs by Moran's I;
+/// cell types: accuracy and macro-F1).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     cellmap evaluate epoch_50_expr.csv measured.csv\n  \
-    cellmap evaluate pred.npy measured.npy --labels nuclei.tif --csv genes.csv\n\n\
+    cellmap evaluate pred.npy measured.npy --labels nuclei.tif --csv genes.csv\n  \
+    cellmap evaluate pred.csv measured.csv --pred-types pred_types.csv --measured-types types.csv\n\n\
     Tables: .npy (cells, genes) of any numeric dtype, or CSV with a header of gene names (a first \
     column with an empty name, or a column cell_id, holds the cell ids, as GHIST writes them). \
     Genes are matched by name when both tables have names (the prediction's order), cells by id \
@@ -27,7 +31,11 @@ use crate::report::emit;
     counted; mean and median over the finite values. With --labels (the label image whose cell \
     ids the rows are: the id column, or row k-1 = cell k), genes are ranked as spatially variable \
     by Moran's I of the MEASURED table on the directed K-nearest-centroid graph (GHIST+: K 8, \
-    weights 1; 0 for a constant gene), and the median PCC of the top 20 and top 50 is reported.")]
+    weights 1; 0 for a constant gene), and the median PCC of the top 20 and top 50 is reported. \
+    With --pred-types and --measured-types (CSV cell_id,type): the cells in both files (matched \
+    by id) are scored as scikit-learn's accuracy_score and f1_score(average=\"macro\") score \
+    them, bit for bit: the types averaged are those on either side (a type only predicted, or \
+    only measured, has F1 0), sorted numerically when all are numbers, else as text.")]
 pub struct EvaluateArgs {
     /// Predicted table (.npy or .csv).
     pub pred: PathBuf,
@@ -42,6 +50,16 @@ pub struct EvaluateArgs {
     /// Write per-gene scores: gene,pcc[,morans_i,svg_rank].
     #[arg(long, value_name = "OUT.csv")]
     pub csv: Option<PathBuf>,
+    /// Predicted cell types: CSV cell_id,type.
+    #[arg(long, value_name = "FILE", requires = "measured_types")]
+    pub pred_types: Option<PathBuf>,
+    /// Measured cell types: CSV cell_id,type.
+    #[arg(long, value_name = "FILE", requires = "pred_types")]
+    pub measured_types: Option<PathBuf>,
+    /// Write per-type scores: type,precision,recall,f1,support,predicted, then the rows
+    /// accuracy and macro avg.
+    #[arg(long, value_name = "OUT.csv", requires = "pred_types")]
+    pub types_csv: Option<PathBuf>,
     #[command(flatten)]
     pub overwrite: Overwrite,
     /// Print a JSON object instead of text.
@@ -86,11 +104,19 @@ fn row_centroids(
 }
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
-    let outputs: Vec<&Path> = args.csv.iter().map(PathBuf::as_path).collect();
+    let outputs: Vec<&Path> = args.csv.iter().chain(&args.types_csv).map(PathBuf::as_path).collect();
     let mut inputs = vec![args.pred.as_path(), args.measured.as_path()];
     inputs.extend(args.labels.as_deref());
+    inputs.extend(args.pred_types.as_deref());
+    inputs.extend(args.measured_types.as_deref());
     prepare_files(&inputs, &outputs, args.overwrite.overwrite)?;
     check_all(inputs.iter().copied())?;
+    let types = match (&args.pred_types, &args.measured_types) {
+        (Some(pred), Some(measured)) => {
+            Some(score_types(&CellTypes::read(pred)?, &CellTypes::read(measured)?)?)
+        }
+        _ => None,
+    };
     let pred = Table::read(&args.pred)?;
     let measured = Table::read(&args.measured)?;
     let aligned = align(&pred, &measured)
@@ -104,6 +130,9 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let mut staged = Staged::new(args.overwrite.overwrite);
     if let Some(path) = &args.csv {
         staged.file(path, |w| write_csv(w, &e))?;
+    }
+    if let (Some(path), Some(types)) = (&args.types_csv, &types) {
+        staged.file(path, |w| write_types_csv(w, types))?;
     }
     staged.commit()?;
     let mut text = format!(
@@ -119,7 +148,19 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             args.k
         ));
     }
-    if let Some(path) = &args.csv {
+    if let Some(t) = &types {
+        text.push_str(&format!(
+            "\ncell types: {} cells ({} only predicted, {} only measured: not scored), {} types: accuracy \
+             {:.6}, macro-F1 {:.6}",
+            t.n_cells,
+            t.pred_only,
+            t.measured_only,
+            t.types.len(),
+            t.accuracy,
+            t.macro_f1
+        ));
+    }
+    for path in args.csv.iter().chain(&args.types_csv) {
         text.push_str(&format!("\n-> {}", path.display()));
     }
     let number = |v: f64| if v.is_finite() { json!(v) } else { serde_json::Value::Null };
@@ -132,6 +173,25 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         "top_svgs": e.top_svgs.iter().map(|(k, m, f)| json!({"k": k, "median_pcc": number(*m), "finite": f})).collect::<Vec<_>>(),
         "svgs": e.svg_order.as_ref().map(|o| o.iter().take(50).map(|&g| e.genes[g as usize].clone()).collect::<Vec<_>>()),
         "csv": args.csv,
+        "cell_types": types.as_ref().map(|t| json!({
+            "cells": t.n_cells,
+            "correct": t.correct,
+            "pred_only": t.pred_only,
+            "measured_only": t.measured_only,
+            "accuracy": t.accuracy,
+            "macro_f1": t.macro_f1,
+            "macro_precision": t.macro_precision,
+            "macro_recall": t.macro_recall,
+            "types": t.types.iter().zip(&t.tallies).map(|(name, tally)| json!({
+                "type": name,
+                "precision": tally.precision(),
+                "recall": tally.recall(),
+                "f1": tally.f1(),
+                "support": tally.actual,
+                "predicted": tally.predicted,
+            })).collect::<Vec<_>>(),
+        })),
+        "types_csv": args.types_csv,
     });
     emit(args.json, summary, &text)
 }
@@ -152,5 +212,32 @@ fn write_csv(w: &mut crate::out::Output, e: &Evaluation) -> Result<()> {
         }
         writeln!(w)?;
     }
+    Ok(())
+}
+
+/// type,precision,recall,f1,support,predicted per type (scikit-learn's label order; precision and
+/// recall 0 where undefined, as sklearn's default), then `accuracy,,,A,N,N` and
+/// `macro avg,P,R,F1,N,N` (the layout of sklearn's classification_report).
+fn write_types_csv(w: &mut crate::out::Output, t: &TypeScores) -> Result<()> {
+    writeln!(w, "type,precision,recall,f1,support,predicted")?;
+    for (name, tally) in t.types.iter().zip(&t.tallies) {
+        let field = if name.contains([',', '"']) {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        } else {
+            name.clone()
+        };
+        writeln!(
+            w,
+            "{field},{},{},{},{},{}",
+            tally.precision(),
+            tally.recall(),
+            tally.f1(),
+            tally.actual,
+            tally.predicted
+        )?;
+    }
+    let n = t.n_cells;
+    writeln!(w, "accuracy,,,{},{n},{n}", t.accuracy)?;
+    writeln!(w, "macro avg,{},{},{},{n},{n}", t.macro_precision, t.macro_recall, t.macro_f1)?;
     Ok(())
 }

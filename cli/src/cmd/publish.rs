@@ -24,6 +24,7 @@ use crate::cmd::run::{Cells, read_cells, read_gene_names, worker_threads};
 use crate::inputs::check_all;
 use crate::out::{UsageError, check_paths, output_folder};
 use crate::report::{emit, error_line};
+use crate::run_folder::{self, RunTile, Source};
 
 mod viewer {
     include!(concat!(env!("OUT_DIR"), "/viewer.rs"));
@@ -47,6 +48,7 @@ pub const GENERATOR: &str = "cellmap publish";
     cellmap publish tile.npy tile_ST_1024.npz -o site --genes-file tile_genes.txt\n  \
     cellmap publish labels.npy --transcripts transcripts.csv.gz -o site --preset xenium\n  \
     cellmap publish --xenium outs/ -o site --title 'Mouse brain, section 3'\n  \
+    cellmap publish out/demo_0 -o site   # a tile folder `cellmap run` wrote\n  \
     python3 -m http.server -d site 8000   # then open http://localhost:8000/\n\n\
     SITE gets the viewer's files (index.html, its scripts and the wasm package; embedded in \
     this binary, or --viewer DIR), SITE/data.zarr and SITE/manifest.json. data.zarr is a Zarr v3 \
@@ -57,15 +59,21 @@ pub const GENERATOR: &str = "cellmap publish";
     `cellmap run` for a mask + expression, the transcript counts of `cellmap assign` for \
     transcripts; a cell without a value has no entry; obs = region, cell_id, area, centroid_y, \
     centroid_x; var = gene names). spatialdata.read_zarr and anndata.read_zarr open it. \
+    From a folder `cellmap run` wrote (a tile's folder, or the output folder of a run of one \
+    tile), the site holds the run's labels, table and gene names as they are (nothing is \
+    recomputed; the run's tile name is the default title); a bundle's run holds no transcripts, \
+    so that site has no points. \
     The folder is complete when it appears (written under a temporary name, then renamed); an \
     existing SITE is replaced only with --overwrite and only if cellmap published it.")]
 pub struct PublishArgs {
     /// Cell mask or label image (as for `cellmap run`); with --merscope, optionally the label
-    /// image of the mosaic. Not with --xenium/--cosmx (the bundle's).
-    #[arg(value_name = "MASK", required_unless_present_any = ["xenium", "cosmx", "merscope"], conflicts_with_all = ["xenium", "cosmx"])]
+    /// image of the mosaic. Not with --xenium/--cosmx (the bundle's). Alone: a folder `cellmap
+    /// run` wrote (a tile's folder with its run.json, or a run's output folder of one tile).
+    #[arg(value_name = "MASK|RUN_DIR", required_unless_present_any = ["xenium", "cosmx", "merscope"], conflicts_with_all = ["xenium", "cosmx"])]
     pub mask: Option<PathBuf>,
-    /// Expression: scipy CSR .npz (pixels × genes) or dense .npy, as for `cellmap run`.
-    #[arg(value_name = "EXPRESSION", required_unless_present_any = ["transcripts", "xenium", "cosmx", "merscope"], conflicts_with_all = ["transcripts", "xenium", "cosmx", "merscope"])]
+    /// Expression: scipy CSR .npz (pixels × genes) or dense .npy, as for `cellmap run`
+    /// (required with a MASK file unless --transcripts).
+    #[arg(value_name = "EXPRESSION", conflicts_with_all = ["transcripts", "xenium", "cosmx", "merscope"])]
     pub expression: Option<PathBuf>,
     /// A transcript table instead of EXPRESSION (as for `cellmap assign`): the table counts
     /// transcripts per cell and gene.
@@ -124,8 +132,8 @@ struct Content {
     genes: Vec<String>,
     /// What X holds (`mean`, ..., `count` for transcripts).
     statistic: &'static str,
-    /// `(role, path)` of each input file.
-    sources: Vec<(&'static str, PathBuf)>,
+    /// The input files.
+    sources: Vec<Source>,
     /// The transcripts in pixels, their genes and cells (for the points element).
     points: Option<OwnedPoints>,
 }
@@ -179,21 +187,25 @@ pub fn run(args: PublishArgs) -> Result<()> {
         transform: args.transform.clone(),
         frame: args.frame.clone(),
     };
-    let transcripts = args.expression.is_none();
+    let run_dir = run_dir(&args)?;
+    let transcripts = args.expression.is_none() && run_dir.is_none();
     let resolved = if transcripts { Some(job.resolve(&args.bundle)?) } else { None };
     let mut inputs: Vec<PathBuf> = Vec::new();
-    match &resolved {
-        Some((_, labels, table)) => inputs.extend([labels.clone(), table.clone()]),
-        None => {
+    match (&resolved, &run_dir) {
+        (Some((_, labels, table)), _) => inputs.extend([labels.clone(), table.clone()]),
+        (None, Some(tile)) => inputs.extend(run_folder::READ.iter().map(|name| tile.join(name))),
+        (None, None) => {
             inputs.extend(args.mask.clone());
             inputs.extend(args.expression.clone());
             inputs.extend(args.genes_file.clone());
         }
     }
+    let files = inputs.len();
     inputs.extend(args.viewer.clone());
+    inputs.extend(args.mask.clone().filter(|_| run_dir.is_some()));
     let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     check_paths(&input_refs, &[site.as_path()])?;
-    check_all(inputs.iter().filter(|p| Some(*p) != args.viewer.as_ref()).map(PathBuf::as_path))?;
+    check_all(inputs[..files].iter().map(PathBuf::as_path))?;
     let viewer = viewer_files(&args)?;
     let parent = parent_of(&site);
     let _lock = output_folder(&parent)?;
@@ -203,7 +215,26 @@ pub fn run(args: PublishArgs) -> Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    let mut run_title = None;
     let content = pool.install(|| -> Result<Content> {
+        if let Some(tile) = &run_dir {
+            progress.set_message(format!("{}: reading the run's tile", tile.display()));
+            let RunTile { tile, labels, table, genes, sources, transcripts } = run_folder::read(tile)?;
+            if transcripts {
+                progress.suspend(|| {
+                    error_line("note: a run's folder holds no transcripts: the site has no points element")
+                });
+            }
+            run_title = Some(tile);
+            return Ok(Content {
+                table: CscTable::from_table(&table)?,
+                labels,
+                genes,
+                statistic: if transcripts { "count" } else { table.stat().name() },
+                sources,
+                points: None,
+            });
+        }
         match &resolved {
             Some((bundle, labels_path, table_path)) => {
                 progress.set_message(format!("{}: reading and assigning transcripts", table_path.display()));
@@ -217,7 +248,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
                     table,
                     genes: assigned.table.gene_names,
                     statistic: "count",
-                    sources: vec![("labels", labels_path.clone()), ("transcripts", table_path.clone())],
+                    sources: vec![Source::of("labels", labels_path), Source::of("transcripts", table_path)],
                     points,
                 })
             }
@@ -241,8 +272,9 @@ pub fn run(args: PublishArgs) -> Result<()> {
                 let selection = Selection { within: Some(&mask), keep_zeros: false };
                 let table = cell_table(&labels, &expression, selection, args.stat)?;
                 drop(expression);
-                let mut sources = vec![("mask", mask_path.clone()), ("expression", expression_path.clone())];
-                sources.extend(args.genes_file.clone().map(|p| ("genes", p)));
+                let mut sources =
+                    vec![Source::of("mask", mask_path), Source::of("expression", expression_path)];
+                sources.extend(args.genes_file.as_deref().map(|p| Source::of("genes", p)));
                 Ok(Content {
                     table: CscTable::from_table(&table)?,
                     labels,
@@ -299,7 +331,7 @@ pub fn run(args: PublishArgs) -> Result<()> {
     let published = write_spatialdata(&store, &dest, &contents, &options, &report)?;
     entries.push(DATA.to_string());
     entries.push(MANIFEST.to_string());
-    let title = args.title.clone().unwrap_or_else(|| resolve_name(&site));
+    let title = args.title.clone().or(run_title).unwrap_or_else(|| resolve_name(&site));
     let manifest = manifest(&title, &content, &published, &entries);
     std::fs::write(temp.path().join(MANIFEST), format!("{manifest:#}\n"))
         .with_context(|| format!("{}: write failed", site.join(MANIFEST).display()))?;
@@ -344,6 +376,35 @@ pub fn run(args: PublishArgs) -> Result<()> {
         "stage_seconds": stage_seconds,
     });
     emit(args.json, summary, &text)
+}
+
+/// The tile folder to publish when MASK is a folder and nothing else names inputs (see
+/// [`run_folder::find`]); `None` for the other inputs. MASK without EXPRESSION, --transcripts or
+/// a bundle is a usage error, and so are labelling flags with a run's folder (the run labelled).
+fn run_dir(args: &PublishArgs) -> Result<Option<PathBuf>> {
+    let alone = args.expression.is_none() && args.transcripts.is_none() && args.bundle.flag().is_none();
+    let Some(mask) = args.mask.as_ref().filter(|_| alone) else { return Ok(None) };
+    if !mask.is_dir() {
+        return Err(UsageError(format!(
+            "{}: EXPRESSION is required (or --transcripts TABLE, or a folder `cellmap run` wrote instead of \
+             MASK)",
+            mask.display()
+        ))
+        .into());
+    }
+    let s = &args.segmentation;
+    if s.connectivity != cellmap::Connectivity::Four
+        || s.no_fill_holes
+        || s.mask_kind != cellmap::MaskKind::Auto
+    {
+        return Err(UsageError(format!(
+            "{}: --connectivity, --no-fill-holes and --mask-kind are not for a run's folder (the run \
+             labelled its cells)",
+            mask.display()
+        ))
+        .into());
+    }
+    run_folder::find(mask).map(Some)
 }
 
 /// The folder holding `site` (`.` for a bare name).
@@ -531,15 +592,8 @@ fn commit(temp: tempfile::TempDir, site: &Path, replaces: bool, parent: &Path) -
 
 /// The manifest the viewer reads first (schema: README, "Publishing").
 fn manifest(title: &str, content: &Content, published: &Published, files: &[String]) -> Value {
-    let sources: Vec<Value> = content
-        .sources
-        .iter()
-        .map(|(role, path)| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let bytes = std::fs::metadata(path).map(|m| m.len()).ok();
-            json!({"role": role, "name": name, "bytes": bytes})
-        })
-        .collect();
+    let sources: Vec<Value> =
+        content.sources.iter().map(|s| json!({"role": s.role, "name": s.name, "bytes": s.bytes})).collect();
     // The gene in the most cells (the first of those), shown when the link names none.
     let table = &content.table;
     let gene = (0..table.n_genes())

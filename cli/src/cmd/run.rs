@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use cellmap::input::kind_reason;
 use cellmap::{
-    CellImage, CellTable, ColorScale, Expression, GeneSelection, Image, LabelImage, MaskKind, Range, Region,
-    Selection, Stat, TableValues, add_layer, cell_table, paint_map, pixel_ranges, regions, segment,
-    write_regions_csv,
+    CONNECTIVITIES, CellImage, CellTable, ColorScale, Expression, GeneSelection, Image, LabelImage, MaskKind,
+    Range, Region, Selection, Stat, TableValues, add_layer, cell_table, paint_map, pixel_ranges, regions,
+    segment, write_regions_csv,
 };
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use rayon::prelude::*;
@@ -25,6 +25,7 @@ use crate::out::{
     FolderLock, Output, StagedDir, UsageError, check_paths, output_folder, refuse_existing, write_rgba_png,
 };
 use crate::report::{catch_panic, emit, error_line, one_line};
+use crate::run_folder::{GENERATOR, SUMMARY, Source};
 use crate::tiles::{TileFiles, discover};
 
 /// What happened to one tile.
@@ -191,7 +192,7 @@ pub fn run(args: RunArgs) -> Result<()> {
 /// names, and the gene maps of the selection that exist already (a selection may be huge: it is
 /// matched against the folder's entries, never expanded; gene names are known later).
 fn tile_outputs(folder: &Path, args: &RunArgs, genes: Option<&GeneSelection>) -> Vec<PathBuf> {
-    let mut names = vec!["labels.npy", "regions.csv", "table.npz", SUM_MAP];
+    let mut names = vec!["labels.npy", "regions.csv", "table.npz", "genes.txt", SUMMARY, SUM_MAP];
     if args.csv {
         names.push("table.csv");
     }
@@ -271,12 +272,13 @@ fn check_tile_folder(folder: &Path) -> Result<()> {
 
 /// The whole job for one tile; its files appear only if everything succeeded.
 fn process(tile: &TileFiles, args: &RunArgs, selected: &GeneSelection) -> Result<Done> {
-    let expression = tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
-    check_all([tile.mask.as_path(), expression.as_path()].into_iter().chain(tile.genes.as_deref()))?;
+    let expression_path =
+        tile.expression.as_ref().map_err(|why| anyhow!("{}: {why}", tile.mask.display()))?;
+    check_all([tile.mask.as_path(), expression_path.as_path()].into_iter().chain(tile.genes.as_deref()))?;
     // The mask is small: read and segment it while the expression matrix is inflated.
     let (segmented, csr) = rayon::join(
         || read_cells(&tile.mask, &args.segmentation),
-        || cellmap_io::fs::read_csr(expression, &cellmap_io::Limits::default()),
+        || cellmap_io::fs::read_csr(expression_path, &cellmap_io::Limits::default()),
     );
     let Cells { mask, labels, kind, warning } = segmented?;
     let expression = Expression::from_csr(csr?, labels.height(), labels.width())?;
@@ -309,8 +311,16 @@ fn process(tile: &TileFiles, args: &RunArgs, selected: &GeneSelection) -> Result
     let regions = regions(&labels)?;
     let out = StagedDir::new(&args.output, &args.output.join(&tile.name), args.overwrite.overwrite)?;
     let tile_name = tile.display_name();
-    let outputs =
-        TileOutputs { labels: &labels, regions: &regions, table: &table, gene_names: gene_names.as_deref() };
+    let mut sources = vec![("mask", tile.mask.as_path()), ("expression", expression_path.as_path())];
+    sources.extend(tile.genes.as_deref().map(|p| ("genes", p)));
+    let outputs = TileOutputs {
+        labels: &labels,
+        regions: &regions,
+        table: &table,
+        gene_names: gene_names.as_deref(),
+        sources: &sources,
+        mask_kind: kind,
+    };
     write_tile(&out, &tile_name, &outputs, &chosen, &ranges, args)?;
     out.commit()?;
     Ok(Done { cells, genes, nnz, kind, warning })
@@ -348,10 +358,46 @@ struct TileOutputs<'a> {
     table: &'a CellTable,
     /// The table's gene names, if known.
     gene_names: Option<&'a [String]>,
+    /// `(role, path)` of each input: mask, expression, genes; or labels, transcripts.
+    sources: &'a [(&'static str, &'a Path)],
+    /// What the mask was taken for.
+    mask_kind: MaskKind,
 }
 
-/// Stages a tile's files into `out`: labels.npy, regions.csv, table.npz (table.csv, anndata.zarr)
-/// and the maps of the `chosen` genes (`ranges`: theirs, then the sum's).
+/// The tile's summary `run.json`: what made the folder and from which inputs (`cellmap publish
+/// RUN_DIR` reads it with labels.npy, table.npz and genes.txt).
+fn tile_summary(tile: &str, outputs: &TileOutputs<'_>, args: &RunArgs) -> serde_json::Value {
+    let sources: Vec<serde_json::Value> = outputs
+        .sources
+        .iter()
+        .map(|&(role, path)| {
+            let Source { name, bytes, .. } = Source::of(role, path);
+            json!({"role": role, "name": name, "path": path.to_string_lossy(), "bytes": bytes})
+        })
+        .collect();
+    let segmentation = (outputs.mask_kind == MaskKind::Binary).then(|| {
+        let options = args.segmentation.options();
+        let connectivity = CONNECTIVITIES.iter().find(|(c, _)| *c == options.connectivity).map(|(_, n)| n);
+        json!({"fill_holes": options.fill_holes, "connectivity": connectivity})
+    });
+    json!({
+        "generator": GENERATOR,
+        "format": 1,
+        "cellmap_version": env!("CARGO_PKG_VERSION"),
+        "tile": tile,
+        "statistic": outputs.table.stat().name(),
+        "shape": [outputs.labels.height(), outputs.labels.width()],
+        "cells": outputs.table.n_cells(),
+        "genes": outputs.table.n_genes(),
+        "mask_kind": outputs.mask_kind.name(),
+        "segmentation": segmentation,
+        "sources": sources,
+    })
+}
+
+/// Stages a tile's files into `out`: labels.npy, regions.csv, table.npz, genes.txt (`gene_<i>`
+/// without names), run.json (table.csv, anndata.zarr) and the maps of the `chosen` genes
+/// (`ranges`: theirs, then the sum's).
 fn write_tile(
     out: &StagedDir,
     tile: &str,
@@ -360,13 +406,22 @@ fn write_tile(
     ranges: &[Range],
     args: &RunArgs,
 ) -> Result<()> {
-    let TileOutputs { labels, regions, table, gene_names } = *outputs;
+    let TileOutputs { labels, regions, table, gene_names, .. } = *outputs;
     let write_tables = || -> Result<()> {
         let image = labels.labels();
         let shape = [image.height(), image.width()];
         out.file("labels.npy", |w| Ok(cellmap_io::npy::write(w, &shape, image.data(), "labels.npy")?))?;
         out.file("regions.csv", |w| Ok(write_regions_csv(w, regions)?))?;
         out.file("table.npz", |w| write_table_npz(w, table))?;
+        match gene_names {
+            Some(names) => out.file("genes.txt", |w| write_genes_txt(w, names))?,
+            None => {
+                let names: Vec<String> = (0..table.n_genes()).map(|g| format!("gene_{g}")).collect();
+                out.file("genes.txt", |w| write_genes_txt(w, &names))?
+            }
+        }
+        let summary = tile_summary(tile, outputs, args);
+        out.file(SUMMARY, |w| Ok(writeln!(w, "{summary:#}")?))?;
         if args.csv {
             out.file("table.csv", |w| write_table_csv(w, table, gene_names))?;
         }
@@ -418,7 +473,7 @@ fn run_bundle(args: &RunArgs, started: Instant) -> Result<()> {
         _ => None,
     };
     let mut files = tile_outputs(&folder, args, early);
-    let extra: &[&str] = if polygons { &BUNDLE_OUTPUTS } else { &BUNDLE_OUTPUTS[..2] };
+    let extra: &[&str] = if polygons { &BUNDLE_OUTPUTS } else { &BUNDLE_OUTPUTS[..1] };
     files.extend(extra.iter().map(|file| folder.join(file)));
     let outputs: Vec<&Path> = [args.output.as_path(), folder.as_path()]
         .into_iter()
@@ -459,10 +514,17 @@ fn run_bundle(args: &RunArgs, started: Instant) -> Result<()> {
     };
     let out = StagedDir::new(&args.output, &folder, overwrite)?;
     let tile = name.to_string_lossy();
-    let outputs = TileOutputs { labels, regions: &regions, table: &table, gene_names: Some(gene_names) };
+    let sources = [("labels", labels_path.as_path()), ("transcripts", transcripts_path.as_path())];
+    let outputs = TileOutputs {
+        labels,
+        regions: &regions,
+        table: &table,
+        gene_names: Some(gene_names),
+        sources: &sources,
+        mask_kind: MaskKind::Labels,
+    };
     write_tile(&out, &tile, &outputs, &chosen, &vec![range; chosen.len() + 1], args)?;
     out.file("counts.npz", |w| write_counts_npz(w, counts))?;
-    out.file("genes.txt", |w| write_genes_txt(w, gene_names))?;
     if let Some(ids) = &assigned.polygon_ids {
         out.file("cell_ids.csv", |w| Ok(cellmap_io::polygons::write_ids_csv(w, "cell_ids.csv", ids)?))?;
     }
@@ -493,9 +555,9 @@ fn run_bundle(args: &RunArgs, started: Instant) -> Result<()> {
     emit(args.json, summary, &text)
 }
 
-/// The files a bundle's tile gets besides a tile's: `assign`'s counts and gene names, and the
-/// polygon ids of drawn labels.
-const BUNDLE_OUTPUTS: [&str; 3] = ["counts.npz", "genes.txt", "cell_ids.csv"];
+/// The files a bundle's tile gets besides a tile's: `assign`'s counts, and the polygon ids of
+/// drawn labels.
+const BUNDLE_OUTPUTS: [&str; 2] = ["counts.npz", "cell_ids.csv"];
 
 /// A bundle's tile: the label file's name without its extensions (`cells` of cells.zarr.zip,
 /// `CellLabels_F002` of CellLabels_F002.tif, `cell_boundaries` of cell_boundaries.csv.gz).
