@@ -56,11 +56,11 @@
 //!
 //! * `fs` (default) — readers by file path (`std::fs`); without it only the
 //!   bytes-in readers remain (the wasm viewer).
-//! * `publish` — [`publish`]: labels and a cell × gene table as a SpatialData
+//! * `publish` — the module `publish`: labels and a cell × gene table as a SpatialData
 //!   Zarr v3 store (`cellmap publish`); native only.
-//! * `bench` — [`mod@bench`]: the one benchmark clock (wall or thread CPU time),
+//! * `bench` — the module `bench`: the one benchmark clock (wall or thread CPU time),
 //!   the median-of-repeats harness and the kernel suite of `cellmap bench`.
-//! * `published` — [`mod@published`]: viewing a `cellmap publish` store lazily
+//! * `published` — the module `published`: viewing a `cellmap publish` store lazily
 //!   (the caller fetches the chunks; LRU caches of label chunks and gene
 //!   columns, windows of a pyramid level painted as [`Session`] paints).
 
