@@ -89,7 +89,14 @@ impl Table {
             return Err(Error::input(format!("{source}: no gene columns in the header")));
         }
         let genes: Vec<String> = gene_cols.iter().map(|&c| header[c].to_string()).collect();
-        let (mut values, mut ids) = (Vec::new(), Vec::new());
+        // the table's size from its line count, checked before any value is stored
+        let rows = lines.clone().count();
+        budget(
+            || format!("{source}: a table of {} rows × {} genes", grouped(rows), grouped(gene_cols.len())),
+            rows as u128 * gene_cols.len() as u128,
+            8,
+        )?;
+        let (mut values, mut ids) = (Vec::with_capacity(rows * gene_cols.len()), Vec::new());
         for (line_no, line) in lines.enumerate() {
             let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"')).collect();
             if fields.len() != header.len() {
