@@ -151,6 +151,17 @@ describe('analysis modes: a per-cell CSV', () => {
     assert.match(hash, /by=column/);
     assert.match(hash, /as=categories/);
     await screenshot(page, 'modes-clusters.png');
+
+    // new labels (8-connectivity): the CSV's ids are read again for them
+    await page.click('#cell-detail-close');
+    await afterRender(page, () => page.selectOption('#connectivity', '8'));
+    const relabelled = await page.evaluate(() => window.cellmapViewer.call('labels'));
+    const cells = Math.max(...relabelled);
+    assert.ok(cells < rows.length, '8-connectivity joins cells');
+    const counts8 = await checkPixels(page, (label) => colourOfCluster.get(clusterOf.get(label)) ?? noValueColor);
+    assert.equal(counts8.wrong, 0, `after relabelling: ${JSON.stringify(counts8.firstWrong)}`);
+    assert.equal((await legendItems(page)).reduce((n, { count }) => n + count, 0), cells, 'every new cell counted once');
+    assert.match(await page.textContent('#annotations-source'), new RegExp(`${rows.length - cells} rows of ids that are not cells of this image skipped`));
     t.diagnostic(`${rows.length} cells in ${names.length} clusters, ${counts.cellPixels} cell pixels checked`);
     assertNoProblems(problems);
     await page.close();
@@ -330,6 +341,14 @@ describe('analysis modes: predicted vs measured', () => {
       assert.deepEqual(await shown(), expected(what), what);
     }
     assert.match(await page.textContent('#legend-caption'), new RegExp(`${best}: measured \\(pred\\.csv vs the mean per cell\\)`));
+
+    // another statistic: scored again, against cellmap run --stat sum's table
+    const sumScores = path.join(work, 'cli_pcc_sum.csv');
+    const sumText = execFileSync(cli, ['evaluate', pred, path.join(work, 'sum/t/table.csv'), '--csv', sumScores, '--overwrite'], { encoding: 'utf8' });
+    await afterRender(page, () => page.selectOption('#stat', 'sum'));
+    assert.equal(await page.textContent('#prediction-summary'), `pred.csv vs the sum per cell: ${sumText.split('\n')[0]}`);
+    assert.equal(await readFile((await downloaded(page, '#export-pcc')).path, 'utf8'), await readFile(sumScores, 'utf8'));
+    assert.notEqual(sumText.split('\n')[0], text.split('\n')[0], 'the sums score differently from the means');
 
     // another gene from the table, and the view in the URL
     const other = byPcc[1];
