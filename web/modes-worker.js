@@ -40,7 +40,10 @@ export class AnalysisModes {
     this.annotations = null;
     /** Column index -> its categories ({names, counts, slots, byLabel, slotsByLabel}) or values. */
     this.cache = new Map();
-    /** What the last paint showed: {kind: 'categories' | 'values', column, data}, or null. */
+    /**
+     * What the last paint showed: {kind: 'categories' | 'values' | 'compare', column, data} (and
+     * for 'compare' the gene's three `maps`), or null.
+     */
     this.shown = null;
     /** The predicted table: {file, table (PredictedTable), comparison (CellComparison) | null}. */
     this.prediction = null;
@@ -141,8 +144,11 @@ export class AnalysisModes {
     if (!comparison) throw new Error('no predicted table is open: open one first');
     const gene = comparison.scores().genes.indexOf(compareGene);
     if (gene < 0) throw new Error(`${this.prediction.file.name}: no gene "${compareGene}" in common with the expression`);
-    const data = comparison.byLabel(gene, compared);
-    this.shown = { kind: 'values', column: `${compareGene} (${compared})`, data };
+    // the three maps of the gene: the one shown, and the others for hover and the cell detail
+    const maps = Object.fromEntries(['predicted', 'measured', 'difference'].map((what) => [what, comparison.byLabel(gene, what)]));
+    const data = maps[compared];
+    if (!data) throw new Error(`unknown map "${compared}" (known: predicted, measured, difference)`);
+    this.shown = { kind: 'compare', column: compareGene, data, maps };
     return { range: Array.from(session.paintCellValues(data, colormap, scale, low, high, log1p, outlines)) };
   }
 
@@ -232,8 +238,16 @@ export class AnalysisModes {
       const category = data.byLabel[label];
       return { term: column, text: category === undefined || category === NONE ? 'no value' : data.names[category] };
     }
-    const value = data[label];
-    return { term: column, text: value === undefined || Number.isNaN(value) ? 'no value' : formatValue(value) };
+    const text = (value) => (value === undefined || Number.isNaN(value) ? 'no value' : formatValue(value));
+    if (kind === 'compare') {
+      const { predicted, measured, difference } = this.shown.maps;
+      if (predicted[label] === undefined || Number.isNaN(predicted[label])) return { term: column, text: 'not in the prediction' };
+      return {
+        term: column,
+        text: `predicted ${text(predicted[label])}, measured ${text(measured[label])}, difference ${text(difference[label])}`,
+      };
+    }
+    return { term: column, text: text(data[label]) };
   }
 
   /** The last paint was not of a mode (gene values or cell ids). */

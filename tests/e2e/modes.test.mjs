@@ -10,6 +10,7 @@ import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { formatValue } from '../../web/format.js';
 import { launchChromium } from './browser.mjs';
 import { ROOT, afterRender, assertNoProblems, canvasPixels, hoverPixel, openViewer, screenshot } from './page.mjs';
 import { startServer } from './server.mjs';
@@ -341,6 +342,15 @@ describe('analysis modes: predicted vs measured', () => {
       assert.deepEqual(await shown(), expected(what), what);
     }
     assert.match(await page.textContent('#legend-caption'), new RegExp(`${best}: measured \\(pred\\.csv vs the mean per cell\\)`));
+
+    // hover: the cell's three numbers
+    const labels = await page.evaluate(() => window.cellmapViewer.call('labels'));
+    const width = await page.evaluate(() => window.cellmapViewer.session.width);
+    const shownCell = labels.findIndex((label) => label !== 0 && predOf.has(label) && !Number.isNaN(predOf.get(label)));
+    const label = labels[shownCell];
+    const lines = await hoverPixel(page, Math.floor(shownCell / width), shownCell % width);
+    const number = (v) => formatValue(v);
+    assert.equal(lines[3], `${best}: predicted ${number(predOf.get(label))}, measured ${number(measuredOf.get(label))}, difference ${number(predOf.get(label) - measuredOf.get(label))}`);
 
     // another statistic: scored again, against cellmap run --stat sum's table
     const sumScores = path.join(work, 'cli_pcc_sum.csv');
