@@ -369,10 +369,14 @@ pub fn evaluate(
 ///
 /// ```
 /// use cellmap::evaluate::{evaluate, write_scores_csv};
-/// let e = evaluate(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0], 3, &["A".to_string()], None, 8, &[])?;
+/// // genes A and B over 3 cells, row-major; B is constant in the prediction: NaN
+/// let pred = [1.0, 5.0, 2.0, 5.0, 3.0, 5.0];
+/// let measured = [1.0, 1.0, 3.0, 2.0, 2.0, 3.0];
+/// let e = evaluate(&pred, &measured, 3, &["A".into(), "B".into()], None, 8, &[])?;
 /// let mut out = Vec::new();
 /// write_scores_csv(&mut out, &e)?;
-/// assert_eq!(String::from_utf8(out).unwrap(), "gene,pcc\nA,0.5\n");
+/// assert_eq!(String::from_utf8(out).unwrap(), format!("gene,pcc\nA,{}\nB,NaN\n", e.pcc[0]));
+/// assert!((e.pcc[0] - 0.5).abs() < 1e-15);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_scores_csv(w: &mut dyn std::io::Write, e: &Evaluation) -> std::io::Result<()> {
