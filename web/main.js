@@ -58,6 +58,8 @@ let loading = false;
 /** Whether the mask controls have been set from the first session's options (scipy's defaults). */
 let maskDefaultsSet = false;
 let shownGenes = [];
+/** The categories the last paint showed (their names in colour order, then "other"), or null. */
+let shownCategories = null;
 /** The range the last paint used, [lo, hi] ([NaN, NaN] when no cell has a value). */
 let shownRange = [NaN, NaN];
 /** The parts of the source line: what the cells and the expression came from. */
@@ -123,11 +125,14 @@ const viewerHooks = {
     const scale = scaleControls.settings();
     // the range in data units, as the legend shows it (under log1p its ends go back through expm1)
     const data = (v) => (scale.log1p ? Math.expm1(v) : v);
+    // categories: the colours in use, named left to right (the legend's strip and list)
+    const categorical = scale.colorBy === 'cell' || shownCategories !== null;
     return {
       colormap: controls.colormap.value,
       range: shownRange.map(data),
-      caption: legendCaption(scale),
-    stat: controls.stat.value,
+      caption: shownCategories ? `${legend.caption.textContent} — left to right: ${shownCategories.join(', ')}` : legendCaption(scale),
+      strip: categorical ? Array.from(legend.bar.getContext('2d').getImageData(0, 0, 256, 1).data) : null,
+      stat: controls.stat.value,
       genes: session?.geneCount > 0 ? shownGenes.map((index) => genePicker.names[index]) : [],
     };
   },
@@ -358,6 +363,9 @@ async function render(compute) {
   scaleControls.showRange(shownRange);
   mapView.draw(new ImageData(painted.pixels, painted.width, painted.height), painted.placement ?? null);
   const elapsed = performance.now() - started;
+  shownCategories = painted.legend
+    ? [...painted.legend.entries.map(({ name }) => name), ...(painted.legend.otherValues > 0 ? ['other (dark grey)'] : [])]
+    : null;
   if (scale.colorBy === 'cell') {
     legend.showCategorical(palette.categorical, 'a distinct colour per cell id (matplotlib tab20: 20 colours, repeating)');
   } else if (painted.legend) {

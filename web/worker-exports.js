@@ -62,10 +62,11 @@ export function exportOps(state) {
     /**
      * The painted map (the last paint, as shown) at 1 pixel per data pixel with its legend, as a
      * PNG Blob (layout: `pngLayout`). `caption` names the gene(s) and the statistic; `range` is the
-     * paint's [lo, hi]. Composed on an OffscreenCanvas from wasm memory in strips, so a large map
+     * paint's [lo, hi]; `strip` (256 RGBA entries), when given, is the bar instead of the colormap
+     * (categories: the colours in use, the caption naming them left to right). Composed on an OffscreenCanvas from wasm memory in strips, so a large map
      * is never copied whole.
      */
-    async exportPng({ colormap, range, caption }) {
+    async exportPng({ colormap, range, caption, strip: barColours = null }) {
       const session = live();
       const { width, height } = session;
       const layout = pngLayout(width, height);
@@ -80,7 +81,8 @@ export function exportOps(state) {
         const pixels = new Uint8ClampedArray(state.wasm().memory.buffer, offset, rows * width * 4);
         context.putImageData(new ImageData(pixels, width, rows), 0, row);
       }
-      const lut = state.lut(colormap);
+      // the colour bar: the colormap, or for categories the legend's strip (the colours in use)
+      const lut = barColours ?? state.lut(colormap);
       const { bar } = layout;
       for (let k = 0; k < 256; k += 1) {
         context.fillStyle = `rgb(${lut[4 * k]}, ${lut[4 * k + 1]}, ${lut[4 * k + 2]})`;

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { formatValue } from '../../web/format.js';
+import { pngLayout } from '../../web/worker-exports.js';
 import { launchChromium } from './browser.mjs';
+import { decodePng } from './png.mjs';
 import { ROOT, afterRender, assertNoProblems, canvasPixels, hoverPixel, openViewer, screenshot } from './page.mjs';
 import { startServer } from './server.mjs';
 
@@ -152,6 +154,17 @@ describe('analysis modes: a per-cell CSV', () => {
     assert.match(hash, /by=column/);
     assert.match(hash, /as=categories/);
     await screenshot(page, 'modes-clusters.png');
+
+    // the PNG export: the map, and as its colour bar the clusters' colours left to right
+    const png = decodePng(await readFile((await downloaded(page, '#export-png')).path));
+    const { width: mapWidth, height: mapHeight } = await page.evaluate(() => window.cellmapViewer.session);
+    const layout = pngLayout(mapWidth, mapHeight);
+    const { bar } = layout;
+    for (let k = 0; k < 256; k += 1) {
+      const at = ((bar.y + 1) * png.width + bar.x + k * bar.entry) * 4;
+      const cluster = Math.floor((k * items.length) / 256);
+      assert.deepEqual(Array.from(png.rgba.subarray(at, at + 4)), items[cluster].colour, `bar entry ${k}: cluster ${items[cluster].name}`);
+    }
 
     // new labels (8-connectivity): the CSV's ids are read again for them
     await page.click('#cell-detail-close');
