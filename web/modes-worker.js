@@ -41,8 +41,9 @@ export class AnalysisModes {
     /** Column index -> its categories ({names, counts, slots, byLabel, slotsByLabel}) or values. */
     this.cache = new Map();
     /**
-     * What the last paint showed: {kind: 'categories' | 'values' | 'compare', column, data} (and
-     * for 'compare' the gene's three `maps`), or null.
+     * What the last paint showed: {kind: 'categories' | 'values' | 'compare', column, data,
+     * exportName (its header in the cells' CSV; default: column)} (and for 'compare' the gene's
+     * three `maps`), or null.
      */
     this.shown = null;
     /** The predicted table: {file, table (PredictedTable), comparison (CellComparison) | null}. */
@@ -82,7 +83,7 @@ export class AnalysisModes {
   paintIou(session, { colormap, outlines }) {
     if (!this.segmentation) throw new Error('no second label image is open: open one first');
     const data = this.segmentation.scores.bestIou;
-    this.shown = { kind: 'values', column: `best IoU with ${this.segmentation.file}`, data };
+    this.shown = { kind: 'values', column: `best IoU with ${this.segmentation.file}`, data, exportName: 'best_iou' };
     return { range: Array.from(session.paintCellValues(data, colormap, 'fixed', 0, 1, false, outlines)) };
   }
 
@@ -148,7 +149,7 @@ export class AnalysisModes {
     const maps = Object.fromEntries(['predicted', 'measured', 'difference'].map((what) => [what, comparison.byLabel(gene, what)]));
     const data = maps[compared];
     if (!data) throw new Error(`unknown map "${compared}" (known: predicted, measured, difference)`);
-    this.shown = { kind: 'compare', column: compareGene, data, maps };
+    this.shown = { kind: 'compare', column: compareGene, data, maps, exportName: `${compareGene}_${compared}` };
     return { range: Array.from(session.paintCellValues(data, colormap, scale, low, high, log1p, outlines)) };
   }
 
@@ -156,6 +157,19 @@ export class AnalysisModes {
     this.prediction?.comparison?.free();
     this.prediction?.table.free();
     this.prediction = null;
+  }
+
+  /**
+   * The last paint's mode as a column of the cells' CSV (cells 1..=N): {name, numbers} or {name,
+   * text} (categories; empty for no value), or null outside a mode.
+   */
+  exportColumn() {
+    if (!this.shown) return null;
+    const { kind, column, data, exportName = column } = this.shown;
+    if (kind === 'categories') {
+      return { name: column, text: Array.from(data.byLabel.subarray(1), (c) => (c === NONE ? '' : data.names[c])) };
+    }
+    return { name: exportName, numbers: data.subarray(1) };
   }
 
   /** The per-cell values (or categories) of the last paint of a mode, by label (tests, console). */

@@ -103,7 +103,8 @@ export function exportOps(state) {
 
     /**
      * The cells' table as a CSV Blob: `cell_id`, the columns of `regions.csv`, each shown gene's
-     * statistic (as `cellmap run --csv` writes table.csv) and, for several genes, `sum_of_genes`.
+     * statistic (as `cellmap run --csv` writes table.csv) and, for several genes, `sum_of_genes`;
+     * in an analysis mode its column last (`state.modeColumn()`).
      */
     async exportCellsCsv() {
       const session = live();
@@ -115,7 +116,10 @@ export function exportOps(state) {
       const regions = session.regionFields();
       const module = await exportsWasm();
       const parts = [];
-      module.cellsCsv(regions, genes.map((gene) => names[gene]), stat, columns, sum, (chunk) => parts.push(chunk));
+      // an analysis mode's column last (a per-cell CSV's column, a predicted gene's map, the IoU)
+      const extra = state.modeColumn?.() ?? null;
+      module.cellsCsv(regions, genes.map((gene) => names[gene]), stat, columns, sum, (chunk) => parts.push(chunk),
+        extra?.name, extra?.numbers, extra?.text);
       return new Blob(parts, { type: 'text/csv' });
     },
 

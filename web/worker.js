@@ -379,6 +379,7 @@ const ops = {
 
 Object.assign(ops, exportOps({
   session: () => session, wasm: () => wasm, lut: colormapLut, transcripts: () => transcripts,
+  modeColumn: () => modes.exportColumn(),
 }));
 const sessionTopGenes = ops.topGenes;
 /** A published store holds one column per gene: ranking a cell's genes would read them all. */

@@ -145,6 +145,6 @@ pub use regions::{
     write_region_fields, write_regions_csv,
 };
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
-pub use session::{CellsTable, Session, ViewDefaults};
+pub use session::{CellsTable, ExtraColumn, Session, ViewDefaults};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
 pub use tally::{COUNT_STATS, GeneCounts, count_in_frame, frame_points};

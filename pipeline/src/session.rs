@@ -751,6 +751,17 @@ pub struct CellsTable {
     columns: Vec<f64>,
     /// Several genes: their sum per cell (what the map shows).
     sum: Option<Vec<f64>>,
+    /// A last column (an analysis mode's: a per-cell CSV's column, a predicted gene, an IoU).
+    extra: Option<(String, ExtraColumn)>,
+}
+
+/// The values of a last column of a [`CellsTable`], one per cell `1..=N`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraColumn {
+    /// Numbers, written as `float64` (`NaN` for no value).
+    Numbers(Vec<f64>),
+    /// Text (categories), written as CSV fields (empty for no value).
+    Text(Vec<String>),
 }
 
 impl CellsTable {
@@ -779,7 +790,34 @@ impl CellsTable {
                 sum.as_ref().map_or(0, Vec::len)
             )));
         }
-        Ok(CellsTable { regions, names, stat, columns, sum })
+        Ok(CellsTable { regions, names, stat, columns, sum, extra: None })
+    }
+
+    /// The table with a last column `name` holding `values`, one per cell
+    /// (what the viewer's analysis mode shows: a per-cell CSV's column, a
+    /// predicted gene's map, each cell's best IoU).
+    ///
+    /// ```
+    /// use cellmap::{CellsTable, ExtraColumn, Stat};
+    /// let regions = vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 2.0];
+    /// let table = CellsTable::new(regions, vec![], Stat::Mean, vec![], None)?
+    ///     .with_column("type", ExtraColumn::Text(vec!["T, cell".into(), String::new()]))?;
+    /// let mut csv = Vec::new();
+    /// table.write_csv(&mut csv)?;
+    /// assert!(String::from_utf8(csv)?.ends_with(",type\n1,1,0.0,0.0,0,0,1,1,\"T, cell\"\n2,1,0.0,1.0,0,1,1,2,\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_column(mut self, name: &str, values: ExtraColumn) -> Result<Self, Error> {
+        let cells = self.regions.len() / 7;
+        let len = match &values {
+            ExtraColumn::Numbers(v) => v.len(),
+            ExtraColumn::Text(v) => v.len(),
+        };
+        if len != cells {
+            return Err(Error::argument(format!("column {name}: {len} values for {cells} cells")));
+        }
+        self.extra = Some((name.to_string(), values));
+        Ok(self)
     }
 
     /// Writes the table as CSV: `cell_id` and the region columns of
@@ -787,7 +825,8 @@ impl CellsTable {
     /// column per gene (headed by its name) holding its statistic as
     /// `cellmap run --csv` writes `table.csv` ([`Stat::write_table_value`]),
     /// then for several genes `sum_of_genes`, the value the map shows
-    /// (`float64`). Without genes, the region columns only.
+    /// (`float64`), then the column of [`CellsTable::with_column`]. Without
+    /// genes, the region columns only.
     ///
     /// ```
     /// use cellmap::{Image, Session, Stat, input::CellImage};
@@ -814,6 +853,9 @@ impl CellsTable {
         if self.sum.is_some() {
             write!(w, ",sum_of_genes")?;
         }
+        if let Some((name, _)) = &self.extra {
+            write!(w, ",{}", csv_field(name))?;
+        }
         writeln!(w)?;
         let cells = self.regions.len() / 7;
         if cells == 0 {
@@ -829,6 +871,11 @@ impl CellsTable {
             }
             if let Some(sum) = &self.sum {
                 write!(w, ",{:?}", sum[cell])?;
+            }
+            match &self.extra {
+                Some((_, ExtraColumn::Numbers(values))) => write!(w, ",{:?}", values[cell])?,
+                Some((_, ExtraColumn::Text(values))) => write!(w, ",{}", csv_field(&values[cell]))?,
+                None => {}
             }
             writeln!(w)?;
         }

@@ -166,6 +166,11 @@ describe('analysis modes: a per-cell CSV', () => {
       assert.deepEqual(Array.from(png.rgba.subarray(at, at + 4)), items[cluster].colour, `bar entry ${k}: cluster ${items[cluster].name}`);
     }
 
+    // the cells' CSV export: the cluster last
+    const cellsCsv = await readCsv((await downloaded(page, '#export-csv')).path);
+    assert.equal(cellsCsv[0].at(-1), 'cluster');
+    assert.deepEqual(cellsCsv.slice(1).map((row) => [Number(row[0]), row.at(-1)]), rows.map(([id, c]) => [Number(id), c]));
+
     // new labels (8-connectivity): the CSV's ids are read again for them
     await page.click('#cell-detail-close');
     await afterRender(page, () => page.selectOption('#connectivity', '8'));
@@ -451,6 +456,11 @@ describe('analysis modes: a second label image', () => {
     });
     assert.equal(counts.wrong, 0, JSON.stringify(counts.firstWrong));
     assert.match(await page.textContent('#legend-caption'), /best IoU of each cell with a cell of pred\.npy/);
+
+    // the cells' CSV export: each cell's best IoU last, as the brute force gives it
+    const cellsCsv = await readCsv((await downloaded(page, '#export-csv')).path);
+    assert.equal(cellsCsv[0].at(-1), 'best_iou');
+    assert.deepEqual(cellsCsv.slice(1).map((row) => Number(row.at(-1))), best.slice(1));
 
     // hover names it; the mode is in the URL
     const at = truth.data.findIndex((l) => l !== 0);
