@@ -310,13 +310,18 @@ describe('analysis modes: predicted vs measured', () => {
     return file;
   }
 
+  /** The viewer's genes named as in table.csv (its default names are "gene 0", ...). */
+  async function writeGeneNames() {
+    const names = path.join(work, 'genes.txt');
+    await writeFile(names, `${Array.from({ length: 7 }, (_, g) => `gene_${g}`).join('\n')}\n`);
+    return names;
+  }
+
   test('the per-gene PCC is cellmap evaluate\'s, text for text; the maps are predicted, measured, difference', async (t) => {
     const pred = await writePrediction();
     const scores = path.join(work, 'cli_pcc.csv');
     const text = execFileSync(cli, ['evaluate', pred, tableCsv, '--csv', scores, '--overwrite'], { encoding: 'utf8' });
-    // the viewer's genes named as in table.csv (its default names are "gene 0", ...)
-    const names = path.join(work, 'genes.txt');
-    await writeFile(names, `${Array.from({ length: 7 }, (_, g) => `gene_${g}`).join('\n')}\n`);
+    const names = await writeGeneNames();
     const { page, problems } = await openViewer(browser, server.url);
     await afterRender(page, () => page.setInputFiles('#file-input', [MASK, EXPRESSION, names]));
     await afterRender(page, () => page.selectOption('#stat', 'mean'));
@@ -385,6 +390,31 @@ describe('analysis modes: predicted vs measured', () => {
     assert.match(await page.evaluate(() => location.hash), /by=compare/);
     t.diagnostic(`${genePcc.length} genes compared; best ${best}`);
     assertNoProblems(problems);
+    await page.close();
+  });
+
+  test('a link with a predicted gene and map shows them once the files and the table are opened again', async () => {
+    const pred = await writePrediction();
+    const names = await writeGeneNames();
+    const { page, problems } = await openViewer(browser, server.url);
+    await afterRender(page, () => page.setInputFiles('#file-input', [MASK, EXPRESSION, names]));
+    await afterRender(page, () => page.setInputFiles('#prediction-input', pred));
+    await afterRender(page, () => page.click('#pcc-rows tr[data-gene="gene_5"]'));
+    await afterRender(page, () => page.selectOption('#compare-show', 'predicted'));
+    await page.waitForFunction(() => location.hash.includes('pgene=gene_5') && location.hash.includes('compared=predicted'));
+    const link = await page.evaluate(() => location.href);
+    const reopened = await openViewer(browser, link);
+    const again = reopened.page;
+    await afterRender(again, () => again.setInputFiles('#file-input', [MASK, EXPRESSION, names]));
+    assert.equal(await again.inputValue('#color-by'), 'values', 'no table yet: the genes');
+    await afterRender(again, () => again.setInputFiles('#prediction-input', pred));
+    assert.equal(await again.inputValue('#color-by'), 'compare');
+    assert.equal(await again.inputValue('#compare-show'), 'predicted');
+    assert.equal(await again.getAttribute('#pcc-rows tr[data-gene="gene_5"]', 'aria-selected'), 'true');
+    assert.deepEqual(await canvasPixels(again), await canvasPixels(page), 'the same map as the linked one');
+    assertNoProblems(problems);
+    assertNoProblems(reopened.problems);
+    await again.close();
     await page.close();
   });
 });
