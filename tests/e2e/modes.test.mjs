@@ -109,11 +109,15 @@ async function checkPixels(page, colourOf) {
 
 describe('analysis modes: a per-cell CSV', () => {
   test('cellmap cluster\'s CSV colours each cell by its cluster; legend counts, hover and detail agree', async (t) => {
-    const { page, problems } = await openFixture();
+    const { page, problems, requests } = await openFixture();
+    // the worker fetches the modes module only when it is needed (Playwright reports its requests)
+    const modesFetched = () => requests.filter((url) => url.endsWith('cellmap_wasm_modes_bg.wasm')).length;
+    assert.equal(modesFetched(), 0, 'not at start');
     const rows = (await readCsv(clustersCsv)).slice(1);
     const clusterOf = new Map(rows.map(([id, cluster]) => [Number(id), cluster]));
     await afterRender(page, () => page.setInputFiles('#annotations-input', clustersCsv));
     assert.equal(await page.inputValue('#color-by'), 'column');
+    assert.equal(modesFetched(), 1, 'the modes module, once, when the CSV is opened');
     assert.equal(await page.inputValue('#annotation-column'), 'cluster');
     assert.equal(await page.inputValue('#annotation-as'), 'categories', 'whole numbers open as categories');
     assert.match(await page.textContent('#annotations-source'), /clusters\.csv: \d+ cells, 1 columns/);
