@@ -12,7 +12,9 @@
 # and Parquet with its codecs snappy and gzip; budget 300 KB gzipped), and the store module
 # cellmap-wasm-store into OUT_DIR/store (loaded only when the page opens a published store,
 # `?data=`: zarr v3 metadata, zstd chunks through ruzstd, the lazy caches and the painter;
-# budget 200 KB gzipped). Prints
+# budget 200 KB gzipped), and the analysis module cellmap-wasm-modes into OUT_DIR/modes (loaded
+# only when a per-cell CSV is opened: its columns as numbers or categories; budget 120 KB
+# gzipped). Prints
 # the sizes of each .wasm, raw and gzipped, and fails over a budget.
 # Needs the tools of scripts/setup-tools.sh --no-browser.
 # Usage: scripts/build-wasm.sh [OUT_DIR]   (default: web/pkg)
@@ -41,6 +43,7 @@ build wasm/readers "$out/readers"
 build wasm/exports "$out/exports"
 build wasm/tables "$out/tables"
 build wasm/store "$out/store"
+build wasm/modes "$out/modes"
 
 # size NAME WASM JS BUDGET: prints the sizes, fails over the gzip budget.
 size() {
@@ -64,3 +67,5 @@ size tables/cellmap_wasm_tables_bg.wasm "$out/tables/cellmap_wasm_tables_bg.wasm
   "$out/tables/cellmap_wasm_tables.js" $((300 * 1024))
 size store/cellmap_wasm_store_bg.wasm "$out/store/cellmap_wasm_store_bg.wasm" \
   "$out/store/cellmap_wasm_store.js" $((200 * 1024))
+size modes/cellmap_wasm_modes_bg.wasm "$out/modes/cellmap_wasm_modes_bg.wasm" \
+  "$out/modes/cellmap_wasm_modes.js" $((120 * 1024))

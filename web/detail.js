@@ -74,6 +74,8 @@ export class CellDetail {
       ['centroid', `row ${info.centroidRow.toFixed(1)}, col ${info.centroidCol.toFixed(1)}`],
       [session.geneCount > 0 ? `value (${stat})` : 'value', formatValue(info.value)],
     ];
+    // an analysis mode's value of the cell (e.g. the per-cell CSV column's category)
+    if (info.mode) facts.push([info.mode.term, info.mode.text]);
     elements.facts.replaceChildren(...facts.flatMap(([term, value]) => [
       Object.assign(document.createElement('dt'), { textContent: term }),
       Object.assign(document.createElement('dd'), { textContent: value }),

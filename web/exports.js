@@ -20,7 +20,7 @@ export function fileStem(text) {
 export class Exports {
   /**
    * `elements`: {png, csv, assignments, assignmentsNote, status}; `viewer`: {call(op, ...args),
-   * session(), view() → {colormap, range, caption, stat, genes}, run(action) (shows errors)}.
+   * session(), view() → {colormap, range, caption, strip, stat, genes}, run(action) (shows errors)}.
    */
   constructor(elements, viewer) {
     this.elements = elements;
@@ -47,9 +47,9 @@ export class Exports {
   }
 
   async exportPng() {
-    const { colormap, range, caption } = this.viewer.view();
+    const { colormap, range, caption, strip } = this.viewer.view();
     this.say('Making the PNG…');
-    const blob = await this.viewer.call('exportPng', { colormap, range, caption });
+    const blob = await this.viewer.call('exportPng', { colormap, range, caption, strip });
     download(blob, `cellmap_${this.stem()}.png`);
     this.say(`Map exported (${blob.size.toLocaleString('en-US')} bytes).`);
   }

@@ -17,11 +17,13 @@ const MASK_WORD = /mask|label|seg/i;
  * included); otherwise, when no mask is among
  * the files yet, the smallest `.npy` is the mask (a uint8 mask is smaller than a float32 gene
  * image of the same size) and another `.npy` is dense expression.
- * Returns `{ mask, expression, transcripts, names }` (each a File or null) or throws a message
+ * A `.csv` whose header starts with `cell_id` (and has no x, y columns) is a per-cell CSV
+ * (`annotations`: cellmap cluster's output, or any per-cell table; modes.js).
+ * Returns `{ mask, expression, transcripts, names, annotations }` (each a File or null) or throws a message
  * naming the files.
  */
 export async function classifyFiles(files) {
-  const result = { mask: null, expression: null, transcripts: null, names: null };
+  const result = { mask: null, expression: null, transcripts: null, names: null, annotations: null };
   const claim = (role, file) => {
     if (result[role]) throw new Error(`two ${roleName(role)} files: ${result[role].name} and ${file.name}`);
     result[role] = file;
@@ -31,7 +33,7 @@ export async function classifyFiles(files) {
     if (MASK_IMAGE.test(file.name)) claim('mask', file);
     else if (EXPRESSION.test(file.name)) claim(MASK_WORD.test(file.name) ? 'mask' : 'expression', file);
     else if (TABLE.test(file.name)) claim('transcripts', file);
-    else if (TEXT.test(file.name)) claim(await isTable(file) ? 'transcripts' : 'names', file);
+    else if (TEXT.test(file.name)) claim(await textRole(file), file);
     else if (NPY.test(file.name)) npys.push(file);
     else throw new Error(`${file.name}: unknown file type (expected .npy, .npz, .png, .tif, .tiff, cells.zarr.zip, a transcript table .csv, .csv.gz, .tsv or .parquet, or a .txt gene list)`);
   }
@@ -52,15 +54,24 @@ export async function classifyFiles(files) {
   return result;
 }
 
-/** Whether a text file's first line has two fields or more (a table, not a gene-name list). */
-async function isTable(file) {
+/** Header fields of a table with coordinates: transcripts (cellmap assign's assignments too). */
+const COORDINATE = /^"?(x|y|spotx|spoty|x_location|y_location|global_x|global_y|x_global_px|y_global_px)"?$/i;
+
+/**
+ * What a text file is, from its first line: a per-cell CSV ('annotations': comma-separated, the
+ * first field `cell_id`, no coordinate column), a transcript table (two fields or more, split at
+ * `,`, tab or `;`) or a gene-name list ('names': one field).
+ */
+async function textRole(file) {
   const head = await file.slice(0, 64 << 10).text();
   const line = head.split(/\r?\n/, 1)[0];
-  return [',', '\t', ';'].some((delimiter) => line.split(delimiter).length >= 2);
+  const fields = line.split(',').map((field) => field.trim());
+  if (/^"?cell_id"?$/i.test(fields[0]) && fields.length >= 2 && !fields.some((f) => COORDINATE.test(f))) return 'annotations';
+  return [',', '\t', ';'].some((delimiter) => line.split(delimiter).length >= 2) ? 'transcripts' : 'names';
 }
 
 function roleName(role) {
-  return { mask: 'mask', expression: 'expression', transcripts: 'transcript table', names: 'gene-name' }[role];
+  return { mask: 'mask', expression: 'expression', transcripts: 'transcript table', names: 'gene-name', annotations: 'per-cell CSV' }[role];
 }
 
 export async function readBytes(file) {

@@ -14,6 +14,7 @@ import { GenePicker } from './genes.js';
 import { debounced, decodeView, encodeView, sameData } from './hash.js';
 import { Legend } from './legend.js';
 import { MapView } from './mapview.js';
+import { AnalysisPanel, ComparisonPanel, SegmentationPanel } from './modes.js';
 import { Selection } from './selection.js';
 import { ScaleControls } from './scale.js';
 import { TranscriptDots, askColumns } from './transcripts.js';
@@ -57,6 +58,8 @@ let loading = false;
 /** Whether the mask controls have been set from the first session's options (scipy's defaults). */
 let maskDefaultsSet = false;
 let shownGenes = [];
+/** The categories the last paint showed (their names in colour order, then "other"), or null. */
+let shownCategories = null;
 /** The range the last paint used, [lo, hi] ([NaN, NaN] when no cell has a value). */
 let shownRange = [NaN, NaN];
 /** The parts of the source line: what the cells and the expression came from. */
@@ -97,6 +100,7 @@ const legend = new Legend({
   max: byId('legend-max'),
   caption: byId('legend-caption'),
   noValueSwatch: byId('no-value-swatch'),
+  categories: byId('legend-categories'),
 });
 const genePicker = new GenePicker(
   {
@@ -121,15 +125,63 @@ const viewerHooks = {
     const scale = scaleControls.settings();
     // the range in data units, as the legend shows it (under log1p its ends go back through expm1)
     const data = (v) => (scale.log1p ? Math.expm1(v) : v);
+    // categories: the colours in use, named left to right (the legend's strip and list)
+    const categorical = scale.colorBy === 'cell' || shownCategories !== null;
     return {
       colormap: controls.colormap.value,
       range: shownRange.map(data),
-      caption: legendCaption(scale),
-    stat: controls.stat.value,
+      caption: shownCategories ? `${legend.caption.textContent} — left to right: ${shownCategories.join(', ')}` : legendCaption(scale),
+      strip: categorical ? Array.from(legend.bar.getContext('2d').getImageData(0, 0, 256, 1).data) : null,
+      stat: controls.stat.value,
       genes: session?.geneCount > 0 ? shownGenes.map((index) => genePicker.names[index]) : [],
     };
   },
 };
+const analysis = new AnalysisPanel({
+  input: byId('annotations-input'),
+  source: byId('annotations-source'),
+  column: byId('annotation-column'),
+  as: byId('annotation-as'),
+}, {
+  call: (op, ...args) => engine.call(op, ...args),
+  run: (action) => guarded(action, 'files'),
+  onChange: (show) => {
+    if (show) scaleControls.set({ colorBy: 'column' });
+    updateControls();
+    guarded(() => paint(), 'colour');
+  },
+});
+const comparison = new ComparisonPanel({
+  input: byId('prediction-input'),
+  summary: byId('prediction-summary'),
+  compared: byId('compare-show'),
+  table: byId('pcc-rows'),
+  sortGene: byId('pcc-sort-gene'),
+  sortPcc: byId('pcc-sort-pcc'),
+  exportCsv: byId('export-pcc'),
+}, {
+  call: (op, ...args) => engine.call(op, ...args),
+  run: (action) => guarded(action, 'files'),
+  stat: () => controls.stat.value,
+  onChange: (show) => {
+    if (show) scaleControls.set({ colorBy: 'compare' });
+    updateControls();
+    guarded(() => paint(), 'colour');
+  },
+});
+const segmentation = new SegmentationPanel({
+  input: byId('second-labels-input'),
+  summary: byId('second-labels-summary'),
+  exportCsv: byId('export-segeval'),
+}, {
+  call: (op, ...args) => engine.call(op, ...args),
+  run: (action) => guarded(action, 'files'),
+  onChange: (show) => {
+    if (show) scaleControls.set({ colorBy: 'iou' });
+    updateControls();
+    guarded(() => paint(), 'colour');
+  },
+});
 const exportsPanel = new Exports({
   png: byId('export-png'),
   csv: byId('export-csv'),
@@ -301,6 +353,9 @@ async function render(compute) {
     outlines: controls.outlines.checked,
     // a published store draws the window in view (its chunks are fetched on the way)
     region,
+    // the analysis modes: the per-cell CSV's column and how to show it; the predicted gene and map
+    ...analysis.settings(),
+    ...comparison.settings(),
   });
   if (session !== shownSession) return;
   if (!loading) controls.progress.hidden = true;
@@ -308,8 +363,17 @@ async function render(compute) {
   scaleControls.showRange(shownRange);
   mapView.draw(new ImageData(painted.pixels, painted.width, painted.height), painted.placement ?? null);
   const elapsed = performance.now() - started;
+  shownCategories = painted.legend
+    ? [...painted.legend.entries.map(({ name }) => name), ...(painted.legend.otherValues > 0 ? ['other (dark grey)'] : [])]
+    : null;
   if (scale.colorBy === 'cell') {
     legend.showCategorical(palette.categorical, 'a distinct colour per cell id (matplotlib tab20: 20 colours, repeating)');
+  } else if (painted.legend) {
+    const { column } = analysis.settings();
+    const { values, otherValues } = painted.legend;
+    const colours = { palette: palette.categorical, other: palette.otherCategory, noValue: palette.noValueColor };
+    const more = otherValues > 0 ? `; the ${formatCount(painted.legend.entries.length)} most common have a colour each, the others share one` : '';
+    legend.showCategories(painted.legend, colours, `${column} (${analysis.annotations.file}): ${formatCount(values)} values${more}`);
   } else {
     // the legend is in data units: under log1p the range's ends go back through expm1
     const data = (v) => (scale.log1p ? Math.expm1(v) : v);
@@ -326,16 +390,24 @@ async function render(compute) {
   writeHash();
 }
 
-function legendCaption({ scale, low, high, log1p }) {
+function legendCaption({ colorBy, scale, low, high, log1p }) {
+  const notes = [];
+  if (scale === 'percentile') notes.push(`range: ${low}–${high}th percentile`);
+  if (log1p) notes.push('log1p colour scale');
+  const noted = (what) => (notes.length > 0 ? `${what} (${notes.join(', ')})` : what);
+  if (colorBy === 'column') return noted(`${analysis.settings().column} per cell (${analysis.annotations?.file})`);
+  if (colorBy === 'iou') return `best IoU of each cell with a cell of ${segmentation.scores?.file} (0: no overlap)`;
+  if (colorBy === 'compare') {
+    const { compareGene, compared } = comparison.settings();
+    const what = compared === 'difference' ? 'predicted − measured' : compared;
+    return noted(`${compareGene}: ${what} (${comparison.scores?.file} vs the ${comparison.scores?.stat} per cell)`);
+  }
   if (session.geneCount === 0) return 'no expression loaded: every cell has no value';
   const genes = shownGenes.map((index) => genePicker.names[index]).join(' + ');
   const stat = statDescriptions.get(controls.stat.value);
   // several genes: each gene's per-cell statistic, summed over the genes (the layers summed)
   const what = shownGenes.length === 1 ? `${genes}: ${stat} per cell` : `${stat} per cell of each gene, summed: ${genes}`;
-  const notes = [];
-  if (scale === 'percentile') notes.push(`range: ${low}–${high}th percentile`);
-  if (log1p) notes.push('log1p colour scale');
-  return notes.length > 0 ? `${what} (${notes.join(', ')})` : what;
+  return noted(what);
 }
 
 function showSource() {
@@ -352,7 +424,9 @@ async function describePixel(row, col) {
     `cell ${info.label}`,
     `area ${formatCount(info.area)} px`,
     `centroid row ${info.centroidRow.toFixed(1)}, col ${info.centroidCol.toFixed(1)}`,
-    session.geneCount > 0 ? `${controls.stat.value} ${formatValue(info.value)}` : 'no expression loaded',
+    // an analysis mode shows its own value of the cell (e.g. the CSV column's category)
+    info.mode ? `${info.mode.term}: ${info.mode.text}`
+      : session.geneCount > 0 ? `${controls.stat.value} ${formatValue(info.value)}` : 'no expression loaded',
   ].join('\n');
 }
 
@@ -431,7 +505,18 @@ function updateControls() {
   for (const control of [controls.stat, controls.colormap, controls.outlines]) {
     control.disabled = !data;
   }
-  scaleControls.update(data);
+  // the analysis modes need a session in memory (a published store is read window by window)
+  analysis.update(data && !published);
+  comparison.update(data && !published && session.geneCount > 0);
+  segmentation.update(data && !published);
+  for (const [mode, ready] of [['column', analysis.ready], ['compare', comparison.ready], ['iou', segmentation.ready]]) {
+    const option = scaleControls.colorBy.querySelector(`[value="${mode}"]`);
+    option.disabled = !ready;
+    if (!ready && scaleControls.colorBy.value === mode) scaleControls.colorBy.value = 'values';
+  }
+  const { colorBy } = scaleControls.settings();
+  const continuous = colorBy === 'values' || colorBy === 'compare' || (colorBy === 'column' && analysis.settings().as === 'values');
+  scaleControls.update(data, continuous);
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
   // exports and selections work on a session in memory (a published store is read window by window)
   exportsPanel.update({ idle, session: published ? null : session });
@@ -455,6 +540,9 @@ function dropSession() {
   shownData = [];
   source = { cells: '', expression: '' };
   dots.setPoints(null, 0, 0);
+  analysis.reset();
+  comparison.reset();
+  segmentation.reset();
   controls.source.textContent = 'Nothing loaded: open a mask (+ expression) or show the demo tissue.';
   controls.cellCount.textContent = '–';
   genePicker.setGenes([], []);
@@ -593,7 +681,7 @@ function useSuggestedView({ scale, low, high, outlines }) {
 async function loadFiles(fileList) {
   if (loading) throw new Error('still loading the previous files: wait until they are shown');
   const files = await classifyFiles([...fileList]);
-  if (!files.mask && !files.expression && !files.transcripts && !files.names) return;
+  if (!files.mask && !files.expression && !files.transcripts && !files.names && !files.annotations) return;
   if (!files.mask && !session) throw new Error('load a mask first');
   if (files.mask || files.expression || files.transcripts) {
     const described = Object.entries(files)
@@ -638,6 +726,14 @@ async function loadFiles(fileList) {
     await paint();
   }
   await applyPendingView();
+  if (files.annotations) await openAnnotations(files.annotations);
+}
+
+/** Opens a per-cell CSV over the shown cells and colours the cells by its (first) column. */
+async function openAnnotations(file) {
+  if (loading) throw new Error('still loading files: wait until they are shown');
+  if (!session || session.store) throw new Error(`${file.name}: a per-cell CSV needs cells from files or the demo, not a published store`);
+  await analysis.open(file);
 }
 
 /**
@@ -682,6 +778,9 @@ async function decodeFiles(files) {
     session = info;
     source.expression = expression;
     showSource();
+    // a predicted table is scored against the new expression (or dropped when it has none)
+    if (info.geneCount > 0) await comparison.refresh().catch((error) => { expressionError ??= error.message; });
+    else comparison.reset();
     await adoptGenes();
   }
   if (expressionError) throw new Error(expressionError);
@@ -713,6 +812,10 @@ async function onMaskOptionsChange() {
   [session.fillHoles, session.connectivity] = maskOptions();
   controls.cellCount.textContent = formatCount(count);
   selection.clear();
+  await analysis.refresh();
+  await comparison.refresh();
+  await segmentation.refresh();
+  updateControls();
   await paint();
 }
 
@@ -735,6 +838,8 @@ function currentView() {
     fill: controls.fillHoles.checked,
     conn: controls.connectivity.value,
     outlines: controls.outlines.checked,
+    ...analysis.view(),
+    ...comparison.view(),
   };
 }
 
@@ -761,7 +866,13 @@ async function applyView(view) {
   if (view.stat && session.stats.includes(view.stat)) controls.stat.value = view.stat;
   if (view.cmap) controls.colormap.value = view.cmap;
   if (view.outlines !== undefined) controls.outlines.checked = view.outlines;
-  scaleControls.set({ colorBy: view.by, scale: view.scale, low: view.low, high: view.high, log1p: view.log1p });
+  analysis.applyView(view);
+  comparison.applyView(view);
+  // a per-cell CSV or a predicted table not open yet: the genes' values until it is
+  const waiting = (view.by === 'column' && !analysis.ready) || (view.by === 'compare' && !comparison.ready)
+    || (view.by === 'iou' && !segmentation.ready);
+  const by = waiting ? 'values' : view.by;
+  scaleControls.set({ colorBy: by, scale: view.scale, low: view.low, high: view.high, log1p: view.log1p });
   updateControls();
   const genes = view.genes.map((name) => session.geneNames.indexOf(name)).filter((index) => index >= 0);
   if (genes.length > 1) genePicker.modeRadios[1].checked = true;
@@ -807,7 +918,11 @@ function wireControls() {
   controls.cancel.addEventListener('click', () => guarded(cancelLoad));
   controls.fillHoles.addEventListener('change', () => guarded(onMaskOptionsChange, 'mask'));
   controls.connectivity.addEventListener('change', () => guarded(onMaskOptionsChange, 'mask'));
-  controls.stat.addEventListener('change', () => guarded(computeAndPaint));
+  controls.stat.addEventListener('change', () => guarded(async () => {
+    // a predicted table is scored against the statistic per cell
+    await comparison.refresh();
+    await computeAndPaint();
+  }));
   controls.colormap.addEventListener('change', () => guarded(() => paint(), 'colour'));
   controls.outlines.addEventListener('change', () => guarded(() => paint(), 'colour'));
   scaleControls.onChange(() => {

@@ -2,10 +2,16 @@
 // (min–max, percentiles, fixed vmin/vmax: names from Rust's scaleOptions()) and log1p. The range a
 // paint used is written back into vmin/vmax (in data units), so that "fixed" starts from it.
 
-/** Colour modes: the genes' per-cell values, or a categorical colour per cell id. */
+/**
+ * Colour modes: the genes' per-cell values, a categorical colour per cell id, or a column of the
+ * per-cell CSV (modes.js; offered once one is open).
+ */
 export const COLOR_BY = [
   { value: 'values', text: 'values (the statistic per cell)' },
   { value: 'cell', text: 'cell id (a distinct colour per cell)' },
+  { value: 'column', text: 'a column of the per-cell CSV (Analysis)' },
+  { value: 'compare', text: 'predicted vs measured (Analysis)' },
+  { value: 'iou', text: 'best IoU with the second label image (Analysis)' },
 ];
 
 export class ScaleControls {
@@ -62,9 +68,8 @@ export class ScaleControls {
     this.vmax.value = Number.isNaN(hi) ? '' : String(Number(data(hi).toPrecision(6)));
   }
 
-  /** Enables what applies: `data` = a session is shown. */
-  update(data) {
-    const values = this.colorBy.value === 'values';
+  /** Enables what applies: `data` = a session is shown; `values` = values are coloured on a scale. */
+  update(data, values = this.colorBy.value === 'values') {
     this.colorBy.disabled = !data;
     for (const control of [this.scale, this.log1p]) control.disabled = !data || !values;
     this.percentiles.hidden = this.scale.value !== 'percentile';

@@ -62,10 +62,11 @@ export function exportOps(state) {
     /**
      * The painted map (the last paint, as shown) at 1 pixel per data pixel with its legend, as a
      * PNG Blob (layout: `pngLayout`). `caption` names the gene(s) and the statistic; `range` is the
-     * paint's [lo, hi]. Composed on an OffscreenCanvas from wasm memory in strips, so a large map
+     * paint's [lo, hi]; `strip` (256 RGBA entries), when given, is the bar instead of the colormap
+     * (categories: the colours in use, the caption naming them left to right). Composed on an OffscreenCanvas from wasm memory in strips, so a large map
      * is never copied whole.
      */
-    async exportPng({ colormap, range, caption }) {
+    async exportPng({ colormap, range, caption, strip: barColours = null }) {
       const session = live();
       const { width, height } = session;
       const layout = pngLayout(width, height);
@@ -80,7 +81,8 @@ export function exportOps(state) {
         const pixels = new Uint8ClampedArray(state.wasm().memory.buffer, offset, rows * width * 4);
         context.putImageData(new ImageData(pixels, width, rows), 0, row);
       }
-      const lut = state.lut(colormap);
+      // the colour bar: the colormap, or for categories the legend's strip (the colours in use)
+      const lut = barColours ?? state.lut(colormap);
       const { bar } = layout;
       for (let k = 0; k < 256; k += 1) {
         context.fillStyle = `rgb(${lut[4 * k]}, ${lut[4 * k + 1]}, ${lut[4 * k + 2]})`;
@@ -101,7 +103,8 @@ export function exportOps(state) {
 
     /**
      * The cells' table as a CSV Blob: `cell_id`, the columns of `regions.csv`, each shown gene's
-     * statistic (as `cellmap run --csv` writes table.csv) and, for several genes, `sum_of_genes`.
+     * statistic (as `cellmap run --csv` writes table.csv) and, for several genes, `sum_of_genes`;
+     * in an analysis mode its column last (`state.modeColumn()`).
      */
     async exportCellsCsv() {
       const session = live();
@@ -113,7 +116,10 @@ export function exportOps(state) {
       const regions = session.regionFields();
       const module = await exportsWasm();
       const parts = [];
-      module.cellsCsv(regions, genes.map((gene) => names[gene]), stat, columns, sum, (chunk) => parts.push(chunk));
+      // an analysis mode's column last (a per-cell CSV's column, a predicted gene's map, the IoU)
+      const extra = state.modeColumn?.() ?? null;
+      module.cellsCsv(regions, genes.map((gene) => names[gene]), stat, columns, sum, (chunk) => parts.push(chunk),
+        extra?.name, extra?.numbers, extra?.text);
       return new Blob(parts, { type: 'text/csv' });
     },
 

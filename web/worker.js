@@ -6,8 +6,9 @@
 // Cancelling terminates the worker: the page starts a new one.
 import init, {
   Session, categoricalPalette, colorbarTicks, colormapLut, colormapOptions, connectivityOptions,
-  maskReaderNeeded, noValueColor, scaleOptions, statOptions,
+  labelImage, maskReaderNeeded, noValueColor, otherCategoryColor, scaleOptions, statOptions,
 } from './pkg/cellmap_wasm.js';
+import { AnalysisModes } from './modes-worker.js';
 import { exportOps } from './worker-exports.js';
 import { PublishedStore } from './store-worker.js';
 import { Transcripts } from './transcripts-worker.js';
@@ -31,6 +32,8 @@ let readers = null;
 let transcripts = null;
 /** The published store shown instead of a session (`?data=`), or null. */
 let store = null;
+/** The analysis modes over the session (a per-cell CSV's columns), made at start. */
+let modes = null;
 
 /** Posts a progress report for step `step` of `file`. */
 function progress(step, file, done, total) {
@@ -93,10 +96,20 @@ async function maskBytes(file) {
 
 function dropSession() {
   dropTranscripts();
+  modes?.free();
   store?.free();
   store = null;
   session?.free();
   session = null;
+}
+
+/** The session, with `labels()`: a copy of its label image (for the modes module's scores). */
+function sessionWithLabels() {
+  return {
+    width: session.width,
+    height: session.height,
+    labels: () => new Int32Array(wasm.memory.buffer, session.labelsPtr(), session.labelsLen()).slice(),
+  };
 }
 
 function dropTranscripts() {
@@ -128,12 +141,14 @@ const ops = {
   async start() {
     wasm = await init();
     const colormaps = colormapOptions();
+    modes = new AnalysisModes(categoricalPalette().length / 4);
     return {
       stats: statOptions(),
       colormaps,
       connectivities: connectivityOptions(),
       scales: scaleOptions(),
       categorical: categoricalPalette(),
+      otherCategory: otherCategoryColor(),
       luts: Object.fromEntries(colormaps.map((name) => [name, colormapLut(name)])),
       noValueColor: noValueColor(),
     };
@@ -229,11 +244,61 @@ const ops = {
     return describe();
   },
 
-  setMaskOptions(fillHoles, connectivity) {
+  async setMaskOptions(fillHoles, connectivity) {
     const cells = session.setMaskOptions(fillHoles, connectivity);
     // transcript counts follow the new labels
     if (transcripts && !session.isLabelImage) transcripts.recount(wasm, session);
+    // a per-cell CSV's ids are read again against the new labels, a second label image rescored
+    if (!session.isLabelImage) {
+      await modes.relabel(session);
+      await modes.rescoreSecondLabels(sessionWithLabels());
+    }
     return cells;
+  },
+
+  /** Opens a per-cell CSV (its columns colour the cells): what the page shows about it. */
+  openAnnotations(file) {
+    if (!session) throw new Error('load a mask first');
+    return modes.openAnnotations(file, session);
+  },
+
+  /**
+   * Opens a predicted cell × gene table and scores it against the measured values of `stat`
+   * (`AnalysisModes.comparePrediction`).
+   */
+  openPrediction(file, stat) {
+    if (!session) throw new Error('load a mask first');
+    return modes.openPrediction(file, session, stat);
+  },
+
+  /** Scores the open prediction again (another statistic, new labels): as openPrediction. */
+  comparePrediction(stat) {
+    return modes.comparePrediction(session, stat);
+  },
+
+  /**
+   * Opens a second label image of the cells' size and scores it against them as `cellmap segeval
+   * CELLS SECOND` does (label formats other than .npy, PNG and TIFF through the readers module).
+   */
+  async openSecondLabels(file) {
+    if (!session) throw new Error('load a mask first');
+    const second = labelImage(await maskBytes(file), file.name);
+    return modes.openSecondLabels(sessionWithLabels(), second, file.name);
+  },
+
+  /** The second label image's scores (as openSecondLabels), or null. */
+  secondLabels() {
+    return modes.describeSegmentation();
+  },
+
+  /** The per-cell values of the last paint of an analysis mode, by label (tests, console). */
+  shownModeValues() {
+    return modes.shownValues();
+  },
+
+  /** The per-cell CSV's facts ({file, idColumn, rows, unmatched, columns}), or null. */
+  annotations() {
+    return modes.describeAnnotations();
   },
 
   /** The transcripts of `genes` as dots (`{xy, starts}`, moved), or null without a table. */
@@ -265,12 +330,17 @@ const ops = {
     const started = performance.now();
     if (compute && session.geneCount > 0 && genes.length > 0) session.computeValues(Uint32Array.from(genes), stat);
     let range = [NaN, NaN];
+    let legend = null;
+    modes.clearShown();
     if (colorBy === 'cell') session.paintCellIds(outlines);
+    else if (colorBy === 'column') ({ range, legend = null } = modes.paintColumn(session, settings));
+    else if (colorBy === 'compare') ({ range } = modes.paintComparison(session, settings));
+    else if (colorBy === 'iou') ({ range } = modes.paintIou(session, settings));
     else range = Array.from(session.paint(colormap, scale, low, high, log1p, outlines));
     const ticks = Array.from(colorbarTicks(range[0], range[1], log1p, MAX_TICKS));
     const pixels = new Uint8ClampedArray(wasm.memory.buffer, session.pixelsPtr(), session.pixelsLen()).slice();
     const result = {
-      pixels, width: session.width, height: session.height, range, ticks, ms: performance.now() - started,
+      pixels, width: session.width, height: session.height, range, ticks, legend, ms: performance.now() - started,
     };
     return new Transferred(result, [pixels.buffer]);
   },
@@ -279,12 +349,17 @@ const ops = {
   cellInfo(row, col) {
     const shown = store ?? session;
     const label = shown?.cellAt(row, col) ?? 0;
-    return label === 0 ? null : shown.cellInfo(label);
+    return label === 0 ? null : ops.cellInfoOf(label);
   },
 
-  /** The facts of cell `label` (`session.cellInfo`). */
+  /**
+   * The facts of cell `label` (`session.cellInfo`), and in an analysis mode what it shows of the
+   * cell (`mode`: {term, text}, e.g. the CSV column and the cell's category).
+   */
   cellInfoOf(label) {
-    return (store ?? session).cellInfo(label);
+    const info = (store ?? session).cellInfo(label);
+    if (!store) info.mode = modes.describeCell(label);
+    return info;
   },
 
   cellAt(row, col) {
@@ -304,6 +379,7 @@ const ops = {
 
 Object.assign(ops, exportOps({
   session: () => session, wasm: () => wasm, lut: colormapLut, transcripts: () => transcripts,
+  modeColumn: () => modes.exportColumn(),
 }));
 const sessionTopGenes = ops.topGenes;
 /** A published store holds one column per gene: ranking a cell's genes would read them all. */

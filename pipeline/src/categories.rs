@@ -2,7 +2,7 @@
 //! `cell_id,<column>`, for colouring cells by category.
 
 use crate::memory::filled;
-use crate::{Error, grouped};
+use crate::{CATEGORY_SLOTS, Error, grouped};
 
 /// The category of each cell, read from a CSV whose header is
 /// `cell_id,<column>` and whose rows are `<label>,<category>` (fields may
@@ -27,6 +27,8 @@ pub struct Categories {
     names: Vec<String>,
     /// By label (entry 0, the background, is `None`).
     by_label: Vec<Option<u32>>,
+    /// Cells per category.
+    counts: Vec<usize>,
     unmatched: usize,
 }
 
@@ -50,6 +52,7 @@ impl Categories {
         };
         let mut rows = Vec::new();
         let mut unmatched = 0;
+        let mut seen = filled(n_cells + 1, false, "the listed cells")?;
         for (index, line) in lines {
             let at = || format!("{source} line {}", index + 1);
             let [id, name] = fields(line)[..] else {
@@ -60,42 +63,63 @@ impl Categories {
                 .map_err(|_| Error::input(format!("{}: \"{id}\" is not a cell id (a whole number)", at())))?;
             if id == 0 || id > n_cells {
                 unmatched += 1;
+            } else if std::mem::replace(&mut seen[id], true) {
+                return Err(Error::input(format!("{}: cell {id} is listed twice", at())));
             } else {
-                rows.push((id, name, index));
+                rows.push((id, name));
             }
         }
-        // sorted names, built by insertion: categories are few, and a sort
-        // would cost the wasm package more than this
-        let numeric = rows.iter().all(|(_, name, _)| name.parse::<i64>().is_ok());
-        let order = |a: &str, b: &str| {
-            if numeric { a.parse::<i64>().ok().cmp(&b.parse::<i64>().ok()) } else { a.cmp(b) }
-        };
-        let mut names: Vec<&str> = Vec::new();
-        for (_, name, _) in &rows {
-            if let Err(at) = names.binary_search_by(|probe| order(probe, name)) {
-                names.insert(at, name);
-            }
-        }
-        let mut by_label = filled(n_cells + 1, None, "the cell categories")?;
-        for (id, name, index) in rows {
-            let slot = &mut by_label[id];
-            if slot.is_some() {
-                return Err(Error::input(format!("{source} line {}: cell {id} is listed twice", index + 1)));
-            }
-            let category = names.binary_search_by(|probe| order(probe, name)).unwrap_or(0);
-            *slot = Some(
-                u32::try_from(category)
-                    .map_err(|_| Error::input(format!("{source}: too many categories")))?,
-            );
-        }
-        if names.is_empty() {
+        if rows.is_empty() {
             return Err(Error::input(format!(
                 "{source}: no row names a cell of the image (ids 1 to {})",
                 grouped(n_cells)
             )));
         }
+        let rows = rows.into_iter();
+        let numeric = rows.clone().all(|(_, name)| name.parse::<i64>().is_ok());
+        Categories::from_rows(column.as_str(), rows, numeric, n_cells, unmatched)
+    }
+
+    /// Categories of `(label, name)` rows (labels in `1..=n_cells`, each at
+    /// most once), numbered in sorted order: numerically when `numeric`
+    /// (every name parses as a number), else as text. `unmatched` counts the
+    /// rows of other ids the caller skipped.
+    pub(crate) fn from_rows<'a>(
+        column: &str,
+        rows: impl Iterator<Item = (usize, &'a str)> + Clone,
+        numeric: bool,
+        n_cells: usize,
+        unmatched: usize,
+    ) -> Result<Self, Error> {
+        let order = |a: &str, b: &str| {
+            if numeric {
+                let (a, b) = (a.parse::<f64>().unwrap_or(f64::NAN), b.parse::<f64>().unwrap_or(f64::NAN));
+                a.total_cmp(&b)
+            } else {
+                a.cmp(b)
+            }
+        };
+        let mut names: Vec<&str> = rows.clone().map(|(_, name)| name).collect();
+        names.sort_unstable_by(|a, b| order(a, b));
+        names.dedup_by(|a, b| order(a, b).is_eq());
+        if names.is_empty() {
+            return Err(Error::input(format!(
+                "{column}: no cell of the image (ids 1 to {}) has a value",
+                grouped(n_cells)
+            )));
+        }
+        u32::try_from(names.len()).map_err(|_| Error::input(format!("{column}: too many categories")))?;
+        let mut by_label = filled(n_cells + 1, None, "the cell categories")?;
+        let mut counts = vec![0usize; names.len()];
+        for (id, name) in rows {
+            let category = names.binary_search_by(|probe| order(probe, name)).unwrap_or(0);
+            if let Some(slot) = by_label.get_mut(id) {
+                *slot = Some(category as u32);
+                counts[category] += 1;
+            }
+        }
         let names = names.into_iter().map(str::to_string).collect();
-        Ok(Categories { column, names, by_label, unmatched })
+        Ok(Categories { column: column.to_string(), names, by_label, counts, unmatched })
     }
 
     /// The category column's name (the header's second field).
@@ -121,6 +145,48 @@ impl Categories {
     /// Cells `1..=n_cells` that have a category.
     pub fn matched(&self) -> usize {
         self.by_label.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// Cells per category, in category order.
+    pub fn counts(&self) -> &[usize] {
+        &self.counts
+    }
+
+    /// The colour slot of each category ([`crate::slot_rgba`]): with at most
+    /// [`crate::CATEGORY_SLOTS`] categories, category `k` has slot `k`;
+    /// with more, the `CATEGORY_SLOTS` with the most cells (ties: in
+    /// category order) have slots `0..CATEGORY_SLOTS` from the most common
+    /// down, and the others share slot `CATEGORY_SLOTS` ("other").
+    pub fn slots(&self) -> Vec<u32> {
+        let n = self.names.len();
+        if n <= CATEGORY_SLOTS {
+            return (0..n as u32).collect();
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.counts[b].cmp(&self.counts[a]).then(a.cmp(&b)));
+        let mut slots = vec![CATEGORY_SLOTS as u32; n];
+        for (slot, &category) in order.iter().take(CATEGORY_SLOTS).enumerate() {
+            slots[category] = slot as u32;
+        }
+        slots
+    }
+
+    /// The colour slot of cell `label` ([`Categories::slots`]); `None`
+    /// without a category.
+    pub fn slot_of(&self, label: usize) -> Option<u32> {
+        let category = self.of(label)?;
+        let n = self.names.len();
+        if n <= CATEGORY_SLOTS {
+            return Some(category);
+        }
+        self.slots().get(category as usize).copied()
+    }
+
+    /// Every label's colour slot (`n_cells + 1` entries, entry 0 the
+    /// background): `u32::MAX` without a category.
+    pub fn slots_by_label(&self) -> Vec<u32> {
+        let slots = self.slots();
+        self.by_label.iter().map(|c| c.map_or(u32::MAX, |c| slots[c as usize])).collect()
     }
 
     /// A one-line summary for front ends: `"cluster: 12 categories for 640

@@ -229,16 +229,44 @@ impl Painter {
         outlines: bool,
         out: &mut [u32],
     ) -> Result<(), Error> {
-        refill(&mut self.table, n_labels.max(1), 0, "the colour table")?;
-        self.table[0] = u32::from_ne_bytes(BACKGROUND_RGBA);
-        for (label, color) in self.table.iter_mut().enumerate().skip(1) {
-            *color = u32::from_ne_bytes(match category(label) {
+        self.paint_colors(
+            labels,
+            n_labels,
+            |label| match category(label) {
                 Some(c) => {
                     let [r, g, b] = CATEGORICAL[c as usize % CATEGORICAL.len()];
                     [r, g, b, 255]
                 }
                 None => NO_VALUE_RGBA,
-            });
+            },
+            outlines,
+            out,
+        )
+    }
+
+    /// Paints every cell `1..n_labels` in the colour `color(label)` gives
+    /// (RGBA) into `out`; background and `outlines` as in [`Painter::paint`].
+    ///
+    /// ```
+    /// use cellmap::Painter;
+    /// let labels = cellmap_core::Grid::new(3, 1, &[0, 1, 2][..]).unwrap();
+    /// let mut out = [0u32; 3];
+    /// Painter::default().paint_colors(labels, 3, |label| [label as u8, 0, 0, 255], false, &mut out)?;
+    /// assert_eq!(out.map(|p| p.to_ne_bytes()), [[0, 0, 0, 0], [1, 0, 0, 255], [2, 0, 0, 255]]);
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn paint_colors(
+        &mut self,
+        labels: Grid<'_, i32>,
+        n_labels: usize,
+        color: impl Fn(usize) -> [u8; 4],
+        outlines: bool,
+        out: &mut [u32],
+    ) -> Result<(), Error> {
+        refill(&mut self.table, n_labels.max(1), 0, "the colour table")?;
+        self.table[0] = u32::from_ne_bytes(BACKGROUND_RGBA);
+        for (label, entry) in self.table.iter_mut().enumerate().skip(1) {
+            *entry = u32::from_ne_bytes(color(label));
         }
         let outline = outlines.then(|| u32::from_ne_bytes(OUTLINE_RGBA));
         paint_pixels(labels, &self.table, outline, out).map_err(|e| Error::core("paint", e))

@@ -92,7 +92,14 @@ impl Table {
             return Err(Error::input(format!("{source}: no gene columns in the header")));
         }
         let genes: Vec<String> = gene_cols.iter().map(|&c| header[c].to_string()).collect();
-        let (mut values, mut ids) = (Vec::new(), Vec::new());
+        // the table's size from its line count, checked before any value is stored
+        let rows = lines.clone().count();
+        budget(
+            || format!("{source}: a table of {} rows × {} genes", grouped(rows), grouped(gene_cols.len())),
+            rows as u128 * gene_cols.len() as u128,
+            8,
+        )?;
+        let (mut values, mut ids) = (Vec::with_capacity(rows * gene_cols.len()), Vec::new());
         for (line_no, line) in lines.enumerate() {
             let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"')).collect();
             if fields.len() != header.len() {
@@ -555,4 +562,217 @@ pub fn score_types(pred: &CellTypes, measured: &CellTypes) -> Result<TypeScores,
         pred_only: pred.cell_ids.len() - pairs.len(),
         measured_only: measured.cell_ids.len() - pairs.len(),
     })
+}
+
+/// Writes the per-gene scores as CSV, as `cellmap evaluate --csv` does:
+/// `gene,pcc` and, with Moran's I, `morans_i,svg_rank` (rank 1 = most
+/// spatially variable); numbers in Rust's shortest round-trip form, NaN as
+/// `NaN`.
+///
+/// ```
+/// use cellmap::evaluate::{evaluate, write_scores_csv};
+/// // genes A and B over 3 cells, row-major; B is constant in the prediction: NaN
+/// let pred = [1.0, 5.0, 2.0, 5.0, 3.0, 5.0];
+/// let measured = [1.0, 1.0, 3.0, 2.0, 2.0, 3.0];
+/// let e = evaluate(&pred, &measured, 3, &["A".into(), "B".into()], None, 8, &[])?;
+/// let mut out = Vec::new();
+/// write_scores_csv(&mut out, &e)?;
+/// assert_eq!(String::from_utf8(out).unwrap(), format!("gene,pcc\nA,{}\nB,NaN\n", e.pcc[0]));
+/// assert!((e.pcc[0] - 0.5).abs() < 1e-15);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_scores_csv(w: &mut dyn std::io::Write, e: &Evaluation) -> std::io::Result<()> {
+    let mut rank = vec![0usize; e.genes.len()];
+    if let Some(order) = &e.svg_order {
+        for (r, &g) in order.iter().enumerate() {
+            rank[g as usize] = r + 1;
+        }
+    }
+    writeln!(w, "gene,pcc{}", if e.morans_i.is_some() { ",morans_i,svg_rank" } else { "" })?;
+    for (g, name) in e.genes.iter().enumerate() {
+        write!(w, "{name},{}", e.pcc[g])?;
+        if let Some(mi) = &e.morans_i {
+            write!(w, ",{},{}", mi[g], rank[g])?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// What a per-cell map of a [`Comparison`] shows for one gene.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compared {
+    /// The predicted value.
+    Predicted,
+    /// The measured value.
+    Measured,
+    /// Predicted minus measured.
+    Difference,
+}
+
+impl Compared {
+    /// Every kind, in menu order.
+    pub const ALL: [Compared; 3] = [Compared::Predicted, Compared::Measured, Compared::Difference];
+
+    /// `"predicted"`, `"measured"` or `"difference"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compared::Predicted => "predicted",
+            Compared::Measured => "measured",
+            Compared::Difference => "difference",
+        }
+    }
+
+    /// The kind called `name` ([`Compared::name`]).
+    pub fn from_name(name: &str) -> Option<Compared> {
+        Compared::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// A predicted table scored against the measured values of an image's
+/// cells `1..=n_cells` (one column per gene the prediction names): the
+/// scores of [`evaluate`] on the aligned tables — what `cellmap evaluate
+/// PRED MEASURED` gives when MEASURED is the cells' table with ids `1..=n`
+/// — and per-cell maps of one gene.
+///
+/// ```
+/// use cellmap::evaluate::{Compared, Comparison, Table};
+/// let pred = Table::parse_csv("cell_id,A,B\n2,1,5\n1,2,4\n3,4,4\n", "pred.csv")?;
+/// // the measured columns, gene-major over cells 1..=3: A then B
+/// let measured = [1.0, 2.5, 5.0, 3.0, 3.0, 2.0];
+/// let c = Comparison::new(&pred, &measured, &["A".into(), "B".into()], 3)?;
+/// assert_eq!(c.evaluation().genes, ["A", "B"]);
+/// assert!((c.evaluation().pcc[0] - 0.7559289460184545).abs() < 1e-15); // np.corrcoef
+/// assert_eq!(c.by_label(0, Compared::Difference)?[1..], [1.0, -1.5, -1.0]);
+/// # Ok::<(), cellmap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    aligned: Aligned,
+    /// The label of each aligned row.
+    labels: Vec<usize>,
+    n_cells: usize,
+    evaluation: Evaluation,
+}
+
+impl Comparison {
+    /// Aligns `pred` (rows by cell id when it has ids, else row `k` = cell
+    /// `k + 1`; genes by name) with `measured`: one column per name in
+    /// `genes`, `n_cells` values each (cells `1..=n_cells`), column after
+    /// column. Errors as [`align`] (a predicted cell that is not a cell of
+    /// the image, no gene in common) and [`evaluate`].
+    pub fn new(
+        pred: &Table,
+        measured: &[f64],
+        genes: &[String],
+        n_cells: usize,
+    ) -> Result<Comparison, Error> {
+        if measured.len() != genes.len() * n_cells {
+            return Err(Error::argument(format!(
+                "{} measured values for {} genes × {} cells",
+                grouped(measured.len()),
+                genes.len(),
+                grouped(n_cells)
+            )));
+        }
+        let mut values = filled(measured.len(), 0.0f64, "the measured table")?;
+        for (g, column) in measured.chunks_exact(n_cells.max(1)).enumerate() {
+            for (cell, &v) in column.iter().enumerate() {
+                values[cell * genes.len() + g] = v;
+            }
+        }
+        let measured = Table {
+            n_cells,
+            n_genes: genes.len(),
+            values,
+            cell_ids: Some((1..=n_cells).map(|c| c.to_string()).collect()),
+            genes: Some(genes.to_vec()),
+        };
+        // ids as `cellmap evaluate` matches them: the same text ("7", not "7.0")
+        let pred_ids =
+            pred.cell_ids.clone().unwrap_or_else(|| (1..=pred.n_cells).map(|c| c.to_string()).collect());
+        let pred = Table { cell_ids: Some(pred_ids), ..pred.clone() };
+        let aligned = align(&pred, &measured)?;
+        let labels = aligned
+            .cell_ids
+            .iter()
+            .flatten()
+            .map(|id| id.parse::<usize>().map_err(|_| Error::input(format!("cell {id:?} is not a cell id"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let evaluation =
+            evaluate(&aligned.pred, &aligned.measured, aligned.n_cells, &aligned.genes, None, MORAN_K, &[])?;
+        Ok(Comparison { aligned, labels, n_cells, evaluation })
+    }
+
+    /// The scores: per-gene PCC (the aligned genes, in the prediction's
+    /// order), mean, median and NaN count.
+    pub fn evaluation(&self) -> &Evaluation {
+        &self.evaluation
+    }
+
+    /// Cells the tables share (rows of the prediction).
+    pub fn n_rows(&self) -> usize {
+        self.aligned.n_cells
+    }
+
+    /// Gene `gene`'s (an index into [`Evaluation::genes`]) `what` per cell,
+    /// by label (`n_cells + 1` entries, entry 0 the background): NaN for a
+    /// cell the prediction does not list.
+    pub fn by_label(&self, gene: usize, what: Compared) -> Result<Vec<f64>, Error> {
+        let g = self.aligned.genes.len();
+        if gene >= g {
+            return Err(Error::argument(format!("gene {gene} does not exist: the comparison has {g} genes")));
+        }
+        let mut out = filled(self.n_cells + 1, f64::NAN, "the compared values")?;
+        for (row, &label) in self.labels.iter().enumerate() {
+            let (p, m) = (self.aligned.pred[row * g + gene], self.aligned.measured[row * g + gene]);
+            out[label] = match what {
+                Compared::Predicted => p,
+                Compared::Measured => m,
+                Compared::Difference => p - m,
+            };
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comparison_matches_rows_by_id_and_genes_by_name() {
+        // the prediction lists cells 3 and 1 (not 2), genes B, X (unknown) and A
+        let pred = Table::parse_csv("cell_id,B,X,A\n3,1,0,2\n1,3,0,4\n", "p.csv").unwrap();
+        let measured = [10.0, 20.0, 30.0, 1.0, 2.0, 3.0]; // A over cells 1..3, then B
+        let c = Comparison::new(&pred, &measured, &["A".into(), "B".into()], 3).unwrap();
+        assert_eq!(c.evaluation().genes, ["B", "A"]);
+        assert_eq!(c.n_rows(), 2);
+        let b = c.by_label(0, Compared::Measured).unwrap();
+        assert_eq!((b[1], b[3]), (1.0, 3.0));
+        assert!(b[0].is_nan() && b[2].is_nan());
+        let a = c.by_label(1, Compared::Difference).unwrap();
+        assert_eq!((a[1], a[3]), (4.0 - 10.0, 2.0 - 30.0));
+        assert!(c.by_label(2, Compared::Predicted).is_err());
+    }
+
+    #[test]
+    fn a_prediction_of_other_cells_or_genes_is_refused() {
+        let measured = [1.0, 2.0];
+        let pred = Table::parse_csv("cell_id,A\n1,1\n9,2\n", "p.csv").unwrap();
+        let error = Comparison::new(&pred, &measured, &["A".into()], 2).unwrap_err().to_string();
+        assert!(error.contains("cell \"9\" of the prediction is not in the measured table"), "{error}");
+        let pred = Table::parse_csv("cell_id,Z\n1,1\n", "p.csv").unwrap();
+        let error = Comparison::new(&pred, &measured, &["A".into()], 2).unwrap_err().to_string();
+        assert!(error.contains("no gene name in common"), "{error}");
+        assert!(Comparison::new(&pred, &[1.0], &["A".into()], 2).is_err());
+    }
+
+    #[test]
+    fn names_of_compared_round_trip() {
+        for c in Compared::ALL {
+            assert_eq!(Compared::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Compared::from_name("sum"), None);
+    }
 }

@@ -73,6 +73,7 @@
 struct ReadmeExamples;
 
 mod analysis;
+mod annotations;
 mod assign;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -108,6 +109,7 @@ pub use analysis::{
     Clustering, DenseTable, HighlyVariable, MAX_PCA_GENES, Pca, Prepared, Preprocess, agreement,
     gaussian_mixture, highly_variable_genes, kmeans, pca, preprocess,
 };
+pub use annotations::{Annotations, CATEGORY_SLOTS, ColumnKind, OTHER_CATEGORY_RGBA, slot_rgba};
 pub use assign::{
     AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
 };
@@ -143,6 +145,6 @@ pub use regions::{
     write_region_fields, write_regions_csv,
 };
 pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
-pub use session::{CellsTable, Session, ViewDefaults};
+pub use session::{CellsTable, ExtraColumn, Session, ViewDefaults};
 pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
 pub use tally::{COUNT_STATS, GeneCounts, count_in_frame, frame_points};

@@ -39,6 +39,59 @@ impl SegScores {
     pub fn iou(&self, pair: &Overlap) -> f64 {
         kernels::iou(pair, &self.true_area, &self.pred_area)
     }
+
+    /// Each true cell's best IoU with a predicted cell, by label
+    /// (`n_true + 1` entries): the largest [`SegScores::iou`] of its pairs,
+    /// 0 for a cell no predicted cell overlaps, NaN for the background and
+    /// for ids without pixels.
+    ///
+    /// ```
+    /// use cellmap::{Image, LabelImage, segeval::{score_segmentation, DEFAULT_THRESHOLDS}};
+    /// let truth = LabelImage::new(Image::new(5, 1, vec![1, 1, 3, 3, 0])?)?;
+    /// let pred = LabelImage::new(Image::new(5, 1, vec![1, 2, 2, 0, 0])?)?;
+    /// let best = score_segmentation(&truth, &pred, &DEFAULT_THRESHOLDS)?.best_iou();
+    /// // cell 1 meets predicted 1 (IoU 1/2) and 2 (1/3); id 2 has no pixels; cell 3 meets 2 (1/3)
+    /// assert_eq!((best[1], best[3]), (0.5, 1.0 / 3.0));
+    /// assert!(best[0].is_nan() && best[2].is_nan());
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn best_iou(&self) -> Vec<f64> {
+        let mut best: Vec<f64> =
+            self.true_area.iter().map(|&area| if area > 0 { 0.0 } else { f64::NAN }).collect();
+        if let Some(background) = best.first_mut() {
+            *background = f64::NAN;
+        }
+        for pair in &self.pairs {
+            let iou = self.iou(pair);
+            if let Some(b) = best.get_mut(pair.true_label as usize) {
+                if iou > *b {
+                    *b = iou;
+                }
+            }
+        }
+        best
+    }
+
+    /// Writes the scores as CSV, as `cellmap segeval --csv` does:
+    /// `threshold,tp,fp,fn,ap` per threshold, then `aji,,,,VALUE`; numbers
+    /// in Rust's shortest round-trip form (AP widened from float32).
+    ///
+    /// ```
+    /// use cellmap::{Image, LabelImage, segeval::score_segmentation};
+    /// let truth = LabelImage::new(Image::new(2, 1, vec![1, 1])?)?;
+    /// let s = score_segmentation(&truth, &truth, &[0.5])?;
+    /// let mut out = Vec::new();
+    /// s.write_csv(&mut out)?;
+    /// assert_eq!(String::from_utf8(out).unwrap(), "threshold,tp,fp,fn,ap\n0.5,1,0,0,1\naji,,,,1\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(w, "threshold,tp,fp,fn,ap")?;
+        for s in &self.scores {
+            writeln!(w, "{},{},{},{},{}", s.threshold, s.tp, s.fp, s.fn_, f64::from(s.ap))?;
+        }
+        writeln!(w, "aji,,,,{}", self.aji)
+    }
 }
 
 /// Scores `pred` against `truth` at `thresholds` (GeneSegNet's:

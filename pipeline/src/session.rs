@@ -395,23 +395,82 @@ impl Session {
         self.painter.paint_categories(labels, self.n_cells + 1, ids, outlines, &mut self.pixels)
     }
 
-    /// Paints every cell in the [`crate::CATEGORICAL`] colour of its
-    /// category ([`Session::attach_categories`]); cells without one get
+    /// Paints every cell in the colour of its category's slot
+    /// ([`Categories::slots`], [`crate::slot_rgba`]; from
+    /// [`Session::attach_categories`]); cells without one get
     /// [`crate::NO_VALUE_RGBA`].
     pub fn paint_categories(&mut self, outlines: bool) -> Result<(), Error> {
         let categories = self
             .categories
             .as_ref()
             .ok_or_else(|| Error::argument("no categories attached: open a cell_id,<column> CSV first"))?;
+        let slots = categories.slots_by_label();
+        self.paint_slots(&slots, outlines)
+    }
+
+    /// Paints every cell in the colour of its slot, `slots[label]`
+    /// ([`crate::slot_rgba`]: `0..CATEGORY_SLOTS` the categorical palette,
+    /// `CATEGORY_SLOTS` "other", `u32::MAX` no value) — what
+    /// [`Categories::slots_by_label`] gives; `n_cells + 1` entries.
+    ///
+    /// ```
+    /// use cellmap::{CATEGORICAL, CellImage, Image, NO_VALUE_RGBA, Session};
+    /// let mask = Image::new(3, 1, vec![true, false, true])?;
+    /// let mut session = Session::new(CellImage::Mask(mask))?;
+    /// session.paint_slots(&[u32::MAX, 1, u32::MAX], false)?;
+    /// let [r, g, b] = CATEGORICAL[1];
+    /// assert_eq!(session.pixels()[0].to_ne_bytes(), [r, g, b, 255]);
+    /// assert_eq!(session.pixels()[2].to_ne_bytes(), NO_VALUE_RGBA);
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn paint_slots(&mut self, slots: &[u32], outlines: bool) -> Result<(), Error> {
+        self.check_by_label("paint_slots", slots.len())?;
         let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
             .map_err(|e| Error::core("labels", e))?;
-        self.painter.paint_categories(
+        let slot = |label: usize| Some(slots[label]).filter(|&s| s != u32::MAX);
+        self.painter.paint_colors(
             labels,
             self.n_cells + 1,
-            |label| categories.of(label),
+            |label| crate::slot_rgba(slot(label)),
             outlines,
             &mut self.pixels,
         )
+    }
+
+    /// Paints per-cell values given by the caller (`values[label]`,
+    /// `n_cells + 1` entries, NaN = no value; e.g. a numeric column of
+    /// [`crate::Annotations`]) as [`Session::paint`] paints the computed
+    /// ones, and returns the range used. The computed values are not touched.
+    ///
+    /// ```
+    /// use cellmap::{CellImage, ColorScale, Image, Session};
+    /// let mask = Image::new(3, 1, vec![true, false, true])?;
+    /// let mut session = Session::new(CellImage::Mask(mask))?;
+    /// assert_eq!(session.paint_values(&[f64::NAN, 2.0, 5.0], &ColorScale::default(), false)?, Some((2.0, 5.0)));
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn paint_values(
+        &mut self,
+        values: &[f64],
+        scale: &ColorScale,
+        outlines: bool,
+    ) -> Result<Option<(f64, f64)>, Error> {
+        self.check_by_label("paint_values", values.len())?;
+        let labels = cellmap_core::Grid::new(self.width, self.height, &self.labels[..])
+            .map_err(|e| Error::core("labels", e))?;
+        self.painter.paint(labels, values, &self.regions, scale, outlines, &mut self.pixels)
+    }
+
+    /// An error unless `len` is one entry per label and the background.
+    fn check_by_label(&self, what: &str, len: usize) -> Result<(), Error> {
+        if len != self.n_cells + 1 {
+            return Err(Error::argument(format!(
+                "{what}: {} entries for {} cells (one per label, and the background first)",
+                grouped(len),
+                grouped(self.n_cells)
+            )));
+        }
+        Ok(())
     }
 
     /// Reads cell categories from a `cell_id,<column>` CSV's bytes
@@ -692,6 +751,17 @@ pub struct CellsTable {
     columns: Vec<f64>,
     /// Several genes: their sum per cell (what the map shows).
     sum: Option<Vec<f64>>,
+    /// A last column (an analysis mode's: a per-cell CSV's column, a predicted gene, an IoU).
+    extra: Option<(String, ExtraColumn)>,
+}
+
+/// The values of a last column of a [`CellsTable`], one per cell `1..=N`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraColumn {
+    /// Numbers, written as `float64` (`NaN` for no value).
+    Numbers(Vec<f64>),
+    /// Text (categories), written as CSV fields (empty for no value).
+    Text(Vec<String>),
 }
 
 impl CellsTable {
@@ -720,7 +790,34 @@ impl CellsTable {
                 sum.as_ref().map_or(0, Vec::len)
             )));
         }
-        Ok(CellsTable { regions, names, stat, columns, sum })
+        Ok(CellsTable { regions, names, stat, columns, sum, extra: None })
+    }
+
+    /// The table with a last column `name` holding `values`, one per cell
+    /// (what the viewer's analysis mode shows: a per-cell CSV's column, a
+    /// predicted gene's map, each cell's best IoU).
+    ///
+    /// ```
+    /// use cellmap::{CellsTable, ExtraColumn, Stat};
+    /// let regions = vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 2.0];
+    /// let table = CellsTable::new(regions, vec![], Stat::Mean, vec![], None)?
+    ///     .with_column("type", ExtraColumn::Text(vec!["T, cell".into(), String::new()]))?;
+    /// let mut csv = Vec::new();
+    /// table.write_csv(&mut csv)?;
+    /// assert!(String::from_utf8(csv)?.ends_with(",type\n1,1,0.0,0.0,0,0,1,1,\"T, cell\"\n2,1,0.0,1.0,0,1,1,2,\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_column(mut self, name: &str, values: ExtraColumn) -> Result<Self, Error> {
+        let cells = self.regions.len() / 7;
+        let len = match &values {
+            ExtraColumn::Numbers(v) => v.len(),
+            ExtraColumn::Text(v) => v.len(),
+        };
+        if len != cells {
+            return Err(Error::argument(format!("column {name}: {len} values for {cells} cells")));
+        }
+        self.extra = Some((name.to_string(), values));
+        Ok(self)
     }
 
     /// Writes the table as CSV: `cell_id` and the region columns of
@@ -728,7 +825,8 @@ impl CellsTable {
     /// column per gene (headed by its name) holding its statistic as
     /// `cellmap run --csv` writes `table.csv` ([`Stat::write_table_value`]),
     /// then for several genes `sum_of_genes`, the value the map shows
-    /// (`float64`). Without genes, the region columns only.
+    /// (`float64`), then the column of [`CellsTable::with_column`]. Without
+    /// genes, the region columns only.
     ///
     /// ```
     /// use cellmap::{Image, Session, Stat, input::CellImage};
@@ -755,6 +853,9 @@ impl CellsTable {
         if self.sum.is_some() {
             write!(w, ",sum_of_genes")?;
         }
+        if let Some((name, _)) = &self.extra {
+            write!(w, ",{}", csv_field(name))?;
+        }
         writeln!(w)?;
         let cells = self.regions.len() / 7;
         if cells == 0 {
@@ -770,6 +871,11 @@ impl CellsTable {
             }
             if let Some(sum) = &self.sum {
                 write!(w, ",{:?}", sum[cell])?;
+            }
+            match &self.extra {
+                Some((_, ExtraColumn::Numbers(values))) => write!(w, ",{:?}", values[cell])?,
+                Some((_, ExtraColumn::Text(values))) => write!(w, ",{}", csv_field(&values[cell]))?,
+                None => {}
             }
             writeln!(w)?;
         }

@@ -8,10 +8,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const FIXTURES = path.join(ROOT, 'tests/fixtures/e2e');
 export const SCREENSHOTS = path.join(ROOT, 'target/e2e');
 
-/** Opens the viewer in a new page; returns { page, problems } where problems collects errors. */
+/**
+ * Opens the viewer in a new page; returns { page, problems, requests } where problems collects
+ * errors and requests the URLs the page and its workers asked for, from the start.
+ */
 export async function openViewer(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
+  const requests = [];
+  page.on('request', (request) => requests.push(request.url()));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
@@ -20,7 +25,7 @@ export async function openViewer(browser, url) {
   const wasmResponse = page.waitForResponse((response) => response.url().endsWith('.wasm'));
   await page.goto(url);
   await page.waitForSelector('body[data-ready]');
-  return { page, problems, wasmResponse: await wasmResponse };
+  return { page, problems, requests, wasmResponse: await wasmResponse };
 }
 
 export async function screenshot(page, name) {

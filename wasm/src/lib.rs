@@ -84,6 +84,13 @@ pub fn categorical_palette() -> Vec<u8> {
     cellmap::CATEGORICAL.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect()
 }
 
+/// The RGBA colour `Session.paintCellSlots` gives the categories past the 20 most common
+/// (`cellmap::OTHER_CATEGORY_RGBA`).
+#[wasm_bindgen(js_name = otherCategoryColor)]
+pub fn other_category_color() -> Vec<u8> {
+    cellmap::OTHER_CATEGORY_RGBA.to_vec()
+}
+
 /// The connectivity names for a menu: `["4", "8"]` (4 = edge neighbours,
 /// scipy's default; 8 = edges and corners). Pass one to
 /// `Session.setMaskOptions`.
@@ -123,6 +130,22 @@ pub fn background_color() -> Vec<u8> {
 #[wasm_bindgen(js_name = maskReaderNeeded)]
 pub fn mask_reader_needed(head: &[u8]) -> Option<String> {
     cellmap::input::missing_reader(head).map(str::to_string)
+}
+
+/// A label image file's ids as they are (`cellmap::LabelImage::from_bytes`, as `cellmap segeval`
+/// reads its images: `.npy`, PNG or TIFF; other label formats through the readers module's
+/// `labelImageToNpy` first): `{width, height, labels}`, `labels` an `Int32Array` row-major. No
+/// labelling: a binary 0/255 mask is one cell, id 255. `fileName` names the file in errors.
+#[wasm_bindgen(js_name = labelImage)]
+pub fn label_image(bytes: &[u8], file_name: &str) -> Result<JsValue, JsError> {
+    let labels = cellmap::LabelImage::from_bytes(bytes, file_name).map_err(js_error)?;
+    let (width, height) = (labels.width(), labels.height());
+    let data = js_sys::Int32Array::from(labels.labels().data());
+    object(&[
+        ("width", JsValue::from_f64(width as f64)),
+        ("height", JsValue::from_f64(height as f64)),
+        ("labels", data.into()),
+    ])
 }
 
 /// The statistic called `name`, or an error listing the known names.

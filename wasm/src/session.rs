@@ -274,6 +274,40 @@ impl Session {
         self.inner.paint_cell_ids(outlines).map_err(js_error)
     }
 
+    /// Paints per-cell values the caller gives — `values[label]`, `cellCount + 1` entries (entry 0
+    /// the background; NaN = no value), e.g. a numeric column of an annotation CSV or a predicted
+    /// gene — with the colour scale of `paint` (same arguments), and returns the range used. The
+    /// computed values (`cellValue`) are not touched.
+    #[wasm_bindgen(js_name = paintCellValues)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn paint_cell_values(
+        &mut self,
+        values: &[f64],
+        colormap_name: &str,
+        scale_name: &str,
+        low: f64,
+        high: f64,
+        log1p: bool,
+        outlines: bool,
+    ) -> Result<Vec<f64>, JsError> {
+        let colormap = crate::colormap(colormap_name)?;
+        let range = cellmap::range_from_name(scale_name, low, high)
+            .map_err(|e| js_error(e.context("paintCellValues")))?;
+        let scale = ColorScale { colormap, range, log1p };
+        let painted = self.inner.paint_values(values, &scale, outlines).map_err(js_error)?;
+        let (lo, hi) = painted.unwrap_or((f64::NAN, f64::NAN));
+        Ok(vec![lo, hi])
+    }
+
+    /// Paints every cell in the colour of its slot, `slots[label]` (`cellCount + 1` entries):
+    /// `0..20` the categorical palette (`categoricalPalette()`), 20 "other"
+    /// (`otherCategoryColor()`), `0xFFFFFFFF` no value (`noValueColor()`) — the `slotsByLabel`
+    /// of the modes module's categories.
+    #[wasm_bindgen(js_name = paintCellSlots)]
+    pub fn paint_cell_slots(&mut self, slots: &[u32], outlines: bool) -> Result<(), JsError> {
+        self.inner.paint_slots(slots, outlines).map_err(js_error)
+    }
+
     /// Whether the expression holds counts (every value a whole number ≥
     /// 0); `false` without expression.
     #[wasm_bindgen(getter, js_name = isCounts)]

@@ -6,7 +6,7 @@
 //! in headless Chromium; on the host they count as 0 tests.
 use cellmap_wasm::{
     Session, background_color, categorical_palette, colorbar_ticks, colormap_lut, colormap_options,
-    connectivity_options, no_value_color, scale_options, stat_options,
+    connectivity_options, label_image, no_value_color, other_category_color, scale_options, stat_options,
 };
 use js_sys::{JSON, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -679,4 +679,44 @@ fn scales_ticks_defaults_and_cell_ids() {
         };
         assert_eq!(rgba, want, "pixel {i}");
     }
+}
+
+/// The analysis modes' painting: values the caller gives paint as computed ones do, colour slots
+/// are the palette, "other" and "no value"; and a label image's ids come back as they are.
+#[wasm_bindgen_test]
+fn caller_values_and_slots_paint_like_the_session() {
+    let mut session = session_with_expression();
+    let n = session.cell_count() as usize;
+    session.compute_values(&[1], "mean").unwrap();
+    let computed = session.paint("magma", "minmax", f64::NAN, f64::NAN, false, true).unwrap();
+    let shown = session_pixels(&session);
+    let values = session.cell_values();
+    let given =
+        session.paint_cell_values(&values, "magma", "minmax", f64::NAN, f64::NAN, false, true).unwrap();
+    assert_eq!((given, session_pixels(&session)), (computed, shown), "the computed values, given back");
+    assert!(session.paint_cell_values(&values[1..], "magma", "minmax", 0.0, 1.0, false, false).is_err());
+
+    // cell l in slot l % 22: 20 palette colours, 20 = other, 21 -> none
+    let slots: Vec<u32> = (0..=n as u32).map(|l| if l % 22 == 21 { u32::MAX } else { l % 22 }).collect();
+    session.paint_cell_slots(&slots, false).unwrap();
+    let (palette, other, none) = (categorical_palette(), other_category_color(), no_value_color());
+    for (i, rgba) in session_pixels(&session).chunks(4).enumerate() {
+        let label = session.cell_at((i / 16) as u32, (i % 16) as u32) as usize;
+        let want = match (label, slots[label]) {
+            (0, _) => vec![0, 0, 0, 0],
+            (_, 20) => other.clone(),
+            (_, u32::MAX) => none.clone(),
+            (_, s) => palette[4 * s as usize..4 * s as usize + 4].to_vec(),
+        };
+        assert_eq!(rgba, &want[..], "pixel {i}");
+    }
+    assert!(session.paint_cell_slots(&slots[..n], false).is_err());
+
+    let read = label_image(LABELS_PNG, "labels_u16.png").unwrap();
+    let from_mask = Session::from_mask(LABELS_PNG.to_vec(), "labels_u16.png").unwrap();
+    assert!(from_mask.is_label_image());
+    let labels: js_sys::Int32Array = get(&read, "labels").unchecked_into();
+    assert_eq!(get(&read, "width").as_f64(), Some(f64::from(from_mask.width())));
+    assert_eq!(labels.to_vec(), session_labels(&from_mask), "the ids as they are");
+    assert!(label_image(b"not an image", "x.npy").is_err());
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use cellmap::LabelImage;
 use cellmap::evaluate::{
-    CellTypes, Evaluation, MORAN_K, TOP_SVGS, Table, TypeScores, align, evaluate, score_types,
+    CellTypes, MORAN_K, TOP_SVGS, Table, TypeScores, align, evaluate, score_types, write_scores_csv,
 };
 use clap::Args;
 use serde_json::json;
@@ -129,7 +129,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let e = evaluate(p, m, n, genes, coords.as_ref().map(|(x, y)| (&x[..], &y[..])), args.k, &TOP_SVGS)?;
     let mut staged = Staged::new(args.overwrite.overwrite);
     if let Some(path) = &args.csv {
-        staged.file(path, |w| write_csv(w, &e))?;
+        staged.file(path, |w| Ok(write_scores_csv(w, &e)?))?;
     }
     if let (Some(path), Some(types)) = (&args.types_csv, &types) {
         staged.file(path, |w| write_types_csv(w, types))?;
@@ -194,25 +194,6 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         "types_csv": args.types_csv,
     });
     emit(args.json, summary, &text)
-}
-
-/// gene,pcc[,morans_i,svg_rank] (rank 1 = most spatially variable); NaN as `nan`.
-fn write_csv(w: &mut crate::out::Output, e: &Evaluation) -> Result<()> {
-    let mut rank = vec![0usize; e.genes.len()];
-    if let Some(order) = &e.svg_order {
-        for (r, &g) in order.iter().enumerate() {
-            rank[g as usize] = r + 1;
-        }
-    }
-    writeln!(w, "gene,pcc{}", if e.morans_i.is_some() { ",morans_i,svg_rank" } else { "" })?;
-    for (g, name) in e.genes.iter().enumerate() {
-        write!(w, "{name},{}", e.pcc[g])?;
-        if let Some(mi) = &e.morans_i {
-            write!(w, ",{},{}", mi[g], rank[g])?;
-        }
-        writeln!(w)?;
-    }
-    Ok(())
 }
 
 /// type,precision,recall,f1,support,predicted per type (scikit-learn's label order; precision and

@@ -1,14 +1,11 @@
 //! `cellmap segeval`: score a predicted label image against a true one as GeneSegNet does (AP at
 //! IoU thresholds, aggregated Jaccard index), optionally after its post-processing.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use cellmap::LabelImage;
-use cellmap::segeval::{
-    DEFAULT_THRESHOLDS, SegScores, fill_holes_and_remove_small_masks, score_segmentation,
-};
+use cellmap::segeval::{DEFAULT_THRESHOLDS, fill_holes_and_remove_small_masks, score_segmentation};
 use clap::Args;
 use serde_json::json;
 
@@ -93,7 +90,7 @@ pub fn run(args: SegevalArgs) -> Result<()> {
     let scores = score_segmentation(&truth, &pred, &thresholds)?;
     let mut staged = Staged::new(args.overwrite.overwrite);
     if let Some(path) = &args.csv {
-        staged.file(path, |w| Ok(w.write_all(csv_table(&scores).as_bytes())?))?;
+        staged.file(path, |w| Ok(scores.write_csv(w)?))?;
     }
     if let Some(path) = &args.cleaned {
         let dest = path.display().to_string();
@@ -132,15 +129,4 @@ pub fn run(args: SegevalArgs) -> Result<()> {
 /// NaN (0/0) as JSON null.
 fn json_number(v: f64) -> serde_json::Value {
     if v.is_finite() { json!(v) } else { serde_json::Value::Null }
-}
-
-/// `threshold,tp,fp,fn,ap` per threshold, then `aji,,,,VALUE`; floats in Rust's shortest
-/// round-trip form (AP widened from float32).
-fn csv_table(scores: &SegScores) -> String {
-    let mut out = String::from("threshold,tp,fp,fn,ap\n");
-    for s in &scores.scores {
-        out.push_str(&format!("{},{},{},{},{}\n", s.threshold, s.tp, s.fp, s.fn_, f64::from(s.ap)));
-    }
-    out.push_str(&format!("aji,,,,{}\n", scores.aji));
-    out
 }
