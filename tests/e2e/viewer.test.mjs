@@ -165,12 +165,17 @@ describe('demo', () => {
     const box = await page.locator('#viewport').boundingBox();
     const start = await transform();
     await page.mouse.move(box.x + box.width / 2 + 0.5, box.y + box.height / 2 + 0.5);
+    // the tooltip's text comes from the worker: wait for it before reading it
+    await page.waitForFunction(() => !document.getElementById('tooltip').hidden
+      && document.getElementById('tooltip').textContent !== '');
     const underPointer = await page.textContent('#tooltip');
     await page.mouse.wheel(0, -600);
     const zoomed = await transform();
     assert.notEqual(zoomed, start);
     // the wheel zooms about the pointer: the same pixel stays under it
-    await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
+    await page.waitForFunction((text) => !document.getElementById('tooltip').hidden
+      && document.getElementById('tooltip').textContent === text, underPointer, { timeout: 5000 })
+      .catch(() => {});
     assert.equal(await page.textContent('#tooltip'), underPointer);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 40, { steps: 4 });
