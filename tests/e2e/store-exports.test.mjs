@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pngLayout } from '../../web/worker-exports.js';
 import { launchChromium } from './browser.mjs';
-import { bigTile } from './npfiles.mjs';
+import { bigTile, npyBytes } from './npfiles.mjs';
 import { ROOT, SCREENSHOTS, afterRender, assertNoProblems, openViewer, screenshot } from './page.mjs';
 import { decodePng } from './png.mjs';
 import { startServer } from './server.mjs';
@@ -225,9 +225,54 @@ describe('a published store exports, selects and ranks as its files do', () => {
       assert.equal(info?.label ?? 0, fileInfo?.label ?? 0, `hover at (${row}, ${col})`);
     }
     t.diagnostic(`PNG ${png.width}×${png.height} from level 0, view drawn at factor ${factor}`);
+
+    // zoomed in: the PNG is the window in view, at full resolution, cut from the files' map
+    await page.evaluate(() => window.cellmapViewer.view.setView({ zoom: 2.5, cx: 700, cy: 430 }));
+    await settled(page);
+    const region = await page.evaluate(() => window.cellmapViewer.view.visibleRegion());
+    const part = decodePng(await readFile((await downloaded(page, '#export-png')).path));
+    const [w, h] = [region.right - region.left, region.bottom - region.top];
+    assert.ok(w < SIZE / 2 && h < SIZE / 2, `a part of the image: ${JSON.stringify(region)}`);
+    assert.deepEqual([part.width, part.height], [pngLayout(w, h).width, pngLayout(w, h).height]);
+    let differingPart = 0;
+    for (let row = 0; row < h; row += 1) {
+      for (let k = 0; k < w * 4; k += 1) {
+        if (part.rgba[row * part.width * 4 + k] !== filePng.rgba[((region.top + row) * filePng.width + region.left) * 4 + k]) differingPart += 1;
+      }
+    }
+    assert.equal(differingPart, 0, `bytes of the ${w}×${h} window differing from the files' map there`);
+    t.diagnostic(`zoomed in: PNG of the ${w}×${h} window at (${region.left}, ${region.top})`);
     assertNoProblems(problems.filter((p) => !/404|Failed to load resource/.test(p)));
     await page.close();
     await files.page.close();
+  });
+
+  test('a PNG of a view over 2²⁴ pixels at full resolution is refused with a message', async () => {
+    // a 4200² label image (17.6 M pixels) with two cells and three transcripts: fitted in the view
+    const size = 4200;
+    const labels = new Uint8Array(size * size);
+    for (let row = 100; row < 200; row += 1) labels.fill(1, row * size + 100, row * size + 200);
+    const big = path.join(work, 'big');
+    await mkdir(big, { recursive: true });
+    await writeFile(path.join(big, 'labels.npy'), npyBytes([size, size], labels));
+    await writeFile(path.join(big, 'tx.csv'), 'x,y,gene\n150,150,A\n160,160,B\n');
+    execFileSync(cli, ['publish', path.join(big, 'labels.npy'), '--transcripts', path.join(big, 'tx.csv'), '-o', path.join(work, 'site-big'), '--no-viewer'],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const { page, problems } = await openViewer(browser, `${server.url}?data=work/site-big/data.zarr`);
+    await settled(page);
+    const from = requests.length;
+    await page.click('#export-png');
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('#error-text'),
+      /^the view is 4,200 × 4,200 pixels at full resolution \(81 label chunks\); a PNG of a published store is at most 16,777,216 pixels \(4096 × 4096\) and 96 chunks: zoom in and export again$/);
+    assert.ok(!requests.slice(from).some((p) => /\/s0\/c\//.test(p)), 'no level-0 chunk fetched for a refused export');
+    // zoomed in below the limit, it is made
+    await page.evaluate(() => window.cellmapViewer.view.setView({ zoom: 1, cx: 150, cy: 150 }));
+    await settled(page);
+    const png = decodePng(await readFile((await downloaded(page, '#export-png')).path));
+    assert.ok(png.width > 100 && png.height > 100);
+    assertNoProblems(problems.filter((p) => !/404|Failed to load resource/.test(p)));
+    await page.close();
   });
 
   test('a rectangle and a lasso select the cells the files select; the ids are exported', async (t) => {
@@ -272,8 +317,9 @@ describe('a published store exports, selects and ranks as its files do', () => {
       await page.mouse.move(screen.x, screen.y);
     }
     await page.mouse.up();
-    await page.waitForFunction(() => window.cellmapViewer.selection.polygon?.length > 4);
-    await page.waitForTimeout(200);
+    // the lasso's ids once computed (the rectangle's until then)
+    await page.waitForFunction((before) => window.cellmapViewer.selection.polygon?.length > 4 &&
+      window.cellmapViewer.selection.ids.join() !== before, rectangle.ids.join());
     const lasso = await page.evaluate(() => window.cellmapViewer.selection);
     const lassoFiles = await files.page.evaluate((polygon) => window.cellmapViewer.call('cellsInPolygon', polygon), lasso.polygon);
     assert.ok(lassoFiles.length > 3, `${lassoFiles.length} cells in the lasso`);

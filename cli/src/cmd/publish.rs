@@ -56,7 +56,8 @@ pub const GENERATOR: &str = "cellmap publish";
     tables/table, an AnnData table annotating them (X in CSC, float32: the per-cell statistic of \
     `cellmap run` for a mask + expression, the transcript counts of `cellmap assign` for \
     transcripts; a cell without a value has no entry; obs = region, cell_id, area, centroid_y, \
-    centroid_x; var = gene names). spatialdata.read_zarr and anndata.read_zarr open it. \
+    centroid_x, bbox_min_row, bbox_min_col, bbox_max_row, bbox_max_col; var = gene names; \
+    obsm/cellmap_top_genes and obsm/cellmap_top_values = each cell's 10 largest values). spatialdata.read_zarr and anndata.read_zarr open it. \
     The folder is complete when it appears (written under a temporary name, then renamed); an \
     existing SITE is replaced only with --overwrite and only if cellmap published it.")]
 pub struct PublishArgs {
