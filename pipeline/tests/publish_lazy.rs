@@ -121,3 +121,31 @@ fn the_top_genes_are_the_sessions_from_their_chunk_only() {
         assert!(lazy.top_genes(cells + 1).is_err());
     }
 }
+
+/// The root `zarr.json` of the demo store with `edit` applied to its consolidated metadata.
+fn edited_root(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> Vec<u8> {
+    let (_, store, _) = published(Stat::Count);
+    let mut root: serde_json::Value = serde_json::from_slice(&store.get("zarr.json").unwrap()).unwrap();
+    edit(root["consolidated_metadata"]["metadata"].as_object_mut().unwrap());
+    serde_json::to_vec(&root).unwrap()
+}
+
+#[test]
+fn top_genes_that_do_not_fit_the_table_are_refused_and_absent_ones_are_none() {
+    let root = edited_root(|meta| {
+        meta["tables/table/obsm/cellmap_top_values"]["shape"][1] = 9.into();
+    });
+    let error = LazyStore::open(&root, "mem.zarr", 4, 4).unwrap_err().to_string();
+    assert!(
+        error.contains("mem.zarr") && error.contains("tables/table/obsm/cellmap_top_genes: expected"),
+        "{error}"
+    );
+    // a store without them (another tool's): no chunk to fetch, no ranking
+    let root = edited_root(|meta| {
+        meta.remove("tables/table/obsm/cellmap_top_genes");
+        meta.remove("tables/table/obsm/cellmap_top_values");
+    });
+    let mut lazy = LazyStore::open(&root, "mem.zarr", 4, 4).unwrap();
+    assert!(lazy.top_genes_chunk(1).is_none());
+    assert_eq!(lazy.top_genes(1).unwrap(), None);
+}
