@@ -3,7 +3,9 @@
 // the consolidated metadata, the metadata arrays (indptr, gene names, obs columns), then per view
 // only the label chunks of the pyramid level in view and per gene only its CSC column's chunks —
 // and hands their bytes to Rust, which decodes, caches (LRU) and paints them. A key the server
-// does not have (404, or 403 as S3 answers) is a chunk that is all background.
+// does not have (404, or 403 as S3 answers) is a chunk that is all background. For the exports,
+// selections and the cell detail (store-ops.js) it also gives the view at level 0, the cells'
+// table from obs and the columns, and each cell's top genes from obsm.
 //
 // `cellmap publish` writes manifest.json next to data.zarr: when it names this store (`data`),
 // its `statistic` says what X holds (default `sum`), `title` names the data and `default_view`

@@ -12,7 +12,12 @@
 //! 3. per view: [`LazyStore::missing_chunks`] → fetch → [`LazyStore::put_chunk`], then
 //!    [`LazyStore::compose`];
 //! 4. per gene: [`LazyStore::column_chunks`] → fetch → [`LazyStore::put_column`], then
-//!    [`LazyStore::compute`] and [`LazyStore::paint`].
+//!    [`LazyStore::compute`] and [`LazyStore::paint`];
+//! 5. for the exports, selections and cell detail: [`BBOX_ARRAYS`] through `array_keys` /
+//!    `set_array`, then [`LazyStore::region_fields`] and [`LazyStore::gene_values`] (a
+//!    [`crate::CellsTable`]); [`LazyStore::cells_in_ring`]; per cell
+//!    [`LazyStore::top_genes_chunk`] → fetch → [`LazyStore::put_top_genes`], then
+//!    [`LazyStore::top_genes`].
 
 use std::collections::HashMap;
 

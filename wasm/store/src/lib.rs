@@ -23,6 +23,14 @@
 //! view.compute(Uint32Array.of(gene), 'mean'); // what X holds (manifest.json's statistic)
 //! const [lo, hi] = view.paint('viridis', 'minmax', 0, 0, false, false);
 //! const rgba = view.pixels(); // width × height × 4 bytes (or pixelsPtr / pixelsLen in wasm memory)
+//! // exports, selections, the cell detail (as a session's, from obs and obsm)
+//! for (const name of view.bboxArrays()) view.setArray(name, await Promise.all(view.arrayKeys(name).map(get)));
+//! const regions = view.regionFields(); // 7 per cell, for the exports module's cellsCsv
+//! const values = view.geneValues(gene, 'mean');
+//! const ids = view.cellsInRing(Float64Array.of(0, 0, 100, 0, 100, 100));
+//! const chunk = view.topGenesChunk(7);
+//! if (chunk) view.putTopGenes(chunk[0], await get(chunk[1]), await get(chunk[2]));
+//! const top = view.topGenes(7); // [gene, value, ...], largest first
 //! ```
 
 use cellmap::published::{BBOX_ARRAYS, LazyStore, META_ARRAYS, Window};
