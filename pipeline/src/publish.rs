@@ -645,7 +645,7 @@ pub const TOP_GENES_CHUNK: usize = 4096;
 /// Each row's (cell's) [`TOP_GENES`] largest stored values of `table`, largest first, ties in
 /// gene order (the rule of [`crate::Session::top_genes`]): the genes (column indices, `-1` past
 /// the cell's stored values) and their values (NaN there), both `n_cells × TOP_GENES`,
-/// row-major.
+/// row-major. A table whose pointers and rows do not agree is an input error.
 ///
 /// ```
 /// use cellmap::publish::{CscTable, TOP_GENES, top_genes};
@@ -658,6 +658,8 @@ pub const TOP_GENES_CHUNK: usize = 4096;
 /// # Ok::<(), cellmap::Error>(())
 /// ```
 pub fn top_genes(table: &CscTable) -> Result<(Vec<i32>, Vec<f32>), Error> {
+    // rows within the cells and pointers within the entries: the indexing below cannot fail
+    table.check()?;
     let len = table.n_cells.checked_mul(TOP_GENES).ok_or_else(|| Error::argument("too many cells"))?;
     let mut genes = filled(len, -1i32, "the top genes per cell")?;
     let mut values = filled(len, f32::NAN, "the top values per cell")?;
@@ -931,6 +933,18 @@ mod tests {
             &|_| {},
         );
         assert!(error.unwrap_err().to_string().contains("label 1 has no pixel"));
+    }
+
+    #[test]
+    fn the_top_genes_keep_the_ten_largest_and_refuse_rows_outside_the_cells() {
+        // one cell, 12 genes valued 1, 2, …, 12 except gene 4 = 12 too (tied with gene 11)
+        let column = |g: usize| vec![(0, if g == 4 { 12.0 } else { g as f32 + 1.0 })];
+        let table = CscTable::from_columns(1, (0..12).map(column).collect()).unwrap();
+        let (genes, values) = top_genes(&table).unwrap();
+        assert_eq!(genes, [4, 11, 10, 9, 8, 7, 6, 5, 3, 2]);
+        assert_eq!(values, [12.0, 12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 4.0, 3.0]);
+        let bad = CscTable { n_cells: 1, indptr: vec![0, 1], indices: vec![1], data: vec![1.0] };
+        assert!(top_genes(&bad).is_err());
     }
 
     #[test]
