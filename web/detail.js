@@ -1,6 +1,7 @@
 // Cell detail: a click on a cell (not a drag), or Enter on the map for the cell under the view's
 // centre, opens a panel with its id, area, centroid, value, and its top 10 genes by the current
-// statistic as a small bar chart (from the worker: cellmap::Session::top_genes). Escape closes it.
+// statistic as a small bar chart (from the worker: cellmap::Session::top_genes, or for a published
+// store the ranking `cellmap publish` wrote in obsm). Escape closes it.
 import { formatCount, formatValue } from './format.js';
 
 const TOP_GENES = 10;
@@ -80,13 +81,15 @@ export class CellDetail {
       Object.assign(document.createElement('dt'), { textContent: term }),
       Object.assign(document.createElement('dd'), { textContent: value }),
     ]));
-    elements.genesTitle.textContent = session.store
-      ? 'Top genes are not ranked for a published store (that would fetch every gene\'s column).'
+    // a published store ranks them when it is published (null: a store without the ranking)
+    elements.genesTitle.textContent = genes === null
+      ? 'This store has no ranked genes (obsm/cellmap_top_genes, written by cellmap publish): ranking them here would fetch every gene\'s column.'
       : session.geneCount > 0
         ? `Top ${TOP_GENES} genes by ${stat}`
         : 'No expression loaded: no genes to rank.';
-    const largest = Math.max(0, ...genes.map(({ value }) => value));
-    elements.genes.replaceChildren(...genes.map(({ name, value }) => {
+    const ranked = genes ?? [];
+    const largest = Math.max(0, ...ranked.map(({ value }) => value));
+    elements.genes.replaceChildren(...ranked.map(({ name, value }) => {
       const item = document.createElement('li');
       const bar = Object.assign(document.createElement('span'), { className: 'bar' });
       bar.style.width = `${largest > 0 ? Math.max(0, (100 * value) / largest) : 0}%`;

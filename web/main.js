@@ -474,8 +474,7 @@ function adoptSession(next, from, genes = [0], initialView = null) {
 
 const LABEL_IMAGE_NOTE = 'This file is a label image: its cells are used as labelled (touching cells stay ' +
   'apart), so fill holes and connectivity do not apply.';
-const PUBLISHED_NOTE = 'A published store holds its cells as labelled, so fill holes and connectivity do not ' +
-  'apply; exports and selections need the files (the store is read window by window).';
+const PUBLISHED_NOTE = 'A published store holds its cells as labelled, so fill holes and connectivity do not apply.';
 /** The note shown under the mask options when they do not apply (made once, here). */
 const labelImageNote = Object.assign(document.createElement('p'), {
   id: 'label-image-note',
@@ -518,9 +517,9 @@ function updateControls() {
   const continuous = colorBy === 'values' || colorBy === 'compare' || (colorBy === 'column' && analysis.settings().as === 'values');
   scaleControls.update(data, continuous);
   for (const radio of genePicker.modeRadios) radio.disabled = !data;
-  // exports and selections work on a session in memory (a published store is read window by window)
-  exportsPanel.update({ idle, session: published ? null : session });
-  selection.update({ idle, session: published ? null : session });
+  // a published store exports and selects too (store-ops.js, in the worker)
+  exportsPanel.update({ idle, session });
+  selection.update({ idle, session });
   controls.cancel.hidden = !loading;
   document.body.toggleAttribute('data-loading', loading);
   controls.viewport.setAttribute('aria-busy', String(loading));

@@ -70,7 +70,10 @@ export class Selection {
     const { canvas } = this.elements;
     this.svg.setAttribute('width', String(canvas.width));
     this.svg.setAttribute('height', String(canvas.height));
-    this.svg.setAttribute('viewBox', `0 0 ${canvas.width} ${canvas.height}`);
+    // the canvas holds the image (or, for a published store, the window at `placement`): the
+    // polygon is in image pixels
+    const { x, y, factor } = this.mapView.placement;
+    this.svg.setAttribute('viewBox', `${x} ${y} ${canvas.width * factor} ${canvas.height * factor}`);
     this.svg.style.transform = canvas.style.transform;
     // the overlay is scaled with the map: a 2 px line on screen
     this.shape.style.strokeWidth = String(2 / this.mapView.scale);

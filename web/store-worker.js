@@ -3,7 +3,9 @@
 // the consolidated metadata, the metadata arrays (indptr, gene names, obs columns), then per view
 // only the label chunks of the pyramid level in view and per gene only its CSC column's chunks —
 // and hands their bytes to Rust, which decodes, caches (LRU) and paints them. A key the server
-// does not have (404, or 403 as S3 answers) is a chunk that is all background.
+// does not have (404, or 403 as S3 answers) is a chunk that is all background. For the exports,
+// selections and the cell detail (store-ops.js) it also gives the view at level 0, the cells'
+// table from obs and the columns, and each cell's top genes from obsm.
 //
 // `cellmap publish` writes manifest.json next to data.zarr: when it names this store (`data`),
 // its `statistic` says what X holds (default `sum`), `title` names the data and `default_view`
@@ -17,6 +19,12 @@ const COLUMN_CAPACITY = 16;
 const PARALLEL = 8;
 /** The statistics X may hold (the manifest's `statistic`). */
 const STATISTICS = ['mean', 'sum', 'count', 'min', 'max'];
+/**
+ * The most pixels a PNG export of a store draws at full resolution (4096 × 4096): the level-0
+ * window in view is composed in wasm memory (8 bytes per pixel) and copied out once. Its label
+ * chunks must also fit in the chunk cache at once (CHUNK_CAPACITY).
+ */
+export const PNG_PIXEL_LIMIT = 1 << 24;
 
 let storeModule = null;
 
@@ -94,6 +102,8 @@ export class PublishedStore {
     this.fetched = [];
     /** One operation at a time: fetches of one render must not evict the chunks of another. */
     this.queue = Promise.resolve();
+    /** The settings of the last render (with its `region`): what the exports show. */
+    this.shown = null;
   }
 
   /** Runs `task()` after the store's previous operations. */
@@ -206,6 +216,7 @@ export class PublishedStore {
     return this.serial(async () => {
       const started = performance.now();
       const { view } = this;
+      this.shown = { genes, colormap, colorBy, scale, low, high, log1p, outlines, region };
       const level = view.levelForZoom(region.zoom);
       const factor = view.levels()[level * 5];
       const window = Array.from(view.window(level, region.top, region.left, region.bottom, region.right));
@@ -233,6 +244,106 @@ export class PublishedStore {
         range,
         ms: performance.now() - started,
       };
+    });
+  }
+
+  /**
+   * The map in view at full data resolution (level 0), painted as shown: `{pixels, width,
+   * height}` (RGBA, a copy). Refused above PNG_PIXEL_LIMIT pixels or when its label chunks do
+   * not fit in the cache; the view's own window is composed again afterwards (hover, click).
+   */
+  fullResolutionView() {
+    return this.serial(async () => {
+      const { view, shown } = this;
+      if (!shown) throw new Error('the store\'s map is not drawn yet');
+      const { region } = shown;
+      const window = Array.from(view.window(0, region.top, region.left, region.bottom, region.right));
+      const [row0, col0, height, width] = window;
+      const chunkSize = view.levels().slice(3, 5);
+      const chunks = (Math.floor((row0 + height - 1) / chunkSize[0]) - Math.floor(row0 / chunkSize[0]) + 1) *
+        (Math.floor((col0 + width - 1) / chunkSize[1]) - Math.floor(col0 / chunkSize[1]) + 1);
+      if (width * height > PNG_PIXEL_LIMIT || chunks > CHUNK_CAPACITY) {
+        throw new Error(`the view is ${width.toLocaleString('en-US')} × ${height.toLocaleString('en-US')} pixels at full ` +
+          `resolution (${chunks} label chunks); a PNG of a published store is at most ` +
+          `${PNG_PIXEL_LIMIT.toLocaleString('en-US')} pixels (4096 × 4096) and ${CHUNK_CAPACITY} chunks: zoom in and export again`);
+      }
+      const paint = () => {
+        if (shown.colorBy === 'cell') view.paintCellIds(shown.outlines);
+        else view.paint(shown.colormap, shown.scale, shown.low, shown.high, shown.log1p, shown.outlines);
+      };
+      const viewLevel = view.levelForZoom(region.zoom);
+      const viewWindow = Array.from(view.window(viewLevel, region.top, region.left, region.bottom, region.right));
+      try {
+        await this.loadWindow(0, window);
+        paint();
+        const pixels = new Uint8ClampedArray(this.memory.buffer, view.pixelsPtr(), view.pixelsLen()).slice();
+        return { pixels, width, height };
+      } finally {
+        // the shown window again (its chunks may have been evicted: fetched again)
+        await this.loadWindow(viewLevel, viewWindow);
+        paint();
+      }
+    });
+  }
+
+  /**
+   * The cells' table as `exportCellsCsv` writes it for a session, from obs (the bounding boxes
+   * fetched on first use) and the shown genes' columns: `{regions, names, stat, columns, sum}`
+   * for the exports module's `cellsCsv`.
+   */
+  cellsTable() {
+    return this.serial(async () => {
+      const { view } = this;
+      if (!view.hasBboxes) {
+        const names = view.bboxArrays();
+        const keys = names.map((name) => view.arrayKeys(name));
+        const chunks = await this.getAll(keys.flat(), 'bounding boxes');
+        let at = 0;
+        for (const [i, name] of names.entries()) {
+          view.setArray(name, chunks.slice(at, at + keys[i].length));
+          at += keys[i].length;
+        }
+      }
+      const genes = view.geneCount > 0 ? (this.shown?.genes ?? []) : [];
+      await this.loadGenes(genes);
+      const columns = new Float64Array(genes.length * view.cellCount);
+      for (const [i, gene] of genes.entries()) columns.set(view.geneValues(gene, this.statistic), i * view.cellCount);
+      return {
+        regions: view.regionFields(),
+        names: genes.map((gene) => this.geneNames[gene]),
+        stat: this.statistic,
+        columns,
+        sum: genes.length > 1 ? view.shownValues() : undefined,
+      };
+    });
+  }
+
+  /** The labels of the cells whose centroid lies in `xy` ([x0, y0, ...], integers at pixel centres). */
+  cellsInRing(xy) {
+    return this.view.cellsInRing(xy);
+  }
+
+  /**
+   * Cell `label`'s top `count` genes as `cellmap publish` ranked them (obsm/cellmap_top_genes:
+   * the two chunks of its rows fetched once): [{gene, name, value}], or null when the store has
+   * none (published by another tool).
+   */
+  topGenes(label, count) {
+    return this.serial(async () => {
+      const { view } = this;
+      const missing = view.topGenesChunk(label);
+      if (missing) {
+        const [k, genesKey, valuesKey] = missing;
+        const [genes, values] = await this.getAll([genesKey, valuesKey], 'top genes');
+        view.putTopGenes(k, genes, values);
+      }
+      const pairs = view.topGenes(label);
+      if (!pairs) return null;
+      const top = [];
+      for (let k = 0; k < pairs.length && top.length < count; k += 2) {
+        top.push({ gene: pairs[k], name: this.geneNames[pairs[k]], value: pairs[k + 1] });
+      }
+      return top;
     });
   }
 

@@ -29,10 +29,40 @@ export function pngLayout(width, height) {
   };
 }
 
+/**
+ * A PNG Blob of a `width × height` map with its legend (layout: `pngLayout`): `putMap(context)`
+ * puts the map's pixels at (0, 0); `lut` is the colormap's 256 RGBA entries, `caption` names the
+ * gene(s) and the statistic, `range` is the paint's [lo, hi].
+ */
+export function composePng(width, height, putMap, { lut, range, caption }) {
+  const layout = pngLayout(width, height);
+  const canvas = new OffscreenCanvas(layout.width, layout.height);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, height, layout.width, layout.height - height);
+  putMap(context);
+  const { bar } = layout;
+  for (let k = 0; k < 256; k += 1) {
+    context.fillStyle = `rgb(${lut[4 * k]}, ${lut[4 * k + 1]}, ${lut[4 * k + 2]})`;
+    context.fillRect(bar.x + k * bar.entry, bar.y, bar.entry, bar.height);
+  }
+  context.fillStyle = '#1c2330';
+  context.textBaseline = 'top';
+  context.font = `${layout.caption.font}px sans-serif`;
+  context.fillText(caption, layout.caption.x, layout.caption.y, layout.width - 2 * layout.caption.x);
+  context.font = `${layout.numbers.font}px sans-serif`;
+  const [low, high] = range;
+  context.textAlign = 'left';
+  context.fillText(Number.isNaN(low) ? 'no value' : formatValue(low), bar.x, layout.numbers.y);
+  context.textAlign = 'right';
+  context.fillText(Number.isNaN(high) ? '' : formatValue(high), bar.x + bar.width, layout.numbers.y);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
 let exportsModule = null;
 
 /** The exports wasm module, loaded on first use. */
-function exportsWasm() {
+export function exportsWasm() {
   exportsModule ??= import('./pkg/exports/cellmap_wasm_exports.js').then(async (module) => {
     await module.default();
     return module;
@@ -69,36 +99,16 @@ export function exportOps(state) {
     async exportPng({ colormap, range, caption, strip: barColours = null }) {
       const session = live();
       const { width, height } = session;
-      const layout = pngLayout(width, height);
-      const canvas = new OffscreenCanvas(layout.width, layout.height);
-      const context = canvas.getContext('2d');
-      context.fillStyle = '#ffffff';
-      context.fillRect(0, height, layout.width, layout.height - height);
-      const strip = Math.max(1, Math.floor((8 << 20) / (width * 4)));
-      for (let row = 0; row < height; row += strip) {
-        const rows = Math.min(strip, height - row);
-        const offset = session.pixelsPtr() + row * width * 4;
-        const pixels = new Uint8ClampedArray(state.wasm().memory.buffer, offset, rows * width * 4);
-        context.putImageData(new ImageData(pixels, width, rows), 0, row);
-      }
-      // the colour bar: the colormap, or for categories the legend's strip (the colours in use)
-      const lut = barColours ?? state.lut(colormap);
-      const { bar } = layout;
-      for (let k = 0; k < 256; k += 1) {
-        context.fillStyle = `rgb(${lut[4 * k]}, ${lut[4 * k + 1]}, ${lut[4 * k + 2]})`;
-        context.fillRect(bar.x + k * bar.entry, bar.y, bar.entry, bar.height);
-      }
-      context.fillStyle = '#1c2330';
-      context.textBaseline = 'top';
-      context.font = `${layout.caption.font}px sans-serif`;
-      context.fillText(caption, layout.caption.x, layout.caption.y, layout.width - 2 * layout.caption.x);
-      context.font = `${layout.numbers.font}px sans-serif`;
-      const [low, high] = range;
-      context.textAlign = 'left';
-      context.fillText(Number.isNaN(low) ? 'no value' : formatValue(low), bar.x, layout.numbers.y);
-      context.textAlign = 'right';
-      context.fillText(Number.isNaN(high) ? '' : formatValue(high), bar.x + bar.width, layout.numbers.y);
-      return canvas.convertToBlob({ type: 'image/png' });
+      const putMap = (context) => {
+        const strip = Math.max(1, Math.floor((8 << 20) / (width * 4)));
+        for (let row = 0; row < height; row += strip) {
+          const rows = Math.min(strip, height - row);
+          const offset = session.pixelsPtr() + row * width * 4;
+          const pixels = new Uint8ClampedArray(state.wasm().memory.buffer, offset, rows * width * 4);
+          context.putImageData(new ImageData(pixels, width, rows), 0, row);
+        }
+      };
+      return composePng(width, height, putMap, { lut: barColours ?? state.lut(colormap), range, caption });
     },
 
     /**

@@ -11,6 +11,7 @@ import init, {
 import { AnalysisModes } from './modes-worker.js';
 import { exportOps } from './worker-exports.js';
 import { PublishedStore } from './store-worker.js';
+import { storeOps } from './store-ops.js';
 import { Transcripts } from './transcripts-worker.js';
 
 /** At most this many ticks on the colour bar. */
@@ -381,9 +382,8 @@ Object.assign(ops, exportOps({
   session: () => session, wasm: () => wasm, lut: colormapLut, transcripts: () => transcripts,
   modeColumn: () => modes.exportColumn(),
 }));
-const sessionTopGenes = ops.topGenes;
-/** A published store holds one column per gene: ranking a cell's genes would read them all. */
-ops.topGenes = (...args) => (store ? [] : sessionTopGenes(...args));
+// a published store's exports, selection and top genes (store-ops.js)
+Object.assign(ops, storeOps(ops, { store: () => store, lut: colormapLut }));
 
 onmessage = async ({ data: { id, op, args } }) => {
   try {

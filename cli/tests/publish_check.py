@@ -7,7 +7,8 @@ SITE/data.zarr must open in spatialdata.read_zarr with the labels (level 0 equal
 renumbered 1..N; level k equal to LABELS[::2**k, ::2**k]; LEVELS levels) annotated by the table,
 whose X (CSC, float32) equals TABLE (cells x genes: a .npy or ARCHIVE.npz:MEMBER, NaN = no entry,
 or a scipy sparse .npz) and whose var names are
-GENES.txt; anndata.read_zarr must read the same table from a loopback HTTP server (range requests,
+GENES.txt, with obs bounding boxes equal to scipy.ndimage.find_objects' and obsm/cellmap_top_genes /
+cellmap_top_values each cell's 10 largest values (ties in gene order); anndata.read_zarr must read the same table from a loopback HTTP server (range requests,
 consolidated metadata only: no directory listing). With TRANSCRIPTS.csv (x, y, gene in pixels), the
 store's points element must hold them all, in Morton order, each with the cell under it.
 """
@@ -22,6 +23,7 @@ import warnings
 import anndata as ad
 import numpy as np
 import scipy.sparse as sp
+from scipy import ndimage
 import spatialdata as sd
 import zarr
 from RangeHTTPServer import RangeRequestHandler
@@ -84,8 +86,16 @@ assert (adata.obs["area"].to_numpy() == area).all()
 rows, cols = np.indices(labels.shape)
 for axis, grid in (("centroid_y", rows), ("centroid_x", cols)):
     sums = np.bincount(want0.ravel(), weights=grid.ravel(), minlength=n + 1)[1:]
-    np.testing.assert_allclose(adata.obs[axis].to_numpy(), (sums / area).astype(np.float32), rtol=1e-6)
-np.testing.assert_array_equal(adata.obsm["spatial"], adata.obs[["centroid_x", "centroid_y"]].to_numpy())
+    assert adata.obs[axis].dtype == np.float64, adata.obs[axis].dtype
+    np.testing.assert_allclose(adata.obs[axis].to_numpy(), sums / area, rtol=1e-12)
+spatial = adata.obs[["centroid_x", "centroid_y"]].to_numpy().astype(np.float32)
+np.testing.assert_array_equal(adata.obsm["spatial"], spatial)
+# The bounding boxes (end-exclusive, as regions.csv), by scipy.
+boxes = ndimage.find_objects(want0)
+for k, name in enumerate(("bbox_min_row", "bbox_min_col", "bbox_max_row", "bbox_max_col")):
+    axis, end = k % 2, k >= 2
+    bound = [(box[axis].stop if end else box[axis].start) for box in boxes]
+    np.testing.assert_array_equal(adata.obs[name].to_numpy(), bound, err_msg=name)
 
 # X: CSC float32 with an entry for every value that is neither 0 nor NaN, equal to the table.
 assert sp.issparse(adata.X) and adata.X.format == "csc" and adata.X.dtype == np.float32, type(adata.X)
@@ -93,6 +103,21 @@ table = table[present - 1] if table.shape[0] != n else table
 want = np.where(np.isnan(table), 0, table).astype(np.float32)
 assert adata.X.nnz == np.count_nonzero(want), (adata.X.nnz, np.count_nonzero(want))
 np.testing.assert_array_equal(adata.X.toarray(), want)
+
+# Each cell's 10 largest stored values, largest first, ties in gene order (-1 / NaN after the
+# last stored value): the viewer's cell detail.
+top_genes, top_values = adata.obsm["cellmap_top_genes"], adata.obsm["cellmap_top_values"]
+assert top_genes.shape == top_values.shape == (n, 10), (top_genes.shape, top_values.shape)
+assert top_genes.dtype == np.int32 and top_values.dtype == np.float32, (top_genes.dtype, top_values.dtype)
+for cell in range(n):
+    stored = np.flatnonzero(want[cell])
+    order = stored[np.lexsort((stored, -want[cell, stored]))][:10]
+    expected_genes = np.full(10, -1, np.int32)
+    expected_genes[: order.size] = order
+    expected_values = np.full(10, np.nan, np.float32)
+    expected_values[: order.size] = want[cell, order]
+    np.testing.assert_array_equal(top_genes[cell], expected_genes, err_msg=f"cell {cell + 1}")
+    np.testing.assert_array_equal(top_values[cell], expected_values, err_msg=f"cell {cell + 1}")
 
 # spatialdata's own lookup of a gene's values per cell.
 gene = genes[int(np.argmax((want != 0).sum(axis=0)))]

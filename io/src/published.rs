@@ -73,6 +73,12 @@ pub struct PublishedStore {
     pub obs_centroid_y: Option<ArrayMeta>,
     /// `obs/centroid_x`.
     pub obs_centroid_x: Option<ArrayMeta>,
+    /// `obs/bbox_min_row`, `obs/bbox_min_col`, `obs/bbox_max_row`, `obs/bbox_max_col` (the
+    /// cells' bounding boxes, end-exclusive; when present).
+    pub obs_bbox: [Option<ArrayMeta>; 4],
+    /// `obsm/cellmap_top_genes` (`n_obs × k` gene indices, `-1` = none) and
+    /// `obsm/cellmap_top_values` (their values), when both are present with the same shape.
+    pub obsm_top: Option<(ArrayMeta, ArrayMeta)>,
 }
 
 fn bad(source: &str, why: impl Into<String>) -> Error {
@@ -202,6 +208,34 @@ impl PublishedStore {
             }
             Ok(Some(array))
         };
+        let top_path = |name: &str| format!("{table}/obsm/{name}");
+        let obsm_top =
+            if meta.has(&top_path("cellmap_top_genes")) && meta.has(&top_path("cellmap_top_values")) {
+                let genes = meta.array(&top_path("cellmap_top_genes"))?;
+                let values = meta.array(&top_path("cellmap_top_values"))?;
+                let fits = |a: &ArrayMeta| {
+                    a.shape.len() == 2
+                        && a.shape[0] == shape.0
+                        && a.chunk_shape.get(1) == a.shape.get(1)
+                        && a.data_type != DataType::String
+                };
+                if !fits(&genes)
+                    || !fits(&values)
+                    || genes.shape != values.shape
+                    || genes.chunk_shape != values.chunk_shape
+                {
+                    return Err(bad(
+                        source,
+                        format!(
+                            "{}: expected {} rows of gene indices in chunks of whole rows, shaped as {}",
+                            genes.path, shape.0, values.path
+                        ),
+                    ));
+                }
+                Some((genes, values))
+            } else {
+                None
+            };
         Ok(PublishedStore {
             source: source.to_string(),
             labels_name,
@@ -218,6 +252,13 @@ impl PublishedStore {
             obs_area: obs_column("area")?,
             obs_centroid_y: obs_column("centroid_y")?,
             obs_centroid_x: obs_column("centroid_x")?,
+            obs_bbox: [
+                obs_column("bbox_min_row")?,
+                obs_column("bbox_min_col")?,
+                obs_column("bbox_max_row")?,
+                obs_column("bbox_max_col")?,
+            ],
+            obsm_top,
         })
     }
 

@@ -12,8 +12,11 @@
 //! * `tables/table`: AnnData, `X` as CSC (`float32` data, `int32` row indices, `int32` or
 //!   `int64` column pointers; 2¹⁷-element chunks, so one gene costs 2–4 chunk requests), `obs`
 //!   sorted by `cell_id` (= label, row `label − 1`) with `region`, `cell_id`, `area`,
-//!   `centroid_y`, `centroid_x` (and `source_label`, the input's label, when renumbering
-//!   changed the ids), `var` = gene names, `obsm/spatial` = (x, y) centroids,
+//!   `centroid_y`, `centroid_x` (`float64`, as `regions.csv`), `bbox_min_row`, `bbox_min_col`,
+//!   `bbox_max_row`, `bbox_max_col` (end-exclusive) (and `source_label`, the input's label,
+//!   when renumbering changed the ids), `var` = gene names, `obsm/spatial` = (x, y) centroids,
+//!   `obsm/cellmap_top_genes` / `obsm/cellmap_top_values` = each cell's 10 largest values
+//!   ([`top_genes`]),
 //!   `uns/spatialdata_attrs` linking the table to the labels;
 //! * the root `zarr.json` with the metadata of every node consolidated inline, written last.
 //!
@@ -386,6 +389,15 @@ pub fn write_spatialdata<S: Store + ?Sized>(
         source_label: renumbered.then(|| kept.iter().map(|&l| l as i32).collect()),
         area: kept.iter().map(|&l| cells[l].area() as f32).collect(),
         centroid: kept.iter().map(|&l| cells[l].centroid()).collect(),
+        // every kept cell has pixels, hence a box
+        bbox: kept
+            .iter()
+            .map(|&l| {
+                cells[l]
+                    .bounding_box()
+                    .map_or([0; 4], |b| [b.row_start, b.col_start, b.row_end, b.col_end].map(|v| v as i32))
+            })
+            .collect(),
     };
     let renumbered_table;
     let table = if renumbered {
@@ -615,6 +627,64 @@ struct ObsColumns {
     area: Vec<f32>,
     /// (row, column) of each cell.
     centroid: Vec<(f64, f64)>,
+    /// `[min_row, min_col, max_row, max_col]` of each cell (the max end-exclusive, as
+    /// `regions.csv`).
+    bbox: Vec<[i32; 4]>,
+}
+
+/// The `obs` columns of the cells' bounding boxes (end-exclusive, as `regions.csv`).
+pub const BBOX_COLUMNS: [&str; 4] = ["bbox_min_row", "bbox_min_col", "bbox_max_row", "bbox_max_col"];
+
+/// Genes per cell in `obsm/cellmap_top_genes` and `obsm/cellmap_top_values`.
+pub const TOP_GENES: usize = 10;
+
+/// Rows of one chunk of `obsm/cellmap_top_genes` and `obsm/cellmap_top_values` (160 KiB raw
+/// each): the viewer's cell detail fetches the two chunks of the cell's rows.
+pub const TOP_GENES_CHUNK: usize = 4096;
+
+/// Each row's (cell's) [`TOP_GENES`] largest stored values of `table`, largest first, ties in
+/// gene order (the rule of [`crate::Session::top_genes`]): the genes (column indices, `-1` past
+/// the cell's stored values) and their values (NaN there), both `n_cells × TOP_GENES`,
+/// row-major. A table whose pointers and rows do not agree is an input error.
+///
+/// ```
+/// use cellmap::publish::{CscTable, TOP_GENES, top_genes};
+/// // cell 0: gene 0 = 2, gene 1 = 5, gene 2 = 2; cell 1: nothing stored
+/// let table = CscTable::from_columns(2, vec![vec![(0, 2.0)], vec![(0, 5.0)], vec![(0, 2.0)]])?;
+/// let (genes, values) = top_genes(&table)?;
+/// assert_eq!(genes[..4], [1, 0, 2, -1]);
+/// assert_eq!(values[..3], [5.0, 2.0, 2.0]);
+/// assert!(values[3].is_nan() && genes[TOP_GENES..].iter().all(|&g| g == -1));
+/// # Ok::<(), cellmap::Error>(())
+/// ```
+pub fn top_genes(table: &CscTable) -> Result<(Vec<i32>, Vec<f32>), Error> {
+    // rows within the cells and pointers within the entries: the indexing below cannot fail
+    table.check()?;
+    let len = table.n_cells.checked_mul(TOP_GENES).ok_or_else(|| Error::argument("too many cells"))?;
+    let mut genes = filled(len, -1i32, "the top genes per cell")?;
+    let mut values = filled(len, f32::NAN, "the top values per cell")?;
+    let mut filled_slots = filled(table.n_cells, 0u8, "the top genes per cell")?;
+    for (gene, bounds) in table.indptr.windows(2).enumerate() {
+        let (start, end) = (bounds[0] as usize, bounds[1] as usize);
+        for (&row, &value) in table.indices[start..end].iter().zip(&table.data[start..end]) {
+            let row = row as usize;
+            let (slots, top) =
+                (&mut genes[row * TOP_GENES..][..TOP_GENES], &mut values[row * TOP_GENES..][..TOP_GENES]);
+            let used = usize::from(filled_slots[row]);
+            // after the equal values: genes come in increasing order, so ties stay in gene order
+            let at = top[..used].iter().position(|&v| value.total_cmp(&v).is_gt()).unwrap_or(used);
+            if at >= TOP_GENES {
+                continue;
+            }
+            let last = used.min(TOP_GENES - 1);
+            slots.copy_within(at..last, at + 1);
+            top.copy_within(at..last, at + 1);
+            slots[at] = gene as i32;
+            top[at] = value;
+            filled_slots[row] = (used + 1).min(TOP_GENES) as u8;
+        }
+    }
+    Ok((genes, values))
 }
 
 /// The AnnData table, `tables/table`.
@@ -656,6 +726,7 @@ fn write_table<S: Store + ?Sized>(
     }
     // obs: sorted by cell_id, index = str(cell_id).
     let mut order = vec!["region", "cell_id", "area", "centroid_y", "centroid_x"];
+    order.extend(BBOX_COLUMNS);
     if obs.source_label.is_some() {
         order.push("source_label");
     }
@@ -675,10 +746,15 @@ fn write_table<S: Store + ?Sized>(
     let cell_ids: Vec<i32> = (1..=n as i32).collect();
     writer.array_1d(&format!("{o}/cell_id"), &cell_ids, OBS_CHUNK, array.clone())?;
     writer.array_1d(&format!("{o}/area"), &obs.area, OBS_CHUNK, array.clone())?;
-    let ys: Vec<f32> = obs.centroid.iter().map(|c| c.0 as f32).collect();
-    let xs: Vec<f32> = obs.centroid.iter().map(|c| c.1 as f32).collect();
+    // float64: the centroids of regions.csv, digit for digit
+    let ys: Vec<f64> = obs.centroid.iter().map(|c| c.0).collect();
+    let xs: Vec<f64> = obs.centroid.iter().map(|c| c.1).collect();
     writer.array_1d(&format!("{o}/centroid_y"), &ys, OBS_CHUNK, array.clone())?;
     writer.array_1d(&format!("{o}/centroid_x"), &xs, OBS_CHUNK, array.clone())?;
+    for (k, name) in BBOX_COLUMNS.iter().enumerate() {
+        let bound: Vec<i32> = obs.bbox.iter().map(|b| b[k]).collect();
+        writer.array_1d(&format!("{o}/{name}"), &bound, OBS_CHUNK, array.clone())?;
+    }
     if let Some(source) = &obs.source_label {
         writer.array_1d(&format!("{o}/source_label"), source, OBS_CHUNK, array.clone())?;
     }
@@ -691,8 +767,24 @@ fn write_table<S: Store + ?Sized>(
     writer.strings_1d(&format!("{v}/_index"), genes, OBS_CHUNK, strings.clone())?;
     // obsm/spatial: (x, y).
     writer.group(&format!("{t}/obsm"), dict.clone())?;
-    let spatial: Vec<f32> = xs.iter().zip(&ys).flat_map(|(&x, &y)| [x, y]).collect();
+    let spatial: Vec<f32> = xs.iter().zip(&ys).flat_map(|(&x, &y)| [x as f32, y as f32]).collect();
     writer.array_2d(&format!("{t}/obsm/spatial"), &spatial, 2, OBS_CHUNK, array.clone())?;
+    // each cell's largest values (the viewer's cell detail reads 2 chunks, not every column)
+    let (top, top_values) = top_genes(table)?;
+    writer.array_2d(
+        &format!("{t}/obsm/cellmap_top_genes"),
+        &top,
+        TOP_GENES,
+        TOP_GENES_CHUNK,
+        array.clone(),
+    )?;
+    writer.array_2d(
+        &format!("{t}/obsm/cellmap_top_values"),
+        &top_values,
+        TOP_GENES,
+        TOP_GENES_CHUNK,
+        array.clone(),
+    )?;
     // uns/spatialdata_attrs: the link to the labels.
     writer.group(&format!("{t}/uns"), dict.clone())?;
     let u = format!("{t}/uns/spatialdata_attrs");
@@ -841,6 +933,18 @@ mod tests {
             &|_| {},
         );
         assert!(error.unwrap_err().to_string().contains("label 1 has no pixel"));
+    }
+
+    #[test]
+    fn the_top_genes_keep_the_ten_largest_and_refuse_rows_outside_the_cells() {
+        // one cell, 12 genes valued 1, 2, …, 12 except gene 4 = 12 too (tied with gene 11)
+        let column = |g: usize| vec![(0, if g == 4 { 12.0 } else { g as f32 + 1.0 })];
+        let table = CscTable::from_columns(1, (0..12).map(column).collect()).unwrap();
+        let (genes, values) = top_genes(&table).unwrap();
+        assert_eq!(genes, [4, 11, 10, 9, 8, 7, 6, 5, 3, 2]);
+        assert_eq!(values, [12.0, 12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 4.0, 3.0]);
+        let bad = CscTable { n_cells: 1, indptr: vec![0, 1], indices: vec![1], data: vec![1.0] };
+        assert!(top_genes(&bad).is_err());
     }
 
     #[test]

@@ -12,7 +12,12 @@
 //! 3. per view: [`LazyStore::missing_chunks`] → fetch → [`LazyStore::put_chunk`], then
 //!    [`LazyStore::compose`];
 //! 4. per gene: [`LazyStore::column_chunks`] → fetch → [`LazyStore::put_column`], then
-//!    [`LazyStore::compute`] and [`LazyStore::paint`].
+//!    [`LazyStore::compute`] and [`LazyStore::paint`];
+//! 5. for the exports, selections and cell detail: [`BBOX_ARRAYS`] through `array_keys` /
+//!    `set_array`, then [`LazyStore::region_fields`] and [`LazyStore::gene_values`] (a
+//!    [`crate::CellsTable`]); [`LazyStore::cells_in_ring`]; per cell
+//!    [`LazyStore::top_genes_chunk`] → fetch → [`LazyStore::put_top_genes`], then
+//!    [`LazyStore::top_genes`].
 
 use std::collections::HashMap;
 
@@ -27,6 +32,13 @@ use crate::stats::Stat;
 
 /// The metadata arrays read whole at open ([`LazyStore::array_keys`]).
 pub const META_ARRAYS: [&str; 6] = ["indptr", "var", "cell_id", "area", "centroid_y", "centroid_x"];
+
+/// The `obs` columns read whole on the first export of the cells' table
+/// ([`LazyStore::region_fields`]): the bounding boxes.
+pub const BBOX_ARRAYS: [&str; 4] = ["bbox_min_row", "bbox_min_col", "bbox_max_row", "bbox_max_col"];
+
+/// Chunks of `obsm/cellmap_top_genes` (and of its values) kept.
+const TOP_CHUNK_CAPACITY: usize = 8;
 
 /// A window of one pyramid level: rows `row0..row0 + height`, columns
 /// `col0..col0 + width` of level `level`.
@@ -100,6 +112,10 @@ pub struct LazyStore {
     area: Vec<f64>,
     centroid_y: Vec<f64>,
     centroid_x: Vec<f64>,
+    /// `obs/bbox_*` (empty until set).
+    bbox: [Vec<f64>; 4],
+    /// Decoded chunks of the top genes and their values by chunk (of `obsm/cellmap_top_*`).
+    top: Lru<u64, (Vec<i64>, Vec<f64>)>,
     /// Values by label (entry 0: NaN), of the genes of the last `compute`.
     values: Vec<f64>,
     window: Window,
@@ -135,6 +151,8 @@ impl LazyStore {
             area: Vec::new(),
             centroid_y: Vec::new(),
             centroid_x: Vec::new(),
+            bbox: Default::default(),
+            top: Lru::new(TOP_CHUNK_CAPACITY),
             values,
             window: Window::default(),
             labels: Vec::new(),
@@ -156,11 +174,18 @@ impl LazyStore {
             "area" => self.store.obs_area.as_ref(),
             "centroid_y" => self.store.obs_centroid_y.as_ref(),
             "centroid_x" => self.store.obs_centroid_x.as_ref(),
-            _ => return Err(Error::argument(format!("no metadata array '{name}' (known: {META_ARRAYS:?})"))),
+            _ => match BBOX_ARRAYS.iter().position(|&b| b == name) {
+                Some(k) => self.store.obs_bbox[k].as_ref(),
+                None => {
+                    return Err(Error::argument(format!(
+                        "no metadata array '{name}' (known: {META_ARRAYS:?}, {BBOX_ARRAYS:?})"
+                    )));
+                }
+            },
         })
     }
 
-    /// The chunk keys of metadata array `name` (one of [`META_ARRAYS`]), in
+    /// The chunk keys of metadata array `name` (one of [`META_ARRAYS`] or [`BBOX_ARRAYS`]), in
     /// order; empty when the store does not have it.
     pub fn array_keys(&self, name: &str) -> Result<Vec<String>, Error> {
         let Some(array) = self.meta_array(name)? else { return Ok(Vec::new()) };
@@ -231,7 +256,12 @@ impl LazyStore {
             }
             "area" => self.area = numbers,
             "centroid_y" => self.centroid_y = numbers,
-            _ => self.centroid_x = numbers,
+            "centroid_x" => self.centroid_x = numbers,
+            _ => {
+                if let Some(k) = BBOX_ARRAYS.iter().position(|&b| b == name) {
+                    self.bbox[k] = numbers;
+                }
+            }
         }
         Ok(())
     }
@@ -269,14 +299,18 @@ impl LazyStore {
     }
 
     /// The keys of the label chunks `window` needs that are not cached:
-    /// `(chunk row, chunk column, key)`.
-    pub fn missing_chunks(&self, window: &Window) -> Vec<(u64, u64, String)> {
+    /// `(chunk row, chunk column, key)`. The cached ones become the most recently used, so
+    /// that putting the missing ones evicts other chunks first (a window of at most the cache's
+    /// capacity then composes).
+    pub fn missing_chunks(&mut self, window: &Window) -> Vec<(u64, u64, String)> {
         let Some(level) = self.store.levels.get(window.level) else { return Vec::new() };
-        self.window_chunks(window)
-            .into_iter()
-            .filter(|&(i, j)| !self.chunks.contains(&(window.level, i, j)))
-            .map(|(i, j)| (i, j, level.array.chunk_key(&[i, j])))
-            .collect()
+        let mut missing = Vec::new();
+        for (i, j) in self.window_chunks(window) {
+            if self.chunks.get(&(window.level, i, j)).is_none() {
+                missing.push((i, j, level.array.chunk_key(&[i, j])));
+            }
+        }
+        missing
     }
 
     /// Decodes and caches label chunk `(i, j)` of `level` (`None`: not in the store, background).
@@ -530,5 +564,113 @@ impl LazyStore {
             get(&self.centroid_x),
             self.values.get(label).copied().unwrap_or(f64::NAN),
         ))
+    }
+
+    /// Whether the bounding boxes are set (or the store has none): [`LazyStore::region_fields`]
+    /// needs no more fetching.
+    pub fn has_bboxes(&self) -> bool {
+        self.store.obs_bbox.iter().zip(&self.bbox).all(|(meta, v)| meta.is_none() || !v.is_empty())
+    }
+
+    /// Each cell's `area, centroid_row, centroid_col, bbox_min_row, bbox_min_col, bbox_max_row,
+    /// bbox_max_col` (as [`crate::region_fields`], for [`crate::CellsTable`]), cells `1..=N`
+    /// one after the other, from `obs` (NaN where the store has no such column, or it is not set).
+    pub fn region_fields(&self) -> Vec<f64> {
+        let n = self.store.n_obs as usize;
+        let get = |v: &Vec<f64>, row: usize| v.get(row).copied().unwrap_or(f64::NAN);
+        let mut fields = Vec::with_capacity(n.saturating_mul(7));
+        for row in 0..n {
+            fields.extend([get(&self.area, row), get(&self.centroid_y, row), get(&self.centroid_x, row)]);
+            fields.extend(self.bbox.iter().map(|b| get(b, row)));
+        }
+        fields
+    }
+
+    /// Gene `gene`'s values of cells `1..=N` as `X` holds statistic `stat` (its column loaded):
+    /// one column of the cells' table, the value [`LazyStore::compute`] gives a cell for that gene.
+    pub fn gene_values(&self, gene: usize, stat: Stat) -> Result<Vec<f64>, Error> {
+        let absent = if matches!(stat, Stat::Sum | Stat::Count) { 0.0 } else { f64::NAN };
+        let column = self
+            .columns
+            .entries
+            .get(&gene)
+            .map(|(_, c)| c)
+            .ok_or_else(|| Error::argument(format!("gene {gene}'s column is not loaded")))?;
+        Ok(column.iter().map(|&c| if c.is_nan() { absent } else { c }).collect())
+    }
+
+    /// The cells whose centroid (from `obs`) lies in the polygon `ring`, in label order: as
+    /// [`crate::cells_in_ring`] selects from the regions (vertices `[x, y]` = `[column, row]`
+    /// with integers at pixel centres; the boundary is in). Empty without centroids.
+    pub fn cells_in_ring(&self, ring: &[[f64; 2]]) -> Vec<usize> {
+        self.centroid_y
+            .iter()
+            .zip(&self.centroid_x)
+            .enumerate()
+            .filter(|&(_, (&row, &col))| cellmap_core::polygon::point_in_ring(ring, col, row))
+            .map(|(row, _)| row + 1)
+            .collect()
+    }
+
+    /// The chunk of `obsm/cellmap_top_genes` holding cell `label` and the keys of it and of
+    /// its values, when the store has them and the chunk is not cached: `(chunk, genes key,
+    /// values key)`.
+    pub fn top_genes_chunk(&self, label: usize) -> Option<(u64, String, String)> {
+        let (genes, values) = self.store.obsm_top.as_ref()?;
+        let row = row_of(label).filter(|&r| (r as u64) < self.store.n_obs)? as u64;
+        let k = row / genes.chunk_shape[0];
+        (!self.top.contains(&k)).then(|| (k, genes.chunk_key(&[k, 0]), values.chunk_key(&[k, 0])))
+    }
+
+    /// Decodes and caches chunk `k` of the top genes and of their values.
+    pub fn put_top_genes(
+        &mut self,
+        k: u64,
+        genes: Option<&[u8]>,
+        values: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let (g, v) =
+            self.store.obsm_top.as_ref().ok_or_else(|| Error::argument("the store has no top genes"))?;
+        if k >= g.chunk_grid()[0] {
+            return Err(Error::argument(format!("{}: no chunk {k}", g.path)));
+        }
+        let ids = g
+            .decode_at(genes, Some(&[k, 0]))?
+            .to_i64()
+            .ok_or_else(|| Error::input(format!("{}: {}: not integers", self.store.source, g.path)))?;
+        let numbers = v.decode_at(values, Some(&[k, 0]))?.to_f64();
+        self.top.insert(k, (ids, numbers));
+        Ok(())
+    }
+
+    /// Cell `label`'s largest values as `cellmap publish` ranked them (largest first, ties in
+    /// gene order; the statistic of `X`): `(gene, value)`, at most the store's count (10).
+    /// `None` when the store has no top genes (not written by `cellmap publish`).
+    pub fn top_genes(&mut self, label: usize) -> Result<Option<Vec<(usize, f64)>>, Error> {
+        let Some((genes, _)) = self.store.obsm_top.as_ref() else { return Ok(None) };
+        let (rows, width) = (genes.chunk_shape[0], genes.shape[1] as usize);
+        let (n_var, source, path) = (self.store.n_var, self.store.source.clone(), genes.path.clone());
+        let row = row_of(label).filter(|&r| (r as u64) < self.store.n_obs).ok_or_else(|| {
+            Error::argument(format!("no cell {label}: labels run from 1 to {}", self.store.n_obs))
+        })?;
+        let k = row as u64 / rows;
+        let (ids, values) = self
+            .top
+            .get(&k)
+            .ok_or_else(|| Error::argument(format!("chunk {k} of the top genes is not loaded")))?;
+        let at = (row as u64 - k * rows) as usize * width;
+        let mut top = Vec::new();
+        for (&gene, &value) in ids.iter().zip(values).skip(at).take(width) {
+            if gene < 0 {
+                break;
+            }
+            if gene as u64 >= n_var {
+                return Err(Error::input(format!(
+                    "{source}: {path}: gene {gene} of cell {label}, the store has {n_var}"
+                )));
+            }
+            top.push((gene as usize, value));
+        }
+        Ok(Some(top))
     }
 }

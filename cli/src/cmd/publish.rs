@@ -58,7 +58,8 @@ pub const GENERATOR: &str = "cellmap publish";
     tables/table, an AnnData table annotating them (X in CSC, float32: the per-cell statistic of \
     `cellmap run` for a mask + expression, the transcript counts of `cellmap assign` for \
     transcripts; a cell without a value has no entry; obs = region, cell_id, area, centroid_y, \
-    centroid_x; var = gene names). spatialdata.read_zarr and anndata.read_zarr open it. \
+    centroid_x, bbox_min_row, bbox_min_col, bbox_max_row, bbox_max_col; var = gene names; \
+    obsm/cellmap_top_genes and obsm/cellmap_top_values = each cell's 10 largest values). spatialdata.read_zarr and anndata.read_zarr open it. \
     From a folder `cellmap run` wrote (a tile's folder, or the output folder of a run of one \
     tile), the site holds the run's labels, table and gene names as they are (nothing is \
     recomputed; the run's tile name is the default title); a bundle's run holds no transcripts, \

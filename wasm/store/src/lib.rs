@@ -23,9 +23,17 @@
 //! view.compute(Uint32Array.of(gene), 'mean'); // what X holds (manifest.json's statistic)
 //! const [lo, hi] = view.paint('viridis', 'minmax', 0, 0, false, false);
 //! const rgba = view.pixels(); // width × height × 4 bytes (or pixelsPtr / pixelsLen in wasm memory)
+//! // exports, selections, the cell detail (as a session's, from obs and obsm)
+//! for (const name of view.bboxArrays()) view.setArray(name, await Promise.all(view.arrayKeys(name).map(get)));
+//! const regions = view.regionFields(); // 7 per cell, for the exports module's cellsCsv
+//! const values = view.geneValues(gene, 'mean');
+//! const ids = view.cellsInRing(Float64Array.of(0, 0, 100, 0, 100, 100));
+//! const chunk = view.topGenesChunk(7);
+//! if (chunk) view.putTopGenes(chunk[0], await get(chunk[1]), await get(chunk[2]));
+//! const top = view.topGenes(7); // [gene, value, ...], largest first
 //! ```
 
-use cellmap::published::{LazyStore, META_ARRAYS, Window};
+use cellmap::published::{BBOX_ARRAYS, LazyStore, META_ARRAYS, Window};
 use cellmap::{ColorScale, Colormap, Stat};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -45,6 +53,12 @@ fn chunk_bytes(chunks: &Array) -> Vec<Option<Vec<u8>>> {
 
 fn as_refs(chunks: &[Option<Vec<u8>>]) -> Vec<Option<&[u8]>> {
     chunks.iter().map(Option::as_deref).collect()
+}
+
+fn stat_from_name(stat_name: &str) -> Result<Stat, JsError> {
+    Stat::from_name(stat_name).ok_or_else(|| {
+        JsError::new(&format!("unknown statistic '{stat_name}' (known: mean, sum, count, min, max)"))
+    })
 }
 
 /// A published store being viewed (see the crate docs for the flow).
@@ -155,7 +169,7 @@ impl PublishedView {
 
     /// The label chunks the window needs that are not cached: an array of `[i, j, key]`.
     #[wasm_bindgen(js_name = missingChunks)]
-    pub fn missing_chunks(&self, level: usize, row0: f64, col0: f64, height: f64, width: f64) -> Array {
+    pub fn missing_chunks(&mut self, level: usize, row0: f64, col0: f64, height: f64, width: f64) -> Array {
         let window = to_window(level, row0, col0, height, width);
         self.inner
             .missing_chunks(&window)
@@ -212,9 +226,7 @@ impl PublishedView {
     /// manifest's `statistic`): one gene's, or the sum over the genes. A value not stored is 0
     /// for `sum` and `count`, no value (NaN) for `mean`, `min` and `max`.
     pub fn compute(&mut self, genes: &[u32], stat_name: &str) -> Result<(), JsError> {
-        let stat = Stat::from_name(stat_name).ok_or_else(|| {
-            JsError::new(&format!("unknown statistic '{stat_name}' (known: mean, sum, count, min, max)"))
-        })?;
+        let stat = stat_from_name(stat_name)?;
         let genes: Vec<usize> = genes.iter().map(|&g| g as usize).collect();
         self.inner.compute(&genes, stat).map_err(js_error)
     }
@@ -272,6 +284,12 @@ impl PublishedView {
         u32::try_from(self.inner.cell_at(row as u64, col as u64)).unwrap_or(0)
     }
 
+    /// The shown values of cells `1..=N` (of the last `compute`).
+    #[wasm_bindgen(js_name = shownValues)]
+    pub fn shown_values(&self) -> Vec<f64> {
+        self.inner.values().get(1..).unwrap_or_default().to_vec()
+    }
+
     /// The shown value of cell `label` (NaN for 0 and unknown labels).
     #[wasm_bindgen(js_name = cellValue)]
     pub fn cell_value(&self, label: u32) -> f64 {
@@ -308,6 +326,67 @@ impl PublishedView {
                 .map_err(|_| JsError::new("cellInfo: could not build the object"))?;
         }
         Ok(info.into())
+    }
+
+    /// The `obs` columns of the bounding boxes, read on the first export of the cells' table
+    /// (`arrayKeys` / `setArray` as for `metaArrays`).
+    #[wasm_bindgen(js_name = bboxArrays)]
+    pub fn bbox_arrays(&self) -> Vec<String> {
+        BBOX_ARRAYS.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    /// Whether the bounding boxes are set (or the store has none).
+    #[wasm_bindgen(getter, js_name = hasBboxes)]
+    pub fn has_bboxes(&self) -> bool {
+        self.inner.has_bboxes()
+    }
+
+    /// 7 numbers per cell `1..=N` (area, centroid row and column, bounding box; NaN where the
+    /// store has none), as `Session.regionFields` gives them for the exports module's `cellsCsv`.
+    #[wasm_bindgen(js_name = regionFields)]
+    pub fn region_fields(&self) -> Vec<f64> {
+        self.inner.region_fields()
+    }
+
+    /// Gene `gene`'s values of cells `1..=N` (its column put), `X` holding `statName`.
+    #[wasm_bindgen(js_name = geneValues)]
+    pub fn gene_values(&self, gene: usize, stat_name: &str) -> Result<Vec<f64>, JsError> {
+        self.inner.gene_values(gene, stat_from_name(stat_name)?).map_err(js_error)
+    }
+
+    /// The labels of the cells whose centroid lies in the polygon `xy` (`[x0, y0, x1, y1, ...]`,
+    /// integers at pixel centres; the boundary is in), as `Session.cellsInRing`.
+    #[wasm_bindgen(js_name = cellsInRing)]
+    pub fn cells_in_ring(&self, xy: &[f64]) -> Vec<u32> {
+        let ring: Vec<[f64; 2]> = xy.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        self.inner.cells_in_ring(&ring).into_iter().map(|l| u32::try_from(l).unwrap_or(u32::MAX)).collect()
+    }
+
+    /// `[chunk, genesKey, valuesKey]` of the top genes of cell `label` when they are to be
+    /// fetched; `undefined` when cached or when the store has none.
+    #[wasm_bindgen(js_name = topGenesChunk)]
+    pub fn top_genes_chunk(&self, label: u32) -> Option<Array> {
+        let (k, genes, values) = self.inner.top_genes_chunk(label as usize)?;
+        Some(Array::of3(&(k as f64).into(), &genes.into(), &values.into()))
+    }
+
+    /// Decodes and caches chunk `k` of the top genes and of their values (`null`: absent).
+    #[wasm_bindgen(js_name = putTopGenes)]
+    pub fn put_top_genes(
+        &mut self,
+        k: f64,
+        genes: Option<Vec<u8>>,
+        values: Option<Vec<u8>>,
+    ) -> Result<(), JsError> {
+        self.inner.put_top_genes(k as u64, genes.as_deref(), values.as_deref()).map_err(js_error)
+    }
+
+    /// Cell `label`'s top genes as published, `[gene, value, gene, value, ...]` largest first;
+    /// `undefined` when the store has none.
+    #[wasm_bindgen(js_name = topGenes)]
+    pub fn top_genes(&mut self, label: u32) -> Result<Option<Vec<f64>>, JsError> {
+        let top = self.inner.top_genes(label as usize).map_err(js_error)?;
+        Ok(top.map(|pairs| pairs.into_iter().flat_map(|(g, v)| [g as f64, v]).collect()))
     }
 }
 
