@@ -412,6 +412,14 @@ describe('analysis modes: predicted vs measured', () => {
     await afterRender(again, () => again.setInputFiles('#file-input', [MASK, EXPRESSION, names]));
     assert.equal(await again.inputValue('#color-by'), 'values', 'no table yet: the genes');
     await afterRender(again, () => again.setInputFiles('#prediction-input', pred));
+    // the link's mode applies once the table is scored, which may take a render more: wait for it
+    await again.waitForFunction(() => document.getElementById('color-by').value === 'compare'
+      && document.getElementById('compare-show').value === 'predicted', null, { timeout: 10_000 }).catch(() => {});
+    await again.waitForFunction(async () => {
+      const before = document.body.dataset.renders;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return document.body.dataset.renders === before;
+    });
     assert.equal(await again.inputValue('#color-by'), 'compare');
     assert.equal(await again.inputValue('#compare-show'), 'predicted');
     assert.equal(await again.getAttribute('#pcc-rows tr[data-gene="gene_5"]', 'aria-selected'), 'true');
