@@ -245,6 +245,39 @@ pub fn knn(
     neighbors: &mut [u32],
     scratch: &mut [u32],
 ) -> Result<(), Error> {
+    crate::error::ensure_len("neighbors", neighbors, xs.len().saturating_mul(k))?;
+    let rows = neighbors.get_mut(..xs.len().saturating_mul(k)).unwrap_or_default();
+    knn_rows(xs, ys, k, 0, rows, scratch)
+}
+
+/// Rows `first..first + neighbors.len() / k` of [`knn`]'s table, each as
+/// [`knn`] writes it: callers split the rows between threads (each with
+/// its own `scratch`) and get the same table as one [`knn`] call.
+///
+/// # Errors
+///
+/// As [`knn`]; also [`Error::InvalidArgument`] if `neighbors` is not a
+/// whole number of rows or the rows run past the last node.
+///
+/// ```
+/// use cellmap_core::graph::{knn, knn_rows, point_grid_scratch_len};
+/// let xs = [0.0, 1.0, 3.0, 7.0, 8.0];
+/// let ys = [0.0; 5];
+/// let (mut whole, mut scratch) = ([0u32; 10], [0u32; point_grid_scratch_len(5)]);
+/// knn(&xs, &ys, 2, &mut whole, &mut scratch)?;
+/// let mut tail = [0u32; 6]; // rows 2, 3, 4
+/// knn_rows(&xs, &ys, 2, 2, &mut tail, &mut scratch)?;
+/// assert_eq!(tail, whole[4..]);
+/// # Ok::<(), cellmap_core::Error>(())
+/// ```
+pub fn knn_rows(
+    xs: &[f64],
+    ys: &[f64],
+    k: usize,
+    first: usize,
+    neighbors: &mut [u32],
+    scratch: &mut [u32],
+) -> Result<(), Error> {
     check_points(xs, ys)?;
     if k == 0 || k > MAX_K {
         return Err(Error::InvalidArgument("k must be in 1..=64"));
@@ -252,11 +285,11 @@ pub fn knn(
     if xs.iter().chain(ys).any(|v| v.is_infinite()) {
         return Err(Error::InvalidArgument("coordinates must be finite (NaN: no node)"));
     }
-    let n = xs.len();
-    crate::error::ensure_len("neighbors", neighbors, n.saturating_mul(k))?;
+    if neighbors.len() % k != 0 || first.saturating_add(neighbors.len() / k) > xs.len() {
+        return Err(Error::InvalidArgument("the rows must be whole and end at or before the last node"));
+    }
     let grid = PointGrid::build(xs, ys, 0.0, scratch)?;
-    let rows = neighbors.get_mut(..n * k).unwrap_or_default();
-    for (i, row) in rows.chunks_exact_mut(k).enumerate() {
+    for (i, row) in (first..).zip(neighbors.chunks_exact_mut(k)) {
         row.fill(NO_NEIGHBOR);
         let (x, y) = (xs.get(i).copied().unwrap_or(f64::NAN), ys.get(i).copied().unwrap_or(f64::NAN));
         if !(x.is_finite() && y.is_finite()) {
@@ -1017,6 +1050,22 @@ mod tests {
                 want.sort_unstable();
                 prop_assert_eq!(row, &want[..]);
             }
+        }
+
+        #[test]
+        fn rows_in_parts_equal_the_whole_table((xs, ys) in points(), k in 1usize..8, cut in 0.0f64..=1.0) {
+            let n = xs.len();
+            let mut scratch = vec![0u32; point_grid_scratch_len(n)];
+            let mut whole = vec![0u32; n * k];
+            knn(&xs, &ys, k, &mut whole, &mut scratch).unwrap();
+            let split = ((n as f64 * cut) as usize).min(n);
+            let (mut head, mut tail) = (vec![0u32; split * k], vec![0u32; (n - split) * k]);
+            knn_rows(&xs, &ys, k, 0, &mut head, &mut scratch).unwrap();
+            knn_rows(&xs, &ys, k, split, &mut tail, &mut scratch).unwrap();
+            prop_assert_eq!([head, tail].concat(), whole);
+            // rows past the last node, or not whole, are refused
+            prop_assert!(knn_rows(&xs, &ys, k, split + 1, &mut vec![0u32; (n - split) * k], &mut scratch).is_err());
+            prop_assert!(knn_rows(&xs, &ys, k, 0, &mut vec![0u32; k + 1], &mut scratch).is_err() || k == 1);
         }
 
         #[test]

@@ -58,10 +58,37 @@ fn core(step: &'static str) -> impl Fn(cellmap_core::Error) -> Error {
 
 /// The directed `k` nearest neighbours of each node (`n × k`, padded with
 /// [`NO_NEIGHBOR`]), exact with ties by the smaller node.
+///
+/// The rows are split between the cores (each builds its own point grid);
+/// the table is the same as on one.
 pub fn knn(xs: &[f64], ys: &[f64], k: usize) -> Result<Vec<u32>, Error> {
-    let mut nn = filled(xs.len().saturating_mul(k), 0u32, "the neighbour table")?;
-    let mut scratch = filled(point_grid_scratch_len(xs.len()), 0u32, "the point grid")?;
-    kernels::knn(xs, ys, k, &mut nn, &mut scratch).map_err(core("kNN"))?;
+    let n = xs.len();
+    let mut nn = filled(n.saturating_mul(k), 0u32, "the neighbour table")?;
+    if k == 0 || n == 0 {
+        let mut scratch = filled(point_grid_scratch_len(n), 0u32, "the point grid")?;
+        kernels::knn(xs, ys, k, &mut nn, &mut scratch).map_err(core("kNN"))?;
+        return Ok(nn);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.div_ceil(4096)).max(1);
+    let mut scratches = (0..threads)
+        .map(|_| filled(point_grid_scratch_len(n), 0u32, "the point grid"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows_per_thread = n.div_ceil(threads);
+    let results: Vec<Result<(), cellmap_core::Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = nn
+            .chunks_mut(rows_per_thread * k)
+            .zip(&mut scratches)
+            .enumerate()
+            .map(|(t, (part, scratch))| {
+                scope.spawn(move || kernels::knn_rows(xs, ys, k, t * rows_per_thread, part, scratch))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(cellmap_core::Error::InvalidArgument("a thread failed"))))
+            .collect()
+    });
+    results.into_iter().try_for_each(|r| r.map_err(core("kNN")))?;
     Ok(nn)
 }
 

@@ -51,3 +51,26 @@ fn touching_graphs_and_weighted_smoothing_match_scipy() {
         assert_eq!(out, load(&format!("graph/smooth_{name}_2.npy")).values, "{name}");
     }
 }
+
+/// Over 4,096 nodes the pipeline's kNN splits the rows between threads: the table equals one
+/// call of the core kernel over all rows (20,000 points of a seeded generator, some coinciding
+/// and some absent).
+#[test]
+fn knn_in_threads_equals_one_kernel_call() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let n = 20_000;
+    let (mut xs, mut ys): (Vec<f64>, Vec<f64>) =
+        (0..n).map(|_| ((next() * 500.0).round(), (next() * 500.0).round())).unzip();
+    for i in (0..n).step_by(97) {
+        (xs[i], ys[i]) = (f64::NAN, f64::NAN);
+    }
+    let k = 7;
+    let mut want = vec![0u32; n * k];
+    let mut scratch = vec![0u32; cellmap_core::graph::point_grid_scratch_len(n)];
+    cellmap_core::graph::knn(&xs, &ys, k, &mut want, &mut scratch).unwrap();
+    assert_eq!(knn(&xs, &ys, k).unwrap(), want);
+}
