@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use cellmap::{CONNECTIVITIES, Colormap, Connectivity, GeneSelection, MaskKind, SegmentOptions, Stat};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Per-cell gene maps from cell masks and spatial transcriptomics, with scipy's numbers.
 #[derive(Debug, Parser)]
@@ -164,6 +164,13 @@ pub struct SegmentationArgs {
 }
 
 impl SegmentationArgs {
+    /// The values without any of these flags (`run`'s and `label`'s defaults), as clap parses
+    /// them.
+    pub fn defaults() -> Result<Self, clap::Error> {
+        let command = Self::augment_args(clap::Command::new("defaults"));
+        Self::from_arg_matches(&command.try_get_matches_from(["defaults"])?)
+    }
+
     /// The pipeline's options for a binary mask.
     pub fn options(&self) -> SegmentOptions {
         SegmentOptions { fill_holes: !self.no_fill_holes, connectivity: self.connectivity }
@@ -667,6 +674,8 @@ impl ClockArg {
 /// Write a small synthetic tile folder (mask + CSR expression) to try `cellmap run`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  cellmap demo -o demo && cellmap run demo -o demo-out\n  \
+    cellmap run demo -o demo-counts --csv --stat sum && cellmap cluster demo-counts/demo_0/table.csv \
+    -o clusters.csv --normalize --log1p --pca 10 --k 5 --truth demo/demo_0_truth.csv\n  \
     cellmap label demo/demo_0.npy -o labels.npy && \
     cellmap assign labels.npy demo/demo_0_transcripts.csv.gz -o assigned\n\n\
     Writes DIR/demo_<k>.npy (uint8 0/255 cell mask), DIR/demo_<k>_ST_1024.npz (scipy CSR \
@@ -674,7 +683,10 @@ impl ClockArg {
     columns x,y,gene in pixels) and DIR/demo_<k>_genes.txt (the gene names, one per CSR column: \
     the simulator's names such as sp0_F2, mix3_F1_U0, ns0_U2) made by cellmap-sim (synthetic \
     tissue, NSF-style spatial expression with negative-binomial counts); the same seed gives the \
-    same files.")]
+    same files. DIR/demo_<k>_truth.csv (cell_id,factor) is a truth labelling for `cellmap cluster \
+    --truth`: cell_id as `cellmap run` labels the mask without flags, factor the cell's dominant \
+    true spatial factor (F0, F1, ...: the largest mean over the cell's mask pixels, ties to the \
+    smaller index; none when no factor is on in the cell).")]
 pub struct DemoArgs {
     /// Output folder (created if missing; may hold other files, which are left alone).
     #[arg(short, long, value_name = "DIR")]

@@ -732,7 +732,13 @@ fn demo_folder_runs() {
     let demo = dir.path().join("demo");
     let out = cellmap(&["demo", "-o", s(&demo), "--size", "64", "--genes", "12", "--tiles", "2"]);
     assert_ok(&out);
-    let tile_files = ["demo_0.npy", "demo_0_ST_1024.npz", "demo_0_genes.txt", "demo_0_transcripts.csv.gz"];
+    let tile_files = [
+        "demo_0.npy",
+        "demo_0_ST_1024.npz",
+        "demo_0_genes.txt",
+        "demo_0_transcripts.csv.gz",
+        "demo_0_truth.csv",
+    ];
     let expected: Vec<String> =
         (0..2).flat_map(|k| tile_files.map(|f| f.replace("_0", &format!("_{k}")))).collect();
     assert_eq!(files(&demo), expected);

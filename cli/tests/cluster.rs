@@ -132,6 +132,76 @@ fn clusters_the_table_cellmap_run_writes() {
     assert!(clusters.iter().all(|(_, c)| *c < 3));
 }
 
+/// `cellmap demo`'s truth names the cells `cellmap run` labels (each once, in table order) with
+/// their dominant spatial factor, recomputed here from run's labels.npy, the demo's mask and the
+/// simulator's factor images; `cellmap cluster --truth` scores the clusters of run's table by it.
+#[test]
+fn the_demo_truth_scores_the_clusters_of_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, run) = (dir.path().join("demo"), dir.path().join("run"));
+    let (seed, size, genes) = (3, 128, 40);
+    ok(&["demo", "-o", s(&demo), "--tiles", "1", "--seed", "3", "--size", "128", "--genes", "40"]);
+    ok(&["run", s(&demo), "-o", s(&run), "--csv", "--stat", "sum"]);
+    let (table, truth) = (run.join("demo_0/table.csv"), demo.join("demo_0_truth.csv"));
+
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("cell_id,factor"));
+    let rows: Vec<(String, String)> =
+        lines.map(|l| l.split_once(',').map(|(a, b)| (a.to_string(), b.to_string())).unwrap()).collect();
+    let table_text = std::fs::read_to_string(&table).unwrap();
+    let table_ids: Vec<&str> = table_text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(rows.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), table_ids);
+
+    // The reference: run's labels, the mask file's cell pixels, the mean of each F<l>.
+    let labels = npy::parse(&std::fs::read(run.join("demo_0/labels.npy")).unwrap()).unwrap();
+    let mask = npy::parse(&std::fs::read(demo.join("demo_0.npy")).unwrap()).unwrap();
+    let cells = labels.values.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
+    assert_eq!(rows.len(), cells);
+    let ids: Vec<String> = (1..=cells).map(|k| k.to_string()).collect();
+    assert_eq!(rows.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids, "every label once");
+    let sim = cellmap::Demo::new(seed, size, size, genes).unwrap();
+    let factors: Vec<Vec<f32>> = sim
+        .factor_images()
+        .unwrap()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with('F'))
+        .map(|(_, image)| image)
+        .collect();
+    assert_eq!(factors.len(), 4);
+    for (k, (_, factor)) in rows.iter().enumerate() {
+        let inside: Vec<usize> = (0..size * size)
+            .filter(|&p| labels.values[p] == (k + 1) as f64 && mask.values[p] != 0.0)
+            .collect();
+        let means: Vec<f64> = factors
+            .iter()
+            .map(|f| inside.iter().map(|&p| f64::from(f[p])).sum::<f64>() / inside.len() as f64)
+            .collect();
+        let mut best = 0;
+        for l in 1..means.len() {
+            if means[l] > means[best] {
+                best = l;
+            }
+        }
+        let want = if means[best] > 0.0 { format!("F{best}") } else { "none".to_string() };
+        assert_eq!(*factor, want, "cell {}: means {means:?}", k + 1);
+    }
+    let classes: std::collections::BTreeSet<&str> = rows.iter().map(|(_, f)| f.as_str()).collect();
+    assert!(classes.len() >= 3, "{classes:?}");
+
+    let out = dir.path().join("clusters.csv");
+    let recipe = ["--normalize", "--log1p", "--pca", "10", "--k", "5"];
+    let args = [&["cluster", s(&table), "-o", s(&out)][..], &recipe[..], &["--truth", s(&truth)]].concat();
+    let printed = ok(&args);
+    let scores = printed.lines().last().unwrap();
+    assert!(scores.starts_with("ARI ") && scores.contains("  NMI "), "{printed}");
+    let args = [&args[..], &["--overwrite", "--json"]].concat();
+    let report: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let (ari, nmi) = (report["ari"].as_f64().unwrap(), report["nmi"].as_f64().unwrap());
+    assert!((-1.0..=1.0).contains(&ari) && (0.0..=1.0).contains(&nmi), "ARI {ari}, NMI {nmi}");
+    assert_eq!(scores, format!("ARI {ari:.6}  NMI {nmi:.6}"));
+}
+
 #[test]
 fn bad_input_is_one_line_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

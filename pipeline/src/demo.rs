@@ -5,7 +5,9 @@
 //! Genes are named by the simulator's scheme ([`ExpressionModel::gene_name`]):
 //! `sp3_F2` (spatial gene 3, driven by spatial factor 2), `mix0_F1_U0`,
 //! `ns2_U1`. The true factors, added as genes by [`Demo::factor_images`], are
-//! `F0`, `F1`, ... (spatial) and `U0`, ... (non-spatial).
+//! `F0`, `F1`, ... (spatial) and `U0`, ... (non-spatial). Each cell's dominant
+//! spatial factor ([`Demo::dominant_factors`], written by
+//! [`write_factor_truth_csv`]) is a truth labelling to score clusters against.
 
 use cellmap_core::Grid;
 use cellmap_io::npz::{Csr, IndexArray, ValueArray};
@@ -15,7 +17,7 @@ use cellmap_sim::{
 };
 
 use crate::memory::filled;
-use crate::{Error, Expression, Image};
+use crate::{Error, Expression, Image, LabelImage};
 
 /// Genes of the viewer's demo.
 pub const DEMO_GENES: usize = cellmap_sim::DEMO_GENES;
@@ -137,6 +139,68 @@ impl Demo {
             .collect()
     }
 
+    /// Each cell's dominant true spatial factor: for cell `k` of `labels`
+    /// (at index `k − 1`), the `l` whose image `F<l>`
+    /// ([`Demo::factor_images`]) has the largest mean over the cell's pixels
+    /// in the demo's mask (the pixels `cellmap run`'s table averages; a hole
+    /// that labelling filled holds 0 in every factor image, so counting it
+    /// would not change the choice), ties going to the smaller `l`. `None`
+    /// for a cell whose means are all 0 (no spatial factor is on at any of
+    /// its pixels) or that has no mask pixel. The factors are 0/1 patterns,
+    /// so a mean is the share of the cell's pixels where the factor is on.
+    ///
+    /// ```
+    /// let demo = cellmap::Demo::new(7, 64, 48, cellmap::DEMO_GENES)?;
+    /// let labels = cellmap::segment(demo.mask(), cellmap::SegmentOptions::default())?;
+    /// let factors = demo.dominant_factors(&labels)?;
+    /// assert_eq!(factors.len(), labels.n_cells());
+    /// assert!(factors.iter().flatten().all(|&l| l < 4)); // the quilt's 4 factors
+    /// # Ok::<(), cellmap::Error>(())
+    /// ```
+    pub fn dominant_factors(&self, labels: &LabelImage) -> Result<Vec<Option<usize>>, Error> {
+        let (width, height) = (self.mask.width(), self.mask.height());
+        if (labels.width(), labels.height()) != (width, height) {
+            return Err(Error::input(format!(
+                "demo: the labels are {}×{} but the tile is {height}×{width}",
+                labels.height(),
+                labels.width()
+            )));
+        }
+        let factors = self.model.nsf().scenario.factors();
+        let cells = labels.n_cells();
+        let slots = cells.checked_mul(factors).ok_or_else(|| Error::argument("demo: too many cells"))?;
+        let mut sums = filled(slots, 0f64, "the factor sums")?;
+        let mut counts = filled(cells, 0u64, "the cell pixel counts")?;
+        // The cell (index) of each pixel of the mask.
+        let cell_of = |(&label, &inside): (&i32, &bool)| {
+            usize::try_from(label).ok().filter(|&k| inside && k >= 1 && k <= cells).map(|k| k - 1)
+        };
+        let pixels = || labels.labels().data().iter().zip(self.mask.data());
+        for cell in pixels().filter_map(cell_of) {
+            counts[cell] += 1;
+        }
+        let owner = Grid::new(width, height, &self.owner[..]).map_err(|e| Error::core("demo", e))?;
+        let mut image = filled(width * height, 0f32, "a factor image")?;
+        for l in 0..factors {
+            self.model
+                .factor_image(&owner, &self.cells, Factor::Spatial(l), &mut image)
+                .map_err(|e| Error::core("demo", e))?;
+            for (cell, &value) in pixels().map(cell_of).zip(&image) {
+                if let Some(cell) = cell {
+                    sums[cell * factors + l] += f64::from(value);
+                }
+            }
+        }
+        let dominant = |cell: usize| {
+            let n = counts[cell] as f64;
+            let means = sums[cell * factors..(cell + 1) * factors].iter().map(|&s| s / n);
+            let (best, mean) =
+                means.enumerate().fold((0, 0.0), |best, (l, m)| if m > best.1 { (l, m) } else { best });
+            (mean > 0.0).then_some(best)
+        };
+        Ok((0..cells).map(dominant).collect())
+    }
+
     /// The tile's molecules as transcripts (x = column, y = row, in
     /// pixels): the same counts as the expression, each molecule at a
     /// uniform position inside its pixel.
@@ -150,5 +214,66 @@ impl Demo {
             self.model.transcripts(&owner, &self.rates, &mut out).map_err(|e| Error::core("demo", e))?;
         out.truncate(written);
         Ok(out)
+    }
+}
+
+/// A truth labelling as CSV `cell_id,factor`: cell `k` (row `k`, ids `1..`)
+/// and its dominant spatial factor from [`Demo::dominant_factors`], by the
+/// factor genes' names (`F0`, `F1`, ...), or `none`.
+///
+/// ```
+/// let mut out = Vec::new();
+/// cellmap::demo::write_factor_truth_csv(&mut out, &[Some(2), None, Some(0)])?;
+/// assert_eq!(out, b"cell_id,factor\n1,F2\n2,none\n3,F0\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_factor_truth_csv<W: std::io::Write>(
+    mut writer: W,
+    factors: &[Option<usize>],
+) -> std::io::Result<()> {
+    writeln!(writer, "cell_id,factor")?;
+    for (k, factor) in factors.iter().enumerate() {
+        match factor {
+            Some(l) => writeln!(writer, "{},F{l}", k + 1)?,
+            None => writeln!(writer, "{},none", k + 1)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dominant_factors_average_the_mask_pixels_and_refuse_another_shape() {
+        let (width, height) = (40, 30);
+        let demo = Demo::new(5, width, height, 10).unwrap();
+        let mask = demo.mask().data();
+        // cell 1: the whole tile but two background pixels, cells 2 and 4; cell 3: no pixel
+        let mut ids = vec![1; width * height];
+        let mut background = (0..width * height).filter(|&p| !mask[p]);
+        ids[background.next().unwrap()] = 2;
+        ids[background.next().unwrap()] = 4;
+        let labels = LabelImage::new(Image::new(width, height, ids).unwrap()).unwrap();
+        let means: Vec<f64> = demo
+            .factor_images()
+            .unwrap()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with('F'))
+            .map(|(_, image)| {
+                let inside: Vec<f64> =
+                    image.iter().zip(mask).filter(|&(_, &m)| m).map(|(&v, _)| f64::from(v)).collect();
+                inside.iter().sum::<f64>() / inside.len() as f64
+            })
+            .collect();
+        let best = (0..means.len()).fold(0, |b, l| if means[l] > means[b] { l } else { b });
+        assert!(means[best] > 0.0, "{means:?}");
+        let got = demo.dominant_factors(&labels).unwrap();
+        assert_eq!(got, [Some(best), None, None, None]);
+        let other =
+            LabelImage::new(Image::new(width - 1, height, vec![0; (width - 1) * height]).unwrap()).unwrap();
+        let err = demo.dominant_factors(&other).unwrap_err().to_string();
+        assert!(err.contains("30×39") && err.contains("30×40"), "{err}");
     }
 }

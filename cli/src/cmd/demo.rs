@@ -4,16 +4,19 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use cellmap::Demo;
+use cellmap::demo::write_factor_truth_csv;
+use cellmap::{CellImage, Demo};
+use cellmap_io::npy::{Array, ArrayData};
 use flate2::write::GzEncoder;
 use serde_json::json;
 
-use crate::args::DemoArgs;
+use crate::args::{DemoArgs, SegmentationArgs};
+use crate::cmd::run::cells_of;
 use crate::out::{Output, Staged, output_folder, refuse_existing};
 use crate::report::emit;
 
 /// The files of tile `demo_<k>`: `demo_<k><suffix>`.
-const SUFFIXES: [&str; 4] = [".npy", "_ST_1024.npz", "_genes.txt", "_transcripts.csv.gz"];
+const SUFFIXES: [&str; 5] = [".npy", "_ST_1024.npz", "_genes.txt", "_transcripts.csv.gz", "_truth.csv"];
 
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.tiles == 0 {
@@ -25,6 +28,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         (0..args.tiles).flat_map(|k| SUFFIXES.map(|suffix| file(&format!("demo_{k}"), suffix))).collect();
     let _lock = output_folder(&args.output)?;
     refuse_existing(&files, overwrite)?;
+    // The truth names cells as `cellmap run` labels them without flags.
+    let segmentation = SegmentationArgs::defaults()?;
     let mut names = Vec::new();
     let mut staged = Staged::new(overwrite);
     for k in 0..args.tiles {
@@ -49,6 +54,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         })?;
         let transcripts_path = file(&name, SUFFIXES[3]);
         staged.file(&transcripts_path, |w| write_transcripts_gz(w, &demo))?;
+        // The mask as `run` reads it back: the same array, the same label policy.
+        let image = Array::new(shape.to_vec(), ArrayData::U8(pixels), &mask_dest)?;
+        let cells =
+            cells_of(CellImage::from_array(&image, &mask_dest, segmentation.mask_kind)?, &segmentation)?;
+        let factors = demo.dominant_factors(&cells.labels)?;
+        let truth_path = file(&name, SUFFIXES[4]);
+        staged.file(&truth_path, |w| Ok(write_factor_truth_csv(w, &factors)?))?;
         names.push(name);
     }
     staged.commit()?;

@@ -339,7 +339,13 @@ pub struct Cells {
 /// labelled (`segmentation`), a label image is used as is, its cell pixels playing the unfilled
 /// mask's part.
 pub fn read_cells(path: &Path, segmentation: &SegmentationArgs) -> Result<Cells> {
-    match CellImage::read(path, segmentation.mask_kind)? {
+    cells_of(CellImage::read(path, segmentation.mask_kind)?, segmentation)
+}
+
+/// [`read_cells`] on a decoded mask or label image (`image`, taken as `segmentation.mask_kind`
+/// says).
+pub fn cells_of(image: CellImage, segmentation: &SegmentationArgs) -> Result<Cells> {
+    match image {
         CellImage::Mask(mask) => {
             let labels = segment(&mask, segmentation.options())?;
             Ok(Cells { mask, labels, kind: MaskKind::Binary, warning: None })
