@@ -339,16 +339,33 @@ impl<'a> LabelRuns<'a> {
             return Err(bad);
         };
         let runs = LabelRuns { width, height, n_labels, stride, starts, ends, labels, counts };
+        // Per row, without a branch per run (the checks vectorise): every
+        // run is nonempty and labelled 1..=n_labels, and starts at or after
+        // the end of the run before it, so the ends increase and the last
+        // one bounds them all.
+        let max_label = u32::try_from(n_labels).unwrap_or(u32::MAX);
         for (row, &count) in counts.iter().enumerate() {
             if count as usize > stride {
                 return Err(bad);
             }
-            let mut done = 0;
-            for (start, end, label) in runs.row(row) {
-                if start < done || end <= start || end > width || label == 0 || label > n_labels {
-                    return Err(bad);
-                }
-                done = end;
+            let slots = row * stride..row * stride + count as usize;
+            let (starts, ends, labels) = (
+                self::part(starts, slots.clone()),
+                self::part(ends, slots.clone()),
+                self::part(labels, slots),
+            );
+            let runs_ok = (starts.iter().zip(ends).zip(labels)).fold(true, |ok, ((&start, &end), &label)| {
+                ok & (start < end) & (label != 0) & (label <= max_label)
+            });
+            let ordered = starts.iter().skip(1).zip(ends).fold(true, |ok, (&next, &end)| ok & (next >= end));
+            let inside = ends.last().is_none_or(|&end| end as usize <= width);
+            if !(runs_ok
+                && ordered
+                && inside
+                && starts.len() == count as usize
+                && labels.len() == starts.len())
+            {
+                return Err(bad);
             }
         }
         Ok(runs)

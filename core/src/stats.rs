@@ -88,6 +88,9 @@ pub trait Within {
     /// True if pixel `index` (row-major) counts. Only called with
     /// `index < width * height` after [`Within::check_shape`] passed.
     fn contains(&self, index: usize) -> bool;
+    /// True if [`Within::contains`] is true for every pixel: kernels then
+    /// skip asking it pixel by pixel.
+    const EVERY_PIXEL: bool = false;
 }
 
 /// Every pixel counts (no restricting mask); what [`Options::new`] uses.
@@ -101,6 +104,7 @@ pub trait Within {
 pub struct AllPixels;
 
 impl Within for AllPixels {
+    const EVERY_PIXEL: bool = true;
     #[inline(always)]
     fn check_shape(&self, _width: usize, _height: usize) -> Result<(), Error> {
         Ok(())
@@ -703,14 +707,9 @@ fn channel_sums_in<R: CellRuns, W: Within>(
     counts.fill(0);
     sums.fill(0);
     let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
-        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
-            for ((sum, count), (&run_sum, &run_count)) in
-                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
-            {
-                *sum = sum.wrapping_add(run_sum);
-                *count = count.wrapping_add(run_count);
-            }
-        }
+        add_entries(sums, counts, entries, run_sums, run_counts, |sum, run_sum| {
+            *sum = sum.wrapping_add(run_sum)
+        });
     });
     if result.is_err() {
         counts.fill(0);
@@ -793,17 +792,13 @@ fn channel_means_in<R: CellRuns, W: Within>(
     let (counts, sums) =
         (counts.get_mut(..len).unwrap_or_default(), means.get_mut(..len).unwrap_or_default());
     counts.fill(0);
+    // The sums are exact integers (below 2^48) kept as `u64` in the bits of
+    // `means` (0.0 is all zero bits) until they are divided.
     sums.fill(0.0);
-    // Sums of u16 stay below 2^53, so f64 holds them exactly.
     let result = accumulate_channels(labels, channels, n_cells, &options, |entries, run_sums, run_counts| {
-        if let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) {
-            for ((sum, count), (&run_sum, &run_count)) in
-                sums.iter_mut().zip(counts).zip(run_sums.iter().zip(run_counts))
-            {
-                *sum += run_sum as f64;
-                *count = count.wrapping_add(run_count);
-            }
-        }
+        add_entries(sums, counts, entries, run_sums, run_counts, |sum, run_sum| {
+            *sum = f64::from_bits(sum.to_bits().wrapping_add(run_sum));
+        });
     });
     if result.is_err() {
         counts.fill(0);
@@ -811,7 +806,7 @@ fn channel_means_in<R: CellRuns, W: Within>(
         return result;
     }
     for (sum, &count) in sums.iter_mut().zip(counts.iter()) {
-        *sum = if count == 0 { f64::NAN } else { *sum / f64::from(count) };
+        *sum = if count == 0 { f64::NAN } else { sum.to_bits() as f64 / f64::from(count) };
     }
     Ok(())
 }
@@ -836,6 +831,36 @@ fn check_channels<R: CellRuns, W: Within>(
         .ok_or(Error::InvalidArgument("(n_cells + 1) * channels overflows"))
 }
 
+/// Adds a run's sums (with `add`) and counts to the table entries
+/// `entries` (at most [`CHANNEL_GROUP`] of them, in range), all four at
+/// once in the usual case of a whole group.
+#[inline(always)]
+fn add_entries<T>(
+    sums: &mut [T],
+    counts: &mut [u32],
+    entries: core::ops::Range<usize>,
+    run_sums: [u64; CHANNEL_GROUP],
+    run_counts: [u32; CHANNEL_GROUP],
+    add: impl Fn(&mut T, u64),
+) {
+    let (Some(sums), Some(counts)) = (sums.get_mut(entries.clone()), counts.get_mut(entries)) else { return };
+    if let (Ok(sums), Ok(counts)) =
+        (<&mut [T; CHANNEL_GROUP]>::try_from(&mut *sums), <&mut [u32; CHANNEL_GROUP]>::try_from(&mut *counts))
+    {
+        for k in 0..CHANNEL_GROUP {
+            add(&mut sums[k], run_sums[k]);
+            counts[k] = counts[k].wrapping_add(run_counts[k]);
+        }
+        return;
+    }
+    for ((sum, count), (run_sum, run_count)) in
+        sums.iter_mut().zip(counts).zip(run_sums.into_iter().zip(run_counts))
+    {
+        add(sum, run_sum);
+        *count = count.wrapping_add(run_count);
+    }
+}
+
 /// One pass per group of [`CHANNEL_GROUP`] channels over the runs of
 /// equal labels within each row: `flush(entries, sums, counts)` once per
 /// run, with the run's table entries `label * n_channels + first..` of
@@ -846,7 +871,7 @@ fn accumulate_channels<R: CellRuns, W: Within>(
     channels: &[&[u16]],
     n_cells: usize,
     options: &Options<W>,
-    mut flush: impl FnMut(core::ops::Range<usize>, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
+    mut flush: impl FnMut(core::ops::Range<usize>, [u64; CHANNEL_GROUP], [u32; CHANNEL_GROUP]),
 ) -> Result<(), Error> {
     let n_channels = channels.len();
     for (group_index, group) in channels.chunks(CHANNEL_GROUP).enumerate() {
@@ -855,7 +880,7 @@ fn accumulate_channels<R: CellRuns, W: Within>(
         let Some(&head) = group.first() else { continue };
         let group: [&[u16]; CHANNEL_GROUP] = core::array::from_fn(|k| group.get(k).copied().unwrap_or(head));
         let real = group.len().min(n_channels - first);
-        let mut flush_group = |cell: usize, sums: &[u64; CHANNEL_GROUP], counts: &[u32; CHANNEL_GROUP]| {
+        let mut flush_group = |cell: usize, sums: [u64; CHANNEL_GROUP], counts: [u32; CHANNEL_GROUP]| {
             let base = cell.wrapping_mul(n_channels).wrapping_add(first);
             flush(base..base.wrapping_add(real), sums, counts);
         };
@@ -872,61 +897,166 @@ fn accumulate_channels<R: CellRuns, W: Within>(
 }
 
 /// [`accumulate_channels`] for one group of channels (each of the labels'
-/// length). Per row: the whole row's sums (a vectorised pass per
-/// channel), then the runs of cells (label ≠ 0), pixel by pixel with the
-/// four sums in registers; the background gets the row's sums minus the
+/// length). Per row: the whole row's sums ([`row_sums`], one pass over the
+/// four channels), then the runs of cells (label ≠ 0), eight pixels at a
+/// time ([`run_sums`]); the background gets the row's sums minus the
 /// cells' (exact: integer sums), so its runs are only skipped over.
 #[inline(always)]
-fn channel_group<'a, R: CellRuns, W: Within, const KEEP_ZEROS: bool>(
+fn channel_group<R: CellRuns, W: Within, const KEEP_ZEROS: bool>(
     labels: &R,
-    channels: [&'a [u16]; CHANNEL_GROUP],
+    channels: [&[u16]; CHANNEL_GROUP],
     n_cells: usize,
     within: &W,
-    flush: &mut impl FnMut(usize, &[u64; CHANNEL_GROUP], &[u32; CHANNEL_GROUP]),
+    flush: &mut impl FnMut(usize, [u64; CHANNEL_GROUP], [u32; CHANNEL_GROUP]),
 ) -> Result<(), Error> {
     let (width, height) = labels.shape();
     for row_index in 0..height {
         let row_start = row_index * width;
-        let rows = channels.map(|c| c.get(row_start..row_start + width).unwrap_or_default());
-        let [r0, r1, r2, r3] = rows;
-        let inside = (row_start..row_start + width).map(|p| u32::from(within.contains(p))).sum();
-        let mut row_acc = RunSums { inside, ..RunSums::default() };
-        for ((sum, zeros), row) in row_acc.sums.iter_mut().zip(&mut row_acc.zeros).zip(&rows) {
-            // u32 sums of at most U32_SUM_SPAN pixels vectorise far better than u64 ones.
-            for (chunk_index, chunk) in row.chunks(U32_SUM_SPAN).enumerate() {
-                let pixels = chunk.iter().zip(row_start + chunk_index * U32_SUM_SPAN..);
-                let chunk_sum: u32 =
-                    pixels.clone().map(|(&v, p)| if within.contains(p) { u32::from(v) } else { 0 }).sum();
-                *sum += u64::from(chunk_sum);
-                if !KEEP_ZEROS {
-                    *zeros += pixels.map(|(&v, p)| u32::from(within.contains(p) & (v == 0))).sum::<u32>();
-                }
-            }
-        }
+        let row_acc = row_sums::<W, KEEP_ZEROS>(&channels, row_start, row_start + width, within);
         let mut cells_acc = RunSums::default();
         labels.cell_runs(row_index, n_cells, |start, end, cell| {
-            let (mut sums, mut inside_count, mut zeros) =
-                ([0u32; CHANNEL_GROUP], 0u32, [0u32; CHANNEL_GROUP]);
-            let run = |row: &'a [u16]| -> &'a [u16] { row.get(start..end).unwrap_or_default() };
-            let pixels = run(r0).iter().zip(run(r1)).zip(run(r2)).zip(run(r3));
-            for (pixel, (((&v0, &v1), &v2), &v3)) in (row_start + start..).zip(pixels) {
-                let inside = within.contains(pixel);
-                inside_count += u32::from(inside);
-                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
-                    sums[k] += if inside { u32::from(v) } else { 0 };
-                    if !KEEP_ZEROS {
-                        zeros[k] += u32::from(inside & (v == 0));
-                    }
-                }
-            }
-            let acc = RunSums { sums: sums.map(u64::from), inside: inside_count, zeros };
-            flush(cell, &acc.sums, &acc.counts());
+            let acc = run_sums::<W, KEEP_ZEROS>(&channels, row_start + start, row_start + end, within);
+            flush(cell, acc.sums, acc.counts());
             cells_acc.add(&acc);
         })?;
         let background_acc = row_acc.minus(&cells_acc);
-        flush(0, &background_acc.sums, &background_acc.counts());
+        flush(0, background_acc.sums, background_acc.counts());
     }
     Ok(())
+}
+
+/// The sums of the four `channels` over the pixels `from..to` of one row,
+/// as [`run_sums`]: with every pixel inside, one plain pass over the four
+/// channels side by side (which keeps four streams of reads in flight), in
+/// pieces of [`U32_SUM_SPAN`] pixels whose sums fit `u32` lanes.
+#[inline(always)]
+fn row_sums<W: Within, const KEEP_ZEROS: bool>(
+    channels: &[&[u16]; CHANNEL_GROUP],
+    from: usize,
+    to: usize,
+    within: &W,
+) -> RunSums {
+    let mut acc = RunSums::default();
+    let mut piece = from;
+    while piece < to {
+        let piece_end = to.min(piece + U32_SUM_SPAN);
+        if W::EVERY_PIXEL {
+            let rows = channels.map(|c| c.get(piece..piece_end).unwrap_or_default());
+            let (mut sums, mut zeros) = ([0u32; CHANNEL_GROUP], [0u32; CHANNEL_GROUP]);
+            let pixels = rows[0].iter().zip(rows[1]).zip(rows[2]).zip(rows[3]);
+            for (((&v0, &v1), &v2), &v3) in pixels {
+                for (k, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+                    sums[k] += u32::from(v);
+                    if !KEEP_ZEROS {
+                        zeros[k] += u32::from(v == 0);
+                    }
+                }
+            }
+            acc.add(&RunSums { sums: sums.map(u64::from), inside: (piece_end - piece) as u32, zeros });
+        } else {
+            acc.add(&run_sums::<W, KEEP_ZEROS>(channels, piece, piece_end, within));
+        }
+        piece = piece_end;
+    }
+    acc
+}
+
+/// Pixels of a run [`run_sums`] takes at once: eight `u16` of each channel
+/// (one 128-bit vector).
+const RUN_CHUNK: usize = 8;
+
+/// `RUN_MASKS[n]`: all ones in the first `n` lanes, zero in the rest.
+const RUN_MASKS: [[u16; RUN_CHUNK]; RUN_CHUNK + 1] = {
+    let mut masks = [[0u16; RUN_CHUNK]; RUN_CHUNK + 1];
+    let mut n = 0;
+    while n <= RUN_CHUNK {
+        let mut k = 0;
+        while k < n {
+            masks[n][k] = u16::MAX;
+            k += 1;
+        }
+        n += 1;
+    }
+    masks
+};
+
+/// The sums of the four `channels` over pixels `from..to` (row-major
+/// indices, at most [`U32_SUM_SPAN`] of them), counted as in
+/// [`channel_sums`]. Lane `k` of the accumulators takes pixels
+/// `from + k`, `from + k + 8`, ...: whole chunks of [`RUN_CHUNK`] pixels,
+/// the last one masked to the run (its pixels past `to` are read, never
+/// counted), so a run of up to eight pixels is one vector step per channel.
+/// Only the last pixels of the image, with no whole chunk left, go one at a
+/// time.
+#[inline(always)]
+fn run_sums<W: Within, const KEEP_ZEROS: bool>(
+    channels: &[&[u16]; CHANNEL_GROUP],
+    from: usize,
+    to: usize,
+    within: &W,
+) -> RunSums {
+    let mut sums = [[0u32; RUN_CHUNK]; CHANNEL_GROUP];
+    // Per lane at most U32_SUM_SPAN / RUN_CHUNK pixels: u16 counters hold them.
+    let mut inside = [0u16; RUN_CHUNK];
+    let mut zeros = [[0u16; RUN_CHUNK]; CHANNEL_GROUP];
+    let readable = channels.iter().map(|c| c.len()).min().unwrap_or(0).saturating_sub(RUN_CHUNK - 1);
+    let mut at = from;
+    while at < to && at < readable {
+        let take = (to - at).min(RUN_CHUNK);
+        let run_mask = RUN_MASKS.get(take).copied().unwrap_or_default();
+        let counted: [u16; RUN_CHUNK] = if W::EVERY_PIXEL {
+            run_mask
+        } else {
+            core::array::from_fn(|k| if k < take && within.contains(at + k) { u16::MAX } else { 0 })
+        };
+        for (lane, &counted) in inside.iter_mut().zip(&counted) {
+            *lane += counted & 1;
+        }
+        for ((sums, zeros), channel) in sums.iter_mut().zip(&mut zeros).zip(channels) {
+            let values: [u16; RUN_CHUNK] =
+                channel.get(at..at + RUN_CHUNK).and_then(|v| v.try_into().ok()).unwrap_or_default();
+            for k in 0..RUN_CHUNK {
+                sums[k] += u32::from(values[k] & counted[k]);
+                if !KEEP_ZEROS {
+                    zeros[k] += u16::from(values[k] == 0) & counted[k];
+                }
+            }
+        }
+        at += take;
+    }
+    let (mut tail_inside, mut tail_zeros) = (0u32, [0u32; CHANNEL_GROUP]);
+    for pixel in at..to {
+        let counted = within.contains(pixel);
+        tail_inside += u32::from(counted);
+        for ((sums, zeros), channel) in sums.iter_mut().zip(&mut tail_zeros).zip(channels) {
+            let value = channel.get(pixel).copied().unwrap_or(0);
+            sums[0] += if counted { u32::from(value) } else { 0 };
+            *zeros += u32::from(counted & (value == 0));
+        }
+    }
+    let inside = if W::EVERY_PIXEL {
+        (to - from) as u32
+    } else {
+        inside.iter().map(|&n| u32::from(n)).sum::<u32>() + tail_inside
+    };
+    let mut zero_counts = [0u32; CHANNEL_GROUP];
+    if !KEEP_ZEROS {
+        for ((count, lanes), tail) in zero_counts.iter_mut().zip(&zeros).zip(tail_zeros) {
+            *count = lanes.iter().map(|&n| u32::from(n)).sum::<u32>() + tail;
+        }
+    }
+    RunSums { sums: lane_totals(&sums).map(u64::from), inside, zeros: zero_counts }
+}
+
+/// The total of each channel's lanes, all four channels at once: the two
+/// halves added, then a 4 × 4 transpose whose rows are added (the shape of
+/// SIMD shuffles), instead of four separate reductions.
+#[inline(always)]
+fn lane_totals(lanes: &[[u32; RUN_CHUNK]; CHANNEL_GROUP]) -> [u32; CHANNEL_GROUP] {
+    let halves: [[u32; 4]; CHANNEL_GROUP] = lanes.map(|l| core::array::from_fn(|k| l[k] + l[k + 4]));
+    let column = |k: usize| -> [u32; CHANNEL_GROUP] { core::array::from_fn(|c| halves[c][k]) };
+    let (a, b, c, d) = (column(0), column(1), column(2), column(3));
+    core::array::from_fn(|k| (a[k] + b[k]) + (c[k] + d[k]))
 }
 
 /// Where the channel kernels find the cells: the runs of each row's cell
@@ -1315,6 +1445,63 @@ mod tests {
                         .sum();
                     proptest::prop_assert_eq!(sums[i], sum);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Rows wider than the eight-pixel chunks of the run sums: runs of
+        /// 1 to 40 pixels that start and end anywhere in a chunk, the last
+        /// ones at the very end of the image (no whole chunk left there),
+        /// several channel groups, against a per-pixel count.
+        #[test]
+        fn channel_sums_of_long_runs_match_a_pixel_by_pixel_count(
+            w in 1usize..140, h in 1usize..5, n in 1usize..6, n_channels in 1usize..7,
+            lengths in proptest::collection::vec((1usize..40, 0u32..6), 1..100),
+            values in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0u16), proptest::strategy::Just(u16::MAX), proptest::arbitrary::any::<u16>()], 140 * 4 * 6),
+            mask_seed in proptest::collection::vec(proptest::bool::ANY, 140 * 4),
+            keep in proptest::bool::ANY, use_mask in proptest::bool::ANY,
+        ) {
+            let len = w * h;
+            let labels: Vec<u32> = lengths
+                .iter()
+                .flat_map(|&(run, label)| core::iter::repeat_n(label.min(n as u32), run))
+                .cycle()
+                .take(len)
+                .collect();
+            let channels: Vec<&[u16]> = values.chunks(140 * 4).take(n_channels).map(|c| &c[..len]).collect();
+            let mask: Vec<u8> = mask_seed[..len].iter().map(|&m| u8::from(m)).collect();
+            let lg = Grid::new(w, h, &labels).unwrap();
+            let zeros = if keep { Zeros::Keep } else { Zeros::Skip };
+            let opts = Options { zeros, within: AllPixels };
+            let table = cell_gene_table_len(n, n_channels);
+            let (mut counts, mut sums) = (vec![7u32; table], vec![7u64; table]);
+            let (mut mean_counts, mut means) = (vec![7u32; table], vec![7f64; table]);
+            if use_mask {
+                let mg = Grid::new(w, h, &mask).unwrap();
+                channel_sums(lg, &channels, n, opts.within(mg), &mut counts, &mut sums).unwrap();
+                channel_means(lg, &channels, n, opts.within(mg), &mut mean_counts, &mut means).unwrap();
+            } else {
+                channel_sums(lg, &channels, n, opts, &mut counts, &mut sums).unwrap();
+                channel_means(lg, &channels, n, opts, &mut mean_counts, &mut means).unwrap();
+            }
+            let (mut want_counts, mut want_sums) = (vec![0u32; table], vec![0u64; table]);
+            for (c, channel) in channels.iter().enumerate() {
+                for p in 0..len {
+                    if (use_mask && mask[p] == 0) || (!keep && channel[p] == 0) {
+                        continue;
+                    }
+                    let i = labels[p] as usize * n_channels + c;
+                    want_counts[i] += 1;
+                    want_sums[i] += u64::from(channel[p]);
+                }
+            }
+            proptest::prop_assert_eq!(&counts, &want_counts);
+            proptest::prop_assert_eq!(&sums, &want_sums);
+            proptest::prop_assert_eq!(&mean_counts, &want_counts);
+            for i in 0..table {
+                let want = if want_counts[i] == 0 { f64::NAN } else { want_sums[i] as f64 / f64::from(want_counts[i]) };
+                proptest::prop_assert_eq!(means[i].to_bits(), want.to_bits());
             }
         }
     }
