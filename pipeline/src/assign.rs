@@ -38,12 +38,22 @@ pub fn assign_transcripts(
     scale: f64,
     max_distance: Option<f64>,
 ) -> Result<Assignment, Error> {
+    assign_points_to(labels.labels().grid(), x, y, scale, max_distance)
+}
+
+/// [`assign_transcripts`] to borrowed labels (e.g. a binding's array).
+pub fn assign_points_to(
+    grid: Grid<'_, i32>,
+    x: &[f64],
+    y: &[f64],
+    scale: f64,
+    max_distance: Option<f64>,
+) -> Result<Assignment, Error> {
     let mut cell_ids = filled(x.len(), 0u32, "the transcript cell ids")?;
     let core = |e| Error::core("transcript assignment", e);
-    let grid = labels.labels().grid();
     let summary = match max_distance {
         Some(radius) => {
-            let (width, height) = (labels.width(), labels.height());
+            let (width, height) = (grid.width(), grid.height());
             let mut nearest = filled(grid.len(), 0u32, "the nearest-cell map")?;
             let mut scratch =
                 filled(nearest_cell_map_scratch_len(width, height), 0u32, "the nearest-cell scratch")?;

@@ -111,7 +111,8 @@ pub use analysis::{
 };
 pub use annotations::{Annotations, CATEGORY_SLOTS, ColumnKind, OTHER_CATEGORY_RGBA, slot_rgba};
 pub use assign::{
-    AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_transcripts, count_transcripts,
+    AssignSummary, Assignment, BACKGROUND, OUT_OF_IMAGE, assign_points_to, assign_transcripts,
+    count_transcripts,
 };
 pub use categories::Categories;
 pub use cell_table::{
@@ -119,6 +120,11 @@ pub use cell_table::{
 };
 #[cfg(feature = "fs")]
 pub use cell_table::{read_cell_gene_table, read_truth_labels};
+/// Borrowed views and the options of the per-cell kernels, for callers that
+/// hand their own memory to the `*_of` functions (bindings: numpy arrays).
+pub use cellmap_core::sparse::{Csr as CsrView, SparseIndex};
+pub use cellmap_core::stats::{AllPixels, CellStats, Options, Within, Zeros};
+pub use cellmap_core::{Grid, Label, MaskValue};
 /// The memory budget big buffers are checked against (see
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.
@@ -142,9 +148,14 @@ pub use memory::grouped;
 pub use polygons::{PolygonLabels, polygons_to_labels, read_polygons};
 pub use regions::{
     BoundingBox, REGIONS_CSV_HEADER, Region, cells_in_ring, region_csv_row, region_fields, regions,
-    write_region_fields, write_regions_csv,
+    regions_of, write_region_fields, write_regions_csv,
 };
-pub use segment::{CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_mask_holes, segment};
+pub use segment::{
+    CONNECTIVITIES, Connectivity, SegmentOptions, Segmenter, fill_holes_of, fill_mask_holes, segment,
+};
 pub use session::{CellsTable, ExtraColumn, Session, ViewDefaults};
-pub use stats::{CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_table, pixel_ranges};
+pub use stats::{
+    CellTable, CsrMeans, Selection, Stat, TableValues, add_layer, cell_stat_of, cell_table, csr_cell_stat_of,
+    pixel_ranges, present_cell_stats,
+};
 pub use tally::{COUNT_STATS, GeneCounts, count_in_frame, frame_points};

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use cellmap_core::Grid;
 use cellmap_core::polygon::point_in_ring;
 use cellmap_core::regions::region_props;
 
@@ -29,9 +30,13 @@ use crate::{Error, LabelImage};
 /// # Ok::<(), cellmap::Error>(())
 /// ```
 pub fn regions(labels: &LabelImage) -> Result<Vec<Region>, Error> {
-    let mut out = filled(labels.n_cells() + 1, Region::EMPTY, "the region table")?;
-    region_props(labels.labels().grid(), labels.n_cells(), &mut out)
-        .map_err(|e| Error::core("region properties", e))?;
+    regions_of(labels.labels().grid(), labels.n_cells())
+}
+
+/// [`regions`] of borrowed labels `0..=n_cells` (e.g. a binding's array).
+pub fn regions_of(labels: Grid<'_, i32>, n_cells: usize) -> Result<Vec<Region>, Error> {
+    let mut out = filled(n_cells + 1, Region::EMPTY, "the region table")?;
+    region_props(labels, n_cells, &mut out).map_err(|e| Error::core("region properties", e))?;
     Ok(out)
 }
 

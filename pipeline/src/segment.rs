@@ -96,9 +96,22 @@ pub fn segment(mask: &Image<bool>, options: SegmentOptions) -> Result<LabelImage
 /// # Ok::<(), cellmap::Error>(())
 /// ```
 pub fn fill_mask_holes(mask: &Image<bool>) -> Result<Image<bool>, Error> {
-    let (width, height) = (mask.width(), mask.height());
-    let mut out = filled(mask.data().len(), false, "the filled mask")?;
-    let mut scratch = filled(fill_holes_scratch_len(width, height), 0u32, "the hole-filling scratch")?;
-    fill_holes(mask.grid(), &mut out, &mut scratch).map_err(|e| Error::core("hole filling", e))?;
-    Image::new(width, height, out)
+    Image::new(mask.width(), mask.height(), fill_holes_of(mask.grid())?)
+}
+
+/// [`fill_mask_holes`] of a borrowed mask (any mask dtype, e.g. a binding's
+/// array): the filled pixels, row by row.
+///
+/// ```
+/// use cellmap::{Grid, fill_holes_of};
+/// let ring = [1u8, 1, 1, 1, 0, 1, 1, 1, 1];
+/// assert!(fill_holes_of(Grid::new(3, 3, &ring[..])?)?.iter().all(|&p| p));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fill_holes_of<M: MaskValue>(mask: Grid<'_, M>) -> Result<Vec<bool>, Error> {
+    let mut out = filled(mask.len(), false, "the filled mask")?;
+    let mut scratch =
+        filled(fill_holes_scratch_len(mask.width(), mask.height()), 0u32, "the hole-filling scratch")?;
+    fill_holes(mask, &mut out, &mut scratch).map_err(|e| Error::core("hole filling", e))?;
+    Ok(out)
 }

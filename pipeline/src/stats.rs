@@ -8,9 +8,9 @@
 //! Tables made for people ([`CellTable`], the files front ends write) have
 //! **one row per cell**: row `k − 1` is cell `k`, and the ids go alongside.
 
-use cellmap_core::Grid;
 use cellmap_core::sparse::{self, Csr as CsrView, SparseIndex};
-use cellmap_core::stats::{CellStats, Options, Within, table_len};
+use cellmap_core::stats::{AllPixels, CellStats, Options, Within, Zeros, table_len};
+use cellmap_core::{Grid, Label};
 use cellmap_io::npz::{CsrValue, CsrVisitor};
 
 use crate::input::LabelImage;
@@ -376,18 +376,107 @@ impl CsrVisitor for TableJob<'_> {
                     means.drain(..n_genes.min(means.len()));
                     return Ok(CellTable { stat, n_cells, n_genes, values: TableValues::F64(means) });
                 }
-                let len = cell_gene_len(n_cells, n_genes)?;
-                let scratch = sparse::CsrCellStatsScratch::new(labels.len(), n_cells, n_genes);
-                let mut row_sums = filled(scratch.row_sums, 0.0f64, "the row sums")?;
-                let mut order = filled(scratch.order, 0u32, "the pixel order")?;
-                let mut out = filled(len, CellStats::EMPTY, "the cell × gene statistics")?;
-                sparse::csr_cell_stats(labels, self.x, n_cells, options, &mut out, &mut row_sums, &mut order)
-                    .map_err(|e| Error::core("per-cell statistics", e))?;
+                let out = csr_cell_stats_all(labels, self.x, n_cells, options)?;
                 Ok(CellTable::from_stats(stat, &out, n_cells, n_genes))
             }
         }
         self.selection.run(WithMatrix { job: self, x })
     }
+}
+
+/// Every statistic of every label `0..=n_cells` and gene of `x`, by label
+/// (row 0: the background).
+fn csr_cell_stats_all<I: SparseIndex, V: CsrValue, W: Within>(
+    labels: Grid<'_, i32>,
+    x: &CsrView<'_, I, V>,
+    n_cells: usize,
+    options: Options<W>,
+) -> Result<Vec<CellStats>, Error> {
+    let n_genes = x.cols();
+    let len = cell_gene_len(n_cells, n_genes)?;
+    let scratch = sparse::CsrCellStatsScratch::new(labels.len(), n_cells, n_genes);
+    let mut row_sums = filled(scratch.row_sums, 0.0f64, "the row sums")?;
+    let mut order = filled(scratch.order, 0u32, "the pixel order")?;
+    let mut out = filled(len, CellStats::EMPTY, "the cell × gene statistics")?;
+    sparse::csr_cell_stats(labels, x, n_cells, options, &mut out, &mut row_sums, &mut order)
+        .map_err(|e| Error::core("per-cell statistics", e))?;
+    Ok(out)
+}
+
+/// One statistic of every cell `1..=n_cells` and gene of the pixels × genes
+/// matrix `x` over borrowed labels (e.g. a binding's arrays), as `f64`, cell
+/// after cell (NaN: no value) — the numbers of [`cell_table`] before its
+/// dtype per statistic.
+pub fn csr_cell_stat_of<I: SparseIndex, V: CsrValue, W: Within>(
+    labels: Grid<'_, i32>,
+    x: &CsrView<'_, I, V>,
+    n_cells: usize,
+    stat: Stat,
+    options: Options<W>,
+) -> Result<Vec<f64>, Error> {
+    let n_genes = x.cols();
+    if stat == Stat::Mean {
+        let mut buffers = CsrMeans::new(labels.len(), n_cells, n_genes)?;
+        buffers.compute(labels, x, n_cells, options)?;
+        let mut means = buffers.means;
+        means.drain(..n_genes.min(means.len()));
+        return Ok(means);
+    }
+    let out = csr_cell_stats_all(labels, x, n_cells, options)?;
+    Ok(out.get(n_genes..).unwrap_or_default().iter().map(|s| stat.of(s)).collect())
+}
+
+/// One statistic of dense `values` in every cell `1..=n_cells` of borrowed
+/// labels (e.g. a binding's arrays); NaN: no value.
+///
+/// ```
+/// use cellmap::{AllPixels, Grid, Options, Stat, Zeros, cell_stat_of};
+/// let (labels, values) = ([1, 1, 2], [2.0f32, 0.0, 6.0]);
+/// let options = Options { zeros: Zeros::Skip, within: AllPixels };
+/// let means = cell_stat_of(Grid::new(3, 1, &labels[..])?, Grid::new(3, 1, &values[..])?, 2, Stat::Mean, options)?;
+/// assert_eq!(means, [2.0, 6.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn cell_stat_of<W: Within>(
+    labels: Grid<'_, i32>,
+    values: Grid<'_, f32>,
+    n_cells: usize,
+    stat: Stat,
+    options: Options<W>,
+) -> Result<Vec<f64>, Error> {
+    let core = |e| Error::core("per-cell statistics", e);
+    let len = table_len(n_cells);
+    if stat == Stat::Mean {
+        let mut counts = filled(len, 0u32, "the per-cell counts")?;
+        let mut means = filled(len, 0f64, "the per-cell means")?;
+        cellmap_core::stats::cell_means(labels, values, n_cells, options, &mut counts, &mut means)
+            .map_err(core)?;
+        means.remove(0);
+        return Ok(means);
+    }
+    let mut out = filled(len, CellStats::EMPTY, "the per-cell statistics")?;
+    cellmap_core::stats::cell_stats(labels, values, n_cells, options, &mut out).map_err(core)?;
+    Ok(out.get(1..).unwrap_or_default().iter().map(|s| stat.of(s)).collect())
+}
+
+/// The labels present in a chunk of a larger image and each one's count,
+/// sum, min and max of `values` (to be combined across chunks).
+pub fn present_cell_stats<L: Label>(
+    labels: Grid<'_, L>,
+    values: Grid<'_, f32>,
+    zeros: Zeros,
+) -> Result<(Vec<i32>, Vec<CellStats>), Error> {
+    let core = |e| Error::core("per-chunk statistics", e);
+    let top = labels.as_slice().iter().fold(0usize, |top, l| top.max(l.index()));
+    if top > i32::MAX as usize {
+        return Err(core(cellmap_core::Error::LabelOutOfRange { label: top, max: i32::MAX as usize }));
+    }
+    let mut out = filled(top + 1, CellStats::EMPTY, "the per-chunk statistics")?;
+    cellmap_core::stats::cell_stats(labels, values, top, Options { zeros, within: AllPixels }, &mut out)
+        .map_err(core)?;
+    let present: Vec<i32> = (1..=top).filter(|&c| out[c].count() > 0).map(|c| c as i32).collect();
+    let stats = present.iter().map(|&c| out[c as usize]).collect();
+    Ok((present, stats))
 }
 
 /// `(n_cells + 1) · n_genes`, or an error when it overflows.

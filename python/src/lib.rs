@@ -8,15 +8,12 @@
 //! `cellmap/dask.py`) own dtype conversion, defaults and docs.
 
 use cellmap::tiles::{Numbering, TileLabeler, TileSummary, merge_tiles as merge, relabel as relabel_tile};
-use cellmap::{Connectivity, ErrorKind, SegmentOptions, Segmenter, Stat};
-use cellmap_core::assign::{OUT_OF_IMAGE, assign_points, nearest_cell_map, nearest_cell_map_scratch_len};
-use cellmap_core::fill::{fill_holes as fill, fill_holes_scratch_len};
-use cellmap_core::regions::{Region, region_props};
-use cellmap_core::sparse::{
-    Csr, CsrCellStatsScratch, SparseIndex, SparseValue, csr_cell_means, csr_cell_stats,
+use cellmap::{
+    AllPixels, CellStats, Connectivity, CsrView, ErrorKind, Grid, OUT_OF_IMAGE, Options, Region,
+    SegmentOptions, Segmenter, SparseIndex, Stat, Zeros, assign_points_to, cell_stat_of, csr_cell_stat_of,
+    fill_holes_of, present_cell_stats, regions_of,
 };
-use cellmap_core::stats::{AllPixels, CellStats, Options, Within, Zeros, cell_means, cell_stats};
-use cellmap_core::{Grid, Label};
+use cellmap_io::npz::CsrValue;
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -113,11 +110,7 @@ fn image<'py, T: numpy::Element>(
 fn fill_holes<'py>(py: Python<'py>, mask: Mask<'py>) -> PyResult<Bound<'py, PyArray2<bool>>> {
     with_mask!(&mask, g => {
         let (w, h) = (g.width(), g.height());
-        let out = py.detach(|| {
-            let mut out = vec![false; g.len()];
-            let mut scratch = vec![0u32; fill_holes_scratch_len(w, h)];
-            fill(g, &mut out, &mut scratch).map(|_| out)
-        }).map_err(core_err("hole filling"))?;
+        let out = py.detach(|| fill_holes_of(g)).map_err(py_err)?;
         image(py, out, h, w)
     })
 }
@@ -149,26 +142,6 @@ fn n_cells_of(labels: &[i32]) -> PyResult<usize> {
     Ok(top as usize)
 }
 
-/// Per-cell statistic of `values` with `within` restricting the pixels.
-fn dense_stat<W: Within>(
-    labels: Grid<'_, i32>,
-    values: Grid<'_, f32>,
-    n_cells: usize,
-    stat: Stat,
-    options: Options<W>,
-) -> Result<Vec<f64>, cellmap_core::Error> {
-    let len = n_cells + 1;
-    if stat == Stat::Mean {
-        let (mut counts, mut means) = (vec![0u32; len], vec![0f64; len]);
-        cell_means(labels, values, n_cells, options, &mut counts, &mut means)?;
-        means.remove(0);
-        return Ok(means);
-    }
-    let mut out = vec![CellStats::EMPTY; len];
-    cell_stats(labels, values, n_cells, options, &mut out)?;
-    Ok(out[1..].iter().map(|s| stat.of(s)).collect())
-}
-
 #[pyfunction]
 #[pyo3(signature = (labels, values, n_cells, stat, skip_zeros, within=None))]
 fn cell_stats_dense<'py>(
@@ -187,16 +160,16 @@ fn cell_stats_dense<'py>(
         None => n_cells_of(labels.as_slice())?,
     };
     let out = match &within {
-        None => py.detach(|| dense_stat(labels, values, n_cells, stat, Options { zeros, within: AllPixels })),
-        Some(mask) => with_mask!(mask, m => py.detach(|| dense_stat(labels, values, n_cells, stat, Options { zeros, within: m }))),
+        None => py.detach(|| cell_stat_of(labels, values, n_cells, stat, Options { zeros, within: AllPixels })),
+        Some(mask) => with_mask!(mask, m => py.detach(|| cell_stat_of(labels, values, n_cells, stat, Options { zeros, within: m }))),
     }
-    .map_err(core_err("per-cell statistics"))?;
+    .map_err(py_err)?;
     Ok(out.into_pyarray(py))
 }
 
 /// The (N, G) table of one statistic of a pixels × genes CSR.
 #[allow(clippy::too_many_arguments)] // the CSR's three arrays, its shape and the options
-fn csr_stat<I: SparseIndex + numpy::Element, V: SparseValue + numpy::Element>(
+fn csr_stat<I: SparseIndex, V: CsrValue>(
     labels: Grid<'_, i32>,
     indptr: &[I],
     indices: &[I],
@@ -205,21 +178,10 @@ fn csr_stat<I: SparseIndex + numpy::Element, V: SparseValue + numpy::Element>(
     n_cells: usize,
     stat: Stat,
     zeros: Zeros,
-) -> Result<Vec<f64>, cellmap_core::Error> {
-    let x = Csr::new(n_genes, indptr, indices, data)?;
-    let scratch = CsrCellStatsScratch::new(labels.len(), n_cells, n_genes);
-    let (mut row_sums, mut order) = (vec![0f64; scratch.row_sums], vec![0u32; scratch.order]);
-    let len = (n_cells + 1) * n_genes;
-    let options = Options { zeros, within: AllPixels };
-    if stat == Stat::Mean {
-        let (mut counts, mut means) = (vec![0u32; len], vec![0f64; len]);
-        csr_cell_means(labels, &x, n_cells, options, &mut counts, &mut means, &mut row_sums, &mut order)?;
-        means.drain(..n_genes);
-        return Ok(means);
-    }
-    let mut out = vec![CellStats::EMPTY; len];
-    csr_cell_stats(labels, &x, n_cells, options, &mut out, &mut row_sums, &mut order)?;
-    Ok(out[n_genes..].iter().map(|s| stat.of(s)).collect())
+) -> Result<Vec<f64>, cellmap::Error> {
+    let x = CsrView::new(n_genes, indptr, indices, data)
+        .map_err(|e| cellmap::Error::core("reading the CSR", e))?;
+    csr_cell_stat_of(labels, &x, n_cells, stat, Options { zeros, within: AllPixels })
 }
 
 #[derive(FromPyObject)]
@@ -266,7 +228,7 @@ fn cell_gene_stats_csr<'py>(
         (Indices::I64(p), Indices::I64(i), Values::F64(d)) => run!(p, i, d),
         _ => return Err(PyValueError::new_err("indptr and indices must have the same dtype")),
     }
-    .map_err(core_err("per-cell gene statistics"))?;
+    .map_err(py_err)?;
     image(py, out, n_cells, n_genes)
 }
 
@@ -283,12 +245,7 @@ fn regions<'py>(
         Some(n) => n,
         None => n_cells_of(labels.as_slice())?,
     };
-    let table = py
-        .detach(|| {
-            let mut out = vec![Region::EMPTY; n_cells + 1];
-            region_props(labels, n_cells, &mut out).map(|()| out)
-        })
-        .map_err(core_err("region properties"))?;
+    let table = py.detach(|| regions_of(labels, n_cells)).map_err(py_err)?;
     let cells = &table[1..];
     let area: Vec<u64> = cells.iter().map(Region::area).collect();
     let centroid: Vec<f64> = cells.iter().flat_map(|r| <[f64; 2]>::from(r.centroid())).collect();
@@ -314,24 +271,7 @@ fn assign<'py>(
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let labels = grid(&labels)?;
     let (x, y) = (x.as_slice()?, y.as_slice()?);
-    let cells = py
-        .detach(|| {
-            let mut cells = vec![0u32; x.len()];
-            match max_distance {
-                Some(radius) => {
-                    let (w, h) = (labels.width(), labels.height());
-                    let mut nearest = vec![0u32; labels.len()];
-                    let mut scratch = vec![0u32; nearest_cell_map_scratch_len(w, h)];
-                    nearest_cell_map(labels, radius, &mut nearest, &mut scratch)?;
-                    assign_points(Grid::new(w, h, &nearest[..])?, x, y, scale, &mut cells)?;
-                }
-                None => {
-                    assign_points(labels, x, y, scale, &mut cells)?;
-                }
-            }
-            Ok(cells)
-        })
-        .map_err(core_err("transcript assignment"))?;
+    let cells = py.detach(|| assign_points_to(labels, x, y, scale, max_distance)).map_err(py_err)?.cell_ids;
     let ids: Vec<i64> =
         cells.into_iter().map(|c| if c == OUT_OF_IMAGE { -1 } else { i64::from(c) }).collect();
     Ok(ids.into_pyarray(py))
@@ -468,23 +408,6 @@ type Partial<'py> = (
     Bound<'py, PyArray1<f64>>,
 );
 
-/// Per-cell count, sum, min and max of one chunk, for the labels present.
-fn partial_stats<L: Label>(
-    labels: Grid<'_, L>,
-    values: Grid<'_, f32>,
-    zeros: Zeros,
-) -> Result<(Vec<i32>, Vec<CellStats>), cellmap_core::Error> {
-    let top = labels.as_slice().iter().fold(0usize, |top, l| top.max(l.index()));
-    if top > i32::MAX as usize {
-        return Err(cellmap_core::Error::LabelOutOfRange { label: top, max: i32::MAX as usize });
-    }
-    let mut out = vec![CellStats::EMPTY; top + 1];
-    cell_stats(labels, values, top, Options { zeros, within: AllPixels }, &mut out)?;
-    let present: Vec<i32> = (1..=top).filter(|&c| out[c].count() > 0).map(|c| c as i32).collect();
-    let stats = present.iter().map(|&c| out[c as usize]).collect();
-    Ok((present, stats))
-}
-
 #[pyfunction]
 fn cell_stats_partial<'py>(
     py: Python<'py>,
@@ -493,9 +416,7 @@ fn cell_stats_partial<'py>(
     skip_zeros: bool,
 ) -> PyResult<Partial<'py>> {
     let (labels, values) = (grid(&labels)?, grid(&values)?);
-    let (ids, stats) = py
-        .detach(|| partial_stats(labels, values, zeros(skip_zeros)))
-        .map_err(core_err("per-chunk statistics"))?;
+    let (ids, stats) = py.detach(|| present_cell_stats(labels, values, zeros(skip_zeros))).map_err(py_err)?;
     let count: Vec<u64> = stats.iter().map(CellStats::count).collect();
     let sum: Vec<f64> = stats.iter().map(CellStats::sum).collect();
     let min: Vec<f64> = stats.iter().map(CellStats::min).collect();
