@@ -71,6 +71,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod anndata;
+mod counting;
 pub mod error;
 pub mod image;
 pub mod labels;
@@ -92,6 +93,7 @@ pub mod zarr3;
 pub mod zarr_read;
 pub mod zarr_write;
 
+pub use counting::CountingAllocator;
 pub use error::{Error, ErrorKind, grouped};
 pub use limits::{Limits, MemoryBudget};
 pub use pages::advise_huge_pages;

@@ -125,6 +125,9 @@ pub use cell_table::{read_cell_gene_table, read_truth_labels};
 pub use cellmap_core::sparse::{Csr as CsrView, SparseIndex};
 pub use cellmap_core::stats::{AllPixels, CellStats, Options, Within, Zeros};
 pub use cellmap_core::{Grid, Label, MaskValue};
+/// The counting global allocator a front end installs so that
+/// [`MemoryBudget`] sees what is in use.
+pub use cellmap_io::CountingAllocator;
 /// The memory budget big buffers are checked against (see
 /// [`cellmap_io::MemoryBudget`]): set it once with
 /// `MemoryBudget::new(bytes).set_global()`.
