@@ -29,16 +29,11 @@ fn py_err(e: cellmap::Error) -> PyErr {
     }
 }
 
-/// A core error from `step`, as [`py_err`].
-fn core_err(step: &'static str) -> impl Fn(cellmap_core::Error) -> PyErr {
-    move |e| py_err(cellmap::Error::core(step, e))
-}
-
 /// A 2-D numpy array as the core's grid (rows × columns, C order).
 fn grid<'a, T: numpy::Element>(array: &'a PyReadonlyArray2<'_, T>) -> PyResult<Grid<'a, T>> {
     let shape = array.shape();
     let data = array.as_slice()?;
-    Grid::new(shape[1], shape[0], data).map_err(core_err("reading the array"))
+    Grid::new(shape[1], shape[0], data).map_err(|e| py_err(cellmap::Error::core("reading the array", e)))
 }
 
 /// A mask as numpy hands it over without a copy.

@@ -1,5 +1,5 @@
-//! The front ends are glue over the pipeline crate (`cellmap`): `cli/` and `wasm/` neither depend
-//! on `cellmap-core` nor call its kernels, so the pipeline cannot be written twice again unnoticed.
+//! The front ends are glue over the pipeline crate (`cellmap`): `cli/`, `wasm/` and `python/`
+//! neither depend on `cellmap-core` nor call its kernels, so the pipeline cannot be written twice again unnoticed.
 
 use std::path::{Path, PathBuf};
 
@@ -42,8 +42,8 @@ fn core_uses(src: &Path) -> Vec<String> {
 }
 
 #[test]
-fn cli_and_wasm_sources_call_the_pipeline_not_the_kernels() {
-    for front_end in ["cli", "wasm"] {
+fn front_end_sources_call_the_pipeline_not_the_kernels() {
+    for front_end in ["cli", "wasm", "python"] {
         let uses = core_uses(&workspace().join(front_end).join("src"));
         assert!(
             uses.is_empty(),
@@ -54,8 +54,8 @@ fn cli_and_wasm_sources_call_the_pipeline_not_the_kernels() {
 }
 
 #[test]
-fn cli_and_wasm_do_not_depend_on_the_core() {
-    for front_end in ["cli", "wasm"] {
+fn front_ends_do_not_depend_on_the_core() {
+    for front_end in ["cli", "wasm", "python"] {
         let manifest = std::fs::read_to_string(workspace().join(front_end).join("Cargo.toml")).unwrap();
         let deps: Vec<&str> =
             manifest.lines().filter(|l| l.trim_start().starts_with("cellmap-core")).collect();
